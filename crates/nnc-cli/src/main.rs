@@ -1,0 +1,79 @@
+//! The `nnc` command: `run`, `check` and `ir`.
+
+use clap::{Parser, Subcommand};
+use nnc_cli::driver::{self, Overrides, Stage};
+use nnc_cli::report;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+/// A compiler for small neural networks: parse, check, compile to native code, train.
+#[derive(Parser)]
+#[command(name = "nnc", version)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Parse, check, compile, train and evaluate a program.
+    Run {
+        file: PathBuf,
+        /// Print one JSON object instead of the text report.
+        #[arg(long)]
+        json: bool,
+        /// Override the number of epochs of every train block.
+        #[arg(long)]
+        epochs: Option<u64>,
+        /// Override the random seed of every train block.
+        #[arg(long)]
+        seed: Option<u64>,
+    },
+    /// Only parse and check a program.
+    Check { file: PathBuf },
+    /// Print a compiler stage.
+    Ir {
+        file: PathBuf,
+        #[arg(long, value_enum, default_value = "ir")]
+        stage: Stage,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let file = match &cli.command {
+        Command::Run { file, .. } | Command::Check { file } | Command::Ir { file, .. } => file.clone(),
+    };
+    let source = match std::fs::read_to_string(&file) {
+        Ok(source) => source,
+        Err(err) => {
+            eprintln!("error: cannot read `{}`: {err}", file.display());
+            return ExitCode::from(2);
+        }
+    };
+    let result = match cli.command {
+        Command::Run { json, epochs, seed, .. } => driver::run(&source, Overrides { epochs, seed }).map(|reports| {
+            if json {
+                format!("{}\n", report::json(&reports))
+            } else {
+                reports.iter().map(report::human).collect::<Vec<_>>().join("\n")
+            }
+        }),
+        Command::Check { .. } => driver::check(&source).map(|(_, jobs)| format!("ok: {} train block(s) checked\n", jobs.len())),
+        Command::Ir { stage, .. } => driver::stage_text(&source, stage),
+    };
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            ExitCode::SUCCESS
+        }
+        Err(diagnostics) => {
+            eprint!("{}", nnc_diagnostics::render(&display_name(&file), &source, &diagnostics));
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn display_name(path: &Path) -> String {
+    path.display().to_string()
+}

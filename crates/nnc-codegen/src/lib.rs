@@ -1,0 +1,193 @@
+//! Cranelift code generation: each graph becomes one native function.
+//!
+//! [`compile`] JIT-compiles a set of graphs into one [`Compiled`] unit. Each function runs
+//! its whole graph (forward, backward and update of a training step) with no dispatch in
+//! Rust; its calling convention and buffer plan are in [`Plan`].
+
+mod libcalls;
+mod plan;
+mod translate;
+
+pub use plan::{Location, Plan};
+
+use cranelift::prelude::*;
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module};
+use nnc_ir::Graph;
+use translate::{Libcalls, Translator};
+
+/// Why compilation failed. Every variant is a compiler or environment problem, not a
+/// user error.
+#[derive(Debug)]
+pub struct CodegenError(pub String);
+
+impl std::fmt::Display for CodegenError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "code generation failed: {}", self.0)
+    }
+}
+
+impl std::error::Error for CodegenError {}
+
+fn err(context: &str) -> impl Fn(&dyn std::fmt::Display) -> CodegenError + '_ {
+    move |e| CodegenError(format!("{context}: {e}"))
+}
+
+type Entry = unsafe extern "C" fn(*const *mut f32);
+
+/// One compiled graph: its entry point, buffer plan and CLIF text.
+pub struct Kernel {
+    entry: Entry,
+    pub plan: Plan,
+    pub clif: String,
+    shapes: Shapes,
+}
+
+/// Element counts of each slot, checked on every call.
+struct Shapes {
+    inputs: Vec<usize>,
+    params: Vec<usize>,
+    outputs: Vec<usize>,
+}
+
+/// Compiled code for several graphs; frees the code when dropped.
+pub struct Compiled {
+    module: Option<JITModule>,
+    pub kernels: Vec<Kernel>,
+}
+
+impl Drop for Compiled {
+    fn drop(&mut self) {
+        if let Some(module) = self.module.take() {
+            // SAFETY: the kernels' entry points die with `self`; nothing else holds them.
+            unsafe { module.free_memory() };
+        }
+    }
+}
+
+/// Buffers for one call: one slice per input, per parameter (updated in place) and per
+/// output, plus scratch of `plan.scratch_len` elements.
+pub struct Frame<'a> {
+    pub inputs: &'a [&'a [f32]],
+    pub params: &'a mut [Vec<f32>],
+    pub outputs: &'a mut [Vec<f32>],
+    pub scratch: &'a mut [f32],
+}
+
+impl Kernel {
+    /// Runs the compiled graph on `frame`.
+    ///
+    /// Panics if a buffer's length differs from its declared shape: the runtime sizes every
+    /// buffer from the same graph, so a mismatch is a bug, and checking keeps the call safe.
+    pub fn call(&self, frame: Frame<'_>) {
+        let lens = |bufs: &mut dyn Iterator<Item = usize>| bufs.collect::<Vec<_>>();
+        assert_eq!(lens(&mut frame.inputs.iter().map(|b| b.len())), self.shapes.inputs, "input sizes");
+        assert_eq!(lens(&mut frame.params.iter().map(|b| b.len())), self.shapes.params, "param sizes");
+        assert_eq!(lens(&mut frame.outputs.iter().map(|b| b.len())), self.shapes.outputs, "output sizes");
+        assert!(frame.scratch.len() >= self.plan.scratch_len, "scratch size");
+        let mut slots: Vec<*mut f32> = Vec::with_capacity(self.plan.n_slots());
+        // Inputs are only read by compiled code; the ABI is uniform, hence the cast.
+        slots.extend(frame.inputs.iter().map(|b| b.as_ptr().cast_mut()));
+        slots.extend(frame.params.iter_mut().map(|b| b.as_mut_ptr()));
+        slots.extend(frame.outputs.iter_mut().map(|b| b.as_mut_ptr()));
+        slots.push(frame.scratch.as_mut_ptr());
+        // SAFETY: every slot points to a live buffer of the size the plan was compiled for
+        // (checked above), compiled code only touches elements inside them, and `self`
+        // keeps the code alive through its owner.
+        unsafe { (self.entry)(slots.as_ptr()) }
+    }
+}
+
+/// JIT-compiles `graphs`, one function each, for the host CPU.
+pub fn compile(graphs: &[&Graph]) -> Result<Compiled, CodegenError> {
+    let mut module = new_module()?;
+    let libcall_ids = declare_libcalls(&mut module)?;
+    let mut pending = Vec::new();
+    let mut builder_context = FunctionBuilderContext::new();
+    for (index, graph) in graphs.iter().enumerate() {
+        let (id, clif) = define(&mut module, &mut builder_context, &libcall_ids, graph, index)?;
+        pending.push((id, clif, Plan::new(graph), shapes_of(graph)));
+    }
+    module.finalize_definitions().map_err(|e| err("finalize")(&e))?;
+    let kernels = pending
+        .into_iter()
+        .map(|(id, clif, plan, shapes)| {
+            let code = module.get_finalized_function(id);
+            // SAFETY: `code` was compiled from a function with signature `fn(i64)` under the
+            // host calling convention, which is `Entry`.
+            let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
+            Kernel { entry, plan, clif, shapes }
+        })
+        .collect();
+    Ok(Compiled { module: Some(module), kernels })
+}
+
+fn shapes_of(graph: &Graph) -> Shapes {
+    Shapes {
+        inputs: graph.inputs.iter().map(|d| d.shape.numel()).collect(),
+        params: graph.params.iter().map(|d| d.shape.numel()).collect(),
+        outputs: graph.outputs.iter().map(|(_, v)| graph.shape(*v).numel()).collect(),
+    }
+}
+
+fn new_module() -> Result<JITModule, CodegenError> {
+    let mut flags = settings::builder();
+    // cranelift-jit needs non-PIC code and absolute libcalls.
+    for (name, value) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")] {
+        flags.set(name, value).map_err(|e| err("flag")(&e))?;
+    }
+    // cranelift-native enables the host's features (AVX, FMA), without which vector
+    // and fma instructions become libcalls.
+    let isa = cranelift_native::builder()
+        .map_err(|e| err("host ISA")(&e))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| err("host ISA")(&e))?;
+    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
+    for (name, function) in libcalls::LIBCALLS {
+        builder.symbol(*name, *function as *const u8);
+    }
+    Ok(JITModule::new(builder))
+}
+
+fn declare_libcalls(module: &mut JITModule) -> Result<Vec<FuncId>, CodegenError> {
+    let mut signature = module.make_signature();
+    signature.params.push(AbiParam::new(types::F32));
+    signature.returns.push(AbiParam::new(types::F32));
+    libcalls::LIBCALLS
+        .iter()
+        .map(|(name, _)| module.declare_function(name, Linkage::Import, &signature).map_err(|e| err("declare")(&e)))
+        .collect()
+}
+
+fn define(
+    module: &mut JITModule,
+    builder_context: &mut FunctionBuilderContext,
+    libcall_ids: &[FuncId],
+    graph: &Graph,
+    index: usize,
+) -> Result<(FuncId, String), CodegenError> {
+    let mut context = module.make_context();
+    context.func.signature.params.push(AbiParam::new(types::I64));
+    let name = format!("{}.{index}", graph.name);
+    let id = module.declare_function(&name, Linkage::Local, &context.func.signature).map_err(|e| err("declare")(&e))?;
+    let plan = Plan::new(graph);
+    let target = module.target_config();
+    {
+        let mut builder = FunctionBuilder::new(&mut context.func, builder_context);
+        let entry = builder.create_block();
+        builder.append_block_params_for_function_params(entry);
+        builder.switch_to_block(entry);
+        let slots = builder.block_params(entry)[0];
+        let refs: Vec<_> = libcall_ids.iter().map(|id| module.declare_func_in_func(*id, builder.func)).collect();
+        let libcalls = Libcalls { exp: refs[0], log: refs[1], tanh: refs[2] };
+        let mut translator = Translator { builder: &mut builder, graph, plan: &plan, libcalls, bases: Vec::new() };
+        translator.load_bases(slots);
+        translator.translate();
+        builder.seal_all_blocks();
+        builder.finalize(target);
+    }
+    let clif = format!("; {name}\n{}", context.func.display());
+    module.define_function(id, &mut context).map_err(|e| err(&name)(&format!("{e:?}")))?;
+    module.clear_context(&mut context);
+    Ok((id, clif))
+}

@@ -1,0 +1,177 @@
+//! Source spans and user-facing diagnostics.
+//!
+//! Every stage reports user errors as [`Diagnostic`] values; only [`render`] touches
+//! codespan-reporting, so the rest of the compiler never formats errors itself.
+
+use codespan_reporting::diagnostic as cs;
+use codespan_reporting::files::SimpleFile;
+use codespan_reporting::term;
+
+/// A byte range in the one source file being compiled.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct Span {
+    pub start: u32,
+    pub end: u32,
+}
+
+impl Span {
+    pub fn new(start: usize, end: usize) -> Span {
+        Span { start: to_u32(start), end: to_u32(end) }
+    }
+
+    /// The smallest span covering both.
+    pub fn to(self, other: Span) -> Span {
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
+    }
+
+    pub fn range(self) -> std::ops::Range<usize> {
+        self.start as usize..self.end as usize
+    }
+}
+
+fn to_u32(n: usize) -> u32 {
+    // Sources larger than 4 GiB are not a use case; saturate instead of wrapping.
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+/// A value together with where it came from in the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Spanned<T> {
+    pub node: T,
+    pub span: Span,
+}
+
+impl<T> Spanned<T> {
+    pub fn new(node: T, span: Span) -> Self {
+        Spanned { node, span }
+    }
+}
+
+/// A labelled place in the source.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Label {
+    pub span: Span,
+    pub message: String,
+}
+
+/// One user-facing error: a code, a message, a primary place, other places, a hint.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Diagnostic {
+    /// `E01xx` syntax, `E02xx` names, `E03xx` shapes, `E04xx` training and data settings.
+    pub code: &'static str,
+    pub message: String,
+    pub primary: Label,
+    pub secondary: Vec<Label>,
+    pub notes: Vec<String>,
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+        Diagnostic {
+            code,
+            message: message.into(),
+            primary: Label { span, message: label.into() },
+            secondary: Vec::new(),
+            notes: Vec::new(),
+            help: None,
+        }
+    }
+
+    pub fn with_secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.secondary.push(Label { span, message: message.into() });
+        self
+    }
+
+    pub fn with_note(mut self, note: impl Into<String>) -> Self {
+        self.notes.push(note.into());
+        self
+    }
+
+    pub fn with_help(mut self, help: impl Into<String>) -> Self {
+        self.help = Some(help.into());
+        self
+    }
+}
+
+/// Renders diagnostics for one source file as plain text (no colour, stable for goldens).
+pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    let file = SimpleFile::new(file_name, source);
+    let config = term::Config::default();
+    let mut out = String::new();
+    for diagnostic in diagnostics {
+        let converted = to_codespan(diagnostic, source.len());
+        if let Err(err) = term::emit_to_string(&mut out, &config, &file, &converted) {
+            // Only reachable if a span lies outside the file: still show the message.
+            out.push_str(&format!("error[{}]: {} ({err})\n", diagnostic.code, diagnostic.message));
+        }
+    }
+    out
+}
+
+fn to_codespan(diagnostic: &Diagnostic, source_len: usize) -> cs::Diagnostic<()> {
+    let clamp = |span: Span| {
+        let range = span.range();
+        range.start.min(source_len)..range.end.min(source_len)
+    };
+    let mut labels = vec![cs::Label::primary((), clamp(diagnostic.primary.span)).with_message(&diagnostic.primary.message)];
+    for label in &diagnostic.secondary {
+        labels.push(cs::Label::secondary((), clamp(label.span)).with_message(&label.message));
+    }
+    let mut notes = diagnostic.notes.clone();
+    if let Some(help) = &diagnostic.help {
+        notes.push(format!("help: {help}"));
+    }
+    cs::Diagnostic::error()
+        .with_code(diagnostic.code)
+        .with_message(&diagnostic.message)
+        .with_labels(labels)
+        .with_notes(notes)
+}
+
+/// The closest candidate to `name` by edit distance, for "did you mean" hints.
+pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    candidates
+        .into_iter()
+        .map(|candidate| (levenshtein(name, candidate), candidate))
+        .filter(|(distance, candidate)| *distance <= candidate.len().max(name.len()).div_ceil(2))
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| candidate)
+}
+
+fn levenshtein(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut previous_diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous_diagonal + usize::from(ca != *cb);
+            previous_diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
+    }
+    row[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_close_names_only() {
+        assert_eq!(did_you_mean("xro", ["xor", "and"]), Some("xor"));
+        assert_eq!(did_you_mean("zzzzzz", ["xor", "and"]), None);
+    }
+
+    #[test]
+    fn renders_code_label_and_help() {
+        let source = "model m { input 2 }\n";
+        let diagnostic = Diagnostic::error("E0201", "unknown model `n`", Span::new(6, 7), "not defined")
+            .with_help("did you mean `m`?");
+        let text = render("a.nn", source, &[diagnostic]);
+        assert!(text.contains("error[E0201]: unknown model `n`"), "{text}");
+        assert!(text.contains("help: did you mean `m`?"), "{text}");
+        assert!(text.contains("a.nn:1:7"), "{text}");
+    }
+}

@@ -1,0 +1,75 @@
+//! The reference interpreter: plain loops over the graph, the oracle for the JIT.
+
+use crate::graph::Graph;
+use crate::op::{Op, OpClass};
+use crate::shape::for_each_offset;
+
+/// Evaluates every value of `graph`; returns them indexed by `ValueId`.
+///
+/// `inputs` and `params` are row-major buffers in declaration order.
+pub fn evaluate(graph: &Graph, inputs: &[&[f32]], params: &[&[f32]]) -> Vec<Vec<f32>> {
+    let mut values: Vec<Vec<f32>> = Vec::with_capacity(graph.insts.len());
+    for inst in &graph.insts {
+        let arg = |i: usize| values[inst.args[i].index()].as_slice();
+        let result = match &inst.op {
+            Op::Input(slot) => inputs[*slot as usize].to_vec(),
+            Op::Param(slot) => params[*slot as usize].to_vec(),
+            Op::Const(value) => vec![*value],
+            op if op.class() == OpClass::Unary => arg(0).iter().map(|&x| op.eval_unary(x)).collect(),
+            op if op.class() == OpClass::Binary => arg(0).iter().zip(arg(1)).map(|(&a, &b)| op.eval_binary(a, b)).collect(),
+            Op::ReduceSum { axes } => reduce(graph, inst, axes, 0.0, |acc, x| acc + x, arg(0)),
+            Op::ReduceMax { axes } => reduce(graph, inst, axes, f32::NEG_INFINITY, |acc, x| if x > acc { x } else { acc }, arg(0)),
+            Op::Broadcast => {
+                let source = graph.shape(inst.args[0]);
+                let mut out = Vec::with_capacity(inst.shape.numel());
+                for_each_offset(&inst.shape, [&source.broadcast_strides(&inst.shape)], |[o]| out.push(arg(0)[o]));
+                out
+            }
+            Op::Reshape => arg(0).to_vec(),
+            Op::Transpose => {
+                let source = graph.shape(inst.args[0]);
+                let mut out = Vec::with_capacity(inst.shape.numel());
+                for_each_offset(&inst.shape, [&source.transpose_strides()], |[o]| out.push(arg(0)[o]));
+                out
+            }
+            Op::MatMul => matmul(arg(0), arg(1), graph.shape(inst.args[0]).dims(), inst.shape.dims()),
+            op => unreachable!("interp: unhandled {}", op.name()),
+        };
+        debug_assert_eq!(result.len(), inst.shape.numel());
+        values.push(result);
+    }
+    values
+}
+
+fn reduce(
+    graph: &Graph,
+    inst: &crate::Inst,
+    axes: &[usize],
+    init: f32,
+    combine: impl Fn(f32, f32) -> f32,
+    source: &[f32],
+) -> Vec<f32> {
+    let source_shape = graph.shape(inst.args[0]);
+    let mut out = vec![init; inst.shape.numel()];
+    let mut i = 0;
+    for_each_offset(source_shape, [&source_shape.reduce_strides(axes)], |[o]| {
+        out[o] = combine(out[o], source[i]);
+        i += 1;
+    });
+    out
+}
+
+fn matmul(a: &[f32], b: &[f32], a_dims: &[usize], out_dims: &[usize]) -> Vec<f32> {
+    let (m, k, n) = (a_dims[0], a_dims[1], out_dims[1]);
+    let mut out = vec![0.0; m * n];
+    for i in 0..m {
+        for j in 0..n {
+            let mut acc = 0.0f32;
+            for p in 0..k {
+                acc += a[i * k + p] * b[p * n + j];
+            }
+            out[i * n + j] = acc;
+        }
+    }
+    out
+}

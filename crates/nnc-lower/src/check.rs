@@ -1,0 +1,365 @@
+//! Name resolution and checking: the AST to [`Job`]s, or every independent error found.
+
+use crate::job::*;
+use crate::settings::{Settings, expect_number, lookup};
+use nnc_autodiff::Optimizer;
+use nnc_diagnostics::{Diagnostic, Span, did_you_mean};
+use nnc_syntax::ast::{self, DataBody, ModelStmt, ValueKind};
+
+/// Checks the whole program and resolves each `train` block into a [`Job`].
+pub fn check(program: &ast::Program) -> Result<Vec<Job>, Vec<Diagnostic>> {
+    let mut errors = Vec::new();
+    check_unique_names(program, &mut errors);
+    for block in program.data_blocks() {
+        check_data(block, &mut errors);
+    }
+    let models: Vec<(ast::ModelBlock, Option<Model>)> =
+        program.model_blocks().map(|block| (block.clone(), check_model(block, &mut errors))).collect();
+    let mut jobs = Vec::new();
+    for train in program.train_blocks() {
+        if let Some(job) = check_train(program, &models, train, &mut errors) {
+            jobs.push(job);
+        }
+    }
+    if errors.is_empty() { Ok(jobs) } else { Err(errors) }
+}
+
+fn check_unique_names(program: &ast::Program, errors: &mut Vec<Diagnostic>) {
+    let mut seen: Vec<(&str, &ast::Ident)> = Vec::new();
+    let named = program
+        .data_blocks()
+        .map(|b| ("data", &b.name))
+        .chain(program.model_blocks().map(|b| ("model", &b.name)))
+        .chain(program.minimize_blocks().map(|b| ("minimize", &b.name)));
+    for (kind, name) in named {
+        match seen.iter().find(|(k, n)| *k == kind && n.name == name.name) {
+            Some((_, first)) => errors.push(
+                Diagnostic::error("E0203", format!("{kind} `{}` is defined twice", name.name), name.span, "defined again here")
+                    .with_secondary(first.span, "first defined here")
+                    .with_help(format!("rename one of the {kind} blocks")),
+            ),
+            None => seen.push((kind, name)),
+        }
+    }
+}
+
+fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) {
+    let DataBody::Table(table) = &block.body else {
+        errors.push(
+            Diagnostic::error("E0406", format!("data `{}` has no table", block.name.name), block.name.span, "no rows")
+                .with_help("write a header such as `x1 x2 -> y` and then one row per line"),
+        );
+        return;
+    };
+    if table.rows.is_empty() {
+        errors.push(
+            Diagnostic::error("E0405", format!("data `{}` has no rows", block.name.name), table.span, "header only")
+                .with_help("add rows such as `0 1 -> 1` below the header"),
+        );
+    }
+    for (index, row) in table.rows.iter().enumerate() {
+        let (want_in, want_out) = (table.inputs.len(), table.targets.len());
+        if row.inputs.len() != want_in || row.targets.len() != want_out {
+            let header_span = table.inputs.first().map_or(table.span, |f| f.span);
+            errors.push(
+                Diagnostic::error(
+                    "E0304",
+                    format!("row {} has {} -> {} values, the header names {want_in} -> {want_out}", index + 1, row.inputs.len(), row.targets.len()),
+                    row.span,
+                    "wrong number of values",
+                )
+                .with_secondary(header_span, "columns named here")
+                .with_help("every row needs one value per column, with `->` between inputs and targets"),
+            );
+        }
+    }
+}
+
+fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<Model> {
+    let before = errors.len();
+    let mut input: Option<(usize, Span)> = None;
+    let mut layers = Vec::new();
+    for stmt in &block.stmts {
+        match stmt {
+            ModelStmt::Input { width, span } => {
+                if let Some((_, first)) = input {
+                    errors.push(
+                        Diagnostic::error("E0305", "the model declares its input twice", *span, "second `input`")
+                            .with_secondary(first, "first `input`")
+                            .with_help("a model has exactly one `input N`, before its layers"),
+                    );
+                } else if !layers.is_empty() {
+                    errors.push(
+                        Diagnostic::error("E0305", "`input` must come before the layers", *span, "too late")
+                            .with_help("move `input N` to the top of the model"),
+                    );
+                }
+                if width.value == 0 {
+                    errors.push(Diagnostic::error("E0306", "input width must be at least 1", width.span, "zero width"));
+                }
+                input = Some((width.value as usize, *span));
+            }
+            ModelStmt::Layer(layer) => {
+                let fan_in = layers.last().map_or(input.map_or(0, |(w, _)| w), |l: &Layer| l.units);
+                let name = format!("{}{}", layer.kind.name, layers.len() + 1);
+                layers.push(check_layer(layer, name, fan_in, errors));
+            }
+        }
+    }
+    let Some((input_width, _)) = input else {
+        errors.push(
+            Diagnostic::error("E0305", format!("model `{}` has no input", block.name.name), block.name.span, "no `input N`")
+                .with_help("start the model with `input N`, N being the number of input columns"),
+        );
+        return None;
+    };
+    if layers.is_empty() {
+        errors.push(
+            Diagnostic::error("E0305", format!("model `{}` has no layers", block.name.name), block.name.span, "no layers")
+                .with_help("add a layer such as `dense 1`"),
+        );
+    }
+    (errors.len() == before).then(|| Model { name: block.name.name.clone(), input_width, layers })
+}
+
+fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec<Diagnostic>) -> Layer {
+    let units = layer.units.value as usize;
+    if units == 0 {
+        errors.push(Diagnostic::error("E0306", "a layer needs at least 1 unit", layer.units.span, "zero units"));
+    }
+    let activation = match &layer.activation {
+        None => Activation::Identity,
+        Some(ident) => lookup("activation", ident, Activation::ALL, errors).unwrap_or(Activation::Identity),
+    };
+    let mut weights = None;
+    let mut bias = None;
+    for option in &layer.options {
+        match option.key.name.as_str() {
+            "weights" => weights = literal_matrix(&option.value, fan_in, units, &name, errors),
+            "bias" => bias = literal_vector(&option.value, units, &name, errors),
+            other => errors.push(unknown_key("layer option", other, option.key.span, &["weights", "bias"])),
+        }
+    }
+    Layer { name, units, activation, weights, bias, span: layer.span }
+}
+
+/// A `[[..], ..]` literal of `rows x cols` numbers, row-major.
+fn literal_matrix(value: &ast::Value, rows: usize, cols: usize, layer: &str, errors: &mut Vec<Diagnostic>) -> Option<Vec<f32>> {
+    let mismatch = |found: String| {
+        Diagnostic::error("E0303", format!("literal weights of `{layer}` have the wrong shape"), value.span, format!("found {found}"))
+            .with_note(format!("expected {rows} rows (one per input) of {cols} numbers (one per unit): [{rows} x {cols}]"))
+            .with_help("the weight matrix maps the previous layer's width to this layer's units")
+    };
+    let ValueKind::List(row_values) = &value.kind else {
+        errors.push(mismatch("a single value".to_string()));
+        return None;
+    };
+    let mut flat = Vec::with_capacity(rows * cols);
+    for row in row_values {
+        match &row.kind {
+            ValueKind::List(items) if items.len() == cols => {
+                for item in items {
+                    flat.push(expect_number(item, errors)? as f32);
+                }
+            }
+            ValueKind::List(items) => {
+                errors.push(mismatch(format!("a row of {} numbers", items.len())));
+                return None;
+            }
+            _ => {
+                errors.push(mismatch("a number where a row `[...]` belongs".to_string()));
+                return None;
+            }
+        }
+    }
+    if row_values.len() != rows {
+        errors.push(mismatch(format!("{} rows", row_values.len())));
+        return None;
+    }
+    Some(flat)
+}
+
+fn literal_vector(value: &ast::Value, len: usize, layer: &str, errors: &mut Vec<Diagnostic>) -> Option<Vec<f32>> {
+    let found = match &value.kind {
+        ValueKind::List(items) if items.len() == len => {
+            return items.iter().map(|item| expect_number(item, errors).map(|n| n as f32)).collect();
+        }
+        ValueKind::List(items) => format!("{} numbers", items.len()),
+        _ => "a single value".to_string(),
+    };
+    errors.push(
+        Diagnostic::error("E0303", format!("literal bias of `{layer}` has the wrong shape"), value.span, format!("found {found}"))
+            .with_note(format!("expected a list of {len} numbers, one per unit"))
+            .with_help("write the bias as `bias = [b1, b2, ...]`"),
+    );
+    None
+}
+
+fn check_train(
+    program: &ast::Program,
+    models: &[(ast::ModelBlock, Option<Model>)],
+    train: &ast::TrainBlock,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Job> {
+    let model_entry = resolve(models.iter().map(|(b, m)| (&b.name, (b, m))), &train.model, "model", "E0201", errors);
+    let data_block = resolve(program.data_blocks().map(|b| (&b.name, b)), &train.data, "data", "E0202", errors);
+    let config = check_train_settings(train, errors);
+    let (model_block, model) = model_entry?;
+    let (model, data, config) = (model.clone()?, data_block?.clone(), config?);
+    if let DataBody::Table(table) = &data.body {
+        check_widths(&model, model_block, table, train, errors)?;
+    }
+    Some(Job { model, data, train: config, span: train.span })
+}
+
+fn resolve<'a, T>(
+    candidates: impl Iterator<Item = (&'a ast::Ident, T)>,
+    wanted: &ast::Ident,
+    kind: &str,
+    code: &'static str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<T> {
+    let candidates: Vec<(&ast::Ident, T)> = candidates.collect();
+    let names: Vec<&str> = candidates.iter().map(|(n, _)| n.name.as_str()).collect();
+    let mut diagnostic = Diagnostic::error(code, format!("unknown {kind} `{}`", wanted.name), wanted.span, format!("no {kind} with this name"));
+    diagnostic = match did_you_mean(&wanted.name, names.iter().copied()) {
+        Some(close) => {
+            let first = candidates.iter().find(|(n, _)| n.name == close).map(|(n, _)| n.span);
+            let d = diagnostic.with_help(format!("did you mean `{close}`?"));
+            match first {
+                Some(span) => d.with_secondary(span, format!("`{close}` is defined here")),
+                None => d,
+            }
+        }
+        None if names.is_empty() => diagnostic.with_help(format!("define it with a `{kind} {} {{ ... }}` block", wanted.name)),
+        None => diagnostic.with_help(format!("defined {kind} blocks: {}", names.join(", "))),
+    };
+    match candidates.into_iter().find(|(n, _)| n.name == wanted.name) {
+        Some((_, found)) => Some(found),
+        None => {
+            errors.push(diagnostic);
+            None
+        }
+    }
+}
+
+fn check_widths(model: &Model, block: &ast::ModelBlock, table: &ast::Table, train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -> Option<()> {
+    let before = errors.len();
+    let input_span = block.stmts.iter().find_map(|s| match s {
+        ModelStmt::Input { span, .. } => Some(*span),
+        ModelStmt::Layer(_) => None,
+    });
+    if table.inputs.len() != model.input_width {
+        let columns = span_of_idents(&table.inputs, table.span);
+        errors.push(
+            Diagnostic::error(
+                "E0301",
+                format!("model `{}` takes {} inputs but data `{}` has {} input columns", model.name, model.input_width, train.data.name, table.inputs.len()),
+                train.span.to(train.data.span).to(train.model.span),
+                "trained here",
+            )
+            .with_secondary(input_span.unwrap_or(block.name.span), format!("the model takes {} inputs", model.input_width))
+            .with_secondary(columns, format!("{} input columns", table.inputs.len()))
+            .with_help(format!("change the model to `input {}` or the data's columns", table.inputs.len())),
+        );
+    }
+    if table.targets.len() != model.output_width() {
+        let last = model.layers.last().map_or(block.name.span, |l| l.span);
+        errors.push(
+            Diagnostic::error(
+                "E0302",
+                format!("model `{}` outputs {} values but data `{}` has {} target columns", model.name, model.output_width(), train.data.name, table.targets.len()),
+                train.span.to(train.data.span).to(train.model.span),
+                "trained here",
+            )
+            .with_secondary(last, format!("the last layer has {} units", model.output_width()))
+            .with_secondary(span_of_idents(&table.targets, table.span), format!("{} target columns", table.targets.len()))
+            .with_help(format!("make the last layer `dense {}`", table.targets.len())),
+        );
+    }
+    (errors.len() == before).then_some(())
+}
+
+fn span_of_idents(idents: &[ast::Ident], fallback: Span) -> Span {
+    match (idents.first(), idents.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => fallback,
+    }
+}
+
+fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -> Option<TrainConfig> {
+    let before = errors.len();
+    let mut settings = Settings::new(&train.settings, &["loss", "optimizer", "epochs", "batch", "seed"], errors);
+    let loss = match settings.take("loss") {
+        Some(setting) => settings.ident_choice(setting, "loss", Loss::ALL),
+        None => {
+            settings.errors.push(
+                Diagnostic::error("E0403", "the train block does not say which loss to minimise", train.model.span.to(train.data.span), "no `loss`")
+                    .with_help("add `loss mse`"),
+            );
+            None
+        }
+    };
+    let (optimizer, learning_rate) = match settings.take("optimizer") {
+        Some(setting) => check_optimizer(setting, settings.errors)?,
+        None => (Optimizer::sgd(), 0.01),
+    };
+    let epochs = settings.take("epochs").and_then(|s| settings.count(s, 0)).unwrap_or(100);
+    let batch = settings.take("batch").and_then(|s| settings.count(s, 1)).map(|b| b as usize);
+    let seed = settings.take("seed").and_then(|s| settings.count(s, 0)).unwrap_or(0);
+    let loss = loss?;
+    (errors.len() == before).then_some(TrainConfig { loss, optimizer, learning_rate, epochs, batch, seed })
+}
+
+fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(Optimizer, f32)> {
+    let value = crate::settings::single_value(setting, errors)?;
+    let (name, args) = match &value.kind {
+        ValueKind::Call(name, args) => (name.clone(), args.as_slice()),
+        ValueKind::Ident(name) => (ast::Ident { name: name.clone(), span: value.span }, &[][..]),
+        _ => {
+            errors.push(
+                Diagnostic::error("E0402", "expected an optimizer", value.span, "not an optimizer")
+                    .with_help("write `optimizer sgd(lr = 0.1)`"),
+            );
+            return None;
+        }
+    };
+    const OPTIMIZERS: &[(&str, ())] = &[("sgd", ())];
+    lookup("optimizer", &name, OPTIMIZERS, errors)?;
+    let mut learning_rate = 0.01;
+    for arg in args {
+        let ast::Arg::Named(kv) = arg else {
+            errors.push(
+                Diagnostic::error("E0402", "optimizer arguments are named", value.span, "unnamed argument")
+                    .with_help("write `sgd(lr = 0.1)`"),
+            );
+            return None;
+        };
+        match kv.key.name.as_str() {
+            "lr" => {
+                let lr = expect_number(&kv.value, errors)?;
+                if lr <= 0.0 || !lr.is_finite() {
+                    errors.push(
+                        Diagnostic::error("E0401", format!("learning rate must be positive, got {lr}"), kv.value.span, "not > 0")
+                            .with_help("typical learning rates are between 0.001 and 1"),
+                    );
+                    return None;
+                }
+                learning_rate = lr as f32;
+            }
+            other => {
+                errors.push(unknown_key("argument of sgd", other, kv.key.span, &["lr"]));
+                return None;
+            }
+        }
+    }
+    Some((Optimizer::sgd(), learning_rate))
+}
+
+pub(crate) fn unknown_key(kind: &str, key: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let diagnostic = Diagnostic::error("E0205", format!("unknown {kind} `{key}`"), span, format!("not a {kind}"));
+    match did_you_mean(key, known.iter().copied()) {
+        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+        None => diagnostic.with_help(format!("known: {}", known.join(", "))),
+    }
+}

@@ -1,0 +1,72 @@
+//! Algebraic simplification and constant folding on splat constants.
+//!
+//! A *splat* is a `const` or a `broadcast` of one. Rules (x any value, c a splat):
+//! - `x + 0 = x`, `0 + x = x`, `x - 0 = x`, `x * 1 = x`, `1 * x = x`, `x / 1 = x`
+//! - `x * 0 = 0`, `0 * x = 0` (programs here have no infinities worth preserving)
+//! - `0 - x = -x`, `-(-x) = x`, `transpose(transpose(x)) = x`
+//! - `reshape(reshape(x)) = reshape(x)`, `broadcast(broadcast(x)) = broadcast(x)`
+//! - an elementwise op on splats is the splat of the folded value
+//!
+//! It does not reassociate or distribute, so results stay bit-identical to the input graph
+//! except for the folded constants.
+
+use crate::rebuild::{Action, rebuild};
+use nnc_ir::{Graph, Inst, Op, OpClass, ValueId};
+
+pub fn simplify(graph: &Graph) -> Graph {
+    rebuild(graph, |new, _, inst, args| match rewrite(new, inst, args) {
+        Some(value) => Action::Replace(value),
+        None => Action::Keep,
+    })
+}
+
+fn rewrite(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
+    let splat = |v: ValueId| splat_value(new, v);
+    let origin = inst.origin.clone();
+    match inst.op.class() {
+        OpClass::Unary if splat(args[0]).is_some() => {
+            let folded = inst.op.eval_unary(splat(args[0])?);
+            return Some(new.constant(folded, &inst.shape, origin));
+        }
+        OpClass::Binary if splat(args[0]).is_some() && splat(args[1]).is_some() => {
+            let folded = inst.op.eval_binary(splat(args[0])?, splat(args[1])?);
+            return Some(new.constant(folded, &inst.shape, origin));
+        }
+        OpClass::Leaf | OpClass::Unary | OpClass::Binary | OpClass::Reduce | OpClass::Movement | OpClass::Contraction => {}
+    }
+    let (a, b) = (args.first().copied(), args.get(1).copied());
+    let (sa, sb) = (a.and_then(splat), b.and_then(splat));
+    match &inst.op {
+        Op::Add if sb == Some(0.0) => a,
+        Op::Add if sa == Some(0.0) => b,
+        Op::Sub if sb == Some(0.0) => a,
+        Op::Sub if sa == Some(0.0) => Some(new.push(Op::Neg, vec![b?], origin)),
+        Op::Mul if sb == Some(1.0) => a,
+        Op::Mul if sa == Some(1.0) => b,
+        Op::Mul if sa == Some(0.0) || sb == Some(0.0) => Some(new.constant(0.0, &inst.shape, origin)),
+        Op::Div if sb == Some(1.0) => a,
+        Op::Neg => inner_of(new, a?, &Op::Neg),
+        Op::Transpose => inner_of(new, a?, &Op::Transpose),
+        Op::Reshape | Op::Broadcast => {
+            let inner = inner_of(new, a?, &inst.op)?;
+            Some(new.push_typed(inst.op.clone(), vec![inner], inst.shape.clone(), origin))
+        }
+        _ => None,
+    }
+}
+
+/// The operand of `value` if `value` is itself an `op` instruction.
+fn inner_of(graph: &Graph, value: ValueId, op: &Op) -> Option<ValueId> {
+    let inst = graph.inst(value);
+    (&inst.op == op).then(|| inst.args[0])
+}
+
+/// The scalar every element of `value` equals, if it is a constant or a broadcast of one.
+fn splat_value(graph: &Graph, value: ValueId) -> Option<f32> {
+    let inst = graph.inst(value);
+    match inst.op {
+        Op::Const(c) => Some(c),
+        Op::Broadcast | Op::Reshape => splat_value(graph, inst.args[0]),
+        _ => None,
+    }
+}

@@ -1,0 +1,8 @@
+//! The surface language: the pest grammar (`grammar/nn.pest`), the spanned AST and its printer.
+
+pub mod ast;
+mod parse;
+mod print;
+
+pub use parse::parse;
+pub use print::print_program;
