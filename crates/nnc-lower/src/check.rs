@@ -60,7 +60,7 @@ fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) {
     for (index, row) in table.rows.iter().enumerate() {
         let (want_in, want_out) = (table.inputs.len(), table.targets.len());
         if row.inputs.len() != want_in || row.targets.len() != want_out {
-            let header_span = table.inputs.first().map_or(table.span, |f| f.span);
+            let header_span = span_of_idents(&table.inputs, table.span).to(span_of_idents(&table.targets, table.span));
             errors.push(
                 Diagnostic::error(
                     "E0304",
@@ -184,6 +184,7 @@ fn literal_vector(value: &ast::Value, len: usize, layer: &str, errors: &mut Vec<
         ValueKind::List(items) if items.len() == len => {
             return items.iter().map(|item| expect_number(item, errors).map(|n| n as f32)).collect();
         }
+        ValueKind::List(items) if items.len() == 1 => "1 number".to_string(),
         ValueKind::List(items) => format!("{} numbers", items.len()),
         _ => "a single value".to_string(),
     };
@@ -301,13 +302,13 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
         }
     };
     let (optimizer, learning_rate) = match settings.take("optimizer") {
-        Some(setting) => check_optimizer(setting, settings.errors)?,
-        None => (Optimizer::sgd(), 0.01),
+        Some(setting) => check_optimizer(setting, settings.errors).unzip(),
+        None => (Some(Optimizer::sgd()), Some(0.01)),
     };
     let epochs = settings.take("epochs").and_then(|s| settings.count(s, 0)).unwrap_or(100);
     let batch = settings.take("batch").and_then(|s| settings.count(s, 1)).map(|b| b as usize);
     let seed = settings.take("seed").and_then(|s| settings.count(s, 0)).unwrap_or(0);
-    let loss = loss?;
+    let (loss, optimizer, learning_rate) = (loss?, optimizer?, learning_rate?);
     (errors.len() == before).then_some(TrainConfig { loss, optimizer, learning_rate, epochs, batch, seed })
 }
 

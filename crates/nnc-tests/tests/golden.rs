@@ -1,0 +1,79 @@
+//! Golden-file tests: every stage of every case, byte for byte.
+//!
+//! - `tests/golden/ok/NAME.nn` and every `examples/NAME.nn` (goldens in
+//!   `tests/golden/examples/`) must compile; each stage is pinned as `NAME.<stage>`.
+//! - `tests/golden/err/NAME.nn` must fail; its rendered diagnostics are `NAME.stderr`.
+//!
+//! `BLESS=1 cargo test -p nnc-tests --test golden` rewrites the expected files; a mismatch
+//! prints a diff; a missing expected file fails.
+
+use libtest_mimic::{Arguments, Failed, Trial};
+use nnc_cli::driver::{Stage, stage_text};
+use nnc_tests::{blessing, nn_files, repo_root};
+use snapbox::{Assert, Data, IntoData, assert::Action};
+use std::path::{Path, PathBuf};
+
+fn main() {
+    let root = repo_root();
+    let golden = root.join("tests/golden");
+    let mut trials = Vec::new();
+    for (dir, expected_dir) in [(golden.join("ok"), golden.join("ok")), (root.join("examples"), golden.join("examples"))] {
+        for input in nn_files(&dir) {
+            for stage in Stage::ALL {
+                let expected = expected_dir.join(format!("{}.{}", stem(&input), stage.name()));
+                let input = input.clone();
+                let name = format!("{}::{}", rel(&root, &input), stage.name());
+                trials.push(Trial::test(name, move || check_stage(&input, stage, &expected)));
+            }
+        }
+    }
+    for input in nn_files(&golden.join("err")) {
+        let expected = input.with_extension("stderr");
+        let name = format!("{}::stderr", rel(&root, &input));
+        trials.push(Trial::test(name, move || check_errors(&input, &expected)));
+    }
+    libtest_mimic::run(&Arguments::from_args(), trials).exit();
+}
+
+fn stem(path: &Path) -> String {
+    path.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default()
+}
+
+fn rel(root: &Path, path: &Path) -> String {
+    path.strip_prefix(root).unwrap_or(path).display().to_string()
+}
+
+fn read(path: &Path) -> Result<String, Failed> {
+    std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
+}
+
+fn check_stage(input: &Path, stage: Stage, expected: &Path) -> Result<(), Failed> {
+    let source = read(input)?;
+    let actual = stage_text(&source, stage).map_err(|d| {
+        format!("{} should compile but failed:\n{}", input.display(), nnc_diagnostics::render("input.nn", &source, &d))
+    })?;
+    compare(actual, expected)
+}
+
+fn check_errors(input: &Path, expected: &Path) -> Result<(), Failed> {
+    let source = read(input)?;
+    let name = format!("{}.nn", stem(input));
+    let actual = match nnc_cli::driver::run(&source, Default::default()) {
+        Ok(_) => return Err(format!("{} should fail with a diagnostic but ran", input.display()).into()),
+        Err(diagnostics) => nnc_diagnostics::render(&name, &source, &diagnostics),
+    };
+    compare(actual, expected)
+}
+
+fn compare(actual: String, expected: &Path) -> Result<(), Failed> {
+    let bless = blessing();
+    if !bless && !expected.exists() {
+        return Err(format!("missing golden {}; run with BLESS=1 to create it", expected.display()).into());
+    }
+    let action = if bless { Action::Overwrite } else { Action::Verify };
+    let expected_data = Data::read_from(&PathBuf::from(expected), None).raw();
+    Assert::new()
+        .action(action)
+        .try_eq(None, actual.into_data(), expected_data)
+        .map_err(|e| format!("{e}\nrun with BLESS=1 to update {}", expected.display()).into())
+}
