@@ -46,7 +46,8 @@ fn values_on_path(graph: &Graph, loss: ValueId) -> Vec<bool> {
     let mut from_params = vec![false; graph.insts.len()];
     for value in graph.values() {
         let inst = graph.inst(value);
-        from_params[value.index()] = matches!(inst.op, Op::Param(_)) || inst.args.iter().any(|a| from_params[a.index()]);
+        from_params[value.index()] =
+            matches!(inst.op, Op::Param(_)) || inst.args.iter().any(|a| from_params[a.index()]);
     }
     let mut to_loss = vec![false; graph.insts.len()];
     to_loss[loss.index()] = true;

@@ -161,7 +161,16 @@ fn run_job(job: &Job, overrides: Overrides) -> Result<JobReport, Vec<Diagnostic>
         .map_err(|d| vec![diverged(job, &d)])?;
     let outputs = nnc_runtime::evaluate(&graphs, &compiled, &data, &training.params);
     let train_ms = elapsed_ms(started);
-    Ok(report(job, &graphs, &data, outputs, training.epoch_losses, epochs, seed, Timings { parse: 0.0, compile: compile_ms, train: train_ms }))
+    Ok(report(
+        job,
+        &graphs,
+        &data,
+        outputs,
+        training.epoch_losses,
+        epochs,
+        seed,
+        Timings { parse: 0.0, compile: compile_ms, train: train_ms },
+    ))
 }
 
 fn diverged(job: &Job, diverged: &nnc_runtime::Diverged) -> Diagnostic {

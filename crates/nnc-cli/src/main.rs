@@ -59,7 +59,9 @@ fn main() -> ExitCode {
                 reports.iter().map(report::human).collect::<Vec<_>>().join("\n")
             }
         }),
-        Command::Check { .. } => driver::check(&source).map(|(_, jobs)| format!("ok: {} train block(s) checked\n", jobs.len())),
+        Command::Check { .. } => {
+            driver::check(&source).map(|(_, jobs)| format!("ok: {} train block(s) checked\n", jobs.len()))
+        }
         Command::Ir { stage, .. } => driver::stage_text(&source, stage),
     };
     match result {

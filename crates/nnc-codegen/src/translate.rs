@@ -129,7 +129,14 @@ impl Translator<'_, '_> {
     }
 
     /// Fills the result with `init`, then folds every source element into its slot.
-    fn reduce(&mut self, value: ValueId, source: ValueId, axes: &[usize], init: f32, combine: fn(&mut FunctionBuilder, Value, Value) -> Value) {
+    fn reduce(
+        &mut self,
+        value: ValueId,
+        source: ValueId,
+        axes: &[usize],
+        init: f32,
+        combine: fn(&mut FunctionBuilder, Value, Value) -> Value,
+    ) {
         let out = self.plan.locations[value.index()];
         let from = self.plan.locations[source.index()];
         self.for_range(self.graph.shape(value).numel(), |t, i| {
@@ -151,7 +158,8 @@ impl Translator<'_, '_> {
     fn matmul(&mut self, value: ValueId, a: ValueId, b: ValueId) {
         let (m, k) = (self.graph.shape(a).dims()[0], self.graph.shape(a).dims()[1]);
         let n = self.graph.shape(value).dims()[1];
-        let (la, lb, lc) = (self.plan.locations[a.index()], self.plan.locations[b.index()], self.plan.locations[value.index()]);
+        let (la, lb, lc) =
+            (self.plan.locations[a.index()], self.plan.locations[b.index()], self.plan.locations[value.index()]);
         self.for_range(m, |t, i| {
             t.for_range(n, |t, j| {
                 let acc = t.builder.declare_var(types::F32);

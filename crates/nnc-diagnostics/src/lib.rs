@@ -114,7 +114,8 @@ fn to_codespan(diagnostic: &Diagnostic, source_len: usize) -> cs::Diagnostic<()>
         let range = span.range();
         range.start.min(source_len)..range.end.min(source_len)
     };
-    let mut labels = vec![cs::Label::primary((), clamp(diagnostic.primary.span)).with_message(&diagnostic.primary.message)];
+    let mut labels =
+        vec![cs::Label::primary((), clamp(diagnostic.primary.span)).with_message(&diagnostic.primary.message)];
     for label in &diagnostic.secondary {
         labels.push(cs::Label::secondary((), clamp(label.span)).with_message(&label.message));
     }

@@ -126,12 +126,20 @@ impl Graph {
 
     /// Broadcasts `value` to `shape`; no instruction when it already has that shape.
     pub fn broadcast(&mut self, value: ValueId, shape: &Shape, origin: Origin) -> ValueId {
-        if self.shape(value) == shape { value } else { self.push_typed(Op::Broadcast, vec![value], shape.clone(), origin) }
+        if self.shape(value) == shape {
+            value
+        } else {
+            self.push_typed(Op::Broadcast, vec![value], shape.clone(), origin)
+        }
     }
 
     /// Reshapes `value`; no instruction when it already has that shape.
     pub fn reshape(&mut self, value: ValueId, shape: &Shape, origin: Origin) -> ValueId {
-        if self.shape(value) == shape { value } else { self.push_typed(Op::Reshape, vec![value], shape.clone(), origin) }
+        if self.shape(value) == shape {
+            value
+        } else {
+            self.push_typed(Op::Reshape, vec![value], shape.clone(), origin)
+        }
     }
 
     /// Sums `value` over every axis to a scalar.

@@ -16,9 +16,13 @@ pub fn evaluate(graph: &Graph, inputs: &[&[f32]], params: &[&[f32]]) -> Vec<Vec<
             Op::Param(slot) => params[*slot as usize].to_vec(),
             Op::Const(value) => vec![*value],
             op if op.class() == OpClass::Unary => arg(0).iter().map(|&x| op.eval_unary(x)).collect(),
-            op if op.class() == OpClass::Binary => arg(0).iter().zip(arg(1)).map(|(&a, &b)| op.eval_binary(a, b)).collect(),
+            op if op.class() == OpClass::Binary => {
+                arg(0).iter().zip(arg(1)).map(|(&a, &b)| op.eval_binary(a, b)).collect()
+            }
             Op::ReduceSum { axes } => reduce(graph, inst, axes, 0.0, |acc, x| acc + x, arg(0)),
-            Op::ReduceMax { axes } => reduce(graph, inst, axes, f32::NEG_INFINITY, |acc, x| if x > acc { x } else { acc }, arg(0)),
+            Op::ReduceMax { axes } => {
+                reduce(graph, inst, axes, f32::NEG_INFINITY, |acc, x| if x > acc { x } else { acc }, arg(0))
+            }
             Op::Broadcast => {
                 let source = graph.shape(inst.args[0]);
                 let mut out = Vec::with_capacity(inst.shape.numel());

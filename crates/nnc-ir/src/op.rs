@@ -34,8 +34,12 @@ pub enum Op {
     CmpGt,
 
     // Reductions over the listed axes, which are removed from the shape.
-    ReduceSum { axes: Vec<usize> },
-    ReduceMax { axes: Vec<usize> },
+    ReduceSum {
+        axes: Vec<usize>,
+    },
+    ReduceMax {
+        axes: Vec<usize>,
+    },
 
     // Movement: the result shape is the instruction's type.
     /// Right-aligned (numpy) broadcast to the result shape.

@@ -34,7 +34,9 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<String>> {
         };
         match declared {
             Some((None, kind)) => errors.push(format!("{here}: undeclared {kind}")),
-            Some((Some(decl), _)) if decl.shape != inst.shape => errors.push(format!("{here}: declared as {}", decl.shape)),
+            Some((Some(decl), _)) if decl.shape != inst.shape => {
+                errors.push(format!("{here}: declared as {}", decl.shape))
+            }
             Some(_) | None => {}
         }
     }

@@ -34,9 +34,14 @@ fn check_unique_names(program: &ast::Program, errors: &mut Vec<Diagnostic>) {
     for (kind, name) in named {
         match seen.iter().find(|(k, n)| *k == kind && n.name == name.name) {
             Some((_, first)) => errors.push(
-                Diagnostic::error("E0203", format!("{kind} `{}` is defined twice", name.name), name.span, "defined again here")
-                    .with_secondary(first.span, "first defined here")
-                    .with_help(format!("rename one of the {kind} blocks")),
+                Diagnostic::error(
+                    "E0203",
+                    format!("{kind} `{}` is defined twice", name.name),
+                    name.span,
+                    "defined again here",
+                )
+                .with_secondary(first.span, "first defined here")
+                .with_help(format!("rename one of the {kind} blocks")),
             ),
             None => seen.push((kind, name)),
         }
@@ -64,7 +69,12 @@ fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) {
             errors.push(
                 Diagnostic::error(
                     "E0304",
-                    format!("row {} has {} -> {} values, the header names {want_in} -> {want_out}", index + 1, row.inputs.len(), row.targets.len()),
+                    format!(
+                        "row {} has {} -> {} values, the header names {want_in} -> {want_out}",
+                        index + 1,
+                        row.inputs.len(),
+                        row.targets.len()
+                    ),
                     row.span,
                     "wrong number of values",
                 )
@@ -108,15 +118,25 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
     }
     let Some((input_width, _)) = input else {
         errors.push(
-            Diagnostic::error("E0305", format!("model `{}` has no input", block.name.name), block.name.span, "no `input N`")
-                .with_help("start the model with `input N`, N being the number of input columns"),
+            Diagnostic::error(
+                "E0305",
+                format!("model `{}` has no input", block.name.name),
+                block.name.span,
+                "no `input N`",
+            )
+            .with_help("start the model with `input N`, N being the number of input columns"),
         );
         return None;
     };
     if layers.is_empty() {
         errors.push(
-            Diagnostic::error("E0305", format!("model `{}` has no layers", block.name.name), block.name.span, "no layers")
-                .with_help("add a layer such as `dense 1`"),
+            Diagnostic::error(
+                "E0305",
+                format!("model `{}` has no layers", block.name.name),
+                block.name.span,
+                "no layers",
+            )
+            .with_help("add a layer such as `dense 1`"),
         );
     }
     (errors.len() == before).then(|| Model { name: block.name.name.clone(), input_width, layers })
@@ -144,11 +164,22 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
 }
 
 /// A `[[..], ..]` literal of `rows x cols` numbers, row-major.
-fn literal_matrix(value: &ast::Value, rows: usize, cols: usize, layer: &str, errors: &mut Vec<Diagnostic>) -> Option<Vec<f32>> {
+fn literal_matrix(
+    value: &ast::Value,
+    rows: usize,
+    cols: usize,
+    layer: &str,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<Vec<f32>> {
     let mismatch = |found: String| {
-        Diagnostic::error("E0303", format!("literal weights of `{layer}` have the wrong shape"), value.span, format!("found {found}"))
-            .with_note(format!("expected {rows} rows (one per input) of {cols} numbers (one per unit): [{rows} x {cols}]"))
-            .with_help("the weight matrix maps the previous layer's width to this layer's units")
+        Diagnostic::error(
+            "E0303",
+            format!("literal weights of `{layer}` have the wrong shape"),
+            value.span,
+            format!("found {found}"),
+        )
+        .with_note(format!("expected {rows} rows (one per input) of {cols} numbers (one per unit): [{rows} x {cols}]"))
+        .with_help("the weight matrix maps the previous layer's width to this layer's units")
     };
     let ValueKind::List(row_values) = &value.kind else {
         errors.push(mismatch("a single value".to_string()));
@@ -189,9 +220,14 @@ fn literal_vector(value: &ast::Value, len: usize, layer: &str, errors: &mut Vec<
         _ => "a single value".to_string(),
     };
     errors.push(
-        Diagnostic::error("E0303", format!("literal bias of `{layer}` has the wrong shape"), value.span, format!("found {found}"))
-            .with_note(format!("expected a list of {len} numbers, one per unit"))
-            .with_help("write the bias as `bias = [b1, b2, ...]`"),
+        Diagnostic::error(
+            "E0303",
+            format!("literal bias of `{layer}` has the wrong shape"),
+            value.span,
+            format!("found {found}"),
+        )
+        .with_note(format!("expected a list of {len} numbers, one per unit"))
+        .with_help("write the bias as `bias = [b1, b2, ...]`"),
     );
     None
 }
@@ -222,7 +258,12 @@ fn resolve<'a, T>(
 ) -> Option<T> {
     let candidates: Vec<(&ast::Ident, T)> = candidates.collect();
     let names: Vec<&str> = candidates.iter().map(|(n, _)| n.name.as_str()).collect();
-    let mut diagnostic = Diagnostic::error(code, format!("unknown {kind} `{}`", wanted.name), wanted.span, format!("no {kind} with this name"));
+    let mut diagnostic = Diagnostic::error(
+        code,
+        format!("unknown {kind} `{}`", wanted.name),
+        wanted.span,
+        format!("no {kind} with this name"),
+    );
     diagnostic = match did_you_mean(&wanted.name, names.iter().copied()) {
         Some(close) => {
             let first = candidates.iter().find(|(n, _)| n.name == close).map(|(n, _)| n.span);
@@ -232,7 +273,9 @@ fn resolve<'a, T>(
                 None => d,
             }
         }
-        None if names.is_empty() => diagnostic.with_help(format!("define it with a `{kind} {} {{ ... }}` block", wanted.name)),
+        None if names.is_empty() => {
+            diagnostic.with_help(format!("define it with a `{kind} {} {{ ... }}` block", wanted.name))
+        }
         None => diagnostic.with_help(format!("defined {kind} blocks: {}", names.join(", "))),
     };
     match candidates.into_iter().find(|(n, _)| n.name == wanted.name) {
@@ -244,7 +287,13 @@ fn resolve<'a, T>(
     }
 }
 
-fn check_widths(model: &Model, block: &ast::ModelBlock, table: &ast::Table, train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -> Option<()> {
+fn check_widths(
+    model: &Model,
+    block: &ast::ModelBlock,
+    table: &ast::Table,
+    train: &ast::TrainBlock,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<()> {
     let before = errors.len();
     let input_span = block.stmts.iter().find_map(|s| match s {
         ModelStmt::Input { span, .. } => Some(*span),
@@ -255,11 +304,20 @@ fn check_widths(model: &Model, block: &ast::ModelBlock, table: &ast::Table, trai
         errors.push(
             Diagnostic::error(
                 "E0301",
-                format!("model `{}` takes {} inputs but data `{}` has {} input columns", model.name, model.input_width, train.data.name, table.inputs.len()),
+                format!(
+                    "model `{}` takes {} inputs but data `{}` has {} input columns",
+                    model.name,
+                    model.input_width,
+                    train.data.name,
+                    table.inputs.len()
+                ),
                 train.span.to(train.data.span).to(train.model.span),
                 "trained here",
             )
-            .with_secondary(input_span.unwrap_or(block.name.span), format!("the model takes {} inputs", model.input_width))
+            .with_secondary(
+                input_span.unwrap_or(block.name.span),
+                format!("the model takes {} inputs", model.input_width),
+            )
             .with_secondary(columns, format!("{} input columns", table.inputs.len()))
             .with_help(format!("change the model to `input {}` or the data's columns", table.inputs.len())),
         );
@@ -269,12 +327,21 @@ fn check_widths(model: &Model, block: &ast::ModelBlock, table: &ast::Table, trai
         errors.push(
             Diagnostic::error(
                 "E0302",
-                format!("model `{}` outputs {} values but data `{}` has {} target columns", model.name, model.output_width(), train.data.name, table.targets.len()),
+                format!(
+                    "model `{}` outputs {} values but data `{}` has {} target columns",
+                    model.name,
+                    model.output_width(),
+                    train.data.name,
+                    table.targets.len()
+                ),
                 train.span.to(train.data.span).to(train.model.span),
                 "trained here",
             )
             .with_secondary(last, format!("the last layer has {} units", model.output_width()))
-            .with_secondary(span_of_idents(&table.targets, table.span), format!("{} target columns", table.targets.len()))
+            .with_secondary(
+                span_of_idents(&table.targets, table.span),
+                format!("{} target columns", table.targets.len()),
+            )
             .with_help(format!("make the last layer `dense {}`", table.targets.len())),
         );
     }
@@ -295,8 +362,13 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
         Some(setting) => settings.ident_choice(setting, "loss", Loss::ALL),
         None => {
             settings.errors.push(
-                Diagnostic::error("E0403", "the train block does not say which loss to minimise", train.model.span.to(train.data.span), "no `loss`")
-                    .with_help("add `loss mse`"),
+                Diagnostic::error(
+                    "E0403",
+                    "the train block does not say which loss to minimise",
+                    train.model.span.to(train.data.span),
+                    "no `loss`",
+                )
+                .with_help("add `loss mse`"),
             );
             None
         }
@@ -341,8 +413,13 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
                 let lr = expect_number(&kv.value, errors)?;
                 if lr <= 0.0 || !lr.is_finite() {
                     errors.push(
-                        Diagnostic::error("E0401", format!("learning rate must be positive, got {lr}"), kv.value.span, "not > 0")
-                            .with_help("typical learning rates are between 0.001 and 1"),
+                        Diagnostic::error(
+                            "E0401",
+                            format!("learning rate must be positive, got {lr}"),
+                            kv.value.span,
+                            "not > 0",
+                        )
+                        .with_help("typical learning rates are between 0.001 and 1"),
                     );
                     return None;
                 }

@@ -41,8 +41,13 @@ impl<'a, 'e> Settings<'a, 'e> {
         let number = expect_number(value, self.errors)?;
         if number.fract() != 0.0 || number < min as f64 || number > 1e15 {
             self.errors.push(
-                Diagnostic::error("E0401", format!("`{}` must be a whole number >= {min}, got {number}", setting.key.name), value.span, "invalid value")
-                    .with_help(format!("write `{} N` with a whole number N >= {min}", setting.key.name)),
+                Diagnostic::error(
+                    "E0401",
+                    format!("`{}` must be a whole number >= {min}, got {number}", setting.key.name),
+                    value.span,
+                    "invalid value",
+                )
+                .with_help(format!("write `{} N` with a whole number N >= {min}", setting.key.name)),
             );
             return None;
         }
@@ -70,15 +75,25 @@ pub(crate) fn single_value<'a>(setting: &'a ast::Setting, errors: &mut Vec<Diagn
         [value] => Some(value),
         [] => {
             errors.push(
-                Diagnostic::error("E0402", format!("`{}` needs a value", setting.key.name), setting.span, "missing value")
-                    .with_help(format!("write `{} VALUE`", setting.key.name)),
+                Diagnostic::error(
+                    "E0402",
+                    format!("`{}` needs a value", setting.key.name),
+                    setting.span,
+                    "missing value",
+                )
+                .with_help(format!("write `{} VALUE`", setting.key.name)),
             );
             None
         }
         [_, extra, ..] => {
             errors.push(
-                Diagnostic::error("E0402", format!("`{}` takes one value", setting.key.name), extra.span, "unexpected extra value")
-                    .with_help("put one setting per line, or separate them with `;`"),
+                Diagnostic::error(
+                    "E0402",
+                    format!("`{}` takes one value", setting.key.name),
+                    extra.span,
+                    "unexpected extra value",
+                )
+                .with_help("put one setting per line, or separate them with `;`"),
             );
             None
         }
@@ -96,12 +111,22 @@ pub(crate) fn expect_number(value: &ast::Value, errors: &mut Vec<Diagnostic>) ->
 }
 
 /// Resolves a name among fixed choices, with a did-you-mean hint.
-pub(crate) fn lookup<T: Copy>(kind: &str, ident: &ast::Ident, choices: &[(&str, T)], errors: &mut Vec<Diagnostic>) -> Option<T> {
+pub(crate) fn lookup<T: Copy>(
+    kind: &str,
+    ident: &ast::Ident,
+    choices: &[(&str, T)],
+    errors: &mut Vec<Diagnostic>,
+) -> Option<T> {
     if let Some((_, value)) = choices.iter().find(|(name, _)| *name == ident.name) {
         return Some(*value);
     }
     let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
-    let diagnostic = Diagnostic::error("E0204", format!("unknown {kind} `{}`", ident.name), ident.span, format!("not a known {kind}"));
+    let diagnostic = Diagnostic::error(
+        "E0204",
+        format!("unknown {kind} `{}`", ident.name),
+        ident.span,
+        format!("not a known {kind}"),
+    );
     errors.push(match did_you_mean(&ident.name, names.iter().copied()) {
         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
         None => diagnostic.with_help(format!("known: {}", names.join(", "))),

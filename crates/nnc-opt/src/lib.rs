@@ -16,11 +16,8 @@ use nnc_ir::{Graph, assert_valid};
 pub type Pass = fn(&Graph) -> Graph;
 
 /// The default pipeline, in order.
-pub const PIPELINE: &[(&str, Pass)] = &[
-    ("simplify", simplify),
-    ("cse", eliminate_common_subexpressions),
-    ("dce", eliminate_dead_code),
-];
+pub const PIPELINE: &[(&str, Pass)] =
+    &[("simplify", simplify), ("cse", eliminate_common_subexpressions), ("dce", eliminate_dead_code)];
 
 /// Runs the pipeline until the graph stops shrinking (at most a few rounds).
 pub fn optimize(graph: &Graph) -> Graph {

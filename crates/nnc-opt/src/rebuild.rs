@@ -14,7 +14,10 @@ pub(crate) enum Action {
 }
 
 /// Rebuilds `graph`, asking `decide` about each instruction in order.
-pub(crate) fn rebuild(graph: &Graph, mut decide: impl FnMut(&mut Graph, ValueId, &Inst, &[ValueId]) -> Action) -> Graph {
+pub(crate) fn rebuild(
+    graph: &Graph,
+    mut decide: impl FnMut(&mut Graph, ValueId, &Inst, &[ValueId]) -> Action,
+) -> Graph {
     let mut new = Graph { insts: Vec::new(), outputs: Vec::new(), updates: Vec::new(), ..graph.clone() };
     let mut map: Vec<Option<ValueId>> = Vec::with_capacity(graph.insts.len());
     for (index, inst) in graph.insts.iter().enumerate() {

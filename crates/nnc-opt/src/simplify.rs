@@ -32,7 +32,12 @@ fn rewrite(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
             let folded = inst.op.eval_binary(splat(args[0])?, splat(args[1])?);
             return Some(new.constant(folded, &inst.shape, origin));
         }
-        OpClass::Leaf | OpClass::Unary | OpClass::Binary | OpClass::Reduce | OpClass::Movement | OpClass::Contraction => {}
+        OpClass::Leaf
+        | OpClass::Unary
+        | OpClass::Binary
+        | OpClass::Reduce
+        | OpClass::Movement
+        | OpClass::Contraction => {}
     }
     let (a, b) = (args.first().copied(), args.get(1).copied());
     let (sa, sb) = (a.and_then(splat), b.and_then(splat));

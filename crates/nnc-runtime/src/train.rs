@@ -77,7 +77,12 @@ pub fn train(
             };
             data.gather(rows, &mut batch_x, &mut batch_y);
             let inputs: [&[f32]; 3] = [&batch_x, &batch_y, &lr];
-            kernel.call(Frame { inputs: &inputs, params: &mut params, outputs: &mut buffers.outputs, scratch: &mut buffers.scratch });
+            kernel.call(Frame {
+                inputs: &inputs,
+                params: &mut params,
+                outputs: &mut buffers.outputs,
+                scratch: &mut buffers.scratch,
+            });
             total += f64::from(buffers.outputs[0][0]) * rows.len() as f64;
         }
         let loss = (total / data.rows as f64) as f32;
@@ -96,6 +101,11 @@ pub fn evaluate(graphs: &Graphs, compiled: &Compiled, data: &Dataset, params: &[
     let mut buffers = Buffers::new(kernel, graph);
     let mut forward_params: Vec<Vec<f32>> = params[..graph.params.len()].to_vec();
     let inputs: [&[f32]; 2] = [&data.inputs, &data.targets];
-    kernel.call(Frame { inputs: &inputs, params: &mut forward_params, outputs: &mut buffers.outputs, scratch: &mut buffers.scratch });
+    kernel.call(Frame {
+        inputs: &inputs,
+        params: &mut forward_params,
+        outputs: &mut buffers.outputs,
+        scratch: &mut buffers.scratch,
+    });
     graph.outputs.iter().map(|(name, _)| name.clone()).zip(buffers.outputs).collect()
 }

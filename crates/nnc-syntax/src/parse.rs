@@ -102,7 +102,9 @@ fn build_number(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Number {
 fn build_integer(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Integer {
     let span = span_of(&pair);
     let value = pair.as_str().parse::<u64>().unwrap_or_else(|_| {
-        errors.push(Diagnostic::error("E0102", "integer out of range", span, "too large").with_help("use a smaller width"));
+        errors.push(
+            Diagnostic::error("E0102", "integer out of range", span, "too large").with_help("use a smaller width"),
+        );
         0
     });
     Integer { value, span }
@@ -188,10 +190,7 @@ fn build_train(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> TrainBlock {
     let mut inner = pair.into_inner().filter(|p| !matches!(p.as_rule(), Rule::kw_train | Rule::kw_on));
     let model = build_ident(inner.next().expect("grammar: train names a model"));
     let data = build_ident(inner.next().expect("grammar: train names data"));
-    let settings = inner
-        .next()
-        .map(|s| s.into_inner().map(|s| build_setting(s, errors)).collect())
-        .unwrap_or_default();
+    let settings = inner.next().map(|s| s.into_inner().map(|s| build_setting(s, errors)).collect()).unwrap_or_default();
     TrainBlock { model, data, settings, span }
 }
 
@@ -220,8 +219,10 @@ fn build_minimize(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> MinimizeBlo
             Rule::objective_stmt => {
                 let expr = stmt.into_inner().nth(1).expect("grammar: objective has an expression");
                 if block.objective.is_some() {
-                    errors.push(Diagnostic::error("E0103", "more than one objective", stmt_span, "second objective")
-                        .with_help("a minimize block has exactly one `objective`"));
+                    errors.push(
+                        Diagnostic::error("E0103", "more than one objective", stmt_span, "second objective")
+                            .with_help("a minimize block has exactly one `objective`"),
+                    );
                 }
                 block.objective = Some(build_expr(expr, errors));
             }
@@ -292,8 +293,13 @@ fn syntax_error(err: &pest::error::Error<Rule>, source: &str) -> Diagnostic {
         pest::error::ErrorVariant::ParsingError { positives, .. } => expected_words(positives),
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
-    Diagnostic::error("E0101", format!("syntax error: expected {expected}"), Span::new(start, end), format!("unexpected {}", found.0))
-        .with_help(syntax_hint(&err.variant))
+    Diagnostic::error(
+        "E0101",
+        format!("syntax error: expected {expected}"),
+        Span::new(start, end),
+        format!("unexpected {}", found.0),
+    )
+    .with_help(syntax_hint(&err.variant))
 }
 
 /// What stands at `pos`, in words, and how many bytes to underline.
@@ -303,7 +309,8 @@ fn describe_found(source: &str, pos: usize) -> (String, usize) {
         None => ("end of file".to_string(), 0),
         Some('\n') | Some('\r') => ("end of line".to_string(), 1),
         Some(c) if c.is_alphanumeric() || c == '_' || c == '.' || c == '-' => {
-            let word: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.' || *c == '-').collect();
+            let word: String =
+                rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == '.' || *c == '-').collect();
             (format!("`{word}`"), word.len())
         }
         Some(c) => (format!("`{c}`"), c.len_utf8()),

@@ -17,7 +17,9 @@ fn main() {
     let root = repo_root();
     let golden = root.join("tests/golden");
     let mut trials = Vec::new();
-    for (dir, expected_dir) in [(golden.join("ok"), golden.join("ok")), (root.join("examples"), golden.join("examples"))] {
+    for (dir, expected_dir) in
+        [(golden.join("ok"), golden.join("ok")), (root.join("examples"), golden.join("examples"))]
+    {
         for input in nn_files(&dir) {
             for stage in Stage::ALL {
                 let expected = expected_dir.join(format!("{}.{}", stem(&input), stage.name()));

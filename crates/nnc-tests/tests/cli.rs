@@ -1,0 +1,88 @@
+//! The `nnc` binary as a user runs it: exit codes, the JSON report, overrides.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use assert_cmd::Command;
+use nnc_tests::repo_root;
+
+fn nnc() -> Command {
+    let mut cmd = Command::cargo_bin("nnc").unwrap();
+    cmd.current_dir(repo_root());
+    cmd
+}
+
+#[test]
+fn run_prints_predictions_accuracy_and_timings() {
+    let output = nnc().args(["run", "examples/xor.nn"]).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for expected in ["final loss", "accuracy 100.0% (4/4)", "compile", "train", "x1 x2"] {
+        assert!(text.contains(expected), "missing {expected:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn json_report_has_the_documented_fields() {
+    let output = nnc().args(["run", "examples/xor.nn", "--json", "--epochs", "300", "--seed", "4"]).output().unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["final_loss"].as_f64().unwrap() >= 0.0);
+    assert!(json["metrics"]["accuracy"].as_f64().is_some());
+    let predictions = json["predictions"].as_array().unwrap();
+    assert_eq!(predictions.len(), 4);
+    assert_eq!(predictions[0].as_array().unwrap().len(), 1);
+    for phase in ["parse", "compile", "train"] {
+        assert!(json["timings_ms"][phase].as_f64().unwrap() >= 0.0, "timing {phase}");
+    }
+    assert_eq!(json["epochs"], 300);
+    assert_eq!(json["seed"], 4);
+    assert_eq!(json["epoch_losses"].as_array().unwrap().len(), 300);
+}
+
+#[test]
+fn diagnostics_exit_with_one_and_render_to_stderr() {
+    let output = nnc().args(["run", "tests/golden/err/unknown-model.nn"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error[E0201]"), "{stderr}");
+    assert!(output.stdout.is_empty());
+}
+
+#[test]
+fn usage_errors_exit_with_two() {
+    assert_eq!(nnc().args(["run"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(nnc().args(["ir", "examples/xor.nn", "--stage", "nope"]).output().unwrap().status.code(), Some(2));
+    assert_eq!(nnc().args(["run", "no/such/file.nn"]).output().unwrap().status.code(), Some(2));
+}
+
+#[test]
+fn check_and_ir_stages_succeed_on_the_example() {
+    nnc().args(["check", "examples/xor.nn"]).assert().success();
+    for stage in ["ast", "ir", "grad", "opt", "clif"] {
+        let output = nnc().args(["ir", "examples/xor.nn", "--stage", stage]).output().unwrap();
+        assert!(output.status.success(), "stage {stage}");
+        assert!(!output.stdout.is_empty(), "stage {stage}");
+    }
+}
+
+/// Arbitrary bytes never make the compiler panic: they are diagnostics or success.
+#[test]
+fn garbage_input_is_a_diagnostic_not_a_panic() {
+    let dir = std::env::temp_dir().join(format!("nnc-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let cases = [
+        "",
+        "{",
+        "data",
+        "model m { input 99999999999999999999999 }",
+        "data d { a -> b\n 1 -> 1e999 }",
+        "\u{feff}é ü",
+        "train a on b {}",
+    ];
+    for (i, case) in cases.iter().enumerate() {
+        let path = dir.join(format!("case{i}.nn"));
+        std::fs::write(&path, case).unwrap();
+        let output = nnc().args(["run"]).arg(&path).output().unwrap();
+        assert!(matches!(output.status.code(), Some(0 | 1)), "case {case:?}: {:?}", output);
+    }
+}

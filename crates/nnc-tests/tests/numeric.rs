@@ -1,0 +1,264 @@
+//! Numeric checks against independent references: the JIT against the reference
+//! interpreter, gradients against central finite differences, and the examples' promises.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use nnc_autodiff::differentiate;
+use nnc_cli::driver::{self, Overrides};
+use nnc_codegen::{Frame, compile};
+use nnc_ir::{Graph, Op, Origin, Shape, ValueId, evaluate};
+use nnc_tests::{nn_files, repo_root};
+
+/// Every program whose stages are pinned: the examples and `tests/golden/ok`.
+fn golden_programs() -> Vec<std::path::PathBuf> {
+    let root = repo_root();
+    let mut files = nn_files(&root.join("examples"));
+    files.extend(nn_files(&root.join("tests/golden/ok")));
+    assert!(files.len() >= 5, "expected the examples and golden programs");
+    files
+}
+
+/// A deterministic pseudo-random fill in [-1, 1), independent of the runtime's generator.
+fn fill(len: usize, salt: u32) -> Vec<f32> {
+    (0..len as u32)
+        .map(|i| {
+            let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+            (h >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn close(a: f32, b: f32, tolerance: f32) -> bool {
+    (a - b).abs() <= tolerance * (1.0 + a.abs().max(b.abs()))
+}
+
+/// JIT and interpreter run the same optimised training step for several steps and agree
+/// on the loss and every parameter to 1e-5 relative.
+#[test]
+fn jit_matches_interpreter_on_every_golden_program() {
+    for path in golden_programs() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let (_, jobs) = driver::check(&source).unwrap();
+        for job in &jobs {
+            let data = nnc_runtime::load(&job.data);
+            let graphs = nnc_runtime::build(job, data.rows);
+            let step = &graphs.step_opt;
+            let compiled = compile(&[step]).unwrap();
+            let kernel = &compiled.kernels[0];
+            let x = fill(step.inputs[0].shape.numel(), 1);
+            let y = fill(step.inputs[1].shape.numel(), 2);
+            let lr = [0.05f32];
+            let mut jit_params: Vec<Vec<f32>> =
+                step.params.iter().enumerate().map(|(i, d)| fill(d.shape.numel(), 10 + i as u32)).collect();
+            let mut ref_params = jit_params.clone();
+            let mut outputs = vec![vec![0.0f32; 1]];
+            let mut scratch = vec![0.0; kernel.plan.scratch_len];
+            for _ in 0..5 {
+                let inputs: [&[f32]; 3] = [&x, &y, &lr];
+                kernel.call(Frame {
+                    inputs: &inputs,
+                    params: &mut jit_params,
+                    outputs: &mut outputs,
+                    scratch: &mut scratch,
+                });
+                let param_refs: Vec<&[f32]> = ref_params.iter().map(Vec::as_slice).collect();
+                let values = evaluate(step, &inputs, &param_refs);
+                let ref_loss = values[step.outputs[0].1.index()][0];
+                assert!(
+                    close(outputs[0][0], ref_loss, 1e-5),
+                    "{}: loss {} vs {}",
+                    path.display(),
+                    outputs[0][0],
+                    ref_loss
+                );
+                for (slot, value) in &step.updates {
+                    ref_params[*slot as usize] = values[value.index()].clone();
+                }
+            }
+            for (jit, reference) in jit_params.iter().zip(&ref_params) {
+                for (a, b) in jit.iter().zip(reference) {
+                    assert!(close(*a, *b, 1e-5), "{}: param {a} vs {b}", path.display());
+                }
+            }
+        }
+    }
+}
+
+/// Builds `loss = sum(body(p) * r)` for one parameter `p` of `shape`, `r` a fixed random
+/// weighting so that every element's gradient differs.
+fn scalar_loss(shape: &[usize], body: impl Fn(&mut Graph, ValueId) -> ValueId) -> (Graph, ValueId) {
+    let mut graph = Graph::new("gradcheck");
+    let p = graph.add_param("p", Shape(shape.to_vec()), Origin::default());
+    let out = body(&mut graph, p);
+    let r = graph.add_input("r", graph.shape(out).clone(), Origin::default());
+    let weighted = graph.push(Op::Mul, vec![out, r], Origin::default());
+    let loss = graph.sum_all(weighted, Origin::default());
+    (graph, loss)
+}
+
+/// Compares the JIT-compiled gradient of `loss` with central differences of the
+/// interpreter's loss, at the point `p`.
+fn gradcheck(name: &str, (mut graph, loss): (Graph, ValueId), p: Vec<f32>) {
+    let r = fill(graph.inputs[0].shape.numel(), 99);
+    let loss_at = |params: &[f32]| -> f64 {
+        let values = evaluate(&graph, &[&r], &[params]);
+        f64::from(values[loss.index()][0])
+    };
+    let numeric: Vec<f64> = (0..p.len())
+        .map(|i| {
+            let h = 1e-2f32;
+            let (mut plus, mut minus) = (p.clone(), p.clone());
+            plus[i] += h;
+            minus[i] -= h;
+            (loss_at(&plus) - loss_at(&minus)) / (2.0 * f64::from(h))
+        })
+        .collect();
+    let grads = differentiate(&mut graph, loss);
+    graph.outputs = vec![("grad".to_string(), grads[0].expect("loss depends on p"))];
+    let compiled = compile(&[&graph]).unwrap();
+    let kernel = &compiled.kernels[0];
+    let mut outputs = vec![vec![0.0; p.len()]];
+    let mut scratch = vec![0.0; kernel.plan.scratch_len];
+    let inputs: [&[f32]; 1] = [&r];
+    kernel.call(Frame { inputs: &inputs, params: &mut [p.clone()], outputs: &mut outputs, scratch: &mut scratch });
+    for (i, (analytic, numeric)) in outputs[0].iter().zip(&numeric).enumerate() {
+        let (a, n) = (f64::from(*analytic), *numeric);
+        assert!((a - n).abs() <= 2e-2 * (1.0 + n.abs()), "{name}: d/dp[{i}] compiled {a} vs finite difference {n}");
+    }
+}
+
+fn unary(op: Op) -> impl Fn(&mut Graph, ValueId) -> ValueId {
+    move |g, p| g.push(op.clone(), vec![p], Origin::default())
+}
+
+/// Points away from kinks (relu at 0) and inside domains (log, sqrt of positives).
+fn points(len: usize, positive: bool) -> Vec<f32> {
+    fill(len, 7).into_iter().map(|v| if positive { 0.5 + v.abs() } else { v + v.signum() * 0.1 }).collect()
+}
+
+#[test]
+fn elementwise_gradients_match_finite_differences() {
+    for op in [Op::Neg, Op::Exp, Op::Tanh] {
+        gradcheck(op.name(), scalar_loss(&[2, 3], unary(op.clone())), points(6, false));
+    }
+    for op in [Op::Log, Op::Sqrt] {
+        gradcheck(op.name(), scalar_loss(&[2, 3], unary(op.clone())), points(6, true));
+    }
+    let with_self = |op: Op| {
+        move |g: &mut Graph, p: ValueId| {
+            let shifted = g.push(Op::Exp, vec![p], Origin::default());
+            g.push(op.clone(), vec![p, shifted], Origin::default())
+        }
+    };
+    for op in [Op::Add, Op::Sub, Op::Mul, Op::Div, Op::Max] {
+        gradcheck(op.name(), scalar_loss(&[3, 2], with_self(op.clone())), points(6, false));
+    }
+}
+
+#[test]
+fn movement_reduction_and_matmul_gradients_match_finite_differences() {
+    gradcheck("transpose", scalar_loss(&[2, 3], unary(Op::Transpose)), points(6, false));
+    gradcheck(
+        "reduce_sum",
+        scalar_loss(&[2, 3], |g, p| g.push(Op::ReduceSum { axes: vec![1] }, vec![p], Origin::default())),
+        points(6, false),
+    );
+    gradcheck(
+        "reduce_max",
+        scalar_loss(&[2, 3], |g, p| g.push(Op::ReduceMax { axes: vec![0] }, vec![p], Origin::default())),
+        points(6, false),
+    );
+    gradcheck(
+        "broadcast",
+        scalar_loss(&[3], |g, p| g.broadcast(p, &Shape(vec![4, 3]), Origin::default())),
+        points(3, false),
+    );
+    gradcheck(
+        "reshape",
+        scalar_loss(&[2, 3], |g, p| g.reshape(p, &Shape(vec![3, 2]), Origin::default())),
+        points(6, false),
+    );
+    gradcheck(
+        "matmul",
+        scalar_loss(&[3, 2], |g, p| {
+            let t = g.push(Op::Transpose, vec![p], Origin::default());
+            g.push(Op::MatMul, vec![p, t], Origin::default())
+        }),
+        points(6, false),
+    );
+}
+
+/// Each activation and the MSE loss, as lowered from a real program, differentiated
+/// through a whole dense layer.
+#[test]
+fn layer_gradients_match_finite_differences_for_each_activation() {
+    for activation in ["relu", "sigmoid", "tanh", "identity"] {
+        let source = format!(
+            "data d {{ a b -> y; 0.3 -0.7 -> 0.5; -0.2 0.9 -> -0.4; 0.8 0.1 -> 0.2 }}\n\
+             model m {{ input 2; dense 3 {activation}; dense 1 }}\n\
+             train m on d {{ loss mse }}\n"
+        );
+        let (_, jobs) = driver::check(&source).unwrap();
+        let forward = nnc_lower::lower_forward(&jobs[0].model, jobs[0].train.loss, 3);
+        let data = nnc_runtime::load(&jobs[0].data);
+        for slot in 0..forward.graph.params.len() {
+            check_param_gradient(activation, &forward, &data, slot);
+        }
+    }
+}
+
+fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_runtime::Dataset, slot: usize) {
+    let params: Vec<Vec<f32>> =
+        forward.graph.params.iter().enumerate().map(|(i, d)| fill(d.shape.numel(), 20 + i as u32)).collect();
+    let inputs: [&[f32]; 2] = [&data.inputs, &data.targets];
+    let loss_with = |p: &[Vec<f32>]| {
+        let refs: Vec<&[f32]> = p.iter().map(Vec::as_slice).collect();
+        f64::from(evaluate(&forward.graph, &inputs, &refs)[forward.loss.index()][0])
+    };
+    let mut graph = forward.graph.clone();
+    let grads = differentiate(&mut graph, forward.loss);
+    graph.outputs = vec![("grad".to_string(), grads[slot].unwrap())];
+    let compiled = compile(&[&graph]).unwrap();
+    let kernel = &compiled.kernels[0];
+    let mut outputs = vec![vec![0.0; params[slot].len()]];
+    let mut scratch = vec![0.0; kernel.plan.scratch_len];
+    kernel.call(Frame { inputs: &inputs, params: &mut params.clone(), outputs: &mut outputs, scratch: &mut scratch });
+    for i in 0..params[slot].len() {
+        let h = 1e-2f32;
+        let (mut plus, mut minus) = (params.clone(), params.clone());
+        plus[slot][i] += h;
+        minus[slot][i] -= h;
+        let numeric = (loss_with(&plus) - loss_with(&minus)) / (2.0 * f64::from(h));
+        let analytic = f64::from(outputs[0][i]);
+        assert!(
+            (analytic - numeric).abs() <= 2e-2 * (1.0 + numeric.abs()),
+            "{label}: d loss / d {}[{i}] compiled {analytic} vs finite difference {numeric}",
+            forward.graph.params[slot].name
+        );
+    }
+}
+
+/// The course's hand-solved network gives exactly 0, 1, 1, 0 and the lecture's hidden states.
+#[test]
+fn xor_by_hand_is_exact() {
+    let source = std::fs::read_to_string(repo_root().join("examples/xor_by_hand.nn")).unwrap();
+    let reports = driver::run(&source, Overrides::default()).unwrap();
+    let report = &reports[0];
+    assert_eq!(report.predictions, vec![vec![0.0], vec![1.0], vec![1.0], vec![0.0]]);
+    let hidden = &report.hidden[0].1;
+    assert_eq!(hidden, &vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![1.0, 0.0], vec![2.0, 1.0]]);
+    assert_eq!(report.final_loss, 0.0);
+    assert_eq!(report.metrics.accuracy, Some(1.0));
+}
+
+/// The XOR example learns XOR for every seed from 0 to 19 with its stated settings.
+#[test]
+fn xor_learns_for_every_seed() {
+    let source = std::fs::read_to_string(repo_root().join("examples/xor.nn")).unwrap();
+    for seed in 0..20 {
+        let reports = driver::run(&source, Overrides { seed: Some(seed), ..Overrides::default() }).unwrap();
+        let report = &reports[0];
+        assert_eq!(report.metrics.accuracy, Some(1.0), "seed {seed}: predictions {:?}", report.predictions);
+        assert!(report.final_loss < 0.01, "seed {seed}: final loss {}", report.final_loss);
+    }
+}
