@@ -19,6 +19,19 @@ impl Optimizer {
     pub fn sgd() -> Optimizer {
         Optimizer::Sgd { momentum: 0.0, nesterov: false, weight_decay: 0.0 }
     }
+
+    /// The `lr` input for step `t` (1-based): Adam folds its bias correction
+    /// `sqrt(1 - beta2^t) / (1 - beta1^t)` into the rate (Kingma & Ba, section 2);
+    /// SGD uses the rate as it is.
+    pub fn step_rate(&self, lr: f32, t: u64) -> f32 {
+        match *self {
+            Optimizer::Sgd { .. } => lr,
+            Optimizer::Adam { beta1, beta2, .. } => {
+                let t = t.min(i32::MAX as u64) as i32;
+                lr * (1.0 - beta2.powi(t)).sqrt() / (1.0 - beta1.powi(t))
+            }
+        }
+    }
 }
 
 /// Appends the update of every trainable parameter given its gradient, reading the

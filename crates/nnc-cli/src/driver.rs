@@ -157,8 +157,16 @@ fn run_job(job: &Job, overrides: Overrides) -> Result<JobReport, Vec<Diagnostic>
     let epochs = overrides.epochs.unwrap_or(job.train.epochs);
     let seed = overrides.seed.unwrap_or(job.train.seed);
     let initial = nnc_runtime::initial_params(&job.model, seed);
-    let training = nnc_runtime::train(&graphs, &compiled, &data, initial, epochs, job.train.learning_rate, seed)
-        .map_err(|d| vec![diverged(job, &d)])?;
+    let training = nnc_runtime::train(
+        &graphs,
+        &compiled,
+        &data,
+        initial,
+        epochs,
+        (&job.train.optimizer, job.train.learning_rate),
+        seed,
+    )
+    .map_err(|d| vec![diverged(job, &d)])?;
     let outputs = nnc_runtime::evaluate(&graphs, &compiled, &data, &training.params);
     let train_ms = elapsed_ms(started);
     Ok(report(

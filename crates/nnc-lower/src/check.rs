@@ -392,50 +392,99 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
         _ => {
             errors.push(
                 Diagnostic::error("E0402", "expected an optimizer", value.span, "not an optimizer")
-                    .with_help("write `optimizer sgd(lr = 0.1)`"),
+                    .with_help("write `optimizer sgd(lr = 0.1)` or `optimizer adam(lr = 0.001)`"),
             );
             return None;
         }
     };
-    const OPTIMIZERS: &[(&str, ())] = &[("sgd", ())];
-    lookup("optimizer", &name, OPTIMIZERS, errors)?;
-    let mut learning_rate = 0.01;
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Sgd,
+        Adam,
+    }
+    let kind = lookup("optimizer", &name, &[("sgd", Kind::Sgd), ("adam", Kind::Adam)], errors)?;
+    let known: &[&str] = match kind {
+        Kind::Sgd => &["lr", "momentum", "nesterov", "weight_decay"],
+        Kind::Adam => &["lr", "beta1", "beta2", "epsilon", "weight_decay"],
+    };
+    let mut given: Vec<(&str, f64, Span)> = Vec::new();
+    let before = errors.len();
     for arg in args {
         let ast::Arg::Named(kv) = arg else {
             errors.push(
                 Diagnostic::error("E0402", "optimizer arguments are named", value.span, "unnamed argument")
-                    .with_help("write `sgd(lr = 0.1)`"),
+                    .with_help(format!("write `{}(lr = 0.1)`", name.name)),
             );
             return None;
         };
-        match kv.key.name.as_str() {
-            "lr" => {
-                let lr = expect_number(&kv.value, errors)?;
-                if lr <= 0.0 || !lr.is_finite() {
-                    errors.push(
-                        Diagnostic::error(
-                            "E0401",
-                            format!("learning rate must be positive, got {lr}"),
-                            kv.value.span,
-                            "not > 0",
-                        )
-                        .with_help("typical learning rates are between 0.001 and 1"),
-                    );
-                    return None;
-                }
-                learning_rate = lr as f32;
+        let key = kv.key.name.as_str();
+        if !known.contains(&key) {
+            errors.push(unknown_key(&format!("argument of {}", name.name), key, kv.key.span, known));
+            continue;
+        }
+        let number = match &kv.value.kind {
+            ValueKind::Ident(flag) if key == "nesterov" && (flag == "true" || flag == "false") => {
+                f64::from(u8::from(flag == "true"))
             }
-            other => {
-                errors.push(unknown_key("argument of sgd", other, kv.key.span, &["lr"]));
-                return None;
-            }
+            _ => match expect_number(&kv.value, errors) {
+                Some(n) => n,
+                None => continue,
+            },
+        };
+        given.push((key, number, kv.value.span));
+    }
+    let get = |key: &str, default: f64| given.iter().find(|(k, _, _)| *k == key).map_or(default, |(_, v, _)| *v);
+    for (key, number, span) in &given {
+        let valid = match *key {
+            "lr" | "epsilon" => *number > 0.0 && number.is_finite(),
+            "momentum" | "beta1" | "beta2" => (0.0..1.0).contains(number),
+            "weight_decay" => *number >= 0.0 && number.is_finite(),
+            _ => true,
+        };
+        if !valid {
+            let rule = match *key {
+                "lr" | "epsilon" => "must be positive",
+                "weight_decay" => "must be zero or positive",
+                _ => "must be at least 0 and below 1",
+            };
+            errors.push(
+                Diagnostic::error("E0401", format!("`{key}` {rule}, got {number}"), *span, "invalid value").with_help(
+                    if *key == "lr" {
+                        "typical learning rates are between 0.001 and 1"
+                    } else {
+                        "see docs/language.md for each optimizer's arguments"
+                    },
+                ),
+            );
         }
     }
-    Some((Optimizer::sgd(), learning_rate))
+    if errors.len() != before {
+        return None;
+    }
+    let weight_decay = get("weight_decay", 0.0) as f32;
+    Some(match kind {
+        Kind::Sgd => (
+            Optimizer::Sgd {
+                momentum: get("momentum", 0.0) as f32,
+                nesterov: get("nesterov", 0.0) != 0.0,
+                weight_decay,
+            },
+            get("lr", 0.01) as f32,
+        ),
+        Kind::Adam => (
+            Optimizer::Adam {
+                beta1: get("beta1", 0.9) as f32,
+                beta2: get("beta2", 0.999) as f32,
+                epsilon: get("epsilon", 1e-8) as f32,
+                weight_decay,
+            },
+            get("lr", 0.001) as f32,
+        ),
+    })
 }
 
 pub(crate) fn unknown_key(kind: &str, key: &str, span: Span, known: &[&str]) -> Diagnostic {
-    let diagnostic = Diagnostic::error("E0205", format!("unknown {kind} `{key}`"), span, format!("not a {kind}"));
+    let diagnostic = Diagnostic::error("E0205", format!("unknown {kind} `{key}`"), span, "unknown name");
     match did_you_mean(key, known.iter().copied()) {
         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
         None => diagnostic.with_help(format!("known: {}", known.join(", "))),

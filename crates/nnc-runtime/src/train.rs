@@ -2,6 +2,7 @@
 
 use crate::data::Dataset;
 use crate::graphs::Graphs;
+use nnc_autodiff::Optimizer;
 use nnc_codegen::{Compiled, Frame, Kernel};
 use nnc_ir::Graph;
 use rand::SeedableRng;
@@ -50,7 +51,7 @@ pub fn train(
     data: &Dataset,
     initial: Vec<Vec<f32>>,
     epochs: u64,
-    learning_rate: f32,
+    (optimizer, learning_rate): (&Optimizer, f32),
     seed: u64,
 ) -> Result<Training, Diverged> {
     let mut params = initial;
@@ -64,7 +65,7 @@ pub fn train(
     let mut order: Vec<usize> = (0..data.rows).collect();
     let (mut batch_x, mut batch_y) = (Vec::new(), Vec::new());
     let mut epoch_losses = Vec::with_capacity(epochs as usize);
-    let lr = [learning_rate];
+    let mut steps = 0u64;
     for epoch in 0..epochs {
         let start_params = params.clone();
         order.shuffle(&mut rng);
@@ -76,6 +77,8 @@ pub fn train(
                 (&compiled.kernels[TAIL], tail_buffers.as_mut().expect("a tail kernel exists when rows do not divide"))
             };
             data.gather(rows, &mut batch_x, &mut batch_y);
+            steps += 1;
+            let lr = [optimizer.step_rate(learning_rate, steps)];
             let inputs: [&[f32]; 3] = [&batch_x, &batch_y, &lr];
             kernel.call(Frame {
                 inputs: &inputs,
