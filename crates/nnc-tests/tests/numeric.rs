@@ -48,8 +48,18 @@ fn jit_matches_interpreter_on_every_golden_program() {
             let x = fill(step.inputs[0].shape.numel(), 1);
             let y = fill(step.inputs[1].shape.numel(), 2);
             let lr = [0.05f32];
-            let mut jit_params: Vec<Vec<f32>> =
-                step.params.iter().enumerate().map(|(i, d)| fill(d.shape.numel(), 10 + i as u32)).collect();
+            // Optimizer state (after the forward parameters) holds moments such as Adam's
+            // second moment, which is never negative.
+            let n_forward = graphs.eval_opt.params.len();
+            let mut jit_params: Vec<Vec<f32>> = step
+                .params
+                .iter()
+                .enumerate()
+                .map(|(i, d)| {
+                    let values = fill(d.shape.numel(), 10 + i as u32);
+                    if i < n_forward { values } else { values.into_iter().map(f32::abs).collect() }
+                })
+                .collect();
             let mut ref_params = jit_params.clone();
             let mut outputs = vec![vec![0.0f32; 1]];
             let mut scratch = vec![0.0; kernel.plan.scratch_len];
