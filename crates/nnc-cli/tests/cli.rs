@@ -3,11 +3,12 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use assert_cmd::Command;
-use nnc_tests::repo_root;
+use std::path::Path;
 
+/// The binary Cargo built for this package, run from the repository root.
 fn nnc() -> Command {
-    let mut cmd = Command::cargo_bin("nnc").unwrap();
-    cmd.current_dir(repo_root());
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nnc"));
+    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
     cmd
 }
 
