@@ -2,4 +2,5 @@
 //! of a run ([`report`]). The `nnc` binary is a thin command-line layer over these.
 
 pub mod driver;
+pub mod metrics;
 pub mod report;

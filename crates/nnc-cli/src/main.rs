@@ -51,18 +51,21 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let result = match cli.command {
-        Command::Run { json, epochs, seed, .. } => driver::run(&source, Overrides { epochs, seed }).map(|reports| {
-            if json {
-                format!("{}\n", report::json(&reports))
-            } else {
-                reports.iter().map(report::human).collect::<Vec<_>>().join("\n")
-            }
-        }),
+        Command::Run { json, epochs, seed, .. } => {
+            driver::run(&source, &base_dir, Overrides { epochs, seed }).map(|reports| {
+                if json {
+                    format!("{}\n", report::json(&reports))
+                } else {
+                    reports.iter().map(report::human).collect::<Vec<_>>().join("\n")
+                }
+            })
+        }
         Command::Check { .. } => {
             driver::check(&source).map(|(_, jobs)| format!("ok: {} train block(s) checked\n", jobs.len()))
         }
-        Command::Ir { stage, .. } => driver::stage_text(&source, stage),
+        Command::Ir { stage, .. } => driver::stage_text(&source, &base_dir, stage),
     };
     match result {
         Ok(text) => {

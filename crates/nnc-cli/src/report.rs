@@ -1,6 +1,8 @@
 //! How a run is shown: a human-readable report and one JSON object.
 
-use crate::driver::JobReport;
+use crate::driver::{JobReport, SplitReport};
+use crate::metrics::Scores;
+use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
 /// The report `nnc run` prints for one trained job.
@@ -8,20 +10,90 @@ pub fn human(report: &JobReport) -> String {
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "train {} on {}: {} epochs, batch {}, learning rate {}, seed {}",
-        report.model, report.data, report.epochs, report.batch, report.learning_rate, report.seed
+        "train {} on {}: loss {}, {} epochs, batch {}, learning rate {}, seed {}",
+        report.model, report.data, report.loss, report.epochs, report.batch, report.learning_rate, report.seed
     );
+    let _ = writeln!(out, "{}", split_line(report));
     for (epoch, loss) in sampled_epochs(&report.epoch_losses) {
-        let _ = writeln!(out, "  epoch {epoch:>6}  loss {loss:.6}");
+        let val = report.val_losses.get(epoch - 1).map_or(String::new(), |v| format!("  val {v:.6}"));
+        let _ = writeln!(out, "  epoch {epoch:>6}  loss {loss:.6}{val}");
+    }
+    if let Some((stopped, best)) = report.early_stop {
+        let _ = writeln!(
+            out,
+            "early stopping after epoch {stopped}: best validation loss in epoch {best} (its weights kept)"
+        );
     }
     let _ = writeln!(out, "final loss {:.6}", report.final_loss);
     out.push_str(&prediction_table(report));
-    if let Some(accuracy) = report.metrics.accuracy {
-        let correct = (accuracy * report.targets.len() as f64).round();
-        let _ = writeln!(out, "accuracy {:.1}% ({correct}/{})", accuracy * 100.0, report.targets.len());
+    for split in &report.splits {
+        let _ = writeln!(out, "{:<5} {}", split.name, scores_text(&split.scores, split.rows));
+    }
+    if let Some(naive) = &report.naive_mae {
+        let shown: Vec<String> = naive.iter().map(|(split, mae)| format!("{split} {mae:.4}")).collect();
+        let _ = writeln!(out, "naive baseline (next = last value) mae: {}", shown.join(", "));
+    }
+    let primary = report.primary();
+    if let Some(confusion) = &primary.scores.confusion
+        && report.classes.len() <= 12
+    {
+        out.push_str(&confusion_text(&report.classes, confusion, &primary.name));
+    }
+    if let Some(path) = &report.saved {
+        let _ = writeln!(out, "wrote {path}");
     }
     let t = report.timings;
     let _ = writeln!(out, "time: parse {:.3} ms, compile {:.3} ms, train {:.3} ms", t.parse, t.compile, t.train);
+    out
+}
+
+/// Rows per split, and per class for classification.
+fn split_line(report: &JobReport) -> String {
+    let sizes: Vec<String> = report.splits.iter().map(|s| format!("{} {}", s.name, s.rows)).collect();
+    let mut line = format!(
+        "data: {} ({} rows: {})",
+        report.task,
+        report.splits.iter().map(|s| s.rows).sum::<usize>(),
+        sizes.join(", ")
+    );
+    if !report.classes.is_empty() {
+        for split in &report.splits {
+            if let Some(counts) = &split.class_counts {
+                let balance: Vec<String> = report.classes.iter().zip(counts).map(|(c, n)| format!("{c} {n}")).collect();
+                let _ = write!(line, "; {} classes: {}", split.name, balance.join(", "));
+            }
+        }
+    }
+    line
+}
+
+fn scores_text(scores: &Scores, rows: usize) -> String {
+    let mut parts = Vec::new();
+    if let Some(accuracy) = scores.accuracy {
+        parts.push(format!("accuracy {:.1}% ({}/{rows})", accuracy * 100.0, (accuracy * rows as f64).round()));
+    }
+    for (name, value) in [("mse", scores.mse), ("mae", scores.mae), ("r2", scores.r2)] {
+        if let Some(value) = value {
+            parts.push(format!("{name} {value:.4}"));
+        }
+    }
+    parts.join(", ")
+}
+
+fn confusion_text(classes: &[String], confusion: &[Vec<usize>], split: &str) -> String {
+    let width = classes.iter().map(String::len).max().unwrap_or(1).max(5);
+    let mut out = format!("confusion matrix ({split}; rows: actual, columns: predicted)\n  {:width$}", "");
+    for class in classes {
+        let _ = write!(out, " {class:>width$}");
+    }
+    out.push('\n');
+    for (class, row) in classes.iter().zip(confusion) {
+        let _ = write!(out, "  {class:>width$}");
+        for count in row {
+            let _ = write!(out, " {count:>width$}");
+        }
+        out.push('\n');
+    }
     out
 }
 
@@ -36,32 +108,41 @@ fn sampled_epochs(losses: &[f32]) -> Vec<(usize, f32)> {
         .collect()
 }
 
-/// Inputs, hidden activations (small data only), target and prediction per row.
+/// Inputs, hidden activations (small data only), target and prediction per row of the
+/// primary split.
 fn prediction_table(report: &JobReport) -> String {
     const MAX_ROWS: usize = 20;
-    let show_hidden = report.inputs.len() <= MAX_ROWS;
-    let mut header = report.input_names.join(" ");
+    let split: &SplitReport = report.primary();
+    let few_columns = report.input_names.len() <= 8;
+    let show_hidden = split.rows <= MAX_ROWS;
+    let mut header =
+        if few_columns { report.input_names.join(" ") } else { format!("({} inputs)", report.input_names.len()) };
     if show_hidden {
-        for (name, _) in &report.hidden {
-            header.push_str(&format!(" | {name}"));
+        for (name, _) in &split.hidden {
+            let _ = write!(header, " | {name}");
         }
     }
-    header.push_str(&format!(" | {} | prediction", report.target_names.join(" ")));
-    let mut out = format!("  {header}\n");
-    for (row, inputs) in report.inputs.iter().enumerate().take(MAX_ROWS) {
-        let mut line = numbers(inputs);
+    let targets = if report.target_names.len() <= 4 { report.target_names.join(" ") } else { "target".to_string() };
+    let _ = write!(header, " | {targets} | prediction");
+    let mut out = format!("  {} rows:\n  {header}\n", split.name);
+    for (row, inputs) in split.inputs.iter().enumerate().take(MAX_ROWS) {
+        let mut line = if few_columns { numbers(inputs) } else { "...".to_string() };
         if show_hidden {
-            for (_, values) in &report.hidden {
-                line.push_str(&format!(" | [{}]", numbers(&values[row]).replace(' ', ", ")));
+            for (_, values) in &split.hidden {
+                let _ = write!(line, " | [{}]", numbers(&values[row]).replace(' ', ", "));
             }
         }
-        line.push_str(&format!(" | {} | {}", numbers(&report.targets[row]), numbers(&report.predictions[row])));
+        let _ = write!(line, " | {} | {}", short(&split.targets[row]), short(&split.predictions[row]));
         let _ = writeln!(out, "  {line}");
     }
-    if report.inputs.len() > MAX_ROWS {
-        let _ = writeln!(out, "  ... {} more rows (use --json for all)", report.inputs.len() - MAX_ROWS);
+    if split.rows > MAX_ROWS {
+        let _ = writeln!(out, "  ... {} more rows (use --json for all)", split.rows - MAX_ROWS);
     }
     out
+}
+
+fn short(values: &[f32]) -> String {
+    if values.len() <= 4 { numbers(values) } else { format!("[{} values]", values.len()) }
 }
 
 fn numbers(values: &[f32]) -> String {
@@ -74,24 +155,69 @@ fn format_number(value: f32) -> String {
 }
 
 /// The `--json` object: the last job's results at top level, every job under `jobs`.
-pub fn json(reports: &[JobReport]) -> serde_json::Value {
-    let one = |r: &JobReport| {
-        serde_json::json!({
-            "model": r.model,
-            "data": r.data,
-            "final_loss": r.final_loss,
-            "metrics": r.metrics,
-            "predictions": r.predictions,
-            "targets": r.targets,
-            "epoch_losses": r.epoch_losses,
-            "epochs": r.epochs,
-            "seed": r.seed,
-            "timings_ms": r.timings,
-        })
-    };
-    let mut top = reports.last().map(one).unwrap_or_else(|| serde_json::json!({}));
+pub fn json(reports: &[JobReport]) -> Value {
+    let mut top = reports.last().map(job_json).unwrap_or_else(|| json!({}));
     if reports.len() > 1 {
-        top["jobs"] = reports.iter().map(one).collect();
+        top["jobs"] = reports.iter().map(job_json).collect();
     }
     top
+}
+
+fn job_json(r: &JobReport) -> Value {
+    let primary = r.primary();
+    json!({
+        "model": r.model,
+        "data": r.data,
+        "loss": r.loss,
+        "task": r.task,
+        "final_loss": r.final_loss,
+        "metrics": metrics_json(r),
+        "predictions": primary.predictions,
+        "targets": primary.targets,
+        "prediction_split": primary.name,
+        "classes": r.classes,
+        "confusion": primary.scores.confusion,
+        "splits": r.splits.iter().map(|s| json!({"name": s.name, "rows": s.rows, "class_counts": s.class_counts, "loss": s.loss})).collect::<Vec<_>>(),
+        "epoch_losses": r.epoch_losses,
+        "val_losses": r.val_losses,
+        "early_stop": r.early_stop.map(|(stopped, best)| json!({"stopped_after_epoch": stopped, "best_epoch": best})),
+        "epochs": r.epochs,
+        "seed": r.seed,
+        "preprocessing": r.preprocessing,
+        "naive_mae": r.naive_mae.as_ref().map(|n| n.iter().map(|(s, v)| (s.clone(), json!(v))).collect::<Map<_, _>>()),
+        "parameters": r.parameters.as_ref().map(|ps| ps.iter().map(|(name, shape, values)| (name.clone(), nested(shape, values))).collect::<Map<_, _>>()),
+        "saved": r.saved,
+        "timings_ms": r.timings,
+    })
+}
+
+/// The primary split's scores unprefixed (`accuracy`), every split's prefixed (`test_r2`).
+fn metrics_json(r: &JobReport) -> Map<String, Value> {
+    let mut metrics = Map::new();
+    let mut add = |prefix: &str, scores: &Scores| {
+        for (name, value) in
+            [("accuracy", scores.accuracy), ("mse", scores.mse), ("mae", scores.mae), ("r2", scores.r2)]
+        {
+            if let Some(value) = value {
+                metrics.insert(format!("{prefix}{name}"), json!(value));
+            }
+        }
+    };
+    add("", &r.primary().scores);
+    for split in &r.splits {
+        add(&format!("{}_", split.name), &split.scores);
+    }
+    metrics
+}
+
+/// A row-major buffer as nested arrays of the given shape.
+fn nested(shape: &[usize], values: &[f32]) -> Value {
+    match shape.split_first() {
+        None => json!(values.first()),
+        Some((_, [])) => json!(values),
+        Some((&rows, rest)) => {
+            let width = values.len() / rows.max(1);
+            Value::Array(values.chunks(width.max(1)).map(|chunk| nested(rest, chunk)).collect())
+        }
+    }
 }

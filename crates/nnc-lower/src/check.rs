@@ -1,23 +1,23 @@
 //! Name resolution and checking: the AST to [`Job`]s, or every independent error found.
 
+use crate::data::{DataSource, DataSpec, check_data, span_of_idents};
 use crate::job::*;
 use crate::settings::{Settings, expect_number, lookup};
 use nnc_autodiff::Optimizer;
 use nnc_diagnostics::{Diagnostic, Span, did_you_mean};
-use nnc_syntax::ast::{self, DataBody, ModelStmt, ValueKind};
+use nnc_syntax::ast::{self, ModelStmt, ValueKind};
 
 /// Checks the whole program and resolves each `train` block into a [`Job`].
 pub fn check(program: &ast::Program) -> Result<Vec<Job>, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     check_unique_names(program, &mut errors);
-    for block in program.data_blocks() {
-        check_data(block, &mut errors);
-    }
+    let data: Vec<(ast::DataBlock, Option<DataSpec>)> =
+        program.data_blocks().map(|block| (block.clone(), check_data(block, &mut errors))).collect();
     let models: Vec<(ast::ModelBlock, Option<Model>)> =
         program.model_blocks().map(|block| (block.clone(), check_model(block, &mut errors))).collect();
     let mut jobs = Vec::new();
     for train in program.train_blocks() {
-        if let Some(job) = check_train(program, &models, train, &mut errors) {
+        if let Some(job) = check_train(&data, &models, train, &mut errors) {
             jobs.push(job);
         }
     }
@@ -44,43 +44,6 @@ fn check_unique_names(program: &ast::Program, errors: &mut Vec<Diagnostic>) {
                 .with_help(format!("rename one of the {kind} blocks")),
             ),
             None => seen.push((kind, name)),
-        }
-    }
-}
-
-fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) {
-    let DataBody::Table(table) = &block.body else {
-        errors.push(
-            Diagnostic::error("E0406", format!("data `{}` has no table", block.name.name), block.name.span, "no rows")
-                .with_help("write a header such as `x1 x2 -> y` and then one row per line"),
-        );
-        return;
-    };
-    if table.rows.is_empty() {
-        errors.push(
-            Diagnostic::error("E0405", format!("data `{}` has no rows", block.name.name), table.span, "header only")
-                .with_help("add rows such as `0 1 -> 1` below the header"),
-        );
-    }
-    for (index, row) in table.rows.iter().enumerate() {
-        let (want_in, want_out) = (table.inputs.len(), table.targets.len());
-        if row.inputs.len() != want_in || row.targets.len() != want_out {
-            let header_span = span_of_idents(&table.inputs, table.span).to(span_of_idents(&table.targets, table.span));
-            errors.push(
-                Diagnostic::error(
-                    "E0304",
-                    format!(
-                        "row {} has {} -> {} values, the header names {want_in} -> {want_out}",
-                        index + 1,
-                        row.inputs.len(),
-                        row.targets.len()
-                    ),
-                    row.span,
-                    "wrong number of values",
-                )
-                .with_secondary(header_span, "columns named here")
-                .with_help("every row needs one value per column, with `->` between inputs and targets"),
-            );
         }
     }
 }
@@ -116,7 +79,7 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
             }
         }
     }
-    let Some((input_width, _)) = input else {
+    let Some((input_width, input_span)) = input else {
         errors.push(
             Diagnostic::error(
                 "E0305",
@@ -139,7 +102,7 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
             .with_help("add a layer such as `dense 1`"),
         );
     }
-    (errors.len() == before).then(|| Model { name: block.name.name.clone(), input_width, layers })
+    (errors.len() == before).then(|| Model { name: block.name.name.clone(), input_width, layers, input_span })
 }
 
 fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec<Diagnostic>) -> Layer {
@@ -151,17 +114,105 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
         None => Activation::Identity,
         Some(ident) => lookup("activation", ident, Activation::ALL, errors).unwrap_or(Activation::Identity),
     };
-    let mut weights = None;
-    let mut bias = None;
+    let (mut weights, mut bias, mut init, mut bias_init) = (None, None, None, None);
     for option in &layer.options {
         match option.key.name.as_str() {
             "weights" => weights = literal_matrix(&option.value, fan_in, units, &name, errors),
             "bias" => bias = literal_vector(&option.value, units, &name, errors),
-            other => errors.push(unknown_key("layer option", other, option.key.span, &["weights", "bias"])),
+            "init" => init = check_init(&option.value, errors),
+            "bias_init" => bias_init = check_init(&option.value, errors),
+            other => errors.push(unknown_key(
+                "layer option",
+                other,
+                option.key.span,
+                &["weights", "bias", "init", "bias_init"],
+            )),
         }
     }
-    Layer { name, units, activation, weights, bias, span: layer.span }
+    Layer { name, units, activation, weights, bias, init, bias_init, span: layer.span }
 }
+
+/// `zeros`, `constant(0.1)`, `uniform(-0.1, 0.1)`, `normal(0, 0.01)`, `xavier`/`glorot`, `he`/`kaiming`.
+fn check_init(value: &ast::Value, errors: &mut Vec<Diagnostic>) -> Option<Init> {
+    let (name, args) = match &value.kind {
+        ValueKind::Ident(name) => (ast::Ident { name: name.clone(), span: value.span }, Vec::new()),
+        ValueKind::Call(name, args) => (name.clone(), args.clone()),
+        _ => {
+            errors.push(
+                Diagnostic::error("E0402", "expected an initialiser", value.span, "not an initialiser")
+                    .with_help(INIT_HELP),
+            );
+            return None;
+        }
+    };
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Zeros,
+        Constant,
+        Uniform,
+        Normal,
+        Xavier,
+        He,
+    }
+    let kinds = [
+        ("zeros", Kind::Zeros),
+        ("constant", Kind::Constant),
+        ("uniform", Kind::Uniform),
+        ("normal", Kind::Normal),
+        ("xavier", Kind::Xavier),
+        ("glorot", Kind::Xavier),
+        ("he", Kind::He),
+        ("kaiming", Kind::He),
+    ];
+    let kind = lookup("initialiser", &name, &kinds, errors)?;
+    let mut numbers = Vec::new();
+    for arg in &args {
+        match arg {
+            ast::Arg::Positional(v) => numbers.push(expect_number(v, errors)? as f32),
+            ast::Arg::Named(kv) => numbers.push(expect_number(&kv.value, errors)? as f32),
+        }
+    }
+    let want = match kind {
+        Kind::Zeros | Kind::Xavier | Kind::He => 0,
+        Kind::Constant => 1,
+        Kind::Uniform | Kind::Normal => 2,
+    };
+    if numbers.len() != want {
+        errors.push(
+            Diagnostic::error(
+                "E0402",
+                format!("`{}` takes {want} numbers, got {}", name.name, numbers.len()),
+                value.span,
+                "wrong arguments",
+            )
+            .with_help(INIT_HELP),
+        );
+        return None;
+    }
+    let init = match kind {
+        Kind::Zeros => Init::Zeros,
+        Kind::Constant => Init::Constant(numbers[0]),
+        Kind::Uniform if numbers[0] < numbers[1] => Init::Uniform(numbers[0], numbers[1]),
+        Kind::Normal if numbers[1] > 0.0 => Init::Normal(numbers[0], numbers[1]),
+        Kind::Uniform | Kind::Normal => {
+            errors.push(
+                Diagnostic::error(
+                    "E0401",
+                    "invalid initialiser range",
+                    value.span,
+                    "empty range or non-positive deviation",
+                )
+                .with_help(INIT_HELP),
+            );
+            return None;
+        }
+        Kind::Xavier => Init::Xavier,
+        Kind::He => Init::He,
+    };
+    Some(init)
+}
+
+const INIT_HELP: &str = "initialisers: zeros, constant(C), uniform(LOW, HIGH), normal(MEAN, STD), xavier, he";
 
 /// A `[[..], ..]` literal of `rows x cols` numbers, row-major.
 fn literal_matrix(
@@ -233,20 +284,77 @@ fn literal_vector(value: &ast::Value, len: usize, layer: &str, errors: &mut Vec<
 }
 
 fn check_train(
-    program: &ast::Program,
+    data: &[(ast::DataBlock, Option<DataSpec>)],
     models: &[(ast::ModelBlock, Option<Model>)],
     train: &ast::TrainBlock,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Job> {
     let model_entry = resolve(models.iter().map(|(b, m)| (&b.name, (b, m))), &train.model, "model", "E0201", errors);
-    let data_block = resolve(program.data_blocks().map(|b| (&b.name, b)), &train.data, "data", "E0202", errors);
+    let data_entry = resolve(data.iter().map(|(b, d)| (&b.name, d)), &train.data, "data", "E0202", errors);
     let config = check_train_settings(train, errors);
     let (model_block, model) = model_entry?;
-    let (model, data, config) = (model.clone()?, data_block?.clone(), config?);
-    if let DataBody::Table(table) = &data.body {
+    let (model, data, config) = (model.clone()?, data_entry?.clone()?, config?);
+    check_loss_fits_model(&model, &config, train, errors)?;
+    if let DataSource::Table(table) = &data.source {
         check_widths(&model, model_block, table, train, errors)?;
     }
     Some(Job { model, data, train: config, span: train.span })
+}
+
+fn check_loss_fits_model(
+    model: &Model,
+    config: &TrainConfig,
+    train: &ast::TrainBlock,
+    errors: &mut Vec<Diagnostic>,
+) -> Option<()> {
+    let before = errors.len();
+    let last = model.layers.last()?;
+    if let Some(fused) = config.loss.fused_activation()
+        && !matches!(last.activation, Activation::Identity)
+        && last.activation != fused
+    {
+        errors.push(
+            Diagnostic::error(
+                "E0307",
+                format!(
+                    "loss `{}` needs a {} or linear output, but the last layer uses {}",
+                    config.loss.name(),
+                    fused.name(),
+                    last.activation.name()
+                ),
+                last.span,
+                "last layer",
+            )
+            .with_secondary(train.span, "trained with this loss")
+            .with_help(format!(
+                "end the model with `dense {} {}` (or no activation: the outputs are then logits)",
+                last.units,
+                fused.name()
+            )),
+        );
+    }
+    if config.loss == Loss::SoftmaxCe && last.units < 2 {
+        errors.push(
+            Diagnostic::error("E0307", "softmax cross-entropy needs at least 2 output units", last.span, "one unit")
+                .with_help("use one unit per class, or `loss bce` with one unit for two classes"),
+        );
+    }
+    if let Some((layer, _)) = &config.save_layer
+        && !model.layers.iter().any(|l| &l.name == layer)
+    {
+        let names: Vec<&str> = model.layers.iter().map(|l| l.name.as_str()).collect();
+        let d = Diagnostic::error(
+            "E0206",
+            format!("model `{}` has no layer `{layer}`", model.name),
+            train.span,
+            "in `save_layer`",
+        );
+        errors.push(match did_you_mean(layer, names.iter().copied()) {
+            Some(close) => d.with_help(format!("did you mean `{close}`?")),
+            None => d.with_help(format!("the layers are: {}", names.join(", "))),
+        });
+    }
+    (errors.len() == before).then_some(())
 }
 
 fn resolve<'a, T>(
@@ -348,16 +456,13 @@ fn check_widths(
     (errors.len() == before).then_some(())
 }
 
-fn span_of_idents(idents: &[ast::Ident], fallback: Span) -> Span {
-    match (idents.first(), idents.last()) {
-        (Some(first), Some(last)) => first.span.to(last.span),
-        _ => fallback,
-    }
-}
-
 fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -> Option<TrainConfig> {
     let before = errors.len();
-    let mut settings = Settings::new(&train.settings, &["loss", "optimizer", "epochs", "batch", "seed"], errors);
+    let mut settings = Settings::new(
+        &train.settings,
+        &["loss", "optimizer", "epochs", "batch", "seed", "schedule", "early_stopping", "save_layer"],
+        errors,
+    );
     let loss = match settings.take("loss") {
         Some(setting) => settings.ident_choice(setting, "loss", Loss::ALL),
         None => {
@@ -380,8 +485,26 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
     let epochs = settings.take("epochs").and_then(|s| settings.count(s, 0)).unwrap_or(100);
     let batch = settings.take("batch").and_then(|s| settings.count(s, 1)).map(|b| b as usize);
     let seed = settings.take("seed").and_then(|s| settings.count(s, 0)).unwrap_or(0);
+    let schedule = match settings.take("schedule") {
+        Some(setting) => check_schedule(setting, settings.errors),
+        None => Some(Schedule::Constant),
+    };
+    let patience = settings.take("early_stopping").and_then(|s| check_patience(s, settings.errors));
+    let save_layer = settings.take("save_layer").and_then(|s| check_save_layer(s, settings.errors));
+    let schedule = schedule?;
     let (loss, optimizer, learning_rate) = (loss?, optimizer?, learning_rate?);
-    (errors.len() == before).then_some(TrainConfig { loss, optimizer, learning_rate, epochs, batch, seed })
+    (errors.len() == before).then_some(TrainConfig {
+        loss,
+        optimizer,
+        learning_rate,
+        epochs,
+        batch,
+        seed,
+        schedule,
+        patience,
+        save_layer,
+        span: train.span,
+    })
 }
 
 fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(Optimizer, f32)> {
@@ -481,6 +604,115 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
             get("lr", 0.001) as f32,
         ),
     })
+}
+
+/// `schedule step(every = 100, factor = 0.5)`.
+fn check_schedule(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Schedule> {
+    let help = "write `schedule step(every = 100, factor = 0.5)` or `schedule constant`";
+    let value = crate::settings::single_value(setting, errors)?;
+    let (name, args) = match &value.kind {
+        ValueKind::Ident(name) => (ast::Ident { name: name.clone(), span: value.span }, Vec::new()),
+        ValueKind::Call(name, args) => (name.clone(), args.clone()),
+        _ => {
+            errors
+                .push(Diagnostic::error("E0402", "expected a schedule", value.span, "not a schedule").with_help(help));
+            return None;
+        }
+    };
+    #[derive(Clone, Copy)]
+    enum Kind {
+        Constant,
+        Step,
+    }
+    match lookup("schedule", &name, &[("constant", Kind::Constant), ("step", Kind::Step)], errors)? {
+        Kind::Constant => Some(Schedule::Constant),
+        Kind::Step => {
+            let (mut every, mut factor) = (None, None);
+            for arg in &args {
+                let ast::Arg::Named(kv) = arg else {
+                    errors.push(
+                        Diagnostic::error("E0402", "schedule arguments are named", value.span, "unnamed argument")
+                            .with_help(help),
+                    );
+                    return None;
+                };
+                match kv.key.name.as_str() {
+                    "every" => every = expect_number(&kv.value, errors),
+                    "factor" => factor = expect_number(&kv.value, errors),
+                    other => errors.push(unknown_key("argument of step", other, kv.key.span, &["every", "factor"])),
+                }
+            }
+            match (every, factor) {
+                (Some(e), Some(f)) if e >= 1.0 && e.fract() == 0.0 && f > 0.0 && f <= 1.0 => {
+                    Some(Schedule::Step { every: e as u64, factor: f as f32 })
+                }
+                _ => {
+                    errors.push(
+                        Diagnostic::error(
+                            "E0401",
+                            "step needs `every` (whole number >= 1) and `factor` (in (0, 1])",
+                            value.span,
+                            "invalid schedule",
+                        )
+                        .with_help(help),
+                    );
+                    None
+                }
+            }
+        }
+    }
+}
+
+/// `early_stopping(patience = 10)`.
+fn check_patience(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<u64> {
+    let help = "write `early_stopping(patience = 10)`";
+    let value = crate::settings::single_value(setting, errors)?;
+    let patience = match &value.kind {
+        ValueKind::Call(name, args) if name.name == "early_stopping" || name.name == "patience" => {
+            match args.as_slice() {
+                [ast::Arg::Named(kv)] if kv.key.name == "patience" => expect_number(&kv.value, errors),
+                _ => None,
+            }
+        }
+        ValueKind::Number(n) => Some(*n),
+        _ => None,
+    };
+    match patience {
+        Some(p) if p >= 1.0 && p.fract() == 0.0 => Some(p as u64),
+        _ => {
+            errors.push(
+                Diagnostic::error(
+                    "E0401",
+                    "patience must be a whole number >= 1",
+                    value.span,
+                    "invalid early stopping",
+                )
+                .with_help(help),
+            );
+            None
+        }
+    }
+}
+
+/// `save_layer dense2 "out/codes.csv"`.
+fn check_save_layer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(String, String)> {
+    match setting.values.as_slice() {
+        [ast::Value { kind: ValueKind::Ident(layer), .. }, ast::Value { kind: ValueKind::Str(path), .. }] => {
+            Some((layer.clone(), path.clone()))
+        }
+        _ => {
+            errors.push(
+                Diagnostic::error(
+                    "E0402",
+                    "`save_layer` takes a layer name and a quoted file path",
+                    setting.span,
+                    "expected LAYER \"PATH\"",
+                )
+                .with_help("write `save_layer dense2 \"out/codes.csv\"`"),
+            );
+            None
+        }
+    }
 }
 
 pub(crate) fn unknown_key(kind: &str, key: &str, span: Span, known: &[&str]) -> Diagnostic {

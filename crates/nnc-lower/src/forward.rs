@@ -14,40 +14,53 @@ pub struct Forward {
 /// Lowers `model` for batches of `batch` rows: inputs `x` `[batch, in]` and `y`
 /// `[batch, out]`, one `w` and `b` parameter per layer, outputs `prediction`, each hidden
 /// layer's activations (named after the layer) and `loss`.
+///
+/// Cross-entropy losses are computed from the last layer's logits (stable for large
+/// logits); `prediction` is then the sigmoid or softmax of the logits.
 pub fn lower_forward(model: &Model, loss: Loss, batch: usize) -> Forward {
     let mut graph = Graph::new(format!("{}.forward", model.name));
     let x = graph.add_input("x", Shape(vec![batch, model.input_width]), origin("x", None));
     let y = graph.add_input("y", Shape(vec![batch, model.output_width()]), origin("y", None));
     let mut h = x;
     let mut hidden = Vec::new();
-    for (index, layer) in model.layers.iter().enumerate() {
-        h = lower_dense(&mut graph, layer, model.fan_in(index), h);
+    let (last, inner) = model.layers.split_last().expect("checked: a model has layers");
+    for (index, layer) in inner.iter().enumerate() {
+        let z = lower_dense(&mut graph, layer, model.fan_in(index), h);
+        h = lower_activation(&mut graph, layer.activation, z, activation_origin(layer));
         hidden.push((layer.name.clone(), h));
     }
-    hidden.pop();
-    let loss = lower_loss(&mut graph, loss, h, y);
-    graph.outputs.push(("prediction".to_string(), h));
+    let z = lower_dense(&mut graph, last, model.fan_in(inner.len()), h);
+    let output_activation = loss.fused_activation().unwrap_or(last.activation);
+    let prediction = lower_activation(&mut graph, output_activation, z, activation_origin(last));
+    let loss = match loss {
+        Loss::Mse | Loss::Mae => lower_regression_loss(&mut graph, loss, prediction, y),
+        Loss::Bce => lower_bce(&mut graph, z, y),
+        Loss::SoftmaxCe => lower_softmax_ce(&mut graph, z, y),
+    };
+    graph.outputs.push(("prediction".to_string(), prediction));
     graph.outputs.extend(hidden);
     graph.outputs.push(("loss".to_string(), loss));
     assert_valid(&graph, "lowering");
-    Forward { graph, prediction: h, loss }
+    Forward { graph, prediction, loss }
 }
 
 fn origin(label: &str, span: Option<Span>) -> Origin {
     Origin { section: Some(Section::Forward), label: label.to_string(), span }
 }
 
-/// `act(h · W + b)`.
+fn activation_origin(layer: &Layer) -> Origin {
+    origin(&format!("{}.{}", layer.name, layer.activation.name()), Some(layer.span))
+}
+
+/// `h · W + b`.
 fn lower_dense(graph: &mut Graph, layer: &Layer, fan_in: usize, h: ValueId) -> ValueId {
-    let at = |label: &str| origin(label, Some(layer.span));
-    let w = graph.add_param(format!("{}.w", layer.name), Shape(vec![fan_in, layer.units]), at(&layer.name));
-    let b = graph.add_param(format!("{}.b", layer.name), Shape(vec![layer.units]), at(&layer.name));
-    let product = graph.push(Op::MatMul, vec![h, w], at(&layer.name));
+    let at = || origin(&layer.name, Some(layer.span));
+    let w = graph.add_param(format!("{}.w", layer.name), Shape(vec![fan_in, layer.units]), at());
+    let b = graph.add_param(format!("{}.b", layer.name), Shape(vec![layer.units]), at());
+    let product = graph.push(Op::MatMul, vec![h, w], at());
     let shape = graph.shape(product).clone();
-    let bias = graph.broadcast(b, &shape, at(&layer.name));
-    let z = graph.push(Op::Add, vec![product, bias], at(&layer.name));
-    let label = format!("{}.{}", layer.name, layer.activation.name());
-    lower_activation(graph, layer.activation, z, at(&label))
+    let bias = graph.broadcast(b, &shape, at());
+    graph.push(Op::Add, vec![product, bias], at())
 }
 
 fn lower_activation(graph: &mut Graph, activation: Activation, z: ValueId, at: Origin) -> ValueId {
@@ -59,6 +72,12 @@ fn lower_activation(graph: &mut Graph, activation: Activation, z: ValueId, at: O
             let zero = graph.constant(0.0, &shape, at.clone());
             graph.push(Op::Max, vec![z, zero], at)
         }
+        // leaky_relu(z) = max(z, 0.01 z)
+        Activation::LeakyRelu => {
+            let slope = graph.constant(0.01, &shape, at.clone());
+            let leak = graph.push(Op::Mul, vec![slope, z], at.clone());
+            graph.push(Op::Max, vec![z, leak], at)
+        }
         // sigmoid(z) = 1 / (1 + exp(-z))
         Activation::Sigmoid => {
             let negated = graph.push(Op::Neg, vec![z], at.clone());
@@ -68,20 +87,84 @@ fn lower_activation(graph: &mut Graph, activation: Activation, z: ValueId, at: O
             graph.push(Op::Div, vec![one, denominator], at)
         }
         Activation::Tanh => graph.push(Op::Tanh, vec![z], at),
+        // softmax(z) = exp(z - max z) / sum exp(z - max z), per row
+        Activation::Softmax => {
+            let shifted = shift_by_row_max(graph, z, &at);
+            let exp = graph.push(Op::Exp, vec![shifted], at.clone());
+            let total = row_sum_broadcast(graph, exp, &at);
+            graph.push(Op::Div, vec![exp, total], at)
+        }
     }
 }
 
-fn lower_loss(graph: &mut Graph, loss: Loss, prediction: ValueId, target: ValueId) -> ValueId {
-    let at = |label: &str| origin(label, None);
-    match loss {
-        // mse = sum((p - y)^2) / numel
-        Loss::Mse => {
-            let count = graph.shape(prediction).numel() as f32;
-            let diff = graph.push(Op::Sub, vec![prediction, target], at("mse"));
-            let squared = graph.push(Op::Mul, vec![diff, diff], at("mse"));
-            let total = graph.sum_all(squared, at("mse"));
-            let scale = graph.push(Op::Const(1.0 / count), Vec::new(), at("mse"));
-            graph.push(Op::Mul, vec![total, scale], at("mse"))
-        }
-    }
+/// `z - max(z)` per row: the same softmax, without overflow in `exp`.
+fn shift_by_row_max(graph: &mut Graph, z: ValueId, at: &Origin) -> ValueId {
+    let shape = graph.shape(z).clone();
+    let max = graph.push(Op::ReduceMax { axes: vec![1] }, vec![z], at.clone());
+    let max = graph.reshape(max, &Shape(vec![shape.dims()[0], 1]), at.clone());
+    let max = graph.broadcast(max, &shape, at.clone());
+    graph.push(Op::Sub, vec![z, max], at.clone())
+}
+
+/// The sum of each row, broadcast back over the row.
+fn row_sum_broadcast(graph: &mut Graph, value: ValueId, at: &Origin) -> ValueId {
+    let shape = graph.shape(value).clone();
+    let sum = graph.push(Op::ReduceSum { axes: vec![1] }, vec![value], at.clone());
+    let sum = graph.reshape(sum, &Shape(vec![shape.dims()[0], 1]), at.clone());
+    graph.broadcast(sum, &shape, at.clone())
+}
+
+/// `sum(value) * scale` as a scalar.
+fn scaled_sum(graph: &mut Graph, value: ValueId, scale: f32, at: &Origin) -> ValueId {
+    let total = graph.sum_all(value, at.clone());
+    let factor = graph.push(Op::Const(scale), Vec::new(), at.clone());
+    graph.push(Op::Mul, vec![total, factor], at.clone())
+}
+
+/// mse = mean((p - y)^2); mae = mean(|p - y|) with |d| = max(d, -d).
+fn lower_regression_loss(graph: &mut Graph, loss: Loss, prediction: ValueId, target: ValueId) -> ValueId {
+    let at = origin(loss.name(), None);
+    let count = graph.shape(prediction).numel() as f32;
+    let diff = graph.push(Op::Sub, vec![prediction, target], at.clone());
+    let per_element = if loss == Loss::Mse {
+        graph.push(Op::Mul, vec![diff, diff], at.clone())
+    } else {
+        let negated = graph.push(Op::Neg, vec![diff], at.clone());
+        graph.push(Op::Max, vec![diff, negated], at.clone())
+    };
+    scaled_sum(graph, per_element, 1.0 / count, &at)
+}
+
+/// bce(z, y) = mean(max(z, 0) - z y + log(1 + exp(-|z|))): equal to
+/// -(y log s + (1 - y) log(1 - s)) for s = sigmoid(z), but finite for every z.
+fn lower_bce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
+    let at = origin("bce", None);
+    let shape = graph.shape(z).clone();
+    let zero = graph.constant(0.0, &shape, at.clone());
+    let positive = graph.push(Op::Max, vec![z, zero], at.clone());
+    let zy = graph.push(Op::Mul, vec![z, y], at.clone());
+    let negated = graph.push(Op::Neg, vec![z], at.clone());
+    let magnitude = graph.push(Op::Max, vec![z, negated], at.clone());
+    let minus_magnitude = graph.push(Op::Neg, vec![magnitude], at.clone());
+    let exp = graph.push(Op::Exp, vec![minus_magnitude], at.clone());
+    let one = graph.constant(1.0, &shape, at.clone());
+    let one_plus = graph.push(Op::Add, vec![one, exp], at.clone());
+    let softplus = graph.push(Op::Log, vec![one_plus], at.clone());
+    let linear = graph.push(Op::Sub, vec![positive, zy], at.clone());
+    let per_element = graph.push(Op::Add, vec![linear, softplus], at.clone());
+    scaled_sum(graph, per_element, 1.0 / shape.numel() as f32, &at)
+}
+
+/// ce(z, y) = -sum(y * log_softmax(z)) / rows, with
+/// log_softmax(z) = (z - max z) - log(sum exp(z - max z)).
+fn lower_softmax_ce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
+    let at = origin("softmax_ce", None);
+    let rows = graph.shape(z).dims()[0] as f32;
+    let shifted = shift_by_row_max(graph, z, &at);
+    let exp = graph.push(Op::Exp, vec![shifted], at.clone());
+    let total = row_sum_broadcast(graph, exp, &at);
+    let log_total = graph.push(Op::Log, vec![total], at.clone());
+    let log_softmax = graph.push(Op::Sub, vec![shifted, log_total], at.clone());
+    let picked = graph.push(Op::Mul, vec![y, log_softmax], at.clone());
+    scaled_sum(graph, picked, -1.0 / rows, &at)
 }

@@ -2,10 +2,12 @@
 //! diagnostic), and a job's model to a forward graph of IR primitives.
 
 mod check;
+mod data;
 mod forward;
 mod job;
 mod settings;
 
 pub use check::check;
+pub use data::{ColumnRef, CsvSpec, DataSource, DataSpec, Features, Normalize, Split, Target, Window};
 pub use forward::{Forward, lower_forward};
-pub use job::{Activation, Job, Layer, Loss, Model, TrainConfig};
+pub use job::{Activation, Init, Job, Layer, Loss, Model, Schedule, TrainConfig};

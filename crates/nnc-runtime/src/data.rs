@@ -1,7 +1,5 @@
 //! Datasets: rows of input features and targets, as row-major `f32` matrices.
 
-use nnc_syntax::ast::{DataBlock, DataBody};
-
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     pub input_names: Vec<String>,
@@ -38,19 +36,5 @@ impl Dataset {
             inputs.extend_from_slice(self.input_row(row));
             targets.extend_from_slice(self.target_row(row));
         }
-    }
-}
-
-/// Builds the dataset of a checked `data` block (an inline table; rows already checked).
-pub fn load(block: &DataBlock) -> Dataset {
-    match &block.body {
-        DataBody::Table(table) => Dataset {
-            input_names: table.inputs.iter().map(|i| i.name.clone()).collect(),
-            target_names: table.targets.iter().map(|i| i.name.clone()).collect(),
-            inputs: table.rows.iter().flat_map(|r| r.inputs.iter().map(|n| n.value as f32)).collect(),
-            targets: table.rows.iter().flat_map(|r| r.targets.iter().map(|n| n.value as f32)).collect(),
-            rows: table.rows.len(),
-        },
-        DataBody::Settings(_) => unreachable!("checking rejects data blocks without a table"),
     }
 }

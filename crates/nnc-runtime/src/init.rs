@@ -1,7 +1,8 @@
-//! Parameter initialisation: literal values where the program gives them, otherwise
-//! He (ReLU layers) or Xavier/Glorot (others), from a seeded generator.
+//! Parameter initialisation: literal values where the program gives them, a layer's
+//! `init`/`bias_init` where given, otherwise He (ReLU-like layers) or Xavier/Glorot
+//! (others) for weights and zeros for biases, from a seeded generator.
 
-use nnc_lower::{Activation, Model};
+use nnc_lower::{Activation, Init, Model};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -12,28 +13,40 @@ pub fn initial_params(model: &Model, seed: u64) -> Vec<Vec<f32>> {
     let mut params = Vec::new();
     for (index, layer) in model.layers.iter().enumerate() {
         let (fan_in, fan_out) = (model.fan_in(index), layer.units);
+        let default = match layer.activation {
+            // He keeps the variance of ReLU activations constant across layers.
+            Activation::Relu | Activation::LeakyRelu => Init::He,
+            Activation::Identity | Activation::Sigmoid | Activation::Tanh | Activation::Softmax => Init::Xavier,
+        };
         let weights = match &layer.weights {
             Some(literal) => literal.clone(),
-            None => random_weights(&mut rng, layer.activation, fan_in, fan_out),
+            None => sample(&mut rng, layer.init.unwrap_or(default), fan_in, fan_out, fan_in * fan_out),
+        };
+        let bias = match &layer.bias {
+            Some(literal) => literal.clone(),
+            None => sample(&mut rng, layer.bias_init.unwrap_or(Init::Zeros), fan_in, fan_out, fan_out),
         };
         params.push(weights);
-        params.push(layer.bias.clone().unwrap_or_else(|| vec![0.0; fan_out]));
+        params.push(bias);
     }
     params
 }
 
-fn random_weights(rng: &mut ChaCha8Rng, activation: Activation, fan_in: usize, fan_out: usize) -> Vec<f32> {
-    let count = fan_in * fan_out;
-    match activation {
-        // He: keeps the variance of ReLU activations constant across layers.
-        Activation::Relu => {
-            let normal = Normal::new(0.0, (2.0 / fan_in as f32).sqrt()).expect("positive standard deviation");
-            (0..count).map(|_| normal.sample(rng)).collect()
-        }
-        // Xavier/Glorot uniform: for symmetric activations and linear outputs.
-        Activation::Identity | Activation::Sigmoid | Activation::Tanh => {
+fn sample(rng: &mut ChaCha8Rng, init: Init, fan_in: usize, fan_out: usize, count: usize) -> Vec<f32> {
+    match init {
+        Init::Zeros => vec![0.0; count],
+        Init::Constant(value) => vec![value; count],
+        Init::Uniform(low, high) => (0..count).map(|_| rng.random_range(low..high)).collect(),
+        Init::Normal(mean, std) => normal(rng, mean, std, count),
+        Init::Xavier => {
             let limit = (6.0 / (fan_in + fan_out) as f32).sqrt();
             (0..count).map(|_| rng.random_range(-limit..=limit)).collect()
         }
+        Init::He => normal(rng, 0.0, (2.0 / fan_in as f32).sqrt(), count),
     }
+}
+
+fn normal(rng: &mut ChaCha8Rng, mean: f32, std: f32, count: usize) -> Vec<f32> {
+    let distribution = Normal::new(mean, std).expect("checked: the deviation is positive");
+    (0..count).map(|_| distribution.sample(rng)).collect()
 }

@@ -4,9 +4,12 @@
 pub mod data;
 mod graphs;
 mod init;
+mod prepare;
 mod train;
+mod window;
 
-pub use data::{Dataset, load};
-pub use graphs::{Graphs, build};
+pub use data::Dataset;
+pub use graphs::{Graphs, STEP_KERNEL, build};
 pub use init::initial_params;
-pub use train::{Diverged, Training, evaluate, train};
+pub use prepare::{Prepared, Task, prepare};
+pub use train::{Diverged, TrainSettings, Training, evaluate, train};

@@ -166,15 +166,17 @@ fn build_value(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Value {
             ValueKind::Range(from, to)
         }
         Rule::list => ValueKind::List(inner.into_inner().map(|v| build_value(v, errors)).collect()),
-        Rule::call => {
-            let mut parts = inner.into_inner();
-            let callee = build_ident(parts.next().expect("grammar: call has a name"));
-            let args = parts.map(|arg| build_arg(arg, errors)).collect();
-            ValueKind::Call(callee, args)
-        }
+        Rule::call => build_call(inner, errors),
         rule => unreachable!("grammar: unexpected value {rule:?}"),
     };
     Value { kind, span }
+}
+
+fn build_call(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> ValueKind {
+    let mut parts = pair.into_inner();
+    let callee = build_ident(parts.next().expect("grammar: call has a name"));
+    let args = parts.map(|arg| build_arg(arg, errors)).collect();
+    ValueKind::Call(callee, args)
 }
 
 fn build_arg(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Arg {
@@ -197,8 +199,17 @@ fn build_train(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> TrainBlock {
 fn build_setting(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Setting {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
-    let key = build_ident(inner.next().expect("grammar: setting has a key"));
-    let values = inner.map(|v| build_value(v, errors)).collect();
+    let head = inner.next().expect("grammar: setting has a key");
+    let mut values = Vec::new();
+    // `early_stopping(patience = 10)`: the call is both the key and the one value.
+    let key = if head.as_rule() == Rule::call {
+        let key = build_ident(head.clone().into_inner().next().expect("grammar: call has a name"));
+        values.push(Value { span: span_of(&head), kind: build_call(head, errors) });
+        key
+    } else {
+        build_ident(head)
+    };
+    values.extend(inner.map(|v| build_value(v, errors)));
     Setting { key, values, span }
 }
 

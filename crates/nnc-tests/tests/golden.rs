@@ -45,13 +45,17 @@ fn rel(root: &Path, path: &Path) -> String {
     path.strip_prefix(root).unwrap_or(path).display().to_string()
 }
 
+fn base_dir(input: &Path) -> PathBuf {
+    input.parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
 fn read(path: &Path) -> Result<String, Failed> {
     std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()).into())
 }
 
 fn check_stage(input: &Path, stage: Stage, expected: &Path) -> Result<(), Failed> {
     let source = read(input)?;
-    let actual = stage_text(&source, stage).map_err(|d| {
+    let actual = stage_text(&source, &base_dir(input), stage).map_err(|d| {
         format!("{} should compile but failed:\n{}", input.display(), nnc_diagnostics::render("input.nn", &source, &d))
     })?;
     compare(actual, expected)
@@ -60,7 +64,7 @@ fn check_stage(input: &Path, stage: Stage, expected: &Path) -> Result<(), Failed
 fn check_errors(input: &Path, expected: &Path) -> Result<(), Failed> {
     let source = read(input)?;
     let name = format!("{}.nn", stem(input));
-    let actual = match nnc_cli::driver::run(&source, Default::default()) {
+    let actual = match nnc_cli::driver::run(&source, &base_dir(input), Default::default()) {
         Ok(_) => return Err(format!("{} should fail with a diagnostic but ran", input.display()).into()),
         Err(diagnostics) => nnc_diagnostics::render(&name, &source, &diagnostics),
     };

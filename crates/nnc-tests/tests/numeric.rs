@@ -8,6 +8,7 @@ use nnc_cli::driver::{self, Overrides};
 use nnc_codegen::{Frame, compile};
 use nnc_ir::{Graph, Op, Origin, Shape, ValueId, evaluate};
 use nnc_tests::{nn_files, repo_root};
+use std::path::Path;
 
 /// Every program whose stages are pinned: the examples and `tests/golden/ok`.
 fn golden_programs() -> Vec<std::path::PathBuf> {
@@ -40,8 +41,9 @@ fn jit_matches_interpreter_on_every_golden_program() {
         let source = std::fs::read_to_string(&path).unwrap();
         let (_, jobs) = driver::check(&source).unwrap();
         for job in &jobs {
-            let data = nnc_runtime::load(&job.data);
-            let graphs = nnc_runtime::build(job, data.rows);
+            let dir = path.parent().unwrap();
+            let prepared = nnc_runtime::prepare(&job.data, dir, job.model.output_width(), 0).unwrap();
+            let graphs = nnc_runtime::build(job, prepared.train.rows, &[("train", prepared.train.rows)]);
             let step = &graphs.step_opt;
             let compiled = compile(&[step]).unwrap();
             let kernel = &compiled.kernels[0];
@@ -50,7 +52,7 @@ fn jit_matches_interpreter_on_every_golden_program() {
             let lr = [0.05f32];
             // Optimizer state (after the forward parameters) holds moments such as Adam's
             // second moment, which is never negative.
-            let n_forward = graphs.eval_opt.params.len();
+            let n_forward = graphs.n_forward_params();
             let mut jit_params: Vec<Vec<f32>> = step
                 .params
                 .iter()
@@ -210,7 +212,7 @@ fn layer_gradients_match_finite_differences_for_each_activation() {
         );
         let (_, jobs) = driver::check(&source).unwrap();
         let forward = nnc_lower::lower_forward(&jobs[0].model, jobs[0].train.loss, 3);
-        let data = nnc_runtime::load(&jobs[0].data);
+        let data = nnc_runtime::prepare(&jobs[0].data, Path::new("."), 1, 0).unwrap().train;
         for slot in 0..forward.graph.params.len() {
             check_param_gradient(activation, &forward, &data, slot);
         }
@@ -252,13 +254,13 @@ fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_ru
 #[test]
 fn xor_by_hand_is_exact() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor_by_hand.nn")).unwrap();
-    let reports = driver::run(&source, Overrides::default()).unwrap();
-    let report = &reports[0];
+    let reports = driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap();
+    let report = reports[0].primary();
     assert_eq!(report.predictions, vec![vec![0.0], vec![1.0], vec![1.0], vec![0.0]]);
     let hidden = &report.hidden[0].1;
     assert_eq!(hidden, &vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![1.0, 0.0], vec![2.0, 1.0]]);
-    assert_eq!(report.final_loss, 0.0);
-    assert_eq!(report.metrics.accuracy, Some(1.0));
+    assert_eq!(reports[0].final_loss, 0.0);
+    assert_eq!(report.scores.accuracy, Some(1.0));
 }
 
 /// The XOR example learns XOR for every seed from 0 to 19 with its stated settings.
@@ -266,9 +268,10 @@ fn xor_by_hand_is_exact() {
 fn xor_learns_for_every_seed() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor.nn")).unwrap();
     for seed in 0..20 {
-        let reports = driver::run(&source, Overrides { seed: Some(seed), ..Overrides::default() }).unwrap();
-        let report = &reports[0];
-        assert_eq!(report.metrics.accuracy, Some(1.0), "seed {seed}: predictions {:?}", report.predictions);
-        assert!(report.final_loss < 0.01, "seed {seed}: final loss {}", report.final_loss);
+        let overrides = Overrides { seed: Some(seed), ..Overrides::default() };
+        let reports = driver::run(&source, &repo_root().join("examples"), overrides).unwrap();
+        let report = reports[0].primary();
+        assert_eq!(report.scores.accuracy, Some(1.0), "seed {seed}: predictions {:?}", report.predictions);
+        assert!(reports[0].final_loss < 0.01, "seed {seed}: final loss {}", reports[0].final_loss);
     }
 }
