@@ -3,7 +3,7 @@
 
 use crate::metrics::{self, Scores};
 use nnc_diagnostics::{Diagnostic, Span};
-use nnc_lower::Job;
+use nnc_lower::{Checked, Job, Minimization};
 use nnc_runtime::{Dataset, Graphs, Prepared, Task, TrainSettings};
 use nnc_syntax::ast::Program;
 use std::path::Path;
@@ -46,21 +46,36 @@ pub struct Overrides {
 }
 
 /// Parses and checks a program.
-pub fn check(source: &str) -> Result<(Program, Vec<Job>), Vec<Diagnostic>> {
+pub fn check(source: &str) -> Result<(Program, Checked), Vec<Diagnostic>> {
     let program = nnc_syntax::parse(source)?;
-    let jobs = nnc_lower::check(&program)?;
-    Ok((program, jobs))
+    let checked = nnc_lower::check(&program)?;
+    Ok((program, checked))
 }
 
 /// The text of one stage for every `train` block of the program. Data files are read
 /// relative to `base_dir` (stages after `ast` depend on the number of rows).
 pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String, Vec<Diagnostic>> {
-    let (program, jobs) = check(source)?;
+    let (program, checked) = check(source)?;
     if stage == Stage::Ast {
         return Ok(nnc_syntax::print_program(&program));
     }
     let mut out = String::new();
-    for job in &jobs {
+    for minimization in &checked.minimizations {
+        let graphs = nnc_runtime::descent_graphs(minimization);
+        match stage {
+            Stage::Ast => {}
+            Stage::Ir => out.push_str(&nnc_ir::print_graph(&graphs.objective)),
+            Stage::Grad => out.push_str(&nnc_ir::print_graph(&graphs.step)),
+            Stage::Opt => out.push_str(&nnc_ir::print_graph(&graphs.step_opt)),
+            Stage::Clif => {
+                let compiled =
+                    nnc_codegen::compile(&[&graphs.step_opt]).map_err(|e| vec![internal(e, minimization.span)])?;
+                out.push_str(&compiled.kernels[0].clif);
+                out.push('\n');
+            }
+        }
+    }
+    for job in &checked.jobs {
         let (_, graphs) = prepare_job(job, base_dir, job.train.seed)?;
         match stage {
             Stage::Ast => {}
@@ -217,27 +232,74 @@ impl JobReport {
     }
 }
 
-/// Parses, checks, compiles, trains and evaluates every `train` block. Data files and
+/// Everything one `nnc run` produced, in program order by kind.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    pub minimizations: Vec<MinimizeReport>,
+    pub jobs: Vec<JobReport>,
+}
+
+/// The trajectory of one `minimize` block.
+#[derive(Clone, Debug)]
+pub struct MinimizeReport {
+    pub name: String,
+    pub formula: String,
+    pub param_names: Vec<String>,
+    pub learning_rate: f32,
+    pub steps: u64,
+    pub trajectory: Vec<nnc_runtime::Point>,
+    pub timings: Timings,
+}
+
+/// Parses, checks, compiles and runs every `minimize` and `train` block. Data files and
 /// outputs are relative to `base_dir`.
-pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Vec<JobReport>, Vec<Diagnostic>> {
+pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<RunReport, Vec<Diagnostic>> {
     let started = Instant::now();
     let program = nnc_syntax::parse(source)?;
     let parse_ms = elapsed_ms(started);
-    let jobs = nnc_lower::check(&program)?;
-    if jobs.is_empty() {
+    let checked = nnc_lower::check(&program)?;
+    if checked.jobs.is_empty() && checked.minimizations.is_empty() {
         let whole = Span::new(0, source.len().min(1));
         return Err(vec![
-            Diagnostic::error("E0407", "nothing to run: the program has no `train` block", whole, "in this file")
-                .with_help("add `train MODEL on DATA { loss mse; epochs 100 }`"),
+            Diagnostic::error(
+                "E0407",
+                "nothing to run: the program has no `train` or `minimize` block",
+                whole,
+                "in this file",
+            )
+            .with_help("add `train MODEL on DATA { loss mse; epochs 100 }`"),
         ]);
     }
-    let mut reports = Vec::new();
-    for job in &jobs {
-        let mut report = run_job(job, base_dir, overrides)?;
-        report.timings.parse = parse_ms;
-        reports.push(report);
+    let mut report = RunReport::default();
+    for minimization in &checked.minimizations {
+        let mut minimized = run_minimization(minimization)?;
+        minimized.timings.parse = parse_ms;
+        report.minimizations.push(minimized);
     }
-    Ok(reports)
+    for job in &checked.jobs {
+        let mut trained = run_job(job, base_dir, overrides)?;
+        trained.timings.parse = parse_ms;
+        report.jobs.push(trained);
+    }
+    Ok(report)
+}
+
+fn run_minimization(minimization: &Minimization) -> Result<MinimizeReport, Vec<Diagnostic>> {
+    let started = Instant::now();
+    let graphs = nnc_runtime::descent_graphs(minimization);
+    let compiled = nnc_codegen::compile(&[&graphs.step_opt]).map_err(|e| vec![internal(e, minimization.span)])?;
+    let compile_ms = elapsed_ms(started);
+    let started = Instant::now();
+    let trajectory = nnc_runtime::descend(minimization, &graphs, &compiled);
+    Ok(MinimizeReport {
+        name: minimization.name.clone(),
+        formula: minimization.formula.clone(),
+        param_names: minimization.params.iter().map(|(name, _)| name.clone()).collect(),
+        learning_rate: minimization.learning_rate,
+        steps: minimization.steps,
+        trajectory,
+        timings: Timings { parse: 0.0, compile: compile_ms, train: elapsed_ms(started) },
+    })
 }
 
 fn run_job(job: &Job, base_dir: &Path, overrides: Overrides) -> Result<JobReport, Vec<Diagnostic>> {

@@ -53,18 +53,11 @@ fn main() -> ExitCode {
     };
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let result = match cli.command {
-        Command::Run { json, epochs, seed, .. } => {
-            driver::run(&source, &base_dir, Overrides { epochs, seed }).map(|reports| {
-                if json {
-                    format!("{}\n", report::json(&reports))
-                } else {
-                    reports.iter().map(report::human).collect::<Vec<_>>().join("\n")
-                }
-            })
-        }
-        Command::Check { .. } => {
-            driver::check(&source).map(|(_, jobs)| format!("ok: {} train block(s) checked\n", jobs.len()))
-        }
+        Command::Run { json, epochs, seed, .. } => driver::run(&source, &base_dir, Overrides { epochs, seed })
+            .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) }),
+        Command::Check { .. } => driver::check(&source).map(|(_, checked)| {
+            format!("ok: {} train and {} minimize block(s) checked\n", checked.jobs.len(), checked.minimizations.len())
+        }),
         Command::Ir { stage, .. } => driver::stage_text(&source, &base_dir, stage),
     };
     match result {

@@ -1,6 +1,6 @@
 //! How a run is shown: a human-readable report and one JSON object.
 
-use crate::driver::{JobReport, SplitReport};
+use crate::driver::{JobReport, MinimizeReport, RunReport, SplitReport};
 use crate::metrics::Scores;
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
@@ -154,13 +154,95 @@ fn format_number(value: f32) -> String {
     if value.fract() == 0.0 && value.abs() < 1e7 { format!("{value}") } else { format!("{value:.4}") }
 }
 
-/// The `--json` object: the last job's results at top level, every job under `jobs`.
-pub fn json(reports: &[JobReport]) -> Value {
-    let mut top = reports.last().map(job_json).unwrap_or_else(|| json!({}));
-    if reports.len() > 1 {
-        top["jobs"] = reports.iter().map(job_json).collect();
+/// Every block's report, minimisations first, separated by blank lines.
+pub fn human_all(run: &RunReport) -> String {
+    let parts: Vec<String> =
+        run.minimizations.iter().map(minimization_text).chain(run.jobs.iter().map(human)).collect();
+    parts.join("\n")
+}
+
+/// The trajectory of gradient descent on a formula, one line per step.
+pub fn minimization_text(report: &MinimizeReport) -> String {
+    let mut out = format!(
+        "minimize {}: f = {}, learning rate {}, {} steps\n",
+        report.name, report.formula, report.learning_rate, report.steps
+    );
+    let mut header = format!("  {:>5}", "step");
+    for name in &report.param_names {
+        let _ = write!(header, " {name:>14}");
+    }
+    let _ = write!(header, " {:>14}", "f");
+    for name in &report.param_names {
+        let _ = write!(header, " {:>14}", format!("df/d{name}"));
+    }
+    out.push_str(&header);
+    out.push('\n');
+    for point in &report.trajectory {
+        let mut line = format!("  {:>5}", point.step);
+        for value in point.params.iter().chain([&point.value]).chain(&point.gradient) {
+            let _ = write!(line, " {value:>14.6}");
+        }
+        out.push_str(&line);
+        out.push('\n');
+    }
+    let _ = writeln!(out, "{}", verdict(report));
+    out
+}
+
+/// Whether the descent converged, oscillated or diverged: diverging when the objective
+/// grew, oscillating when some parameter's steps alternate in direction.
+pub fn verdict(report: &MinimizeReport) -> String {
+    let points = &report.trajectory;
+    let (Some(first), Some(last)) = (points.first(), points.last()) else { return String::new() };
+    let (from, to) = (first.value, last.value);
+    if !to.is_finite() {
+        return format!("diverging: the value stopped being a number at step {}", last.step);
+    }
+    let oscillating = (0..first.params.len()).any(|i| {
+        let steps: Vec<f32> = points.windows(2).map(|w| w[1].params[i] - w[0].params[i]).collect();
+        steps.windows(2).any(|s| s[0] * s[1] < 0.0)
+    });
+    match (to > from, oscillating) {
+        (true, true) => {
+            format!("diverging: each step jumps across the minimum and lands further out; f grew from {from} to {to}")
+        }
+        (true, false) => format!("diverging: f grew from {from} to {to}"),
+        (false, true) => format!("oscillating: each step jumps across the minimum, yet f shrinks from {from} to {to}"),
+        (false, false) => format!("converging: f shrinks from {from} to {to}"),
+    }
+}
+
+/// The `--json` object: the last job's results at top level, every job under `jobs`,
+/// trajectories under `minimize`.
+pub fn json(run: &RunReport) -> Value {
+    let mut top = run.jobs.last().map(job_json).unwrap_or_else(|| json!({}));
+    if run.jobs.len() > 1 {
+        top["jobs"] = run.jobs.iter().map(job_json).collect();
+    }
+    if !run.minimizations.is_empty() {
+        top["minimize"] = run.minimizations.iter().map(minimization_json).collect();
     }
     top
+}
+
+fn minimization_json(r: &MinimizeReport) -> Value {
+    let by_name = |values: &[f32]| -> Map<String, Value> {
+        r.param_names.iter().cloned().zip(values.iter().map(|v| json!(v))).collect()
+    };
+    json!({
+        "name": r.name,
+        "formula": r.formula,
+        "learning_rate": r.learning_rate,
+        "steps": r.steps,
+        "verdict": verdict(r),
+        "trajectory": r.trajectory.iter().map(|p| json!({
+            "step": p.step,
+            "params": by_name(&p.params),
+            "value": p.value,
+            "gradient": by_name(&p.gradient),
+        })).collect::<Vec<_>>(),
+        "timings_ms": r.timings,
+    })
 }
 
 fn job_json(r: &JobReport) -> Value {

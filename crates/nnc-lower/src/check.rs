@@ -7,8 +7,16 @@ use nnc_autodiff::Optimizer;
 use nnc_diagnostics::{Diagnostic, Span, did_you_mean};
 use nnc_syntax::ast::{self, ModelStmt, ValueKind};
 
-/// Checks the whole program and resolves each `train` block into a [`Job`].
-pub fn check(program: &ast::Program) -> Result<Vec<Job>, Vec<Diagnostic>> {
+/// Everything a checked program asks to run.
+#[derive(Clone, Debug, Default)]
+pub struct Checked {
+    pub jobs: Vec<Job>,
+    pub minimizations: Vec<crate::Minimization>,
+}
+
+/// Checks the whole program: each `train` block into a [`Job`], each `minimize` block
+/// into a [`crate::Minimization`], or every independent error found.
+pub fn check(program: &ast::Program) -> Result<Checked, Vec<Diagnostic>> {
     let mut errors = Vec::new();
     check_unique_names(program, &mut errors);
     let data: Vec<(ast::DataBlock, Option<DataSpec>)> =
@@ -21,7 +29,9 @@ pub fn check(program: &ast::Program) -> Result<Vec<Job>, Vec<Diagnostic>> {
             jobs.push(job);
         }
     }
-    if errors.is_empty() { Ok(jobs) } else { Err(errors) }
+    let minimizations: Vec<crate::Minimization> =
+        program.minimize_blocks().filter_map(|block| crate::objective::check_minimize(block, &mut errors)).collect();
+    if errors.is_empty() { Ok(Checked { jobs, minimizations }) } else { Err(errors) }
 }
 
 fn check_unique_names(program: &ast::Program, errors: &mut Vec<Diagnostic>) {

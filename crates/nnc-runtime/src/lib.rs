@@ -2,6 +2,7 @@
 //! that drive compiled kernels. The only stage besides the CLI that touches data files.
 
 pub mod data;
+mod descend;
 mod graphs;
 mod init;
 mod prepare;
@@ -9,6 +10,7 @@ mod train;
 mod window;
 
 pub use data::Dataset;
+pub use descend::{DescentGraphs, Point, descend, descent_graphs};
 pub use graphs::{Graphs, STEP_KERNEL, build};
 pub use init::initial_params;
 pub use prepare::{Prepared, Task, prepare};

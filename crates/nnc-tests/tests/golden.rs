@@ -1,7 +1,9 @@
 //! Golden-file tests: every stage of every case, byte for byte.
 //!
 //! - `tests/golden/ok/NAME.nn` and every `examples/NAME.nn` (goldens in
-//!   `tests/golden/examples/`) must compile; each stage is pinned as `NAME.<stage>`.
+//!   `tests/golden/examples/`) must compile; each stage is pinned as `NAME.<stage>`:
+//!   every stage for `ok/`, `ast ir grad` for examples, unless a line
+//!   `//@ stages: ...` in the file names them.
 //! - `tests/golden/err/NAME.nn` must fail; its rendered diagnostics are `NAME.stderr`.
 //!
 //! `BLESS=1 cargo test -p nnc-tests --test golden` rewrites the expected files; a mismatch
@@ -35,6 +37,16 @@ fn main() {
         trials.push(Trial::test(name, move || check_errors(&input, &expected)));
     }
     libtest_mimic::run(&Arguments::from_args(), trials).exit();
+}
+
+const EXAMPLE_STAGES: [Stage; 3] = [Stage::Ast, Stage::Ir, Stage::Grad];
+
+/// The stages a `//@ stages: a b c` line names, or the defaults.
+fn stages_of(input: &Path, defaults: &[Stage]) -> Vec<Stage> {
+    let text = std::fs::read_to_string(input).unwrap_or_default();
+    let Some(line) = text.lines().find_map(|l| l.strip_prefix("//@ stages:")) else { return defaults.to_vec() };
+    let names: Vec<&str> = line.split_whitespace().collect();
+    Stage::ALL.into_iter().filter(|s| names.contains(&s.name())).collect()
 }
 
 fn stem(path: &Path) -> String {

@@ -39,8 +39,8 @@ fn close(a: f32, b: f32, tolerance: f32) -> bool {
 fn jit_matches_interpreter_on_every_golden_program() {
     for path in golden_programs() {
         let source = std::fs::read_to_string(&path).unwrap();
-        let (_, jobs) = driver::check(&source).unwrap();
-        for job in &jobs {
+        let (_, checked) = driver::check(&source).unwrap();
+        for job in &checked.jobs {
             let dir = path.parent().unwrap();
             let prepared = nnc_runtime::prepare(&job.data, dir, job.model.output_width(), 0).unwrap();
             let graphs = nnc_runtime::build(job, prepared.train.rows, &[("train", prepared.train.rows)]);
@@ -210,7 +210,7 @@ fn layer_gradients_match_finite_differences_for_each_activation() {
              model m {{ input 2; dense 3 {activation}; dense 1 }}\n\
              train m on d {{ loss mse }}\n"
         );
-        let (_, jobs) = driver::check(&source).unwrap();
+        let jobs = driver::check(&source).unwrap().1.jobs;
         let forward = nnc_lower::lower_forward(&jobs[0].model, jobs[0].train.loss, 3);
         let data = nnc_runtime::prepare(&jobs[0].data, Path::new("."), 1, 0).unwrap().train;
         for slot in 0..forward.graph.params.len() {
@@ -254,7 +254,7 @@ fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_ru
 #[test]
 fn xor_by_hand_is_exact() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor_by_hand.nn")).unwrap();
-    let reports = driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap();
+    let reports = driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().jobs;
     let report = reports[0].primary();
     assert_eq!(report.predictions, vec![vec![0.0], vec![1.0], vec![1.0], vec![0.0]]);
     let hidden = &report.hidden[0].1;
@@ -269,9 +269,60 @@ fn xor_learns_for_every_seed() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor.nn")).unwrap();
     for seed in 0..20 {
         let overrides = Overrides { seed: Some(seed), ..Overrides::default() };
-        let reports = driver::run(&source, &repo_root().join("examples"), overrides).unwrap();
+        let reports = driver::run(&source, &repo_root().join("examples"), overrides).unwrap().jobs;
         let report = reports[0].primary();
         assert_eq!(report.scores.accuracy, Some(1.0), "seed {seed}: predictions {:?}", report.predictions);
         assert!(reports[0].final_loss < 0.01, "seed {seed}: final loss {}", reports[0].final_loss);
+    }
+}
+
+fn trajectories(example: &str) -> Vec<driver::MinimizeReport> {
+    let source = std::fs::read_to_string(repo_root().join("examples").join(example)).unwrap();
+    driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().minimizations
+}
+
+/// ½x² from x0 = 5: x_t = (1 - η)^t x0 for η = 0.1 (converges), 1.9 (oscillates) and
+/// 2.1 (diverges), and the gradient at each point is x_t.
+#[test]
+fn parabola_descent_follows_the_closed_form() {
+    let reports = trajectories("gd_parabola.nn");
+    assert_eq!(reports.len(), 3);
+    for report in &reports {
+        let eta = f64::from(report.learning_rate);
+        assert_eq!(report.trajectory.len() as u64, report.steps + 1);
+        for point in &report.trajectory {
+            let expected = (1.0 - eta).powi(point.step as i32) * 5.0;
+            let x = f64::from(point.params[0]);
+            assert!(
+                (x - expected).abs() <= 1e-4 * (1.0 + expected.abs()),
+                "{}: x_{} = {x}, expected {expected}",
+                report.name,
+                point.step
+            );
+            assert!((f64::from(point.gradient[0]) - x).abs() <= 1e-5 * (1.0 + x.abs()));
+            assert!((f64::from(point.value) - 0.5 * x * x).abs() <= 1e-4 * (1.0 + x * x));
+        }
+    }
+    let last = |name: &str| reports.iter().find(|r| r.name == name).unwrap().trajectory.last().unwrap().params[0].abs();
+    assert!(last("converges") < 1.0 && last("oscillates") < 1.0 && last("diverges") > 5.0);
+}
+
+/// x² + y²: each coordinate scales by (1 - 2η) per step; the gradient is [2x, 2y].
+#[test]
+fn bowl_descent_follows_the_closed_form() {
+    let reports = trajectories("gd_bowl.nn");
+    let report = &reports[0];
+    let factor = 1.0 - 2.0 * f64::from(report.learning_rate);
+    for point in &report.trajectory {
+        for (i, start) in [3.0, -4.0].into_iter().enumerate() {
+            let expected = factor.powi(point.step as i32) * start;
+            let actual = f64::from(point.params[i]);
+            assert!(
+                (actual - expected).abs() <= 1e-4 * (1.0 + expected.abs()),
+                "step {}: {actual} vs {expected}",
+                point.step
+            );
+            assert!((f64::from(point.gradient[i]) - 2.0 * actual).abs() <= 1e-4 * (1.0 + actual.abs()));
+        }
     }
 }
