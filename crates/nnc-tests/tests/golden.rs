@@ -19,16 +19,27 @@ fn main() {
     let root = repo_root();
     let golden = root.join("tests/golden");
     let mut trials = Vec::new();
-    for (dir, expected_dir) in
-        [(golden.join("ok"), golden.join("ok")), (root.join("examples"), golden.join("examples"))]
-    {
-        for input in nn_files(&dir) {
-            for stage in Stage::ALL {
-                let expected = expected_dir.join(format!("{}.{}", stem(&input), stage.name()));
+    let cases = [
+        (golden.join("ok"), golden.join("ok"), &Stage::ALL[..]),
+        (root.join("examples"), golden.join("examples"), &EXAMPLE_STAGES[..]),
+    ];
+    for (dir, expected_dir, default_stages) in cases {
+        let inputs = nn_files(&dir);
+        for input in &inputs {
+            for stage in stages_of(input, default_stages) {
+                let expected = expected_dir.join(format!("{}.{}", stem(input), stage.name()));
                 let input = input.clone();
                 let name = format!("{}::{}", rel(&root, &input), stage.name());
                 trials.push(Trial::test(name, move || check_stage(&input, stage, &expected)));
             }
+        }
+        let wanted: Vec<String> = inputs
+            .iter()
+            .flat_map(|i| stages_of(i, default_stages).into_iter().map(move |s| format!("{}.{}", stem(i), s.name())))
+            .collect();
+        for stale in stale_goldens(&expected_dir, &wanted) {
+            let name = format!("{}::stale", rel(&root, &stale));
+            trials.push(Trial::test(name, move || remove_stale(&stale)));
         }
     }
     for input in nn_files(&golden.join("err")) {
@@ -47,6 +58,27 @@ fn stages_of(input: &Path, defaults: &[Stage]) -> Vec<Stage> {
     let Some(line) = text.lines().find_map(|l| l.strip_prefix("//@ stages:")) else { return defaults.to_vec() };
     let names: Vec<&str> = line.split_whitespace().collect();
     Stage::ALL.into_iter().filter(|s| names.contains(&s.name())).collect()
+}
+
+/// Expected-output files in `dir` that no case asks for any more.
+fn stale_goldens(dir: &Path, wanted: &[String]) -> Vec<PathBuf> {
+    let mut stale: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|entries| entries.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    stale.retain(|path| {
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let is_stage = Stage::ALL.iter().any(|s| name.ends_with(&format!(".{}", s.name())));
+        is_stage && !wanted.contains(&name)
+    });
+    stale.sort();
+    stale
+}
+
+fn remove_stale(path: &Path) -> Result<(), Failed> {
+    if blessing() {
+        return std::fs::remove_file(path).map_err(|e| format!("cannot remove {}: {e}", path.display()).into());
+    }
+    Err(format!("stale golden {} (no case asks for it); run with BLESS=1 to delete it", path.display()).into())
 }
 
 fn stem(path: &Path) -> String {
