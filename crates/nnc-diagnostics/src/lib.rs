@@ -130,29 +130,42 @@ fn to_codespan(diagnostic: &Diagnostic, source_len: usize) -> cs::Diagnostic<()>
         .with_notes(notes)
 }
 
-/// The closest candidate to `name` by edit distance, for "did you mean" hints.
+/// The closest candidate to `name` by edit distance, for "did you mean" hints: at most
+/// one edit per three characters (a swap of neighbours counts as one), and never a
+/// complete replacement.
 pub fn did_you_mean<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
     candidates
         .into_iter()
-        .map(|candidate| (levenshtein(name, candidate), candidate))
-        .filter(|(distance, candidate)| *distance <= candidate.len().max(name.len()).div_ceil(2))
+        .map(|candidate| (edit_distance(name, candidate), candidate))
+        .filter(|(distance, candidate)| {
+            let longer = candidate.chars().count().max(name.chars().count());
+            *distance <= (longer / 3).max(1) && *distance < candidate.chars().count().min(name.chars().count()).max(1)
+        })
         .min_by_key(|(distance, _)| *distance)
         .map(|(_, candidate)| candidate)
 }
 
-fn levenshtein(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut previous_diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous_diagonal + usize::from(ca != *cb);
-            previous_diagonal = row[j + 1];
-            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+/// Optimal-string-alignment distance: insertions, deletions, substitutions and swaps of
+/// adjacent characters each cost one.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+    let mut d = vec![vec![0usize; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for j in 0..=b.len() {
+        d[0][j] = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            d[i][j] = (d[i - 1][j] + 1).min(d[i][j - 1] + 1).min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                d[i][j] = d[i][j].min(d[i - 2][j - 2] + 1);
+            }
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -163,6 +176,10 @@ mod tests {
     fn suggests_close_names_only() {
         assert_eq!(did_you_mean("xro", ["xor", "and"]), Some("xor"));
         assert_eq!(did_you_mean("zzzzzz", ["xor", "and"]), None);
+        assert_eq!(did_you_mean("shuffle", ["file", "split"]), None);
+        assert_eq!(did_you_mean("z", ["x"]), None);
+        assert_eq!(did_you_mean("colour", ["size", "color"]), Some("color"));
+        assert_eq!(did_you_mean("epoch", ["epochs", "seed"]), Some("epochs"));
     }
 
     #[test]

@@ -200,21 +200,35 @@ fn movement_reduction_and_matmul_gradients_match_finite_differences() {
     );
 }
 
-/// Each activation and the MSE loss, as lowered from a real program, differentiated
-/// through a whole dense layer.
+/// Each activation and each loss, as lowered from a real program, differentiated
+/// through whole dense layers.
 #[test]
-fn layer_gradients_match_finite_differences_for_each_activation() {
-    for activation in ["relu", "sigmoid", "tanh", "identity"] {
-        let source = format!(
-            "data d {{ a b -> y; 0.3 -0.7 -> 0.5; -0.2 0.9 -> -0.4; 0.8 0.1 -> 0.2 }}\n\
-             model m {{ input 2; dense 3 {activation}; dense 1 }}\n\
-             train m on d {{ loss mse }}\n"
-        );
+fn layer_gradients_match_finite_differences_for_each_activation_and_loss() {
+    let regression = "data d { a b -> y; 0.3 -0.7 -> 0.5; -0.2 0.9 -> -0.4; 0.8 0.1 -> 0.2 }";
+    let two_classes = "data d { a b -> p q; 0.3 -0.7 -> 1 0; -0.2 0.9 -> 0 1; 0.8 0.1 -> 0 1 }";
+    let binary = "data d { a b -> y; 0.3 -0.7 -> 1; -0.2 0.9 -> 0; 0.8 0.1 -> 1 }";
+    let mut cases: Vec<(String, String)> = Vec::new();
+    for activation in ["relu", "leaky_relu", "sigmoid", "tanh", "identity", "softmax"] {
+        let model = format!("model m {{ input 2; dense 3 {activation}; dense 1 }}");
+        cases.push((format!("{activation} + mse"), format!("{regression}\n{model}\ntrain m on d {{ loss mse }}\n")));
+    }
+    let cases_by_loss = [
+        ("mae", regression, "dense 1"),
+        ("bce", binary, "dense 1"),
+        ("bce", binary, "dense 1 sigmoid"),
+        ("softmax_ce", two_classes, "dense 2"),
+        ("softmax_ce", two_classes, "dense 2 softmax"),
+    ];
+    for (loss, data, last) in cases_by_loss {
+        let model = format!("model m {{ input 2; dense 3 tanh; {last} }}");
+        cases.push((format!("{loss} after {last}"), format!("{data}\n{model}\ntrain m on d {{ loss {loss} }}\n")));
+    }
+    for (label, source) in cases {
         let jobs = driver::check(&source).unwrap().1.jobs;
         let forward = nnc_lower::lower_forward(&jobs[0].model, jobs[0].train.loss, 3);
-        let data = nnc_runtime::prepare(&jobs[0].data, Path::new("."), 1, 0).unwrap().train;
+        let data = nnc_runtime::prepare(&jobs[0].data, Path::new("."), jobs[0].model.output_width(), 0).unwrap().train;
         for slot in 0..forward.graph.params.len() {
-            check_param_gradient(activation, &forward, &data, slot);
+            check_param_gradient(&label, &forward, &data, slot);
         }
     }
 }
