@@ -122,9 +122,15 @@ fn prediction_table(report: &JobReport) -> String {
             let _ = write!(header, " | {name}");
         }
     }
-    let targets = if report.target_names.len() <= 4 { report.target_names.join(" ") } else { "target".to_string() };
+    let targets = if report.target_names.len() <= 4 && report.classes.len() <= 2 {
+        report.target_names.join(" ")
+    } else {
+        "target".to_string()
+    };
     let _ = write!(header, " | {targets} | prediction");
-    let mut out = format!("  {} rows:\n  {header}\n", split.name);
+    let seen =
+        if report.preprocessing.is_empty() { "" } else { ", inputs as the model sees them (encoded, normalised)" };
+    let mut out = format!("  {} rows{seen}:\n  {header}\n", split.name);
     for (row, inputs) in split.inputs.iter().enumerate().take(MAX_ROWS) {
         let mut line = if few_columns { numbers(inputs) } else { "...".to_string() };
         if show_hidden {
@@ -132,13 +138,40 @@ fn prediction_table(report: &JobReport) -> String {
                 let _ = write!(line, " | [{}]", numbers(&values[row]).replace(' ', ", "));
             }
         }
-        let _ = write!(line, " | {} | {}", short(&split.targets[row]), short(&split.predictions[row]));
+        let (target, prediction) = (&split.targets[row], &split.predictions[row]);
+        match class_of(&report.classes, target).zip(class_of(&report.classes, prediction)) {
+            Some((actual, predicted)) if report.classes.len() > 2 => {
+                let confidence = prediction.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+                let _ = write!(line, " | {actual} | {predicted} ({confidence:.4})");
+            }
+            Some((_, predicted)) => {
+                let _ = write!(line, " | {} | {} -> {predicted}", short(target), short(prediction));
+            }
+            None => {
+                let _ = write!(line, " | {} | {}", short(target), short(prediction));
+            }
+        }
         let _ = writeln!(out, "  {line}");
     }
     if split.rows > MAX_ROWS {
         let _ = writeln!(out, "  ... {} more rows (use --json for all)", split.rows - MAX_ROWS);
     }
     out
+}
+
+/// The class a row of probabilities (or a 0/1 target) stands for.
+fn class_of<'a>(classes: &'a [String], row: &[f32]) -> Option<&'a str> {
+    let index = match row {
+        [] => return None,
+        [p] => usize::from(*p >= 0.5),
+        _ => {
+            row.iter()
+                .enumerate()
+                .fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best })
+                .0
+        }
+    };
+    classes.get(index).map(String::as_str)
 }
 
 fn short(values: &[f32]) -> String {

@@ -340,3 +340,29 @@ fn bowl_descent_follows_the_closed_form() {
         }
     }
 }
+
+/// exp, log and tanh are calls from compiled code into Rust's f32 functions; over a wide
+/// range they agree with f64 references to a few ulp (relative 1e-6).
+#[test]
+fn transcendental_ops_are_accurate() {
+    let inputs: Vec<f32> = (0..2001).map(|i| -10.0 + i as f32 * 0.01).collect();
+    let positive: Vec<f32> = (1..2001).map(|i| i as f32 * 0.05).collect();
+    let cases: [(Op, &[f32], fn(f64) -> f64); 3] =
+        [(Op::Exp, &inputs, f64::exp), (Op::Tanh, &inputs, f64::tanh), (Op::Log, &positive, f64::ln)];
+    for (op, xs, reference) in cases {
+        let mut graph = Graph::new("transcendental");
+        let x = graph.add_input("x", Shape(vec![xs.len()]), Origin::default());
+        let y = graph.push(op.clone(), vec![x], Origin::default());
+        graph.outputs.push(("y".to_string(), y));
+        let compiled = compile(&[&graph]).unwrap();
+        let kernel = &compiled.kernels[0];
+        let mut outputs = vec![vec![0.0; xs.len()]];
+        let mut scratch = vec![0.0; kernel.plan.scratch_len];
+        kernel.call(Frame { inputs: &[xs], params: &mut [], outputs: &mut outputs, scratch: &mut scratch });
+        for (x, y) in xs.iter().zip(&outputs[0]) {
+            let expected = reference(f64::from(*x));
+            let error = (f64::from(*y) - expected).abs();
+            assert!(error <= 1e-6 * expected.abs().max(1e-6), "{}({x}) = {y}, expected {expected}", op.name());
+        }
+    }
+}
