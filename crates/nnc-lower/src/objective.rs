@@ -83,7 +83,7 @@ pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagno
         params: block.params.iter().map(|p| (p.name.name.clone(), p.init.value as f32)).collect(),
         objective: value?,
         graph,
-        formula: formula(objective),
+        formula: nnc_syntax::expr_text(objective),
         learning_rate: learning_rate?,
         steps,
         span: block.span,
@@ -222,15 +222,5 @@ impl ExprLowering<'_> {
                 return None;
             }
         })
-    }
-}
-
-fn formula(expr: &ast::Expr) -> String {
-    match &expr.kind {
-        ExprKind::Number(n) => n.to_string(),
-        ExprKind::Var(name) => name.clone(),
-        ExprKind::Neg(inner) => format!("-{}", formula(inner)),
-        ExprKind::Binary(op, lhs, rhs) => format!("({} {} {})", formula(lhs), op.symbol(), formula(rhs)),
-        ExprKind::Call(callee, arg) => format!("{}({})", callee.name, formula(arg)),
     }
 }

@@ -5,4 +5,4 @@ mod parse;
 mod print;
 
 pub use parse::parse;
-pub use print::print_program;
+pub use print::{expr_text, print_program};

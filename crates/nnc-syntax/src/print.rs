@@ -111,8 +111,8 @@ fn value_text(value: &Value) -> String {
     }
 }
 
-/// Fully parenthesised, so the printed form shows precedence.
-fn expr_text(expr: &Expr) -> String {
+/// An expression fully parenthesised, so the printed form shows precedence.
+pub fn expr_text(expr: &Expr) -> String {
     match &expr.kind {
         ExprKind::Number(n) => n.to_string(),
         ExprKind::Var(name) => name.clone(),

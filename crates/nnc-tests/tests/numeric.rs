@@ -347,7 +347,8 @@ fn bowl_descent_follows_the_closed_form() {
 fn transcendental_ops_are_accurate() {
     let inputs: Vec<f32> = (0..2001).map(|i| -10.0 + i as f32 * 0.01).collect();
     let positive: Vec<f32> = (1..2001).map(|i| i as f32 * 0.05).collect();
-    let cases: [(Op, &[f32], fn(f64) -> f64); 3] =
+    type Reference = fn(f64) -> f64;
+    let cases: [(Op, &[f32], Reference); 3] =
         [(Op::Exp, &inputs, f64::exp), (Op::Tanh, &inputs, f64::tanh), (Op::Log, &positive, f64::ln)];
     for (op, xs, reference) in cases {
         let mut graph = Graph::new("transcendental");
