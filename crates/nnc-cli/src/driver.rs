@@ -52,6 +52,22 @@ pub fn check(source: &str) -> Result<(Program, Checked), Vec<Diagnostic>> {
     Ok((program, checked))
 }
 
+/// What `nnc check` does: parse and check, then read each job's data and check the
+/// model's widths against it (for files, widths are known only once read). Compiles
+/// and trains nothing.
+pub fn check_with_data(source: &str, base_dir: &Path) -> Result<Checked, Vec<Diagnostic>> {
+    let (_, checked) = check(source)?;
+    let mut errors = Vec::new();
+    for job in &checked.jobs {
+        let loaded = nnc_runtime::prepare(&job.data, base_dir, job.model.output_width(), job.train.seed);
+        match loaded.and_then(|prepared| check_loaded_widths(job, &prepared)) {
+            Ok(()) => {}
+            Err(found) => errors.extend(found),
+        }
+    }
+    if errors.is_empty() { Ok(checked) } else { Err(errors) }
+}
+
 /// The text of one stage for every `train` block of the program. Data files are read
 /// relative to `base_dir` (stages after `ast` depend on the number of rows).
 pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String, Vec<Diagnostic>> {

@@ -55,7 +55,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Command::Run { json, epochs, seed, .. } => driver::run(&source, &base_dir, Overrides { epochs, seed })
             .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) }),
-        Command::Check { .. } => driver::check(&source).map(|(_, checked)| {
+        Command::Check { .. } => driver::check_with_data(&source, &base_dir).map(|checked| {
             format!("ok: {} train and {} minimize block(s) checked\n", checked.jobs.len(), checked.minimizations.len())
         }),
         Command::Ir { stage, .. } => driver::stage_text(&source, &base_dir, stage),

@@ -87,3 +87,35 @@ fn garbage_input_is_a_diagnostic_not_a_panic() {
         assert!(matches!(output.status.code(), Some(0 | 1)), "case {case:?}: {:?}", output);
     }
 }
+
+/// `nnc check` reads the data too, so widths known only from the file are checked.
+#[test]
+fn check_reports_widths_known_only_from_the_file() {
+    let output = nnc().args(["check", "tests/golden/err/loaded-width-mismatch.nn"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("error[E0301]"));
+    nnc().args(["check", "examples/house_price.nn"]).assert().success();
+}
+
+#[test]
+fn minimize_programs_report_their_trajectory_in_json() {
+    let output = nnc().args(["run", "examples/gd_bowl.nn", "--json"]).output().unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let trajectory = json["minimize"][0]["trajectory"].as_array().unwrap();
+    assert_eq!(trajectory.len(), 26);
+    assert_eq!(trajectory[0]["params"]["x"], 3.0);
+    assert_eq!(trajectory[0]["gradient"]["y"], -8.0);
+}
+
+#[test]
+fn json_reports_split_metrics_and_parameters() {
+    let output = nnc().args(["run", "examples/iris.nn", "--json"]).output().unwrap();
+    assert!(output.status.success());
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    for key in ["train_accuracy", "val_accuracy", "test_accuracy", "accuracy"] {
+        assert!(json["metrics"][key].as_f64().is_some(), "metric {key}");
+    }
+    let weights = json["parameters"]["dense1.w"].as_array().unwrap();
+    assert_eq!((weights.len(), weights[0].as_array().unwrap().len()), (4, 16));
+}

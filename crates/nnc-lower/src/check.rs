@@ -78,7 +78,10 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
                     );
                 }
                 if width.value == 0 {
-                    errors.push(Diagnostic::error("E0306", "input width must be at least 1", width.span, "zero width"));
+                    errors.push(
+                        Diagnostic::error("E0306", "input width must be at least 1", width.span, "zero width")
+                            .with_help("the input width is the number of input columns"),
+                    );
                 }
                 input = Some((width.value as usize, *span));
             }
@@ -118,7 +121,10 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
 fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec<Diagnostic>) -> Layer {
     let units = layer.units.value as usize;
     if units == 0 {
-        errors.push(Diagnostic::error("E0306", "a layer needs at least 1 unit", layer.units.span, "zero units"));
+        errors.push(
+            Diagnostic::error("E0306", "a layer needs at least 1 unit", layer.units.span, "zero units")
+                .with_help("write `dense N` with N >= 1"),
+        );
     }
     let activation = match &layer.activation {
         None => Activation::Identity,

@@ -223,7 +223,10 @@ fn idents(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Vec<ast::Iden
         .filter_map(|value| match &value.kind {
             ValueKind::Ident(name) => Some(ast::Ident { name: name.clone(), span: value.span }),
             _ => {
-                errors.push(Diagnostic::error("E0402", "expected a column name", value.span, "not a name"));
+                errors.push(
+                    Diagnostic::error("E0402", "expected a column name", value.span, "not a name")
+                        .with_help("column names are written bare, as in the CSV header"),
+                );
                 None
             }
         })
@@ -264,7 +267,10 @@ fn target_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<
     match setting.values.as_slice() {
         [value] if matches!(&value.kind, ValueKind::Ident(n) if n == "features") => Some(Target::Features(value.span)),
         [] => {
-            errors.push(Diagnostic::error("E0402", "`target` needs a column name", setting.span, "no column"));
+            errors.push(
+                Diagnostic::error("E0402", "`target` needs a column name", setting.span, "no column")
+                    .with_help("write `target COLUMN`, or `target features` to reconstruct the inputs"),
+            );
             None
         }
         _ => Some(Target::Columns(idents(setting, errors))),
@@ -348,19 +354,20 @@ fn filter(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(ast::
     match setting.values.as_slice() {
         [column, value] => {
             let ValueKind::Ident(name) = &column.kind else {
-                errors.push(Diagnostic::error("E0402", "expected a column name", column.span, "not a name"));
+                errors.push(
+                    Diagnostic::error("E0402", "expected a column name", column.span, "not a name")
+                        .with_help("write `where symbol \"AAPL\"`"),
+                );
                 return None;
             };
             let wanted = match &value.kind {
                 ValueKind::Str(s) | ValueKind::Ident(s) => s.clone(),
                 ValueKind::Number(n) => n.to_string(),
                 _ => {
-                    errors.push(Diagnostic::error(
-                        "E0402",
-                        "expected a value to compare with",
-                        value.span,
-                        "not a value",
-                    ));
+                    errors.push(
+                        Diagnostic::error("E0402", "expected a value to compare with", value.span, "not a value")
+                            .with_help("write `where symbol \"AAPL\"`"),
+                    );
                     return None;
                 }
             };

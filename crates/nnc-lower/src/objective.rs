@@ -60,12 +60,15 @@ pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagno
     let mut variables = Vec::new();
     for param in &block.params {
         if variables.iter().any(|(name, _)| *name == param.name.name) {
-            errors.push(Diagnostic::error(
-                "E0203",
-                format!("parameter `{}` is declared twice", param.name.name),
-                param.span,
-                "declared again",
-            ));
+            errors.push(
+                Diagnostic::error(
+                    "E0203",
+                    format!("parameter `{}` is declared twice", param.name.name),
+                    param.span,
+                    "declared again",
+                )
+                .with_help("give each parameter one `param NAME = START` line"),
+            );
             continue;
         }
         let value = graph.add_param(param.name.name.clone(), Shape::scalar(), origin.clone());
@@ -96,12 +99,10 @@ fn positive(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<f32>
     if number > 0.0 && number.is_finite() {
         Some(number as f32)
     } else {
-        errors.push(Diagnostic::error(
-            "E0401",
-            format!("learning rate must be positive, got {number}"),
-            value.span,
-            "not > 0",
-        ));
+        errors.push(
+            Diagnostic::error("E0401", format!("learning rate must be positive, got {number}"), value.span, "not > 0")
+                .with_help("try `lr 0.1`"),
+        );
         None
     }
 }

@@ -104,7 +104,10 @@ pub(crate) fn expect_number(value: &ast::Value, errors: &mut Vec<Diagnostic>) ->
     match value.kind {
         ValueKind::Number(n) => Some(n),
         _ => {
-            errors.push(Diagnostic::error("E0402", "expected a number", value.span, "not a number"));
+            errors.push(
+                Diagnostic::error("E0402", "expected a number", value.span, "not a number")
+                    .with_help("numbers are written like `0.1`, `20` or `1e-3`"),
+            );
             None
         }
     }

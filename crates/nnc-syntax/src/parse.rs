@@ -87,7 +87,10 @@ fn split_at_arrow<T>(pair: Pair<Rule>, mut build: impl FnMut(Pair<Rule>) -> T) -
 fn build_number(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Number {
     let span = span_of(&pair);
     let value = pair.as_str().parse::<f64>().unwrap_or_else(|_| {
-        errors.push(Diagnostic::error("E0102", "malformed number", span, "not a number"));
+        errors.push(
+            Diagnostic::error("E0102", "malformed number", span, "not a number")
+                .with_help("numbers are written like `0.1`, `20` or `1e-3`"),
+        );
         0.0
     });
     if !value.is_finite() {
