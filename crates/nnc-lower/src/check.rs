@@ -126,6 +126,20 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
                 .with_help("write `dense N` with N >= 1"),
         );
     }
+    // Weights live in memory as f32; refuse sizes no machine here could hold instead of
+    // failing to allocate later.
+    const MAX_WEIGHTS: u64 = 1 << 27;
+    if (fan_in as u64).saturating_mul(layer.units.value) > MAX_WEIGHTS {
+        errors.push(
+            Diagnostic::error(
+                "E0306",
+                format!("layer `{name}` would have {fan_in} x {} weights", layer.units.value),
+                layer.span,
+                "too large",
+            )
+            .with_help(format!("nnc supports up to {MAX_WEIGHTS} weights per layer")),
+        );
+    }
     let activation = match &layer.activation {
         None => Activation::Identity,
         Some(ident) => lookup("activation", ident, Activation::ALL, errors).unwrap_or(Activation::Identity),
