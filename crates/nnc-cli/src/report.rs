@@ -265,7 +265,7 @@ fn minimization_json(r: &MinimizeReport) -> Value {
     json!({
         "name": r.name,
         "formula": r.formula,
-        "learning_rate": r.learning_rate,
+        "learning_rate": shortest(r.learning_rate),
         "steps": r.steps,
         "verdict": verdict(r),
         "trajectory": r.trajectory.iter().map(|p| json!({
@@ -323,6 +323,11 @@ fn metrics_json(r: &JobReport) -> Map<String, Value> {
         add(&format!("{}_", split.name), &split.scores);
     }
     metrics
+}
+
+/// An f32 as the f64 with the same shortest decimal form (0.1, not 0.10000000149).
+fn shortest(value: f32) -> Value {
+    value.to_string().parse::<f64>().map_or(Value::Null, |v| json!(v))
 }
 
 /// A row-major buffer as nested arrays of the given shape.
