@@ -80,17 +80,30 @@ impl Kernel {
     /// Panics if a buffer's length differs from its declared shape: the runtime sizes every
     /// buffer from the same graph, so a mismatch is a bug, and checking keeps the call safe.
     pub fn call(&self, frame: Frame<'_>) {
-        let lens = |bufs: &mut dyn Iterator<Item = usize>| bufs.collect::<Vec<_>>();
-        assert_eq!(lens(&mut frame.inputs.iter().map(|b| b.len())), self.shapes.inputs, "input sizes");
-        assert_eq!(lens(&mut frame.params.iter().map(|b| b.len())), self.shapes.params, "param sizes");
-        assert_eq!(lens(&mut frame.outputs.iter().map(|b| b.len())), self.shapes.outputs, "output sizes");
+        let sizes_match = |lens: &mut dyn ExactSizeIterator<Item = usize>, expected: &[usize]| {
+            lens.len() == expected.len() && lens.zip(expected).all(|(len, want)| len == *want)
+        };
+        assert!(sizes_match(&mut frame.inputs.iter().map(|b| b.len()), &self.shapes.inputs), "input sizes");
+        assert!(sizes_match(&mut frame.params.iter().map(|b| b.len()), &self.shapes.params), "param sizes");
+        assert!(sizes_match(&mut frame.outputs.iter().map(|b| b.len()), &self.shapes.outputs), "output sizes");
         assert!(frame.scratch.len() >= self.plan.scratch_len, "scratch size");
-        let mut slots: Vec<*mut f32> = Vec::with_capacity(self.plan.n_slots());
+        // Small slot tables live on the stack, so a training step allocates nothing.
+        let mut on_stack = [std::ptr::null_mut::<f32>(); 32];
+        let mut on_heap = Vec::new();
+        let slots: &mut [*mut f32] = if self.plan.n_slots() <= on_stack.len() {
+            &mut on_stack[..self.plan.n_slots()]
+        } else {
+            on_heap.resize(self.plan.n_slots(), std::ptr::null_mut());
+            &mut on_heap
+        };
         // Inputs are only read by compiled code; the ABI is uniform, hence the cast.
-        slots.extend(frame.inputs.iter().map(|b| b.as_ptr().cast_mut()));
-        slots.extend(frame.params.iter_mut().map(|b| b.as_mut_ptr()));
-        slots.extend(frame.outputs.iter_mut().map(|b| b.as_mut_ptr()));
-        slots.push(frame.scratch.as_mut_ptr());
+        let pointers = (frame.inputs.iter().map(|b| b.as_ptr().cast_mut()))
+            .chain(frame.params.iter_mut().map(|b| b.as_mut_ptr()))
+            .chain(frame.outputs.iter_mut().map(|b| b.as_mut_ptr()))
+            .chain(std::iter::once(frame.scratch.as_mut_ptr()));
+        for (slot, pointer) in slots.iter_mut().zip(pointers) {
+            *slot = pointer;
+        }
         // SAFETY: every slot points to a live buffer of the size the plan was compiled for
         // (checked above), compiled code only touches elements inside them, and `self`
         // keeps the code alive through its owner.
