@@ -206,7 +206,8 @@ fn resolve_columns(spec: &CsvSpec, table: &Table) -> Result<(Vec<usize>, Vec<usi
     if errors.is_empty() { Ok((features, targets)) } else { Err(errors) }
 }
 
-/// Row indices of each split: shuffled with `seed`, then cut by the fractions.
+/// Row indices of each split: chosen by a shuffle with `seed`, cut by the fractions,
+/// each kept in file order.
 fn split_rows(n: usize, split: &nnc_lower::Split, seed: u64, shuffle: bool) -> [Vec<usize>; 3] {
     let mut order: Vec<usize> = (0..n).collect();
     if shuffle {
@@ -214,8 +215,12 @@ fn split_rows(n: usize, split: &nnc_lower::Split, seed: u64, shuffle: bool) -> [
     }
     let n_train = ((split.train * n as f64).round() as usize).clamp(1, n);
     let n_val = ((split.validation * n as f64).round() as usize).min(n - n_train);
-    let test = order.split_off(n_train + n_val);
-    let val = order.split_off(n_train);
+    let mut test = order.split_off(n_train + n_val);
+    let mut val = order.split_off(n_train);
+    // Within a split, rows keep file order, so reports list them in data order.
+    for part in [&mut order, &mut val, &mut test] {
+        part.sort_unstable();
+    }
     [order, val, test]
 }
 
