@@ -15,8 +15,8 @@ pub fn human(report: &JobReport) -> String {
     );
     let _ = writeln!(out, "{}", split_line(report));
     for (epoch, loss) in sampled_epochs(&report.epoch_losses) {
-        let val = report.val_losses.get(epoch - 1).map_or(String::new(), |v| format!("  val {v:.6}"));
-        let _ = writeln!(out, "  epoch {epoch:>6}  loss {loss:.6}{val}");
+        let val = report.val_losses.get(epoch - 1).map_or(String::new(), |v| format!("  val {}", loss_text(*v)));
+        let _ = writeln!(out, "  epoch {epoch:>6}  loss {}{val}", loss_text(loss));
     }
     if let Some((stopped, best)) = report.early_stop {
         let _ = writeln!(
@@ -24,7 +24,7 @@ pub fn human(report: &JobReport) -> String {
             "early stopping after epoch {stopped}: best validation loss in epoch {best} (its weights kept)"
         );
     }
-    let _ = writeln!(out, "final loss {:.6}", report.final_loss);
+    let _ = writeln!(out, "final loss {}", loss_text(report.final_loss));
     out.push_str(&prediction_table(report));
     for split in &report.splits {
         let _ = writeln!(out, "{:<5} {}", split.name, scores_text(&split.scores, split.rows));
@@ -95,6 +95,11 @@ fn confusion_text(classes: &[String], confusion: &[Vec<usize>], split: &str) -> 
         out.push('\n');
     }
     out
+}
+
+/// Six decimals, or three significant digits once that would show only zeros.
+fn loss_text(loss: f32) -> String {
+    if loss != 0.0 && loss.abs() < 1e-4 { format!("{loss:.3e}") } else { format!("{loss:.6}") }
 }
 
 /// About five evenly spaced epochs, always the first and the last.
