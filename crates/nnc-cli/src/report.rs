@@ -240,13 +240,26 @@ pub fn verdict(report: &MinimizeReport) -> String {
         let steps: Vec<f32> = points.windows(2).map(|w| w[1].params[i] - w[0].params[i]).collect();
         steps.windows(2).any(|s| s[0] * s[1] < 0.0)
     });
-    match (to > from, oscillating) {
-        (true, true) => {
+    // Settling: the last step moved the parameters less than half as far as the first.
+    let step_size = |a: &nnc_runtime::Point, b: &nnc_runtime::Point| {
+        a.params.iter().zip(&b.params).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt()
+    };
+    let settling = match points.as_slice() {
+        [a, b, .., y, z] => step_size(y, z) < 0.5 * step_size(a, b),
+        _ => true,
+    };
+    match (to > from, oscillating, settling) {
+        (true, true, _) => {
             format!("diverging: each step jumps across the minimum and lands further out; f grew from {from} to {to}")
         }
-        (true, false) => format!("diverging: f grew from {from} to {to}"),
-        (false, true) => format!("oscillating: each step jumps across the minimum, yet f shrinks from {from} to {to}"),
-        (false, false) => format!("converging: f shrinks from {from} to {to}"),
+        (true, false, _) => format!("diverging: f grew from {from} to {to}"),
+        (false, true, _) => {
+            format!("oscillating: each step jumps across the minimum, yet f shrinks from {from} to {to}")
+        }
+        (false, false, true) => format!("converging: f shrinks from {from} to {to}"),
+        (false, false, false) => {
+            format!("decreasing without settling: f went from {from} to {to} and the steps are not getting shorter")
+        }
     }
 }
 

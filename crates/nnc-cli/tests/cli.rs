@@ -119,3 +119,30 @@ fn json_reports_split_metrics_and_parameters() {
     let weights = json["parameters"]["dense1.w"].as_array().unwrap();
     assert_eq!((weights.len(), weights[0].as_array().unwrap().len()), (4, 16));
 }
+
+#[test]
+fn parabola_runs_are_judged_converging_oscillating_and_diverging() {
+    let output = nnc().args(["run", "examples/gd_parabola.nn", "--json"]).output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let verdicts: Vec<&str> =
+        json["minimize"].as_array().unwrap().iter().map(|m| m["verdict"].as_str().unwrap()).collect();
+    assert!(verdicts[0].starts_with("converging"), "{verdicts:?}");
+    assert!(verdicts[1].starts_with("oscillating"), "{verdicts:?}");
+    assert!(verdicts[2].starts_with("diverging"), "{verdicts:?}");
+}
+
+/// Pathologically deep or long expressions are diagnostics, not stack overflows.
+#[test]
+fn deep_nesting_and_huge_objectives_are_refused() {
+    let dir = std::env::temp_dir().join(format!("nnc-deep-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let deep = format!("minimize f {{ param x = 1; objective {}x{} }}", "(".repeat(5000), ")".repeat(5000));
+    let long = format!("minimize f {{ param x = 1; objective x{} }}", " + x".repeat(5000));
+    for (name, text, code) in [("deep.nn", deep, "E0104"), ("long.nn", long, "E0104")] {
+        let path = dir.join(name);
+        std::fs::write(&path, text).unwrap();
+        let output = nnc().arg("run").arg(&path).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        assert!(String::from_utf8(output.stderr).unwrap().contains(code), "{name}");
+    }
+}

@@ -10,8 +10,16 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 #[grammar = "../../grammar/nn.pest"]
 struct NnParser;
 
+/// How deeply brackets may nest. Parsing and every later walk over expressions recurse
+/// once per level; this bound keeps them far from the stack's limit.
+const MAX_NESTING: usize = 200;
+
+/// How many terms and operators one objective may have, for the same reason.
+const MAX_EXPRESSION_NODES: usize = 2000;
+
 /// Parses a whole source file.
 pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
+    check_nesting(source)?;
     let mut pairs = NnParser::parse(Rule::program, source).map_err(|err| vec![syntax_error(&err, source)])?;
     let program = pairs.next().expect("grammar: parse returns the program rule");
     let mut errors = Vec::new();
@@ -21,6 +29,41 @@ pub fn parse(source: &str) -> Result<Program, Vec<Diagnostic>> {
         .map(|pair| build_item(pair, &mut errors))
         .collect();
     if errors.is_empty() { Ok(Program { items }) } else { Err(errors) }
+}
+
+/// Rejects sources whose brackets nest deeper than [`MAX_NESTING`] (outside strings and
+/// comments) before the recursive parser sees them.
+fn check_nesting(source: &str) -> Result<(), Vec<Diagnostic>> {
+    let (mut depth, mut in_string, mut in_comment) = (0usize, false, false);
+    let mut previous = '\0';
+    for (offset, c) in source.char_indices() {
+        match c {
+            '\n' => (in_comment, in_string) = (false, false),
+            _ if in_comment => {}
+            '"' => in_string = !in_string,
+            _ if in_string => {}
+            '/' if previous == '/' => in_comment = true,
+            '(' | '[' | '{' => {
+                depth += 1;
+                if depth > MAX_NESTING {
+                    let span = Span::new(offset, offset + 1);
+                    return Err(vec![
+                        Diagnostic::error(
+                            "E0104",
+                            format!("brackets nest more than {MAX_NESTING} levels deep"),
+                            span,
+                            "too deep",
+                        )
+                        .with_help("split the expression into simpler parts"),
+                    ]);
+                }
+            }
+            ')' | ']' | '}' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+        previous = c;
+    }
+    Ok(())
 }
 
 fn span_of(pair: &Pair<Rule>) -> Span {
@@ -232,6 +275,19 @@ fn build_minimize(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> MinimizeBlo
             }
             Rule::objective_stmt => {
                 let expr = stmt.into_inner().nth(1).expect("grammar: objective has an expression");
+                // Expressions are walked recursively at every stage; bound their size.
+                if expr.clone().into_inner().flatten().count() > MAX_EXPRESSION_NODES {
+                    errors.push(
+                        Diagnostic::error(
+                            "E0104",
+                            format!("the objective has more than {MAX_EXPRESSION_NODES} terms and operators"),
+                            stmt_span,
+                            "too long",
+                        )
+                        .with_help("an objective is a formula of a few terms; split long sums into simpler ones"),
+                    );
+                    continue;
+                }
                 if block.objective.is_some() {
                     errors.push(
                         Diagnostic::error("E0103", "more than one objective", stmt_span, "second objective")
