@@ -39,8 +39,6 @@ pub struct Training {
 pub struct Diverged {
     pub epoch: u64,
     pub loss: f32,
-    /// Parameters at the start of the epoch that diverged.
-    pub params: Vec<Vec<f32>>,
 }
 
 /// Buffers reused by every call of one kernel, so steps do not allocate.
@@ -81,7 +79,6 @@ pub fn train(
     let mut best: Option<(f32, u64, Vec<Vec<f32>>)> = None;
     let mut steps = 0u64;
     for epoch in 0..settings.epochs {
-        let start_params = params.clone();
         let epoch_rate = settings.schedule.rate(settings.learning_rate, epoch);
         order.shuffle(&mut rng);
         let mut total = 0.0f64;
@@ -107,13 +104,14 @@ pub fn train(
         }
         let loss = (total / data.rows as f64) as f32;
         if !loss.is_finite() {
-            return Err(Diverged { epoch, loss, params: start_params });
+            return Err(Diverged { epoch, loss });
         }
         training.epoch_losses.push(loss);
         let Some(validation) = validation else { continue };
         let val_loss = loss_of(&evaluate(graphs, compiled, 1, validation, &params));
         training.val_losses.push(val_loss);
-        if best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {
+        // Only early stopping restores the best weights, so only it needs a copy of them.
+        if settings.patience.is_some() && best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {
             best = Some((val_loss, epoch, params.clone()));
         }
         if let (Some(patience), Some((_, best_epoch, _))) = (settings.patience, &best)
