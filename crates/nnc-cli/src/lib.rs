@@ -1,6 +1,4 @@
-//! The nnc driver: the pipeline as functions ([`driver`]) and the text and JSON reports
-//! of a run ([`report`]). The `nnc` binary is a thin command-line layer over these.
+//! The `nnc` command's printing: the text and JSON reports of a run. The pipeline itself
+//! is `nnc-driver`; the binary parses arguments and prints.
 
-pub mod driver;
-pub mod metrics;
 pub mod report;

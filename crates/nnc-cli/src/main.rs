@@ -1,8 +1,8 @@
 //! The `nnc` command: `run`, `check` and `ir`.
 
 use clap::{Parser, Subcommand};
-use nnc_cli::driver::{self, Overrides, Stage};
 use nnc_cli::report;
+use nnc_driver::{Overrides, Stage};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
@@ -29,13 +29,13 @@ enum Command {
         #[arg(long)]
         seed: Option<u64>,
     },
-    /// Only parse and check a program.
+    /// Check a program and its data without training: everything `run` checks first.
     Check { file: PathBuf },
     /// Print a compiler stage.
     Ir {
         file: PathBuf,
-        #[arg(long, value_enum, default_value = "ir")]
-        stage: Stage,
+        #[arg(long, default_value = "ir", value_parser = clap::builder::PossibleValuesParser::new(Stage::ALL.map(Stage::name)))]
+        stage: String,
     },
 }
 
@@ -53,12 +53,23 @@ fn main() -> ExitCode {
     };
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let result = match cli.command {
-        Command::Run { json, epochs, seed, .. } => driver::run(&source, &base_dir, Overrides { epochs, seed })
+        Command::Run { json, epochs, seed, .. } => nnc_driver::run(&source, &base_dir, Overrides { epochs, seed })
             .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) }),
-        Command::Check { .. } => driver::check_with_data(&source, &base_dir).map(|checked| {
-            format!("ok: {} train and {} minimize block(s) checked\n", checked.jobs.len(), checked.minimizations.len())
+        Command::Check { .. } => nnc_driver::check(&source, &base_dir, Overrides::default()).map(|checked| {
+            let mut text = format!(
+                "ok: {} train and {} minimize block(s) checked\n",
+                checked.jobs.len(),
+                checked.minimizations.len()
+            );
+            for plan in &checked.jobs {
+                text.push_str(&report::check_summary(plan));
+            }
+            text
         }),
-        Command::Ir { stage, .. } => driver::stage_text(&source, &base_dir, stage),
+        Command::Ir { stage, .. } => {
+            let stage = Stage::from_name(&stage).unwrap_or(Stage::Ir);
+            nnc_driver::stage_text(&source, &base_dir, stage)
+        }
     };
     match result {
         Ok(text) => {
@@ -66,12 +77,8 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(diagnostics) => {
-            eprint!("{}", nnc_diagnostics::render(&display_name(&file), &source, &diagnostics));
+            eprint!("{}", nnc_diagnostics::render(&file.display().to_string(), &source, &diagnostics));
             ExitCode::from(1)
         }
     }
-}
-
-fn display_name(path: &Path) -> String {
-    path.display().to_string()
 }

@@ -1,7 +1,8 @@
 //! How a run is shown: a human-readable report and one JSON object.
 
-use crate::driver::{JobReport, MinimizeReport, RunReport, SplitReport};
-use crate::metrics::Scores;
+use nnc_data::SplitOrder;
+use nnc_driver::metrics::Scores;
+use nnc_driver::{JobPlan, JobReport, MinimizeReport, RunReport, SplitReport};
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
@@ -43,18 +44,23 @@ pub fn human(report: &JobReport) -> String {
         let _ = writeln!(out, "wrote {path}");
     }
     let t = report.timings;
-    let _ = writeln!(out, "time: parse {:.3} ms, compile {:.3} ms, train {:.3} ms", t.parse, t.compile, t.train);
+    let _ = writeln!(
+        out,
+        "time: parse {:.3} ms, load {:.3} ms, compile {:.3} ms, train {:.3} ms",
+        t.parse, t.load, t.compile, t.train
+    );
     out
 }
 
-/// Rows per split, and per class for classification.
+/// Rows per split, how they were assigned, and per class for classification.
 fn split_line(report: &JobReport) -> String {
     let sizes: Vec<String> = report.splits.iter().map(|s| format!("{} {}", s.name, s.rows)).collect();
     let mut line = format!(
-        "data: {} ({} rows: {})",
+        "data: {} ({} rows: {}{})",
         report.task,
         report.splits.iter().map(|s| s.rows).sum::<usize>(),
-        sizes.join(", ")
+        sizes.join(", "),
+        order_text(&report.split_order, report.dropped_rows)
     );
     if !report.classes.is_empty() {
         for split in &report.splits {
@@ -65,6 +71,48 @@ fn split_line(report: &JobReport) -> String {
         }
     }
     line
+}
+
+fn order_text(order: &SplitOrder, dropped: usize) -> String {
+    let order = match order {
+        SplitOrder::AllTrain => String::new(),
+        SplitOrder::Shuffled(seed) => format!("; shuffled with seed {seed}"),
+        SplitOrder::TimeOrder => "; in time order".to_string(),
+    };
+    let dropped = if dropped > 0 { format!("; {dropped} left out for missing values") } else { String::new() };
+    format!("{order}{dropped}")
+}
+
+/// What `nnc check` reports for one job: the model, the data's rows per split, and how
+/// every source column was typed and encoded.
+pub fn check_summary(plan: &JobPlan) -> String {
+    let (job, data) = (&plan.job, &plan.data);
+    let mut out = format!(
+        "train {} on {}: {} inputs -> {} outputs, loss {}, batch {}\n",
+        job.model.name,
+        job.data.name.name,
+        job.model.input_width,
+        job.model.output_width(),
+        job.train.loss.name(),
+        plan.batch
+    );
+    let sizes: Vec<String> = data.splits().iter().map(|(name, d)| format!("{name} {}", d.rows)).collect();
+    let _ = writeln!(
+        out,
+        "  data: {} ({}{})",
+        data.task.name(),
+        sizes.join(", "),
+        order_text(&data.split_order, data.dropped_rows)
+    );
+    let lines = data.preprocessing.describe();
+    const SHOWN: usize = 12;
+    for line in lines.iter().take(SHOWN) {
+        let _ = writeln!(out, "  {line}");
+    }
+    if lines.len() > SHOWN {
+        let _ = writeln!(out, "  ... and {} more columns", lines.len() - SHOWN);
+    }
+    out
 }
 
 fn scores_text(scores: &Scores, rows: usize) -> String {
@@ -133,8 +181,7 @@ fn prediction_table(report: &JobReport) -> String {
         "target".to_string()
     };
     let _ = write!(header, " | {targets} | prediction");
-    let seen =
-        if report.preprocessing.is_empty() { "" } else { ", inputs as the model sees them (encoded, normalised)" };
+    let seen = if report.inputs_encoded { ", inputs as the model sees them (encoded, normalised)" } else { "" };
     let mut out = format!("  {} rows{seen}:\n  {header}\n", split.name);
     for (row, inputs) in split.inputs.iter().enumerate().take(MAX_ROWS) {
         let mut line = if few_columns { numbers(inputs) } else { "...".to_string() };
@@ -241,7 +288,7 @@ pub fn verdict(report: &MinimizeReport) -> String {
         steps.windows(2).any(|s| s[0] * s[1] < 0.0)
     });
     // Settling: the last step moved the parameters less than half as far as the first.
-    let step_size = |a: &nnc_runtime::Point, b: &nnc_runtime::Point| {
+    let step_size = |a: &nnc_driver::Point, b: &nnc_driver::Point| {
         a.params.iter().zip(&b.params).map(|(x, y)| (x - y).powi(2)).sum::<f32>().sqrt()
     };
     let settling = match points.as_slice() {
@@ -318,10 +365,20 @@ fn job_json(r: &JobReport) -> Value {
         "seed": r.seed,
         "preprocessing": r.preprocessing,
         "naive_mae": r.naive_mae.as_ref().map(|n| n.iter().map(|(s, v)| (s.clone(), json!(v))).collect::<Map<_, _>>()),
-        "parameters": r.parameters.as_ref().map(|ps| ps.iter().map(|(name, shape, values)| (name.clone(), nested(shape, values))).collect::<Map<_, _>>()),
+        "parameters": parameters_json(&r.parameters),
         "saved": r.saved,
         "timings_ms": r.timings,
     })
+}
+
+/// Trained parameters by name as nested arrays, when all of them hold at most 10,000
+/// numbers (larger models would drown the report).
+fn parameters_json(parameters: &[nnc_driver::NamedTensor]) -> Value {
+    let total: usize = parameters.iter().map(|(_, _, values)| values.len()).sum();
+    if total > 10_000 {
+        return Value::Null;
+    }
+    Value::Object(parameters.iter().map(|(name, shape, values)| (name.clone(), nested(shape, values))).collect())
 }
 
 /// The primary split's scores unprefixed (`accuracy`), every split's prefixed (`test_r2`).

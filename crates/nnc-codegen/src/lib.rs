@@ -35,25 +35,40 @@ fn err(context: &str) -> impl Fn(&dyn std::fmt::Display) -> CodegenError + '_ {
 
 type Entry = unsafe extern "C" fn(*const *mut f32);
 
-/// One compiled graph: its entry point, buffer plan and CLIF text.
+/// One compiled graph: its entry point, buffer plan and CLIF text. A kernel is only ever
+/// reached through a reference into the [`Compiled`] unit that owns its code, so it cannot
+/// outlive that code.
 pub struct Kernel {
     entry: Entry,
-    pub plan: Plan,
-    pub clif: String,
+    plan: Plan,
+    clif: String,
     shapes: Shapes,
 }
 
-/// Element counts of each slot, checked on every call.
+/// Element counts of each slot, checked on every call, and the outputs' names.
 struct Shapes {
     inputs: Vec<usize>,
     params: Vec<usize>,
     outputs: Vec<usize>,
+    output_names: Vec<String>,
 }
 
-/// Compiled code for several graphs; frees the code when dropped.
+/// Compiled code for several named graphs; frees the code when dropped.
 pub struct Compiled {
     module: Option<JITModule>,
-    pub kernels: Vec<Kernel>,
+    kernels: Vec<(String, Kernel)>,
+}
+
+impl Compiled {
+    /// The kernel compiled from the graph named `name`.
+    pub fn kernel(&self, name: &str) -> Option<&Kernel> {
+        self.kernels.iter().find(|(n, _)| n == name).map(|(_, k)| k)
+    }
+
+    /// Every kernel with its name, in compilation order.
+    pub fn kernels(&self) -> impl Iterator<Item = (&str, &Kernel)> {
+        self.kernels.iter().map(|(n, k)| (n.as_str(), k))
+    }
 }
 
 impl Drop for Compiled {
@@ -75,6 +90,30 @@ pub struct Frame<'a> {
 }
 
 impl Kernel {
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// The CLIF text of the compiled function (stage `clif`).
+    pub fn clif(&self) -> &str {
+        &self.clif
+    }
+
+    /// Elements of each input, in declaration order.
+    pub fn input_sizes(&self) -> &[usize] {
+        &self.shapes.inputs
+    }
+
+    /// Elements of each parameter, in declaration order.
+    pub fn param_sizes(&self) -> &[usize] {
+        &self.shapes.params
+    }
+
+    /// Each output's name and element count, in declaration order.
+    pub fn outputs(&self) -> impl Iterator<Item = (&str, usize)> {
+        self.shapes.output_names.iter().map(String::as_str).zip(self.shapes.outputs.iter().copied())
+    }
+
     /// Runs the compiled graph on `frame`.
     ///
     /// Panics if a buffer's length differs from its declared shape: the runtime sizes every
@@ -111,25 +150,25 @@ impl Kernel {
     }
 }
 
-/// JIT-compiles `graphs`, one function each, for the host CPU.
-pub fn compile(graphs: &[&Graph]) -> Result<Compiled, CodegenError> {
+/// JIT-compiles named graphs, one function each, for the host CPU.
+pub fn compile(graphs: &[(&str, &Graph)]) -> Result<Compiled, CodegenError> {
     let mut module = new_module()?;
     let libcall_ids = declare_libcalls(&mut module)?;
     let mut pending = Vec::new();
     let mut builder_context = FunctionBuilderContext::new();
-    for (index, graph) in graphs.iter().enumerate() {
+    for (index, (name, graph)) in graphs.iter().enumerate() {
         let (id, clif) = define(&mut module, &mut builder_context, &libcall_ids, graph, index)?;
-        pending.push((id, clif, Plan::new(graph), shapes_of(graph)));
+        pending.push((name.to_string(), id, clif, Plan::new(graph), shapes_of(graph)));
     }
     module.finalize_definitions().map_err(|e| err("finalize")(&e))?;
     let kernels = pending
         .into_iter()
-        .map(|(id, clif, plan, shapes)| {
+        .map(|(name, id, clif, plan, shapes)| {
             let code = module.get_finalized_function(id);
             // SAFETY: `code` was compiled from a function with signature `fn(i64)` under the
             // host calling convention, which is `Entry`.
             let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
-            Kernel { entry, plan, clif, shapes }
+            (name, Kernel { entry, plan, clif, shapes })
         })
         .collect();
     Ok(Compiled { module: Some(module), kernels })
@@ -140,6 +179,7 @@ fn shapes_of(graph: &Graph) -> Shapes {
         inputs: graph.inputs.iter().map(|d| d.shape.numel()).collect(),
         params: graph.params.iter().map(|d| d.shape.numel()).collect(),
         outputs: graph.outputs.iter().map(|(_, v)| graph.shape(*v).numel()).collect(),
+        output_names: graph.outputs.iter().map(|(n, _)| n.clone()).collect(),
     }
 }
 

@@ -1,7 +1,12 @@
 //! Source spans and user-facing diagnostics.
 //!
 //! Every stage reports user errors as [`Diagnostic`] values; only [`render`] touches
-//! codespan-reporting, so the rest of the compiler never formats errors itself.
+//! codespan-reporting, so the rest of the compiler never formats errors itself. Every
+//! diagnostic carries a registered [`Code`] (see [`codes`]).
+
+pub mod codes;
+
+pub use codes::Code;
 
 use codespan_reporting::diagnostic as cs;
 use codespan_reporting::files::SimpleFile;
@@ -54,20 +59,38 @@ pub struct Label {
     pub message: String,
 }
 
-/// One user-facing error: a code, a message, a primary place, other places, a hint.
+/// A machine-applicable edit that carries out a diagnostic's hint: replace the text at
+/// `span` by `replacement` (an empty span inserts).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fix {
+    pub span: Span,
+    pub replacement: String,
+}
+
+impl Fix {
+    /// The source with this edit applied.
+    pub fn apply(&self, source: &str) -> String {
+        let range = self.span.range();
+        let (start, end) = (range.start.min(source.len()), range.end.min(source.len()));
+        format!("{}{}{}", &source[..start], self.replacement, &source[end..])
+    }
+}
+
+/// One user-facing error: a code, a message, a primary place, other places, a hint and,
+/// where the hint is a concrete edit, the edit itself.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Diagnostic {
-    /// `E01xx` syntax, `E02xx` names, `E03xx` shapes, `E04xx` training and data settings.
-    pub code: &'static str,
+    pub code: Code,
     pub message: String,
     pub primary: Label,
     pub secondary: Vec<Label>,
     pub notes: Vec<String>,
     pub help: Option<String>,
+    pub fix: Option<Fix>,
 }
 
 impl Diagnostic {
-    pub fn error(code: &'static str, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
+    pub fn error(code: Code, message: impl Into<String>, span: Span, label: impl Into<String>) -> Self {
         Diagnostic {
             code,
             message: message.into(),
@@ -75,6 +98,7 @@ impl Diagnostic {
             secondary: Vec::new(),
             notes: Vec::new(),
             help: None,
+            fix: None,
         }
     }
 
@@ -92,6 +116,12 @@ impl Diagnostic {
         self.help = Some(help.into());
         self
     }
+
+    /// The edit that carries out the help: replace `span` by `replacement`.
+    pub fn with_fix(mut self, span: Span, replacement: impl Into<String>) -> Self {
+        self.fix = Some(Fix { span, replacement: replacement.into() });
+        self
+    }
 }
 
 /// Renders diagnostics for one source file as plain text (no colour, stable for goldens).
@@ -103,7 +133,7 @@ pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> Stri
         let converted = to_codespan(diagnostic, source.len());
         if let Err(err) = term::emit_to_string(&mut out, &config, &file, &converted) {
             // Only reachable if a span lies outside the file: still show the message.
-            out.push_str(&format!("error[{}]: {} ({err})\n", diagnostic.code, diagnostic.message));
+            out.push_str(&format!("error[{}]: {} ({err})\n", diagnostic.code.id, diagnostic.message));
         }
     }
     out
@@ -124,7 +154,7 @@ fn to_codespan(diagnostic: &Diagnostic, source_len: usize) -> cs::Diagnostic<()>
         notes.push(format!("help: {help}"));
     }
     cs::Diagnostic::error()
-        .with_code(diagnostic.code)
+        .with_code(diagnostic.code.id)
         .with_message(&diagnostic.message)
         .with_labels(labels)
         .with_notes(notes)
@@ -183,7 +213,7 @@ mod tests {
     #[test]
     fn renders_code_label_and_help() {
         let source = "model m { input 2 }\n";
-        let diagnostic = Diagnostic::error("E0201", "unknown model `n`", Span::new(6, 7), "not defined")
+        let diagnostic = Diagnostic::error(codes::UNKNOWN_MODEL, "unknown model `n`", Span::new(6, 7), "not defined")
             .with_help("did you mean `m`?");
         let text = render("a.nn", source, &[diagnostic]);
         assert!(text.contains("error[E0201]: unknown model `n`"), "{text}");

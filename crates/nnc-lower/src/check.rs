@@ -1,10 +1,11 @@
 //! Name resolution and checking: the AST to [`Job`]s, or every independent error found.
 
-use crate::data::{DataSource, DataSpec, check_data, span_of_idents};
+use crate::data::check_data;
 use crate::job::*;
 use crate::settings::{Settings, expect_number, lookup};
 use nnc_autodiff::Optimizer;
-use nnc_diagnostics::{Diagnostic, Span, did_you_mean};
+use nnc_data::{DataSpec, Source};
+use nnc_diagnostics::{Diagnostic, Span, codes, did_you_mean};
 use nnc_syntax::ast::{self, ModelStmt, ValueKind};
 
 /// Everything a checked program asks to run.
@@ -45,7 +46,7 @@ fn check_unique_names(program: &ast::Program, errors: &mut Vec<Diagnostic>) {
         match seen.iter().find(|(k, n)| *k == kind && n.name == name.name) {
             Some((_, first)) => errors.push(
                 Diagnostic::error(
-                    "E0203",
+                    codes::DUPLICATE_NAME,
                     format!("{kind} `{}` is defined twice", name.name),
                     name.span,
                     "defined again here",
@@ -67,20 +68,35 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
             ModelStmt::Input { width, span } => {
                 if let Some((_, first)) = input {
                     errors.push(
-                        Diagnostic::error("E0305", "the model declares its input twice", *span, "second `input`")
-                            .with_secondary(first, "first `input`")
-                            .with_help("a model has exactly one `input N`, before its layers"),
+                        Diagnostic::error(
+                            codes::MODEL_STRUCTURE,
+                            "the model declares its input twice",
+                            *span,
+                            "second `input`",
+                        )
+                        .with_secondary(first, "first `input`")
+                        .with_help("a model has exactly one `input N`, before its layers"),
                     );
                 } else if !layers.is_empty() {
                     errors.push(
-                        Diagnostic::error("E0305", "`input` must come before the layers", *span, "too late")
-                            .with_help("move `input N` to the top of the model"),
+                        Diagnostic::error(
+                            codes::MODEL_STRUCTURE,
+                            "`input` must come before the layers",
+                            *span,
+                            "too late",
+                        )
+                        .with_help("move `input N` to the top of the model"),
                     );
                 }
                 if width.value == 0 {
                     errors.push(
-                        Diagnostic::error("E0306", "input width must be at least 1", width.span, "zero width")
-                            .with_help("the input width is the number of input columns"),
+                        Diagnostic::error(
+                            codes::ZERO_WIDTH,
+                            "input width must be at least 1",
+                            width.span,
+                            "zero width",
+                        )
+                        .with_help("the input width is the number of input columns"),
                     );
                 }
                 input = Some((width.value as usize, *span));
@@ -95,7 +111,7 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
     let Some((input_width, input_span)) = input else {
         errors.push(
             Diagnostic::error(
-                "E0305",
+                codes::MODEL_STRUCTURE,
                 format!("model `{}` has no input", block.name.name),
                 block.name.span,
                 "no `input N`",
@@ -107,7 +123,7 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
     if layers.is_empty() {
         errors.push(
             Diagnostic::error(
-                "E0305",
+                codes::MODEL_STRUCTURE,
                 format!("model `{}` has no layers", block.name.name),
                 block.name.span,
                 "no layers",
@@ -122,7 +138,7 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
     let units = layer.units.value as usize;
     if units == 0 {
         errors.push(
-            Diagnostic::error("E0306", "a layer needs at least 1 unit", layer.units.span, "zero units")
+            Diagnostic::error(codes::ZERO_WIDTH, "a layer needs at least 1 unit", layer.units.span, "zero units")
                 .with_help("write `dense N` with N >= 1"),
         );
     }
@@ -132,7 +148,7 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
     if (fan_in as u64).saturating_mul(layer.units.value) > MAX_WEIGHTS {
         errors.push(
             Diagnostic::error(
-                "E0306",
+                codes::TOO_LARGE,
                 format!("layer `{name}` would have {fan_in} x {} weights", layer.units.value),
                 layer.span,
                 "too large",
@@ -159,7 +175,7 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
             )),
         }
     }
-    Layer { name, units, activation, weights, bias, init, bias_init, span: layer.span }
+    Layer { name, units, activation, weights, bias, init, bias_init, span: layer.span, units_span: layer.units.span }
 }
 
 /// `zeros`, `constant(0.1)`, `uniform(-0.1, 0.1)`, `normal(0, 0.01)`, `xavier`/`glorot`, `he`/`kaiming`.
@@ -169,7 +185,7 @@ fn check_init(value: &ast::Value, errors: &mut Vec<Diagnostic>) -> Option<Init> 
         ValueKind::Call(name, args) => (name.clone(), args.clone()),
         _ => {
             errors.push(
-                Diagnostic::error("E0402", "expected an initialiser", value.span, "not an initialiser")
+                Diagnostic::error(codes::VALUE_FORM, "expected an initialiser", value.span, "not an initialiser")
                     .with_help(INIT_HELP),
             );
             return None;
@@ -210,7 +226,7 @@ fn check_init(value: &ast::Value, errors: &mut Vec<Diagnostic>) -> Option<Init> 
     if numbers.len() != want {
         errors.push(
             Diagnostic::error(
-                "E0402",
+                codes::VALUE_FORM,
                 format!("`{}` takes {want} numbers, got {}", name.name, numbers.len()),
                 value.span,
                 "wrong arguments",
@@ -219,19 +235,25 @@ fn check_init(value: &ast::Value, errors: &mut Vec<Diagnostic>) -> Option<Init> 
         );
         return None;
     }
+    // The sampler works in f32: the range's width and the deviation must be finite there.
     let init = match kind {
         Kind::Zeros => Init::Zeros,
         Kind::Constant => Init::Constant(numbers[0]),
-        Kind::Uniform if numbers[0] < numbers[1] => Init::Uniform(numbers[0], numbers[1]),
-        Kind::Normal if numbers[1] > 0.0 => Init::Normal(numbers[0], numbers[1]),
+        Kind::Uniform if numbers[0] < numbers[1] && (numbers[1] - numbers[0]).is_finite() => {
+            Init::Uniform(numbers[0], numbers[1])
+        }
+        Kind::Normal if numbers[1] > 0.0 && (numbers[0].abs() + 6.0 * numbers[1]).is_finite() => {
+            Init::Normal(numbers[0], numbers[1])
+        }
         Kind::Uniform | Kind::Normal => {
             errors.push(
                 Diagnostic::error(
-                    "E0401",
+                    codes::VALUE_RANGE,
                     "invalid initialiser range",
                     value.span,
-                    "empty range or non-positive deviation",
+                    "empty or too wide a range, or a deviation that is not positive",
                 )
+                .with_note("initial values are 32-bit floats: the range and 6 deviations around the mean must stay below 3.4e38")
                 .with_help(INIT_HELP),
             );
             return None;
@@ -254,7 +276,7 @@ fn literal_matrix(
 ) -> Option<Vec<f32>> {
     let mismatch = |found: String| {
         Diagnostic::error(
-            "E0303",
+            codes::LITERAL_SHAPE,
             format!("literal weights of `{layer}` have the wrong shape"),
             value.span,
             format!("found {found}"),
@@ -302,7 +324,7 @@ fn literal_vector(value: &ast::Value, len: usize, layer: &str, errors: &mut Vec<
     };
     errors.push(
         Diagnostic::error(
-            "E0303",
+            codes::LITERAL_SHAPE,
             format!("literal bias of `{layer}` has the wrong shape"),
             value.span,
             format!("found {found}"),
@@ -319,15 +341,14 @@ fn check_train(
     train: &ast::TrainBlock,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<Job> {
-    let model_entry = resolve(models.iter().map(|(b, m)| (&b.name, (b, m))), &train.model, "model", "E0201", errors);
-    let data_entry = resolve(data.iter().map(|(b, d)| (&b.name, d)), &train.data, "data", "E0202", errors);
+    let model_entry =
+        resolve(models.iter().map(|(b, m)| (&b.name, (b, m))), &train.model, "model", codes::UNKNOWN_MODEL, errors);
+    let data_entry = resolve(data.iter().map(|(b, d)| (&b.name, d)), &train.data, "data", codes::UNKNOWN_DATA, errors);
     let config = check_train_settings(train, errors);
-    let (model_block, model) = model_entry?;
+    let (_, model) = model_entry?;
     let (model, data, config) = (model.clone()?, data_entry?.clone()?, config?);
     check_loss_fits_model(&model, &config, train, errors)?;
-    if let DataSource::Table(table) = &data.source {
-        check_widths(&model, model_block, table, train, errors)?;
-    }
+    check_early_stopping(&data, &config, errors)?;
     Some(Job { model, data, train: config, span: train.span })
 }
 
@@ -345,7 +366,7 @@ fn check_loss_fits_model(
     {
         errors.push(
             Diagnostic::error(
-                "E0307",
+                codes::LOSS_OUTPUT,
                 format!(
                     "loss `{}` needs a {} or linear output, but the last layer uses {}",
                     config.loss.name(),
@@ -363,10 +384,30 @@ fn check_loss_fits_model(
             )),
         );
     }
+    if config.loss == Loss::Bce && last.units != 1 {
+        let diagnostic = Diagnostic::error(
+            codes::LOSS_OUTPUT,
+            format!("loss `bce` gives one probability per row, but the last layer has {} units", last.units),
+            last.span,
+            format!("{} units", last.units),
+        )
+        .with_secondary(config.loss_span, "binary cross-entropy")
+        .with_help("for two classes end the model with `dense 1`; for more classes use `loss softmax_ce`");
+        errors.push(if matches!(last.activation, Activation::Identity | Activation::Softmax) {
+            diagnostic.with_fix(config.loss_span, "softmax_ce")
+        } else {
+            diagnostic
+        });
+    }
     if config.loss == Loss::SoftmaxCe && last.units < 2 {
         errors.push(
-            Diagnostic::error("E0307", "softmax cross-entropy needs at least 2 output units", last.span, "one unit")
-                .with_help("use one unit per class, or `loss bce` with one unit for two classes"),
+            Diagnostic::error(
+                codes::LOSS_OUTPUT,
+                "softmax cross-entropy needs at least 2 output units",
+                last.span,
+                "one unit",
+            )
+            .with_help("use one unit per class, or `loss bce` with one unit for two classes"),
         );
     }
     if let Some((layer, _)) = &config.save_layer
@@ -374,7 +415,7 @@ fn check_loss_fits_model(
     {
         let names: Vec<&str> = model.layers.iter().map(|l| l.name.as_str()).collect();
         let d = Diagnostic::error(
-            "E0206",
+            codes::UNKNOWN_LAYER,
             format!("model `{}` has no layer `{layer}`", model.name),
             train.span,
             "in `save_layer`",
@@ -387,11 +428,34 @@ fn check_loss_fits_model(
     (errors.len() == before).then_some(())
 }
 
+/// Early stopping watches the validation loss, so the data must have a validation part.
+fn check_early_stopping(data: &DataSpec, config: &TrainConfig, errors: &mut Vec<Diagnostic>) -> Option<()> {
+    let Some((_, span)) = config.patience else { return Some(()) };
+    let has_validation = match &data.source {
+        Source::Table(_) => false,
+        Source::Csv(csv) => csv.split.validation > 0.0,
+    };
+    if has_validation {
+        return Some(());
+    }
+    errors.push(
+        Diagnostic::error(
+            codes::NEEDS_VALIDATION,
+            "early stopping needs a validation split",
+            span,
+            "uses `early_stopping`",
+        )
+        .with_secondary(data.name.span, "this data has no validation part")
+        .with_help("give the data three fractions (train, validation, test), e.g. `split 0.7 0.15 0.15`"),
+    );
+    None
+}
+
 fn resolve<'a, T>(
     candidates: impl Iterator<Item = (&'a ast::Ident, T)>,
     wanted: &ast::Ident,
     kind: &str,
-    code: &'static str,
+    code: nnc_diagnostics::Code,
     errors: &mut Vec<Diagnostic>,
 ) -> Option<T> {
     let candidates: Vec<(&ast::Ident, T)> = candidates.collect();
@@ -425,67 +489,6 @@ fn resolve<'a, T>(
     }
 }
 
-fn check_widths(
-    model: &Model,
-    block: &ast::ModelBlock,
-    table: &ast::Table,
-    train: &ast::TrainBlock,
-    errors: &mut Vec<Diagnostic>,
-) -> Option<()> {
-    let before = errors.len();
-    let input_span = block.stmts.iter().find_map(|s| match s {
-        ModelStmt::Input { span, .. } => Some(*span),
-        ModelStmt::Layer(_) => None,
-    });
-    if table.inputs.len() != model.input_width {
-        let columns = span_of_idents(&table.inputs, table.span);
-        errors.push(
-            Diagnostic::error(
-                "E0301",
-                format!(
-                    "model `{}` takes {} inputs but data `{}` has {} input columns",
-                    model.name,
-                    model.input_width,
-                    train.data.name,
-                    table.inputs.len()
-                ),
-                train.span.to(train.data.span).to(train.model.span),
-                "trained here",
-            )
-            .with_secondary(
-                input_span.unwrap_or(block.name.span),
-                format!("the model takes {} inputs", model.input_width),
-            )
-            .with_secondary(columns, format!("{} input columns", table.inputs.len()))
-            .with_help(format!("change the model to `input {}` or the data's columns", table.inputs.len())),
-        );
-    }
-    if table.targets.len() != model.output_width() {
-        let last = model.layers.last().map_or(block.name.span, |l| l.span);
-        errors.push(
-            Diagnostic::error(
-                "E0302",
-                format!(
-                    "model `{}` outputs {} values but data `{}` has {} target columns",
-                    model.name,
-                    model.output_width(),
-                    train.data.name,
-                    table.targets.len()
-                ),
-                train.span.to(train.data.span).to(train.model.span),
-                "trained here",
-            )
-            .with_secondary(last, format!("the last layer has {} units", model.output_width()))
-            .with_secondary(
-                span_of_idents(&table.targets, table.span),
-                format!("{} target columns", table.targets.len()),
-            )
-            .with_help(format!("make the last layer `dense {}`", table.targets.len())),
-        );
-    }
-    (errors.len() == before).then_some(())
-}
-
 fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -> Option<TrainConfig> {
     let before = errors.len();
     let mut settings = Settings::new(
@@ -493,12 +496,14 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
         &["loss", "optimizer", "epochs", "batch", "seed", "schedule", "early_stopping", "save_layer"],
         errors,
     );
-    let loss = match settings.take("loss") {
+    let loss_setting = settings.take("loss");
+    let loss_span = loss_setting.and_then(|s| s.values.first()).map_or(train.span, |v| v.span);
+    let loss = match loss_setting {
         Some(setting) => settings.ident_choice(setting, "loss", Loss::ALL),
         None => {
             settings.errors.push(
                 Diagnostic::error(
-                    "E0403",
+                    codes::MISSING_LOSS,
                     "the train block does not say which loss to minimise",
                     train.model.span.to(train.data.span),
                     "no `loss`",
@@ -519,12 +524,14 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
         Some(setting) => check_schedule(setting, settings.errors),
         None => Some(Schedule::Constant),
     };
-    let patience = settings.take("early_stopping").and_then(|s| check_patience(s, settings.errors));
+    let patience =
+        settings.take("early_stopping").and_then(|s| check_patience(s, settings.errors).map(|p| (p, s.span)));
     let save_layer = settings.take("save_layer").and_then(|s| check_save_layer(s, settings.errors));
     let schedule = schedule?;
     let (loss, optimizer, learning_rate) = (loss?, optimizer?, learning_rate?);
     (errors.len() == before).then_some(TrainConfig {
         loss,
+        loss_span,
         optimizer,
         learning_rate,
         epochs,
@@ -544,7 +551,7 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
         ValueKind::Ident(name) => (ast::Ident { name: name.clone(), span: value.span }, &[][..]),
         _ => {
             errors.push(
-                Diagnostic::error("E0402", "expected an optimizer", value.span, "not an optimizer")
+                Diagnostic::error(codes::VALUE_FORM, "expected an optimizer", value.span, "not an optimizer")
                     .with_help("write `optimizer sgd(lr = 0.1)` or `optimizer adam(lr = 0.001)`"),
             );
             return None;
@@ -565,7 +572,7 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
     for arg in args {
         let ast::Arg::Named(kv) = arg else {
             errors.push(
-                Diagnostic::error("E0402", "optimizer arguments are named", value.span, "unnamed argument")
+                Diagnostic::error(codes::VALUE_FORM, "optimizer arguments are named", value.span, "unnamed argument")
                     .with_help(format!("write `{}(lr = 0.1)`", name.name)),
             );
             return None;
@@ -588,10 +595,12 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
     }
     let get = |key: &str, default: f64| given.iter().find(|(k, _, _)| *k == key).map_or(default, |(_, v, _)| *v);
     for (key, number, span) in &given {
+        // Checked as the f32 it becomes: 1e-50 is 0 and 0.999999999 is 1 in f32.
+        let value = *number as f32;
         let valid = match *key {
-            "lr" | "epsilon" => *number > 0.0 && number.is_finite(),
-            "momentum" | "beta1" | "beta2" => (0.0..1.0).contains(number),
-            "weight_decay" => *number >= 0.0 && number.is_finite(),
+            "lr" | "epsilon" => value > 0.0 && value.is_finite(),
+            "momentum" | "beta1" | "beta2" => (0.0..1.0).contains(&value),
+            "weight_decay" => value >= 0.0 && value.is_finite(),
             _ => true,
         };
         if !valid {
@@ -601,13 +610,12 @@ fn check_optimizer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opti
                 _ => "must be at least 0 and below 1",
             };
             errors.push(
-                Diagnostic::error("E0401", format!("`{key}` {rule}, got {number}"), *span, "invalid value").with_help(
-                    if *key == "lr" {
+                Diagnostic::error(codes::VALUE_RANGE, format!("`{key}` {rule}, got {number}"), *span, "invalid value")
+                    .with_help(if *key == "lr" {
                         "typical learning rates are between 0.001 and 1"
                     } else {
                         "see docs/language.md for each optimizer's arguments"
-                    },
-                ),
+                    }),
             );
         }
     }
@@ -644,8 +652,10 @@ fn check_schedule(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Optio
         ValueKind::Ident(name) => (ast::Ident { name: name.clone(), span: value.span }, Vec::new()),
         ValueKind::Call(name, args) => (name.clone(), args.clone()),
         _ => {
-            errors
-                .push(Diagnostic::error("E0402", "expected a schedule", value.span, "not a schedule").with_help(help));
+            errors.push(
+                Diagnostic::error(codes::VALUE_FORM, "expected a schedule", value.span, "not a schedule")
+                    .with_help(help),
+            );
             return None;
         }
     };
@@ -661,8 +671,13 @@ fn check_schedule(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Optio
             for arg in &args {
                 let ast::Arg::Named(kv) = arg else {
                     errors.push(
-                        Diagnostic::error("E0402", "schedule arguments are named", value.span, "unnamed argument")
-                            .with_help(help),
+                        Diagnostic::error(
+                            codes::VALUE_FORM,
+                            "schedule arguments are named",
+                            value.span,
+                            "unnamed argument",
+                        )
+                        .with_help(help),
                     );
                     return None;
                 };
@@ -679,7 +694,7 @@ fn check_schedule(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Optio
                 _ => {
                     errors.push(
                         Diagnostic::error(
-                            "E0401",
+                            codes::VALUE_RANGE,
                             "step needs `every` (whole number >= 1) and `factor` (in (0, 1])",
                             value.span,
                             "invalid schedule",
@@ -712,7 +727,7 @@ fn check_patience(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Optio
         _ => {
             errors.push(
                 Diagnostic::error(
-                    "E0401",
+                    codes::VALUE_RANGE,
                     "patience must be a whole number >= 1",
                     value.span,
                     "invalid early stopping",
@@ -733,7 +748,7 @@ fn check_save_layer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opt
         _ => {
             errors.push(
                 Diagnostic::error(
-                    "E0402",
+                    codes::VALUE_FORM,
                     "`save_layer` takes a layer name and a quoted file path",
                     setting.span,
                     "expected LAYER \"PATH\"",
@@ -746,7 +761,7 @@ fn check_save_layer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opt
 }
 
 pub(crate) fn unknown_key(kind: &str, key: &str, span: Span, known: &[&str]) -> Diagnostic {
-    let diagnostic = Diagnostic::error("E0205", format!("unknown {kind} `{key}`"), span, "unknown name");
+    let diagnostic = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown {kind} `{key}`"), span, "unknown name");
     match did_you_mean(key, known.iter().copied()) {
         Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
         None => diagnostic.with_help(format!("known: {}", known.join(", "))),

@@ -1,103 +1,40 @@
-//! Checking `data` blocks: an inline table, or the settings that say how to read a CSV file.
+//! Checking `data` blocks into [`nnc_data::DataSpec`]: an inline table, or the settings
+//! that say how to read a CSV file. Loading the data is `nnc-data`'s job.
 
 use crate::settings::{Settings, expect_number, single_value};
-use nnc_diagnostics::{Diagnostic, Span};
+use nnc_data::{
+    ColumnRef, CsvSpec, DataSpec, Features, Missing, Name, Normalize, Source, Split, TableRow, TableSpec, Target,
+    Window,
+};
+use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_syntax::ast::{self, DataBody, ValueKind};
 
-/// A checked data block.
-#[derive(Clone, Debug)]
-pub struct DataSpec {
-    pub name: ast::Ident,
-    pub source: DataSource,
-    pub span: Span,
-}
-
-#[derive(Clone, Debug)]
-pub enum DataSource {
-    Table(ast::Table),
-    Csv(CsvSpec),
-}
-
-/// How to turn a CSV file into examples.
-#[derive(Clone, Debug)]
-pub struct CsvSpec {
-    /// Relative to the program's directory.
-    pub path: String,
-    pub path_span: Span,
-    /// `None`: every column except the targets.
-    pub features: Option<Features>,
-    pub target: Target,
-    pub categorical: Vec<ast::Ident>,
-    pub normalize: Normalize,
-    pub split: Split,
-    pub window: Option<Window>,
-    /// Keep only rows whose column equals the value.
-    pub filter: Option<(ast::Ident, String)>,
-}
-
-#[derive(Clone, Debug)]
-pub enum Features {
-    /// Names and `a..b` ranges, in order.
-    Columns(Vec<ColumnRef>, Span),
-    /// Every column except these (and the targets).
-    AllBut(Vec<ast::Ident>, Span),
-}
-
-#[derive(Clone, Debug)]
-pub enum ColumnRef {
-    Name(ast::Ident),
-    Range(ast::Ident, ast::Ident),
-}
-
-#[derive(Clone, Debug)]
-pub enum Target {
-    Columns(Vec<ast::Ident>),
-    /// Reconstruct the features (auto-encoders).
-    Features(Span),
-    /// The next value of the window's series.
-    Window,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Normalize {
-    None,
-    Standard,
-    MinMax,
-}
-
-/// Fractions of the rows for training, validation and testing.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub struct Split {
-    pub train: f64,
-    pub validation: f64,
-    pub test: f64,
-    pub span: Span,
-}
-
-/// `window COLUMN K`: rows of K consecutive values predicting the next one.
-#[derive(Clone, Debug)]
-pub struct Window {
-    pub column: ast::Ident,
-    pub size: usize,
-    pub span: Span,
-}
-
-const KEYS: &[&str] = &["file", "features", "target", "categorical", "normalize", "split", "window", "where"];
+const KEYS: &[&str] =
+    &["file", "features", "target", "categorical", "normalize", "split", "window", "where", "missing"];
 
 pub(crate) fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) -> Option<DataSpec> {
     let source = match &block.body {
-        DataBody::Table(table) => check_table(block, table, errors).map(|()| DataSource::Table(table.clone())),
-        DataBody::Settings(settings) => check_csv(block, settings, errors).map(DataSource::Csv),
+        DataBody::Table(table) => check_table(block, table, errors).map(Source::Table),
+        DataBody::Settings(settings) => check_csv(block, settings, errors).map(|csv| Source::Csv(Box::new(csv))),
     }?;
-    Some(DataSpec { name: block.name.clone(), source, span: block.span })
+    Some(DataSpec { name: name(&block.name), source, span: block.span })
 }
 
-fn check_table(block: &ast::DataBlock, table: &ast::Table, errors: &mut Vec<Diagnostic>) -> Option<()> {
+pub(crate) fn name(ident: &ast::Ident) -> Name {
+    Name { name: ident.name.clone(), span: ident.span }
+}
+
+fn check_table(block: &ast::DataBlock, table: &ast::Table, errors: &mut Vec<Diagnostic>) -> Option<TableSpec> {
     let before = errors.len();
     if table.rows.is_empty() {
         errors.push(
-            Diagnostic::error("E0405", format!("data `{}` has no rows", block.name.name), table.span, "header only")
-                .with_help("add rows such as `0 1 -> 1` below the header"),
+            Diagnostic::error(
+                codes::EMPTY_TABLE,
+                format!("data `{}` has no rows", block.name.name),
+                table.span,
+                "header only",
+            )
+            .with_help("add rows such as `0 1 -> 1` below the header"),
         );
     }
     let header = span_of_idents(&table.inputs, table.span).to(span_of_idents(&table.targets, table.span));
@@ -106,7 +43,7 @@ fn check_table(block: &ast::DataBlock, table: &ast::Table, errors: &mut Vec<Diag
         if row.inputs.len() != want_in || row.targets.len() != want_out {
             errors.push(
                 Diagnostic::error(
-                    "E0304",
+                    codes::TABLE_ROW_WIDTH,
                     format!(
                         "row {} has {} -> {} values, the header names {want_in} -> {want_out}",
                         index + 1,
@@ -121,7 +58,13 @@ fn check_table(block: &ast::DataBlock, table: &ast::Table, errors: &mut Vec<Diag
             );
         }
     }
-    (errors.len() == before).then_some(())
+    let values = |numbers: &[ast::Number]| numbers.iter().map(|n| n.value).collect();
+    (errors.len() == before).then(|| TableSpec {
+        inputs: table.inputs.iter().map(name).collect(),
+        targets: table.targets.iter().map(name).collect(),
+        rows: table.rows.iter().map(|r| TableRow { inputs: values(&r.inputs), targets: values(&r.targets) }).collect(),
+        span: table.span,
+    })
 }
 
 pub(crate) fn span_of_idents(idents: &[ast::Ident], fallback: Span) -> Span {
@@ -138,7 +81,7 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
     let Some(file) = file else {
         s.errors.push(
             Diagnostic::error(
-                "E0406",
+                codes::NO_DATA_SOURCE,
                 format!("data `{}` has neither a table nor a file", block.name.name),
                 block.name.span,
                 "no data",
@@ -150,12 +93,31 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
     let (path, path_span) = string_value(file, s.errors)?;
     let window = s.take("window").and_then(|w| window(w, s.errors));
     let features = s.take("features").and_then(|f| features(f, s.errors));
+    if let (Some(window), Some(features_setting)) = (&window, s.take("features")) {
+        s.errors.push(
+            Diagnostic::error(
+                codes::CONFLICTING_SETTINGS,
+                "a window's inputs are past values of its column, so `features` would be ignored",
+                features_setting.span,
+                "not used with `window`",
+            )
+            .with_secondary(window.span, "the inputs are the previous values of this column")
+            .with_help("remove `features`, or remove `window` to predict from the named columns instead")
+            .with_fix(features_setting.span, ""),
+        );
+    }
     let target = match (s.take("target"), &window) {
         (Some(target), Some(window)) => {
             s.errors.push(
-                Diagnostic::error("E0409", "a window already names its target", target.span, "not used with `window`")
-                    .with_secondary(window.span, "the window predicts the next value of this column")
-                    .with_help("remove `target`; a window predicts the next value of its column"),
+                Diagnostic::error(
+                    codes::CONFLICTING_SETTINGS,
+                    "a window already names its target",
+                    target.span,
+                    "not used with `window`",
+                )
+                .with_secondary(window.span, "the window predicts the next value of this column")
+                .with_help("remove `target`; a window predicts the next value of its column")
+                .with_fix(target.span, ""),
             );
             None
         }
@@ -164,7 +126,7 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
         (None, None) => {
             s.errors.push(
                 Diagnostic::error(
-                    "E0409",
+                    codes::MISSING_TARGET,
                     format!("data `{}` does not name its target", block.name.name),
                     block.name.span,
                     "no `target`",
@@ -183,9 +145,17 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
         ),
         None => Some(Normalize::None),
     };
+    let missing = match s.take("missing") {
+        Some(m) => s.ident_choice(
+            m,
+            "missing-value rule",
+            &[("error", Missing::Error), ("drop", Missing::Drop), ("mean", Missing::Mean)],
+        ),
+        None => Some(Missing::Error),
+    };
     let split = match s.take("split") {
         Some(split_setting) => split(split_setting, s.errors),
-        None => Some(Split { train: 1.0, validation: 0.0, test: 0.0, span: block.name.span }),
+        None => Some(Split::all_train(block.name.span)),
     };
     let filter = s.take("where").and_then(|w| filter(w, s.errors));
     let spec = CsvSpec {
@@ -198,6 +168,8 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
         split: split?,
         window,
         filter,
+        missing: missing?,
+        insert_at: Span { start: file.span.end, end: file.span.end },
     };
     (errors.len() == before).then_some(spec)
 }
@@ -208,7 +180,7 @@ fn string_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<
         ValueKind::Str(text) => Some((text.clone(), value.span)),
         _ => {
             errors.push(
-                Diagnostic::error("E0402", "expected a quoted file path", value.span, "not a string")
+                Diagnostic::error(codes::VALUE_FORM, "expected a quoted file path", value.span, "not a string")
                     .with_help("write `file \"data/name.csv\"`, relative to the program's folder"),
             );
             None
@@ -216,15 +188,15 @@ fn string_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<
     }
 }
 
-fn idents(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Vec<ast::Ident> {
+fn idents(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Vec<Name> {
     setting
         .values
         .iter()
         .filter_map(|value| match &value.kind {
-            ValueKind::Ident(name) => Some(ast::Ident { name: name.clone(), span: value.span }),
+            ValueKind::Ident(name) => Some(Name { name: name.clone(), span: value.span }),
             _ => {
                 errors.push(
-                    Diagnostic::error("E0402", "expected a column name", value.span, "not a name")
+                    Diagnostic::error(codes::VALUE_FORM, "expected a column name", value.span, "not a name")
                         .with_help("column names are written bare, as in the CSV header"),
                 );
                 None
@@ -242,7 +214,7 @@ fn features(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Feat
     }
     if setting.values.is_empty() {
         errors.push(
-            Diagnostic::error("E0402", "`features` needs column names", span, "no columns")
+            Diagnostic::error(codes::VALUE_FORM, "`features` needs column names", span, "no columns")
                 .with_help("write `features a b c`, `features p0..p63` or `features all but label`"),
         );
         return None;
@@ -250,13 +222,16 @@ fn features(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Feat
     let mut columns = Vec::new();
     for value in &setting.values {
         match &value.kind {
-            ValueKind::Ident(name) => {
-                columns.push(ColumnRef::Name(ast::Ident { name: name.clone(), span: value.span }))
-            }
-            ValueKind::Range(from, to) => columns.push(ColumnRef::Range(from.clone(), to.clone())),
+            ValueKind::Ident(name) => columns.push(ColumnRef::Name(Name { name: name.clone(), span: value.span })),
+            ValueKind::Range(from, to) => columns.push(ColumnRef::Range(name(from), name(to))),
             _ => errors.push(
-                Diagnostic::error("E0402", "expected a column name or a range `a..b`", value.span, "not a column")
-                    .with_help("write `features a b c`, `features p0..p63` or `features all but label`"),
+                Diagnostic::error(
+                    codes::VALUE_FORM,
+                    "expected a column name or a range `a..b`",
+                    value.span,
+                    "not a column",
+                )
+                .with_help("write `features a b c`, `features p0..p63` or `features all but label`"),
             ),
         }
     }
@@ -268,7 +243,7 @@ fn target_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<
         [value] if matches!(&value.kind, ValueKind::Ident(n) if n == "features") => Some(Target::Features(value.span)),
         [] => {
             errors.push(
-                Diagnostic::error("E0402", "`target` needs a column name", setting.span, "no column")
+                Diagnostic::error(codes::VALUE_FORM, "`target` needs a column name", setting.span, "no column")
                     .with_help("write `target COLUMN`, or `target features` to reconstruct the inputs"),
             );
             None
@@ -277,38 +252,64 @@ fn target_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<
     }
 }
 
+/// `split TRAIN [VALIDATION] TEST [seed N]`.
 fn split(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Split> {
-    let fractions: Vec<f64> = setting.values.iter().map(|v| expect_number(v, errors)).collect::<Option<_>>()?;
+    let help = "write `split 0.8 0.2` (train, test) or `split 0.7 0.15 0.15` (train, validation, test), \
+                optionally followed by `seed N`";
+    let mut values = setting.values.as_slice();
+    let mut seed = None;
+    if let [rest @ .., word, number] = values
+        && matches!(&word.kind, ValueKind::Ident(w) if w == "seed")
+    {
+        let n = expect_number(number, errors)?;
+        if n < 0.0 || n.fract() != 0.0 || n > 1e15 {
+            errors.push(
+                Diagnostic::error(
+                    codes::VALUE_RANGE,
+                    "a split seed is a whole number >= 0",
+                    number.span,
+                    "invalid seed",
+                )
+                .with_help(help),
+            );
+            return None;
+        }
+        seed = Some(n as u64);
+        values = rest;
+    }
+    let fractions: Vec<f64> = values.iter().map(|v| expect_number(v, errors)).collect::<Option<_>>()?;
     let (train, validation, test) = match fractions.as_slice() {
         [train, test] => (*train, 0.0, *test),
         [train, validation, test] => (*train, *validation, *test),
         _ => {
             errors.push(
                 Diagnostic::error(
-                    "E0402",
+                    codes::VALUE_FORM,
                     "`split` takes two or three fractions",
                     setting.span,
                     "train [validation] test",
                 )
-                .with_help("write `split 0.8 0.2` (train, test) or `split 0.7 0.15 0.15` (train, validation, test)"),
+                .with_help(help),
             );
             return None;
         }
     };
-    let all = [train, validation, test];
-    if all.iter().any(|f| !(0.0..=1.0).contains(f)) || (all.iter().sum::<f64>() - 1.0).abs() > 1e-6 || train <= 0.0 {
-        errors.push(
-            Diagnostic::error(
-                "E0401",
-                "split fractions must be between 0 and 1 and add up to 1",
-                setting.span,
-                "invalid split",
-            )
-            .with_help("for example `split 0.7 0.15 0.15`"),
+    if fractions.iter().any(|f| *f <= 0.0 || *f > 1.0) || (fractions.iter().sum::<f64>() - 1.0).abs() > 1e-6 {
+        let zero = fractions.contains(&0.0);
+        let diagnostic = Diagnostic::error(
+            codes::VALUE_RANGE,
+            "split fractions must be above 0 and add up to 1",
+            setting.span,
+            if zero { "a part with no rows" } else { "invalid split" },
         );
+        errors.push(if zero {
+            diagnostic.with_help("leave out a part you do not want: `split 0.8 0.2` has no validation part; without `split`, every row trains")
+        } else {
+            diagnostic.with_help("for example `split 0.7 0.15 0.15`")
+        });
         return None;
     }
-    Some(Split { train, validation, test, span: setting.span })
+    Some(Split { train, validation, test, seed, span: setting.span })
 }
 
 fn window(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Window> {
@@ -317,7 +318,8 @@ fn window(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Window
         [column, size] => {
             let ValueKind::Ident(name) = &column.kind else {
                 errors.push(
-                    Diagnostic::error("E0402", "expected a column name", column.span, "not a name").with_help(help),
+                    Diagnostic::error(codes::VALUE_FORM, "expected a column name", column.span, "not a name")
+                        .with_help(help),
                 );
                 return None;
             };
@@ -325,7 +327,7 @@ fn window(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Window
             if k < 1.0 || k.fract() != 0.0 || k > 10_000.0 {
                 errors.push(
                     Diagnostic::error(
-                        "E0401",
+                        codes::VALUE_RANGE,
                         "the window size must be a whole number >= 1",
                         size.span,
                         "invalid size",
@@ -335,27 +337,32 @@ fn window(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Window
                 return None;
             }
             Some(Window {
-                column: ast::Ident { name: name.clone(), span: column.span },
+                column: Name { name: name.clone(), span: column.span },
                 size: k as usize,
                 span: setting.span,
             })
         }
         _ => {
             errors.push(
-                Diagnostic::error("E0402", "`window` takes a column and a size", setting.span, "expected 2 values")
-                    .with_help(help),
+                Diagnostic::error(
+                    codes::VALUE_FORM,
+                    "`window` takes a column and a size",
+                    setting.span,
+                    "expected 2 values",
+                )
+                .with_help(help),
             );
             None
         }
     }
 }
 
-fn filter(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(ast::Ident, String)> {
+fn filter(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(Name, String)> {
     match setting.values.as_slice() {
         [column, value] => {
             let ValueKind::Ident(name) = &column.kind else {
                 errors.push(
-                    Diagnostic::error("E0402", "expected a column name", column.span, "not a name")
+                    Diagnostic::error(codes::VALUE_FORM, "expected a column name", column.span, "not a name")
                         .with_help("write `where symbol \"AAPL\"`"),
                 );
                 return None;
@@ -365,18 +372,28 @@ fn filter(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(ast::
                 ValueKind::Number(n) => n.to_string(),
                 _ => {
                     errors.push(
-                        Diagnostic::error("E0402", "expected a value to compare with", value.span, "not a value")
-                            .with_help("write `where symbol \"AAPL\"`"),
+                        Diagnostic::error(
+                            codes::VALUE_FORM,
+                            "expected a value to compare with",
+                            value.span,
+                            "not a value",
+                        )
+                        .with_help("write `where symbol \"AAPL\"`"),
                     );
                     return None;
                 }
             };
-            Some((ast::Ident { name: name.clone(), span: column.span }, wanted))
+            Some((Name { name: name.clone(), span: column.span }, wanted))
         }
         _ => {
             errors.push(
-                Diagnostic::error("E0402", "`where` takes a column and a value", setting.span, "expected 2 values")
-                    .with_help("write `where symbol \"AAPL\"` to keep the rows whose `symbol` is AAPL"),
+                Diagnostic::error(
+                    codes::VALUE_FORM,
+                    "`where` takes a column and a value",
+                    setting.span,
+                    "expected 2 values",
+                )
+                .with_help("write `where symbol \"AAPL\"` to keep the rows whose `symbol` is AAPL"),
             );
             None
         }

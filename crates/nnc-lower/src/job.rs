@@ -1,7 +1,7 @@
 //! What a checked program asks for, in resolved, typed form.
 
-use crate::data::DataSpec;
 use nnc_autodiff::Optimizer;
+use nnc_data::DataSpec;
 use nnc_diagnostics::Span;
 
 /// One `train` block with its model and data resolved.
@@ -46,6 +46,8 @@ pub struct Layer {
     pub init: Option<Init>,
     pub bias_init: Option<Init>,
     pub span: Span,
+    /// Where the number of units is written, for fixes.
+    pub units_span: Span,
 }
 
 /// A parameter initialiser.
@@ -156,6 +158,8 @@ impl Schedule {
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
     pub loss: Loss,
+    /// Where the loss is named, for diagnostics and fixes.
+    pub loss_span: Span,
     pub optimizer: Optimizer,
     pub learning_rate: f32,
     pub epochs: u64,
@@ -163,8 +167,9 @@ pub struct TrainConfig {
     pub batch: Option<usize>,
     pub seed: u64,
     pub schedule: Schedule,
-    /// Stop after this many epochs without a better validation loss; keep the best weights.
-    pub patience: Option<u64>,
+    /// Stop after this many epochs without a better validation loss, keeping the best
+    /// weights; with where it is set.
+    pub patience: Option<(u64, Span)>,
     /// Write this layer's activations for every row to a CSV file (path relative to the program).
     pub save_layer: Option<(String, String)>,
     pub span: Span,

@@ -9,7 +9,6 @@ mod objective;
 mod settings;
 
 pub use check::{Checked, check};
-pub use data::{ColumnRef, CsvSpec, DataSource, DataSpec, Features, Normalize, Split, Target, Window};
 pub use forward::{Forward, lower_forward};
 pub use job::{Activation, Init, Job, Layer, Loss, Model, Schedule, TrainConfig};
 pub use objective::Minimization;

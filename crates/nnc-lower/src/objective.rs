@@ -2,7 +2,7 @@
 //! graph over one parameter per declared variable, so the same autodiff differentiates it.
 
 use crate::settings::{Settings, expect_number, single_value};
-use nnc_diagnostics::{Diagnostic, Span, did_you_mean};
+use nnc_diagnostics::{Diagnostic, Span, codes, did_you_mean};
 use nnc_ir::{Graph, Op, Origin, Section, Shape, ValueId, assert_valid};
 use nnc_syntax::ast::{self, BinOp, ExprKind};
 
@@ -35,7 +35,7 @@ pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagno
     if block.params.is_empty() {
         errors.push(
             Diagnostic::error(
-                "E0308",
+                codes::MINIMIZE_STRUCTURE,
                 format!("minimize `{}` has no parameters", block.name.name),
                 block.name.span,
                 "nothing to move",
@@ -46,7 +46,7 @@ pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagno
     let Some(objective) = &block.objective else {
         errors.push(
             Diagnostic::error(
-                "E0308",
+                codes::MINIMIZE_STRUCTURE,
                 format!("minimize `{}` has no objective", block.name.name),
                 block.name.span,
                 "nothing to minimise",
@@ -62,7 +62,7 @@ pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagno
         if variables.iter().any(|(name, _)| *name == param.name.name) {
             errors.push(
                 Diagnostic::error(
-                    "E0203",
+                    codes::DUPLICATE_NAME,
                     format!("parameter `{}` is declared twice", param.name.name),
                     param.span,
                     "declared again",
@@ -96,12 +96,18 @@ pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagno
 fn positive(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<f32> {
     let value = single_value(setting, errors)?;
     let number = expect_number(value, errors)?;
-    if number > 0.0 && number.is_finite() {
-        Some(number as f32)
+    let rate = number as f32;
+    if rate > 0.0 && rate.is_finite() {
+        Some(rate)
     } else {
         errors.push(
-            Diagnostic::error("E0401", format!("learning rate must be positive, got {number}"), value.span, "not > 0")
-                .with_help("try `lr 0.1`"),
+            Diagnostic::error(
+                codes::VALUE_RANGE,
+                format!("learning rate must be positive, got {number}"),
+                value.span,
+                "not > 0",
+            )
+            .with_help("try `lr 0.1`"),
         );
         None
     }
@@ -154,7 +160,8 @@ impl ExprLowering<'_> {
             return Some(*value);
         }
         let names: Vec<&str> = self.variables.iter().map(|(n, _)| n.as_str()).collect();
-        let diagnostic = Diagnostic::error("E0207", format!("unknown parameter `{name}`"), span, "not declared");
+        let diagnostic =
+            Diagnostic::error(codes::UNKNOWN_PARAMETER, format!("unknown parameter `{name}`"), span, "not declared");
         self.errors.push(match did_you_mean(name, names.iter().copied()) {
             Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
             None => diagnostic.with_help(format!("declare it with `param {name} = 0`")),
@@ -214,8 +221,12 @@ impl ExprLowering<'_> {
                 self.push(Op::Div, vec![one, denominator])
             }
             other => {
-                let diagnostic =
-                    Diagnostic::error("E0204", format!("unknown function `{other}`"), callee.span, "not a function");
+                let diagnostic = Diagnostic::error(
+                    codes::UNKNOWN_CHOICE,
+                    format!("unknown function `{other}`"),
+                    callee.span,
+                    "not a function",
+                );
                 self.errors.push(match did_you_mean(other, FUNCTIONS.iter().copied()) {
                     Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
                     None => diagnostic.with_help(format!("functions: {}", FUNCTIONS.join(", "))),

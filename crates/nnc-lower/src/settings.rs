@@ -1,7 +1,7 @@
 //! Reading `key value` settings with diagnostics for unknown keys and wrong values.
 
 use crate::check::unknown_key;
-use nnc_diagnostics::{Diagnostic, did_you_mean};
+use nnc_diagnostics::{Diagnostic, codes, did_you_mean};
 use nnc_syntax::ast::{self, ValueKind};
 
 /// The settings of one block, checked against the keys it accepts.
@@ -20,9 +20,14 @@ impl<'a, 'e> Settings<'a, 'e> {
                 errors.push(unknown_key("setting", key, setting.key.span, known));
             } else if let Some(first) = kept.iter().find(|s| s.key.name == key) {
                 errors.push(
-                    Diagnostic::error("E0404", format!("`{key}` is set twice"), setting.key.span, "set again here")
-                        .with_secondary(first.key.span, "first set here")
-                        .with_help("remove one of them"),
+                    Diagnostic::error(
+                        codes::DUPLICATE_SETTING,
+                        format!("`{key}` is set twice"),
+                        setting.key.span,
+                        "set again here",
+                    )
+                    .with_secondary(first.key.span, "first set here")
+                    .with_help("remove one of them"),
                 );
             } else {
                 kept.push(setting);
@@ -42,7 +47,7 @@ impl<'a, 'e> Settings<'a, 'e> {
         if number.fract() != 0.0 || number < min as f64 || number > 1e15 {
             self.errors.push(
                 Diagnostic::error(
-                    "E0401",
+                    codes::VALUE_RANGE,
                     format!("`{}` must be a whole number >= {min}, got {number}", setting.key.name),
                     value.span,
                     "invalid value",
@@ -60,7 +65,7 @@ impl<'a, 'e> Settings<'a, 'e> {
         let ValueKind::Ident(name) = &value.kind else {
             let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
             self.errors.push(
-                Diagnostic::error("E0402", format!("expected a {kind} name"), value.span, "not a name")
+                Diagnostic::error(codes::VALUE_FORM, format!("expected a {kind} name"), value.span, "not a name")
                     .with_help(format!("one of: {}", names.join(", "))),
             );
             return None;
@@ -76,7 +81,7 @@ pub(crate) fn single_value<'a>(setting: &'a ast::Setting, errors: &mut Vec<Diagn
         [] => {
             errors.push(
                 Diagnostic::error(
-                    "E0402",
+                    codes::VALUE_FORM,
                     format!("`{}` needs a value", setting.key.name),
                     setting.span,
                     "missing value",
@@ -88,7 +93,7 @@ pub(crate) fn single_value<'a>(setting: &'a ast::Setting, errors: &mut Vec<Diagn
         [_, extra, ..] => {
             errors.push(
                 Diagnostic::error(
-                    "E0402",
+                    codes::VALUE_FORM,
                     format!("`{}` takes one value", setting.key.name),
                     extra.span,
                     "unexpected extra value",
@@ -105,7 +110,7 @@ pub(crate) fn expect_number(value: &ast::Value, errors: &mut Vec<Diagnostic>) ->
         ValueKind::Number(n) => Some(n),
         _ => {
             errors.push(
-                Diagnostic::error("E0402", "expected a number", value.span, "not a number")
+                Diagnostic::error(codes::VALUE_FORM, "expected a number", value.span, "not a number")
                     .with_help("numbers are written like `0.1`, `20` or `1e-3`"),
             );
             None
@@ -125,7 +130,7 @@ pub(crate) fn lookup<T: Copy>(
     }
     let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
     let diagnostic = Diagnostic::error(
-        "E0204",
+        codes::UNKNOWN_CHOICE,
         format!("unknown {kind} `{}`", ident.name),
         ident.span,
         format!("not a known {kind}"),

@@ -1,17 +1,56 @@
-//! The runtime: datasets, parameter initialisation, and the training and evaluation loops
-//! that drive compiled kernels. The only stage besides the CLI that touches data files.
+//! The runtime: executes compiled kernels over in-memory data. It drives the training loop
+//! (shuffling, batches, the learning-rate schedule it is handed, validation, early
+//! stopping), evaluation and gradient descent on a formula. It knows compiled kernels by
+//! [`Role`] and data as plain matrices; it knows nothing of syntax, checking or passes.
 
-pub mod data;
 mod descend;
-mod graphs;
-mod init;
-mod prepare;
 mod train;
-mod window;
 
-pub use data::Dataset;
-pub use descend::{DescentGraphs, Point, descend, descent_graphs};
-pub use graphs::{Graphs, STEP_KERNEL, build};
-pub use init::initial_params;
-pub use prepare::{Prepared, Task, prepare};
-pub use train::{Diverged, TrainSettings, Training, evaluate, train};
+pub use descend::{Point, descend};
+pub use train::{Diverged, TrainLoop, Training, evaluate, train};
+
+/// What a compiled kernel is for; kernels are looked up by role, never by position.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// One training step on a full batch: forward, backward, update.
+    Step,
+    /// The training step for the last, smaller batch of an epoch.
+    TailStep,
+    /// The forward pass over every row of the named split (`train`, `val`, `test`).
+    Eval(&'static str),
+    /// One gradient-descent step of a `minimize` block.
+    Descend,
+}
+
+impl Role {
+    /// The name the kernel is compiled under.
+    pub fn name(&self) -> String {
+        match self {
+            Role::Step => "step".to_string(),
+            Role::TailStep => "tail_step".to_string(),
+            Role::Eval(split) => format!("eval.{split}"),
+            Role::Descend => "descend".to_string(),
+        }
+    }
+}
+
+/// Rows of inputs and targets, row-major.
+#[derive(Clone, Copy, Debug)]
+pub struct DataView<'a> {
+    pub inputs: &'a [f32],
+    pub targets: &'a [f32],
+    pub rows: usize,
+}
+
+impl DataView<'_> {
+    /// Copies `rows` (by index) into contiguous batch buffers.
+    pub fn gather(&self, rows: &[usize], inputs: &mut Vec<f32>, targets: &mut Vec<f32>) {
+        let (n_in, n_out) = (self.inputs.len() / self.rows.max(1), self.targets.len() / self.rows.max(1));
+        inputs.clear();
+        targets.clear();
+        for &row in rows {
+            inputs.extend_from_slice(&self.inputs[row * n_in..(row + 1) * n_in]);
+            targets.extend_from_slice(&self.targets[row * n_out..(row + 1) * n_out]);
+        }
+    }
+}

@@ -1,7 +1,7 @@
 //! Parsing: pest pairs to the spanned AST, pest errors to diagnostics.
 
 use crate::ast::*;
-use nnc_diagnostics::{Diagnostic, Span};
+use nnc_diagnostics::{Diagnostic, Span, codes};
 use pest::Parser;
 use pest::iterators::Pair;
 use pest::pratt_parser::{Assoc, Op, PrattParser};
@@ -49,7 +49,7 @@ fn check_nesting(source: &str) -> Result<(), Vec<Diagnostic>> {
                     let span = Span::new(offset, offset + 1);
                     return Err(vec![
                         Diagnostic::error(
-                            "E0104",
+                            codes::TOO_DEEP,
                             format!("brackets nest more than {MAX_NESTING} levels deep"),
                             span,
                             "too deep",
@@ -131,15 +131,16 @@ fn build_number(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Number {
     let span = span_of(&pair);
     let value = pair.as_str().parse::<f64>().unwrap_or_else(|_| {
         errors.push(
-            Diagnostic::error("E0102", "malformed number", span, "not a number")
+            Diagnostic::error(codes::BAD_NUMBER, "malformed number", span, "not a number")
                 .with_help("numbers are written like `0.1`, `20` or `1e-3`"),
         );
         0.0
     });
-    if !value.is_finite() {
+    // Every number nnc computes with is a 32-bit float.
+    if !value.is_finite() || value.abs() > f64::from(f32::MAX) {
         errors.push(
-            Diagnostic::error("E0102", "number out of range", span, "too large for a float")
-                .with_help("numbers must be finite"),
+            Diagnostic::error(codes::BAD_NUMBER, "number out of range", span, "too large for a 32-bit float")
+                .with_help("nnc computes in 32-bit floats, whose magnitude is at most 3.4e38"),
         );
     }
     Number { value, span }
@@ -149,7 +150,8 @@ fn build_integer(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Integer {
     let span = span_of(&pair);
     let value = pair.as_str().parse::<u64>().unwrap_or_else(|_| {
         errors.push(
-            Diagnostic::error("E0102", "integer out of range", span, "too large").with_help("use a smaller width"),
+            Diagnostic::error(codes::BAD_NUMBER, "integer out of range", span, "too large")
+                .with_help("use a smaller width"),
         );
         0
     });
@@ -279,7 +281,7 @@ fn build_minimize(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> MinimizeBlo
                 if expr.clone().into_inner().flatten().count() > MAX_EXPRESSION_NODES {
                     errors.push(
                         Diagnostic::error(
-                            "E0104",
+                            codes::TOO_DEEP,
                             format!("the objective has more than {MAX_EXPRESSION_NODES} terms and operators"),
                             stmt_span,
                             "too long",
@@ -290,8 +292,13 @@ fn build_minimize(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> MinimizeBlo
                 }
                 if block.objective.is_some() {
                     errors.push(
-                        Diagnostic::error("E0103", "more than one objective", stmt_span, "second objective")
-                            .with_help("a minimize block has exactly one `objective`"),
+                        Diagnostic::error(
+                            codes::DUPLICATE_OBJECTIVE,
+                            "more than one objective",
+                            stmt_span,
+                            "second objective",
+                        )
+                        .with_help("a minimize block has exactly one `objective`"),
                     );
                 }
                 block.objective = Some(build_expr(expr, errors));
@@ -364,7 +371,7 @@ fn syntax_error(err: &pest::error::Error<Rule>, source: &str) -> Diagnostic {
         pest::error::ErrorVariant::CustomError { message } => message.clone(),
     };
     Diagnostic::error(
-        "E0101",
+        codes::SYNTAX,
         format!("syntax error: expected {expected}"),
         Span::new(start, end),
         format!("unexpected {}", found.0),

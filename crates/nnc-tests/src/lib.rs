@@ -1,4 +1,5 @@
-//! Shared helpers for nnc's test suites: where the test data lives and how to find cases.
+//! Shared helpers for nnc's test suites: where the test data lives, how to find cases, and
+//! how to run one graph through the code generator.
 
 use std::path::{Path, PathBuf};
 
@@ -20,4 +21,15 @@ pub fn nn_files(dir: &Path) -> Vec<PathBuf> {
 /// Whether goldens should be rewritten instead of checked (`BLESS=1`, never in CI).
 pub fn blessing() -> bool {
     std::env::var_os("BLESS").is_some_and(|v| v != "0") && std::env::var_os("CI").is_none()
+}
+
+/// Compiles `graph` alone and runs it once: returns its outputs, and updates `params` in
+/// place with the graph's parameter updates.
+pub fn run_compiled(graph: &nnc_ir::Graph, inputs: &[&[f32]], params: &mut [Vec<f32>]) -> Vec<Vec<f32>> {
+    let compiled = nnc_codegen::compile(&[("graph", graph)]).expect("the graph compiles");
+    let kernel = compiled.kernel("graph").expect("compiled under its name");
+    let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+    let mut scratch = vec![0.0; kernel.plan().scratch_len];
+    kernel.call(nnc_codegen::Frame { inputs, params, outputs: &mut outputs, scratch: &mut scratch });
+    outputs
 }

@@ -3,19 +3,19 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use nnc_cli::driver::{self, JobReport, Overrides};
+use nnc_driver::{JobReport, Overrides};
 use nnc_tests::repo_root;
 
 fn run(example: &str) -> JobReport {
     let dir = repo_root().join("examples");
     let source = std::fs::read_to_string(dir.join(example)).unwrap();
-    let mut report = driver::run(&source, &dir, Overrides::default()).unwrap_or_else(|d| {
+    let mut report = nnc_driver::run(&source, &dir, Overrides::default()).unwrap_or_else(|d| {
         panic!("{example} failed:\n{}", nnc_diagnostics::render(example, &source, &d));
     });
     report.jobs.pop().unwrap()
 }
 
-fn metric(report: &JobReport, split: &str, pick: fn(&nnc_cli::metrics::Scores) -> Option<f64>) -> f64 {
+fn metric(report: &JobReport, split: &str, pick: fn(&nnc_driver::metrics::Scores) -> Option<f64>) -> f64 {
     let split = report.splits.iter().find(|s| s.name == split).unwrap();
     pick(&split.scores).unwrap()
 }
@@ -56,7 +56,7 @@ fn least_squares() -> (f64, f64) {
 #[test]
 fn linear_regression_matches_least_squares() {
     let report = run("linreg.nn");
-    let params = report.parameters.as_ref().unwrap();
+    let params = &report.parameters;
     let w = f64::from(params.iter().find(|p| p.0 == "dense1.w").unwrap().2[0]);
     let b = f64::from(params.iter().find(|p| p.0 == "dense1.b").unwrap().2[0]);
     let (w_star, b_star) = least_squares();

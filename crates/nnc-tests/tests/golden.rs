@@ -10,7 +10,7 @@
 //! prints a diff; a missing expected file fails.
 
 use libtest_mimic::{Arguments, Failed, Trial};
-use nnc_cli::driver::{Stage, stage_text};
+use nnc_driver::{Stage, stage_text};
 use nnc_tests::{blessing, nn_files, repo_root};
 use snapbox::{Assert, Data, IntoData, assert::Action};
 use std::path::{Path, PathBuf};
@@ -108,7 +108,7 @@ fn check_stage(input: &Path, stage: Stage, expected: &Path) -> Result<(), Failed
 fn check_errors(input: &Path, expected: &Path) -> Result<(), Failed> {
     let source = read(input)?;
     let name = format!("{}.nn", stem(input));
-    let actual = match nnc_cli::driver::run(&source, &base_dir(input), Default::default()) {
+    let actual = match nnc_driver::run(&source, &base_dir(input), Default::default()) {
         Ok(_) => return Err(format!("{} should fail with a diagnostic but ran", input.display()).into()),
         Err(diagnostics) => nnc_diagnostics::render(&name, &source, &diagnostics),
     };

@@ -4,10 +4,11 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use nnc_autodiff::differentiate;
-use nnc_cli::driver::{self, Overrides};
 use nnc_codegen::{Frame, compile};
+use nnc_driver::Overrides;
 use nnc_ir::{Graph, Op, Origin, Shape, ValueId, evaluate};
-use nnc_tests::{nn_files, repo_root};
+use nnc_runtime::Role;
+use nnc_tests::{nn_files, repo_root, run_compiled};
 use std::path::Path;
 
 /// Every program whose stages are pinned: the examples and `tests/golden/ok`.
@@ -39,20 +40,18 @@ fn close(a: f32, b: f32, tolerance: f32) -> bool {
 fn jit_matches_interpreter_on_every_golden_program() {
     for path in golden_programs() {
         let source = std::fs::read_to_string(&path).unwrap();
-        let (_, checked) = driver::check(&source).unwrap();
-        for job in &checked.jobs {
-            let dir = path.parent().unwrap();
-            let prepared = nnc_runtime::prepare(&job.data, dir, job.model.output_width(), 0).unwrap();
-            let graphs = nnc_runtime::build(job, prepared.train.rows, &[("train", prepared.train.rows)]);
-            let step = &graphs.step_opt;
-            let compiled = compile(&[step]).unwrap();
-            let kernel = &compiled.kernels[0];
+        let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
+        for plan in &checked.jobs {
+            let graphs = &plan.graphs;
+            let step = graphs.get(&Role::Step).unwrap();
+            let compiled = compile(&[("step", step)]).unwrap();
+            let kernel = compiled.kernel("step").unwrap();
             let x = fill(step.inputs[0].shape.numel(), 1);
             let y = fill(step.inputs[1].shape.numel(), 2);
             let lr = [0.05f32];
             // Optimizer state (after the forward parameters) holds moments such as Adam's
             // second moment, which is never negative.
-            let n_forward = graphs.n_forward_params();
+            let n_forward = graphs.forward.params.len();
             let mut jit_params: Vec<Vec<f32>> = step
                 .params
                 .iter()
@@ -64,7 +63,7 @@ fn jit_matches_interpreter_on_every_golden_program() {
                 .collect();
             let mut ref_params = jit_params.clone();
             let mut outputs = vec![vec![0.0f32; 1]];
-            let mut scratch = vec![0.0; kernel.plan.scratch_len];
+            let mut scratch = vec![0.0; kernel.plan().scratch_len];
             for _ in 0..5 {
                 let inputs: [&[f32]; 3] = [&x, &y, &lr];
                 kernel.call(Frame {
@@ -127,12 +126,7 @@ fn gradcheck(name: &str, (mut graph, loss): (Graph, ValueId), p: Vec<f32>) {
         .collect();
     let grads = differentiate(&mut graph, loss);
     graph.outputs = vec![("grad".to_string(), grads[0].expect("loss depends on p"))];
-    let compiled = compile(&[&graph]).unwrap();
-    let kernel = &compiled.kernels[0];
-    let mut outputs = vec![vec![0.0; p.len()]];
-    let mut scratch = vec![0.0; kernel.plan.scratch_len];
-    let inputs: [&[f32]; 1] = [&r];
-    kernel.call(Frame { inputs: &inputs, params: &mut [p.clone()], outputs: &mut outputs, scratch: &mut scratch });
+    let outputs = run_compiled(&graph, &[&r], &mut [p.clone()]);
     for (i, (analytic, numeric)) in outputs[0].iter().zip(&numeric).enumerate() {
         let (a, n) = (f64::from(*analytic), *numeric);
         assert!((a - n).abs() <= 2e-2 * (1.0 + n.abs()), "{name}: d/dp[{i}] compiled {a} vs finite difference {n}");
@@ -224,16 +218,16 @@ fn layer_gradients_match_finite_differences_for_each_activation_and_loss() {
         cases.push((format!("{loss} after {last}"), format!("{data}\n{model}\ntrain m on d {{ loss {loss} }}\n")));
     }
     for (label, source) in cases {
-        let jobs = driver::check(&source).unwrap().1.jobs;
-        let forward = nnc_lower::lower_forward(&jobs[0].model, jobs[0].train.loss, 3);
-        let data = nnc_runtime::prepare(&jobs[0].data, Path::new("."), jobs[0].model.output_width(), 0).unwrap().train;
+        let jobs = nnc_driver::check(&source, Path::new("."), Overrides::default()).unwrap().jobs;
+        let forward = nnc_lower::lower_forward(&jobs[0].job.model, jobs[0].job.train.loss, 3);
+        let data = &jobs[0].data.train;
         for slot in 0..forward.graph.params.len() {
-            check_param_gradient(&label, &forward, &data, slot);
+            check_param_gradient(&label, &forward, data, slot);
         }
     }
 }
 
-fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_runtime::Dataset, slot: usize) {
+fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_data::Dataset, slot: usize) {
     let params: Vec<Vec<f32>> =
         forward.graph.params.iter().enumerate().map(|(i, d)| fill(d.shape.numel(), 20 + i as u32)).collect();
     let inputs: [&[f32]; 2] = [&data.inputs, &data.targets];
@@ -244,11 +238,7 @@ fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_ru
     let mut graph = forward.graph.clone();
     let grads = differentiate(&mut graph, forward.loss);
     graph.outputs = vec![("grad".to_string(), grads[slot].unwrap())];
-    let compiled = compile(&[&graph]).unwrap();
-    let kernel = &compiled.kernels[0];
-    let mut outputs = vec![vec![0.0; params[slot].len()]];
-    let mut scratch = vec![0.0; kernel.plan.scratch_len];
-    kernel.call(Frame { inputs: &inputs, params: &mut params.clone(), outputs: &mut outputs, scratch: &mut scratch });
+    let outputs = run_compiled(&graph, &inputs, &mut params.clone());
     for i in 0..params[slot].len() {
         let h = 1e-2f32;
         let (mut plus, mut minus) = (params.clone(), params.clone());
@@ -268,7 +258,7 @@ fn check_param_gradient(label: &str, forward: &nnc_lower::Forward, data: &nnc_ru
 #[test]
 fn xor_by_hand_is_exact() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor_by_hand.nn")).unwrap();
-    let reports = driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().jobs;
+    let reports = nnc_driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().jobs;
     let report = reports[0].primary();
     assert_eq!(report.predictions, vec![vec![0.0], vec![1.0], vec![1.0], vec![0.0]]);
     let hidden = &report.hidden[0].1;
@@ -283,16 +273,16 @@ fn xor_learns_for_every_seed() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor.nn")).unwrap();
     for seed in 0..20 {
         let overrides = Overrides { seed: Some(seed), ..Overrides::default() };
-        let reports = driver::run(&source, &repo_root().join("examples"), overrides).unwrap().jobs;
+        let reports = nnc_driver::run(&source, &repo_root().join("examples"), overrides).unwrap().jobs;
         let report = reports[0].primary();
         assert_eq!(report.scores.accuracy, Some(1.0), "seed {seed}: predictions {:?}", report.predictions);
         assert!(reports[0].final_loss < 0.01, "seed {seed}: final loss {}", reports[0].final_loss);
     }
 }
 
-fn trajectories(example: &str) -> Vec<driver::MinimizeReport> {
+fn trajectories(example: &str) -> Vec<nnc_driver::MinimizeReport> {
     let source = std::fs::read_to_string(repo_root().join("examples").join(example)).unwrap();
-    driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().minimizations
+    nnc_driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().minimizations
 }
 
 /// ½x² from x0 = 5: x_t = (1 - η)^t x0 for η = 0.1 (converges), 1.9 (oscillates) and
@@ -355,11 +345,7 @@ fn transcendental_ops_are_accurate() {
         let x = graph.add_input("x", Shape(vec![xs.len()]), Origin::default());
         let y = graph.push(op.clone(), vec![x], Origin::default());
         graph.outputs.push(("y".to_string(), y));
-        let compiled = compile(&[&graph]).unwrap();
-        let kernel = &compiled.kernels[0];
-        let mut outputs = vec![vec![0.0; xs.len()]];
-        let mut scratch = vec![0.0; kernel.plan.scratch_len];
-        kernel.call(Frame { inputs: &[xs], params: &mut [], outputs: &mut outputs, scratch: &mut scratch });
+        let outputs = run_compiled(&graph, &[xs], &mut []);
         for (x, y) in xs.iter().zip(&outputs[0]) {
             let expected = reference(f64::from(*x));
             let error = (f64::from(*y) - expected).abs();

@@ -3,6 +3,7 @@
 //! (others) for weights and zeros for biases, from a seeded generator.
 
 use nnc_lower::{Activation, Init, Model};
+use rand::distr::uniform::SampleRange;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use rand_distr::{Distribution, Normal};
@@ -36,7 +37,9 @@ fn sample(rng: &mut ChaCha8Rng, init: Init, fan_in: usize, fan_out: usize, count
     match init {
         Init::Zeros => vec![0.0; count],
         Init::Constant(value) => vec![value; count],
-        Init::Uniform(low, high) => (0..count).map(|_| rng.random_range(low..high)).collect(),
+        // Checking keeps the range non-empty and finite in f32; were it not, `low` is
+        // the safest value.
+        Init::Uniform(low, high) => (0..count).map(|_| (low..high).sample_single(rng).unwrap_or(low)).collect(),
         Init::Normal(mean, std) => normal(rng, mean, std, count),
         Init::Xavier => {
             let limit = (6.0 / (fan_in + fan_out) as f32).sqrt();
@@ -47,6 +50,10 @@ fn sample(rng: &mut ChaCha8Rng, init: Init, fan_in: usize, fan_out: usize, count
 }
 
 fn normal(rng: &mut ChaCha8Rng, mean: f32, std: f32, count: usize) -> Vec<f32> {
-    let distribution = Normal::new(mean, std).expect("checked: the deviation is positive");
-    (0..count).map(|_| distribution.sample(rng)).collect()
+    match Normal::new(mean, std) {
+        Ok(distribution) => (0..count).map(|_| distribution.sample(rng)).collect(),
+        // Checking keeps the deviation positive and finite in f32, so this is unreachable;
+        // the mean is the safest value if it ever is not.
+        Err(_) => vec![mean; count],
+    }
 }

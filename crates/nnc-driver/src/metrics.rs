@@ -1,6 +1,6 @@
 //! Scores of predictions against targets, in the targets' original units.
 
-use nnc_runtime::Task;
+use nnc_data::Task;
 
 /// Accuracy and confusion matrix for classification; MSE, MAE and R² for regression.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -21,7 +21,7 @@ pub struct Scores {
 /// Scores `predictions` against `targets` (rows of equal width) for `task`.
 pub fn score(task: &Task, predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Scores {
     match task {
-        Task::Binary => classification(predictions, targets, 2, |row| usize::from(row[0] >= 0.5)),
+        Task::Binary(_) => classification(predictions, targets, 2, |row| usize::from(row[0] >= 0.5)),
         Task::Classes(classes) => classification(predictions, targets, classes.len(), argmax),
         Task::Regression => regression(predictions, targets),
     }

@@ -1,0 +1,107 @@
+//! Data: everything between a checked `data` block and the matrices training reads.
+//!
+//! [`load`] reads an inline table or a CSV file ([`read`](read.rs)), selects feature and
+//! target columns (`select.rs`), types every used column explicitly (`typing.rs`), applies
+//! the `missing` setting, splits the rows (`split.rs`), fits encodings on the training part
+//! (`encode.rs`) and encodes every part (`tabular.rs`), or cuts a time series into windows
+//! (`window.rs`). Every problem with a file is a diagnostic naming the file and line.
+//! `nnc check` and `nnc run` both load data through here.
+
+mod dataset;
+mod encode;
+mod read;
+mod select;
+mod spec;
+mod split;
+mod tabular;
+mod typing;
+mod window;
+
+pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
+pub use encode::{CellProblem, ColumnEncoding, Encoding};
+pub use spec::{
+    ColumnRef, CsvSpec, DataSpec, Features, Missing, Name, Normalize, Source, Split, TableRow, TableSpec, Target,
+    Window,
+};
+pub use typing::is_missing as is_missing_cell;
+
+use nnc_diagnostics::{Diagnostic, codes};
+use std::path::Path;
+
+/// What loading needs to know about the model and the run.
+#[derive(Clone, Copy, Debug)]
+pub struct LoadOptions {
+    /// Units of the model's last layer: a two-class target with one output unit is 0/1.
+    pub output_width: usize,
+    /// Shuffles rows before splitting, unless the split names its own seed.
+    pub seed: u64,
+}
+
+/// Loads and prepares the data of one job.
+pub fn load(spec: &DataSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
+    match &spec.source {
+        Source::Table(table) => Ok(from_table(table)),
+        Source::Csv(csv) => from_csv(csv, base_dir, options),
+    }
+}
+
+fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
+    let mut table = read::read(spec, base_dir).map_err(|d| vec![d])?;
+    if let Some((column, wanted)) = &spec.filter {
+        let index = select::column_index(&table.header, column).map_err(|d| vec![d])?;
+        let keep: Vec<bool> = (0..table.rows.len()).map(|r| table.cell(r, index) == wanted).collect();
+        table.retain_rows(|r| keep[r]);
+        if table.rows.is_empty() {
+            return Err(vec![
+                Diagnostic::error(
+                    codes::FILTER_EMPTY,
+                    format!("no row has `{}` equal to `{wanted}`", column.name),
+                    column.span,
+                    "filter keeps nothing",
+                )
+                .with_help("check the value; comparison is exact text"),
+            ]);
+        }
+    }
+    match &spec.window {
+        Some(window) => window::prepare(spec, window, &table),
+        None => tabular::prepare(spec, &table, options.output_width, options.seed),
+    }
+}
+
+fn from_table(table: &TableSpec) -> Prepared {
+    let names = |names: &[Name]| names.iter().map(|n| n.name.clone()).collect::<Vec<_>>();
+    let train = Dataset {
+        input_names: names(&table.inputs),
+        target_names: names(&table.targets),
+        inputs: table.rows.iter().flat_map(|r| r.inputs.iter().map(|&v| v as f32)).collect(),
+        targets: table.rows.iter().flat_map(|r| r.targets.iter().map(|&v| v as f32)).collect(),
+        rows: table.rows.len(),
+    };
+    let binary = train.n_targets() == 1 && train.targets.iter().all(|&t| t == 0.0 || t == 1.0);
+    let span_of = |names: &[Name]| match (names.first(), names.last()) {
+        (Some(first), Some(last)) => first.span.to(last.span),
+        _ => table.span,
+    };
+    let identity = |name: &Name| ColumnEncoding {
+        column: name.name.clone(),
+        encoding: Encoding::Numeric { offset: 0.0, scale: 1.0, fill: None },
+    };
+    Prepared {
+        train,
+        validation: None,
+        test: None,
+        task: if binary { Task::Binary(None) } else { Task::Regression },
+        preprocessing: Preprocessing {
+            features: table.inputs.iter().map(identity).collect(),
+            target: TargetEncoding::Columns(table.targets.iter().map(identity).collect()),
+            window: None,
+        },
+        split_order: SplitOrder::AllTrain,
+        dropped_rows: 0,
+        naive_mae: None,
+        input_span: span_of(&table.inputs),
+        target_span: span_of(&table.targets),
+        largest_input: None,
+    }
+}

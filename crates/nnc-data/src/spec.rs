@@ -1,0 +1,138 @@
+//! What a checked `data` block asks for: plain settings with the spans they came from.
+//!
+//! `nnc-lower` builds these from the syntax tree; this crate carries them out.
+
+use nnc_diagnostics::Span;
+
+/// A name written in the program (a data block, a column), with where it was written.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Name {
+    pub name: String,
+    pub span: Span,
+}
+
+/// A checked data block.
+#[derive(Clone, Debug)]
+pub struct DataSpec {
+    pub name: Name,
+    pub source: Source,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum Source {
+    Table(TableSpec),
+    Csv(Box<CsvSpec>),
+}
+
+/// An inline table: column names, then rows of numbers. All of it trains.
+#[derive(Clone, Debug)]
+pub struct TableSpec {
+    pub inputs: Vec<Name>,
+    pub targets: Vec<Name>,
+    pub rows: Vec<TableRow>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug)]
+pub struct TableRow {
+    pub inputs: Vec<f64>,
+    pub targets: Vec<f64>,
+}
+
+/// How to turn a CSV file into examples.
+#[derive(Clone, Debug)]
+pub struct CsvSpec {
+    /// Relative to the program's directory.
+    pub path: String,
+    pub path_span: Span,
+    /// `None`: every column except the targets.
+    pub features: Option<Features>,
+    pub target: Target,
+    pub categorical: Vec<Name>,
+    pub normalize: Normalize,
+    pub split: Split,
+    pub window: Option<Window>,
+    /// Keep only rows whose column equals the value.
+    pub filter: Option<(Name, String)>,
+    pub missing: Missing,
+    /// An empty span at the end of the `file` setting: where a fix inserts a new setting.
+    pub insert_at: Span,
+}
+
+#[derive(Clone, Debug)]
+pub enum Features {
+    /// Names and `a..b` ranges, in order.
+    Columns(Vec<ColumnRef>, Span),
+    /// Every column except these (and the targets).
+    AllBut(Vec<Name>, Span),
+}
+
+#[derive(Clone, Debug)]
+pub enum ColumnRef {
+    Name(Name),
+    Range(Name, Name),
+}
+
+impl ColumnRef {
+    pub fn span(&self) -> Span {
+        match self {
+            ColumnRef::Name(name) => name.span,
+            ColumnRef::Range(from, to) => from.span.to(to.span),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Target {
+    Columns(Vec<Name>),
+    /// Reconstruct the features (auto-encoders).
+    Features(Span),
+    /// The next value of the window's series.
+    Window,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Normalize {
+    None,
+    Standard,
+    MinMax,
+}
+
+/// What missing cells (empty, `NA`, `nan`, `?`, ...) do.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+pub enum Missing {
+    /// A diagnostic naming the first one.
+    Error,
+    /// Rows (or windows) with a missing value are left out.
+    Drop,
+    /// Numeric features take the training split's mean, categorical ones its most
+    /// frequent category; rows whose target is missing are left out.
+    Mean,
+}
+
+/// Fractions of the rows for training, validation and testing.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Split {
+    pub train: f64,
+    pub validation: f64,
+    pub test: f64,
+    /// Shuffles rows before splitting; the training seed when not given.
+    pub seed: Option<u64>,
+    pub span: Span,
+}
+
+impl Split {
+    /// Every row trains.
+    pub fn all_train(span: Span) -> Split {
+        Split { train: 1.0, validation: 0.0, test: 0.0, seed: None, span }
+    }
+}
+
+/// `window COLUMN K`: rows of K consecutive values predicting the next one.
+#[derive(Clone, Debug)]
+pub struct Window {
+    pub column: Name,
+    pub size: usize,
+    pub span: Span,
+}

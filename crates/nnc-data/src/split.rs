@@ -1,0 +1,95 @@
+//! Splitting rows into training, validation and test parts, and refusing a split whose
+//! requested part would be empty.
+//!
+//! With `n` rows, training gets `round(train × n)` rows, validation `round(validation × n)`
+//! of the rest, and test whatever is left. Tabular rows are shuffled with the split seed
+//! first and each part is put back in file order; a time series is cut in time order.
+
+use crate::spec::Split;
+use nnc_diagnostics::{Diagnostic, codes};
+use rand::SeedableRng;
+use rand::seq::SliceRandom;
+use rand_chacha::ChaCha8Rng;
+
+pub(crate) const PART_NAMES: [&str; 3] = ["training", "validation", "test"];
+
+/// How many of `n` items each part gets.
+pub(crate) fn part_sizes(n: usize, split: &Split) -> [usize; 3] {
+    let n_train = ((split.train * n as f64).round() as usize).min(n);
+    let n_val = ((split.validation * n as f64).round() as usize).min(n - n_train);
+    [n_train, n_val, n - n_train - n_val]
+}
+
+/// Row indices of each part: shuffled with `seed`, cut by [`part_sizes`], each part in
+/// file order.
+pub(crate) fn split_rows(n: usize, split: &Split, seed: u64) -> [Vec<usize>; 3] {
+    let mut order: Vec<usize> = (0..n).collect();
+    order.shuffle(&mut ChaCha8Rng::seed_from_u64(seed.wrapping_add(0x5b1e)));
+    let [n_train, n_val, _] = part_sizes(n, split);
+    let mut test = order.split_off(n_train + n_val);
+    let mut val = order.split_off(n_train);
+    for part in [&mut order, &mut val, &mut test] {
+        part.sort_unstable();
+    }
+    [order, val, test]
+}
+
+fn fractions(split: &Split) -> [f64; 3] {
+    [split.train, split.validation, split.test]
+}
+
+/// Every part the split asks for (a positive fraction) gets at least one row.
+pub(crate) fn check_rows(split: &Split, n: usize) -> Result<(), Diagnostic> {
+    let sizes = part_sizes(n, split);
+    for part in 0..3 {
+        let fraction = fractions(split)[part];
+        if fraction > 0.0 && sizes[part] == 0 {
+            let name = PART_NAMES[part];
+            return Err(Diagnostic::error(
+                codes::EMPTY_SPLIT,
+                format!("the {name} part of the split would have no rows"),
+                split.span,
+                format!("{fraction} × {n} rows = {:.2} rows", fraction * n as f64),
+            )
+            .with_note(format!("the data has {n} rows; each part needs at least 1"))
+            .with_help(format!("give the {name} part at least {:.4} of the rows (1 of {n})", 1.0 / n as f64)));
+        }
+    }
+    Ok(())
+}
+
+/// Every part a windowed series asks for holds more values than the window, so it has
+/// at least one window.
+pub(crate) fn check_windows(
+    split: &Split,
+    n: usize,
+    window: usize,
+    window_span: nnc_diagnostics::Span,
+) -> Result<(), Diagnostic> {
+    let sizes = part_sizes(n, split);
+    for part in 0..3 {
+        let fraction = fractions(split)[part];
+        if fraction > 0.0 && sizes[part] <= window {
+            let name = PART_NAMES[part];
+            let largest = sizes[part].saturating_sub(1);
+            let help = if largest >= 1 {
+                format!("use a window of at most {largest}, or give the {name} part a larger fraction")
+            } else {
+                format!("give the {name} part a larger fraction")
+            };
+            return Err(Diagnostic::error(
+                codes::EMPTY_SPLIT,
+                format!("the {name} part of the series would have no windows"),
+                split.span,
+                format!("{} of {n} values go to {name}", sizes[part]),
+            )
+            .with_secondary(window_span, format!("a window of {window} needs {} values", window + 1))
+            .with_note(format!(
+                "each window takes {window} consecutive values and the one after them; the parts are cut in time \
+                 order and no window crosses two parts"
+            ))
+            .with_help(help));
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,273 @@
+//! A CSV file of independent rows: select, type, handle missing values, split, fit the
+//! encodings on the training part, encode every part.
+
+use crate::dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task, largest_input};
+use crate::encode::{ColumnEncoding, Encoding, categories, fit_numeric, mean, natural_order};
+use crate::read::Table;
+use crate::select::resolve_columns;
+use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
+use crate::split::{check_rows, split_rows};
+use crate::typing::{ColumnType, column_type, first_missing, is_missing};
+use nnc_diagnostics::{Diagnostic, Span, codes};
+
+/// The used columns of a file with their types.
+struct Columns {
+    features: Vec<usize>,
+    targets: Vec<usize>,
+    /// Types of `features` then `targets`, in that order.
+    types: Vec<ColumnType>,
+}
+
+impl Columns {
+    fn used(&self) -> Vec<usize> {
+        self.features.iter().chain(&self.targets).copied().collect()
+    }
+
+    fn feature_type(&self, index: usize) -> &ColumnType {
+        &self.types[index]
+    }
+
+    fn target_type(&self, index: usize) -> &ColumnType {
+        &self.types[self.features.len() + index]
+    }
+}
+
+pub(crate) fn prepare(
+    spec: &CsvSpec,
+    table: &Table,
+    output_width: usize,
+    seed: u64,
+) -> Result<Prepared, Vec<Diagnostic>> {
+    let (features, targets) = resolve_columns(spec, table)?;
+    let mut types = Vec::new();
+    let mut errors = Vec::new();
+    for &column in features.iter().chain(&targets) {
+        match column_type(spec, table, column) {
+            Ok(t) => types.push(t),
+            Err(d) => errors.push(d),
+        }
+    }
+    if !errors.is_empty() {
+        return Err(errors);
+    }
+    let columns = Columns { features, targets, types };
+    first_missing(spec, table, &columns.used(), &columns.types).map_err(|d| vec![d])?;
+    let usable = usable_rows(spec, table, &columns);
+    check_rows(&spec.split, usable.len()).map_err(|d| vec![d])?;
+    let split_seed = spec.split.seed.unwrap_or(seed);
+    let parts = split_rows(usable.len(), &spec.split, split_seed).map(|part| part.iter().map(|&i| usable[i]).collect());
+    let [train_rows, val_rows, test_rows]: [Vec<usize>; 3] = parts;
+    let encodings = fit_features(spec, table, &columns, &train_rows);
+    let target = fit_target(spec, table, &columns, &train_rows, output_width);
+    let builder = Builder { spec, table, columns: &columns, encodings: &encodings, target: &target };
+    let train = builder.build(&train_rows).map_err(|d| vec![d])?;
+    let validation = (!val_rows.is_empty()).then(|| builder.build(&val_rows)).transpose().map_err(|d| vec![d])?;
+    let test = (!test_rows.is_empty()).then(|| builder.build(&test_rows)).transpose().map_err(|d| vec![d])?;
+    let task = match &target {
+        TargetEncoding::Features | TargetEncoding::Columns(_) => Task::Regression,
+        TargetEncoding::Classes { classes, binary: true, .. } => {
+            Task::Binary(Some([classes[0].clone(), classes[1].clone()]))
+        }
+        TargetEncoding::Classes { classes, .. } => Task::Classes(classes.clone()),
+    };
+    let largest = (spec.normalize == Normalize::None).then(|| largest_input(&train)).flatten();
+    Ok(Prepared {
+        train,
+        validation,
+        test,
+        task,
+        preprocessing: Preprocessing { features: encodings, target, window: None },
+        split_order: SplitOrder::Shuffled(split_seed),
+        dropped_rows: table.rows.len() - usable.len(),
+        naive_mae: None,
+        input_span: feature_span(spec),
+        target_span: target_span(spec),
+        largest_input: largest,
+    })
+}
+
+fn feature_span(spec: &CsvSpec) -> Span {
+    match &spec.features {
+        Some(Features::Columns(_, span) | Features::AllBut(_, span)) => *span,
+        None => spec.path_span,
+    }
+}
+
+fn target_span(spec: &CsvSpec) -> Span {
+    match &spec.target {
+        Target::Columns(names) => match (names.first(), names.last()) {
+            (Some(first), Some(last)) => first.span.to(last.span),
+            _ => spec.path_span,
+        },
+        Target::Features(span) => *span,
+        Target::Window => spec.path_span,
+    }
+}
+
+/// Rows to keep: all of them, except rows with a missing value under `missing drop` and
+/// rows with a missing target under `missing mean`.
+fn usable_rows(spec: &CsvSpec, table: &Table, columns: &Columns) -> Vec<usize> {
+    let checked: Vec<(usize, &ColumnType)> = match spec.missing {
+        Missing::Error => return (0..table.rows.len()).collect(),
+        Missing::Drop => columns.used().into_iter().zip(&columns.types).collect(),
+        Missing::Mean => columns.targets.iter().copied().zip(&columns.types[columns.features.len()..]).collect(),
+    };
+    (0..table.rows.len())
+        .filter(|&row| {
+            checked.iter().all(|(column, column_type)| match column_type {
+                ColumnType::Numeric(values) => values[row].is_some(),
+                ColumnType::Categorical => !is_missing(table.cell(row, *column)),
+            })
+        })
+        .collect()
+}
+
+fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[usize]) -> Vec<ColumnEncoding> {
+    columns
+        .features
+        .iter()
+        .enumerate()
+        .map(|(index, &column)| ColumnEncoding {
+            column: table.header[column].clone(),
+            encoding: fit_column(spec, table, column, columns.feature_type(index), train_rows, spec.normalize),
+        })
+        .collect()
+}
+
+fn fit_column(
+    spec: &CsvSpec,
+    table: &Table,
+    column: usize,
+    column_type: &ColumnType,
+    rows: &[usize],
+    normalize: Normalize,
+) -> Encoding {
+    let impute = spec.missing == Missing::Mean;
+    match column_type {
+        ColumnType::Numeric(values) => {
+            let present: Vec<f32> = rows.iter().filter_map(|&r| values[r]).collect();
+            let (offset, scale) = fit_numeric(&present, normalize);
+            Encoding::Numeric { offset, scale, fill: if impute { mean(&present) } else { None } }
+        }
+        ColumnType::Categorical => {
+            let (categories, most) = categories(rows.iter().map(|&r| table.cell(r, column)));
+            Encoding::OneHot { categories, fill: if impute { most } else { None } }
+        }
+    }
+}
+
+fn fit_target(
+    spec: &CsvSpec,
+    table: &Table,
+    columns: &Columns,
+    train_rows: &[usize],
+    output_width: usize,
+) -> TargetEncoding {
+    if matches!(spec.target, Target::Features(_)) {
+        return TargetEncoding::Features;
+    }
+    match columns.targets.as_slice() {
+        [column] if *columns.target_type(0) == ColumnType::Categorical => {
+            let mut classes = categories(train_rows.iter().map(|&r| table.cell(r, *column))).0;
+            classes.sort_by(|a, b| natural_order(a, b));
+            let binary = classes.len() == 2 && output_width == 1;
+            TargetEncoding::Classes { column: table.header[*column].clone(), classes, binary }
+        }
+        targets => TargetEncoding::Columns(
+            targets
+                .iter()
+                .enumerate()
+                .map(|(index, &column)| ColumnEncoding {
+                    column: table.header[column].clone(),
+                    encoding: fit_column(spec, table, column, columns.target_type(index), train_rows, spec.normalize),
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Encodes rows of the table with fitted encodings.
+struct Builder<'a> {
+    spec: &'a CsvSpec,
+    table: &'a Table,
+    columns: &'a Columns,
+    encodings: &'a [ColumnEncoding],
+    target: &'a TargetEncoding,
+}
+
+impl Builder<'_> {
+    fn build(&self, rows: &[usize]) -> Result<Dataset, Diagnostic> {
+        let input_names: Vec<String> = self.encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
+        let mut inputs = Vec::with_capacity(rows.len() * input_names.len());
+        for &row in rows {
+            for (index, encoding) in self.encodings.iter().enumerate() {
+                self.encode(
+                    self.columns.features[index],
+                    self.columns.feature_type(index),
+                    &encoding.encoding,
+                    row,
+                    &mut inputs,
+                );
+            }
+        }
+        let (target_names, targets) = match self.target {
+            TargetEncoding::Features => (input_names.clone(), inputs.clone()),
+            TargetEncoding::Columns(encodings) => {
+                let mut out = Vec::with_capacity(rows.len() * encodings.len());
+                for &row in rows {
+                    for (index, encoding) in encodings.iter().enumerate() {
+                        let column = self.columns.targets[index];
+                        self.encode(column, self.columns.target_type(index), &encoding.encoding, row, &mut out);
+                    }
+                }
+                (encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect(), out)
+            }
+            TargetEncoding::Classes { classes, binary, .. } => {
+                let names = if *binary { vec![classes[1].clone()] } else { classes.clone() };
+                (names, self.classes(rows, classes, *binary)?)
+            }
+        };
+        Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len() })
+    }
+
+    /// Missing cells reaching here have a fill (`missing mean`) or were dropped.
+    fn encode(&self, column: usize, column_type: &ColumnType, encoding: &Encoding, row: usize, out: &mut Vec<f32>) {
+        let encoded = match column_type {
+            ColumnType::Numeric(values) => encoding.encode_number(values[row], out),
+            ColumnType::Categorical => encoding.encode(self.table.cell(row, column), out),
+        };
+        debug_assert!(encoded.is_ok(), "row {row} of column {column} was checked for missing values");
+        if encoded.is_err() {
+            out.extend(std::iter::repeat_n(0.0, encoding.width()));
+        }
+    }
+
+    fn classes(&self, rows: &[usize], classes: &[String], binary: bool) -> Result<Vec<f32>, Diagnostic> {
+        let column = self.columns.targets[0];
+        let mut out = Vec::with_capacity(rows.len() * classes.len());
+        for &row in rows {
+            let label = self.table.cell(row, column);
+            let Some(class) = classes.iter().position(|c| c == label) else {
+                return Err(Diagnostic::error(
+                    codes::UNSEEN_CLASS,
+                    format!(
+                        "class `{label}` (line {} of `{}`) does not occur in the training split",
+                        self.table.lines[row], self.spec.path
+                    ),
+                    target_span(self.spec),
+                    "target column",
+                )
+                .with_note(format!("training classes: {}", classes.join(", ")))
+                .with_help(
+                    "use a larger training fraction or another split seed, so every class is seen in training",
+                ));
+            };
+            if binary {
+                out.push(class as f32);
+            } else {
+                out.extend((0..classes.len()).map(|i| f32::from(u8::from(i == class))));
+            }
+        }
+        Ok(out)
+    }
+}

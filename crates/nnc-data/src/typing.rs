@@ -1,0 +1,134 @@
+//! Column typing: each used column is numeric or categorical, decided explicitly and
+//! reported, never guessed from one odd cell.
+//!
+//! - A column listed in `categorical` is categorical.
+//! - A column whose cells are all numbers (or missing) is numeric.
+//! - A column with no numbers is categorical (text).
+//! - A column that is mostly numbers with some other text (`abc`, `inf`) is an error
+//!   naming the first odd cell: silently turning it into categories would train on
+//!   nonsense. A column that is mostly text with a few number-like values (`2B`, `12`)
+//!   is categorical.
+//!
+//! Missing cells are empty or one of `NA`, `N/A`, `nan`, `null`, `none`, `?` (any case).
+
+use crate::read::Table;
+use crate::spec::{CsvSpec, Missing};
+use nnc_diagnostics::{Diagnostic, codes};
+
+/// The type of one source column.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum ColumnType {
+    /// Values by row; `None` where the cell is missing.
+    Numeric(Vec<Option<f32>>),
+    Categorical,
+}
+
+pub fn is_missing(cell: &str) -> bool {
+    const MARKERS: &[&str] = &["", "na", "n/a", "nan", "null", "none", "?"];
+    MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m))
+}
+
+/// A finite number that fits an f32.
+fn number(cell: &str) -> Option<f32> {
+    let value = cell.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= f64::from(f32::MAX))?;
+    Some(value as f32)
+}
+
+/// Types `column`, or explains the first cell that makes a numeric column unusable.
+pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Result<ColumnType, Diagnostic> {
+    let name = &table.header[column];
+    if spec.categorical.iter().any(|c| &c.name == name) {
+        return Ok(ColumnType::Categorical);
+    }
+    let mut values = Vec::with_capacity(table.rows.len());
+    let (mut numbers, mut odd): (usize, Vec<usize>) = (0, Vec::new());
+    for row in 0..table.rows.len() {
+        let cell = table.cell(row, column);
+        if is_missing(cell) {
+            values.push(None);
+        } else if let Some(value) = number(cell) {
+            numbers += 1;
+            values.push(Some(value));
+        } else {
+            odd.push(row);
+            values.push(None);
+        }
+    }
+    if odd.is_empty() && numbers > 0 {
+        return Ok(ColumnType::Numeric(values));
+    }
+    if numbers < odd.len() {
+        return Ok(ColumnType::Categorical);
+    }
+    if numbers == 0 {
+        return Err(Diagnostic::error(
+            codes::MISSING_VALUE,
+            format!("column `{name}` of `{}` has no values: every cell is missing", spec.path),
+            spec.path_span,
+            format!("column `{name}` of this file"),
+        )
+        .with_help(format!("leave `{name}` out of the features, or fill it in the file")));
+    }
+    let first = odd[0];
+    let more = match odd.len() - 1 {
+        0 => String::new(),
+        n => format!(" (and {n} more)"),
+    };
+    Err(Diagnostic::error(
+        codes::ODD_VALUE,
+        format!(
+            "column `{name}` of `{}` holds numbers, but line {} has `{}`{more}",
+            spec.path,
+            table.lines[first],
+            table.cell(first, column)
+        ),
+        spec.path_span,
+        format!("line {}, column {} (`{name}`)", table.lines[first], column + 1),
+    )
+    .with_note(format!(
+        "{numbers} of {} cells in `{name}` are numbers; a number must be finite (no `inf`)",
+        table.rows.len()
+    ))
+    .with_help(format!(
+        "correct those cells in the file (write a missing value as an empty cell or `NA`); if `{name}` holds \
+         categories, add `categorical {name}`"
+    ))
+    .with_fix(spec.insert_at, format!("\n  categorical {name}")))
+}
+
+/// The first row at which a used column is missing, under `missing error`.
+pub(crate) fn first_missing(
+    spec: &CsvSpec,
+    table: &Table,
+    columns: &[usize],
+    types: &[ColumnType],
+) -> Result<(), Diagnostic> {
+    if spec.missing != Missing::Error {
+        return Ok(());
+    }
+    for row in 0..table.rows.len() {
+        for (&column, column_type) in columns.iter().zip(types) {
+            let missing = match column_type {
+                ColumnType::Numeric(values) => values[row].is_none(),
+                ColumnType::Categorical => is_missing(table.cell(row, column)),
+            };
+            if missing {
+                let name = &table.header[column];
+                let cell = table.cell(row, column);
+                let shown = if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") };
+                return Err(Diagnostic::error(
+                    codes::MISSING_VALUE,
+                    format!("line {} of `{}` has no value for `{name}` ({shown})", table.lines[row], spec.path),
+                    spec.path_span,
+                    format!("line {}, column {} (`{name}`)", table.lines[row], column + 1),
+                )
+                .with_help(
+                    "add `missing drop` to leave out rows with a missing value, or `missing mean` to fill numeric \
+                     features with the training mean",
+                )
+                .with_fix(spec.insert_at, "\n  missing drop"));
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,82 @@
+//! The graphs a job compiles, by role: the training step (full and last partial batch)
+//! and one evaluation forward pass per data split; and the descent step of a `minimize`
+//! block. Each is kept at every stage `nnc ir` can show.
+
+use nnc_autodiff::{Optimizer, append_updates, differentiate, training_step};
+use nnc_ir::{Graph, Op, Origin, assert_valid};
+use nnc_lower::{Job, Minimization, lower_forward};
+use nnc_opt::optimize;
+use nnc_runtime::Role;
+
+/// Every graph of one job, by stage and role.
+pub struct Graphs {
+    /// The lowered forward pass at the training batch size (stage `ir`).
+    pub forward: Graph,
+    /// Forward + backward + update, before passes (stage `grad`).
+    pub step: Graph,
+    /// The optimised graphs that are compiled, by role (stage `opt`).
+    pub optimized: Vec<(Role, Graph)>,
+}
+
+impl Graphs {
+    /// The graphs to compile, named by role.
+    pub fn to_compile(&self) -> Vec<(String, &Graph)> {
+        self.optimized.iter().map(|(role, graph)| (role.name(), graph)).collect()
+    }
+
+    pub fn get(&self, role: &Role) -> Option<&Graph> {
+        self.optimized.iter().find(|(r, _)| r == role).map(|(_, g)| g)
+    }
+}
+
+/// Builds the graphs for training on `train_rows` rows in batches of `batch`, and for
+/// evaluating each split `(name, rows)`.
+pub fn build(job: &Job, batch: usize, train_rows: usize, splits: &[(&'static str, usize)]) -> Graphs {
+    let tail = train_rows % batch;
+    let step_at = |size: usize| {
+        let forward = lower_forward(&job.model, job.train.loss, size);
+        training_step(&forward.graph, forward.loss, &job.train.optimizer)
+    };
+    let forward = lower_forward(&job.model, job.train.loss, batch).graph;
+    let step = step_at(batch);
+    let mut optimized = vec![(Role::Step, optimize(&step))];
+    if tail > 0 {
+        optimized.push((Role::TailStep, optimize(&step_at(tail))));
+    }
+    for &(split, rows) in splits {
+        let mut eval = lower_forward(&job.model, job.train.loss, rows.max(1)).graph;
+        eval.name = format!("{}.eval.{split}", job.model.name);
+        optimized.push((Role::Eval(split), optimize(&eval)));
+    }
+    Graphs { forward, step, optimized }
+}
+
+/// The graphs of one minimisation: the objective and the descent step.
+pub struct DescentGraphs {
+    pub objective: Graph,
+    /// Outputs `value` and one gradient per parameter; updates every parameter by
+    /// `x - lr * df/dx`.
+    pub step: Graph,
+    pub step_opt: Graph,
+}
+
+impl DescentGraphs {
+    pub fn to_compile(&self) -> Vec<(String, &Graph)> {
+        vec![(Role::Descend.name(), &self.step_opt)]
+    }
+}
+
+pub fn descent_graphs(minimization: &Minimization) -> DescentGraphs {
+    let mut step = minimization.graph.clone();
+    step.name = format!("{}.step", minimization.name);
+    let grads = differentiate(&mut step, minimization.objective);
+    for ((name, _), grad) in minimization.params.iter().zip(&grads) {
+        // A parameter the objective ignores has gradient zero; output it as a constant.
+        let grad = grad.unwrap_or_else(|| step.push(Op::Const(0.0), Vec::new(), Origin::default()));
+        step.outputs.push((format!("d{name}"), grad));
+    }
+    append_updates(&mut step, &grads, &Optimizer::sgd());
+    assert_valid(&step, "autodiff");
+    let step_opt = optimize(&step);
+    DescentGraphs { objective: minimization.graph.clone(), step, step_opt }
+}

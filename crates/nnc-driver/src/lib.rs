@@ -1,0 +1,27 @@
+//! The nnc pipeline as a library: what every command does, short of parsing arguments and
+//! printing.
+//!
+//! [`check`] takes source text to checked jobs with their data loaded and checked against
+//! each model and their graphs built; everything that can fail before training fails
+//! there, so `nnc check` and `nnc run` share one path. [`run`] compiles, trains and
+//! evaluates, returning report data ([`RunReport`]); [`stage_text`] prints any compiler
+//! stage.
+
+mod agree;
+mod graphs;
+mod init;
+pub mod metrics;
+mod output;
+mod pipeline;
+mod report;
+mod run;
+mod stages;
+
+pub use graphs::{DescentGraphs, Graphs};
+pub use init::initial_params;
+pub use nnc_runtime::Point;
+pub use output::write_atomically;
+pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
+pub use report::{JobReport, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+pub use run::run;
+pub use stages::{Stage, stage_text};

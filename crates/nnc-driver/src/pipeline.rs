@@ -1,0 +1,104 @@
+//! The one path every command takes: source → syntax tree → checked jobs with settings
+//! resolved once → data loaded and checked against each model → graphs by role. Whatever
+//! can fail before training fails here, so `nnc check` reports exactly what `nnc run`
+//! would, short of training itself (divergence) and writing outputs.
+
+use crate::agree::check_model_fits_data;
+use crate::graphs::{DescentGraphs, Graphs, build, descent_graphs};
+use nnc_data::{LoadOptions, Prepared};
+use nnc_diagnostics::{Diagnostic, Span, codes};
+use nnc_lower::{Job, Minimization};
+use std::path::Path;
+use std::time::Instant;
+
+/// Command-line overrides of a program's training settings.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Overrides {
+    pub epochs: Option<u64>,
+    pub seed: Option<u64>,
+}
+
+/// One `train` block: its settings (overrides applied), its data, its graphs.
+pub struct JobPlan {
+    pub job: Job,
+    pub data: Prepared,
+    /// Rows per training step, resolved against the training rows.
+    pub batch: usize,
+    pub graphs: Graphs,
+    /// Milliseconds spent reading and preparing the data.
+    pub load_ms: f64,
+}
+
+/// One `minimize` block and its graphs.
+pub struct MinimizePlan {
+    pub minimization: Minimization,
+    pub graphs: DescentGraphs,
+}
+
+/// A program checked as far as it can be without training.
+pub struct Checked {
+    pub minimizations: Vec<MinimizePlan>,
+    pub jobs: Vec<JobPlan>,
+    pub parse_ms: f64,
+}
+
+/// Parses, checks, loads each job's data, checks each model against its data and builds
+/// every graph; reports every independent error found.
+pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Checked, Vec<Diagnostic>> {
+    let started = Instant::now();
+    let program = nnc_syntax::parse(source)?;
+    let parse_ms = elapsed_ms(started);
+    let checked = nnc_lower::check(&program)?;
+    if checked.jobs.is_empty() && checked.minimizations.is_empty() {
+        return Err(vec![nothing_to_run(source)]);
+    }
+    let minimizations = checked
+        .minimizations
+        .into_iter()
+        .map(|minimization| MinimizePlan { graphs: descent_graphs(&minimization), minimization })
+        .collect();
+    let mut jobs = Vec::new();
+    let mut errors = Vec::new();
+    for mut job in checked.jobs {
+        resolve(&mut job, overrides);
+        match plan_job(job, base_dir) {
+            Ok(plan) => jobs.push(plan),
+            Err(found) => errors.extend(found),
+        }
+    }
+    if errors.is_empty() { Ok(Checked { minimizations, jobs, parse_ms }) } else { Err(errors) }
+}
+
+/// Applies the command line to the program's settings, once: everything after reads the
+/// job's own settings.
+fn resolve(job: &mut Job, overrides: Overrides) {
+    job.train.epochs = overrides.epochs.unwrap_or(job.train.epochs);
+    job.train.seed = overrides.seed.unwrap_or(job.train.seed);
+}
+
+fn plan_job(job: Job, base_dir: &Path) -> Result<JobPlan, Vec<Diagnostic>> {
+    let started = Instant::now();
+    let options = LoadOptions { output_width: job.model.output_width(), seed: job.train.seed };
+    let mut data = nnc_data::load(&job.data, base_dir, options)?;
+    let load_ms = elapsed_ms(started);
+    check_model_fits_data(&job, &mut data)?;
+    let rows = data.train.rows;
+    let batch = job.train.batch.unwrap_or(rows).clamp(1, rows.max(1));
+    let splits: Vec<(&'static str, usize)> = data.splits().iter().map(|(name, d)| (*name, d.rows)).collect();
+    let graphs = build(&job, batch, rows, &splits);
+    Ok(JobPlan { job, data, batch, graphs, load_ms })
+}
+
+fn nothing_to_run(source: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::NOTHING_TO_RUN,
+        "nothing to run: the program has no `train` or `minimize` block",
+        Span::new(0, source.len().min(1)),
+        "in this file",
+    )
+    .with_help("add `train MODEL on DATA { loss mse; epochs 100 }`")
+}
+
+pub(crate) fn elapsed_ms(since: Instant) -> f64 {
+    since.elapsed().as_secs_f64() * 1000.0
+}

@@ -1,0 +1,100 @@
+//! What a run produced, as data: the CLI formats it as text or JSON.
+
+use crate::metrics::Scores;
+use nnc_data::SplitOrder;
+
+/// Wall-clock time of each phase, in milliseconds. `compile` is source to callable code
+/// without reading data, which `load` times.
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Timings {
+    pub parse: f64,
+    pub load: f64,
+    pub compile: f64,
+    pub train: f64,
+}
+
+/// One split's rows, predictions and scores.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct SplitReport {
+    pub name: String,
+    pub rows: usize,
+    /// Rows per class, for classification.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub class_counts: Option<Vec<usize>>,
+    pub loss: f32,
+    pub scores: Scores,
+    /// In the targets' original units.
+    pub targets: Vec<Vec<f32>>,
+    pub predictions: Vec<Vec<f32>>,
+    #[serde(skip)]
+    pub inputs: Vec<Vec<f32>>,
+    /// Each hidden layer's activations per row, by layer name.
+    #[serde(skip)]
+    pub hidden: Vec<(String, Vec<Vec<f32>>)>,
+}
+
+/// A parameter's name, shape and row-major values.
+pub type NamedTensor = (String, Vec<usize>, Vec<f32>);
+
+/// The result of one `train` block.
+#[derive(Clone, Debug)]
+pub struct JobReport {
+    pub model: String,
+    pub data: String,
+    pub loss: String,
+    pub epochs: u64,
+    pub batch: usize,
+    pub seed: u64,
+    pub learning_rate: f32,
+    /// Training-split loss after training.
+    pub final_loss: f32,
+    pub epoch_losses: Vec<f32>,
+    pub val_losses: Vec<f32>,
+    /// `(stopped after epoch, best epoch)` when early stopping ended training.
+    pub early_stop: Option<(u64, u64)>,
+    pub task: String,
+    pub classes: Vec<String>,
+    pub input_names: Vec<String>,
+    pub target_names: Vec<String>,
+    pub splits: Vec<SplitReport>,
+    /// How rows were assigned to the splits, and how many were left out.
+    pub split_order: SplitOrder,
+    pub dropped_rows: usize,
+    /// One line per source column: its type and encoding.
+    pub preprocessing: Vec<String>,
+    /// Whether the model sees the inputs changed (normalised, one-hot, windowed).
+    pub inputs_encoded: bool,
+    /// Mean absolute error of "next = last" per split, for time-series windows.
+    pub naive_mae: Option<Vec<(String, f32)>>,
+    /// Every trained forward parameter by name.
+    pub parameters: Vec<NamedTensor>,
+    /// Where `save_layer` wrote its file.
+    pub saved: Option<String>,
+    pub timings: Timings,
+}
+
+impl JobReport {
+    /// The split results are judged on: test if there is one, else training.
+    pub fn primary(&self) -> &SplitReport {
+        self.splits.iter().find(|s| s.name == "test").unwrap_or(&self.splits[0])
+    }
+}
+
+/// Everything one `nnc run` produced, in program order by kind.
+#[derive(Clone, Debug, Default)]
+pub struct RunReport {
+    pub minimizations: Vec<MinimizeReport>,
+    pub jobs: Vec<JobReport>,
+}
+
+/// The trajectory of one `minimize` block.
+#[derive(Clone, Debug)]
+pub struct MinimizeReport {
+    pub name: String,
+    pub formula: String,
+    pub param_names: Vec<String>,
+    pub learning_rate: f32,
+    pub steps: u64,
+    pub trajectory: Vec<nnc_runtime::Point>,
+    pub timings: Timings,
+}

@@ -1,0 +1,237 @@
+//! `nnc run`: the checked program compiled, trained and evaluated, as report data.
+
+use crate::metrics;
+use crate::output::write_atomically;
+use crate::pipeline::{JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
+use crate::report::{JobReport, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+use crate::stages::internal;
+use nnc_data::{Dataset, Prepared, Task};
+use nnc_diagnostics::{Diagnostic, codes};
+use nnc_lower::Job;
+use nnc_runtime::{DataView, Role, TrainLoop};
+use std::path::Path;
+use std::time::Instant;
+
+/// Checks, compiles and runs every `minimize` and `train` block. Data files and outputs
+/// are relative to `base_dir`.
+pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<RunReport, Vec<Diagnostic>> {
+    let started = Instant::now();
+    let checked = check(source, base_dir, overrides)?;
+    let check_ms = elapsed_ms(started);
+    let load_ms: f64 = checked.jobs.iter().map(|plan| plan.load_ms).sum();
+    // Checking (without reading data) is part of compiling: source to callable code.
+    let front_ms = (check_ms - load_ms - checked.parse_ms).max(0.0);
+    let mut report = RunReport::default();
+    for plan in &checked.minimizations {
+        let mut minimized = run_minimization(plan)?;
+        minimized.timings.parse = checked.parse_ms;
+        minimized.timings.compile += front_ms;
+        report.minimizations.push(minimized);
+    }
+    for plan in &checked.jobs {
+        let mut trained = run_job(plan, base_dir)?;
+        trained.timings.parse = checked.parse_ms;
+        trained.timings.compile += front_ms;
+        report.jobs.push(trained);
+    }
+    Ok(report)
+}
+
+fn run_minimization(plan: &MinimizePlan) -> Result<MinimizeReport, Vec<Diagnostic>> {
+    let minimization = &plan.minimization;
+    let started = Instant::now();
+    let named = plan.graphs.to_compile();
+    let named: Vec<(&str, &nnc_ir::Graph)> = named.iter().map(|(n, g)| (n.as_str(), *g)).collect();
+    let compiled = nnc_codegen::compile(&named).map_err(|e| vec![internal(e, minimization.span)])?;
+    let compile_ms = elapsed_ms(started);
+    let started = Instant::now();
+    let start: Vec<f32> = minimization.params.iter().map(|(_, x)| *x).collect();
+    let trajectory = nnc_runtime::descend(&compiled, &start, minimization.learning_rate, minimization.steps);
+    Ok(MinimizeReport {
+        name: minimization.name.clone(),
+        formula: minimization.formula.clone(),
+        param_names: minimization.params.iter().map(|(name, _)| name.clone()).collect(),
+        learning_rate: minimization.learning_rate,
+        steps: minimization.steps,
+        trajectory,
+        timings: Timings { parse: 0.0, load: 0.0, compile: compile_ms, train: elapsed_ms(started) },
+    })
+}
+
+fn view(data: &Dataset) -> DataView<'_> {
+    DataView { inputs: &data.inputs, targets: &data.targets, rows: data.rows }
+}
+
+fn run_job(plan: &JobPlan, base_dir: &Path) -> Result<JobReport, Vec<Diagnostic>> {
+    let (job, data) = (&plan.job, &plan.data);
+    let started = Instant::now();
+    let named = plan.graphs.to_compile();
+    let named: Vec<(&str, &nnc_ir::Graph)> = named.iter().map(|(n, g)| (n.as_str(), *g)).collect();
+    let compiled = nnc_codegen::compile(&named).map_err(|e| vec![internal(e, job.span)])?;
+    let compile_ms = elapsed_ms(started);
+    let started = Instant::now();
+    let config = &job.train;
+    let rate =
+        |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
+    let settings = TrainLoop {
+        epochs: config.epochs,
+        batch: plan.batch,
+        patience: config.patience.map(|(p, _)| p),
+        shuffle_seed: config.seed,
+        rate: &rate,
+    };
+    let initial = crate::init::initial_params(&job.model, config.seed);
+    let training =
+        nnc_runtime::train(&compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
+            .map_err(|d| vec![diverged(job, data, &d)])?;
+    let splits: Vec<SplitReport> = data
+        .splits()
+        .iter()
+        .map(|(name, split)| {
+            let outputs = nnc_runtime::evaluate(&compiled, &Role::Eval(name), view(split), &training.params);
+            split_report(name, split, data, outputs)
+        })
+        .collect();
+    let saved = match &config.save_layer {
+        Some((layer, path)) => Some(save_layer(job, base_dir, layer, path, &splits)?),
+        None => None,
+    };
+    let train_ms = elapsed_ms(started);
+    let forward = &plan.graphs.forward.params;
+    let parameters: Vec<NamedTensor> = forward
+        .iter()
+        .zip(&training.params)
+        .map(|(decl, values)| (decl.name.clone(), decl.shape.dims().to_vec(), values.clone()))
+        .collect();
+    Ok(JobReport {
+        model: job.model.name.clone(),
+        data: job.data.name.name.clone(),
+        loss: config.loss.name().to_string(),
+        epochs: config.epochs,
+        batch: plan.batch,
+        seed: config.seed,
+        learning_rate: config.learning_rate,
+        final_loss: splits[0].loss,
+        epoch_losses: training.epoch_losses,
+        val_losses: training.val_losses,
+        early_stop: training.early_stop,
+        task: data.task.name().to_string(),
+        classes: data.task.class_names(),
+        input_names: data.train.input_names.clone(),
+        target_names: data.train.target_names.clone(),
+        splits,
+        split_order: data.split_order.clone(),
+        dropped_rows: data.dropped_rows,
+        preprocessing: data.preprocessing.describe(),
+        inputs_encoded: data.preprocessing.changes_inputs(),
+        naive_mae: data.naive_mae.clone(),
+        parameters,
+        saved,
+        timings: Timings { parse: 0.0, load: plan.load_ms, compile: compile_ms, train: train_ms },
+    })
+}
+
+fn split_report(name: &str, data: &Dataset, prepared: &Prepared, outputs: Vec<(String, Vec<f32>)>) -> SplitReport {
+    let rows_of = |flat: &[f32]| -> Vec<Vec<f32>> {
+        let width = (flat.len() / data.rows.max(1)).max(1);
+        flat.chunks(width).map(<[f32]>::to_vec).collect()
+    };
+    let scale = prepared.target_scale();
+    let unscale = |rows: Vec<Vec<f32>>| -> Vec<Vec<f32>> {
+        rows.into_iter()
+            .map(|row| row.iter().zip(&scale).map(|(v, (offset, scale))| v * scale + offset).collect())
+            .collect()
+    };
+    let (mut predictions, mut loss, mut hidden) = (Vec::new(), f32::NAN, Vec::new());
+    for (output, values) in outputs {
+        match output.as_str() {
+            "prediction" => predictions = rows_of(&values),
+            "loss" => loss = values[0],
+            _ => hidden.push((output, rows_of(&values))),
+        }
+    }
+    let (predictions, targets) = match prepared.task {
+        Task::Regression => (unscale(predictions), unscale(rows_of(&data.targets))),
+        Task::Binary(_) | Task::Classes(_) => (predictions, rows_of(&data.targets)),
+    };
+    let scores = metrics::score(&prepared.task, &predictions, &targets);
+    let class_counts = scores.confusion.as_ref().map(|m| m.iter().map(|row| row.iter().sum()).collect());
+    SplitReport {
+        name: name.to_string(),
+        rows: data.rows,
+        class_counts,
+        loss,
+        scores,
+        targets,
+        predictions,
+        inputs: rows_of(&data.inputs),
+        hidden,
+    }
+}
+
+/// Writes one layer's activations for every row of every split to a CSV file.
+fn save_layer(
+    job: &Job,
+    base_dir: &Path,
+    layer: &str,
+    path: &str,
+    splits: &[SplitReport],
+) -> Result<String, Vec<Diagnostic>> {
+    let target = base_dir.join(path);
+    let is_last = job.model.layers.last().is_some_and(|l| l.name == layer);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let mut header_written = false;
+    let mut write = |record: &[String]| writer.write_record(record).map_err(|e| e.to_string());
+    let mut result = Ok(());
+    for split in splits {
+        let values = if is_last {
+            Some(&split.predictions)
+        } else {
+            split.hidden.iter().find(|(n, _)| n == layer).map(|(_, v)| v)
+        };
+        for (index, row) in values.into_iter().flatten().enumerate() {
+            if !header_written {
+                let header: Vec<String> = ["split".to_string(), "row".to_string()]
+                    .into_iter()
+                    .chain((0..row.len()).map(|i| format!("{layer}_{i}")))
+                    .collect();
+                result = result.and(write(&header));
+                header_written = true;
+            }
+            let mut record = vec![split.name.clone(), index.to_string()];
+            record.extend(row.iter().map(|v| v.to_string()));
+            result = result.and(write(&record));
+        }
+    }
+    let bytes = result.and_then(|()| writer.into_inner().map_err(|e| e.to_string()));
+    let written = bytes.and_then(|bytes| write_atomically(&target, &bytes).map_err(|e| e.to_string()));
+    written.map_err(|err| {
+        vec![
+            Diagnostic::error(codes::WRITE_FAILED, format!("cannot write `{path}`"), job.train.span, "in `save_layer`")
+                .with_note(err)
+                .with_help("check that the folder can be written"),
+        ]
+    })?;
+    Ok(target.display().to_string())
+}
+
+fn diverged(job: &Job, data: &Prepared, diverged: &nnc_runtime::Diverged) -> Diagnostic {
+    let mut diagnostic = Diagnostic::error(
+        codes::DIVERGED,
+        format!("training diverged in epoch {}: the loss became {}", diverged.epoch + 1, diverged.loss),
+        job.span,
+        "while training this",
+    )
+    .with_note(format!("learning rate {}", job.train.learning_rate));
+    if let Some(last) = diverged.epoch_losses.last() {
+        diagnostic = diagnostic.with_note(format!("the loss was {last:.4e} after epoch {}", diverged.epoch));
+    }
+    // Large raw inputs make gradients large: normalising them is the better fix.
+    match &data.largest_input {
+        Some((column, value)) if *value > 10.0 => diagnostic
+            .with_note(format!("inputs are not normalised: `{column}` reaches {value}"))
+            .with_help("add `normalize standard` to the data (or lower the learning rate)"),
+        _ => diagnostic
+            .with_help("lower the learning rate (a step too large overshoots the minimum and grows each epoch)"),
+    }
+}
