@@ -1,9 +1,10 @@
 //! Splitting rows into training, validation and test parts, and refusing a split whose
 //! requested part would be empty.
 //!
-//! With `n` rows, training gets `round(train × n)` rows, validation `round(validation × n)`
-//! of the rest, and test whatever is left. Tabular rows are shuffled with the split seed
-//! first and each part is put back in file order; a time series is cut in time order.
+//! With `n` rows, validation gets `round(validation × n)` rows, test `round(test × n)`, and
+//! training the rest, so rounding never takes a row from a small part to give it to a
+//! large one. Tabular rows are shuffled with the split seed first and each part is put
+//! back in file order; a time series is cut in time order (training first).
 
 use crate::spec::Split;
 use nnc_diagnostics::{Diagnostic, codes};
@@ -15,9 +16,9 @@ pub(crate) const PART_NAMES: [&str; 3] = ["training", "validation", "test"];
 
 /// How many of `n` items each part gets.
 pub(crate) fn part_sizes(n: usize, split: &Split) -> [usize; 3] {
-    let n_train = ((split.train * n as f64).round() as usize).min(n);
-    let n_val = ((split.validation * n as f64).round() as usize).min(n - n_train);
-    [n_train, n_val, n - n_train - n_val]
+    let n_val = ((split.validation * n as f64).round() as usize).min(n);
+    let n_test = ((split.test * n as f64).round() as usize).min(n - n_val);
+    [n - n_val - n_test, n_val, n_test]
 }
 
 /// Row indices of each part: shuffled with `seed`, cut by [`part_sizes`], each part in
@@ -45,11 +46,16 @@ pub(crate) fn check_rows(split: &Split, n: usize) -> Result<(), Diagnostic> {
         let fraction = fractions(split)[part];
         if fraction > 0.0 && sizes[part] == 0 {
             let name = PART_NAMES[part];
+            let label = if part == 0 {
+                format!("{} validation and {} test rows leave none of {n} to train", sizes[1], sizes[2])
+            } else {
+                format!("{fraction} × {n} rows = {:.2} rows, which rounds to 0", fraction * n as f64)
+            };
             return Err(Diagnostic::error(
                 codes::EMPTY_SPLIT,
                 format!("the {name} part of the split would have no rows"),
                 split.span,
-                format!("{fraction} × {n} rows = {:.2} rows", fraction * n as f64),
+                label,
             )
             .with_note(format!("the data has {n} rows; each part needs at least 1"))
             .with_help(format!("give the {name} part at least {:.4} of the rows (1 of {n})", 1.0 / n as f64)));

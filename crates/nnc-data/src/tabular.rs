@@ -51,6 +51,7 @@ pub(crate) fn prepare(
         return Err(errors);
     }
     let columns = Columns { features, targets, types };
+    check_class_target(spec, table, &columns).map_err(|d| vec![d])?;
     first_missing(spec, table, &columns.used(), &columns.types).map_err(|d| vec![d])?;
     let usable = usable_rows(spec, table, &columns);
     check_rows(&spec.split, usable.len()).map_err(|d| vec![d])?;
@@ -84,6 +85,27 @@ pub(crate) fn prepare(
         target_span: target_span(spec),
         largest_input: largest,
     })
+}
+
+/// A class column is the one target: its classes become the outputs.
+fn check_class_target(spec: &CsvSpec, table: &Table, columns: &Columns) -> Result<(), Diagnostic> {
+    if columns.targets.len() < 2 {
+        return Ok(());
+    }
+    let categorical = (0..columns.targets.len()).find(|&i| *columns.target_type(i) == ColumnType::Categorical);
+    let Some(index) = categorical else { return Ok(()) };
+    let name = &table.header[columns.targets[index]];
+    let span = match &spec.target {
+        Target::Columns(names) => names.iter().find(|n| &n.name == name).map_or(spec.path_span, |n| n.span),
+        Target::Features(_) | Target::Window => spec.path_span,
+    };
+    Err(Diagnostic::error(
+        codes::MULTI_TARGET_CLASSES,
+        format!("the class column `{name}` must be the only target"),
+        span,
+        "categorical target",
+    )
+    .with_help("predict one class column at a time, in its own train block"))
 }
 
 fn feature_span(spec: &CsvSpec) -> Span {

@@ -92,8 +92,7 @@ pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Resul
     .with_help(format!(
         "correct those cells in the file (write a missing value as an empty cell or `NA`); if `{name}` holds \
          categories, add `categorical {name}`"
-    ))
-    .with_fix(spec.insert_at, format!("\n  categorical {name}")))
+    )))
 }
 
 /// The first row at which a used column is missing, under `missing error`.

@@ -469,7 +469,7 @@ fn resolve<'a, T>(
     diagnostic = match did_you_mean(&wanted.name, names.iter().copied()) {
         Some(close) => {
             let first = candidates.iter().find(|(n, _)| n.name == close).map(|(n, _)| n.span);
-            let d = diagnostic.with_help(format!("did you mean `{close}`?"));
+            let d = diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(wanted.span, close);
             match first {
                 Some(span) => d.with_secondary(span, format!("`{close}` is defined here")),
                 None => d,
@@ -763,7 +763,7 @@ fn check_save_layer(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Opt
 pub(crate) fn unknown_key(kind: &str, key: &str, span: Span, known: &[&str]) -> Diagnostic {
     let diagnostic = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown {kind} `{key}`"), span, "unknown name");
     match did_you_mean(key, known.iter().copied()) {
-        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(span, close),
         None => diagnostic.with_help(format!("known: {}", known.join(", "))),
     }
 }

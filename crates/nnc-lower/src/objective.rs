@@ -163,7 +163,7 @@ impl ExprLowering<'_> {
         let diagnostic =
             Diagnostic::error(codes::UNKNOWN_PARAMETER, format!("unknown parameter `{name}`"), span, "not declared");
         self.errors.push(match did_you_mean(name, names.iter().copied()) {
-            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(span, close),
             None => diagnostic.with_help(format!("declare it with `param {name} = 0`")),
         });
         None
@@ -228,7 +228,9 @@ impl ExprLowering<'_> {
                     "not a function",
                 );
                 self.errors.push(match did_you_mean(other, FUNCTIONS.iter().copied()) {
-                    Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+                    Some(close) => {
+                        diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(callee.span, close)
+                    }
                     None => diagnostic.with_help(format!("functions: {}", FUNCTIONS.join(", "))),
                 });
                 return None;

@@ -136,7 +136,7 @@ pub(crate) fn lookup<T: Copy>(
         format!("not a known {kind}"),
     );
     errors.push(match did_you_mean(&ident.name, names.iter().copied()) {
-        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")),
+        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(ident.span, close),
         None => diagnostic.with_help(format!("known: {}", names.join(", "))),
     });
     None

@@ -1,0 +1,135 @@
+//! A catalogue of damaged CSV files, as users produce them: each either loads exactly like
+//! its clean original (and trains), or is a diagnostic that names the file and the line.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use nnc_diagnostics::{Code, Diagnostic, codes};
+use nnc_driver::Overrides;
+use std::path::{Path, PathBuf};
+
+const CLEAN: &str = "size,rooms,city,price\n1.5,2,north,10\n2.0,3,south,19\n2.5,3,north,31\n3.0,4,east,40\n3.5,4,south,52\n4.0,5,north,59\n";
+
+fn program(extra: &str) -> String {
+    format!(
+        "data homes {{\n  file \"data.csv\"\n  features size rooms city\n  target price{extra}\n}}\n\
+         model m {{ input 6; dense 1 }}\ntrain m on homes {{ loss mse; optimizer sgd(lr = 0.01); epochs 3 }}\n"
+    )
+}
+
+/// A fresh folder holding `data.csv` with `bytes`.
+fn folder_with(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("nnc-data-files-{}-{name}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("data.csv"), bytes).unwrap();
+    dir
+}
+
+fn load(name: &str, bytes: &[u8], extra: &str) -> Result<nnc_driver::Checked, Vec<Diagnostic>> {
+    let dir = folder_with(name, bytes);
+    nnc_driver::check(&program(extra), &dir, Overrides::default())
+}
+
+/// The cell at `line` (1-based, the header is line 1) and `column` replaced by `cell`.
+fn with_cell(line: usize, column: usize, cell: &str) -> String {
+    let mut lines: Vec<String> = CLEAN.lines().map(str::to_string).collect();
+    let mut cells: Vec<&str> = lines[line - 1].split(',').collect();
+    cells[column] = cell;
+    lines[line - 1] = cells.join(",");
+    lines.join("\n") + "\n"
+}
+
+fn expect_error(name: &str, bytes: &[u8], code: Code, line: Option<u64>) {
+    let errors = load(name, bytes, "").err().unwrap_or_else(|| panic!("{name}: loaded, expected {}", code.id));
+    let first = &errors[0];
+    assert_eq!(first.code, code, "{name}: {}", first.message);
+    let text = format!("{} {}", first.message, first.primary.message);
+    assert!(text.contains("data.csv") || first.message.contains("data.csv"), "{name}: the file is not named: {text}");
+    if let Some(line) = line {
+        assert!(text.contains(&format!("line {line}")), "{name}: line {line} is not named: {text}");
+    }
+}
+
+fn inputs_of(checked: &nnc_driver::Checked) -> (Vec<String>, Vec<f32>, Vec<f32>) {
+    let data = &checked.jobs[0].data.train;
+    (data.input_names.clone(), data.inputs.clone(), data.targets.clone())
+}
+
+#[test]
+fn damaged_cells_name_the_file_and_line() {
+    for (name, cell) in [("empty cell", ""), ("NA", "NA"), ("nan", "nan"), ("question mark", "?")] {
+        expect_error(name, with_cell(4, 0, cell).as_bytes(), codes::MISSING_VALUE, Some(4));
+    }
+    expect_error("inf in a feature", with_cell(3, 0, "inf").as_bytes(), codes::ODD_VALUE, Some(3));
+    expect_error("inf in the target", with_cell(5, 3, "inf").as_bytes(), codes::ODD_VALUE, Some(5));
+    expect_error("-inf in the target", with_cell(5, 3, "-inf").as_bytes(), codes::ODD_VALUE, Some(5));
+    expect_error("a word in a number column", with_cell(6, 1, "four").as_bytes(), codes::ODD_VALUE, Some(6));
+    expect_error("beyond f32", with_cell(2, 0, "1e39").as_bytes(), codes::ODD_VALUE, Some(2));
+}
+
+#[test]
+fn damaged_files_name_the_file_and_line() {
+    let short = CLEAN.replace("2.5,3,north,31", "2.5,3,north");
+    expect_error("a short row", short.as_bytes(), codes::UNREADABLE_FILE, Some(4));
+    let long = CLEAN.replace("3.0,4,east,40", "3.0,4,east,40,7");
+    expect_error("a long row", long.as_bytes(), codes::UNREADABLE_FILE, Some(5));
+    let mut latin1 = CLEAN.as_bytes().to_vec();
+    let at = CLEAN.find("south").unwrap();
+    latin1.splice(at..at + 5, [b's', 0xF6, b'd']);
+    expect_error("non-UTF-8 bytes", &latin1, codes::UNREADABLE_FILE, Some(3));
+    let duplicate = CLEAN.replacen("rooms", "size", 1);
+    expect_error("a duplicate header", duplicate.as_bytes(), codes::DUPLICATE_HEADER, None);
+    expect_error("header only", b"size,rooms,city,price\n", codes::EMPTY_FILE, None);
+    expect_error("an empty file", b"", codes::EMPTY_FILE, None);
+    expect_error("only blank lines", b"\n\n  \n", codes::EMPTY_FILE, None);
+}
+
+#[test]
+fn harmless_variations_load_exactly_like_the_clean_file() {
+    let clean = inputs_of(&load("clean", CLEAN.as_bytes(), "").unwrap());
+    let bom = [b"\xEF\xBB\xBF".as_slice(), CLEAN.as_bytes()].concat();
+    let crlf = CLEAN.replace('\n', "\r\n");
+    let quoted = CLEAN.replace("north", "\"north\"");
+    let spaced = CLEAN.replace(',', ", ");
+    for (name, bytes) in [
+        ("a byte-order mark", bom),
+        ("CRLF", crlf.into_bytes()),
+        ("quoted", quoted.into_bytes()),
+        ("spaces", spaced.into_bytes()),
+    ] {
+        let loaded = load(name, &bytes, "").unwrap_or_else(|d| panic!("{name}: {d:?}"));
+        assert_eq!(inputs_of(&loaded), clean, "{name}");
+    }
+}
+
+#[test]
+fn quoted_commas_stay_inside_their_cell() {
+    let text = CLEAN.replace("north", "\"north, upper\"");
+    let loaded = load("quoted commas", text.as_bytes(), "").unwrap();
+    let names = &loaded.jobs[0].data.train.input_names;
+    assert!(names.contains(&"city=north, upper".to_string()), "{names:?}");
+}
+
+#[test]
+fn missing_drop_leaves_rows_out_and_missing_mean_fills_them() {
+    let text = with_cell(4, 0, "NA");
+    let dropped = load("drop", text.as_bytes(), "\n  missing drop").unwrap();
+    assert_eq!(dropped.jobs[0].data.train.rows, 5);
+    assert_eq!(dropped.jobs[0].data.dropped_rows, 1);
+    let filled = load("mean", text.as_bytes(), "\n  missing mean").unwrap();
+    let data = &filled.jobs[0].data.train;
+    assert_eq!(data.rows, 6);
+    // Row 3 (line 4) takes the mean of the other sizes: (1.5 + 2 + 3 + 3.5 + 4) / 5 = 2.8.
+    let width = data.n_inputs();
+    assert!((data.inputs[2 * width] - 2.8).abs() < 1e-6, "{:?}", &data.inputs[2 * width..3 * width]);
+    // A missing target is never filled: the row is left out.
+    let no_target = with_cell(3, 3, "");
+    let filled = load("mean target", no_target.as_bytes(), "\n  missing mean").unwrap();
+    assert_eq!(filled.jobs[0].data.train.rows, 5);
+}
+
+#[test]
+fn every_accepted_file_trains() {
+    let dir = folder_with("trains", CLEAN.replace('\n', "\r\n").as_bytes());
+    let report = nnc_driver::run(&program("\n  missing drop"), Path::new(&dir), Overrides::default()).unwrap();
+    assert!(report.jobs[0].final_loss.is_finite());
+}

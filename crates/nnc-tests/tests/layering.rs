@@ -1,0 +1,86 @@
+//! The crate graph is the architecture: this test reads `cargo metadata` and fails when a
+//! dependency crosses a stage boundary (see `docs/architecture.md`).
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use cargo_metadata::{DependencyKind, MetadataCommand};
+use std::collections::{BTreeMap, BTreeSet};
+
+/// Every workspace crate's normal (non-dev) dependencies, workspace and external.
+fn dependencies() -> BTreeMap<String, BTreeSet<String>> {
+    let root = nnc_tests::repo_root();
+    let metadata = MetadataCommand::new().manifest_path(root.join("Cargo.toml")).no_deps().exec().unwrap();
+    metadata
+        .workspace_packages()
+        .into_iter()
+        .map(|package| {
+            let deps = package
+                .dependencies
+                .iter()
+                .filter(|d| d.kind == DependencyKind::Normal)
+                .map(|d| d.name.clone())
+                .collect();
+            (package.name.to_string(), deps)
+        })
+        .collect()
+}
+
+/// Everything `krate` depends on, directly or through other workspace crates.
+fn closure(graph: &BTreeMap<String, BTreeSet<String>>, krate: &str) -> BTreeSet<String> {
+    let mut seen = BTreeSet::new();
+    let mut todo = vec![krate.to_string()];
+    while let Some(next) = todo.pop() {
+        for dep in graph.get(&next).into_iter().flatten() {
+            if seen.insert(dep.clone()) {
+                todo.push(dep.clone());
+            }
+        }
+    }
+    seen
+}
+
+fn nnc_crates(deps: &BTreeSet<String>) -> Vec<&str> {
+    deps.iter().filter(|d| d.starts_with("nnc-")).map(String::as_str).collect()
+}
+
+#[test]
+fn the_ir_depends_on_nothing_of_nnc_but_diagnostics() {
+    let graph = dependencies();
+    assert_eq!(nnc_crates(&closure(&graph, "nnc-ir")), ["nnc-diagnostics"]);
+}
+
+#[test]
+fn the_runtime_depends_on_neither_syntax_nor_checking_nor_passes() {
+    let graph = dependencies();
+    let runtime = closure(&graph, "nnc-runtime");
+    for forbidden in ["nnc-syntax", "nnc-lower", "nnc-opt", "nnc-autodiff", "nnc-data", "nnc-driver"] {
+        assert!(!runtime.contains(forbidden), "nnc-runtime depends on {forbidden}: {:?}", nnc_crates(&runtime));
+    }
+    assert!(runtime.contains("nnc-codegen") && runtime.contains("nnc-ir"));
+}
+
+#[test]
+fn only_the_code_generator_depends_on_cranelift() {
+    let graph = dependencies();
+    for (krate, deps) in &graph {
+        let cranelift: Vec<&String> = deps.iter().filter(|d| d.starts_with("cranelift")).collect();
+        if krate != "nnc-codegen" {
+            assert!(cranelift.is_empty(), "{krate} depends on {cranelift:?}");
+        }
+    }
+    assert!(graph["nnc-codegen"].contains("cranelift-jit"));
+}
+
+#[test]
+fn data_and_syntax_know_nothing_of_each_other_or_of_later_stages() {
+    let graph = dependencies();
+    assert_eq!(nnc_crates(&closure(&graph, "nnc-data")), ["nnc-diagnostics"]);
+    assert_eq!(nnc_crates(&closure(&graph, "nnc-syntax")), ["nnc-diagnostics"]);
+}
+
+#[test]
+fn the_cli_reaches_the_pipeline_only_through_the_driver() {
+    let graph = dependencies();
+    let direct = nnc_crates(&graph["nnc-cli"]);
+    assert_eq!(direct, ["nnc-data", "nnc-diagnostics", "nnc-driver"]);
+}
