@@ -88,11 +88,12 @@ fn order_text(order: &SplitOrder, dropped: usize) -> String {
 pub fn check_summary(plan: &JobPlan) -> String {
     let (job, data) = (&plan.job, &plan.data);
     let mut out = format!(
-        "train {} on {}: {} inputs -> {} outputs, loss {}, batch {}\n",
+        "train {} on {}: {} inputs -> {} output{}, loss {}, batch {}\n",
         job.model.name,
         job.data.name.name,
         job.model.input_width,
         job.model.output_width(),
+        if job.model.output_width() == 1 { "" } else { "s" },
         job.train.loss.name(),
         plan.batch
     );
