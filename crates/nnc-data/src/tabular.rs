@@ -78,7 +78,7 @@ pub(crate) fn prepare(
         test,
         task,
         preprocessing: Preprocessing { features: encodings, target, window: None },
-        split_order: SplitOrder::Shuffled(split_seed),
+        split_order: if spec.split.train >= 1.0 { SplitOrder::AllTrain } else { SplitOrder::Shuffled(split_seed) },
         dropped_rows: table.rows.len() - usable.len(),
         naive_mae: None,
         input_span: feature_span(spec),
