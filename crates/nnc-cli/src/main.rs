@@ -53,19 +53,24 @@ fn main() -> ExitCode {
     };
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let result = match cli.command {
-        Command::Run { json, epochs, seed, .. } => nnc_driver::run(&source, &base_dir, Overrides { epochs, seed })
-            .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) }),
-        Command::Check { .. } => nnc_driver::check(&source, &base_dir, Overrides::default()).map(|checked| {
-            let mut text = format!(
-                "ok: {} train and {} minimize block(s) checked\n",
-                checked.jobs.len(),
-                checked.minimizations.len()
-            );
-            for plan in &checked.jobs {
-                text.push_str(&report::check_summary(plan));
-            }
-            text
-        }),
+        Command::Run { json, epochs, seed, .. } => {
+            nnc_driver::run(&source, &base_dir, Overrides { epochs, seed, memory_limit: memory_limit() })
+                .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) })
+        }
+        Command::Check { .. } => {
+            nnc_driver::check(&source, &base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })
+                .map(|checked| {
+                    let mut text = format!(
+                        "ok: {} train and {} minimize block(s) checked\n",
+                        checked.jobs.len(),
+                        checked.minimizations.len()
+                    );
+                    for plan in &checked.jobs {
+                        text.push_str(&report::check_summary(plan));
+                    }
+                    text
+                })
+        }
         Command::Ir { stage, .. } => {
             let stage = Stage::from_name(&stage).unwrap_or(Stage::Ir);
             nnc_driver::stage_text(&source, &base_dir, stage)
@@ -81,4 +86,10 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// `NNC_MEMORY_LIMIT` (bytes) caps what a run may allocate; unset, the machine's available
+/// memory does.
+fn memory_limit() -> Option<u64> {
+    std::env::var("NNC_MEMORY_LIMIT").ok()?.trim().parse().ok()
 }

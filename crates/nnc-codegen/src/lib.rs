@@ -1,20 +1,33 @@
-//! Cranelift code generation: each graph becomes one native function.
+//! Cranelift code generation: kernel programs to native functions.
 //!
-//! [`compile`] JIT-compiles a set of graphs into one [`Compiled`] unit. Each function runs
-//! its whole graph (forward, backward and update of a training step) with no dispatch in
-//! Rust; its calling convention and buffer plan are in [`Plan`].
+//! [`compile`] JIT-compiles a set of [`Unit`]s into one [`Compiled`] unit: a kernel
+//! program becomes a function over a slot table ([`Kernel::call`]); a training loop
+//! becomes one function that runs every epoch and step of a training run
+//! ([`TrainLoop::run`]). The emitter (`emit.rs`) turns views into 64-bit addresses and,
+//! when [`Options::checked`] is on (debug builds), guards every load and store with a
+//! bounds check; `loops.rs` and `matmul.rs` emit the two kinds of kernel, `math.rs` the
+//! elementwise math, `gemm.rs` the library path for large products.
+//!
+//! Ownership: a [`Compiled`] unit owns the code; kernels and loops are reachable only as
+//! references into it and cannot outlive it, and every call checks the sizes of the
+//! buffers it is given against the program it was compiled from.
 
-mod libcalls;
-mod plan;
-mod translate;
+mod emit;
+mod gemm;
+mod loops;
+mod math;
+mod matmul;
+mod program;
+mod train_loop;
 
-pub use plan::{Location, Plan};
+pub use train_loop::{INTERRUPTED, LoopContext, LoopShape};
 
 use cranelift::prelude::*;
+use cranelift_codegen::ir::MemFlagsData;
 use cranelift_jit::{JITBuilder, JITModule};
 use cranelift_module::{FuncId, Linkage, Module};
-use nnc_ir::Graph;
-use translate::{Libcalls, Translator};
+use emit::{Emitter, Helpers, Place};
+use nnc_kernels::{Program, Storage};
 
 /// Why compilation failed. Every variant is a compiler or environment problem, not a
 /// user error.
@@ -33,55 +46,87 @@ fn err(context: &str) -> impl Fn(&dyn std::fmt::Display) -> CodegenError + '_ {
     move |e| CodegenError(format!("{context}: {e}"))
 }
 
-type Entry = unsafe extern "C" fn(*const *mut f32);
+/// How to compile.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// Bounds-check every load and store of generated code (reporting and aborting on a
+    /// violation). On in debug builds.
+    pub checked: bool,
+}
 
-/// One compiled graph: its entry point, buffer plan and CLIF text. A kernel is only ever
-/// reached through a reference into the [`Compiled`] unit that owns its code, so it cannot
-/// outlive that code.
+impl Default for Options {
+    fn default() -> Options {
+        Options { checked: cfg!(debug_assertions) }
+    }
+}
+
+/// One function to compile.
+pub enum Unit<'a> {
+    /// A kernel program, called through a slot table.
+    Program { name: &'a str, program: &'a Program },
+    /// A whole training run: `step` for full batches, `tail` for the last, smaller one.
+    TrainLoop { name: &'a str, step: &'a Program, tail: Option<&'a Program>, shape: LoopShape },
+}
+
+type ProgramEntry = unsafe extern "C" fn(*const *mut f32);
+type LoopEntry = unsafe extern "C" fn(*const LoopContext) -> i32;
+
+/// A compiled kernel program.
 pub struct Kernel {
-    entry: Entry,
-    plan: Plan,
+    entry: ProgramEntry,
     clif: String,
-    shapes: Shapes,
+    input_lens: Vec<usize>,
+    param_lens: Vec<usize>,
+    outputs: Vec<(String, usize)>,
+    arena_len: usize,
 }
 
-/// Element counts of each slot, checked on every call, and the outputs' names.
-struct Shapes {
-    inputs: Vec<usize>,
-    params: Vec<usize>,
-    outputs: Vec<usize>,
-    output_names: Vec<String>,
+/// A compiled training loop.
+pub struct TrainLoop {
+    entry: LoopEntry,
+    clif: String,
+    shape: LoopShape,
+    param_lens: Vec<usize>,
+    arena_len: usize,
 }
 
-/// Compiled code for several named graphs; frees the code when dropped.
+/// Compiled code for several units; frees the code when dropped.
 pub struct Compiled {
     module: Option<JITModule>,
     kernels: Vec<(String, Kernel)>,
-}
-
-impl Compiled {
-    /// The kernel compiled from the graph named `name`.
-    pub fn kernel(&self, name: &str) -> Option<&Kernel> {
-        self.kernels.iter().find(|(n, _)| n == name).map(|(_, k)| k)
-    }
-
-    /// Every kernel with its name, in compilation order.
-    pub fn kernels(&self) -> impl Iterator<Item = (&str, &Kernel)> {
-        self.kernels.iter().map(|(n, k)| (n.as_str(), k))
-    }
+    loops: Vec<(String, TrainLoop)>,
 }
 
 impl Drop for Compiled {
     fn drop(&mut self) {
         if let Some(module) = self.module.take() {
-            // SAFETY: the kernels' entry points die with `self`; nothing else holds them.
+            // SAFETY: entry points are only reachable through `&self`, so none outlives it.
             unsafe { module.free_memory() };
         }
     }
 }
 
+impl Compiled {
+    /// The kernel program compiled under `name`.
+    pub fn kernel(&self, name: &str) -> Option<&Kernel> {
+        self.kernels.iter().find(|(n, _)| n == name).map(|(_, k)| k)
+    }
+
+    /// The training loop compiled under `name`.
+    pub fn train_loop(&self, name: &str) -> Option<&TrainLoop> {
+        self.loops.iter().find(|(n, _)| n == name).map(|(_, l)| l)
+    }
+
+    /// The CLIF text of every function, in compilation order.
+    pub fn clif(&self) -> String {
+        let kernels = self.kernels.iter().map(|(_, k)| k.clif.as_str());
+        let loops = self.loops.iter().map(|(_, l)| l.clif.as_str());
+        kernels.chain(loops).collect::<Vec<_>>().join("\n")
+    }
+}
+
 /// Buffers for one call: one slice per input, per parameter (updated in place) and per
-/// output, plus scratch of `plan.scratch_len` elements.
+/// output, plus scratch of [`Kernel::arena_len`] elements.
 pub struct Frame<'a> {
     pub inputs: &'a [&'a [f32]],
     pub params: &'a mut [Vec<f32>],
@@ -89,53 +134,56 @@ pub struct Frame<'a> {
     pub scratch: &'a mut [f32],
 }
 
-impl Kernel {
-    pub fn plan(&self) -> &Plan {
-        &self.plan
-    }
+fn lengths_match(lens: impl ExactSizeIterator<Item = usize>, expected: &[usize]) -> bool {
+    lens.len() == expected.len() && lens.zip(expected).all(|(len, want)| len == *want)
+}
 
+impl Kernel {
     /// The CLIF text of the compiled function (stage `clif`).
     pub fn clif(&self) -> &str {
         &self.clif
     }
 
-    /// Elements of each input, in declaration order.
     pub fn input_sizes(&self) -> &[usize] {
-        &self.shapes.inputs
+        &self.input_lens
     }
 
-    /// Elements of each parameter, in declaration order.
     pub fn param_sizes(&self) -> &[usize] {
-        &self.shapes.params
+        &self.param_lens
     }
 
     /// Each output's name and element count, in declaration order.
     pub fn outputs(&self) -> impl Iterator<Item = (&str, usize)> {
-        self.shapes.output_names.iter().map(String::as_str).zip(self.shapes.outputs.iter().copied())
+        self.outputs.iter().map(|(n, l)| (n.as_str(), *l))
     }
 
-    /// Runs the compiled graph on `frame`.
+    /// Elements of scratch a call needs.
+    pub fn arena_len(&self) -> usize {
+        self.arena_len
+    }
+
+    /// Runs the compiled program on `frame`.
     ///
-    /// Panics if a buffer's length differs from its declared shape: the runtime sizes every
-    /// buffer from the same graph, so a mismatch is a bug, and checking keeps the call safe.
+    /// Panics if a buffer's length differs from its declared shape: callers size every
+    /// buffer from the same program, so a mismatch is a bug, and checking keeps the call
+    /// safe.
     pub fn call(&self, frame: Frame<'_>) {
-        let sizes_match = |lens: &mut dyn ExactSizeIterator<Item = usize>, expected: &[usize]| {
-            lens.len() == expected.len() && lens.zip(expected).all(|(len, want)| len == *want)
-        };
-        assert!(sizes_match(&mut frame.inputs.iter().map(|b| b.len()), &self.shapes.inputs), "input sizes");
-        assert!(sizes_match(&mut frame.params.iter().map(|b| b.len()), &self.shapes.params), "param sizes");
-        assert!(sizes_match(&mut frame.outputs.iter().map(|b| b.len()), &self.shapes.outputs), "output sizes");
-        assert!(frame.scratch.len() >= self.plan.scratch_len, "scratch size");
-        // Small slot tables live on the stack, so a training step allocates nothing.
+        assert!(lengths_match(frame.inputs.iter().map(|b| b.len()), &self.input_lens), "input sizes");
+        assert!(lengths_match(frame.params.iter().map(Vec::len), &self.param_lens), "param sizes");
+        let output_lens: Vec<usize> = self.outputs.iter().map(|(_, l)| *l).collect();
+        assert!(lengths_match(frame.outputs.iter().map(Vec::len), &output_lens), "output sizes");
+        assert!(frame.scratch.len() >= self.arena_len, "scratch size");
+        let count = self.input_lens.len() + self.param_lens.len() + output_lens.len() + 1;
+        // Small slot tables live on the stack, so a call allocates nothing.
         let mut on_stack = [std::ptr::null_mut::<f32>(); 32];
         let mut on_heap = Vec::new();
-        let slots: &mut [*mut f32] = if self.plan.n_slots() <= on_stack.len() {
-            &mut on_stack[..self.plan.n_slots()]
+        let slots: &mut [*mut f32] = if count <= on_stack.len() {
+            &mut on_stack[..count]
         } else {
-            on_heap.resize(self.plan.n_slots(), std::ptr::null_mut());
+            on_heap.resize(count, std::ptr::null_mut());
             &mut on_heap
         };
-        // Inputs are only read by compiled code; the ABI is uniform, hence the cast.
+        // Inputs are only read by compiled code; the slot table is uniform, hence the cast.
         let pointers = (frame.inputs.iter().map(|b| b.as_ptr().cast_mut()))
             .chain(frame.params.iter_mut().map(|b| b.as_mut_ptr()))
             .chain(frame.outputs.iter_mut().map(|b| b.as_mut_ptr()))
@@ -143,44 +191,185 @@ impl Kernel {
         for (slot, pointer) in slots.iter_mut().zip(pointers) {
             *slot = pointer;
         }
-        // SAFETY: every slot points to a live buffer of the size the plan was compiled for
-        // (checked above), compiled code only touches elements inside them, and `self`
-        // keeps the code alive through its owner.
+        // SAFETY: every slot points to a live buffer of the size the program was compiled
+        // for (checked above); the program's views stay inside them (verified when it was
+        // built, and bounds-checked in debug builds); `self` keeps the code alive.
         unsafe { (self.entry)(slots.as_ptr()) }
     }
 }
 
-/// JIT-compiles named graphs, one function each, for the host CPU.
-pub fn compile(graphs: &[(&str, &Graph)]) -> Result<Compiled, CodegenError> {
-    let mut module = new_module()?;
-    let libcall_ids = declare_libcalls(&mut module)?;
-    let mut pending = Vec::new();
-    let mut builder_context = FunctionBuilderContext::new();
-    for (index, (name, graph)) in graphs.iter().enumerate() {
-        let (id, clif) = define(&mut module, &mut builder_context, &libcall_ids, graph, index)?;
-        pending.push((name.to_string(), id, clif, Plan::new(graph), shapes_of(graph)));
-    }
-    module.finalize_definitions().map_err(|e| err("finalize")(&e))?;
-    let kernels = pending
-        .into_iter()
-        .map(|(name, id, clif, plan, shapes)| {
-            let code = module.get_finalized_function(id);
-            // SAFETY: `code` was compiled from a function with signature `fn(i64)` under the
-            // host calling convention, which is `Entry`.
-            let entry = unsafe { std::mem::transmute::<*const u8, Entry>(code) };
-            (name, Kernel { entry, plan, clif, shapes })
-        })
-        .collect();
-    Ok(Compiled { module: Some(module), kernels })
+/// How a training loop run ends.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LoopEnd {
+    /// Every epoch ran.
+    Done,
+    /// The epoch callback asked to stop.
+    Stopped,
+    /// The interrupt flag was set.
+    Interrupted,
 }
 
-fn shapes_of(graph: &Graph) -> Shapes {
-    Shapes {
-        inputs: graph.inputs.iter().map(|d| d.shape.numel()).collect(),
-        params: graph.params.iter().map(|d| d.shape.numel()).collect(),
-        outputs: graph.outputs.iter().map(|(_, v)| graph.shape(*v).numel()).collect(),
-        output_names: graph.outputs.iter().map(|(n, _)| n.clone()).collect(),
+/// What the epoch callback sees and may change.
+pub struct EpochEnd<'a> {
+    /// 0-based.
+    pub epoch: u64,
+    /// Σ (step loss × step rows) over the epoch, in f64.
+    pub loss_sum: f64,
+    pub params: &'a [Vec<f32>],
+    /// The next epoch's row order and per-step learning rates.
+    pub perm: &'a mut [u32],
+    pub lr: &'a mut [f32],
+}
+
+/// Buffers and callbacks of one training loop run.
+pub struct LoopRun<'a> {
+    pub x: &'a [f32],
+    pub y: &'a [f32],
+    pub params: &'a mut [Vec<f32>],
+    pub epochs: u64,
+    /// The first epoch's row order (a permutation of `0..rows`) and learning rates.
+    pub perm: &'a mut [u32],
+    pub lr: &'a mut [f32],
+    /// Polled after each step; set it (from another thread) to stop.
+    pub interrupt: &'a std::sync::atomic::AtomicU32,
+    /// Called after each epoch: `true` goes on.
+    pub on_epoch: &'a mut dyn FnMut(EpochEnd<'_>) -> bool,
+}
+
+struct CallbackState<'a, 'b> {
+    run: &'b mut LoopRun<'a>,
+    rows: u32,
+    panic: Option<Box<dyn std::any::Any + Send>>,
+    bad_order: bool,
+}
+
+unsafe extern "C" fn epoch_trampoline(user: *mut std::ffi::c_void, epoch: u64, loss_sum: f64) -> i32 {
+    // SAFETY: `user` is the `CallbackState` that `TrainLoop::run` passed, alive and not
+    // otherwise borrowed while the loop runs.
+    let state = unsafe { &mut *(user as *mut CallbackState) };
+    let rows = state.rows;
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        let run = &mut *state.run;
+        let go_on = (run.on_epoch)(EpochEnd { epoch, loss_sum, params: run.params, perm: run.perm, lr: run.lr });
+        (go_on, run.perm.iter().all(|&r| r < rows))
+    }));
+    match outcome {
+        Ok((true, true)) => 0,
+        Ok((_, order_ok)) => {
+            state.bad_order = !order_ok;
+            1
+        }
+        Err(panic) => {
+            state.panic = Some(panic);
+            1
+        }
     }
+}
+
+impl TrainLoop {
+    pub fn clif(&self) -> &str {
+        &self.clif
+    }
+
+    pub fn shape(&self) -> LoopShape {
+        self.shape
+    }
+
+    /// Elements of each parameter (and optimizer state), in declaration order.
+    pub fn param_sizes(&self) -> &[usize] {
+        &self.param_lens
+    }
+
+    /// Runs the training loop. Panics on buffers of the wrong size or a row order with a
+    /// row out of range (a caller bug); a panic in `on_epoch` stops the loop and resumes.
+    pub fn run(&self, run: &mut LoopRun<'_>) -> LoopEnd {
+        let shape = self.shape;
+        assert_eq!(run.x.len(), shape.rows * shape.x_width, "input size");
+        assert_eq!(run.y.len(), shape.rows * shape.y_width, "target size");
+        assert!(lengths_match(run.params.iter().map(Vec::len), &self.param_lens), "param sizes");
+        assert_eq!(run.perm.len(), shape.rows, "row order size");
+        assert_eq!(run.lr.len(), shape.steps(), "learning rates");
+        assert!(run.perm.iter().all(|&r| (r as usize) < shape.rows), "row order out of range");
+        let mut arena = vec![0.0f32; self.arena_len];
+        let mut loss = 0.0f32;
+        let params: Vec<*mut f32> = run.params.iter_mut().map(|p| p.as_mut_ptr()).collect();
+        let (x, y, perm, lr, epochs) = (run.x.as_ptr(), run.y.as_ptr(), run.perm.as_ptr(), run.lr.as_ptr(), run.epochs);
+        let interrupt = run.interrupt.as_ptr().cast_const();
+        let mut state = CallbackState { run, rows: shape.rows as u32, panic: None, bad_order: false };
+        let context = LoopContext {
+            x,
+            y,
+            perm,
+            lr,
+            params: params.as_ptr(),
+            arena: arena.as_mut_ptr(),
+            loss: &mut loss,
+            epochs,
+            callback: epoch_trampoline,
+            user: (&mut state as *mut CallbackState).cast(),
+            interrupt,
+        };
+        // SAFETY: every pointer in the context covers the buffer the loop was compiled for
+        // (checked above); the callback only rewrites row orders with rows in range
+        // (checked by the trampoline, which stops the loop otherwise) and learning rates in
+        // place; `self` keeps the code alive.
+        let code = unsafe { (self.entry)(&context) };
+        if let Some(panic) = state.panic {
+            std::panic::resume_unwind(panic);
+        }
+        assert!(!state.bad_order, "the epoch callback wrote a row out of range");
+        match code {
+            0 => LoopEnd::Done,
+            INTERRUPTED => LoopEnd::Interrupted,
+            _ => LoopEnd::Stopped,
+        }
+    }
+}
+
+/// JIT-compiles `units` for the host CPU.
+pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError> {
+    let mut module = new_module()?;
+    let ids = declare_helpers(&mut module)?;
+    let mut context = FunctionBuilderContext::new();
+    let mut defined = Vec::new();
+    for (index, unit) in units.iter().enumerate() {
+        defined.push(define(&mut module, &mut context, &ids, unit, index, options)?);
+    }
+    module.finalize_definitions().map_err(|e| err("finalize")(&e))?;
+    let mut compiled = Compiled { module: None, kernels: Vec::new(), loops: Vec::new() };
+    for (unit, (id, clif)) in units.iter().zip(defined) {
+        let code = module.get_finalized_function(id);
+        match unit {
+            Unit::Program { name, program } => {
+                // SAFETY: compiled from a function of signature `fn(i64)` in the host
+                // calling convention, which is `ProgramEntry`.
+                let entry = unsafe { std::mem::transmute::<*const u8, ProgramEntry>(code) };
+                compiled.kernels.push((
+                    name.to_string(),
+                    Kernel {
+                        entry,
+                        clif,
+                        input_lens: program.input_lens.clone(),
+                        param_lens: program.param_lens.clone(),
+                        outputs: program.outputs.clone(),
+                        arena_len: program.arena_len,
+                    },
+                ));
+            }
+            Unit::TrainLoop { name, step, tail, shape } => {
+                // SAFETY: compiled from a function of signature `fn(i64) -> i32`, which is
+                // `LoopEntry`.
+                let entry = unsafe { std::mem::transmute::<*const u8, LoopEntry>(code) };
+                let arena_len = step.arena_len.max(tail.map_or(0, |t| t.arena_len));
+                compiled.loops.push((
+                    name.to_string(),
+                    TrainLoop { entry, clif, shape: *shape, param_lens: step.param_lens.clone(), arena_len },
+                ));
+            }
+        }
+    }
+    compiled.module = Some(module);
+    Ok(compiled)
 }
 
 fn new_module() -> Result<JITModule, CodegenError> {
@@ -196,51 +385,115 @@ fn new_module() -> Result<JITModule, CodegenError> {
         .finish(settings::Flags::new(flags))
         .map_err(|e| err("host ISA")(&e))?;
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
-    for (name, function) in libcalls::LIBCALLS {
-        builder.symbol(*name, *function as *const u8);
-    }
+    builder.symbol("nnc_gemm", gemm::nnc_gemm as *const u8);
+    builder.symbol("nnc_out_of_bounds", out_of_bounds as *const u8);
     Ok(JITModule::new(builder))
 }
 
-fn declare_libcalls(module: &mut JITModule) -> Result<Vec<FuncId>, CodegenError> {
-    let mut signature = module.make_signature();
-    signature.params.push(AbiParam::new(types::F32));
-    signature.returns.push(AbiParam::new(types::F32));
-    libcalls::LIBCALLS
-        .iter()
-        .map(|(name, _)| module.declare_function(name, Linkage::Import, &signature).map_err(|e| err("declare")(&e)))
-        .collect()
+/// Reports an out-of-bounds access of generated code (a compiler bug) and aborts: the
+/// process must not go on with memory it should not have touched.
+extern "C" fn out_of_bounds(kernel: i64, buffer: i64, element: i64, len: i64) {
+    eprintln!(
+        "nnc: internal error: kernel k{kernel} accessed element {element} of buffer b{buffer}, which has {len}; \
+         please report this bug"
+    );
+    std::process::abort();
+}
+
+struct HelperIds {
+    gemm: FuncId,
+    out_of_bounds: FuncId,
+}
+
+fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, CodegenError> {
+    let mut gemm = module.make_signature();
+    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 11));
+    let mut oob = module.make_signature();
+    oob.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
+    let declare = |module: &mut JITModule, name: &str, sig| {
+        module.declare_function(name, Linkage::Import, sig).map_err(|e| err("declare")(&e))
+    };
+    Ok(HelperIds {
+        gemm: declare(module, "nnc_gemm", &gemm)?,
+        out_of_bounds: declare(module, "nnc_out_of_bounds", &oob)?,
+    })
 }
 
 fn define(
     module: &mut JITModule,
     builder_context: &mut FunctionBuilderContext,
-    libcall_ids: &[FuncId],
-    graph: &Graph,
+    ids: &HelperIds,
+    unit: &Unit<'_>,
     index: usize,
+    options: Options,
 ) -> Result<(FuncId, String), CodegenError> {
     let mut context = module.make_context();
     context.func.signature.params.push(AbiParam::new(types::I64));
-    let name = format!("{}.{index}", graph.name);
+    let name = match unit {
+        Unit::Program { name, .. } | Unit::TrainLoop { name, .. } => format!("{name}.{index}"),
+    };
+    if matches!(unit, Unit::TrainLoop { .. }) {
+        context.func.signature.returns.push(AbiParam::new(types::I32));
+    }
     let id = module.declare_function(&name, Linkage::Local, &context.func.signature).map_err(|e| err("declare")(&e))?;
-    let plan = Plan::new(graph);
     let target = module.target_config();
     {
-        let mut builder = FunctionBuilder::new(&mut context.func, builder_context);
-        let entry = builder.create_block();
-        builder.append_block_params_for_function_params(entry);
-        builder.switch_to_block(entry);
-        let slots = builder.block_params(entry)[0];
-        let refs: Vec<_> = libcall_ids.iter().map(|id| module.declare_func_in_func(*id, builder.func)).collect();
-        let libcalls = Libcalls { exp: refs[0], log: refs[1], tanh: refs[2] };
-        let mut translator = Translator { builder: &mut builder, graph, plan: &plan, libcalls, bases: Vec::new() };
-        translator.load_bases(slots);
-        translator.translate();
-        builder.seal_all_blocks();
-        builder.finalize(target);
+        let mut b = FunctionBuilder::new(&mut context.func, builder_context);
+        let helpers = Helpers {
+            gemm: module.declare_func_in_func(ids.gemm, b.func),
+            out_of_bounds: module.declare_func_in_func(ids.out_of_bounds, b.func),
+        };
+        match unit {
+            Unit::Program { program, .. } => emit_program_function(&mut b, helpers, program, options),
+            Unit::TrainLoop { step, tail, shape, .. } => {
+                let mut callback = module.make_signature();
+                callback.params.extend([
+                    AbiParam::new(types::I64),
+                    AbiParam::new(types::I64),
+                    AbiParam::new(types::F64),
+                ]);
+                callback.returns.push(AbiParam::new(types::I32));
+                let callback = b.import_signature(callback);
+                train_loop::emit_train_loop(&mut b, helpers, callback, step, *tail, *shape, options.checked);
+            }
+        }
+        b.seal_all_blocks();
+        b.finalize(target);
     }
     let clif = format!("; {name}\n{}", context.func.display());
     module.define_function(id, &mut context).map_err(|e| err(&name)(&format!("{e:?}")))?;
     module.clear_context(&mut context);
     Ok((id, clif))
+}
+
+/// A program function: the slots are the inputs, parameters, outputs, then the arena.
+fn emit_program_function(b: &mut FunctionBuilder, helpers: Helpers, program: &Program, options: Options) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let slots = b.block_params(entry)[0];
+    let (n_inputs, n_params) = (program.input_lens.len(), program.param_lens.len());
+    let arena_slot = n_inputs + n_params + program.outputs.len();
+    let slot =
+        |b: &mut FunctionBuilder, n: usize| b.ins().load(types::I64, MemFlagsData::trusted(), slots, (n * 8) as i32);
+    let arena = slot(b, arena_slot);
+    let written = program::written(program);
+    let places = program
+        .buffers
+        .iter()
+        .enumerate()
+        .map(|(index, buffer)| {
+            let base = match buffer.storage {
+                Storage::Input(n) => slot(b, n as usize),
+                Storage::Param(n) => slot(b, n_inputs + n as usize),
+                Storage::Output(n) => slot(b, n_inputs + n_params + n as usize),
+                Storage::Arena(offset) => b.ins().iadd_imm_s(arena, (offset * 4) as i64),
+            };
+            Place { base, len: buffer.len, written: written[index] }
+        })
+        .collect();
+    let mut e = Emitter { b, helpers, places, rows: None, checked: options.checked, kernel: 0 };
+    program::emit_program(&mut e, program);
+    e.b.ins().return_(&[]);
 }

@@ -4,6 +4,7 @@
 
 use nnc_autodiff::{Optimizer, append_updates, differentiate, training_step};
 use nnc_ir::{Graph, Op, Origin, assert_valid};
+use nnc_kernels::Program;
 use nnc_lower::{Job, Minimization, lower_forward};
 use nnc_opt::optimize;
 use nnc_runtime::Role;
@@ -16,17 +17,26 @@ pub struct Graphs {
     pub step: Graph,
     /// The optimised graphs that are compiled, by role (stage `opt`).
     pub optimized: Vec<(Role, Graph)>,
+    /// The same graphs before the passes, by role (the reference that tests compare the
+    /// compiled code with).
+    pub unoptimized: Vec<(Role, Graph)>,
 }
 
 impl Graphs {
-    /// The graphs to compile, named by role.
-    pub fn to_compile(&self) -> Vec<(String, &Graph)> {
-        self.optimized.iter().map(|(role, graph)| (role.name(), graph)).collect()
-    }
-
     pub fn get(&self, role: &Role) -> Option<&Graph> {
         self.optimized.iter().find(|(r, _)| r == role).map(|(_, g)| g)
     }
+
+    /// Every optimised graph lowered to kernels, by role.
+    pub fn lower(&self) -> Vec<(Role, Program)> {
+        self.optimized.iter().map(|(role, graph)| (role.clone(), lower(role, graph))).collect()
+    }
+}
+
+/// A graph lowered to kernels; a training step's data inputs are read by row.
+pub fn lower(role: &Role, graph: &Graph) -> Program {
+    let rows: &[u32] = if matches!(role, Role::Step | Role::TailStep) { &[0, 1] } else { &[] };
+    nnc_kernels::lower(graph, rows, &nnc_kernels::Options::default())
 }
 
 /// Builds the graphs for training on `train_rows` rows in batches of `batch`, and for
@@ -39,16 +49,17 @@ pub fn build(job: &Job, batch: usize, train_rows: usize, splits: &[(&'static str
     };
     let forward = lower_forward(&job.model, job.train.loss, batch).graph;
     let step = step_at(batch);
-    let mut optimized = vec![(Role::Step, optimize(&step))];
+    let mut unoptimized = vec![(Role::Step, step.clone())];
     if tail > 0 {
-        optimized.push((Role::TailStep, optimize(&step_at(tail))));
+        unoptimized.push((Role::TailStep, step_at(tail)));
     }
     for &(split, rows) in splits {
         let mut eval = lower_forward(&job.model, job.train.loss, rows.max(1)).graph;
         eval.name = format!("{}.eval.{split}", job.model.name);
-        optimized.push((Role::Eval(split), optimize(&eval)));
+        unoptimized.push((Role::Eval(split), eval));
     }
-    Graphs { forward, step, optimized }
+    let optimized = unoptimized.iter().map(|(role, graph)| (role.clone(), optimize(graph))).collect();
+    Graphs { forward, step, optimized, unoptimized }
 }
 
 /// The graphs of one minimisation: the objective and the descent step.
@@ -61,8 +72,8 @@ pub struct DescentGraphs {
 }
 
 impl DescentGraphs {
-    pub fn to_compile(&self) -> Vec<(String, &Graph)> {
-        vec![(Role::Descend.name(), &self.step_opt)]
+    pub fn lower(&self) -> Vec<(Role, Program)> {
+        vec![(Role::Descend, lower(&Role::Descend, &self.step_opt))]
     }
 }
 

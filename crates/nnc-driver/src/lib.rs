@@ -8,8 +8,10 @@
 //! stage.
 
 mod agree;
+mod compile;
 mod graphs;
 mod init;
+mod memory;
 pub mod metrics;
 mod output;
 mod pipeline;
@@ -17,6 +19,7 @@ mod report;
 mod run;
 mod stages;
 
+pub use compile::{Functions, compile_job, compile_minimization};
 pub use graphs::{DescentGraphs, Graphs};
 pub use init::initial_params;
 pub use nnc_runtime::Point;

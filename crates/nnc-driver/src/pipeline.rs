@@ -5,17 +5,23 @@
 
 use crate::agree::check_model_fits_data;
 use crate::graphs::{DescentGraphs, Graphs, build, descent_graphs};
+use crate::memory::check_memory;
+use nnc_codegen::LoopShape;
 use nnc_data::{LoadOptions, Prepared};
 use nnc_diagnostics::{Diagnostic, Span, codes};
+use nnc_kernels::Program;
 use nnc_lower::{Job, Minimization};
+use nnc_runtime::Role;
 use std::path::Path;
 use std::time::Instant;
 
-/// Command-line overrides of a program's training settings.
+/// Command-line overrides of a program's training settings, and limits of the machine.
 #[derive(Clone, Copy, Debug, Default)]
 pub struct Overrides {
     pub epochs: Option<u64>,
     pub seed: Option<u64>,
+    /// Bytes a run may allocate; the machine's available memory when `None`.
+    pub memory_limit: Option<u64>,
 }
 
 /// One `train` block: its settings (overrides applied), its data, its graphs.
@@ -25,14 +31,25 @@ pub struct JobPlan {
     /// Rows per training step, resolved against the training rows.
     pub batch: usize,
     pub graphs: Graphs,
+    /// Every compiled graph as kernels, by role.
+    pub programs: Vec<(Role, Program)>,
+    /// The training loop's rows, batch and widths.
+    pub shape: LoopShape,
     /// Milliseconds spent reading and preparing the data.
     pub load_ms: f64,
 }
 
-/// One `minimize` block and its graphs.
+/// One `minimize` block, its graphs and kernels.
 pub struct MinimizePlan {
     pub minimization: Minimization,
     pub graphs: DescentGraphs,
+    pub programs: Vec<(Role, Program)>,
+}
+
+impl JobPlan {
+    pub fn program(&self, role: &Role) -> Option<&Program> {
+        self.programs.iter().find(|(r, _)| r == role).map(|(_, p)| p)
+    }
 }
 
 /// A program checked as far as it can be without training.
@@ -55,13 +72,16 @@ pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Chec
     let minimizations = checked
         .minimizations
         .into_iter()
-        .map(|minimization| MinimizePlan { graphs: descent_graphs(&minimization), minimization })
+        .map(|minimization| {
+            let graphs = descent_graphs(&minimization);
+            MinimizePlan { programs: graphs.lower(), graphs, minimization }
+        })
         .collect();
     let mut jobs = Vec::new();
     let mut errors = Vec::new();
     for mut job in checked.jobs {
         resolve(&mut job, overrides);
-        match plan_job(job, base_dir) {
+        match plan_job(job, base_dir, overrides.memory_limit) {
             Ok(plan) => jobs.push(plan),
             Err(found) => errors.extend(found),
         }
@@ -76,7 +96,7 @@ fn resolve(job: &mut Job, overrides: Overrides) {
     job.train.seed = overrides.seed.unwrap_or(job.train.seed);
 }
 
-fn plan_job(job: Job, base_dir: &Path) -> Result<JobPlan, Vec<Diagnostic>> {
+fn plan_job(job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
     let started = Instant::now();
     let options = LoadOptions { output_width: job.model.output_width(), seed: job.train.seed };
     let mut data = nnc_data::load(&job.data, base_dir, options)?;
@@ -86,7 +106,11 @@ fn plan_job(job: Job, base_dir: &Path) -> Result<JobPlan, Vec<Diagnostic>> {
     let batch = job.train.batch.unwrap_or(rows).clamp(1, rows.max(1));
     let splits: Vec<(&'static str, usize)> = data.splits().iter().map(|(name, d)| (*name, d.rows)).collect();
     let graphs = build(&job, batch, rows, &splits);
-    Ok(JobPlan { job, data, batch, graphs, load_ms })
+    let programs = graphs.lower();
+    let shape = LoopShape { rows, batch, x_width: data.train.n_inputs(), y_width: data.train.n_targets() };
+    let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms };
+    check_memory(&plan, memory_limit).map_err(|d| vec![d])?;
+    Ok(plan)
 }
 
 fn nothing_to_run(source: &str) -> Diagnostic {

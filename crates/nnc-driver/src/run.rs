@@ -1,10 +1,10 @@
 //! `nnc run`: the checked program compiled, trained and evaluated, as report data.
 
+use crate::compile::{Functions, compile_job, compile_minimization};
 use crate::metrics;
 use crate::output::write_atomically;
 use crate::pipeline::{JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{JobReport, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
-use crate::stages::internal;
 use nnc_data::{Dataset, Prepared, Task};
 use nnc_diagnostics::{Diagnostic, codes};
 use nnc_lower::Job;
@@ -40,9 +40,7 @@ pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<RunRep
 fn run_minimization(plan: &MinimizePlan) -> Result<MinimizeReport, Vec<Diagnostic>> {
     let minimization = &plan.minimization;
     let started = Instant::now();
-    let named = plan.graphs.to_compile();
-    let named: Vec<(&str, &nnc_ir::Graph)> = named.iter().map(|(n, g)| (n.as_str(), *g)).collect();
-    let compiled = nnc_codegen::compile(&named).map_err(|e| vec![internal(e, minimization.span)])?;
+    let compiled = compile_minimization(plan).map_err(|d| vec![d])?;
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
     let start: Vec<f32> = minimization.params.iter().map(|(_, x)| *x).collect();
@@ -65,9 +63,7 @@ fn view(data: &Dataset) -> DataView<'_> {
 fn run_job(plan: &JobPlan, base_dir: &Path) -> Result<JobReport, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
     let started = Instant::now();
-    let named = plan.graphs.to_compile();
-    let named: Vec<(&str, &nnc_ir::Graph)> = named.iter().map(|(n, g)| (n.as_str(), *g)).collect();
-    let compiled = nnc_codegen::compile(&named).map_err(|e| vec![internal(e, job.span)])?;
+    let compiled = compile_job(plan, Functions::Run).map_err(|d| vec![d])?;
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
     let config = &job.train;
@@ -79,6 +75,7 @@ fn run_job(plan: &JobPlan, base_dir: &Path) -> Result<JobReport, Vec<Diagnostic>
         patience: config.patience.map(|(p, _)| p),
         shuffle_seed: config.seed,
         rate: &rate,
+        interrupt: None,
     };
     let initial = crate::init::initial_params(&job.model, config.seed);
     let training =

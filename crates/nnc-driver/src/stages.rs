@@ -1,5 +1,6 @@
 //! The text of each compiler stage, as `nnc ir --stage` prints it and the goldens pin it.
 
+use crate::compile::{Functions, compile_job, compile_minimization};
 use crate::pipeline::{Overrides, check};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use std::path::Path;
@@ -15,12 +16,14 @@ pub enum Stage {
     Grad,
     /// Every compiled graph after the passes.
     Opt,
+    /// Every compiled graph as fused kernels with their buffer plan.
+    Kernels,
     /// The Cranelift IR of each compiled function.
     Clif,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 5] = [Stage::Ast, Stage::Ir, Stage::Grad, Stage::Opt, Stage::Clif];
+    pub const ALL: [Stage; 6] = [Stage::Ast, Stage::Ir, Stage::Grad, Stage::Opt, Stage::Kernels, Stage::Clif];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -28,6 +31,7 @@ impl Stage {
             Stage::Ir => "ir",
             Stage::Grad => "grad",
             Stage::Opt => "opt",
+            Stage::Kernels => "kernels",
             Stage::Clif => "clif",
         }
     }
@@ -53,7 +57,12 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
             Stage::Ir => out.push_str(&nnc_ir::print_graph(&graphs.objective)),
             Stage::Grad => out.push_str(&nnc_ir::print_graph(&graphs.step)),
             Stage::Opt => out.push_str(&nnc_ir::print_graph(&graphs.step_opt)),
-            Stage::Clif => out.push_str(&clif(&graphs.to_compile(), plan.minimization.span)?),
+            Stage::Kernels => {
+                for (_, program) in &plan.programs {
+                    out.push_str(&nnc_kernels::print_program(program));
+                }
+            }
+            Stage::Clif => out.push_str(&compile_minimization(plan).map_err(|d| vec![d])?.clif()),
         }
     }
     for plan in &checked.jobs {
@@ -67,19 +76,13 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
                     out.push_str(&nnc_ir::print_graph(graph));
                 }
             }
-            Stage::Clif => out.push_str(&clif(&graphs.to_compile(), plan.job.span)?),
+            Stage::Kernels => {
+                for (_, program) in &plan.programs {
+                    out.push_str(&nnc_kernels::print_program(program));
+                }
+            }
+            Stage::Clif => out.push_str(&compile_job(plan, Functions::All).map_err(|d| vec![d])?.clif()),
         }
-    }
-    Ok(out)
-}
-
-fn clif(graphs: &[(String, &nnc_ir::Graph)], span: Span) -> Result<String, Vec<Diagnostic>> {
-    let named: Vec<(&str, &nnc_ir::Graph)> = graphs.iter().map(|(name, graph)| (name.as_str(), *graph)).collect();
-    let compiled = nnc_codegen::compile(&named).map_err(|e| vec![internal(e, span)])?;
-    let mut out = String::new();
-    for (_, kernel) in compiled.kernels() {
-        out.push_str(kernel.clif());
-        out.push('\n');
     }
     Ok(out)
 }

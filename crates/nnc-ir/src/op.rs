@@ -66,6 +66,42 @@ pub enum OpClass {
 }
 
 impl Op {
+    /// One op of every kind, for tests that must cover them all.
+    pub fn every() -> Vec<Op> {
+        let every = vec![
+            Op::Input(0),
+            Op::Param(0),
+            Op::Const(0.0),
+            Op::Neg,
+            Op::Exp,
+            Op::Log,
+            Op::Tanh,
+            Op::Sqrt,
+            Op::Add,
+            Op::Sub,
+            Op::Mul,
+            Op::Div,
+            Op::Max,
+            Op::CmpGt,
+            Op::ReduceSum { axes: Vec::new() },
+            Op::ReduceMax { axes: Vec::new() },
+            Op::Broadcast,
+            Op::Reshape,
+            Op::Transpose,
+            Op::MatMul,
+        ];
+        // A new op makes this match fail to compile until the list above has it too.
+        for op in &every {
+            match op {
+                Op::Input(_) | Op::Param(_) | Op::Const(_) | Op::Neg | Op::Exp | Op::Log | Op::Tanh | Op::Sqrt => {}
+                Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => {}
+                Op::ReduceSum { .. } | Op::ReduceMax { .. } | Op::Broadcast | Op::Reshape | Op::Transpose => {}
+                Op::MatMul => {}
+            }
+        }
+        every
+    }
+
     pub fn class(&self) -> OpClass {
         match self {
             Op::Input(_) | Op::Param(_) | Op::Const(_) => OpClass::Leaf,

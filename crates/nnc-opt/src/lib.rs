@@ -3,11 +3,13 @@
 
 mod cse;
 mod dce;
+mod mask_from_output;
 mod rebuild;
 mod simplify;
 
 pub use cse::eliminate_common_subexpressions;
 pub use dce::eliminate_dead_code;
+pub use mask_from_output::mask_from_output;
 pub use simplify::simplify;
 
 use nnc_ir::{Graph, assert_valid};
@@ -16,8 +18,12 @@ use nnc_ir::{Graph, assert_valid};
 pub type Pass = fn(&Graph) -> Graph;
 
 /// The default pipeline, in order.
-pub const PIPELINE: &[(&str, Pass)] =
-    &[("simplify", simplify), ("cse", eliminate_common_subexpressions), ("dce", eliminate_dead_code)];
+pub const PIPELINE: &[(&str, Pass)] = &[
+    ("simplify", simplify),
+    ("cse", eliminate_common_subexpressions),
+    ("mask-from-output", mask_from_output),
+    ("dce", eliminate_dead_code),
+];
 
 /// Runs the pipeline until the graph stops shrinking (at most a few rounds).
 pub fn optimize(graph: &Graph) -> Graph {

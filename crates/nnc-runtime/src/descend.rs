@@ -19,7 +19,7 @@ pub fn descend(compiled: &Compiled, start: &[f32], learning_rate: f32, steps: u6
     let kernel = compiled.kernel(&Role::Descend.name()).expect("internal error: no descent kernel");
     let mut params: Vec<Vec<f32>> = start.iter().map(|&x| vec![x]).collect();
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-    let mut scratch = vec![0.0; kernel.plan().scratch_len];
+    let mut scratch = vec![0.0; kernel.arena_len()];
     let mut trajectory = Vec::new();
     for step in 0..=steps {
         let before: Vec<f32> = params.iter().map(|p| p[0]).collect();

@@ -7,11 +7,13 @@ mod descend;
 mod train;
 
 pub use descend::{Point, descend};
-pub use train::{Diverged, TrainLoop, Training, evaluate, train};
+pub use train::{Diverged, TrainLoop, Training, evaluate, step_once, train};
 
 /// What a compiled kernel is for; kernels are looked up by role, never by position.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Role {
+    /// Every epoch and step of a training run, in one function.
+    TrainLoop,
     /// One training step on a full batch: forward, backward, update.
     Step,
     /// The training step for the last, smaller batch of an epoch.
@@ -26,6 +28,7 @@ impl Role {
     /// The name the kernel is compiled under.
     pub fn name(&self) -> String {
         match self {
+            Role::TrainLoop => "train".to_string(),
             Role::Step => "step".to_string(),
             Role::TailStep => "tail_step".to_string(),
             Role::Eval(split) => format!("eval.{split}"),
@@ -40,17 +43,4 @@ pub struct DataView<'a> {
     pub inputs: &'a [f32],
     pub targets: &'a [f32],
     pub rows: usize,
-}
-
-impl DataView<'_> {
-    /// Copies `rows` (by index) into contiguous batch buffers.
-    pub fn gather(&self, rows: &[usize], inputs: &mut Vec<f32>, targets: &mut Vec<f32>) {
-        let (n_in, n_out) = (self.inputs.len() / self.rows.max(1), self.targets.len() / self.rows.max(1));
-        inputs.clear();
-        targets.clear();
-        for &row in rows {
-            inputs.extend_from_slice(&self.inputs[row * n_in..(row + 1) * n_in]);
-            targets.extend_from_slice(&self.targets[row * n_out..(row + 1) * n_out]);
-        }
-    }
 }

@@ -1,24 +1,29 @@
-//! The training loop and evaluation around compiled kernels.
+//! The training run and evaluation around compiled code. The run itself is one native
+//! function (every epoch and step); Rust is entered once per epoch, to record the loss,
+//! validate, stop early, and prepare the next epoch's row order and learning rates.
 
 use crate::{DataView, Role};
-use nnc_codegen::{Compiled, Frame, Kernel};
+use nnc_codegen::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
+use std::sync::atomic::AtomicU32;
 
 /// How to run the epochs. Everything the program and the command line decide has been
 /// resolved by the driver; the runtime only executes it.
 pub struct TrainLoop<'a> {
     pub epochs: u64,
-    /// Rows per step; the last step of an epoch takes the rest (the tail kernel).
+    /// Rows per step; the last step of an epoch takes the rest (the tail).
     pub batch: usize,
     /// Stop after this many epochs without a better validation loss; keep the best weights.
     pub patience: Option<u64>,
     /// Seeds the per-epoch shuffle of the training rows.
     pub shuffle_seed: u64,
-    /// The `lr` input of the step: given the epoch (0-based) and the step (1-based,
-    /// counted over the whole run).
+    /// The `lr` input of a step: given the epoch (0-based) and the step (1-based, counted
+    /// over the whole run).
     pub rate: &'a dyn Fn(u64, u64) -> f32,
+    /// Set from another thread to stop after the current step.
+    pub interrupt: Option<&'a AtomicU32>,
 }
 
 /// What training produced.
@@ -32,6 +37,8 @@ pub struct Training {
     pub params: Vec<Vec<f32>>,
     /// `(stopped after epoch, best epoch)`, 1-based, when early stopping ended training.
     pub early_stop: Option<(u64, u64)>,
+    /// Whether the interrupt flag stopped training early.
+    pub interrupted: bool,
 }
 
 /// Training stopped because the loss stopped being a finite number.
@@ -44,26 +51,36 @@ pub struct Diverged {
     pub epoch_losses: Vec<f32>,
 }
 
-/// Buffers reused by every call of one kernel, so steps do not allocate.
-struct Buffers {
-    outputs: Vec<Vec<f32>>,
-    scratch: Vec<f32>,
-}
-
-impl Buffers {
-    fn new(kernel: &Kernel) -> Buffers {
-        let outputs = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-        Buffers { outputs, scratch: vec![0.0; kernel.plan().scratch_len] }
-    }
-}
-
 fn kernel<'a>(compiled: &'a Compiled, role: &Role) -> &'a Kernel {
     compiled.kernel(&role.name()).unwrap_or_else(|| panic!("internal error: no kernel for {}", role.name()))
 }
 
-/// Runs mini-batch training on `data` with the `Step` (and `TailStep`) kernels,
-/// shuffling rows each epoch; `validation` is scored after every epoch with the
-/// `Eval("val")` kernel when present.
+/// The row order and learning rates of each epoch.
+struct Epochs<'a> {
+    settings: &'a TrainLoop<'a>,
+    rng: ChaCha8Rng,
+    /// Steps taken before the epoch being prepared.
+    steps: u64,
+    shuffle: bool,
+}
+
+impl Epochs<'_> {
+    /// Writes epoch `epoch`'s row order (shuffling the previous one) and rates.
+    fn prepare(&mut self, epoch: u64, perm: &mut [u32], lr: &mut [f32]) {
+        // One batch of every row: the order cannot change its gradient, only the order of
+        // a sum, so a full batch is not shuffled.
+        if self.shuffle {
+            perm.shuffle(&mut self.rng);
+        }
+        for rate in lr.iter_mut() {
+            self.steps += 1;
+            *rate = (self.settings.rate)(epoch, self.steps);
+        }
+    }
+}
+
+/// Runs mini-batch training on `data` with the compiled training loop (`Role::TrainLoop`),
+/// scoring `validation` after every epoch with the `Eval("val")` kernel when present.
 pub fn train(
     compiled: &Compiled,
     data: DataView<'_>,
@@ -71,62 +88,72 @@ pub fn train(
     initial: Vec<Vec<f32>>,
     settings: &TrainLoop<'_>,
 ) -> Result<Training, Diverged> {
-    let step = kernel(compiled, &Role::Step);
+    let run_loop = compiled
+        .train_loop(&Role::TrainLoop.name())
+        .unwrap_or_else(|| panic!("internal error: no compiled training loop"));
+    let shape = run_loop.shape();
     let mut params = initial;
-    // Optimizer state (velocities, moments) starts at zero.
-    for &len in step.param_sizes().iter().skip(params.len()) {
-        params.push(vec![0.0; len]);
-    }
-    let tail = compiled.kernel(&Role::TailStep.name());
-    let mut step_buffers = Buffers::new(step);
-    let mut tail_buffers = tail.map(Buffers::new);
-    let mut rng = ChaCha8Rng::seed_from_u64(settings.shuffle_seed.wrapping_add(0x5eed));
-    let mut order: Vec<usize> = (0..data.rows).collect();
-    let (mut batch_x, mut batch_y) = (Vec::new(), Vec::new());
-    let mut training =
-        Training { epoch_losses: Vec::new(), val_losses: Vec::new(), params: Vec::new(), early_stop: None };
+    let mut training = Training {
+        epoch_losses: Vec::new(),
+        val_losses: Vec::new(),
+        params: Vec::new(),
+        early_stop: None,
+        interrupted: false,
+    };
+    let mut diverged: Option<(u64, f32)> = None;
     let mut best: Option<(f32, u64, Vec<Vec<f32>>)> = None;
-    let mut steps = 0u64;
-    for epoch in 0..settings.epochs {
-        order.shuffle(&mut rng);
-        let mut total = 0.0f64;
-        for rows in order.chunks(settings.batch) {
-            let (kernel, buffers) = match (&mut tail_buffers, tail) {
-                (Some(buffers), Some(tail)) if rows.len() != settings.batch => (tail, buffers),
-                _ => (step, &mut step_buffers),
-            };
-            data.gather(rows, &mut batch_x, &mut batch_y);
-            steps += 1;
-            let lr = [(settings.rate)(epoch, steps)];
-            let inputs: [&[f32]; 3] = [&batch_x, &batch_y, &lr];
-            let frame = Frame {
-                inputs: &inputs,
-                params: &mut params,
-                outputs: &mut buffers.outputs,
-                scratch: &mut buffers.scratch,
-            };
-            kernel.call(frame);
-            total += f64::from(buffers.outputs[0][0]) * rows.len() as f64;
-        }
-        let loss = (total / data.rows as f64) as f32;
+    let mut epochs = Epochs {
+        settings,
+        rng: ChaCha8Rng::seed_from_u64(settings.shuffle_seed.wrapping_add(0x5eed)),
+        steps: 0,
+        shuffle: shape.batch < shape.rows,
+    };
+    let mut perm: Vec<u32> = (0..shape.rows as u32).collect();
+    let mut lr = vec![0.0f32; shape.steps()];
+    epochs.prepare(0, &mut perm, &mut lr);
+    let quiet = AtomicU32::new(0);
+    let mut on_epoch = |end: EpochEnd<'_>| -> bool {
+        let loss = (end.loss_sum / data.rows as f64) as f32;
         if !loss.is_finite() {
-            return Err(Diverged { epoch, loss, epoch_losses: training.epoch_losses });
+            diverged = Some((end.epoch, loss));
+            return false;
         }
         training.epoch_losses.push(loss);
-        let Some(validation) = validation else { continue };
-        let val_loss = loss_of(&evaluate(compiled, &Role::Eval("val"), validation, &params));
-        training.val_losses.push(val_loss);
-        // Only early stopping restores the best weights, so only it needs a copy of them.
-        if settings.patience.is_some() && best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {
-            best = Some((val_loss, epoch, params.clone()));
+        if let Some(validation) = validation {
+            let val_loss = loss_of(&evaluate(compiled, &Role::Eval("val"), validation, end.params));
+            training.val_losses.push(val_loss);
+            // Only early stopping restores the best weights, so only it copies them.
+            if settings.patience.is_some() && best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {
+                best = Some((val_loss, end.epoch, end.params.to_vec()));
+            }
+            if let (Some(patience), Some((_, best_epoch, _))) = (settings.patience, &best)
+                && end.epoch - best_epoch >= patience
+            {
+                training.early_stop = Some((end.epoch + 1, best_epoch + 1));
+                return false;
+            }
         }
-        if let (Some(patience), Some((_, best_epoch, _))) = (settings.patience, &best)
-            && epoch - best_epoch >= patience
-        {
-            training.early_stop = Some((epoch + 1, best_epoch + 1));
-            break;
-        }
+        epochs.prepare(end.epoch + 1, end.perm, end.lr);
+        true
+    };
+    // Optimizer state (velocities, moments) starts at zero.
+    for &len in run_loop.param_sizes().iter().skip(params.len()) {
+        params.push(vec![0.0; len]);
     }
+    let end = run_loop.run(&mut LoopRun {
+        x: data.inputs,
+        y: data.targets,
+        params: &mut params,
+        epochs: settings.epochs,
+        perm: &mut perm,
+        lr: &mut lr,
+        interrupt: settings.interrupt.unwrap_or(&quiet),
+        on_epoch: &mut on_epoch,
+    });
+    if let Some((epoch, loss)) = diverged {
+        return Err(Diverged { epoch, loss, epoch_losses: training.epoch_losses });
+    }
+    training.interrupted = end == LoopEnd::Interrupted;
     training.params = match (settings.patience, best) {
         (Some(_), Some((_, _, best_params))) => best_params,
         _ => params,
@@ -141,15 +168,22 @@ fn loss_of(outputs: &[(String, Vec<f32>)]) -> f32 {
 /// Runs the evaluation kernel of `role` over all rows of `data`: each output by name.
 pub fn evaluate(compiled: &Compiled, role: &Role, data: DataView<'_>, params: &[Vec<f32>]) -> Vec<(String, Vec<f32>)> {
     let kernel = kernel(compiled, role);
-    let mut buffers = Buffers::new(kernel);
+    let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+    let mut scratch = vec![0.0; kernel.arena_len()];
     let mut forward_params: Vec<Vec<f32>> = params[..kernel.param_sizes().len()].to_vec();
     let inputs: [&[f32]; 2] = [data.inputs, data.targets];
-    let frame = Frame {
-        inputs: &inputs,
-        params: &mut forward_params,
-        outputs: &mut buffers.outputs,
-        scratch: &mut buffers.scratch,
-    };
-    kernel.call(frame);
-    kernel.outputs().map(|(name, _)| name.to_string()).zip(buffers.outputs).collect()
+    kernel.call(Frame { inputs: &inputs, params: &mut forward_params, outputs: &mut outputs, scratch: &mut scratch });
+    kernel.outputs().map(|(name, _)| name.to_string()).zip(outputs).collect()
+}
+
+/// Runs the `Step` (or `TailStep`) kernel once on one batch: the standalone step the
+/// training loop inlines, for tests that compare it with the interpreter.
+pub fn step_once(compiled: &Compiled, role: &Role, batch: DataView<'_>, lr: f32, params: &mut [Vec<f32>]) -> f32 {
+    let kernel = kernel(compiled, role);
+    let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+    let mut scratch = vec![0.0; kernel.arena_len()];
+    let lr = [lr];
+    let inputs: [&[f32]; 3] = [batch.inputs, batch.targets, &lr];
+    kernel.call(Frame { inputs: &inputs, params, outputs: &mut outputs, scratch: &mut scratch });
+    outputs[0][0]
 }

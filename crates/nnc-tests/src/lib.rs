@@ -23,13 +23,15 @@ pub fn blessing() -> bool {
     std::env::var_os("BLESS").is_some_and(|v| v != "0") && std::env::var_os("CI").is_none()
 }
 
-/// Compiles `graph` alone and runs it once: returns its outputs, and updates `params` in
-/// place with the graph's parameter updates.
+/// Lowers `graph` to kernels, compiles it alone and runs it once: returns its outputs,
+/// and updates `params` in place with the graph's parameter updates.
 pub fn run_compiled(graph: &nnc_ir::Graph, inputs: &[&[f32]], params: &mut [Vec<f32>]) -> Vec<Vec<f32>> {
-    let compiled = nnc_codegen::compile(&[("graph", graph)]).expect("the graph compiles");
+    let program = nnc_kernels::lower(graph, &[], &nnc_kernels::Options::default());
+    let unit = nnc_codegen::Unit::Program { name: "graph", program: &program };
+    let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).expect("the graph compiles");
     let kernel = compiled.kernel("graph").expect("compiled under its name");
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-    let mut scratch = vec![0.0; kernel.plan().scratch_len];
+    let mut scratch = vec![0.0; kernel.arena_len()];
     kernel.call(nnc_codegen::Frame { inputs, params, outputs: &mut outputs, scratch: &mut scratch });
     outputs
 }

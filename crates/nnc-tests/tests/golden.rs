@@ -2,7 +2,7 @@
 //!
 //! - `tests/golden/ok/NAME.nn` and every `examples/NAME.nn` (goldens in
 //!   `tests/golden/examples/`) must compile; each stage is pinned as `NAME.<stage>`:
-//!   every stage for `ok/`, `ast ir grad` for examples, unless a line
+//!   every stage but `clif` for `ok/`, `ast ir grad` for examples, unless a line
 //!   `//@ stages: ...` in the file names them.
 //! - `tests/golden/err/NAME.nn` must fail; its rendered diagnostics are `NAME.stderr`.
 //!
@@ -20,7 +20,7 @@ fn main() {
     let golden = root.join("tests/golden");
     let mut trials = Vec::new();
     let cases = [
-        (golden.join("ok"), golden.join("ok"), &Stage::ALL[..]),
+        (golden.join("ok"), golden.join("ok"), &OK_STAGES[..]),
         (root.join("examples"), golden.join("examples"), &EXAMPLE_STAGES[..]),
     ];
     for (dir, expected_dir, default_stages) in cases {
@@ -51,6 +51,9 @@ fn main() {
 }
 
 const EXAMPLE_STAGES: [Stage; 3] = [Stage::Ast, Stage::Ir, Stage::Grad];
+/// Every stage but `clif`, whose text follows every change to code generation: a case
+/// pins it with `//@ stages:`.
+const OK_STAGES: [Stage; 5] = [Stage::Ast, Stage::Ir, Stage::Grad, Stage::Opt, Stage::Kernels];
 
 /// The stages a `//@ stages: a b c` line names, or the defaults.
 fn stages_of(input: &Path, defaults: &[Stage]) -> Vec<Stage> {

@@ -1,0 +1,419 @@
+//! The emitter: CLIF for one kernel program inside one function. It knows where each
+//! buffer starts, turns views into addresses (64-bit arithmetic throughout), emits counted
+//! loops (unrolled when short), evaluates kernel bodies on one lane or four, and, when
+//! checking, guards every load and store with a bounds check.
+
+use crate::math;
+use cranelift::prelude::*;
+use cranelift_codegen::ir::{BlockArg, FuncRef, MemFlagsData};
+use nnc_kernels::{Binary, Body, BufferId, Combine, Node, Program, Store, Unary, View};
+
+/// Host functions generated code calls.
+#[derive(Clone, Copy)]
+pub(crate) struct Helpers {
+    pub gemm: FuncRef,
+    pub out_of_bounds: FuncRef,
+}
+
+/// Where one buffer is for the code being emitted.
+#[derive(Clone, Copy)]
+pub(crate) struct Place {
+    /// Address of element 0 (an i64 value).
+    pub base: Value,
+    /// Elements, for bounds checks.
+    pub len: usize,
+    /// Whether any kernel of the function writes it (else its loads may move freely).
+    pub written: bool,
+}
+
+pub(crate) struct Emitter<'a, 'b> {
+    pub b: &'a mut FunctionBuilder<'b>,
+    pub helpers: Helpers,
+    pub places: Vec<Place>,
+    /// The batch's row table (u32 row numbers) for gathered views; `None`: row `i` is `i`.
+    pub rows: Option<Value>,
+    pub checked: bool,
+    /// The kernel being emitted, for bounds-check reports.
+    pub kernel: usize,
+}
+
+/// A loop index: a runtime value (in a loop) plus a constant (unrolled, or an offset).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Ix {
+    pub var: Option<Value>,
+    pub add: i64,
+}
+
+impl Ix {
+    pub fn constant(n: usize) -> Ix {
+        Ix { var: None, add: n as i64 }
+    }
+
+    pub fn plus(self, n: i64) -> Ix {
+        Ix { var: self.var, add: self.add + n }
+    }
+}
+
+/// An element offset: a runtime part (if any) plus a constant.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Element {
+    var: Option<Value>,
+    add: i64,
+}
+
+impl Emitter<'_, '_> {
+    pub fn iconst(&mut self, n: i64) -> Value {
+        self.b.ins().iconst(types::I64, n)
+    }
+
+    pub fn fconst(&mut self, x: f32, lanes: usize) -> Value {
+        let scalar = self.b.ins().f32const(x);
+        if lanes == 1 { scalar } else { self.b.ins().splat(types::F32X4, scalar) }
+    }
+
+    /// `for i in (0..count).step_by(step)`: unrolled when at most `unroll` iterations,
+    /// else a loop. `body` gets the index.
+    pub fn counted(&mut self, count: usize, step: usize, unroll: usize, body: &mut dyn FnMut(&mut Self, Ix)) {
+        let iterations = count.div_ceil(step.max(1));
+        if iterations == 0 {
+            return;
+        }
+        if iterations <= unroll {
+            for n in 0..iterations {
+                body(self, Ix::constant(n * step));
+            }
+            return;
+        }
+        let (head, exit) = (self.b.create_block(), self.b.create_block());
+        self.b.append_block_param(head, types::I64);
+        let zero = self.iconst(0);
+        self.b.ins().jump(head, &[BlockArg::Value(zero)]);
+        self.b.switch_to_block(head);
+        let i = self.b.block_params(head)[0];
+        body(self, Ix { var: Some(i), add: 0 });
+        let next = self.b.ins().iadd_imm_s(i, step as i64);
+        let more = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, next, (iterations * step) as i64);
+        self.b.ins().brif(more, head, &[BlockArg::Value(next)], exit, &[]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+    }
+
+    /// Nested counted loops over `dims` (step 1), row-major; levels of at most `unroll`
+    /// iterations are unrolled.
+    pub fn nest(
+        &mut self,
+        dims: &[usize],
+        unroll: usize,
+        prefix: &mut Vec<Ix>,
+        body: &mut dyn FnMut(&mut Self, &[Ix]),
+    ) {
+        match dims.split_first() {
+            None => body(self, prefix),
+            Some((&count, rest)) => self.counted(count, 1, unroll, &mut |e, i| {
+                prefix.push(i);
+                e.nest(rest, unroll, prefix, body);
+                prefix.pop();
+            }),
+        }
+    }
+
+    /// The element a view reads at `index`, going through the row table on a gathered axis.
+    fn element(&mut self, view: &View, index: &[Ix]) -> Element {
+        let mut element = Element { var: None, add: view.offset as i64 };
+        for (axis, (&stride, &i)) in view.strides.iter().zip(index).enumerate() {
+            if stride == 0 {
+                continue;
+            }
+            let i = if view.gather == Some(axis) { Ix { var: Some(self.row(i)), add: 0 } } else { i };
+            element.add += stride as i64 * i.add;
+            if let Some(var) = i.var {
+                let term = if stride == 1 { var } else { self.b.ins().imul_imm_s(var, stride as i64) };
+                element.var = Some(match element.var {
+                    Some(sum) => self.b.ins().iadd(sum, term),
+                    None => term,
+                });
+            }
+        }
+        element
+    }
+
+    /// The data row of batch row `i`.
+    fn row(&mut self, i: Ix) -> Value {
+        let Some(table) = self.rows else { return self.value(i) };
+        let address = match i.var {
+            Some(var) => {
+                let offset = self.b.ins().ishl_imm_s(var, 2);
+                self.b.ins().iadd(table, offset)
+            }
+            None => table,
+        };
+        let (address, offset) = self.split_offset(address, i.add * 4);
+        self.b.ins().uload32(MemFlagsData::trusted(), address, offset)
+    }
+
+    /// An index as one value.
+    pub fn value(&mut self, i: Ix) -> Value {
+        match i.var {
+            Some(var) if i.add == 0 => var,
+            Some(var) => self.b.ins().iadd_imm_s(var, i.add),
+            None => self.iconst(i.add),
+        }
+    }
+
+    /// `address + bytes` as an address and an immediate offset that fits 32 bits.
+    fn split_offset(&mut self, address: Value, bytes: i64) -> (Value, i32) {
+        match i32::try_from(bytes) {
+            Ok(offset) => (address, offset),
+            Err(_) => (self.b.ins().iadd_imm_s(address, bytes), 0),
+        }
+    }
+
+    fn flags(&self, buffer: BufferId) -> MemFlagsData {
+        let flags = MemFlagsData::new().with_notrap();
+        if self.places[buffer.index()].written { flags } else { flags.with_readonly().with_can_move() }
+    }
+
+    /// The address of an element of `buffer`, checked to hold `lanes` elements when
+    /// checking: a base and an immediate offset.
+    fn address(&mut self, buffer: BufferId, element: Element, lanes: usize) -> (Value, i32) {
+        if self.checked {
+            let full = match element.var {
+                Some(var) => self.b.ins().iadd_imm_s(var, element.add),
+                None => self.iconst(element.add),
+            };
+            self.check(buffer, full, lanes);
+        }
+        let base = self.places[buffer.index()].base;
+        let address = match element.var {
+            Some(var) => {
+                let bytes = self.b.ins().ishl_imm_s(var, 2);
+                self.b.ins().iadd(base, bytes)
+            }
+            None => base,
+        };
+        self.split_offset(address, element.add * 4)
+    }
+
+    /// The address of element `at` of `buffer` as one value.
+    pub fn pointer(&mut self, buffer: BufferId, at: usize) -> Value {
+        let (address, offset) = self.address(buffer, Element { var: None, add: at as i64 }, 1);
+        self.b.ins().iadd_imm_s(address, i64::from(offset))
+    }
+
+    /// Calls the out-of-bounds reporter (which aborts) unless `element..element + lanes`
+    /// lies inside the buffer.
+    fn check(&mut self, buffer: BufferId, element: Value, lanes: usize) {
+        let limit = self.places[buffer.index()].len as i64 - lanes as i64;
+        let outside = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, element, limit.max(-1));
+        let (report, fine) = (self.b.create_block(), self.b.create_block());
+        self.b.ins().brif(outside, report, &[], fine, &[]);
+        self.b.switch_to_block(report);
+        self.b.seal_block(report);
+        self.b.set_cold_block(report);
+        let kernel = self.iconst(self.kernel as i64);
+        let which = self.iconst(i64::from(buffer.0));
+        let len = self.iconst(self.places[buffer.index()].len as i64);
+        self.b.ins().call(self.helpers.out_of_bounds, &[kernel, which, element, len]);
+        self.b.ins().jump(fine, &[]);
+        self.b.switch_to_block(fine);
+        self.b.seal_block(fine);
+    }
+
+    /// Loads a view at `index`, `lanes` consecutive points along the innermost axis.
+    pub fn load(&mut self, view: &View, index: &[Ix], lanes: usize) -> Value {
+        let inner = index.len().checked_sub(1);
+        let inner_stride = inner.map_or(0, |a| view.strides[a]);
+        let gathered_inner = inner.is_some() && view.gather == inner;
+        let flags = self.flags(view.buffer);
+        if lanes == 1 || (inner_stride == 0 && !gathered_inner) {
+            let element = self.element(view, index);
+            let (address, offset) = self.address(view.buffer, element, 1);
+            let x = self.b.ins().load(types::F32, flags, address, offset);
+            return if lanes == 1 { x } else { self.b.ins().splat(types::F32X4, x) };
+        }
+        if inner_stride == 1 && !gathered_inner {
+            let element = self.element(view, index);
+            let (address, offset) = self.address(view.buffer, element, 4);
+            return self.b.ins().load(types::F32X4, flags, address, offset);
+        }
+        // Any other stride: four scalar loads.
+        let mut vector = self.fconst(0.0, 4);
+        for lane in 0..4u8 {
+            let at = shifted(index, lane as i64);
+            let x = self.load(view, &at, 1);
+            vector = self.b.ins().insertlane(vector, x, lane);
+        }
+        vector
+    }
+
+    /// Stores `x` (`lanes` wide) through a view at `index`, combining as the store says.
+    pub fn store(&mut self, store: &Store, index: &[Ix], x: Value, lanes: usize) {
+        let view = &store.view;
+        let inner_stride = index.len().checked_sub(1).map_or(0, |a| view.strides[a]);
+        if lanes == 4 && inner_stride == 0 && store.combine != Combine::Write {
+            // Four points reducing into one element: combine them first.
+            let total = self.horizontal(store.combine, x);
+            return self.store(store, index, total, 1);
+        }
+        if lanes == 4 && inner_stride != 1 {
+            for lane in 0..4u8 {
+                let at = shifted(index, lane as i64);
+                let x = self.b.ins().extractlane(x, lane);
+                self.store(store, &at, x, 1);
+            }
+            return;
+        }
+        let ty = if lanes == 1 { types::F32 } else { types::F32X4 };
+        let element = self.element(view, index);
+        let (address, offset) = self.address(view.buffer, element, lanes);
+        let flags = MemFlagsData::new().with_notrap();
+        let value = match store.combine {
+            Combine::Write => x,
+            combine => {
+                let old = self.b.ins().load(ty, flags, address, offset);
+                self.combine(combine, old, x, lanes)
+            }
+        };
+        self.b.ins().store(flags, value, address, offset);
+    }
+
+    /// `a + b` or `max(a, b)`.
+    pub fn combine(&mut self, combine: Combine, a: Value, b: Value, lanes: usize) -> Value {
+        match combine {
+            Combine::Sum => self.b.ins().fadd(a, b),
+            Combine::Max => math::max(self.b, a, b, lanes),
+            Combine::Write => b,
+        }
+    }
+
+    /// The sum or maximum of a vector's four lanes.
+    pub fn horizontal(&mut self, combine: Combine, x: Value) -> Value {
+        let lanes: Vec<Value> = (0..4u8).map(|l| self.b.ins().extractlane(x, l)).collect();
+        let low = self.combine(combine, lanes[0], lanes[1], 1);
+        let high = self.combine(combine, lanes[2], lanes[3], 1);
+        self.combine(combine, low, high, 1)
+    }
+
+    /// Fills a whole buffer with `x`.
+    pub fn fill(&mut self, buffer: BufferId, len: usize, x: f32) {
+        let vectors = len / 4 * 4;
+        let value = self.fconst(x, 4);
+        let view = View { buffer, offset: 0, strides: vec![1], gather: None };
+        self.counted(vectors, 4, UNROLL, &mut |e, i| {
+            let element = e.element(&view, &[i]);
+            let (address, offset) = e.address(buffer, element, 4);
+            e.b.ins().store(MemFlagsData::new().with_notrap(), value, address, offset);
+        });
+        let scalar = self.fconst(x, 1);
+        for tail in vectors..len {
+            let element = Element { var: None, add: tail as i64 };
+            let (address, offset) = self.address(buffer, element, 1);
+            self.b.ins().store(MemFlagsData::new().with_notrap(), scalar, address, offset);
+        }
+    }
+
+    /// Sets every reduction target of `body` to its identity before the kernel runs.
+    pub fn init_reductions(&mut self, program: &Program, body: &Body) {
+        let mut done: Vec<BufferId> = Vec::new();
+        for store in &body.stores {
+            let identity = match store.combine {
+                Combine::Write => continue,
+                Combine::Sum => 0.0,
+                Combine::Max => f32::NEG_INFINITY,
+            };
+            if !done.contains(&store.view.buffer) {
+                done.push(store.view.buffer);
+                self.fill(store.view.buffer, program.buffer(store.view.buffer).len, identity);
+            }
+        }
+    }
+
+    /// Evaluates the body's nodes at `index` (`lanes` wide). `values` holds nodes already
+    /// known (hoisted scalars are splatted where a vector needs them); `acc` is the
+    /// product's element for `Node::Acc`.
+    pub fn eval(
+        &mut self,
+        body: &Body,
+        index: &[Ix],
+        lanes: usize,
+        acc: Option<Value>,
+        values: &mut [Option<(Value, usize)>],
+    ) {
+        for (n, node) in body.nodes.iter().enumerate() {
+            if values[n].is_some() {
+                continue;
+            }
+            let value = match node {
+                Node::Load(view) => self.load(view, index, lanes),
+                Node::Const(c) => self.fconst(*c, lanes),
+                Node::Acc => acc.expect("internal error: `acc` outside a product"),
+                Node::Unary(op, a) => {
+                    let a = self.operand(values, *a, lanes);
+                    self.unary(*op, a, lanes)
+                }
+                Node::Binary(op, a, b) => {
+                    let (a, b) = (self.operand(values, *a, lanes), self.operand(values, *b, lanes));
+                    self.binary(*op, a, b, lanes)
+                }
+            };
+            values[n] = Some((value, lanes));
+        }
+    }
+
+    /// A node's value at `lanes`, splatting a hoisted scalar.
+    pub fn operand(&mut self, values: &[Option<(Value, usize)>], node: nnc_kernels::NodeId, lanes: usize) -> Value {
+        let (value, width) = values[node.0 as usize].expect("internal error: a node used before it is defined");
+        if width == lanes { value } else { self.b.ins().splat(types::F32X4, value) }
+    }
+
+    pub fn unary(&mut self, op: Unary, a: Value, lanes: usize) -> Value {
+        match op {
+            Unary::Neg => self.b.ins().fneg(a),
+            Unary::Sqrt => self.b.ins().sqrt(a),
+            Unary::Exp => math::exp(self.b, a, lanes),
+            Unary::Log => math::log(self.b, a, lanes),
+            Unary::Tanh => math::tanh(self.b, a, lanes),
+        }
+    }
+
+    pub fn binary(&mut self, op: Binary, a: Value, b: Value, lanes: usize) -> Value {
+        match op {
+            Binary::Add => self.b.ins().fadd(a, b),
+            Binary::Sub => self.b.ins().fsub(a, b),
+            Binary::Mul => self.b.ins().fmul(a, b),
+            Binary::Div => self.b.ins().fdiv(a, b),
+            Binary::Max => math::max(self.b, a, b, lanes),
+            Binary::CmpGt => math::greater(self.b, a, b, lanes),
+        }
+    }
+}
+
+/// `index` with the innermost axis moved on by `by`.
+pub(crate) fn shifted(index: &[Ix], by: i64) -> Vec<Ix> {
+    let mut at = index.to_vec();
+    if let Some(last) = at.last_mut() {
+        *last = last.plus(by);
+    }
+    at
+}
+
+/// Loops with at most this many iterations are unrolled.
+pub(crate) const UNROLL: usize = 8;
+
+/// Nodes whose value does not change along the innermost axis: constants, loads with
+/// stride 0 there, and what is computed from them alone.
+pub(crate) fn inner_invariant(body: &Body, inner: usize) -> Vec<bool> {
+    let mut invariant = Vec::with_capacity(body.nodes.len());
+    for node in &body.nodes {
+        let i = match node {
+            Node::Const(_) => true,
+            Node::Load(view) => view.strides.get(inner) == Some(&0) && view.gather != Some(inner),
+            Node::Acc => false,
+            Node::Unary(_, a) => invariant[a.0 as usize],
+            Node::Binary(_, a, b) => invariant[a.0 as usize] && invariant[b.0 as usize],
+        };
+        invariant.push(i);
+    }
+    invariant
+}

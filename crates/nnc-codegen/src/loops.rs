@@ -1,0 +1,130 @@
+//! Loop kernels: nested loops over the iteration space, the innermost axis four lanes at
+//! a time with a scalar remainder. Values that do not change along the innermost axis are
+//! computed once per outer iteration; reductions along it accumulate in registers and
+//! meet memory once per outer iteration.
+
+use crate::emit::{Emitter, Ix, UNROLL, inner_invariant};
+use cranelift::prelude::*;
+use nnc_kernels::{Body, Combine, Node, Program, Store, View};
+
+/// Emits a loop kernel. `acc` is the product a library matmul's epilogue reads for
+/// `Node::Acc`.
+pub(crate) fn emit_loop(e: &mut Emitter, program: &Program, dims: &[usize], body: &Body, acc: Option<&View>) {
+    e.init_reductions(program, body);
+    let Some((&inner, outer)) = dims.split_last() else {
+        let mut values = vec![None; body.nodes.len()];
+        let acc = acc.map(|view| e.load(view, &[], 1));
+        e.eval(body, &[], 1, acc, &mut values);
+        for store in &body.stores {
+            let x = e.operand(&values, store.value, 1);
+            e.store(store, &[], x, 1);
+        }
+        return;
+    };
+    let axis = dims.len() - 1;
+    let invariant = inner_invariant(body, axis);
+    // Outer levels unroll only when short, so that long kernels stay loops.
+    e.nest(outer, OUTER_UNROLL, &mut Vec::new(), &mut |e, outer_index| {
+        let at_start: Vec<Ix> = outer_index.iter().copied().chain([Ix::constant(0)]).collect();
+        let hoisted = hoist(e, body, &at_start, &invariant);
+        let along = Along { body, acc, hoisted: &hoisted };
+        along.emit(e, outer_index, inner);
+    });
+}
+
+/// Outer loop levels of at most this many iterations are unrolled.
+const OUTER_UNROLL: usize = 4;
+
+/// Invariant nodes evaluated once, as scalars, at the start of the innermost axis.
+fn hoist(e: &mut Emitter, body: &Body, index: &[Ix], invariant: &[bool]) -> Vec<Option<(Value, usize)>> {
+    let mut values: Vec<Option<(Value, usize)>> = vec![None; body.nodes.len()];
+    for (n, node) in body.nodes.iter().enumerate() {
+        if !invariant[n] {
+            continue;
+        }
+        let value = match node {
+            Node::Load(view) => e.load(view, index, 1),
+            Node::Const(c) => e.fconst(*c, 1),
+            Node::Unary(op, a) => {
+                let a = e.operand(&values, *a, 1);
+                e.unary(*op, a, 1)
+            }
+            Node::Binary(op, a, b) => {
+                let (a, b) = (e.operand(&values, *a, 1), e.operand(&values, *b, 1));
+                e.binary(*op, a, b, 1)
+            }
+            Node::Acc => continue,
+        };
+        values[n] = Some((value, 1));
+    }
+    values
+}
+
+/// One run along the innermost axis at fixed outer indices.
+struct Along<'a> {
+    body: &'a Body,
+    acc: Option<&'a View>,
+    hoisted: &'a [Option<(Value, usize)>],
+}
+
+/// A reduction along the innermost axis, accumulated in registers.
+struct Accumulator<'a> {
+    store: &'a Store,
+    vector: Variable,
+    scalar: Variable,
+}
+
+impl Along<'_> {
+    fn emit(&self, e: &mut Emitter, outer: &[Ix], inner: usize) {
+        let axis = outer.len();
+        let accumulators: Vec<Accumulator> = self
+            .body
+            .stores
+            .iter()
+            .filter(|s| s.combine != Combine::Write && s.view.strides[axis] == 0)
+            .map(|store| {
+                let identity = if store.combine == Combine::Sum { 0.0 } else { f32::NEG_INFINITY };
+                let (vector, scalar) = (e.b.declare_var(types::F32X4), e.b.declare_var(types::F32));
+                let (v, s) = (e.fconst(identity, 4), e.fconst(identity, 1));
+                e.b.def_var(vector, v);
+                e.b.def_var(scalar, s);
+                Accumulator { store, vector, scalar }
+            })
+            .collect();
+        let vectors = if inner >= 4 { inner / 4 * 4 } else { 0 };
+        e.counted(vectors, 4, UNROLL, &mut |e, j| self.point(e, outer, j, 4, &accumulators));
+        for j in vectors..inner {
+            self.point(e, outer, Ix::constant(j), 1, &accumulators);
+        }
+        let at_start: Vec<Ix> = outer.iter().copied().chain([Ix::constant(0)]).collect();
+        for accumulator in &accumulators {
+            let mut total = e.b.use_var(accumulator.scalar);
+            if vectors > 0 {
+                let vector = e.b.use_var(accumulator.vector);
+                let lanes = e.horizontal(accumulator.store.combine, vector);
+                total = e.combine(accumulator.store.combine, lanes, total, 1);
+            }
+            e.store(accumulator.store, &at_start, total, 1);
+        }
+    }
+
+    /// The body at one point (`lanes` points along the innermost axis).
+    fn point(&self, e: &mut Emitter, outer: &[Ix], j: Ix, lanes: usize, accumulators: &[Accumulator]) {
+        let index: Vec<Ix> = outer.iter().copied().chain([j]).collect();
+        let mut values = self.hoisted.to_vec();
+        let acc = self.acc.map(|view| e.load(view, &index, lanes));
+        e.eval(self.body, &index, lanes, acc, &mut values);
+        for store in &self.body.stores {
+            let x = e.operand(&values, store.value, lanes);
+            match accumulators.iter().find(|a| std::ptr::eq(a.store, store)) {
+                Some(accumulator) => {
+                    let variable = if lanes == 4 { accumulator.vector } else { accumulator.scalar };
+                    let old = e.b.use_var(variable);
+                    let new = e.combine(store.combine, old, x, lanes);
+                    e.b.def_var(variable, new);
+                }
+                None => e.store(store, &index, x, lanes),
+            }
+        }
+    }
+}

@@ -1,0 +1,214 @@
+//! Elementwise math in CLIF, on one f32 or four: comparisons written for the x86 lowering,
+//! and exp, log and tanh as inline polynomials (Cranelift has no instruction for them).
+//!
+//! - `exp`: Cody–Waite reduction `x = n·ln2 + r` with `n` rounded by the 1.5·2²³
+//!   "magic add", SLEEF's degree-6 polynomial for `e^r` on `|r| ≤ ln2/2`, and `2ⁿ` added to
+//!   the exponent bits; 0 below -87.3, +inf above 88.72.
+//! - `log`: SLEEF's reduction `x = m·2ᵉ` with `m ∈ [0.75, 1.5)`, `t = (m-1)/(m+1)`, an odd
+//!   polynomial in `t`; subnormal inputs are scaled by 2²³ first; `log 0 = -inf`, negative
+//!   inputs and NaN give NaN, `log inf = inf`.
+//! - `tanh`: an odd Taylor polynomial up to `x¹⁷` for `|x| < 0.55`, else
+//!   `sign(x)·(1 - 2/(e^{2|x|} + 1))`, which cannot cancel there.
+//!
+//! The maximum errors, measured against f64 over every f32 in the range the networks use,
+//! are in `docs/performance.md` and checked by `crates/nnc-tests/tests/numeric.rs`.
+
+use cranelift::prelude::*;
+use cranelift_codegen::ir::MemFlagsData;
+use cranelift_codegen::ir::condcodes::FloatCC;
+
+fn float_type(lanes: usize) -> Type {
+    if lanes == 1 { types::F32 } else { types::F32X4 }
+}
+
+fn int_type(lanes: usize) -> Type {
+    if lanes == 1 { types::I32 } else { types::I32X4 }
+}
+
+fn constant(b: &mut FunctionBuilder, x: f32, lanes: usize) -> Value {
+    let scalar = b.ins().f32const(x);
+    if lanes == 1 { scalar } else { b.ins().splat(types::F32X4, scalar) }
+}
+
+fn int_constant(b: &mut FunctionBuilder, x: i32, lanes: usize) -> Value {
+    let scalar = b.ins().iconst(types::I32, i64::from(x));
+    if lanes == 1 { scalar } else { b.ins().splat(types::I32X4, scalar) }
+}
+
+fn lane_order() -> MemFlagsData {
+    MemFlagsData::new().with_endianness(cranelift_codegen::ir::Endianness::Little)
+}
+
+fn to_bits(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
+    b.ins().bitcast(int_type(lanes), lane_order(), x)
+}
+
+fn from_bits(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
+    b.ins().bitcast(float_type(lanes), lane_order(), x)
+}
+
+/// `cond ? x : y` for a comparison result of the same width.
+fn choose(b: &mut FunctionBuilder, cond: Value, x: Value, y: Value, lanes: usize) -> Value {
+    if lanes == 1 {
+        b.ins().select(cond, x, y)
+    } else {
+        let mask = from_bits(b, cond, lanes);
+        b.ins().bitselect(mask, x, y)
+    }
+}
+
+/// `a > b ? a : b`, as the interpreter computes it (a NaN in `a` gives `b`).
+pub(crate) fn max(b: &mut FunctionBuilder, x: Value, y: Value, lanes: usize) -> Value {
+    let greater = b.ins().fcmp(FloatCC::GreaterThan, x, y);
+    choose(b, greater, x, y, lanes)
+}
+
+/// `1.0` where `a > b`, else `0.0`.
+pub(crate) fn greater(b: &mut FunctionBuilder, x: Value, y: Value, lanes: usize) -> Value {
+    let greater = b.ins().fcmp(FloatCC::GreaterThan, x, y);
+    let (one, zero) = (constant(b, 1.0, lanes), constant(b, 0.0, lanes));
+    choose(b, greater, one, zero, lanes)
+}
+
+/// Horner's rule with fused multiply-adds: `c[0]·xⁿ + ... + c[n]`.
+fn horner(b: &mut FunctionBuilder, x: Value, coefficients: &[f32], lanes: usize) -> Value {
+    let mut acc = constant(b, coefficients[0], lanes);
+    for &c in &coefficients[1..] {
+        let c = constant(b, c, lanes);
+        acc = b.ins().fma(acc, x, c);
+    }
+    acc
+}
+
+const MAGIC: f32 = 12_582_912.0; // 1.5 · 2²³
+
+pub(crate) fn exp(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
+    let (low, high) = (-87.3, 88.72);
+    let low_value = constant(b, low, lanes);
+    let high_value = constant(b, high, lanes);
+    let below = b.ins().fcmp(FloatCC::LessThan, x, low_value);
+    let above = b.ins().fcmp(FloatCC::GreaterThan, x, high_value);
+    let clamped = choose(b, below, low_value, x, lanes);
+    let clamped = choose(b, above, high_value, clamped, lanes);
+    // n = round(x·log2 e), by adding and subtracting 1.5·2²³.
+    let log2e = constant(b, std::f32::consts::LOG2_E, lanes);
+    let magic = constant(b, MAGIC, lanes);
+    let t = b.ins().fma(clamped, log2e, magic);
+    let n = b.ins().fsub(t, magic);
+    let ln2_hi = constant(b, -0.693_145_75, lanes);
+    let ln2_lo = constant(b, -1.428_606_8e-6, lanes);
+    let r = b.ins().fma(n, ln2_hi, clamped);
+    let r = b.ins().fma(n, ln2_lo, r);
+    let p = horner(b, r, &[1.985_276_2e-4, 1.393_043_6e-3, 8.333_361e-3, 4.166_648_5e-2, 0.166_666_67, 0.5], lanes);
+    let r2 = b.ins().fmul(r, r);
+    let e = b.ins().fma(p, r2, r);
+    let one = constant(b, 1.0, lanes);
+    let e = b.ins().fadd(e, one);
+    // 2ⁿ: n sits in the low bits of t; add it to the exponent of e.
+    let t_bits = to_bits(b, t, lanes);
+    let magic_bits = int_constant(b, MAGIC.to_bits() as i32, lanes);
+    let n_int = b.ins().isub(t_bits, magic_bits);
+    let shift = b.ins().ishl_imm_s(n_int, 23);
+    let e_bits = to_bits(b, e, lanes);
+    let scaled = b.ins().iadd(e_bits, shift);
+    let result = from_bits(b, scaled, lanes);
+    let zero = constant(b, 0.0, lanes);
+    let infinity = constant(b, f32::INFINITY, lanes);
+    let result = choose(b, below, zero, result, lanes);
+    let result = choose(b, above, infinity, result, lanes);
+    // NaN stays NaN.
+    let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+    choose(b, nan, x, result, lanes)
+}
+
+pub(crate) fn log(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
+    // Subnormals: scale by 2²³ and subtract 23·ln 2 at the end.
+    let smallest_normal = constant(b, f32::MIN_POSITIVE, lanes);
+    let subnormal = b.ins().fcmp(FloatCC::LessThan, x, smallest_normal);
+    let two23 = constant(b, 8_388_608.0, lanes);
+    let scaled = b.ins().fmul(x, two23);
+    let d = choose(b, subnormal, scaled, x, lanes);
+    // e = exponent of d/0.75, so m = d·2⁻ᵉ lies in [0.75, 1.5).
+    let inv = constant(b, 1.0 / 0.75, lanes);
+    let d_over = b.ins().fmul(d, inv);
+    let bits = to_bits(b, d_over, lanes);
+    let biased = b.ins().ushr_imm_s(bits, 23);
+    let mask = int_constant(b, 0xff, lanes);
+    let biased = b.ins().band(biased, mask);
+    let bias = int_constant(b, 127, lanes);
+    let e = b.ins().isub(biased, bias);
+    let e_shift = b.ins().ishl_imm_s(e, 23);
+    let d_bits = to_bits(b, d, lanes);
+    let m_bits = b.ins().isub(d_bits, e_shift);
+    let m = from_bits(b, m_bits, lanes);
+    let one = constant(b, 1.0, lanes);
+    let numerator = b.ins().fsub(m, one);
+    let denominator = b.ins().fadd(m, one);
+    let t = b.ins().fdiv(numerator, denominator);
+    let t2 = b.ins().fmul(t, t);
+    let q = horner(b, t2, &[0.239_282_85, 0.285_182_12, 0.400_005_88, 0.666_666_7], lanes);
+    let two = constant(b, 2.0, lanes);
+    let poly = b.ins().fma(t2, q, two);
+    let log_m = b.ins().fmul(t, poly);
+    let e_float = b.ins().fcvt_from_sint(float_type(lanes), e);
+    let ln2 = constant(b, std::f32::consts::LN_2, lanes);
+    let result = b.ins().fma(e_float, ln2, log_m);
+    let correction = constant(b, 23.0 * std::f32::consts::LN_2, lanes);
+    let corrected = b.ins().fsub(result, correction);
+    let result = choose(b, subnormal, corrected, result, lanes);
+    // log 0 = -inf, log inf = inf, negatives and NaN give NaN.
+    let zero = constant(b, 0.0, lanes);
+    let infinity = constant(b, f32::INFINITY, lanes);
+    let is_zero = b.ins().fcmp(FloatCC::Equal, x, zero);
+    let minus_infinity = constant(b, f32::NEG_INFINITY, lanes);
+    let result = choose(b, is_zero, minus_infinity, result, lanes);
+    let is_infinite = b.ins().fcmp(FloatCC::Equal, x, infinity);
+    let result = choose(b, is_infinite, infinity, result, lanes);
+    let invalid = b.ins().fcmp(FloatCC::UnorderedOrLessThan, x, zero);
+    let nan = constant(b, f32::NAN, lanes);
+    choose(b, invalid, nan, result, lanes)
+}
+
+pub(crate) fn tanh(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
+    let magnitude = b.ins().fabs(x);
+    // Small |x|: tanh x = x - x³·Q(x²), Q the Taylor series 1/3 - 2x²/15 + 17x⁴/315 - ...
+    // through the x¹⁷ term of tanh.
+    let x2 = b.ins().fmul(x, x);
+    let q = horner(
+        b,
+        x2,
+        &[
+            -5.900_274e-4,  // 6404582/10854718875
+            1.455_834_4e-3, // 929569/638512875
+            -3.592_128e-3,  // 21844/6081075
+            8.863_236e-3,   // 1382/155925
+            -0.021_869_49,  // 62/2835
+            0.053_968_254,  // 17/315
+            -0.133_333_33,  // 2/15
+            0.333_333_34,   // 1/3
+        ],
+        lanes,
+    );
+    let x3 = b.ins().fmul(x2, x);
+    let cubic = b.ins().fmul(x3, q);
+    let small = b.ins().fsub(x, cubic);
+    // Large |x|: 1 - 2/(e^{2|x|} + 1), with the sign of x.
+    let twice = b.ins().fadd(magnitude, magnitude);
+    let e = exp(b, twice, lanes);
+    let one = constant(b, 1.0, lanes);
+    let two = constant(b, 2.0, lanes);
+    let denominator = b.ins().fadd(e, one);
+    let fraction = b.ins().fdiv(two, denominator);
+    let large = b.ins().fsub(one, fraction);
+    let sign_mask = int_constant(b, i32::MIN, lanes);
+    let x_bits = to_bits(b, x, lanes);
+    let sign = b.ins().band(x_bits, sign_mask);
+    let large_bits = to_bits(b, large, lanes);
+    let signed = b.ins().bor(large_bits, sign);
+    let large = from_bits(b, signed, lanes);
+    let threshold = constant(b, 0.55, lanes);
+    let is_small = b.ins().fcmp(FloatCC::LessThan, magnitude, threshold);
+    let result = choose(b, is_small, small, large, lanes);
+    let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+    choose(b, nan, x, result, lanes)
+}

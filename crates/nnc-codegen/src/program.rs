@@ -1,0 +1,27 @@
+//! A whole kernel program in one function body: each kernel after the other.
+
+use crate::emit::Emitter;
+use crate::loops::emit_loop;
+use crate::matmul::emit_matmul;
+use nnc_kernels::{KernelKind, Program};
+
+pub(crate) fn emit_program(e: &mut Emitter, program: &Program) {
+    for (index, kernel) in program.kernels.iter().enumerate() {
+        e.kernel = index;
+        match &kernel.kind {
+            KernelKind::Loop { dims, body } => emit_loop(e, program, dims, body, None),
+            KernelKind::Matmul(mm) => emit_matmul(e, program, mm),
+        }
+    }
+}
+
+/// Whether any kernel writes each buffer (loads of the others may move freely).
+pub(crate) fn written(program: &Program) -> Vec<bool> {
+    let mut written = vec![false; program.buffers.len()];
+    for kernel in &program.kernels {
+        for buffer in kernel.writes() {
+            written[buffer.index()] = true;
+        }
+    }
+    written
+}

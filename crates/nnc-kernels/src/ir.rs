@@ -1,0 +1,296 @@
+//! The kernel IR: what a graph becomes before Cranelift sees it.
+//!
+//! A [`Program`] is a list of [`Kernel`]s in the order they run, over [`Buffer`]s. A kernel
+//! is a loop nest ([`KernelKind::Loop`]) or a matrix product with an epilogue
+//! ([`KernelKind::Matmul`]); its body is a small SSA list of scalar [`Node`]s evaluated at
+//! every point of its iteration space. Tensors are read and written through [`View`]s,
+//! affine index maps from the loop indices to buffer elements, so broadcasts, transposes
+//! and reshapes are strides, never copies. A store whose view has stride 0 on a loop axis
+//! reduces over that axis.
+
+use nnc_ir::ValueId;
+use std::fmt;
+
+/// A buffer of the program, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BufferId(pub u32);
+
+impl BufferId {
+    pub fn index(self) -> usize {
+        self.0 as usize
+    }
+}
+
+impl fmt::Display for BufferId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "b{}", self.0)
+    }
+}
+
+/// Where a buffer's elements live.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Storage {
+    /// The caller's buffer for graph input `n` (data, the learning rate).
+    Input(u32),
+    /// The caller's buffer for parameter `n`, read and updated in place.
+    Param(u32),
+    /// The caller's buffer for graph output `n`.
+    Output(u32),
+    /// Scratch at this element offset of the arena, decided by the buffer plan.
+    Arena(usize),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Buffer {
+    pub name: String,
+    /// Elements.
+    pub len: usize,
+    pub storage: Storage,
+}
+
+/// An affine map from a kernel's loop indices to elements of a buffer:
+/// `offset + Σ index[axis] · strides[axis]`. When `gather` names an axis, that axis's
+/// index is first mapped through the batch's row table (`rows[index]`): data rows read
+/// in a shuffled order without copying them.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct View {
+    pub buffer: BufferId,
+    pub offset: usize,
+    pub strides: Vec<isize>,
+    pub gather: Option<usize>,
+}
+
+impl View {
+    /// Whether every axis but the last is stride 0 (or absent) and the last is 1: the same
+    /// element at every point but consecutive along the innermost axis.
+    pub fn is_contiguous_inner(&self) -> bool {
+        self.strides.last() == Some(&1)
+    }
+}
+
+/// Elementwise operations of kernel bodies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Unary {
+    Neg,
+    Exp,
+    Log,
+    Tanh,
+    Sqrt,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Binary {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Max,
+    /// `1.0` where `a > b`, else `0.0`.
+    CmpGt,
+}
+
+impl Unary {
+    pub fn name(self) -> &'static str {
+        match self {
+            Unary::Neg => "neg",
+            Unary::Exp => "exp",
+            Unary::Log => "log",
+            Unary::Tanh => "tanh",
+            Unary::Sqrt => "sqrt",
+        }
+    }
+
+    /// Ops costly enough that a value computed with them is stored once rather than
+    /// recomputed in each consumer.
+    pub fn is_expensive(self) -> bool {
+        !matches!(self, Unary::Neg)
+    }
+}
+
+impl Binary {
+    pub fn name(self) -> &'static str {
+        match self {
+            Binary::Add => "add",
+            Binary::Sub => "sub",
+            Binary::Mul => "mul",
+            Binary::Div => "div",
+            Binary::Max => "max",
+            Binary::CmpGt => "cmp_gt",
+        }
+    }
+}
+
+/// A node of a kernel body, by index.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub u32);
+
+impl fmt::Display for NodeId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "v{}", self.0)
+    }
+}
+
+/// One scalar computation at a point of the iteration space.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Node {
+    Load(View),
+    Const(f32),
+    /// In a matmul epilogue: the product's element at the current point.
+    Acc,
+    Unary(Unary, NodeId),
+    Binary(Binary, NodeId, NodeId),
+}
+
+/// How a store combines with what the buffer holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Combine {
+    /// Overwrites the element.
+    Write,
+    /// Adds into it; the buffer starts at 0 when the kernel starts.
+    Sum,
+    /// Keeps the maximum; the buffer starts at -inf when the kernel starts.
+    Max,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Store {
+    pub view: View,
+    pub value: NodeId,
+    pub combine: Combine,
+}
+
+/// A kernel body: nodes in definition order, then stores.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Body {
+    pub nodes: Vec<Node>,
+    pub stores: Vec<Store>,
+}
+
+/// How a matrix product is computed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Strategy {
+    /// Register tiles of generated code, the epilogue applied to the accumulators.
+    Tiled,
+    /// A call into a rustc-compiled GEMM (on `threads` threads) writing the product to
+    /// `acc`; the epilogue then runs as a loop over it.
+    Library { threads: usize },
+}
+
+/// `C[m, n] = Σ_k A[m, k] · B[k, n]`, then the epilogue at every `(i, j)` with
+/// [`Node::Acc`] = `C[i, j]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Matmul {
+    pub m: usize,
+    pub n: usize,
+    pub k: usize,
+    /// Strides over `(i, p)`.
+    pub a: View,
+    /// Strides over `(p, j)`.
+    pub b: View,
+    pub epilogue: Body,
+    pub strategy: Strategy,
+    /// For [`Strategy::Library`]: the buffer the product is written to before the epilogue.
+    pub acc: Option<BufferId>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum KernelKind {
+    /// Loops over `dims` (row-major); stores with stride 0 on an axis reduce over it.
+    Loop {
+        dims: Vec<usize>,
+        body: Body,
+    },
+    Matmul(Matmul),
+}
+
+/// One kernel: what it computes and where it came from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Kernel {
+    pub kind: KernelKind,
+    /// The graph values it computes (stored or kept in registers), in graph order.
+    pub covers: Vec<ValueId>,
+    /// The source constructs (layers, losses, updates) of those values.
+    pub origins: Vec<String>,
+}
+
+impl Kernel {
+    /// The iteration space: the loop dims, or `[m, n]` for a product's epilogue.
+    pub fn dims(&self) -> Vec<usize> {
+        match &self.kind {
+            KernelKind::Loop { dims, .. } => dims.clone(),
+            KernelKind::Matmul(mm) => vec![mm.m, mm.n],
+        }
+    }
+
+    pub fn body(&self) -> &Body {
+        match &self.kind {
+            KernelKind::Loop { body, .. } => body,
+            KernelKind::Matmul(mm) => &mm.epilogue,
+        }
+    }
+
+    /// Every view the kernel reads through (body loads, matmul operands).
+    pub fn reads(&self) -> Vec<&View> {
+        let mut views: Vec<&View> = self
+            .body()
+            .nodes
+            .iter()
+            .filter_map(|n| match n {
+                Node::Load(view) => Some(view),
+                _ => None,
+            })
+            .collect();
+        if let KernelKind::Matmul(mm) = &self.kind {
+            views.push(&mm.a);
+            views.push(&mm.b);
+        }
+        views
+    }
+
+    /// Every buffer the kernel writes (stores, and a library product's `acc`).
+    pub fn writes(&self) -> Vec<BufferId> {
+        let mut buffers: Vec<BufferId> = self.body().stores.iter().map(|s| s.view.buffer).collect();
+        if let KernelKind::Matmul(Matmul { acc: Some(acc), .. }) = &self.kind {
+            buffers.push(*acc);
+        }
+        buffers
+    }
+}
+
+/// A graph lowered to kernels.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Program {
+    pub name: String,
+    pub buffers: Vec<Buffer>,
+    pub kernels: Vec<Kernel>,
+    /// Elements of scratch the program needs (buffers placed by liveness).
+    pub arena_len: usize,
+    /// Graph inputs whose first axis is the batch's rows (gathered through the row table
+    /// when the training loop runs the program over shuffled data).
+    pub row_inputs: Vec<u32>,
+    /// Element counts of the graph's inputs, params and outputs, in declaration order.
+    pub input_lens: Vec<usize>,
+    pub param_lens: Vec<usize>,
+    pub outputs: Vec<(String, usize)>,
+    /// Why values were not fused where one might expect, for the printed stage.
+    pub notes: Vec<String>,
+}
+
+impl Program {
+    pub fn buffer(&self, id: BufferId) -> &Buffer {
+        &self.buffers[id.index()]
+    }
+
+    /// The buffer bound to input `n`, if the program reads it.
+    pub fn input_buffer(&self, n: u32) -> Option<BufferId> {
+        self.find(|s| s == Storage::Input(n))
+    }
+
+    pub fn param_buffer(&self, n: u32) -> Option<BufferId> {
+        self.find(|s| s == Storage::Param(n))
+    }
+
+    fn find(&self, wanted: impl Fn(Storage) -> bool) -> Option<BufferId> {
+        self.buffers.iter().position(|b| wanted(b.storage)).map(|i| BufferId(i as u32))
+    }
+}

@@ -1,0 +1,139 @@
+//! The kernel IR between the graph IR and Cranelift: a graph fused into loop nests and
+//! matrix products over index maps, scheduled, with a buffer plan.
+//!
+//! [`lower`] runs the one pass, [`fuse`](fuse::fuse), then the verifier; [`print_program`]
+//! is stage `kernels`; [`patterns`] names the fusion patterns a program uses, so tests can
+//! check that each is exercised.
+
+mod fuse;
+mod index;
+mod ir;
+mod plan;
+mod print;
+mod verify;
+
+pub use fuse::{Options, fuse};
+pub use ir::*;
+pub use plan::live_ranges;
+pub use print::print_program;
+pub use verify::{assert_valid, verify};
+
+use nnc_ir::Graph;
+use std::collections::BTreeSet;
+
+/// Lowers a graph to verified kernels. `row_inputs` are the inputs whose first axis is the
+/// batch's rows.
+pub fn lower(graph: &Graph, row_inputs: &[u32], options: &Options) -> Program {
+    let program = fuse(graph, row_inputs, options);
+    assert_valid(&program);
+    program
+}
+
+/// A way values are fused, named so tests can check each one is exercised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Pattern {
+    /// A product of register tiles in generated code.
+    TiledMatmul,
+    /// A product computed by the GEMM library.
+    LibraryMatmul,
+    /// A product split over several threads.
+    ThreadedMatmul,
+    /// A product read through a transposed view.
+    TransposedOperand,
+    /// Elementwise work (bias, activation, loss terms, derivatives) applied to a product's
+    /// accumulator.
+    Epilogue,
+    /// A reduction (a bias gradient's column sum, a loss sum) accumulated in an epilogue.
+    EpilogueReduction,
+    /// A parameter update written by a product's epilogue.
+    EpilogueUpdate,
+    /// An elementwise chain and what it feeds computed in one loop, storing several values.
+    MultiOutputLoop,
+    /// A reduction in the loop that computes what it reduces.
+    LoopReduction,
+    /// A parameter's whole update (with optimizer state) in one loop.
+    UpdateLoop,
+    /// Data rows read through the row table.
+    RowGather,
+    /// Data rows copied for the GEMM library.
+    GatheredCopy,
+    /// A broadcast read as a zero stride.
+    BroadcastView,
+}
+
+impl Pattern {
+    pub const ALL: [Pattern; 13] = [
+        Pattern::TiledMatmul,
+        Pattern::LibraryMatmul,
+        Pattern::ThreadedMatmul,
+        Pattern::TransposedOperand,
+        Pattern::Epilogue,
+        Pattern::EpilogueReduction,
+        Pattern::EpilogueUpdate,
+        Pattern::MultiOutputLoop,
+        Pattern::LoopReduction,
+        Pattern::UpdateLoop,
+        Pattern::RowGather,
+        Pattern::GatheredCopy,
+        Pattern::BroadcastView,
+    ];
+}
+
+/// The fusion patterns `program` uses.
+pub fn patterns(program: &Program) -> BTreeSet<Pattern> {
+    let mut found = BTreeSet::new();
+    let is_param = |b: BufferId| matches!(program.buffer(b).storage, Storage::Param(_));
+    for kernel in &program.kernels {
+        let body = kernel.body();
+        let reduces = body.stores.iter().any(|s| s.combine != Combine::Write);
+        let updates = body.stores.iter().any(|s| is_param(s.view.buffer));
+        for view in kernel.reads() {
+            if view.gather.is_some() {
+                found.insert(Pattern::RowGather);
+            }
+            if view.strides.contains(&0) && view.strides.iter().any(|&s| s != 0) {
+                found.insert(Pattern::BroadcastView);
+            }
+        }
+        match &kernel.kind {
+            KernelKind::Matmul(mm) => {
+                found.insert(match mm.strategy {
+                    Strategy::Tiled => Pattern::TiledMatmul,
+                    Strategy::Library { .. } => Pattern::LibraryMatmul,
+                });
+                if matches!(mm.strategy, Strategy::Library { threads } if threads > 1) {
+                    found.insert(Pattern::ThreadedMatmul);
+                }
+                if mm.a.strides.last() != Some(&1) || mm.b.strides.last() != Some(&1) {
+                    found.insert(Pattern::TransposedOperand);
+                }
+                if body.nodes.iter().any(|n| !matches!(n, Node::Acc)) {
+                    found.insert(Pattern::Epilogue);
+                }
+                if reduces {
+                    found.insert(Pattern::EpilogueReduction);
+                }
+                if updates {
+                    found.insert(Pattern::EpilogueUpdate);
+                }
+            }
+            KernelKind::Loop { .. } => {
+                if body.stores.len() >= 2 {
+                    found.insert(Pattern::MultiOutputLoop);
+                }
+                if reduces {
+                    found.insert(Pattern::LoopReduction);
+                }
+                if updates {
+                    found.insert(Pattern::UpdateLoop);
+                }
+                if kernel.covers.is_empty()
+                    && body.nodes.iter().any(|n| matches!(n, Node::Load(v) if v.gather.is_some()))
+                {
+                    found.insert(Pattern::GatheredCopy);
+                }
+            }
+        }
+    }
+    found
+}

@@ -1,0 +1,107 @@
+//! The text form of the kernel IR (stage `kernels`), stable for golden tests.
+//!
+//! ```text
+//! program @mlp.step: 8 kernels, arena 64 floats
+//!   b0 x: 8 floats, input 0 (rows)
+//!   b9 %9: 32 floats, arena [0, 32) live k0..k3
+//! k0 matmul 4x8x2 tiled: dense1, dense1.relu  (%4 %6 %9)
+//!   a = b0[2·rows(i) + p]  b = b2[8p + j]
+//!   v0 = acc
+//!   v1 = load b3[j]
+//!   ...
+//!   b9[8i + j] = v4
+//! ```
+//! Loop axes are named `i j l m ...` (a matmul's reduction axis is `p`); a gathered axis
+//! reads `rows(axis)`; a store with `+=` or `max=` reduces.
+
+use crate::ir::*;
+use crate::plan::live_ranges;
+use std::fmt::Write;
+
+const AXES: [&str; 6] = ["i", "j", "l", "m", "q", "r"];
+
+pub fn print_program(program: &Program) -> String {
+    let mut out =
+        format!("program @{}: {} kernels, arena {} floats\n", program.name, program.kernels.len(), program.arena_len);
+    let ranges = live_ranges(program);
+    for (index, buffer) in program.buffers.iter().enumerate() {
+        let place = match buffer.storage {
+            Storage::Input(n) if program.row_inputs.contains(&n) => format!("input {n} (rows)"),
+            Storage::Input(n) => format!("input {n}"),
+            Storage::Param(n) => format!("param {n}"),
+            Storage::Output(n) => format!("output {n}"),
+            Storage::Arena(offset) => match ranges[index] {
+                Some((first, last)) => format!("arena [{offset}, {}) live k{first}..k{last}", offset + buffer.len),
+                None => "unused".to_string(),
+            },
+        };
+        let _ = writeln!(out, "  b{index} {}: {} floats, {place}", buffer.name, buffer.len);
+    }
+    for (index, kernel) in program.kernels.iter().enumerate() {
+        out.push_str(&print_kernel(index, kernel));
+    }
+    for note in &program.notes {
+        let _ = writeln!(out, "; {note}");
+    }
+    out
+}
+
+fn print_kernel(index: usize, kernel: &Kernel) -> String {
+    let covers: Vec<String> = kernel.covers.iter().map(|v| v.to_string()).collect();
+    let origins = if kernel.origins.is_empty() { String::new() } else { format!(": {}", kernel.origins.join(", ")) };
+    let mut out = match &kernel.kind {
+        KernelKind::Loop { dims, .. } => format!("k{index} loop {dims:?}{origins}  ({})\n", covers.join(" ")),
+        KernelKind::Matmul(mm) => {
+            let strategy = match mm.strategy {
+                Strategy::Tiled => "tiled".to_string(),
+                Strategy::Library { threads: 1 } => "library".to_string(),
+                Strategy::Library { threads } => format!("library, {threads} threads"),
+            };
+            let mut head =
+                format!("k{index} matmul {}x{}x{} {strategy}{origins}  ({})\n", mm.m, mm.n, mm.k, covers.join(" "));
+            let _ = writeln!(head, "  a = {}  b = {}", view_text(&mm.a, &["i", "p"]), view_text(&mm.b, &["p", "j"]));
+            if let Some(acc) = mm.acc {
+                let _ = writeln!(head, "  {acc}[{}i + j] = a·b", mm.n);
+            }
+            head
+        }
+    };
+    let axes: Vec<&str> = AXES.iter().copied().take(kernel.dims().len()).collect();
+    let body = kernel.body();
+    for (i, node) in body.nodes.iter().enumerate() {
+        let text = match node {
+            Node::Load(view) => format!("load {}", view_text(view, &axes)),
+            Node::Const(c) => format!("{c:?}"),
+            Node::Acc => "acc".to_string(),
+            Node::Unary(op, a) => format!("{} {a}", op.name()),
+            Node::Binary(op, a, b) => format!("{} {a}, {b}", op.name()),
+        };
+        let _ = writeln!(out, "  v{i} = {text}");
+    }
+    for store in &body.stores {
+        let op = match store.combine {
+            Combine::Write => "=",
+            Combine::Sum => "+=",
+            Combine::Max => "max=",
+        };
+        let _ = writeln!(out, "  {} {op} {}", view_text(&store.view, &axes), store.value);
+    }
+    out
+}
+
+/// `b3[8i + j]`: the element a view reads at the loop indices.
+fn view_text(view: &View, axes: &[&str]) -> String {
+    let mut terms: Vec<String> = Vec::new();
+    for (axis, &stride) in view.strides.iter().enumerate() {
+        if stride == 0 {
+            continue;
+        }
+        let name = axes.get(axis).copied().unwrap_or("?");
+        let index = if view.gather == Some(axis) { format!("rows({name})") } else { name.to_string() };
+        terms.push(if stride == 1 { index } else { format!("{stride}·{index}") });
+    }
+    if view.offset != 0 || terms.is_empty() {
+        terms.push(view.offset.to_string());
+    }
+    format!("{}[{}]", view.buffer, terms.join(" + "))
+}

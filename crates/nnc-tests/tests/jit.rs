@@ -1,0 +1,283 @@
+//! Compiled code against independent references.
+//!
+//! - Every compiled function of every golden program and example (the training step and
+//!   the smaller last step, each split's evaluation, descent) runs the *optimised* graph
+//!   as fused kernels; the reference interpreter runs the *unoptimised* graph; they agree.
+//!   Together the programs use every IR op and every fusion pattern (asserted).
+//! - The training loop, which inlines the step, gives bit for bit what calling the
+//!   standalone step on the same rows in the same order gives.
+//! - The inline polynomial exp, log and tanh against f64 over dense sweeps of f32 inputs,
+//!   with their special values.
+//!
+//! In debug builds (as `cargo test` builds), every load and store of generated code is
+//! bounds-checked.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use nnc_codegen::{EpochEnd, LoopRun};
+use nnc_driver::{Functions, JobPlan, Overrides, compile_job, compile_minimization};
+use nnc_ir::{Graph, Op, Origin, Shape, evaluate};
+use nnc_kernels::Pattern;
+use nnc_runtime::{DataView, Role};
+use nnc_tests::{nn_files, repo_root, run_compiled};
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::atomic::AtomicU32;
+
+fn programs() -> Vec<PathBuf> {
+    let root = repo_root();
+    let mut files = nn_files(&root.join("examples"));
+    files.extend(nn_files(&root.join("tests/golden/ok")));
+    files
+}
+
+/// A deterministic pseudo-random fill in [-1, 1), independent of the runtime's generator.
+fn fill(len: usize, salt: u32) -> Vec<f32> {
+    (0..len as u32)
+        .map(|i| {
+            let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+            (h >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}
+
+fn assert_close(what: &str, compiled: &[f32], reference: &[f32]) {
+    assert_eq!(compiled.len(), reference.len(), "{what}: lengths");
+    for (i, (a, b)) in compiled.iter().zip(reference).enumerate() {
+        let tolerance = 1e-4 * (1.0 + a.abs().max(b.abs()));
+        assert!((a - b).abs() <= tolerance || (a.is_nan() && b.is_nan()), "{what}[{i}]: compiled {a}, reference {b}");
+    }
+}
+
+/// Parameters for a step: forward ones in [-1, 1), optimizer state non-negative (Adam's
+/// second moment is never negative).
+fn params_for(plan: &JobPlan, lens: &[usize]) -> Vec<Vec<f32>> {
+    let n_forward = plan.graphs.forward.params.len();
+    lens.iter()
+        .enumerate()
+        .map(|(i, &len)| {
+            let values = fill(len, 10 + i as u32);
+            if i < n_forward { values } else { values.into_iter().map(f32::abs).collect() }
+        })
+        .collect()
+}
+
+fn compare_step(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
+    let program = plan.program(role).unwrap();
+    let (x, y) = (fill(program.input_lens[0], 1), fill(program.input_lens[1], 2));
+    let rows = x.len() / plan.shape.x_width;
+    let lr = 0.05;
+    let mut compiled_params = params_for(plan, &program.param_lens);
+    let mut reference_params = compiled_params.clone();
+    for step in 0..5 {
+        let batch = DataView { inputs: &x, targets: &y, rows };
+        let loss = nnc_runtime::step_once(compiled, role, batch, lr, &mut compiled_params);
+        let refs: Vec<&[f32]> = reference_params.iter().map(Vec::as_slice).collect();
+        let lr_input = [lr];
+        let values = evaluate(graph, &[&x, &y, &lr_input], &refs);
+        let reference_loss = values[graph.outputs[0].1.index()][0];
+        assert_close(&format!("{name} {} step {step} loss", role.name()), &[loss], &[reference_loss]);
+        for (slot, value) in &graph.updates {
+            reference_params[*slot as usize] = values[value.index()].clone();
+        }
+    }
+    for (slot, (a, b)) in compiled_params.iter().zip(&reference_params).enumerate() {
+        assert_close(&format!("{name} {} param {slot}", role.name()), a, b);
+    }
+}
+
+fn compare_eval(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
+    let program = plan.program(role).unwrap();
+    let (x, y) = (fill(program.input_lens[0], 3), fill(program.input_lens[1], 4));
+    let params = params_for(plan, &program.param_lens);
+    let data = DataView { inputs: &x, targets: &y, rows: x.len() / plan.shape.x_width };
+    let outputs = nnc_runtime::evaluate(compiled, role, data, &params);
+    let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+    let values = evaluate(graph, &[&x, &y], &refs);
+    for ((output, compiled), (_, value)) in outputs.iter().zip(&graph.outputs) {
+        assert_close(&format!("{name} {} output {output}", role.name()), compiled, &values[value.index()]);
+    }
+}
+
+#[test]
+fn every_compiled_function_matches_the_interpreter_on_the_unoptimised_graph() {
+    let (mut ops, mut patterns, mut functions) = (BTreeSet::new(), BTreeSet::new(), 0);
+    for path in programs() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
+        for plan in &checked.jobs {
+            let compiled = compile_job(plan, Functions::All).unwrap();
+            for (_, program) in &plan.programs {
+                patterns.extend(nnc_kernels::patterns(program));
+            }
+            for (role, graph) in &plan.graphs.unoptimized {
+                ops.extend(graph.insts.iter().map(|i| i.op.name()));
+                match role {
+                    Role::Step | Role::TailStep => compare_step(&name, plan, &compiled, role, graph),
+                    Role::Eval(_) => compare_eval(&name, plan, &compiled, role, graph),
+                    Role::TrainLoop | Role::Descend => unreachable!(),
+                }
+                functions += 1;
+            }
+        }
+        for plan in &checked.minimizations {
+            let compiled = compile_minimization(plan).unwrap();
+            let graph = &plan.graphs.step;
+            ops.extend(graph.insts.iter().map(|i| i.op.name()));
+            let start: Vec<f32> = plan.minimization.params.iter().map(|(_, x)| *x).collect();
+            let trajectory = nnc_runtime::descend(&compiled, &start, plan.minimization.learning_rate, 3);
+            let mut params: Vec<Vec<f32>> = start.iter().map(|&x| vec![x]).collect();
+            for point in &trajectory {
+                let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+                let lr = [plan.minimization.learning_rate];
+                let values = evaluate(graph, &[&lr], &refs);
+                let value = values[graph.outputs[0].1.index()][0];
+                assert_close(&format!("{name} {} value", plan.minimization.name), &[point.value], &[value]);
+                for (slot, update) in &graph.updates {
+                    params[*slot as usize] = values[update.index()].clone();
+                }
+            }
+            functions += 1;
+        }
+    }
+    let every: BTreeSet<&str> = Op::every().iter().map(Op::name).collect();
+    let missing: Vec<&&str> = every.difference(&ops).collect();
+    assert!(missing.is_empty(), "no tested program uses {missing:?}");
+    let unused: Vec<&Pattern> = Pattern::ALL.iter().filter(|p| !patterns.contains(*p)).collect();
+    assert!(unused.is_empty(), "no tested program fuses {unused:?}");
+    assert!(functions >= 40, "only {functions} compiled functions compared");
+}
+
+/// The training loop runs the same code as the standalone step, on rows read through the
+/// epoch's row order: the parameters come out identical, bit for bit.
+#[test]
+fn the_training_loop_matches_its_standalone_steps() {
+    let root = repo_root();
+    for example in ["examples/xor.nn", "examples/iris.nn", "examples/digits.nn", "tests/golden/ok/tanh-two-outputs.nn"]
+    {
+        let path = root.join(example);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
+        let plan = &checked.jobs[0];
+        let compiled = compile_job(plan, Functions::All).unwrap();
+        let shape = plan.shape;
+        let (x, y) = (&plan.data.train.inputs, &plan.data.train.targets);
+        let lens = plan.program(&Role::Step).unwrap().param_lens.clone();
+        let initial = params_for(plan, &lens);
+        // Three epochs: rows in reverse, then rotated by one each epoch; rates 0.01 per step.
+        let order = |epoch: usize| -> Vec<u32> {
+            (0..shape.rows).map(|i| ((shape.rows - 1 - i + epoch) % shape.rows) as u32).collect()
+        };
+        let rate = |step: usize| 0.01 + 0.001 * step as f32;
+        let mut looped = initial.clone();
+        let (mut perm, mut lr) = (order(0), (0..shape.steps()).map(rate).collect::<Vec<f32>>());
+        let mut losses = Vec::new();
+        let mut on_epoch = |end: EpochEnd<'_>| {
+            losses.push(end.loss_sum);
+            let next = end.epoch as usize + 1;
+            end.perm.copy_from_slice(&order(next));
+            for (s, r) in end.lr.iter_mut().enumerate() {
+                *r = rate(next * shape.steps() + s);
+            }
+            true
+        };
+        let interrupt = AtomicU32::new(0);
+        let train = compiled.train_loop(&Role::TrainLoop.name()).unwrap();
+        train.run(&mut LoopRun {
+            x,
+            y,
+            params: &mut looped,
+            epochs: 3,
+            perm: &mut perm,
+            lr: &mut lr,
+            interrupt: &interrupt,
+            on_epoch: &mut on_epoch,
+        });
+        assert_eq!(losses.len(), 3);
+        let mut stepped = initial.clone();
+        for (epoch, &looped_loss) in losses.iter().enumerate() {
+            let rows = order(epoch);
+            let mut loss_sum = 0.0f64;
+            for (s, chunk) in rows.chunks(shape.batch).enumerate() {
+                let gather = |data: &[f32], width: usize| -> Vec<f32> {
+                    chunk.iter().flat_map(|&r| data[r as usize * width..(r as usize + 1) * width].to_vec()).collect()
+                };
+                let (bx, by) = (gather(x, shape.x_width), gather(y, shape.y_width));
+                let role = if chunk.len() == shape.batch { Role::Step } else { Role::TailStep };
+                let batch = DataView { inputs: &bx, targets: &by, rows: chunk.len() };
+                let loss =
+                    nnc_runtime::step_once(&compiled, &role, batch, rate(epoch * shape.steps() + s), &mut stepped);
+                loss_sum += f64::from(loss) * chunk.len() as f64;
+            }
+            assert_eq!(looped_loss, loss_sum, "{example}: epoch {epoch} loss");
+        }
+        assert_eq!(looped, stepped, "{example}: parameters after three epochs");
+    }
+}
+
+/// `op` compiled over `xs` (vector and scalar code both run: the length is not a multiple
+/// of four).
+fn compiled_unary(op: Op, xs: &[f32]) -> Vec<f32> {
+    let mut graph = Graph::new("math");
+    let x = graph.add_input("x", Shape(vec![xs.len()]), Origin::default());
+    let y = graph.push(op, vec![x], Origin::default());
+    graph.outputs.push(("y".to_string(), y));
+    run_compiled(&graph, &[xs], &mut []).remove(0)
+}
+
+/// Distance in units in the last place between two finite f32s of the same sign.
+fn ulps(a: f32, b: f32) -> u64 {
+    let key = |x: f32| {
+        let bits = x.to_bits() as i64;
+        if bits < 0 { i64::from(i32::MIN) - bits } else { bits }
+    };
+    key(a).abs_diff(key(b))
+}
+
+/// Every `stride`-th f32 bit pattern between `low` and `high` (both of one sign).
+fn sweep(low: f32, high: f32, stride: u32) -> Vec<f32> {
+    let (a, b) = (low.to_bits().min(high.to_bits()), low.to_bits().max(high.to_bits()));
+    (a..=b).step_by(stride as usize).map(f32::from_bits).collect()
+}
+
+/// The largest error in ulps (against the correctly rounded f64 result) over `xs`.
+fn max_ulps(op: Op, xs: &[f32], reference: fn(f64) -> f64) -> (u64, f32) {
+    let ys = compiled_unary(op, xs);
+    xs.iter().zip(&ys).map(|(&x, &y)| (ulps(y, reference(f64::from(x)) as f32), x)).max_by_key(|&(u, _)| u).unwrap()
+}
+
+/// The inline polynomials: their worst error over dense sweeps, as stated in
+/// `docs/performance.md`, and IEEE special values.
+#[test]
+fn exp_log_and_tanh_are_accurate() {
+    let mut exp_inputs = sweep(-87.0, -1e-7, 1013);
+    exp_inputs.extend(sweep(1e-7, 88.0, 1013));
+    let (exp_error, at) = max_ulps(Op::Exp, &exp_inputs, f64::exp);
+    assert!(exp_error <= 1, "exp: {exp_error} ulp at {at}");
+    let log_inputs = sweep(1e-38, 3e38, 997);
+    let (log_error, at) = max_ulps(Op::Log, &log_inputs, f64::ln);
+    assert!(log_error <= 2, "log: {log_error} ulp at {at}");
+    let subnormals = sweep(1e-44, 1e-39, 101);
+    let (subnormal_error, at) = max_ulps(Op::Log, &subnormals, f64::ln);
+    assert!(subnormal_error <= 2, "log of subnormals: {subnormal_error} ulp at {at}");
+    let mut tanh_inputs = sweep(-10.0, -1e-6, 1009);
+    tanh_inputs.extend(sweep(1e-6, 10.0, 1009));
+    let (tanh_error, at) = max_ulps(Op::Tanh, &tanh_inputs, f64::tanh);
+    assert!(tanh_error <= 2, "tanh: {tanh_error} ulp at {at}");
+    let special = [0.0, -0.0, f32::INFINITY, f32::NEG_INFINITY, f32::NAN, -1.0, 100.0, -100.0, 1e-45];
+    let same = |a: f32, b: f32| a == b || (a.is_nan() && b.is_nan());
+    // exp flushes results below the smallest normal f32 (x < -87.3) to 0, as documented.
+    let exp = |x: f32| if x < -87.3 { 0.0 } else { x.exp() };
+    for (op, reference) in [(Op::Exp, &exp as &dyn Fn(f32) -> f32), (Op::Log, &f32::ln), (Op::Tanh, &f32::tanh)] {
+        let ys = compiled_unary(op.clone(), &special);
+        for (&x, &y) in special.iter().zip(&ys) {
+            let want = reference(x);
+            let close_enough = same(y, want) || (want.is_finite() && ulps(y, want) <= 4);
+            assert!(close_enough, "{}({x}) = {y}, expected {want}", op.name());
+        }
+    }
+    println!(
+        "max error: exp {exp_error} ulp, log {log_error} ulp (subnormals {subnormal_error}), tanh {tanh_error} ulp"
+    );
+}
