@@ -28,6 +28,9 @@ enum Command {
         /// Override the random seed of every train block.
         #[arg(long)]
         seed: Option<u64>,
+        /// Time every compiled kernel and print where training spent its time.
+        #[arg(long)]
+        profile: bool,
     },
     /// Check a program and its data without training: everything `run` checks first.
     Check { file: PathBuf },
@@ -53,8 +56,8 @@ fn main() -> ExitCode {
     };
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let result = match cli.command {
-        Command::Run { json, epochs, seed, .. } => {
-            nnc_driver::run(&source, &base_dir, Overrides { epochs, seed, memory_limit: memory_limit() })
+        Command::Run { json, epochs, seed, profile, .. } => {
+            nnc_driver::run(&source, &base_dir, Overrides { epochs, seed, memory_limit: memory_limit(), profile })
                 .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) })
         }
         Command::Check { .. } => {

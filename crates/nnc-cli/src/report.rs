@@ -43,12 +43,37 @@ pub fn human(report: &JobReport) -> String {
     if let Some(path) = &report.saved {
         let _ = writeln!(out, "wrote {path}");
     }
+    out.push_str(&profile_text(&report.profile));
     let t = report.timings;
     let _ = writeln!(
         out,
         "time: parse {:.3} ms, load {:.3} ms, compile {:.3} ms, train {:.3} ms",
         t.parse, t.load, t.compile, t.train
     );
+    out
+}
+
+/// Where training spent its time, kernel by kernel, slowest first.
+fn profile_text(profile: &[nnc_driver::KernelProfile]) -> String {
+    if profile.is_empty() {
+        return String::new();
+    }
+    let total: f64 = profile.iter().map(|k| k.total_us).sum();
+    let mut out = format!("kernels (profile, {:.1} ms in all):\n", total / 1000.0);
+    let _ = writeln!(out, "  {:>9} {:>6} {:>9} {:>8}  kernel", "total ms", "share", "µs/call", "GFLOP/s");
+    for kernel in profile {
+        let _ = writeln!(
+            out,
+            "  {:>9.3} {:>5.1}% {:>9.3} {:>8.1}  {} k{} {}",
+            kernel.total_us / 1000.0,
+            100.0 * kernel.total_us / total.max(f64::MIN_POSITIVE),
+            kernel.total_us / kernel.calls.max(1) as f64,
+            kernel.gflops,
+            kernel.function,
+            kernel.kernel,
+            kernel.summary
+        );
+    }
     out
 }
 

@@ -13,6 +13,8 @@ use nnc_kernels::{Binary, Body, BufferId, Combine, Node, Program, Store, Unary, 
 pub(crate) struct Helpers {
     pub gemm: FuncRef,
     pub out_of_bounds: FuncRef,
+    /// The profiling hook and this function's unit index, when profiling.
+    pub profile: Option<(FuncRef, usize)>,
 }
 
 /// Where one buffer is for the code being emitted.
@@ -224,7 +226,8 @@ impl Emitter<'_, '_> {
     pub fn load(&mut self, view: &View, index: &[Ix], lanes: usize) -> Value {
         let inner = index.len().checked_sub(1);
         let inner_stride = inner.map_or(0, |a| view.strides[a]);
-        let gathered_inner = inner.is_some() && view.gather == inner;
+        // Without a row table (one batch of every row), gathered rows are consecutive.
+        let gathered_inner = self.rows.is_some() && inner.is_some() && view.gather == inner;
         let flags = self.flags(view.buffer);
         if lanes == 1 || (inner_stride == 0 && !gathered_inner) {
             let element = self.element(view, index);

@@ -1,15 +1,32 @@
 //! Large matrix products: generated code calls [`nnc_gemm`], which runs the `gemm` crate
-//! (rustc-compiled, AVX-512 where the CPU has it) on row blocks of the product, one per
-//! thread of a persistent pool. Each thread computes whole rows in the same order every
-//! time, so results are the same from run to run for a fixed thread count.
+//! (rustc-compiled, AVX-512 where the CPU has it) on blocks of the product, one per thread
+//! of a persistent pool. A product is split along its larger side (rows, or columns), so
+//! each thread packs only its share of the operand it splits. Each thread computes its
+//! block in the same order every time, so results are the same from run to run for a
+//! fixed thread count.
+//!
+//! Helper threads spin for a while before sleeping after a job, because the next product
+//! of a training step usually follows within microseconds; waking a sleeping thread costs
+//! more than that.
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::cell::UnsafeCell;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::{self, Thread};
 
-/// One product: `C[m, n] = A[m, k]·B[k, n]`, strides in elements, `C` row-major.
+/// At most this many threads work on one product.
+pub const MAX_THREADS: usize = 2;
+
+/// Spin iterations (about 100 µs) before a waiting thread sleeps.
+const SPIN: u32 = 1 << 16;
+
+/// One product: `C = alpha·C + beta·A·B` (C not read when `read` is false), strides in
+/// elements, `C` row-major with row stride `n`.
 #[derive(Clone, Copy)]
 struct Product {
+    read: bool,
+    alpha: f32,
+    beta: f32,
     m: usize,
     n: usize,
     k: usize,
@@ -22,39 +39,49 @@ struct Product {
     c: *mut f32,
 }
 
-// SAFETY: a product is handed to a worker only while the caller blocks on its completion,
-// and each thread writes disjoint rows of C.
-unsafe impl Send for Product {}
+/// The part of a product one thread computes.
+#[derive(Clone, Copy)]
+struct Block {
+    product: Product,
+    rows: (usize, usize),
+    columns: (usize, usize),
+}
 
-impl Product {
-    /// Rows `[start, end)` of the product.
-    ///
+// SAFETY: a block is handed to a worker only while the caller waits for it to finish,
+// and the blocks of one product write disjoint parts of C.
+unsafe impl Send for Block {}
+
+impl Block {
     /// # Safety
-    /// The pointers must cover the matrices their strides describe.
-    unsafe fn rows(&self, start: usize, end: usize) {
-        if start >= end {
+    /// The product's pointers must cover the matrices their strides describe.
+    unsafe fn run(&self) {
+        let p = &self.product;
+        let ((r0, r1), (c0, c1)) = (self.rows, self.columns);
+        if r0 >= r1 || c0 >= c1 {
             return;
         }
-        // SAFETY: rows [start, end) of A and C lie inside the caller's buffers.
+        // SAFETY: rows r0..r1 of A, columns c0..c1 of B and that block of C lie inside the
+        // caller's buffers.
         unsafe {
-            let a = self.a.offset(start as isize * self.a_rows);
-            let c = self.c.add(start * self.n);
+            let a = p.a.offset(r0 as isize * p.a_rows);
+            let b = p.b.offset(c0 as isize * p.b_columns);
+            let c = p.c.add(r0 * p.n + c0);
             gemm::gemm(
-                end - start,
-                self.n,
-                self.k,
+                r1 - r0,
+                c1 - c0,
+                p.k,
                 c,
                 1,
-                self.n as isize,
-                false,
+                p.n as isize,
+                p.read,
                 a,
-                self.a_columns,
-                self.a_rows,
-                self.b,
-                self.b_columns,
-                self.b_rows,
-                0.0,
-                1.0,
+                p.a_columns,
+                p.a_rows,
+                b,
+                p.b_columns,
+                p.b_rows,
+                p.alpha,
+                p.beta,
                 false,
                 false,
                 false,
@@ -64,7 +91,8 @@ impl Product {
     }
 }
 
-/// Called by generated code: `C = A·B` with the given strides on `threads` threads.
+/// Called by generated code: `C = A·B`, or `C = alpha·C + beta·A·B` when `read` is 1,
+/// with the given strides on up to `threads` threads.
 ///
 /// # Safety
 /// The pointers must point to matrices of the given shapes and strides; the kernel
@@ -82,8 +110,14 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     b_columns: i64,
     c: *mut f32,
     threads: i64,
+    read: i64,
+    alpha: f32,
+    beta: f32,
 ) {
     let product = Product {
+        read: read != 0,
+        alpha,
+        beta,
         m: m as usize,
         n: n as usize,
         k: k as usize,
@@ -95,78 +129,132 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
         b_columns: b_columns as isize,
         c,
     };
-    let helpers = pool().len().min(threads.max(1) as usize - 1);
-    if helpers == 0 || product.m < 2 {
+    let whole = Block { product, rows: (0, product.m), columns: (0, product.n) };
+    let helpers = pool().len().min((threads.max(1) as usize).saturating_sub(1));
+    // One caller at a time uses the helpers; another (say, a second training run on
+    // another thread) computes its product alone.
+    if helpers == 0 || BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
         // SAFETY: the caller guarantees the matrices.
-        unsafe { product.rows(0, product.m) };
+        unsafe { whole.run() };
         return;
     }
-    let parts = helpers + 1;
-    let per = product.m.div_ceil(parts);
-    let done = Arc::new(AtomicUsize::new(0));
-    for (index, worker) in pool().iter().take(helpers).enumerate() {
-        let start = ((index + 1) * per).min(product.m);
-        let end = ((index + 2) * per).min(product.m);
-        worker.run(Job { product, start, end, done: done.clone(), caller: thread::current() });
+    let blocks = split(whole, helpers + 1);
+    for (worker, block) in pool().iter().zip(&blocks[1..]) {
+        worker.post(*block);
     }
-    // SAFETY: as above; this thread's rows are disjoint from the workers'.
-    unsafe { product.rows(0, per.min(product.m)) };
-    while done.load(Ordering::Acquire) < helpers {
-        thread::park();
+    // SAFETY: as above; the blocks are disjoint.
+    unsafe { blocks[0].run() };
+    for worker in pool().iter().take(blocks.len() - 1) {
+        worker.wait();
     }
+    BUSY.store(false, Ordering::Release);
 }
 
-struct Job {
-    product: Product,
-    start: usize,
-    end: usize,
-    done: Arc<AtomicUsize>,
-    caller: Thread,
+/// Whether some caller is using the helpers.
+static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// `parts` blocks along the product's larger side.
+fn split(whole: Block, parts: usize) -> Vec<Block> {
+    let (m, n) = (whole.product.m, whole.product.n);
+    let along_rows = m >= n;
+    let length = if along_rows { m } else { n };
+    let per = length.div_ceil(parts);
+    (0..parts)
+        .map(|index| {
+            let range = ((index * per).min(length), ((index + 1) * per).min(length));
+            if along_rows { Block { rows: range, ..whole } } else { Block { columns: range, ..whole } }
+        })
+        .collect()
 }
 
-/// A persistent helper thread that runs one job at a time.
+const IDLE: u32 = 0;
+const POSTED: u32 = 1;
+const DONE: u32 = 2;
+
+/// A persistent helper thread that runs one block at a time.
 struct Worker {
-    job: Arc<Mutex<Option<Job>>>,
-    thread: Thread,
+    block: UnsafeCell<Option<Block>>,
+    state: AtomicU32,
+    thread: OnceLock<Thread>,
+    caller: UnsafeCell<Option<Thread>>,
 }
+
+// SAFETY: `block` and `caller` are written by the posting thread only while the state is
+// IDLE (the worker does not read them) and read by the worker only after it sees POSTED.
+unsafe impl Sync for Worker {}
 
 impl Worker {
-    fn run(&self, job: Job) {
-        if let Ok(mut slot) = self.job.lock() {
-            *slot = Some(job);
+    fn post(&self, block: Block) {
+        // SAFETY: the worker is idle (every post is followed by a wait before the next).
+        unsafe {
+            *self.block.get() = Some(block);
+            *self.caller.get() = Some(thread::current());
         }
-        self.thread.unpark();
+        self.state.store(POSTED, Ordering::Release);
+        if let Some(thread) = self.thread.get() {
+            thread.unpark();
+        }
+    }
+
+    /// Waits until the posted block is done.
+    fn wait(&self) {
+        let mut spins = 0;
+        while self.state.load(Ordering::Acquire) != DONE {
+            if spins < SPIN {
+                spins += 1;
+                std::hint::spin_loop();
+            } else {
+                thread::park();
+            }
+        }
+        self.state.store(IDLE, Ordering::Relaxed);
+    }
+
+    fn serve(&self) {
+        let mut spins = 0;
+        loop {
+            if self.state.load(Ordering::Acquire) != POSTED {
+                if spins < SPIN {
+                    spins += 1;
+                    std::hint::spin_loop();
+                } else {
+                    thread::park();
+                }
+                continue;
+            }
+            spins = 0;
+            // SAFETY: POSTED means the caller wrote `block` and `caller` and waits.
+            let (block, caller) = unsafe { ((*self.block.get()).take(), (*self.caller.get()).take()) };
+            if let Some(block) = block {
+                // SAFETY: the caller guarantees the matrices and waits for DONE.
+                unsafe { block.run() };
+            }
+            self.state.store(DONE, Ordering::Release);
+            if let Some(caller) = caller {
+                caller.unpark();
+            }
+        }
     }
 }
 
-/// One helper per extra core, started on first use.
-fn pool() -> &'static [Worker] {
-    static POOL: OnceLock<Vec<Worker>> = OnceLock::new();
+/// One helper per extra core (up to [`MAX_THREADS`] in all), started on first use.
+fn pool() -> &'static [&'static Worker] {
+    static POOL: OnceLock<Vec<&'static Worker>> = OnceLock::new();
     POOL.get_or_init(|| {
         let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        (1..cores.min(MAX_THREADS)).filter_map(|index| spawn(index).ok()).collect()
+        (1..cores.min(MAX_THREADS)).filter_map(spawn).collect()
     })
 }
 
-/// At most this many threads work on one product.
-pub const MAX_THREADS: usize = 2;
-
-fn spawn(index: usize) -> std::io::Result<Worker> {
-    let job: Arc<Mutex<Option<Job>>> = Arc::new(Mutex::new(None));
-    let shared = job.clone();
-    let handle = thread::Builder::new().name(format!("nnc-gemm-{index}")).spawn(move || {
-        loop {
-            let next = shared.lock().ok().and_then(|mut slot| slot.take());
-            match next {
-                Some(job) => {
-                    // SAFETY: the caller waits for `done` before its buffers go away.
-                    unsafe { job.product.rows(job.start, job.end) };
-                    job.done.fetch_add(1, Ordering::Release);
-                    job.caller.unpark();
-                }
-                None => thread::park(),
-            }
-        }
-    })?;
-    Ok(Worker { job, thread: handle.thread().clone() })
+fn spawn(index: usize) -> Option<&'static Worker> {
+    // The pool lives as long as the process.
+    let worker: &'static Worker = Box::leak(Box::new(Worker {
+        block: UnsafeCell::new(None),
+        state: AtomicU32::new(IDLE),
+        thread: OnceLock::new(),
+        caller: UnsafeCell::new(None),
+    }));
+    let handle = thread::Builder::new().name(format!("nnc-gemm-{index}")).spawn(move || worker.serve()).ok()?;
+    let _ = worker.thread.set(handle.thread().clone());
+    Some(worker)
 }

@@ -17,9 +17,11 @@ mod gemm;
 mod loops;
 mod math;
 mod matmul;
+mod profile;
 mod program;
 mod train_loop;
 
+pub use profile::{KernelTime, take_profile};
 pub use train_loop::{INTERRUPTED, LoopContext, LoopShape};
 
 use cranelift::prelude::*;
@@ -52,11 +54,13 @@ pub struct Options {
     /// Bounds-check every load and store of generated code (reporting and aborting on a
     /// violation). On in debug builds.
     pub checked: bool,
+    /// Time every kernel (see [`take_profile`]).
+    pub profile: bool,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { checked: cfg!(debug_assertions) }
+        Options { checked: cfg!(debug_assertions), profile: false }
     }
 }
 
@@ -239,6 +243,9 @@ pub struct LoopRun<'a> {
 struct CallbackState<'a, 'b> {
     run: &'b mut LoopRun<'a>,
     rows: u32,
+    /// Whether the loop reads rows through the row order (it does not for one batch of
+    /// every row), so the order must be checked after each epoch.
+    reads_order: bool,
     panic: Option<Box<dyn std::any::Any + Send>>,
     bad_order: bool,
 }
@@ -247,11 +254,11 @@ unsafe extern "C" fn epoch_trampoline(user: *mut std::ffi::c_void, epoch: u64, l
     // SAFETY: `user` is the `CallbackState` that `TrainLoop::run` passed, alive and not
     // otherwise borrowed while the loop runs.
     let state = unsafe { &mut *(user as *mut CallbackState) };
-    let rows = state.rows;
+    let (rows, state_reads_order) = (state.rows, state.reads_order);
     let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         let run = &mut *state.run;
         let go_on = (run.on_epoch)(EpochEnd { epoch, loss_sum, params: run.params, perm: run.perm, lr: run.lr });
-        (go_on, run.perm.iter().all(|&r| r < rows))
+        (go_on, !state_reads_order || run.perm.iter().all(|&r| r < rows))
     }));
     match outcome {
         Ok((true, true)) => 0,
@@ -295,7 +302,8 @@ impl TrainLoop {
         let params: Vec<*mut f32> = run.params.iter_mut().map(|p| p.as_mut_ptr()).collect();
         let (x, y, perm, lr, epochs) = (run.x.as_ptr(), run.y.as_ptr(), run.perm.as_ptr(), run.lr.as_ptr(), run.epochs);
         let interrupt = run.interrupt.as_ptr().cast_const();
-        let mut state = CallbackState { run, rows: shape.rows as u32, panic: None, bad_order: false };
+        let reads_order = shape.batch < shape.rows;
+        let mut state = CallbackState { run, rows: shape.rows as u32, reads_order, panic: None, bad_order: false };
         let context = LoopContext {
             x,
             y,
@@ -369,6 +377,15 @@ pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, Codegen
         }
     }
     compiled.module = Some(module);
+    if options.profile {
+        // Unit `u` ticks as `2u` (its program, or a loop's full step) and `2u + 1` (a
+        // loop's last, smaller step).
+        let names = units.iter().flat_map(|u| match u {
+            Unit::Program { name, .. } => [name.to_string(), String::new()],
+            Unit::TrainLoop { name, .. } => [name.to_string(), format!("{name}.tail")],
+        });
+        profile::register(names.collect());
+    }
     Ok(compiled)
 }
 
@@ -387,6 +404,7 @@ fn new_module() -> Result<JITModule, CodegenError> {
     let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
     builder.symbol("nnc_gemm", gemm::nnc_gemm as *const u8);
     builder.symbol("nnc_out_of_bounds", out_of_bounds as *const u8);
+    builder.symbol("nnc_profile_tick", profile::nnc_profile_tick as *const u8);
     Ok(JITModule::new(builder))
 }
 
@@ -403,19 +421,24 @@ extern "C" fn out_of_bounds(kernel: i64, buffer: i64, element: i64, len: i64) {
 struct HelperIds {
     gemm: FuncId,
     out_of_bounds: FuncId,
+    profile: FuncId,
 }
 
 fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, CodegenError> {
     let mut gemm = module.make_signature();
-    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 11));
+    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 12));
+    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::F32), 2));
     let mut oob = module.make_signature();
     oob.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
+    let mut tick = module.make_signature();
+    tick.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 2));
     let declare = |module: &mut JITModule, name: &str, sig| {
         module.declare_function(name, Linkage::Import, sig).map_err(|e| err("declare")(&e))
     };
     Ok(HelperIds {
         gemm: declare(module, "nnc_gemm", &gemm)?,
         out_of_bounds: declare(module, "nnc_out_of_bounds", &oob)?,
+        profile: declare(module, "nnc_profile_tick", &tick)?,
     })
 }
 
@@ -442,6 +465,7 @@ fn define(
         let helpers = Helpers {
             gemm: module.declare_func_in_func(ids.gemm, b.func),
             out_of_bounds: module.declare_func_in_func(ids.out_of_bounds, b.func),
+            profile: options.profile.then(|| (module.declare_func_in_func(ids.profile, b.func), 2 * index)),
         };
         match unit {
             Unit::Program { program, .. } => emit_program_function(&mut b, helpers, program, options),

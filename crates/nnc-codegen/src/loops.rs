@@ -92,7 +92,17 @@ impl Along<'_> {
             })
             .collect();
         let vectors = if inner >= 4 { inner / 4 * 4 } else { 0 };
-        e.counted(vectors, 4, UNROLL, &mut |e, j| self.point(e, outer, j, 4, &accumulators));
+        // Long rows run four vectors per iteration: fewer branches, and the addresses of
+        // the four share one base.
+        let unrolled = if vectors / 4 > UNROLL { vectors / 16 * 16 } else { 0 };
+        e.counted(unrolled, 16, 1, &mut |e, j| {
+            for lane in 0..4 {
+                self.point(e, outer, j.plus(4 * lane), 4, &accumulators);
+            }
+        });
+        for j in (unrolled..vectors).step_by(4) {
+            self.point(e, outer, Ix::constant(j), 4, &accumulators);
+        }
         for j in vectors..inner {
             self.point(e, outer, Ix::constant(j), 1, &accumulators);
         }

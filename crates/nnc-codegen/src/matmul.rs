@@ -1,13 +1,23 @@
-//! Matrix products. Small ones are register tiles of f32x4 fused multiply-adds (up to 4
-//! rows × 8 columns in 8 accumulators, within x86's 16 vector registers) with the epilogue
-//! applied to the accumulators before anything is stored; columns that do not fill a
-//! vector take a scalar tile. Large ones call the GEMM library (`gemm.rs`), then run the
-//! epilogue as a loop over the product.
+//! Matrix products.
+//!
+//! Small ones are register tiles of f32x4 fused multiply-adds, the epilogue applied to
+//! the accumulators before anything is stored:
+//! - a product at least 4 columns wide takes tiles of up to 4 rows × 8 columns (8
+//!   accumulators, within x86's 16 vector registers), then a 4-column tile, then scalar
+//!   columns;
+//! - a product narrower than 4 but at least 4 rows tall (the output layer of a regression
+//!   or of XOR) is computed transposed, `Cᵀ = Bᵀ·Aᵀ`, so its rows fill the lanes;
+//! - a product smaller than 4 × 4 with a long reduction (a weight gradient of a one-input
+//!   layer) is a few dot products, four lanes along the reduction.
+//!
+//! Epilogue reductions over the whole product (a loss sum) accumulate in registers across
+//! every tile and meet memory once. Large products call the GEMM library (`gemm.rs`), then
+//! run the epilogue as a loop over the product.
 
 use crate::emit::{Emitter, Ix};
 use crate::loops::emit_loop;
 use cranelift::prelude::*;
-use nnc_kernels::{Matmul, Program, Strategy, View};
+use nnc_kernels::{Body, Combine, Matmul, Node, Program, Store, Strategy, View};
 
 /// Rows per register tile.
 const TILE_ROWS: usize = 4;
@@ -15,12 +25,163 @@ const TILE_ROWS: usize = 4;
 const UNROLL_K: usize = 8;
 /// Row and column tiles unrolled up to this many each.
 const UNROLL_TILES: usize = 2;
+/// Independent accumulators of a dot product, or of a total over the product, to hide
+/// the latency of each addition behind the others.
+const CHAINS: usize = 4;
 
 pub(crate) fn emit_matmul(e: &mut Emitter, program: &Program, mm: &Matmul) {
     match mm.strategy {
         Strategy::Tiled => emit_tiled(e, program, mm),
         Strategy::Library { threads } => emit_library(e, program, mm, threads),
     }
+}
+
+/// A view with stride 0 on every axis of extent 1 (where the index is always 0), except
+/// a gathered axis (where row 0 of the batch is not row 0 of the data).
+fn effective(view: &View, dims: &[usize]) -> View {
+    let strides = (view.strides.iter().zip(dims).enumerate())
+        .map(|(axis, (&s, &d))| if d == 1 && view.gather != Some(axis) { 0 } else { s })
+        .collect();
+    View { strides, ..view.clone() }
+}
+
+/// The same view with its two axes swapped.
+fn swapped(view: &View) -> View {
+    let strides = vec![view.strides[1], view.strides[0]];
+    let gather = view.gather.map(|axis| 1 - axis);
+    View { strides, gather, ..view.clone() }
+}
+
+fn map_views(body: &Body, f: impl Fn(&View) -> View) -> Body {
+    let nodes = body
+        .nodes
+        .iter()
+        .map(|node| match node {
+            Node::Load(view) => Node::Load(f(view)),
+            other => other.clone(),
+        })
+        .collect();
+    let stores = body.stores.iter().map(|s| Store { view: f(&s.view), ..s.clone() }).collect();
+    Body { nodes, stores }
+}
+
+/// The product as the tiles compute it, maybe transposed.
+struct Oriented {
+    m: usize,
+    n: usize,
+    k: usize,
+    a: View,
+    b: View,
+    epilogue: Body,
+}
+
+impl Oriented {
+    fn new(mm: &Matmul) -> Oriented {
+        let dims = [mm.m, mm.n];
+        let epilogue = map_views(&mm.epilogue, |v| effective(v, &dims));
+        if mm.n < 4 && mm.m >= 4 {
+            // Cᵀ = Bᵀ·Aᵀ: the rows of C run along the lanes.
+            let epilogue = map_views(&epilogue, swapped);
+            return Oriented { m: mm.n, n: mm.m, k: mm.k, a: swapped(&mm.b), b: swapped(&mm.a), epilogue };
+        }
+        Oriented { m: mm.m, n: mm.n, k: mm.k, a: mm.a.clone(), b: mm.b.clone(), epilogue }
+    }
+}
+
+/// Epilogue reductions over every point, kept in registers across the whole product: per
+/// store that reduces everything, [`CHAINS`] vector accumulators (the tile's points take
+/// turns) and one scalar one.
+struct Totals {
+    variables: Vec<Option<(Vec<Variable>, Variable)>>,
+}
+
+impl Totals {
+    fn declare(e: &mut Emitter, body: &Body) -> Totals {
+        let variables = body
+            .stores
+            .iter()
+            .map(|store| {
+                let everything = store.combine != Combine::Write && store.view.strides.iter().all(|&s| s == 0);
+                everything.then(|| {
+                    let identity = if store.combine == Combine::Sum { 0.0 } else { f32::NEG_INFINITY };
+                    let vectors: Vec<Variable> = (0..CHAINS)
+                        .map(|_| {
+                            let variable = e.b.declare_var(types::F32X4);
+                            let v = e.fconst(identity, 4);
+                            e.b.def_var(variable, v);
+                            variable
+                        })
+                        .collect();
+                    let scalar = e.b.declare_var(types::F32);
+                    let s = e.fconst(identity, 1);
+                    e.b.def_var(scalar, s);
+                    (vectors, scalar)
+                })
+            })
+            .collect();
+        Totals { variables }
+    }
+
+    /// Stores the epilogue's results at `index` (`lanes` wide); `slot` is the point's
+    /// place in its tile.
+    fn store(
+        &self,
+        e: &mut Emitter,
+        body: &Body,
+        values: &[Option<(Value, usize)>],
+        index: &[Ix],
+        lanes: usize,
+        slot: usize,
+    ) {
+        for (store, variable) in body.stores.iter().zip(&self.variables) {
+            let x = e.operand(values, store.value, lanes);
+            match variable {
+                Some((vectors, scalar)) => {
+                    let variable = if lanes == 4 { vectors[slot % CHAINS] } else { *scalar };
+                    let old = e.b.use_var(variable);
+                    let new = e.combine(store.combine, old, x, lanes);
+                    e.b.def_var(variable, new);
+                }
+                None => e.store(store, index, x, lanes),
+            }
+        }
+    }
+
+    fn flush(&self, e: &mut Emitter, body: &Body) {
+        for (store, variable) in body.stores.iter().zip(&self.variables) {
+            let Some((vectors, scalar)) = variable else { continue };
+            let mut vector = e.b.use_var(vectors[0]);
+            for &other in &vectors[1..] {
+                let other = e.b.use_var(other);
+                vector = e.combine(store.combine, vector, other, 4);
+            }
+            let lanes = e.horizontal(store.combine, vector);
+            let rest = e.b.use_var(*scalar);
+            let total = e.combine(store.combine, lanes, rest, 1);
+            e.store(store, &[Ix::constant(0), Ix::constant(0)], total, 1);
+        }
+    }
+}
+
+fn emit_tiled(e: &mut Emitter, program: &Program, mm: &Matmul) {
+    e.init_reductions(program, &mm.epilogue);
+    let product = Oriented::new(mm);
+    let totals = Totals::declare(e, &product.epilogue);
+    if product.m < 4 && product.n < 4 && product.k >= 8 {
+        for i in 0..product.m {
+            for j in 0..product.n {
+                dot(e, &product, &totals, Ix::constant(i), Ix::constant(j));
+            }
+        }
+    } else {
+        let rows = TILE_ROWS.min(product.m);
+        let full_rows = product.m / rows * rows;
+        e.counted(full_rows, rows, UNROLL_TILES, &mut |e, i0| column_tiles(e, &product, &totals, i0, rows));
+        if product.m > full_rows {
+            column_tiles(e, &product, &totals, Ix::constant(full_rows), product.m - full_rows);
+        }
+    }
+    totals.flush(e, &product.epilogue);
 }
 
 /// The columns of one tile: `vectors` f32x4 lanes from `j0`, or one scalar column.
@@ -30,51 +191,48 @@ struct Columns {
     vectors: usize,
 }
 
-fn emit_tiled(e: &mut Emitter, program: &Program, mm: &Matmul) {
-    e.init_reductions(program, &mm.epilogue);
-    let rows = TILE_ROWS.min(mm.m);
-    let full_rows = mm.m / rows * rows;
-    e.counted(full_rows, rows, UNROLL_TILES, &mut |e, i0| column_tiles(e, mm, i0, rows));
-    if mm.m > full_rows {
-        column_tiles(e, mm, Ix::constant(full_rows), mm.m - full_rows);
-    }
-}
-
-/// Every tile of the row block starting at `i0`: 8-column tiles, a 4-column tile, then
-/// scalar columns.
-fn column_tiles(e: &mut Emitter, mm: &Matmul, i0: Ix, rows: usize) {
-    let eights = mm.n / 8 * 8;
-    e.counted(eights, 8, UNROLL_TILES, &mut |e, j0| tile(e, mm, i0, rows, Columns { j0, vectors: 2 }));
-    let mut j = eights;
-    if mm.n - j >= 4 {
-        tile(e, mm, i0, rows, Columns { j0: Ix::constant(j), vectors: 1 });
+/// Every tile of the row block starting at `i0`: tiles of 8 columns (16 for one or two
+/// rows, the same 8 accumulators), a 4-column tile, then scalar columns.
+fn column_tiles(e: &mut Emitter, product: &Oriented, totals: &Totals, i0: Ix, rows: usize) {
+    let vectors = if rows <= 2 { 4 } else { 2 };
+    let wide = product.n / (4 * vectors) * (4 * vectors);
+    e.counted(wide, 4 * vectors, UNROLL_TILES, &mut |e, j0| {
+        tile(e, product, totals, i0, rows, Columns { j0, vectors })
+    });
+    let mut j = wide;
+    while product.n - j >= 4 {
+        tile(e, product, totals, i0, rows, Columns { j0: Ix::constant(j), vectors: 1 });
         j += 4;
     }
-    for column in j..mm.n {
-        tile(e, mm, i0, rows, Columns { j0: Ix::constant(column), vectors: 0 });
+    for column in j..product.n {
+        tile(e, product, totals, i0, rows, Columns { j0: Ix::constant(column), vectors: 0 });
     }
 }
 
-/// One register tile: `rows` × (`columns.vectors` × 4, or 1) accumulators over the whole
-/// reduction, then the epilogue on each.
-fn tile(e: &mut Emitter, mm: &Matmul, i0: Ix, rows: usize, columns: Columns) {
-    let lanes = if columns.vectors == 0 { 1 } else { 4 };
-    let width = columns.vectors.max(1);
+fn accumulators(e: &mut Emitter, count: usize, lanes: usize) -> Vec<Variable> {
     let ty = if lanes == 1 { types::F32 } else { types::F32X4 };
-    let accumulators: Vec<Variable> = (0..rows * width)
+    (0..count)
         .map(|_| {
             let variable = e.b.declare_var(ty);
             let zero = e.fconst(0.0, lanes);
             e.b.def_var(variable, zero);
             variable
         })
-        .collect();
+        .collect()
+}
+
+/// One register tile: `rows` × (`columns.vectors` × 4, or 1) accumulators over the whole
+/// reduction, then the epilogue on each.
+fn tile(e: &mut Emitter, product: &Oriented, totals: &Totals, i0: Ix, rows: usize, columns: Columns) {
+    let lanes = if columns.vectors == 0 { 1 } else { 4 };
+    let width = columns.vectors.max(1);
+    let accumulators = accumulators(e, rows * width, lanes);
     let row_index: Vec<Ix> = (0..rows).map(|r| i0.plus(r as i64)).collect();
     let column_index: Vec<Ix> = (0..width).map(|v| columns.j0.plus(4 * v as i64)).collect();
     let mut step = |e: &mut Emitter, p: Ix| {
-        let b: Vec<Value> = column_index.iter().map(|&j| e.load(&mm.b, &[p, j], lanes)).collect();
+        let b: Vec<Value> = column_index.iter().map(|&j| e.load(&product.b, &[p, j], lanes)).collect();
         for (r, &i) in row_index.iter().enumerate() {
-            let a = e.load(&mm.a, &[i, p], 1);
+            let a = e.load(&product.a, &[i, p], 1);
             let a = if lanes == 1 { a } else { e.b.ins().splat(types::F32X4, a) };
             for (v, &b) in b.iter().enumerate() {
                 let variable = accumulators[r * width + v];
@@ -84,27 +242,70 @@ fn tile(e: &mut Emitter, mm: &Matmul, i0: Ix, rows: usize, columns: Columns) {
             }
         }
     };
-    e.counted(mm.k, 1, UNROLL_K, &mut step);
+    e.counted(product.k, 1, UNROLL_K, &mut step);
     for (r, &i) in row_index.iter().enumerate() {
         for (v, &j) in column_index.iter().enumerate() {
             let acc = e.b.use_var(accumulators[r * width + v]);
-            let index = [i, j];
-            let mut values = vec![None; mm.epilogue.nodes.len()];
-            e.eval(&mm.epilogue, &index, lanes, Some(acc), &mut values);
-            for store in &mm.epilogue.stores {
-                let x = e.operand(&values, store.value, lanes);
-                e.store(store, &index, x, lanes);
-            }
+            epilogue(e, product, totals, &[i, j], lanes, acc, r * width + v);
         }
     }
 }
 
-/// `acc = A·B` by the GEMM library on `threads` threads, then the epilogue over it.
+fn epilogue(e: &mut Emitter, product: &Oriented, totals: &Totals, index: &[Ix], lanes: usize, acc: Value, slot: usize) {
+    let mut values = vec![None; product.epilogue.nodes.len()];
+    e.eval(&product.epilogue, index, lanes, Some(acc), &mut values);
+    totals.store(e, &product.epilogue, &values, index, lanes, slot);
+}
+
+/// `C[i, j]` as a dot product, four lanes along the reduction, then its epilogue.
+fn dot(e: &mut Emitter, product: &Oriented, totals: &Totals, i: Ix, j: Ix) {
+    // B read along its reduction axis: the same view with the axes in (j, p) order.
+    let b = swapped(&product.b);
+    let accumulators = accumulators(e, CHAINS, 4);
+    let block = 4 * CHAINS;
+    let blocks = product.k / block * block;
+    e.counted(blocks, block, 1, &mut |e, p0| {
+        for (n, &variable) in accumulators.iter().enumerate() {
+            let p = p0.plus(4 * n as i64);
+            let x = e.load(&product.a, &[i, p], 4);
+            let y = e.load(&b, &[j, p], 4);
+            let acc = e.b.use_var(variable);
+            let sum = e.b.ins().fma(x, y, acc);
+            e.b.def_var(variable, sum);
+        }
+    });
+    let mut vector = e.b.use_var(accumulators[0]);
+    for &variable in &accumulators[1..] {
+        let other = e.b.use_var(variable);
+        vector = e.b.ins().fadd(vector, other);
+    }
+    let mut total = e.horizontal(Combine::Sum, vector);
+    for p in blocks..product.k {
+        let p = Ix::constant(p);
+        let x = e.load(&product.a, &[i, p], 1);
+        let y = e.load(&b, &[j, p], 1);
+        total = e.b.ins().fma(x, y, total);
+    }
+    epilogue(e, product, totals, &[i, j], 1, total, 0);
+}
+
+/// `acc = A·B` by the GEMM library on `threads` threads, then the epilogue over it; or,
+/// for an update in place, `into = alpha·into + beta·A·B` with no epilogue.
 fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize) {
-    let acc = mm.acc.expect("internal error: a library product without its accumulator");
     let a = e.pointer(mm.a.buffer, mm.a.offset);
     let b = e.pointer(mm.b.buffer, mm.b.offset);
-    let c = e.pointer(acc, 0);
+    let (c, alpha, beta, read) = match mm.accumulate {
+        Some(update) => {
+            let mut values = vec![None; mm.epilogue.nodes.len()];
+            let alpha = scalar(e, &mm.epilogue, update.alpha, &mut values);
+            let beta = scalar(e, &mm.epilogue, update.beta, &mut values);
+            (e.pointer(update.into, 0), alpha, beta, 1)
+        }
+        None => {
+            let acc = mm.acc.expect("internal error: a library product without its accumulator");
+            (e.pointer(acc, 0), e.fconst(0.0, 1), e.fconst(1.0, 1), 0)
+        }
+    };
     let numbers = [
         mm.m as i64,
         mm.n as i64,
@@ -114,11 +315,36 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
         mm.b.strides[0] as i64,
         mm.b.strides[1] as i64,
         threads as i64,
+        read,
     ];
-    let numbers: Vec<Value> = numbers.iter().map(|&n| e.iconst(n)).collect();
-    let arguments =
-        [numbers[0], numbers[1], numbers[2], a, numbers[3], numbers[4], b, numbers[5], numbers[6], c, numbers[7]];
+    let n: Vec<Value> = numbers.iter().map(|&x| e.iconst(x)).collect();
+    let arguments = [n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta];
     e.b.ins().call(e.helpers.gemm, &arguments);
-    let view = View { buffer: acc, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
-    emit_loop(e, program, &[mm.m, mm.n], &mm.epilogue, Some(&view));
+    if let (Some(acc), None) = (mm.acc, mm.accumulate) {
+        let view = View { buffer: acc, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
+        emit_loop(e, program, &[mm.m, mm.n], &mm.epilogue, Some(&view));
+    }
+}
+
+/// A scalar node of a body (constants and scalar loads only), evaluated once.
+fn scalar(e: &mut Emitter, body: &Body, node: nnc_kernels::NodeId, values: &mut [Option<(Value, usize)>]) -> Value {
+    if let Some((value, _)) = values[node.0 as usize] {
+        return value;
+    }
+    let origin = [Ix::constant(0), Ix::constant(0)];
+    let value = match &body.nodes[node.0 as usize] {
+        Node::Const(c) => e.fconst(*c, 1),
+        Node::Load(view) => e.load(view, &origin, 1),
+        Node::Unary(op, a) => {
+            let a = scalar(e, body, *a, values);
+            e.unary(*op, a, 1)
+        }
+        Node::Binary(op, a, b) => {
+            let (a, b) = (scalar(e, body, *a, values), scalar(e, body, *b, values));
+            e.binary(*op, a, b, 1)
+        }
+        Node::Acc => unreachable!("the coefficients of an update in place are scalars"),
+    };
+    values[node.0 as usize] = Some((value, 1));
+    value
 }

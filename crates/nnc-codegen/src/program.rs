@@ -3,15 +3,27 @@
 use crate::emit::Emitter;
 use crate::loops::emit_loop;
 use crate::matmul::emit_matmul;
+use cranelift::prelude::InstBuilder;
 use nnc_kernels::{KernelKind, Program};
 
 pub(crate) fn emit_program(e: &mut Emitter, program: &Program) {
     for (index, kernel) in program.kernels.iter().enumerate() {
         e.kernel = index;
+        tick(e, index as i64);
         match &kernel.kind {
             KernelKind::Loop { dims, body } => emit_loop(e, program, dims, body, None),
             KernelKind::Matmul(mm) => emit_matmul(e, program, mm),
         }
+    }
+    tick(e, -1);
+}
+
+/// Tells the profiler that kernel `kernel` starts (or, at -1, that the program ended).
+fn tick(e: &mut Emitter, kernel: i64) {
+    if let Some((hook, unit)) = e.helpers.profile {
+        let unit = e.iconst(unit as i64);
+        let kernel = e.iconst(kernel);
+        e.b.ins().call(hook, &[unit, kernel]);
     }
 }
 

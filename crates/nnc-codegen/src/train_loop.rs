@@ -19,7 +19,8 @@ use nnc_kernels::{Program, Storage};
 pub struct LoopContext {
     pub x: *const f32,
     pub y: *const f32,
-    /// Row order of the current epoch (`rows` entries).
+    /// Row order of the current epoch (`rows` entries); unused when one batch holds every
+    /// row, which is never shuffled.
     pub perm: *const u32,
     /// Learning rate of each step of the current epoch.
     pub lr: *const f32,
@@ -119,7 +120,12 @@ pub(crate) fn emit_train_loop(
     let loss_sum = b.declare_var(types::F64);
     let nothing = b.ins().f64const(0.0);
     b.def_var(loss_sum, nothing);
-    let run = |b: &mut FunctionBuilder, program: &Program, first_row: Value, step_index: Value, rows: usize| {
+    let run_with = |b: &mut FunctionBuilder,
+                    helpers: Helpers,
+                    program: &Program,
+                    first_row: Value,
+                    step_index: Value,
+                    rows: usize| {
         let mut e = Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0 };
         run_step(&mut e, &fields, program, first_row, step_index, shape, rows);
         let loss = e.b.ins().load(types::F32, MemFlagsData::trusted(), fields.loss, 0);
@@ -135,13 +141,15 @@ pub(crate) fn emit_train_loop(
         e.counted(shape.full_steps(), 1, 1, &mut |e, s| {
             let s = e.value(s);
             let first_row = e.b.ins().imul_imm_s(s, shape.batch as i64);
-            run(e.b, step, first_row, s, shape.batch);
+            run_with(e.b, helpers, step, first_row, s, shape.batch);
         });
     }
     if let Some(tail) = tail {
         let first_row = b.ins().iconst(types::I64, (shape.full_steps() * shape.batch) as i64);
         let index = b.ins().iconst(types::I64, shape.full_steps() as i64);
-        run(b, tail, first_row, index, shape.tail_rows());
+        // The tail's kernels tick as the loop's second program.
+        let tail_helpers = Helpers { profile: helpers.profile.map(|(hook, unit)| (hook, unit + 1)), ..helpers };
+        run_with(b, tail_helpers, tail, first_row, index, shape.tail_rows());
     }
     let total = b.use_var(loss_sum);
     let call = b.ins().call_indirect(callback, fields.callback, &[fields.user, epoch, total]);
@@ -166,8 +174,11 @@ fn run_step(
     shape: LoopShape,
     rows: usize,
 ) {
-    let offset = e.b.ins().ishl_imm_s(first_row, 2);
-    e.rows = Some(e.b.ins().iadd(fields.perm, offset));
+    // One batch of every row is never shuffled: it reads the rows in order.
+    e.rows = (shape.batch < shape.rows).then(|| {
+        let offset = e.b.ins().ishl_imm_s(first_row, 2);
+        e.b.ins().iadd(fields.perm, offset)
+    });
     let lr_offset = e.b.ins().ishl_imm_s(step, 2);
     let lr = e.b.ins().iadd(fields.lr, lr_offset);
     let written = written(program);

@@ -15,7 +15,7 @@ pub enum Functions {
     All,
 }
 
-pub fn compile_job(plan: &JobPlan, functions: Functions) -> Result<Compiled, Diagnostic> {
+pub fn compile_job(plan: &JobPlan, functions: Functions, options: Options) -> Result<Compiled, Diagnostic> {
     let names: Vec<(String, &Role)> = plan.programs.iter().map(|(role, _)| (role.name(), role)).collect();
     let train = Role::TrainLoop.name();
     let mut units = Vec::new();
@@ -28,7 +28,7 @@ pub fn compile_job(plan: &JobPlan, functions: Functions) -> Result<Compiled, Dia
             units.push(Unit::Program { name, program });
         }
     }
-    nnc_codegen::compile(&units, Options::default()).map_err(|e| internal(e, plan.job.span))
+    nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.job.span))
 }
 
 pub fn compile_minimization(plan: &MinimizePlan) -> Result<Compiled, Diagnostic> {

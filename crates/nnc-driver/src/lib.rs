@@ -25,6 +25,6 @@ pub use init::initial_params;
 pub use nnc_runtime::Point;
 pub use output::write_atomically;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
-pub use report::{JobReport, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 pub use run::run;
 pub use stages::{Stage, stage_text};

@@ -22,6 +22,8 @@ pub struct Overrides {
     pub seed: Option<u64>,
     /// Bytes a run may allocate; the machine's available memory when `None`.
     pub memory_limit: Option<u64>,
+    /// Time every kernel of the training run.
+    pub profile: bool,
 }
 
 /// One `train` block: its settings (overrides applied), its data, its graphs.

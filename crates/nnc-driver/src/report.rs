@@ -71,6 +71,8 @@ pub struct JobReport {
     /// Where `save_layer` wrote its file.
     pub saved: Option<String>,
     pub timings: Timings,
+    /// Per-kernel times, slowest first, when profiling.
+    pub profile: Vec<KernelProfile>,
 }
 
 impl JobReport {
@@ -78,6 +80,20 @@ impl JobReport {
     pub fn primary(&self) -> &SplitReport {
         self.splits.iter().find(|s| s.name == "test").unwrap_or(&self.splits[0])
     }
+}
+
+/// Time spent in one kernel during training and evaluation (`nnc run --profile`).
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct KernelProfile {
+    /// The compiled function (`train`, `train.tail`, `eval.val`, ...).
+    pub function: String,
+    pub kernel: usize,
+    /// Its kind, shape and strategy, and what it computes.
+    pub summary: String,
+    pub calls: u64,
+    pub total_us: f64,
+    /// Floating-point operations per second over its calls.
+    pub gflops: f64,
 }
 
 /// Everything one `nnc run` produced, in program order by kind.

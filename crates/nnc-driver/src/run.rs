@@ -4,7 +4,7 @@ use crate::compile::{Functions, compile_job, compile_minimization};
 use crate::metrics;
 use crate::output::write_atomically;
 use crate::pipeline::{JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
-use crate::report::{JobReport, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 use nnc_data::{Dataset, Prepared, Task};
 use nnc_diagnostics::{Diagnostic, codes};
 use nnc_lower::Job;
@@ -29,7 +29,7 @@ pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<RunRep
         report.minimizations.push(minimized);
     }
     for plan in &checked.jobs {
-        let mut trained = run_job(plan, base_dir)?;
+        let mut trained = run_job(plan, base_dir, overrides.profile)?;
         trained.timings.parse = checked.parse_ms;
         trained.timings.compile += front_ms;
         report.jobs.push(trained);
@@ -60,10 +60,11 @@ fn view(data: &Dataset) -> DataView<'_> {
     DataView { inputs: &data.inputs, targets: &data.targets, rows: data.rows }
 }
 
-fn run_job(plan: &JobPlan, base_dir: &Path) -> Result<JobReport, Vec<Diagnostic>> {
+fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
     let started = Instant::now();
-    let compiled = compile_job(plan, Functions::Run).map_err(|d| vec![d])?;
+    let options = nnc_codegen::Options { profile, ..nnc_codegen::Options::default() };
+    let compiled = compile_job(plan, Functions::Run, options).map_err(|d| vec![d])?;
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
     let config = &job.train;
@@ -125,7 +126,37 @@ fn run_job(plan: &JobPlan, base_dir: &Path) -> Result<JobReport, Vec<Diagnostic>
         parameters,
         saved,
         timings: Timings { parse: 0.0, load: plan.load_ms, compile: compile_ms, train: train_ms },
+        profile: if profile { kernel_profile(plan) } else { Vec::new() },
     })
+}
+
+/// The per-kernel times the profiling hooks recorded, described by the kernels' programs.
+fn kernel_profile(plan: &JobPlan) -> Vec<KernelProfile> {
+    let program_of = |function: &str| -> Option<&nnc_kernels::Program> {
+        let role = match function {
+            "train" => Role::Step,
+            "train.tail" => Role::TailStep,
+            other => plan.programs.iter().map(|(r, _)| r.clone()).find(|r| r.name() == other)?,
+        };
+        plan.program(&role)
+    };
+    let mut profile: Vec<KernelProfile> = nnc_codegen::take_profile()
+        .into_iter()
+        .filter_map(|time| {
+            let kernel = program_of(&time.function)?.kernels.get(time.kernel)?;
+            let seconds = time.total.as_secs_f64();
+            Some(KernelProfile {
+                summary: kernel.summary(),
+                gflops: if seconds > 0.0 { kernel.flops() as f64 * time.calls as f64 / seconds * 1e-9 } else { 0.0 },
+                total_us: seconds * 1e6,
+                calls: time.calls,
+                kernel: time.kernel,
+                function: time.function,
+            })
+        })
+        .collect();
+    profile.sort_by(|a, b| b.total_us.total_cmp(&a.total_us));
+    profile
 }
 
 fn split_report(name: &str, data: &Dataset, prepared: &Prepared, outputs: Vec<(String, Vec<f32>)>) -> SplitReport {

@@ -81,7 +81,9 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
                     out.push_str(&nnc_kernels::print_program(program));
                 }
             }
-            Stage::Clif => out.push_str(&compile_job(plan, Functions::All).map_err(|d| vec![d])?.clif()),
+            Stage::Clif => out.push_str(
+                &compile_job(plan, Functions::All, nnc_codegen::Options::default()).map_err(|d| vec![d])?.clif(),
+            ),
         }
     }
     Ok(out)

@@ -34,7 +34,7 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { library_macs: 1 << 14, parallel_macs: 1 << 21, threads: 2 }
+        Options { library_macs: 16384, parallel_macs: 1 << 21, threads: 2 }
     }
 }
 
@@ -152,6 +152,8 @@ struct Fuser<'g> {
     drafts: Vec<Draft>,
     /// Where each output and update goes: value → destinations.
     destinations: HashMap<ValueId, Vec<BufferId>>,
+    /// Contiguous copies of gathered data inputs: (input buffer, copy).
+    copies: Vec<(BufferId, BufferId)>,
     notes: Vec<String>,
 }
 
@@ -167,6 +169,7 @@ impl<'g> Fuser<'g> {
             root: vec![false; graph.insts.len()],
             drafts: Vec::new(),
             destinations: HashMap::new(),
+            copies: Vec::new(),
             notes: Vec::new(),
         };
         fuser.bind_slots();
@@ -327,10 +330,10 @@ impl<'g> Fuser<'g> {
         if matches!(strategy, Strategy::Library { .. }) {
             // The library reads strided matrices, not gathered rows: copy the batch first.
             if a.gather.is_some() {
-                a = self.gathered_copy(&a, [m, k]);
+                a = self.gathered_copy(&a);
             }
             if b.gather.is_some() {
-                b = self.gathered_copy(&b, [k, n]);
+                b = self.gathered_copy(&b);
             }
         }
         let draft = Draft {
@@ -349,32 +352,38 @@ impl<'g> Fuser<'g> {
         }
     }
 
-    /// A loop kernel copying the gathered rows read through `view` into a contiguous
-    /// buffer; returns the plain view of the copy.
-    fn gathered_copy(&mut self, view: &View, dims: [usize; 2]) -> View {
-        let len = dims[0] * dims[1];
-        let name = format!("{} rows", self.buffers[view.buffer.index()].name);
-        let copy = self.new_buffer(name, len, Storage::Arena(0));
-        let mut draft = Draft {
-            kind: DraftKind::Loop(dims.to_vec()),
-            body: Body::default(),
-            memo: HashMap::new(),
-            nodes: HashMap::new(),
-            covers: Vec::new(),
+    /// The same view of a contiguous copy of the batch's rows of the data input it gathers:
+    /// one copy per input, made by a loop kernel the first time a product needs it.
+    fn gathered_copy(&mut self, view: &View) -> View {
+        let copy = match self.copies.iter().find(|(source, _)| *source == view.buffer) {
+            Some(&(_, copy)) => copy,
+            None => {
+                let Storage::Input(slot) = self.buffers[view.buffer.index()].storage else {
+                    unreachable!("only data inputs are gathered")
+                };
+                let shape = self.graph.inputs[slot as usize].shape.clone();
+                let name = format!("{} rows", self.buffers[view.buffer.index()].name);
+                let copy = self.new_buffer(name, shape.numel(), Storage::Arena(0));
+                let strides: Vec<isize> = shape.strides().into_iter().map(|s| s as isize).collect();
+                let mut draft = Draft {
+                    kind: DraftKind::Loop(shape.dims().to_vec()),
+                    body: Body::default(),
+                    memo: HashMap::new(),
+                    nodes: HashMap::new(),
+                    covers: Vec::new(),
+                };
+                let source = View { buffer: view.buffer, offset: 0, strides: strides.clone(), gather: Some(0) };
+                let load = draft.push(Node::Load(source));
+                let target = View { buffer: copy, offset: 0, strides, gather: None };
+                draft.body.stores.push(Store { view: target, value: load, combine: Combine::Write });
+                self.drafts.push(draft);
+                self.copies.push((view.buffer, copy));
+                let name = &self.buffers[view.buffer.index()].name;
+                self.notes.push(format!("the GEMM library reads `{name}` through a copy of the batch's rows"));
+                copy
+            }
         };
-        let load = draft.push(Node::Load(view.clone()));
-        let strides = vec![dims[1] as isize, 1];
-        draft.body.stores.push(Store {
-            view: View { buffer: copy, offset: 0, strides: strides.clone(), gather: None },
-            value: load,
-            combine: Combine::Write,
-        });
-        self.drafts.push(draft);
-        self.notes.push(format!(
-            "the GEMM library reads `{}` as a copy of the batch's rows",
-            self.buffers[view.buffer.index()].name
-        ));
-        View { buffer: copy, offset: 0, strides, gather: None }
+        View { buffer: copy, gather: None, ..view.clone() }
     }
 
     /// The buffer holding `value`, giving it one (and the store that fills it) if needed.
@@ -699,9 +708,17 @@ impl<'g> Fuser<'g> {
                 origins.dedup();
                 let kind = match draft.kind {
                     DraftKind::Loop(dims) => KernelKind::Loop { dims, body: draft.body },
-                    DraftKind::Matmul { m, n, k, a, b, strategy } => {
-                        KernelKind::Matmul(Matmul { m, n, k, a, b, epilogue: draft.body, strategy, acc: None })
-                    }
+                    DraftKind::Matmul { m, n, k, a, b, strategy } => KernelKind::Matmul(Matmul {
+                        m,
+                        n,
+                        k,
+                        a,
+                        b,
+                        epilogue: draft.body,
+                        strategy,
+                        acc: None,
+                        accumulate: None,
+                    }),
                 };
                 Kernel { kind, covers: draft.covers, origins }
             })
@@ -717,6 +734,7 @@ impl<'g> Fuser<'g> {
             outputs: graph.outputs.iter().map(|(name, v)| (name.clone(), graph.shape(*v).numel())).collect(),
             notes: self.notes,
         };
+        crate::accumulate::accumulate_in_place(&mut program);
         crate::plan::give_library_products_an_accumulator(&mut program);
         crate::plan::place_arena(&mut program);
         program

@@ -191,6 +191,18 @@ pub struct Matmul {
     pub strategy: Strategy,
     /// For [`Strategy::Library`]: the buffer the product is written to before the epilogue.
     pub acc: Option<BufferId>,
+    /// For [`Strategy::Library`] instead of `acc`: the GEMM updates a buffer in place.
+    pub accumulate: Option<Accumulate>,
+}
+
+/// `into = alpha·into + beta·A·B`, computed by the GEMM library without a separate pass
+/// (a plain SGD update: alpha 1, beta -lr). `alpha` and `beta` are scalar nodes of the
+/// epilogue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Accumulate {
+    pub into: BufferId,
+    pub alpha: NodeId,
+    pub beta: NodeId,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -214,6 +226,33 @@ pub struct Kernel {
 }
 
 impl Kernel {
+    /// One line: its kind, shape and strategy, and the source constructs it computes.
+    pub fn summary(&self) -> String {
+        let what = match &self.kind {
+            KernelKind::Loop { dims, .. } => format!("loop {dims:?}"),
+            KernelKind::Matmul(mm) => {
+                let how = match mm.strategy {
+                    Strategy::Tiled => "tiled".to_string(),
+                    Strategy::Library { threads: 1 } => "library".to_string(),
+                    Strategy::Library { threads } => format!("library, {threads} threads"),
+                };
+                format!("matmul {}x{}x{} {how}", mm.m, mm.n, mm.k)
+            }
+        };
+        if self.origins.is_empty() { what } else { format!("{what}: {}", self.origins.join(", ")) }
+    }
+
+    /// Floating-point operations of one run: `2mnk` for a product, plus one per body node
+    /// and point.
+    pub fn flops(&self) -> u64 {
+        let points: u64 = self.dims().iter().map(|&d| d as u64).product();
+        let body = points * self.body().nodes.len() as u64;
+        match &self.kind {
+            KernelKind::Matmul(mm) => 2 * (mm.m * mm.n * mm.k) as u64 + body,
+            KernelKind::Loop { .. } => body,
+        }
+    }
+
     /// The iteration space: the loop dims, or `[m, n]` for a product's epilogue.
     pub fn dims(&self) -> Vec<usize> {
         match &self.kind {
@@ -247,11 +286,13 @@ impl Kernel {
         views
     }
 
-    /// Every buffer the kernel writes (stores, and a library product's `acc`).
+    /// Every buffer the kernel writes (stores, a library product's `acc` or the buffer it
+    /// accumulates into).
     pub fn writes(&self) -> Vec<BufferId> {
         let mut buffers: Vec<BufferId> = self.body().stores.iter().map(|s| s.view.buffer).collect();
-        if let KernelKind::Matmul(Matmul { acc: Some(acc), .. }) = &self.kind {
-            buffers.push(*acc);
+        if let KernelKind::Matmul(mm) = &self.kind {
+            buffers.extend(mm.acc);
+            buffers.extend(mm.accumulate.map(|a| a.into));
         }
         buffers
     }

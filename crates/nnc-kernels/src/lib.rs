@@ -5,6 +5,7 @@
 //! is stage `kernels`; [`patterns`] names the fusion patterns a program uses, so tests can
 //! check that each is exercised.
 
+mod accumulate;
 mod fuse;
 mod index;
 mod ir;

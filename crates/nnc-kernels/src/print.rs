@@ -61,7 +61,15 @@ fn print_kernel(index: usize, kernel: &Kernel) -> String {
                 format!("k{index} matmul {}x{}x{} {strategy}{origins}  ({})\n", mm.m, mm.n, mm.k, covers.join(" "));
             let _ = writeln!(head, "  a = {}  b = {}", view_text(&mm.a, &["i", "p"]), view_text(&mm.b, &["p", "j"]));
             if let Some(acc) = mm.acc {
-                let _ = writeln!(head, "  {acc}[{}i + j] = a·b", mm.n);
+                let _ = writeln!(head, "  {acc}[{}·i + j] = a·b", mm.n);
+            }
+            if let Some(update) = mm.accumulate {
+                let into = update.into;
+                let _ = writeln!(
+                    head,
+                    "  {into}[{}·i + j] = {} · {into}[{}·i + j] + {} · a·b",
+                    mm.n, update.alpha, mm.n, update.beta
+                );
             }
             head
         }

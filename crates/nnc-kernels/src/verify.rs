@@ -117,8 +117,13 @@ fn check_bounds(program: &Program, kernel: &Kernel, here: &str, errors: &mut Vec
     if let KernelKind::Matmul(mm) = &kernel.kind {
         check(&mm.a, &[mm.m, mm.k]);
         check(&mm.b, &[mm.k, mm.n]);
-        if mm.acc.is_some() != matches!(mm.strategy, Strategy::Library { .. }) {
-            errors.push(format!("{here}: a library product needs an accumulator buffer, and only it"));
+        if let Some(accumulate) = mm.accumulate {
+            let whole = View { buffer: accumulate.into, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
+            check(&whole, &[mm.m, mm.n]);
+        }
+        let library = matches!(mm.strategy, Strategy::Library { .. });
+        if (mm.acc.is_some() || mm.accumulate.is_some()) != library || (mm.acc.is_some() && mm.accumulate.is_some()) {
+            errors.push(format!("{here}: a library product needs one accumulator buffer, and only it"));
         }
     }
 }
@@ -126,7 +131,14 @@ fn check_bounds(program: &Program, kernel: &Kernel, here: &str, errors: &mut Vec
 fn check_hazards(kernel: &Kernel, here: &str, errors: &mut Vec<String>) {
     let stores = &kernel.body().stores;
     let operands: Vec<BufferId> = match &kernel.kind {
-        KernelKind::Matmul(mm) => vec![mm.a.buffer, mm.b.buffer],
+        KernelKind::Matmul(mm) => {
+            if let Some(accumulate) = mm.accumulate
+                && (accumulate.into == mm.a.buffer || accumulate.into == mm.b.buffer)
+            {
+                errors.push(format!("{here}: accumulates into {}, an operand of its own product", accumulate.into));
+            }
+            vec![mm.a.buffer, mm.b.buffer]
+        }
         KernelKind::Loop { .. } => Vec::new(),
     };
     for store in stores {

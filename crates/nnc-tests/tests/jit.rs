@@ -107,7 +107,7 @@ fn every_compiled_function_matches_the_interpreter_on_the_unoptimised_graph() {
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
         for plan in &checked.jobs {
-            let compiled = compile_job(plan, Functions::All).unwrap();
+            let compiled = compile_job(plan, Functions::All, nnc_codegen::Options::default()).unwrap();
             for (_, program) in &plan.programs {
                 patterns.extend(nnc_kernels::patterns(program));
             }
@@ -160,14 +160,17 @@ fn the_training_loop_matches_its_standalone_steps() {
         let source = std::fs::read_to_string(&path).unwrap();
         let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
         let plan = &checked.jobs[0];
-        let compiled = compile_job(plan, Functions::All).unwrap();
+        let compiled = compile_job(plan, Functions::All, nnc_codegen::Options::default()).unwrap();
         let shape = plan.shape;
         let (x, y) = (&plan.data.train.inputs, &plan.data.train.targets);
         let lens = plan.program(&Role::Step).unwrap().param_lens.clone();
         let initial = params_for(plan, &lens);
-        // Three epochs: rows in reverse, then rotated by one each epoch; rates 0.01 per step.
+        // Three epochs: rows in reverse, then rotated by one each epoch (one batch of every
+        // row is never shuffled: file order); rates 0.01 and up.
+        let shuffled = shape.batch < shape.rows;
         let order = |epoch: usize| -> Vec<u32> {
-            (0..shape.rows).map(|i| ((shape.rows - 1 - i + epoch) % shape.rows) as u32).collect()
+            let row = |i: usize| if shuffled { (shape.rows - 1 - i + epoch) % shape.rows } else { i };
+            (0..shape.rows).map(|i| row(i) as u32).collect()
         };
         let rate = |step: usize| 0.01 + 0.001 * step as f32;
         let mut looped = initial.clone();
