@@ -142,10 +142,12 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
                 .with_help("write `dense N` with N >= 1"),
         );
     }
-    // Weights live in memory as f32; refuse sizes no machine here could hold instead of
-    // failing to allocate later.
-    const MAX_WEIGHTS: u64 = 1 << 27;
-    if (fan_in as u64).saturating_mul(layer.units.value) > MAX_WEIGHTS {
+    // Shapes are counted in 64-bit integers; a layer beyond 2^40 weights (4 TiB) could
+    // overflow them and fits no machine anyway. Whether a run fits this machine is
+    // checked once its buffers are planned, against the whole run's memory.
+    const MAX_WEIGHTS: u64 = 1 << 40;
+    let weights = (fan_in as u64).saturating_mul(layer.units.value);
+    if weights > MAX_WEIGHTS || layer.units.value > 1 << 32 {
         errors.push(
             Diagnostic::error(
                 codes::TOO_LARGE,
@@ -153,7 +155,8 @@ fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec
                 layer.span,
                 "too large",
             )
-            .with_help(format!("nnc supports up to {MAX_WEIGHTS} weights per layer")),
+            .with_note(format!("that is {weights} numbers, more than 2^40 (4 TiB of memory)"))
+            .with_help("use fewer units"),
         );
     }
     let activation = match &layer.activation {

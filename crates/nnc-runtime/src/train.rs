@@ -93,9 +93,11 @@ pub fn train(
         .unwrap_or_else(|| panic!("internal error: no compiled training loop"));
     let shape = run_loop.shape();
     let mut params = initial;
+    // Room for every epoch's loss up front: the epochs themselves allocate nothing.
+    let capacity = settings.epochs.min(1 << 20) as usize;
     let mut training = Training {
-        epoch_losses: Vec::new(),
-        val_losses: Vec::new(),
+        epoch_losses: Vec::with_capacity(capacity),
+        val_losses: Vec::with_capacity(if validation.is_some() { capacity } else { 0 }),
         params: Vec::new(),
         early_stop: None,
         interrupted: false,
