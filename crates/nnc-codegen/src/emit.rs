@@ -37,6 +37,8 @@ pub(crate) struct Emitter<'a, 'b> {
     pub checked: bool,
     /// The kernel being emitted, for bounds-check reports.
     pub kernel: usize,
+    /// Data rows already looked up, valid where the code being emitted runs.
+    pub known_rows: Vec<(Option<Value>, i64, Value)>,
 }
 
 /// A loop index: a runtime value (in a loop) plus a constant (unrolled, or an offset).
@@ -143,6 +145,9 @@ impl Emitter<'_, '_> {
     /// The data row of batch row `i`.
     fn row(&mut self, i: Ix) -> Value {
         let Some(table) = self.rows else { return self.value(i) };
+        if let Some(&(_, _, row)) = self.known_rows.iter().find(|(var, add, _)| *var == i.var && *add == i.add) {
+            return row;
+        }
         let address = match i.var {
             Some(var) => {
                 let offset = self.b.ins().ishl_imm_s(var, 2);
@@ -152,6 +157,23 @@ impl Emitter<'_, '_> {
         };
         let (address, offset) = self.split_offset(address, i.add * 4);
         self.b.ins().uload32(MemFlagsData::trusted(), address, offset)
+    }
+
+    /// Looks up the data rows of batch rows `indices` once, for the code emitted until
+    /// [`Emitter::forget_rows`]; returns how many were known before.
+    pub fn remember_rows(&mut self, indices: &[Ix]) -> usize {
+        let before = self.known_rows.len();
+        if self.rows.is_some() {
+            for &i in indices {
+                let row = self.row(i);
+                self.known_rows.push((i.var, i.add, row));
+            }
+        }
+        before
+    }
+
+    pub fn forget_rows(&mut self, before: usize) {
+        self.known_rows.truncate(before);
     }
 
     /// An index as one value.

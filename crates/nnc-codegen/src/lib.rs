@@ -392,7 +392,12 @@ pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, Codegen
 fn new_module() -> Result<JITModule, CodegenError> {
     let mut flags = settings::builder();
     // cranelift-jit needs non-PIC code and absolute libcalls.
-    for (name, value) in [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false")] {
+    // Cranelift's own IR verifier runs in debug builds (where the tests run); it would add
+    // about half to every compile.
+    let verify = if cfg!(debug_assertions) { "true" } else { "false" };
+    let settings =
+        [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false"), ("enable_verifier", verify)];
+    for (name, value) in settings {
         flags.set(name, value).map_err(|e| err("flag")(&e))?;
     }
     // cranelift-native enables the host's features (AVX, FMA), without which vector
@@ -517,7 +522,7 @@ fn emit_program_function(b: &mut FunctionBuilder, helpers: Helpers, program: &Pr
             Place { base, len: buffer.len, written: written[index] }
         })
         .collect();
-    let mut e = Emitter { b, helpers, places, rows: None, checked: options.checked, kernel: 0 };
+    let mut e = Emitter { b, helpers, places, rows: None, checked: options.checked, kernel: 0, known_rows: Vec::new() };
     program::emit_program(&mut e, program);
     e.b.ins().return_(&[]);
 }

@@ -24,12 +24,32 @@ pub(crate) fn emit_loop(e: &mut Emitter, program: &Program, dims: &[usize], body
     let axis = dims.len() - 1;
     let invariant = inner_invariant(body, axis);
     // Outer levels unroll only when short, so that long kernels stay loops.
+    let gathered_outer = gathered_axes(body).into_iter().filter(|&a| a < axis).collect::<Vec<_>>();
     e.nest(outer, OUTER_UNROLL, &mut Vec::new(), &mut |e, outer_index| {
+        // The data row of an outer index is the same all along the innermost axis.
+        let rows: Vec<Ix> = gathered_outer.iter().map(|&a| outer_index[a]).collect();
+        let known = e.remember_rows(&rows);
         let at_start: Vec<Ix> = outer_index.iter().copied().chain([Ix::constant(0)]).collect();
         let hoisted = hoist(e, body, &at_start, &invariant);
         let along = Along { body, acc, hoisted: &hoisted };
         along.emit(e, outer_index, inner);
+        e.forget_rows(known);
     });
+}
+
+/// The axes some load of the body reads through the row table.
+fn gathered_axes(body: &Body) -> Vec<usize> {
+    let mut axes: Vec<usize> = body
+        .nodes
+        .iter()
+        .filter_map(|n| match n {
+            Node::Load(view) => view.gather,
+            _ => None,
+        })
+        .collect();
+    axes.sort_unstable();
+    axes.dedup();
+    axes
 }
 
 /// Outer loop levels of at most this many iterations are unrolled.

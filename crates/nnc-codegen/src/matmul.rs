@@ -229,6 +229,10 @@ fn tile(e: &mut Emitter, product: &Oriented, totals: &Totals, i0: Ix, rows: usiz
     let accumulators = accumulators(e, rows * width, lanes);
     let row_index: Vec<Ix> = (0..rows).map(|r| i0.plus(r as i64)).collect();
     let column_index: Vec<Ix> = (0..width).map(|v| columns.j0.plus(4 * v as i64)).collect();
+    // The tile's data rows, looked up once for the whole reduction and the epilogue.
+    let gathered = product.a.gather == Some(0)
+        || product.epilogue.nodes.iter().any(|n| matches!(n, Node::Load(v) if v.gather == Some(0)));
+    let known = if gathered { e.remember_rows(&row_index) } else { e.known_rows.len() };
     let mut step = |e: &mut Emitter, p: Ix| {
         let b: Vec<Value> = column_index.iter().map(|&j| e.load(&product.b, &[p, j], lanes)).collect();
         for (r, &i) in row_index.iter().enumerate() {
@@ -249,6 +253,7 @@ fn tile(e: &mut Emitter, product: &Oriented, totals: &Totals, i0: Ix, rows: usiz
             epilogue(e, product, totals, &[i, j], lanes, acc, r * width + v);
         }
     }
+    e.forget_rows(known);
 }
 
 fn epilogue(e: &mut Emitter, product: &Oriented, totals: &Totals, index: &[Ix], lanes: usize, acc: Value, slot: usize) {

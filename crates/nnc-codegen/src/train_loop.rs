@@ -126,7 +126,7 @@ pub(crate) fn emit_train_loop(
                     first_row: Value,
                     step_index: Value,
                     rows: usize| {
-        let mut e = Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0 };
+        let mut e = Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new() };
         run_step(&mut e, &fields, program, first_row, step_index, shape, rows);
         let loss = e.b.ins().load(types::F32, MemFlagsData::trusted(), fields.loss, 0);
         let loss = e.b.ins().fpromote(types::F64, loss);
@@ -137,7 +137,8 @@ pub(crate) fn emit_train_loop(
         poll_interrupt(e.b, fields.interrupt, done);
     };
     {
-        let mut e = Emitter { b: &mut *b, helpers, places: Vec::new(), rows: None, checked, kernel: 0 };
+        let mut e =
+            Emitter { b: &mut *b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new() };
         e.counted(shape.full_steps(), 1, 1, &mut |e, s| {
             let s = e.value(s);
             let first_row = e.b.ins().imul_imm_s(s, shape.batch as i64);
