@@ -31,9 +31,9 @@ pub fn compile_job(plan: &JobPlan, functions: Functions, options: Options) -> Re
     nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.job.span))
 }
 
-pub fn compile_minimization(plan: &MinimizePlan) -> Result<Compiled, Diagnostic> {
+pub fn compile_minimization(plan: &MinimizePlan, options: Options) -> Result<Compiled, Diagnostic> {
     let names: Vec<String> = plan.programs.iter().map(|(role, _)| role.name()).collect();
     let units: Vec<Unit> =
         names.iter().zip(&plan.programs).map(|(name, (_, program))| Unit::Program { name, program }).collect();
-    nnc_codegen::compile(&units, Options::default()).map_err(|e| internal(e, plan.minimization.span))
+    nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.minimization.span))
 }

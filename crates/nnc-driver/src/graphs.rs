@@ -34,10 +34,22 @@ impl Graphs {
 }
 
 /// A graph lowered to kernels; a training step's data inputs are read by row.
+///
+/// Only the full step runs at every step: the last, smaller step runs once per epoch and
+/// an evaluation at most once per epoch, so their products above a few thousand
+/// multiply-adds call the GEMM library rather than being compiled into register tiles,
+/// which keeps compile times down at no measurable cost in training time.
 pub fn lower(role: &Role, graph: &Graph) -> Program {
     let rows: &[u32] = if matches!(role, Role::Step | Role::TailStep) { &[0, 1] } else { &[] };
-    nnc_kernels::lower(graph, rows, &nnc_kernels::Options::default())
+    let mut options = nnc_kernels::Options::default();
+    if !matches!(role, Role::Step) {
+        options.library_macs = options.library_macs.min(RARE_LIBRARY_MACS);
+    }
+    nnc_kernels::lower(graph, rows, &options)
 }
+
+/// The library threshold of programs that run at most once per epoch.
+const RARE_LIBRARY_MACS: usize = 2048;
 
 /// Builds the graphs for training on `train_rows` rows in batches of `batch`, and for
 /// evaluating each split `(name, rows)`.

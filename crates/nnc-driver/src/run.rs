@@ -40,7 +40,7 @@ pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<RunRep
 fn run_minimization(plan: &MinimizePlan) -> Result<MinimizeReport, Vec<Diagnostic>> {
     let minimization = &plan.minimization;
     let started = Instant::now();
-    let compiled = compile_minimization(plan).map_err(|d| vec![d])?;
+    let compiled = compile_minimization(plan, nnc_codegen::Options::default()).map_err(|d| vec![d])?;
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
     let start: Vec<f32> = minimization.params.iter().map(|(_, x)| *x).collect();

@@ -62,7 +62,7 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
                     out.push_str(&nnc_kernels::print_program(program));
                 }
             }
-            Stage::Clif => out.push_str(&compile_minimization(plan).map_err(|d| vec![d])?.clif()),
+            Stage::Clif => out.push_str(&compile_minimization(plan, clif_options()).map_err(|d| vec![d])?.clif()),
         }
     }
     for plan in &checked.jobs {
@@ -81,12 +81,16 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
                     out.push_str(&nnc_kernels::print_program(program));
                 }
             }
-            Stage::Clif => out.push_str(
-                &compile_job(plan, Functions::All, nnc_codegen::Options::default()).map_err(|d| vec![d])?.clif(),
-            ),
+            Stage::Clif => {
+                out.push_str(&compile_job(plan, Functions::All, clif_options()).map_err(|d| vec![d])?.clif())
+            }
         }
     }
     Ok(out)
+}
+
+fn clif_options() -> nnc_codegen::Options {
+    nnc_codegen::Options { clif: true, ..nnc_codegen::Options::default() }
 }
 
 pub(crate) fn internal(error: impl std::fmt::Display, span: Span) -> Diagnostic {

@@ -122,7 +122,7 @@ fn every_compiled_function_matches_the_interpreter_on_the_unoptimised_graph() {
             }
         }
         for plan in &checked.minimizations {
-            let compiled = compile_minimization(plan).unwrap();
+            let compiled = compile_minimization(plan, nnc_codegen::Options::default()).unwrap();
             let graph = &plan.graphs.step;
             ops.extend(graph.insts.iter().map(|i| i.op.name()));
             let start: Vec<f32> = plan.minimization.params.iter().map(|(_, x)| *x).collect();
