@@ -47,8 +47,8 @@ pub fn human(report: &JobReport) -> String {
     let t = report.timings;
     let _ = writeln!(
         out,
-        "time: parse {:.3} ms, load {:.3} ms, compile {:.3} ms, train {:.3} ms",
-        t.parse, t.load, t.compile, t.train
+        "time: parse {:.3} ms, load {:.3} ms, compile {:.3} ms, train {:.3} ms, evaluate {:.3} ms",
+        t.parse, t.load, t.compile, t.train, t.evaluate
     );
     out
 }

@@ -3,14 +3,16 @@
 use crate::metrics::Scores;
 use nnc_data::SplitOrder;
 
-/// Wall-clock time of each phase, in milliseconds. `compile` is source to callable code
-/// without reading data, which `load` times.
+/// Wall-clock time of each phase, in milliseconds: `compile` is source to callable code
+/// without reading data, which `load` times; `train` is the training run alone (every epoch
+/// with its validation), `evaluate` the final evaluation of every split and the outputs.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Timings {
     pub parse: f64,
     pub load: f64,
     pub compile: f64,
     pub train: f64,
+    pub evaluate: f64,
 }
 
 /// One split's rows, predictions and scores.

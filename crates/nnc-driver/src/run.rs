@@ -52,7 +52,7 @@ fn run_minimization(plan: &MinimizePlan) -> Result<MinimizeReport, Vec<Diagnosti
         learning_rate: minimization.learning_rate,
         steps: minimization.steps,
         trajectory,
-        timings: Timings { parse: 0.0, load: 0.0, compile: compile_ms, train: elapsed_ms(started) },
+        timings: Timings { parse: 0.0, load: 0.0, compile: compile_ms, train: elapsed_ms(started), evaluate: 0.0 },
     })
 }
 
@@ -82,6 +82,8 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, 
     let training =
         nnc_runtime::train(&compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
             .map_err(|d| vec![diverged(job, data, &d)])?;
+    let train_ms = elapsed_ms(started);
+    let started = Instant::now();
     let splits: Vec<SplitReport> = data
         .splits()
         .iter()
@@ -94,7 +96,7 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, 
         Some((layer, path)) => Some(save_layer(job, base_dir, layer, path, &splits)?),
         None => None,
     };
-    let train_ms = elapsed_ms(started);
+    let evaluate_ms = elapsed_ms(started);
     let forward = &plan.graphs.forward.params;
     let parameters: Vec<NamedTensor> = forward
         .iter()
@@ -125,7 +127,13 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, 
         naive_mae: data.naive_mae.clone(),
         parameters,
         saved,
-        timings: Timings { parse: 0.0, load: plan.load_ms, compile: compile_ms, train: train_ms },
+        timings: Timings {
+            parse: 0.0,
+            load: plan.load_ms,
+            compile: compile_ms,
+            train: train_ms,
+            evaluate: evaluate_ms,
+        },
         profile: if profile { kernel_profile(plan) } else { Vec::new() },
     })
 }
