@@ -14,6 +14,7 @@
 
 mod emit;
 mod gemm;
+mod jit;
 mod loops;
 mod math;
 mod matmul;
@@ -26,9 +27,10 @@ pub use train_loop::{INTERRUPTED, LoopContext, LoopShape};
 
 use cranelift::prelude::*;
 use cranelift_codegen::ir::MemFlagsData;
-use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_jit::JITModule;
 use cranelift_module::{FuncId, Linkage, Module};
 use emit::{Emitter, Helpers, Place};
+use jit::Tier;
 use nnc_kernels::{Program, Storage};
 
 /// Why compilation failed. Every variant is a compiler or environment problem, not a
@@ -69,8 +71,9 @@ impl Default for Options {
 
 /// One function to compile.
 pub enum Unit<'a> {
-    /// A kernel program, called through a slot table.
-    Program { name: &'a str, program: &'a Program },
+    /// A kernel program, called through a slot table; `hot` when it runs every step
+    /// (else it is compiled quickly rather than well).
+    Program { name: &'a str, program: &'a Program, hot: bool },
     /// A whole training run: `step` for full batches, `tail` for the last, smaller one.
     TrainLoop { name: &'a str, step: &'a Program, tail: Option<&'a Program>, shape: LoopShape },
 }
@@ -340,19 +343,28 @@ impl TrainLoop {
 
 /// JIT-compiles `units` for the host CPU.
 pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError> {
-    let mut module = new_module()?;
-    let ids = declare_helpers(&mut module)?;
-    let mut context = FunctionBuilderContext::new();
-    let mut defined = Vec::new();
-    for (index, unit) in units.iter().enumerate() {
-        defined.push(define(&mut module, &mut context, &ids, unit, index, options)?);
-    }
+    let (mut module, isas) = jit::new_module()?;
+    let ids = jit::declare_helpers(&mut module)?;
+    let workers = jit::Workers::new(isas);
+    let entries = std::thread::scope(|scope| {
+        if jit::Workers::threads() > 1 {
+            scope.spawn(|| workers.serve());
+        }
+        let mut builder =
+            Builder { module: &mut module, ids, context: FunctionBuilderContext::new(), options, workers: &workers };
+        let entries: Result<Vec<_>, CodegenError> =
+            units.iter().enumerate().map(|(index, unit)| builder.unit(unit, index)).collect();
+        // Closing also releases the helper when building failed.
+        workers.close();
+        entries
+    })?;
+    workers.define_all(&mut module)?;
     module.finalize_definitions().map_err(|e| err("finalize")(&e))?;
     let mut compiled = Compiled { module: None, kernels: Vec::new(), loops: Vec::new() };
-    for (unit, (id, clif)) in units.iter().zip(defined) {
+    for (unit, (id, clif)) in units.iter().zip(entries) {
         let code = module.get_finalized_function(id);
         match unit {
-            Unit::Program { name, program } => {
+            Unit::Program { name, program, .. } => {
                 // SAFETY: compiled from a function of signature `fn(i64)` in the host
                 // calling convention, which is `ProgramEntry`.
                 let entry = unsafe { std::mem::transmute::<*const u8, ProgramEntry>(code) };
@@ -393,110 +405,100 @@ pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, Codegen
     Ok(compiled)
 }
 
-fn new_module() -> Result<JITModule, CodegenError> {
-    let mut flags = settings::builder();
-    // cranelift-jit needs non-PIC code and absolute libcalls.
-    // Cranelift's own IR verifier runs in debug builds (where the tests run); it would add
-    // about half to every compile.
-    let verify = if cfg!(debug_assertions) { "true" } else { "false" };
-    let settings =
-        [("opt_level", "speed"), ("is_pic", "false"), ("use_colocated_libcalls", "false"), ("enable_verifier", verify)];
-    for (name, value) in settings {
-        flags.set(name, value).map_err(|e| err("flag")(&e))?;
-    }
-    // cranelift-native enables the host's features (AVX, FMA), without which vector
-    // and fma instructions become libcalls.
-    let isa = cranelift_native::builder()
-        .map_err(|e| err("host ISA")(&e))?
-        .finish(settings::Flags::new(flags))
-        .map_err(|e| err("host ISA")(&e))?;
-    let mut builder = JITBuilder::with_isa(isa, cranelift_module::default_libcall_names());
-    builder.symbol("nnc_gemm", gemm::nnc_gemm as *const u8);
-    builder.symbol("nnc_out_of_bounds", out_of_bounds as *const u8);
-    builder.symbol("nnc_profile_tick", profile::nnc_profile_tick as *const u8);
-    Ok(JITModule::new(builder))
-}
-
-/// Reports an out-of-bounds access of generated code (a compiler bug) and aborts: the
-/// process must not go on with memory it should not have touched.
-extern "C" fn out_of_bounds(kernel: i64, buffer: i64, element: i64, len: i64) {
-    eprintln!(
-        "nnc: internal error: kernel k{kernel} accessed element {element} of buffer b{buffer}, which has {len}; \
-         please report this bug"
-    );
-    std::process::abort();
-}
-
-struct HelperIds {
-    gemm: FuncId,
-    out_of_bounds: FuncId,
-    profile: FuncId,
-}
-
-fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, CodegenError> {
-    let mut gemm = module.make_signature();
-    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 12));
-    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::F32), 2));
-    let mut oob = module.make_signature();
-    oob.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
-    let mut tick = module.make_signature();
-    tick.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 2));
-    let declare = |module: &mut JITModule, name: &str, sig| {
-        module.declare_function(name, Linkage::Import, sig).map_err(|e| err("declare")(&e))
-    };
-    Ok(HelperIds {
-        gemm: declare(module, "nnc_gemm", &gemm)?,
-        out_of_bounds: declare(module, "nnc_out_of_bounds", &oob)?,
-        profile: declare(module, "nnc_profile_tick", &tick)?,
-    })
-}
-
-fn define(
-    module: &mut JITModule,
-    builder_context: &mut FunctionBuilderContext,
-    ids: &HelperIds,
-    unit: &Unit<'_>,
-    index: usize,
+/// Builds the CLIF of every function of the units being compiled.
+struct Builder<'m> {
+    module: &'m mut JITModule,
+    ids: jit::HelperIds,
+    context: FunctionBuilderContext,
     options: Options,
-) -> Result<(FuncId, String), CodegenError> {
-    let mut context = module.make_context();
-    context.func.signature.params.push(AbiParam::new(types::I64));
-    let name = match unit {
-        Unit::Program { name, .. } | Unit::TrainLoop { name, .. } => format!("{name}.{index}"),
-    };
-    if matches!(unit, Unit::TrainLoop { .. }) {
-        context.func.signature.returns.push(AbiParam::new(types::I32));
-    }
-    let id = module.declare_function(&name, Linkage::Local, &context.func.signature).map_err(|e| err("declare")(&e))?;
-    let target = module.target_config();
-    {
-        let mut b = FunctionBuilder::new(&mut context.func, builder_context);
-        let helpers = Helpers {
-            gemm: module.declare_func_in_func(ids.gemm, b.func),
-            out_of_bounds: module.declare_func_in_func(ids.out_of_bounds, b.func),
-            profile: options.profile.then(|| (module.declare_func_in_func(ids.profile, b.func), 2 * index)),
-        };
+    workers: &'m jit::Workers,
+}
+
+impl Builder<'_> {
+    /// Builds the functions of `unit`: its entry point and its CLIF text.
+    fn unit(&mut self, unit: &Unit<'_>, index: usize) -> Result<(FuncId, String), CodegenError> {
+        let checked = self.options.checked;
+        let options = self.options;
         match unit {
-            Unit::Program { program, .. } => emit_program_function(&mut b, helpers, program, options),
-            Unit::TrainLoop { step, tail, shape, .. } => {
-                let mut callback = module.make_signature();
-                callback.params.extend([
-                    AbiParam::new(types::I64),
-                    AbiParam::new(types::I64),
-                    AbiParam::new(types::F64),
-                ]);
-                callback.returns.push(AbiParam::new(types::I32));
-                let callback = b.import_signature(callback);
-                train_loop::emit_train_loop(&mut b, helpers, callback, step, *tail, *shape, options.checked);
+            Unit::Program { name, program, hot } => {
+                let name = format!("{name}.{index}");
+                let tier = if *hot { Tier::Hot } else { Tier::Cold };
+                self.function(&name, 1, false, tier, 2 * index, |b, helpers, _| {
+                    emit_program_function(b, helpers, program, options)
+                })
+            }
+            Unit::TrainLoop { name, step, tail, shape } => {
+                let (step_id, mut clif) =
+                    self.function(&format!("{name}.{index}.step"), 3, false, Tier::Hot, 2 * index, |b, h, _| {
+                        train_loop::emit_step(b, h, step, *shape, shape.batch, checked)
+                    })?;
+                let tail = match tail {
+                    Some(tail) => {
+                        let name = format!("{name}.{index}.tail");
+                        let (id, text) = self.function(&name, 3, false, Tier::Cold, 2 * index + 1, |b, h, _| {
+                            train_loop::emit_step(b, h, tail, *shape, shape.tail_rows(), checked)
+                        })?;
+                        clif.push_str(&text);
+                        Some(id)
+                    }
+                    None => None,
+                };
+                let (id, text) =
+                    self.function(&format!("{name}.{index}"), 1, true, Tier::Cold, 2 * index, |b, helpers, module| {
+                        let step = module.declare_func_in_func(step_id, b.func);
+                        let tail = tail.map(|id| module.declare_func_in_func(id, b.func));
+                        let mut callback = module.make_signature();
+                        callback.params.extend([types::I64, types::I64, types::F64].map(AbiParam::new));
+                        callback.returns.push(AbiParam::new(types::I32));
+                        let callback = b.import_signature(callback);
+                        train_loop::emit_train_loop(b, helpers, callback, step, tail, *shape);
+                    })?;
+                clif.push_str(&text);
+                Ok((id, clif))
             }
         }
-        b.seal_all_blocks();
-        b.finalize(target);
     }
-    let clif = if options.clif { format!("; {name}\n{}", context.func.display()) } else { String::new() };
-    module.define_function(id, &mut context).map_err(|e| err(&name)(&format!("{e:?}")))?;
-    module.clear_context(&mut context);
-    Ok((id, clif))
+
+    /// Declares a function of `params` i64 parameters (returning an i32 when `returns`),
+    /// builds its body with `body`, and queues it for compilation.
+    fn function(
+        &mut self,
+        name: &str,
+        params: usize,
+        returns: bool,
+        tier: Tier,
+        profile_unit: usize,
+        body: impl FnOnce(&mut FunctionBuilder, Helpers, &mut JITModule),
+    ) -> Result<(FuncId, String), CodegenError> {
+        let mut context = self.module.make_context();
+        let signature = &mut context.func.signature;
+        signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), params));
+        if returns {
+            signature.returns.push(AbiParam::new(types::I32));
+        }
+        let id = self
+            .module
+            .declare_function(name, Linkage::Local, &context.func.signature)
+            .map_err(|e| err("declare")(&e))?;
+        let target = self.module.target_config();
+        {
+            let mut b = FunctionBuilder::new(&mut context.func, &mut self.context);
+            let helpers = Helpers {
+                gemm: self.module.declare_func_in_func(self.ids.gemm, b.func),
+                out_of_bounds: self.module.declare_func_in_func(self.ids.out_of_bounds, b.func),
+                profile: self
+                    .options
+                    .profile
+                    .then(|| (self.module.declare_func_in_func(self.ids.profile, b.func), profile_unit)),
+            };
+            body(&mut b, helpers, self.module);
+            b.seal_all_blocks();
+            b.finalize(target);
+        }
+        let clif = if self.options.clif { format!("; {name}\n{}", context.func.display()) } else { String::new() };
+        self.workers.submit(id, name.to_string(), context, tier);
+        Ok((id, clif))
+    }
 }
 
 /// A program function: the slots are the inputs, parameters, outputs, then the arena.

@@ -1,17 +1,20 @@
-//! The whole training run as one native function: epochs × batches, the step (and the
-//! smaller last step) inlined, data rows read through the epoch's row order, the learning
-//! rate of each step read from a table. Rust is entered once per epoch, through a
-//! callback that records the loss, validates, decides whether to go on, and writes the
-//! next epoch's row order and rates.
+//! The whole training run in native code: a loop function runs epochs × batches and
+//! calls a step function (and one for the smaller last step) that reads data rows through
+//! the epoch's row order and the step's learning rate from a table. Rust is entered once
+//! per epoch, through a callback that records the loss, validates, decides whether to go
+//! on, and writes the next epoch's row order and rates. The steps are functions of their
+//! own, not inlined, so that Cranelift compiles them in parallel; a call costs a few
+//! nanoseconds a step.
 //!
 //! ```text
 //! extern "C" fn(context: *const LoopContext) -> i32   // 0 done, else the callback's code
+//! extern "C" fn(context: *const LoopContext, first_row: u64, step: u64)   // one step
 //! ```
 
 use crate::emit::{Emitter, Helpers, Place};
 use crate::program::{emit_program, written};
 use cranelift::prelude::*;
-use cranelift_codegen::ir::{BlockArg, MemFlagsData, SigRef};
+use cranelift_codegen::ir::{BlockArg, FuncRef, MemFlagsData, SigRef};
 use nnc_kernels::{Program, Storage};
 
 /// What the generated loop reads, in this order (8 bytes each).
@@ -66,6 +69,7 @@ impl LoopShape {
 /// Return code when the interrupt flag stopped the loop.
 pub const INTERRUPTED: i32 = 2;
 
+/// The context fields a step reads.
 struct Fields {
     x: Value,
     y: Value,
@@ -74,37 +78,45 @@ struct Fields {
     params: Vec<Value>,
     arena: Value,
     loss: Value,
-    epochs: Value,
-    callback: Value,
-    user: Value,
-    interrupt: Value,
 }
 
-fn load_fields(b: &mut FunctionBuilder, context: Value, n_params: usize) -> Fields {
-    let flags = MemFlagsData::trusted();
-    let mut field = |index: i32| b.ins().load(types::I64, flags, context, index * 8);
-    let (x, y, perm, lr, params, arena, loss, epochs, callback, user, interrupt) =
-        (field(0), field(1), field(2), field(3), field(4), field(5), field(6), field(7), field(8), field(9), field(10));
-    let params = (0..n_params).map(|n| b.ins().load(types::I64, flags, params, (n * 8) as i32)).collect();
-    Fields { x, y, perm, lr, params, arena, loss, epochs, callback, user, interrupt }
+/// Field `index` of the context (they are all 8 bytes).
+fn field(b: &mut FunctionBuilder, context: Value, index: i32) -> Value {
+    b.ins().load(types::I64, MemFlagsData::trusted(), context, index * 8)
 }
 
-/// Emits the loop function's body into `b` (whose entry block takes the context).
+fn step_fields(b: &mut FunctionBuilder, context: Value, n_params: usize) -> Fields {
+    let (x, y, perm, lr, params, arena, loss) = (
+        field(b, context, 0),
+        field(b, context, 1),
+        field(b, context, 2),
+        field(b, context, 3),
+        field(b, context, 4),
+        field(b, context, 5),
+        field(b, context, 6),
+    );
+    let params =
+        (0..n_params).map(|n| b.ins().load(types::I64, MemFlagsData::trusted(), params, (n * 8) as i32)).collect();
+    Fields { x, y, perm, lr, params, arena, loss }
+}
+
+/// Emits the loop function's body into `b` (whose entry block takes the context): every
+/// epoch calls `step` for each full batch and `tail` for the last, smaller one.
 pub(crate) fn emit_train_loop(
     b: &mut FunctionBuilder,
     helpers: Helpers,
     callback: SigRef,
-    step: &Program,
-    tail: Option<&Program>,
+    step: FuncRef,
+    tail: Option<FuncRef>,
     shape: LoopShape,
-    checked: bool,
 ) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
     let context = b.block_params(entry)[0];
-    let fields = load_fields(b, context, step.param_lens.len());
+    let (loss_slot, epochs, callback_fn, user, interrupt) =
+        (field(b, context, 6), field(b, context, 7), field(b, context, 8), field(b, context, 9), field(b, context, 10));
     let (epoch_head, epoch_body, done) = (b.create_block(), b.create_block(), b.create_block());
     b.append_block_param(epoch_head, types::I64);
     b.append_block_param(done, types::I32);
@@ -112,7 +124,7 @@ pub(crate) fn emit_train_loop(
     b.ins().jump(epoch_head, &[BlockArg::Value(zero)]);
     b.switch_to_block(epoch_head);
     let epoch = b.block_params(epoch_head)[0];
-    let finished = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, fields.epochs);
+    let finished = b.ins().icmp(IntCC::UnsignedGreaterThanOrEqual, epoch, epochs);
     let success = b.ins().iconst(types::I32, 0);
     b.ins().brif(finished, done, &[BlockArg::Value(success)], epoch_body, &[]);
     b.switch_to_block(epoch_body);
@@ -120,40 +132,39 @@ pub(crate) fn emit_train_loop(
     let loss_sum = b.declare_var(types::F64);
     let nothing = b.ins().f64const(0.0);
     b.def_var(loss_sum, nothing);
-    let run_with = |b: &mut FunctionBuilder,
-                    helpers: Helpers,
-                    program: &Program,
-                    first_row: Value,
-                    step_index: Value,
-                    rows: usize| {
-        let mut e = Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new() };
-        run_step(&mut e, &fields, program, first_row, step_index, shape, rows);
-        let loss = e.b.ins().load(types::F32, MemFlagsData::trusted(), fields.loss, 0);
-        let loss = e.b.ins().fpromote(types::F64, loss);
-        let weight = e.b.ins().f64const(rows as f64);
-        let old = e.b.use_var(loss_sum);
-        let new = e.b.ins().fma(loss, weight, old);
-        e.b.def_var(loss_sum, new);
-        poll_interrupt(e.b, fields.interrupt, done);
+    let call_step = |b: &mut FunctionBuilder, function: FuncRef, first_row: Value, index: Value, rows: usize| {
+        b.ins().call(function, &[context, first_row, index]);
+        let loss = b.ins().load(types::F32, MemFlagsData::trusted(), loss_slot, 0);
+        let loss = b.ins().fpromote(types::F64, loss);
+        let weight = b.ins().f64const(rows as f64);
+        let old = b.use_var(loss_sum);
+        let new = b.ins().fma(loss, weight, old);
+        b.def_var(loss_sum, new);
+        poll_interrupt(b, interrupt, done);
     };
     {
-        let mut e =
-            Emitter { b: &mut *b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new() };
+        let mut e = Emitter {
+            b: &mut *b,
+            helpers,
+            places: Vec::new(),
+            rows: None,
+            checked: false,
+            kernel: 0,
+            known_rows: Vec::new(),
+        };
         e.counted(shape.full_steps(), 1, 1, &mut |e, s| {
             let s = e.value(s);
             let first_row = e.b.ins().imul_imm_s(s, shape.batch as i64);
-            run_with(e.b, helpers, step, first_row, s, shape.batch);
+            call_step(e.b, step, first_row, s, shape.batch);
         });
     }
     if let Some(tail) = tail {
         let first_row = b.ins().iconst(types::I64, (shape.full_steps() * shape.batch) as i64);
         let index = b.ins().iconst(types::I64, shape.full_steps() as i64);
-        // The tail's kernels tick as the loop's second program.
-        let tail_helpers = Helpers { profile: helpers.profile.map(|(hook, unit)| (hook, unit + 1)), ..helpers };
-        run_with(b, tail_helpers, tail, first_row, index, shape.tail_rows());
+        call_step(b, tail, first_row, index, shape.tail_rows());
     }
     let total = b.use_var(loss_sum);
-    let call = b.ins().call_indirect(callback, fields.callback, &[fields.user, epoch, total]);
+    let call = b.ins().call_indirect(callback, callback_fn, &[user, epoch, total]);
     let code = b.inst_results(call)[0];
     let next = b.ins().iadd_imm_s(epoch, 1);
     b.ins().brif(code, done, &[BlockArg::Value(code)], epoch_head, &[BlockArg::Value(next)]);
@@ -162,6 +173,27 @@ pub(crate) fn emit_train_loop(
     b.seal_block(done);
     let result = b.block_params(done)[0];
     b.ins().return_(&[result]);
+}
+
+/// Emits a step function's body into `b` (whose entry block takes the context, the first
+/// row of the step in the row order, and the step's index in the epoch).
+pub(crate) fn emit_step(
+    b: &mut FunctionBuilder,
+    helpers: Helpers,
+    program: &Program,
+    shape: LoopShape,
+    rows: usize,
+    checked: bool,
+) {
+    let entry = b.create_block();
+    b.append_block_params_for_function_params(entry);
+    b.switch_to_block(entry);
+    b.seal_block(entry);
+    let (context, first_row, step) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
+    let fields = step_fields(b, context, program.param_lens.len());
+    let mut e = Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new() };
+    run_step(&mut e, &fields, program, first_row, step, shape, rows);
+    e.b.ins().return_(&[]);
 }
 
 /// One step: the program with data read through the rows from `first_row` of the row

@@ -25,7 +25,9 @@ pub fn compile_job(plan: &JobPlan, functions: Functions, options: Options) -> Re
     for ((name, role), (_, program)) in names.iter().zip(&plan.programs) {
         let standalone_step = matches!(role, Role::Step | Role::TailStep);
         if !standalone_step || functions == Functions::All {
-            units.push(Unit::Program { name, program });
+            // Evaluations run at most once per epoch; standalone steps are what tests
+            // compare and time.
+            units.push(Unit::Program { name, program, hot: standalone_step });
         }
     }
     nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.job.span))
@@ -33,7 +35,10 @@ pub fn compile_job(plan: &JobPlan, functions: Functions, options: Options) -> Re
 
 pub fn compile_minimization(plan: &MinimizePlan, options: Options) -> Result<Compiled, Diagnostic> {
     let names: Vec<String> = plan.programs.iter().map(|(role, _)| role.name()).collect();
-    let units: Vec<Unit> =
-        names.iter().zip(&plan.programs).map(|(name, (_, program))| Unit::Program { name, program }).collect();
+    let units: Vec<Unit> = names
+        .iter()
+        .zip(&plan.programs)
+        .map(|(name, (_, program))| Unit::Program { name, program, hot: true })
+        .collect();
     nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.minimization.span))
 }

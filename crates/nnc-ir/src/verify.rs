@@ -16,16 +16,16 @@ use crate::op::Op;
 pub fn verify(graph: &Graph) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
     for (index, inst) in graph.insts.iter().enumerate() {
-        let here = format!("%{index} ({})", inst.op.name());
+        let here = || format!("%{index} ({})", inst.op.name());
         if let Some(bad) = inst.args.iter().find(|a| a.index() >= index) {
-            errors.push(format!("{here}: operand {bad} is not defined before use"));
+            errors.push(format!("{}: operand {bad} is not defined before use", here()));
             continue;
         }
         let arg_shapes: Vec<_> = inst.args.iter().map(|&a| graph.shape(a)).collect();
         match inst.op.result_shape(&arg_shapes, &inst.shape) {
             Ok(shape) if shape == inst.shape => {}
-            Ok(shape) => errors.push(format!("{here}: type says {} but operands give {shape}", inst.shape)),
-            Err(err) => errors.push(format!("{here}: {err}")),
+            Ok(shape) => errors.push(format!("{}: type says {} but operands give {shape}", here(), inst.shape)),
+            Err(err) => errors.push(format!("{}: {err}", here())),
         }
         let declared = match inst.op {
             Op::Input(slot) => Some((graph.inputs.get(slot as usize), "input")),
@@ -33,9 +33,9 @@ pub fn verify(graph: &Graph) -> Result<(), Vec<String>> {
             _ => None,
         };
         match declared {
-            Some((None, kind)) => errors.push(format!("{here}: undeclared {kind}")),
+            Some((None, kind)) => errors.push(format!("{}: undeclared {kind}", here())),
             Some((Some(decl), _)) if decl.shape != inst.shape => {
-                errors.push(format!("{here}: declared as {}", decl.shape))
+                errors.push(format!("{}: declared as {}", here(), decl.shape))
             }
             Some(_) | None => {}
         }

@@ -18,7 +18,14 @@ pub(crate) fn rebuild(
     graph: &Graph,
     mut decide: impl FnMut(&mut Graph, ValueId, &Inst, &[ValueId]) -> Action,
 ) -> Graph {
-    let mut new = Graph { insts: Vec::new(), outputs: Vec::new(), updates: Vec::new(), ..graph.clone() };
+    let mut new = Graph {
+        name: graph.name.clone(),
+        inputs: graph.inputs.clone(),
+        params: graph.params.clone(),
+        insts: Vec::with_capacity(graph.insts.len()),
+        outputs: Vec::new(),
+        updates: Vec::new(),
+    };
     let mut map: Vec<Option<ValueId>> = Vec::with_capacity(graph.insts.len());
     for (index, inst) in graph.insts.iter().enumerate() {
         // An instruction reading a removed value is itself dead (only dead values are

@@ -27,7 +27,7 @@ pub fn blessing() -> bool {
 /// and updates `params` in place with the graph's parameter updates.
 pub fn run_compiled(graph: &nnc_ir::Graph, inputs: &[&[f32]], params: &mut [Vec<f32>]) -> Vec<Vec<f32>> {
     let program = nnc_kernels::lower(graph, &[], &nnc_kernels::Options::default());
-    let unit = nnc_codegen::Unit::Program { name: "graph", program: &program };
+    let unit = nnc_codegen::Unit::Program { name: "graph", program: &program, hot: true };
     let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).expect("the graph compiles");
     let kernel = compiled.kernel("graph").expect("compiled under its name");
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
