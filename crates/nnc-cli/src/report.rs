@@ -394,6 +394,7 @@ fn job_json(r: &JobReport) -> Value {
         "parameters": parameters_json(&r.parameters),
         "saved": r.saved,
         "timings_ms": r.timings,
+        "memory_bytes": r.memory,
     })
 }
 

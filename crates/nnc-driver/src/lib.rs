@@ -22,6 +22,7 @@ mod stages;
 pub use compile::{Functions, compile_job, compile_minimization};
 pub use graphs::{DescentGraphs, Graphs};
 pub use init::initial_params;
+pub use memory::Need;
 pub use nnc_runtime::Point;
 pub use output::write_atomically;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};

@@ -7,7 +7,8 @@ use nnc_runtime::Role;
 
 /// Bytes of one run's buffers: parameters and optimizer state, the training loop's
 /// scratch, and each evaluation's scratch and outputs (the data is already loaded).
-pub(crate) struct Need {
+#[derive(Clone, Copy, Debug, Default, serde::Serialize)]
+pub struct Need {
     pub params: u64,
     pub scratch: u64,
     pub evaluation: u64,
@@ -19,7 +20,7 @@ impl Need {
     }
 }
 
-pub(crate) fn need(plan: &JobPlan) -> Need {
+pub fn need(plan: &JobPlan) -> Need {
     let floats = |n: usize| (n as u64).saturating_mul(4);
     let sum = |lens: &[usize]| lens.iter().fold(0u64, |acc, &n| acc.saturating_add(floats(n)));
     let step = plan.program(&Role::Step);

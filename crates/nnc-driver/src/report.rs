@@ -73,6 +73,8 @@ pub struct JobReport {
     /// Where `save_layer` wrote its file.
     pub saved: Option<String>,
     pub timings: Timings,
+    /// The buffers the run allocated, as planned before allocating them.
+    pub memory: crate::Need,
     /// Per-kernel times, slowest first, when profiling.
     pub profile: Vec<KernelProfile>,
 }

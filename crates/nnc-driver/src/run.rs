@@ -134,6 +134,7 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, 
             train: train_ms,
             evaluate: evaluate_ms,
         },
+        memory: crate::memory::need(plan),
         profile: if profile { kernel_profile(plan) } else { Vec::new() },
     })
 }

@@ -1,0 +1,220 @@
+#!/usr/bin/env python3
+"""nnc against numpy, JAX (jit per step and the whole run in one lax.scan) and PyTorch
+eager on the four benchmark workloads, in one run, with the issue's targets as ratios.
+
+usage: python3 bench/compare.py [--repeat N] [--only w1_xor8,w2_digits] [--sweep]
+
+Sets up its own Python (target/bench-venv, with numpy, JAX and matplotlib from PyPI;
+PyTorch is used when that Python can import it) unless NNC_BENCH_PYTHON names one that
+already has numpy and JAX. Builds nnc in release mode, writes the data into target/bench,
+runs every system REPEAT times in fresh processes and reports medians. --sweep adds the
+width sweep (784-w-w-10, batch 128) against JAX and writes its table and plot.
+See docs/performance.md.
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+WORK = os.path.join(ROOT, "target", "bench")
+VENV = os.path.join(ROOT, "target", "bench-venv")
+PACKAGES = ["numpy", "jax", "matplotlib"]
+
+# (workload, peer the target is measured against, nnc ÷ peer must be at most this)
+TARGETS = [("w1_xor8", "jax-scan", 1 / 20), ("w2_digits", "jax-jit", 1 / 3),
+           ("w3_wide", "jax-jit", 1.0), ("w4_linreg", "jax-scan", 1 / 5)]
+COMPILE_MS = {"w1_xor8": 5, "w2_digits": 5, "w3_wide": 20, "w4_linreg": 5}
+SWEEP = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+
+
+def ensure_python():
+    """Re-runs this script under a Python that has numpy and JAX."""
+    try:
+        import jax  # noqa: F401
+        import numpy  # noqa: F401
+        return
+    except ImportError:
+        pass
+    python = os.environ.get("NNC_BENCH_PYTHON") or os.path.join(VENV, "bin", "python")
+    if not os.path.exists(python):
+        print(f"setting up {VENV} ({', '.join(PACKAGES)})", file=sys.stderr)
+        subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
+        subprocess.run([python, "-m", "pip", "install", "--quiet", *PACKAGES], check=True)
+    os.execv(python, [python, *sys.argv])
+
+
+def build_nnc():
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "nnc-cli"], cwd=ROOT, check=True)
+    return os.path.join(ROOT, "target", "release", "nnc")
+
+
+def run_nnc(nnc, program):
+    """One `nnc run --json` of program in WORK: (report, peak resident KiB)."""
+    proc = subprocess.Popen([nnc, "run", program, "--json"], cwd=WORK, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE)
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        sys.exit(f"nnc run {program} failed:\n{err.decode()}")
+    peak_kib = 0
+    try:
+        peak_kib = os.wait4(proc.pid, 0)[2].ru_maxrss
+    except ChildProcessError:  # communicate() already reaped it
+        pass
+    return json.loads(out), peak_kib
+
+
+def nnc_measure(nnc, program, steps, repeat):
+    runs = [run_nnc(nnc, program) for _ in range(repeat)]
+    med = lambda key: statistics.median(r["timings_ms"][key] for r, _ in runs)  # noqa: E731
+    report = runs[0][0]
+    return {"us_per_step": med("train") * 1000 / steps, "compile_ms": med("compile"), "load_ms": med("load"),
+            "loss": report["final_loss"], "memory": report["memory_bytes"]}
+
+
+def peer(args, repeat):
+    """Median of `repeat` runs of peers.py args, or None when the framework is missing."""
+    results = []
+    for _ in range(repeat):
+        proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), *args],
+                              capture_output=True, text=True, cwd=HERE)
+        if proc.returncode != 0:
+            if "ModuleNotFoundError" in proc.stderr:
+                return None
+            sys.exit(f"peers.py {' '.join(args)} failed:\n{proc.stderr}")
+        results.append(json.loads(proc.stdout.strip().splitlines()[-1]))
+    return statistics.median(r["us_per_step"] for r in results)
+
+
+def whole_process_ms(nnc, program, runs=30):
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        subprocess.run([nnc, "run", program], cwd=ROOT, stdout=subprocess.DEVNULL, check=True)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def memory_bound(sizes, batch):
+    """Bytes of parameters + one batch's activations and gradients (SGD keeps no state)."""
+    params = sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:]))
+    activations = batch * (sizes[0] + 2 * sum(sizes[1:]))
+    return 4 * (2 * params + activations)
+
+
+def fmt(us):
+    return "—" if us is None else f"{us:,.3f}" if us < 10 else f"{us:,.1f}" if us < 1000 else f"{us:,.0f}"
+
+
+def main():
+    ensure_python()
+    import workloads as wl
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--only", default=",".join(wl.WORKLOADS))
+    parser.add_argument("--sweep", action="store_true")
+    args = parser.parse_args()
+    wl.check_programs()
+    nnc = build_nnc()
+    wl.write_data(WORK)
+    data = os.path.join(WORK, "data")
+    frameworks = ["numpy", "jax-jit", "jax-scan", "torch"]
+    rows, verdicts = [], []
+    for name in args.only.split(","):
+        w = wl.WORKLOADS[name]
+        ours = nnc_measure(nnc, name + ".nn", wl.steps(w), args.repeat)
+        peers = {f: peer([f, name, data], args.repeat) for f in frameworks}
+        rows.append((name, ours, peers))
+        verdicts += targets(name, w, ours, peers)
+    sgemm = peer_sgemm()
+    print(f"\nµs per training step (median of {args.repeat} runs each, fresh processes)\n")
+    print("| workload | nnc | numpy | JAX jit | JAX scan | PyTorch | nnc compile ms | nnc load ms |")
+    print("|---|---|---|---|---|---|---|---|")
+    for name, ours, peers in rows:
+        cells = [fmt(peers[f]) for f in frameworks]
+        print(f"| {name} | **{fmt(ours['us_per_step'])}** | {' | '.join(cells)} | "
+              f"{ours['compile_ms']:.2f} | {ours['load_ms']:.1f} |")
+    for name, ours, _ in rows:
+        if name == "w3_wide":
+            w = wl.WORKLOADS[name]
+            rate = wl.work_flops(w["sizes"], w["batch"]) / ours["us_per_step"] / 1e3
+            verdicts.append(check(f"w3 GFLOP/s ≥ 80% of numpy 2-thread sgemm ({sgemm:.0f})", rate / sgemm, 0.8,
+                                  at_least=True, shown=f"{rate:.0f} GFLOP/s"))
+            planned = ours["memory"]["params"] + ours["memory"]["scratch"]
+            bound = memory_bound(w["sizes"], w["batch"])
+            verdicts.append(check("w3 training buffers ≤ 1.5 × (params + batch activations and gradients)",
+                                  planned / bound, 1.5, shown=f"{planned / 2**20:.2f} MiB of {bound / 2**20:.2f}"))
+    xor_ms = whole_process_ms(nnc, os.path.join("examples", "xor.nn"))
+    verdicts.append(check("`nnc run examples/xor.nn` whole process < 5 ms", xor_ms / 5, 1.0, shown=f"{xor_ms:.2f} ms"))
+    print("\n| target | measured | ratio | |\n|---|---|---|---|")
+    for line in verdicts:
+        print(line)
+    if args.sweep:
+        width_sweep(nnc, wl, data, args.repeat)
+
+
+def targets(name, w, ours, peers):
+    out = []
+    for workload, against, limit in TARGETS:
+        if workload == name and peers.get(against):
+            out.append(check(f"{name} ≤ {limit:.2g} × {against}", ours["us_per_step"] / peers[against], limit,
+                             shown=f"{fmt(ours['us_per_step'])} µs vs {fmt(peers[against])}"))
+    out.append(check(f"{name} compile < {COMPILE_MS[name]} ms", ours["compile_ms"] / COMPILE_MS[name], 1.0,
+                     shown=f"{ours['compile_ms']:.2f} ms"))
+    return out
+
+
+def check(what, ratio, limit, at_least=False, shown=""):
+    met = ratio >= limit if at_least else ratio <= limit
+    return f"| {what} | {shown} | {ratio:.3g} | {'met' if met else '**missed**'} |"
+
+
+def peer_sgemm():
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "sgemm"], capture_output=True,
+                          text=True, cwd=HERE, check=True)
+    return json.loads(proc.stdout)["gflops"]
+
+
+def width_sweep(nnc, wl, data, repeat):
+    print("\nwidth sweep: 784-w-w-10, batch 128, SGD (µs per step; GFLOP/s of the step's matmul work)\n")
+    print("| width | nnc µs | nnc GFLOP/s | JAX jit µs | JAX GFLOP/s | nnc ÷ JAX |\n|---|---|---|---|---|---|")
+    table = []
+    for width in SWEEP:
+        flops = wl.work_flops([784, width, width, 10], 128)
+        epochs = max(2, min(50, int(4e9 / (flops * 20))))
+        program = f"sweep_{width}.nn"
+        with open(os.path.join(WORK, program), "w") as f:
+            f.write(wl.sweep_program(width, epochs))
+        ours = nnc_measure(nnc, program, epochs * 20, repeat)["us_per_step"]
+        jax = peer(["jax-jit", "--width", str(width), str(epochs), data], repeat)
+        table.append((width, ours, jax, flops))
+        print(f"| {width} | {fmt(ours)} | {flops / ours / 1e3:.1f} | {fmt(jax)} | {flops / jax / 1e3:.1f} | "
+              f"{ours / jax:.2f} |", flush=True)
+    plot_sweep(table, os.path.join(WORK, "width-sweep.svg"))
+
+
+def plot_sweep(table, path):
+    import matplotlib
+    matplotlib.use("svg")
+    import matplotlib.pyplot as plt
+
+    widths = [t[0] for t in table]
+    fig, ax = plt.subplots(figsize=(6, 3.6))
+    ax.plot(widths, [t[3] / t[1] / 1e3 for t in table], "o-", label="nnc")
+    ax.plot(widths, [t[3] / t[2] / 1e3 for t in table], "s--", label="JAX jit")
+    ax.set(xscale="log", xlabel="hidden width (784-w-w-10, batch 128)", ylabel="GFLOP/s (matmul work)")
+    ax.set_xticks(widths, [str(w) for w in widths])
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, metadata={"Date": None})
+    print(f"\nplot: {os.path.relpath(path, ROOT)}")
+
+
+if __name__ == "__main__":
+    main()
