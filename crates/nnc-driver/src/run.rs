@@ -5,11 +5,13 @@ use crate::metrics;
 use crate::output::write_atomically;
 use crate::pipeline::{JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+use nnc_codegen::Compiled;
 use nnc_data::{Dataset, Prepared, Task};
 use nnc_diagnostics::{Diagnostic, codes};
 use nnc_lower::Job;
-use nnc_runtime::{DataView, Role, TrainLoop};
+use nnc_runtime::{DataView, Role, TrainLoop, Training};
 use std::path::Path;
+use std::sync::atomic::AtomicU32;
 use std::time::Instant;
 
 /// Checks, compiles and runs every `minimize` and `train` block. Data files and outputs
@@ -60,13 +62,11 @@ fn view(data: &Dataset) -> DataView<'_> {
     DataView { inputs: &data.inputs, targets: &data.targets, rows: data.rows }
 }
 
-fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, Vec<Diagnostic>> {
+/// Trains `plan`'s model with its compiled code from the program's initial parameters:
+/// every epoch, with validation and early stopping as the program says. `interrupt`, when
+/// set from another thread, stops training after the current step.
+pub fn train(plan: &JobPlan, compiled: &Compiled, interrupt: Option<&AtomicU32>) -> Result<Training, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
-    let started = Instant::now();
-    let options = nnc_codegen::Options { profile, ..nnc_codegen::Options::default() };
-    let compiled = compile_job(plan, Functions::Run, options).map_err(|d| vec![d])?;
-    let compile_ms = elapsed_ms(started);
-    let started = Instant::now();
     let config = &job.train;
     let rate =
         |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
@@ -76,12 +76,22 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, 
         patience: config.patience.map(|(p, _)| p),
         shuffle_seed: config.seed,
         rate: &rate,
-        interrupt: None,
+        interrupt,
     };
     let initial = crate::init::initial_params(&job.model, config.seed);
-    let training =
-        nnc_runtime::train(&compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
-            .map_err(|d| vec![diverged(job, data, &d)])?;
+    nnc_runtime::train(compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
+        .map_err(|d| vec![diverged(job, data, &d)])
+}
+
+fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, Vec<Diagnostic>> {
+    let (job, data) = (&plan.job, &plan.data);
+    let started = Instant::now();
+    let options = nnc_codegen::Options { profile, ..nnc_codegen::Options::default() };
+    let compiled = compile_job(plan, Functions::Run, options).map_err(|d| vec![d])?;
+    let compile_ms = elapsed_ms(started);
+    let started = Instant::now();
+    let training = train(plan, &compiled, None)?;
+    let config = &job.train;
     let train_ms = elapsed_ms(started);
     let started = Instant::now();
     let splits: Vec<SplitReport> = data
