@@ -69,8 +69,8 @@ fn check_and_ir_stages_succeed_on_the_example() {
 /// Arbitrary bytes never make the compiler panic: they are diagnostics or success.
 #[test]
 fn garbage_input_is_a_diagnostic_not_a_panic() {
-    let dir = std::env::temp_dir().join(format!("nnc-cli-test-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let cases = [
         "",
         "{",
@@ -134,8 +134,8 @@ fn parabola_runs_are_judged_converging_oscillating_and_diverging() {
 /// Pathologically deep or long expressions are diagnostics, not stack overflows.
 #[test]
 fn deep_nesting_and_huge_objectives_are_refused() {
-    let dir = std::env::temp_dir().join(format!("nnc-deep-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let deep = format!("minimize f {{ param x = 1; objective {}x{} }}", "(".repeat(5000), ")".repeat(5000));
     let long = format!("minimize f {{ param x = 1; objective x{} }}", " + x".repeat(5000));
     for (name, text, code) in [("deep.nn", deep, "E0104"), ("long.nn", long, "E0104")] {

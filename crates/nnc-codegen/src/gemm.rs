@@ -10,7 +10,10 @@
 //!
 //! Helper threads spin for a while before sleeping after a job, because the next product
 //! of a training step usually follows within microseconds; waking a sleeping thread costs
-//! more than that.
+//! more than that. A caller that finishes its block before a helper has started the one
+//! posted to it takes that block back and computes it itself: on a busy machine, where the
+//! helper may not get a core for milliseconds, a product then costs at most what it costs
+//! on one thread.
 
 use std::cell::UnsafeCell;
 use std::sync::OnceLock;
@@ -160,8 +163,13 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     }
     // SAFETY: as above; the blocks are disjoint.
     unsafe { blocks[0].run() };
-    for worker in pool().iter().take(blocks.len() - 1) {
-        worker.wait();
+    for (worker, block) in pool().iter().zip(&blocks[1..]) {
+        if worker.take_back() {
+            // SAFETY: as above; the helper will not run this block.
+            unsafe { block.run() };
+        } else {
+            worker.wait();
+        }
     }
     BUSY.store(false, Ordering::Release);
 }
@@ -185,7 +193,8 @@ fn split(whole: Block, parts: usize) -> Vec<Block> {
 
 const IDLE: u32 = 0;
 const POSTED: u32 = 1;
-const DONE: u32 = 2;
+const RUNNING: u32 = 2;
+const DONE: u32 = 3;
 
 /// A persistent helper thread that runs one block at a time.
 struct Worker {
@@ -196,7 +205,9 @@ struct Worker {
 }
 
 // SAFETY: `block` and `caller` are written by the posting thread only while the state is
-// IDLE (the worker does not read them) and read by the worker only after it sees POSTED.
+// IDLE (the worker does not read them), and read by the worker only after it moved the
+// state from POSTED to RUNNING; a caller that takes a block back (POSTED to IDLE) reads
+// its own copy.
 unsafe impl Sync for Worker {}
 
 impl Worker {
@@ -210,6 +221,11 @@ impl Worker {
         if let Some(thread) = self.thread.get() {
             thread.unpark();
         }
+    }
+
+    /// Withdraws the posted block if the worker has not started it.
+    fn take_back(&self) -> bool {
+        self.state.compare_exchange(POSTED, IDLE, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
 
     /// Waits until the posted block is done.
@@ -229,7 +245,8 @@ impl Worker {
     fn serve(&self) {
         let mut spins = 0;
         loop {
-            if self.state.load(Ordering::Acquire) != POSTED {
+            let claimed = self.state.compare_exchange(POSTED, RUNNING, Ordering::Acquire, Ordering::Relaxed);
+            if claimed.is_err() {
                 if spins < SPIN {
                     spins += 1;
                     std::hint::spin_loop();
@@ -239,7 +256,8 @@ impl Worker {
                 continue;
             }
             spins = 0;
-            // SAFETY: POSTED means the caller wrote `block` and `caller` and waits.
+            // SAFETY: the worker claimed a POSTED block: the caller wrote `block` and
+            // `caller`, and waits for DONE.
             let (block, caller) = unsafe { ((*self.block.get()).take(), (*self.caller.get()).take()) };
             if let Some(block) = block {
                 // SAFETY: the caller guarantees the matrices and waits for DONE.

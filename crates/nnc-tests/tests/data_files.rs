@@ -5,7 +5,6 @@
 
 use nnc_diagnostics::{Code, Diagnostic, codes};
 use nnc_driver::Overrides;
-use std::path::{Path, PathBuf};
 
 const CLEAN: &str = "size,rooms,city,price\n1.5,2,north,10\n2.0,3,south,19\n2.5,3,north,31\n3.0,4,east,40\n3.5,4,south,52\n4.0,5,north,59\n";
 
@@ -17,16 +16,16 @@ fn program(extra: &str) -> String {
 }
 
 /// A fresh folder holding `data.csv` with `bytes`.
-fn folder_with(name: &str, bytes: &[u8]) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("nnc-data-files-{}-{name}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("data.csv"), bytes).unwrap();
+/// A fresh directory holding `data.csv`, removed when dropped.
+fn folder_with(bytes: &[u8]) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("data.csv"), bytes).unwrap();
     dir
 }
 
-fn load(name: &str, bytes: &[u8], extra: &str) -> Result<nnc_driver::Checked, Vec<Diagnostic>> {
-    let dir = folder_with(name, bytes);
-    nnc_driver::check(&program(extra), &dir, Overrides::default())
+fn load(bytes: &[u8], extra: &str) -> Result<nnc_driver::Checked, Vec<Diagnostic>> {
+    let dir = folder_with(bytes);
+    nnc_driver::check(&program(extra), dir.path(), Overrides::default())
 }
 
 /// The cell at `line` (1-based, the header is line 1) and `column` replaced by `cell`.
@@ -39,7 +38,7 @@ fn with_cell(line: usize, column: usize, cell: &str) -> String {
 }
 
 fn expect_error(name: &str, bytes: &[u8], code: Code, line: Option<u64>) {
-    let errors = load(name, bytes, "").err().unwrap_or_else(|| panic!("{name}: loaded, expected {}", code.id));
+    let errors = load(bytes, "").err().unwrap_or_else(|| panic!("{name}: loaded, expected {}", code.id));
     let first = &errors[0];
     assert_eq!(first.code, code, "{name}: {}", first.message);
     let text = format!("{} {}", first.message, first.primary.message);
@@ -85,7 +84,7 @@ fn damaged_files_name_the_file_and_line() {
 
 #[test]
 fn harmless_variations_load_exactly_like_the_clean_file() {
-    let clean = inputs_of(&load("clean", CLEAN.as_bytes(), "").unwrap());
+    let clean = inputs_of(&load(CLEAN.as_bytes(), "").unwrap());
     let bom = [b"\xEF\xBB\xBF".as_slice(), CLEAN.as_bytes()].concat();
     let crlf = CLEAN.replace('\n', "\r\n");
     let quoted = CLEAN.replace("north", "\"north\"");
@@ -96,7 +95,7 @@ fn harmless_variations_load_exactly_like_the_clean_file() {
         ("quoted", quoted.into_bytes()),
         ("spaces", spaced.into_bytes()),
     ] {
-        let loaded = load(name, &bytes, "").unwrap_or_else(|d| panic!("{name}: {d:?}"));
+        let loaded = load(&bytes, "").unwrap_or_else(|d| panic!("{name}: {d:?}"));
         assert_eq!(inputs_of(&loaded), clean, "{name}");
     }
 }
@@ -104,7 +103,7 @@ fn harmless_variations_load_exactly_like_the_clean_file() {
 #[test]
 fn quoted_commas_stay_inside_their_cell() {
     let text = CLEAN.replace("north", "\"north, upper\"");
-    let loaded = load("quoted commas", text.as_bytes(), "").unwrap();
+    let loaded = load(text.as_bytes(), "").unwrap();
     let names = &loaded.jobs[0].data.train.input_names;
     assert!(names.contains(&"city=north, upper".to_string()), "{names:?}");
 }
@@ -112,10 +111,10 @@ fn quoted_commas_stay_inside_their_cell() {
 #[test]
 fn missing_drop_leaves_rows_out_and_missing_mean_fills_them() {
     let text = with_cell(4, 0, "NA");
-    let dropped = load("drop", text.as_bytes(), "\n  missing drop").unwrap();
+    let dropped = load(text.as_bytes(), "\n  missing drop").unwrap();
     assert_eq!(dropped.jobs[0].data.train.rows, 5);
     assert_eq!(dropped.jobs[0].data.dropped_rows, 1);
-    let filled = load("mean", text.as_bytes(), "\n  missing mean").unwrap();
+    let filled = load(text.as_bytes(), "\n  missing mean").unwrap();
     let data = &filled.jobs[0].data.train;
     assert_eq!(data.rows, 6);
     // Row 3 (line 4) takes the mean of the other sizes: (1.5 + 2 + 3 + 3.5 + 4) / 5 = 2.8.
@@ -123,13 +122,13 @@ fn missing_drop_leaves_rows_out_and_missing_mean_fills_them() {
     assert!((data.inputs[2 * width] - 2.8).abs() < 1e-6, "{:?}", &data.inputs[2 * width..3 * width]);
     // A missing target is never filled: the row is left out.
     let no_target = with_cell(3, 3, "");
-    let filled = load("mean target", no_target.as_bytes(), "\n  missing mean").unwrap();
+    let filled = load(no_target.as_bytes(), "\n  missing mean").unwrap();
     assert_eq!(filled.jobs[0].data.train.rows, 5);
 }
 
 #[test]
 fn every_accepted_file_trains() {
-    let dir = folder_with("trains", CLEAN.replace('\n', "\r\n").as_bytes());
-    let report = nnc_driver::run(&program("\n  missing drop"), Path::new(&dir), Overrides::default()).unwrap();
+    let dir = folder_with(CLEAN.replace('\n', "\r\n").as_bytes());
+    let report = nnc_driver::run(&program("\n  missing drop"), dir.path(), Overrides::default()).unwrap();
     assert!(report.jobs[0].final_loss.is_finite());
 }

@@ -77,8 +77,8 @@ fn training_steps_allocate_nothing() {
 /// process before buffers were planned by liveness and addressed in 64 bits.
 #[test]
 fn a_six_thousand_wide_adam_layer_trains() {
-    let dir = std::env::temp_dir().join(format!("nnc-wide-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
     let width = 6000;
     let header: Vec<String> = (0..width).map(|i| format!("c{i}")).collect();
     let mut text = header.join(",") + "\n";
@@ -91,9 +91,8 @@ fn a_six_thousand_wide_adam_layer_trains() {
         "data wide {{ file \"wide.csv\"; target features }}\nmodel m {{ input {width}; dense {width} }}\n\
          train m on wide {{ loss mse; optimizer adam(lr = 0.001); epochs 1; batch 4 }}\n"
     );
-    let report = nnc_driver::run(&source, &dir, Overrides::default()).unwrap();
+    let report = nnc_driver::run(&source, dir, Overrides::default()).unwrap();
     assert!(report.jobs[0].final_loss.is_finite());
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// 10^10 weights with Adam need about 150 GiB: refused when checked, naming the size.
