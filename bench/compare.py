@@ -53,9 +53,9 @@ def build_nnc():
     return os.path.join(ROOT, "target", "release", "nnc")
 
 
-def run_nnc(nnc, program):
+def run_nnc(nnc, program, extra=()):
     """One `nnc run --json` of program in WORK: (report, peak resident KiB)."""
-    proc = subprocess.Popen([nnc, "run", program, "--json"], cwd=WORK, stdout=subprocess.PIPE,
+    proc = subprocess.Popen([nnc, "run", program, "--json", *extra], cwd=WORK, stdout=subprocess.PIPE,
                             stderr=subprocess.PIPE)
     out, err = proc.communicate()
     if proc.returncode != 0:
@@ -68,8 +68,9 @@ def run_nnc(nnc, program):
     return json.loads(out), peak_kib
 
 
-def nnc_measure(nnc, program, steps, repeat):
-    runs = [run_nnc(nnc, program) for _ in range(repeat)]
+def nnc_measure(nnc, program, steps, repeat, epochs=None):
+    extra = ["--epochs", str(epochs)] if epochs else []
+    runs = [run_nnc(nnc, program, extra) for _ in range(repeat)]
     med = lambda key: statistics.median(r["timings_ms"][key] for r, _ in runs)  # noqa: E731
     report = runs[0][0]
     return {"us_per_step": med("train") * 1000 / steps, "compile_ms": med("compile"), "load_ms": med("load"),
@@ -125,7 +126,7 @@ def main():
     data = os.path.join(WORK, "data")
     frameworks = ["numpy", "jax-jit", "jax-scan", "torch"]
     rows, verdicts = [], []
-    for name in args.only.split(","):
+    for name in filter(None, args.only.split(",")):
         w = wl.WORKLOADS[name]
         ours = nnc_measure(nnc, name + ".nn", wl.steps(w), args.repeat)
         peers = {f: peer([f, name, data], args.repeat) for f in frameworks}
@@ -181,16 +182,21 @@ def peer_sgemm():
 
 
 def width_sweep(nnc, wl, data, repeat):
-    print("\nwidth sweep: 784-w-w-10, batch 128, SGD (µs per step; GFLOP/s of the step's matmul work)\n")
+    print("\nwidth sweep: 784-w-w-10, batch 128, SGD (steady-state µs per step: both exclude the first epoch; "
+          "GFLOP/s of the step's matmul work)\n")
     print("| width | nnc µs | nnc GFLOP/s | JAX jit µs | JAX GFLOP/s | nnc ÷ JAX |\n|---|---|---|---|---|---|")
     table = []
     for width in SWEEP:
         flops = wl.work_flops([784, width, width, 10], 128)
-        epochs = max(2, min(50, int(4e9 / (flops * 20))))
+        epochs = max(3, min(50, int(4e9 / (flops * 20))))
         program = f"sweep_{width}.nn"
         with open(os.path.join(WORK, program), "w") as f:
             f.write(wl.sweep_program(width, epochs))
-        ours = nnc_measure(nnc, program, epochs * 20, repeat)["us_per_step"]
+        # nnc's first epoch (cold caches, first touch of its buffers) is left out as the
+        # peers' is: the time of a one-epoch run comes off the whole run's.
+        whole = nnc_measure(nnc, program, 20 * epochs, repeat)["us_per_step"] * 20 * epochs
+        first = nnc_measure(nnc, program, 20, repeat, epochs=1)["us_per_step"] * 20
+        ours = (whole - first) / (20 * (epochs - 1))
         jax = peer(["jax-jit", "--width", str(width), str(epochs), data], repeat)
         table.append((width, ours, jax, flops))
         print(f"| {width} | {fmt(ours)} | {flops / ours / 1e3:.1f} | {fmt(jax)} | {flops / jax / 1e3:.1f} | "
