@@ -29,7 +29,7 @@ pub fn evaluate(graph: &Graph, inputs: &[&[f32]], params: &[&[f32]]) -> Vec<Vec<
                 for_each_offset(&inst.shape, [&source.broadcast_strides(&inst.shape)], |[o]| out.push(arg(0)[o]));
                 out
             }
-            Op::Reshape => arg(0).to_vec(),
+            Op::Reshape | Op::StopGradient => arg(0).to_vec(),
             Op::Transpose => {
                 let source = graph.shape(inst.args[0]);
                 let mut out = Vec::with_capacity(inst.shape.numel());

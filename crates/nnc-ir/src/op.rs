@@ -48,6 +48,10 @@ pub enum Op {
     Reshape,
     /// Swaps the two axes of a matrix.
     Transpose,
+    /// The operand unchanged, but a constant to autodiff: its gradient is not propagated.
+    /// Lowering uses it where the gradient through a value is zero in exact arithmetic
+    /// (the max subtracted before `exp` for stability), so none is computed.
+    StopGradient,
 
     // Contraction.
     /// `[m, k] x [k, n] -> [m, n]`.
@@ -88,6 +92,7 @@ impl Op {
             Op::Broadcast,
             Op::Reshape,
             Op::Transpose,
+            Op::StopGradient,
             Op::MatMul,
         ];
         // A new op makes this match fail to compile until the list above has it too.
@@ -96,7 +101,7 @@ impl Op {
                 Op::Input(_) | Op::Param(_) | Op::Const(_) | Op::Neg | Op::Exp | Op::Log | Op::Tanh | Op::Sqrt => {}
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => {}
                 Op::ReduceSum { .. } | Op::ReduceMax { .. } | Op::Broadcast | Op::Reshape | Op::Transpose => {}
-                Op::MatMul => {}
+                Op::StopGradient | Op::MatMul => {}
             }
         }
         every
@@ -108,7 +113,7 @@ impl Op {
             Op::Neg | Op::Exp | Op::Log | Op::Tanh | Op::Sqrt => OpClass::Unary,
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => OpClass::Binary,
             Op::ReduceSum { .. } | Op::ReduceMax { .. } => OpClass::Reduce,
-            Op::Broadcast | Op::Reshape | Op::Transpose => OpClass::Movement,
+            Op::Broadcast | Op::Reshape | Op::Transpose | Op::StopGradient => OpClass::Movement,
             Op::MatMul => OpClass::Contraction,
         }
     }
@@ -135,6 +140,7 @@ impl Op {
             Op::Broadcast => "broadcast",
             Op::Reshape => "reshape",
             Op::Transpose => "transpose",
+            Op::StopGradient => "stop_gradient",
             Op::MatMul => "matmul",
         }
     }
@@ -182,6 +188,7 @@ impl Op {
             Op::Broadcast => Err(format!("{} does not broadcast to {declared}", args[0])),
             Op::Reshape if args[0].numel() == declared.numel() => Ok(declared.clone()),
             Op::Reshape => Err(format!("cannot reshape {} to {declared}", args[0])),
+            Op::StopGradient => Ok(args[0].clone()),
             Op::Transpose if args[0].rank() == 2 => Ok(args[0].transposed()),
             Op::Transpose => Err(format!("transpose needs a matrix, got {}", args[0])),
             Op::MatMul => match (args[0].dims(), args[1].dims()) {

@@ -75,6 +75,7 @@ fn operands_text(graph: &Graph, op: &Op, args: &[crate::ValueId]) -> String {
         | Op::Broadcast
         | Op::Reshape
         | Op::Transpose
+        | Op::StopGradient
         | Op::MatMul => values,
     }
 }

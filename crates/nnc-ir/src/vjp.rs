@@ -88,6 +88,8 @@ pub fn vjp(graph: &mut Graph, value: ValueId, g: ValueId, origin: &Origin) -> Ve
             let source = graph.shape(a).clone();
             vec![Some(graph.reshape(g, &source, o()))]
         }
+        // y = a, but a constant to differentiation: no gradient flows through it.
+        Op::StopGradient => vec![None],
         // y = a^T; dL/da = g^T
         Op::Transpose => vec![Some(graph.push(Op::Transpose, vec![g], o()))],
         // Y = A B; dL/dA = G B^T, dL/dB = A^T G

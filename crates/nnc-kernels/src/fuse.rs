@@ -299,6 +299,7 @@ impl<'g> Fuser<'g> {
             match inst.op {
                 Op::Broadcast => map = map.through_broadcast(self.graph.shape(inst.args[0]), &inst.shape),
                 Op::Transpose => map = map.through_transpose(),
+                Op::StopGradient => {}
                 Op::Reshape => {
                     // The operand's buffer is read at the reshape's row-major offsets.
                     let buffer = self.materialise(inst.args[0]);
@@ -458,6 +459,7 @@ impl<'g> Fuser<'g> {
         match inst.op {
             Op::Broadcast => Some(map.through_broadcast(source, &inst.shape)),
             Op::Transpose => Some(map.through_transpose()),
+            Op::StopGradient => Some(map.clone()),
             Op::Reshape => map.through_reshape(source, &inst.shape),
             _ => None,
         }

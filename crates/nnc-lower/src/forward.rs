@@ -100,10 +100,22 @@ fn lower_activation(graph: &mut Graph, activation: Activation, z: ValueId, at: O
 /// `z - max(z)` per row: the same softmax, without overflow in `exp`.
 fn shift_by_row_max(graph: &mut Graph, z: ValueId, at: &Origin) -> ValueId {
     let shape = graph.shape(z).clone();
-    let max = graph.push(Op::ReduceMax { axes: vec![1] }, vec![z], at.clone());
-    let max = graph.reshape(max, &Shape(vec![shape.dims()[0], 1]), at.clone());
-    let max = graph.broadcast(max, &shape, at.clone());
+    let max = row_max(graph, z, at);
+    let max = widen_rows(graph, max, shape, at);
     graph.push(Op::Sub, vec![z, max], at.clone())
+}
+
+/// The maximum of each row, held constant for autodiff: softmax and logsumexp do not
+/// change when a row is shifted, so the gradient through the shift is zero.
+fn row_max(graph: &mut Graph, z: ValueId, at: &Origin) -> ValueId {
+    let max = graph.push(Op::ReduceMax { axes: vec![1] }, vec![z], at.clone());
+    graph.push(Op::StopGradient, vec![max], at.clone())
+}
+
+/// A value per row, repeated along the row to `shape`.
+fn widen_rows(graph: &mut Graph, per_row: ValueId, shape: Shape, at: &Origin) -> ValueId {
+    let column = graph.reshape(per_row, &Shape(vec![shape.dims()[0], 1]), at.clone());
+    graph.broadcast(column, &shape, at.clone())
 }
 
 /// The sum of each row, broadcast back over the row.
@@ -155,16 +167,24 @@ fn lower_bce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
     scaled_sum(graph, per_element, 1.0 / shape.numel() as f32, &at)
 }
 
-/// ce(z, y) = -sum(y * log_softmax(z)) / rows, with
-/// log_softmax(z) = (z - max z) - log(sum exp(z - max z)).
+/// ce(z, y) = mean over rows of (logsumexp(z) - Σ_j y_j z_j). For rows of `y` that sum
+/// to 1 — one-hot classes, the only targets `softmax_ce` accepts — this equals
+/// -Σ y·log_softmax(z), and autodiff derives its gradient as (softmax(z) - y) / rows, the
+/// textbook form, instead of a chain through log and the row sums.
+/// logsumexp(z) = m + log Σ exp(z - m) with m = max z held constant (`stop_gradient`):
+/// the gradient through m is zero in exact arithmetic, so none is computed.
 fn lower_softmax_ce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
     let at = origin("softmax_ce", None);
-    let rows = graph.shape(z).dims()[0] as f32;
-    let shifted = shift_by_row_max(graph, z, &at);
+    let rows = graph.shape(z).dims()[0];
+    let max = row_max(graph, z, &at);
+    let max_wide = widen_rows(graph, max, graph.shape(z).clone(), &at);
+    let shifted = graph.push(Op::Sub, vec![z, max_wide], at.clone());
     let exp = graph.push(Op::Exp, vec![shifted], at.clone());
-    let total = row_sum_broadcast(graph, exp, &at);
+    let total = graph.push(Op::ReduceSum { axes: vec![1] }, vec![exp], at.clone());
     let log_total = graph.push(Op::Log, vec![total], at.clone());
-    let log_softmax = graph.push(Op::Sub, vec![shifted, log_total], at.clone());
-    let picked = graph.push(Op::Mul, vec![y, log_softmax], at.clone());
-    scaled_sum(graph, picked, -1.0 / rows, &at)
+    let log_sum_exp = graph.push(Op::Add, vec![max, log_total], at.clone());
+    let picked = graph.push(Op::Mul, vec![y, z], at.clone());
+    let picked = graph.push(Op::ReduceSum { axes: vec![1] }, vec![picked], at.clone());
+    let per_row = graph.push(Op::Sub, vec![log_sum_exp, picked], at.clone());
+    scaled_sum(graph, per_row, 1.0 / rows as f32, &at)
 }

@@ -54,6 +54,7 @@ fn attrs(op: &Op) -> Vec<u64> {
         | Op::Broadcast
         | Op::Reshape
         | Op::Transpose
+        | Op::StopGradient
         | Op::MatMul => Vec::new(),
     }
 }

@@ -52,6 +52,8 @@ fn rewrite(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
         Op::Div if sb == Some(1.0) => a,
         Op::Neg => inner_of(new, a?, &Op::Neg),
         Op::Transpose => inner_of(new, a?, &Op::Transpose),
+        // Only autodiff reads it; every graph the passes see is already differentiated.
+        Op::StopGradient => a,
         Op::Reshape | Op::Broadcast => {
             let inner = inner_of(new, a?, &inst.op)?;
             Some(new.push_typed(inst.op.clone(), vec![inner], inst.shape.clone(), origin))
