@@ -48,7 +48,9 @@ pub fn append_updates(graph: &mut Graph, grads: &[Option<ValueId>], optimizer: &
     for (slot, param, grad) in trainable {
         let name = graph.params[slot as usize].name.clone();
         let shape = graph.shape(param).clone();
-        let mut updater = Updater { graph: &mut *graph, shape, origin: update_origin(&name) };
+        // The update belongs to the layer that declares the parameter.
+        let origin = Origin { span: graph.inst(param).origin.span, ..update_origin(&name) };
+        let mut updater = Updater { graph: &mut *graph, shape, origin };
         let new_value = updater.update(&name, param, grad, lr, optimizer);
         graph.updates.push((slot, new_value));
     }

@@ -39,6 +39,24 @@ fn to_u32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
 }
 
+/// Line numbers of a source text, for printing where a span starts.
+#[derive(Clone, Debug)]
+pub struct LineIndex {
+    starts: Vec<u32>,
+}
+
+impl LineIndex {
+    pub fn new(source: &str) -> LineIndex {
+        let breaks = source.match_indices('\n').map(|(at, _)| to_u32(at + 1));
+        LineIndex { starts: std::iter::once(0).chain(breaks).collect() }
+    }
+
+    /// The 1-based line where `span` starts.
+    pub fn line(&self, span: Span) -> usize {
+        self.starts.partition_point(|&start| start <= span.start)
+    }
+}
+
 /// A value together with where it came from in the source.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Spanned<T> {

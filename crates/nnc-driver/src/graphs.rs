@@ -56,17 +56,17 @@ const RARE_LIBRARY_MACS: usize = 2048;
 pub fn build(job: &Job, batch: usize, train_rows: usize, splits: &[(&'static str, usize)]) -> Graphs {
     let tail = train_rows % batch;
     let step_at = |size: usize| {
-        let forward = lower_forward(&job.model, job.train.loss, size);
+        let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), size);
         training_step(&forward.graph, forward.loss, &job.train.optimizer)
     };
-    let forward = lower_forward(&job.model, job.train.loss, batch).graph;
+    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), batch).graph;
     let step = step_at(batch);
     let mut unoptimized = vec![(Role::Step, step.clone())];
     if tail > 0 {
         unoptimized.push((Role::TailStep, step_at(tail)));
     }
     for &(split, rows) in splits {
-        let mut eval = lower_forward(&job.model, job.train.loss, rows.max(1)).graph;
+        let mut eval = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), rows.max(1)).graph;
         eval.name = format!("{}.eval.{split}", job.model.name);
         unoptimized.push((Role::Eval(split), eval));
     }

@@ -2,7 +2,7 @@
 
 use crate::compile::{Functions, compile_job, compile_minimization};
 use crate::pipeline::{Overrides, check};
-use nnc_diagnostics::{Diagnostic, Span, codes};
+use nnc_diagnostics::{Diagnostic, LineIndex, Span, codes};
 use std::path::Path;
 
 /// A compiler stage that `nnc ir --stage` can print.
@@ -49,17 +49,20 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
         return Ok(nnc_syntax::print_program(&nnc_syntax::parse(source)?));
     }
     let checked = check(source, base_dir, Overrides::default())?;
+    let lines = LineIndex::new(source);
+    let graph = |graph: &nnc_ir::Graph| nnc_ir::print_graph_with(graph, Some(&lines));
+    let program = |program: &nnc_kernels::Program| nnc_kernels::print_program_with(program, Some(&lines));
     let mut out = String::new();
     for plan in &checked.minimizations {
         let graphs = &plan.graphs;
         match stage {
             Stage::Ast => {}
-            Stage::Ir => out.push_str(&nnc_ir::print_graph(&graphs.objective)),
-            Stage::Grad => out.push_str(&nnc_ir::print_graph(&graphs.step)),
-            Stage::Opt => out.push_str(&nnc_ir::print_graph(&graphs.step_opt)),
+            Stage::Ir => out.push_str(&graph(&graphs.objective)),
+            Stage::Grad => out.push_str(&graph(&graphs.step)),
+            Stage::Opt => out.push_str(&optimized_text(&graphs.step, &lines)),
             Stage::Kernels => {
-                for (_, program) in &plan.programs {
-                    out.push_str(&nnc_kernels::print_program(program));
+                for (_, kernels) in &plan.programs {
+                    out.push_str(&program(kernels));
                 }
             }
             Stage::Clif => out.push_str(&compile_minimization(plan, clif_options()).map_err(|d| vec![d])?.clif()),
@@ -69,16 +72,16 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
         let graphs = &plan.graphs;
         match stage {
             Stage::Ast => {}
-            Stage::Ir => out.push_str(&nnc_ir::print_graph(&graphs.forward)),
-            Stage::Grad => out.push_str(&nnc_ir::print_graph(&graphs.step)),
+            Stage::Ir => out.push_str(&graph(&graphs.forward)),
+            Stage::Grad => out.push_str(&graph(&graphs.step)),
             Stage::Opt => {
-                for (_, graph) in &graphs.optimized {
-                    out.push_str(&nnc_ir::print_graph(graph));
+                for (_, unoptimized) in &graphs.unoptimized {
+                    out.push_str(&optimized_text(unoptimized, &lines));
                 }
             }
             Stage::Kernels => {
-                for (_, program) in &plan.programs {
-                    out.push_str(&nnc_kernels::print_program(program));
+                for (_, kernels) in &plan.programs {
+                    out.push_str(&program(kernels));
                 }
             }
             Stage::Clif => {
@@ -87,6 +90,39 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
         }
     }
     Ok(out)
+}
+
+/// A graph after the passes, then what each pass changed, in the numbering of the graph
+/// before them (stage `grad` for a training step).
+fn optimized_text(graph: &nnc_ir::Graph, lines: &LineIndex) -> String {
+    let optimized = nnc_opt::optimize_traced(graph);
+    let mut out = nnc_ir::print_graph_with(&optimized.graph, Some(lines));
+    if optimized.changes.is_empty() {
+        return out;
+    }
+    out.push_str(&format!("; passes over @{} (numbered as before them):\n", graph.name));
+    let mut removed: Vec<(&str, String)> = Vec::new();
+    for change in &optimized.changes {
+        let what = instruction_text(graph, change.value);
+        match change.becomes {
+            _ if change.rule == "unused" => removed.push((change.pass, change.value.to_string())),
+            Some(other) => out.push_str(&format!(";   {}: {what} -> {other} ({})\n", change.pass, change.rule)),
+            None => out.push_str(&format!(";   {}: {what} ({})\n", change.pass, change.rule)),
+        }
+    }
+    let mut passes: Vec<&str> = removed.iter().map(|(pass, _)| *pass).collect();
+    passes.dedup();
+    for pass in passes {
+        let values: Vec<&str> = removed.iter().filter(|(p, _)| *p == pass).map(|(_, v)| v.as_str()).collect();
+        out.push_str(&format!(";   {pass}: removed {} (nothing reads them)\n", values.join(" ")));
+    }
+    out
+}
+
+/// `%N = op operands`, as the IR printer writes an instruction.
+fn instruction_text(graph: &nnc_ir::Graph, value: nnc_ir::ValueId) -> String {
+    let line = nnc_ir::print_instruction(graph, value);
+    line.split("  ;").next().unwrap_or_default().trim().to_string()
 }
 
 fn clif_options() -> nnc_codegen::Options {

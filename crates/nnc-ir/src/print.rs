@@ -12,11 +12,17 @@
 
 use crate::graph::{Graph, Section};
 use crate::op::Op;
+use nnc_diagnostics::LineIndex;
 use std::fmt::Write;
 
 /// Prints `graph` in its text form. Values are printed by their index, so print a
 /// compacted graph (every pass output is) for stable numbering.
 pub fn print_graph(graph: &Graph) -> String {
+    print_graph_with(graph, None)
+}
+
+/// [`print_graph`], with each label followed by the source line it came from.
+pub fn print_graph_with(graph: &Graph, lines: Option<&LineIndex>) -> String {
     let mut out = String::new();
     let _ = writeln!(out, "graph @{} {{", graph.name);
     let mut section = Some(Section::Forward);
@@ -26,13 +32,9 @@ pub fn print_graph(graph: &Graph) -> String {
             section = inst.origin.section;
             let _ = writeln!(out, "  ; -- {} --", section_name(section));
         }
-        let _ = write!(out, "  {value}: {} = {}", inst.shape, inst.op.name());
-        let operands = operands_text(graph, &inst.op, &inst.args);
-        if !operands.is_empty() {
-            let _ = write!(out, " {operands}");
-        }
-        if !inst.origin.label.is_empty() {
-            let _ = write!(out, "  ; {}", inst.origin.label);
+        let _ = write!(out, "  {}", print_instruction(graph, value));
+        if let (Some(lines), Some(span)) = (lines, inst.origin.span) {
+            let _ = write!(out, ", line {}", lines.line(span));
         }
         out.push('\n');
     }
@@ -43,6 +45,20 @@ pub fn print_graph(graph: &Graph) -> String {
         let _ = writeln!(out, "  update {} = {value}", graph.params[*param as usize].name);
     }
     out.push_str("}\n");
+    out
+}
+
+/// One instruction as the graph printer writes it: `%N: TYPE = op operands  ; label`.
+pub fn print_instruction(graph: &Graph, value: crate::ValueId) -> String {
+    let inst = graph.inst(value);
+    let mut out = format!("{value}: {} = {}", inst.shape, inst.op.name());
+    let operands = operands_text(graph, &inst.op, &inst.args);
+    if !operands.is_empty() {
+        let _ = write!(out, " {operands}");
+    }
+    if !inst.origin.label.is_empty() {
+        let _ = write!(out, "  ; {}", inst.origin.label);
+    }
     out
 }
 

@@ -18,6 +18,7 @@
 
 use crate::index::IndexMap;
 use crate::ir::*;
+use nnc_diagnostics::Span;
 use nnc_ir::{Graph, Op, OpClass, Shape, ValueId};
 use std::collections::HashMap;
 
@@ -708,6 +709,9 @@ impl<'g> Fuser<'g> {
             .map(|draft| {
                 let mut origins: Vec<String> = draft.covers.iter().map(origin).filter(|l| !l.is_empty()).collect();
                 origins.dedup();
+                let mut spans: Vec<Span> = draft.covers.iter().filter_map(|v| graph.inst(*v).origin.span).collect();
+                spans.sort_unstable();
+                spans.dedup();
                 let kind = match draft.kind {
                     DraftKind::Loop(dims) => KernelKind::Loop { dims, body: draft.body },
                     DraftKind::Matmul { m, n, k, a, b, strategy } => KernelKind::Matmul(Matmul {
@@ -722,7 +726,7 @@ impl<'g> Fuser<'g> {
                         accumulate: None,
                     }),
                 };
-                Kernel { kind, covers: draft.covers, origins }
+                Kernel { kind, covers: draft.covers, origins, spans }
             })
             .collect();
         let mut program = Program {

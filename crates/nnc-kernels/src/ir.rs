@@ -8,6 +8,7 @@
 //! and reshapes are strides, never copies. A store whose view has stride 0 on a loop axis
 //! reduces over that axis.
 
+use nnc_diagnostics::Span;
 use nnc_ir::ValueId;
 use std::fmt;
 
@@ -223,6 +224,8 @@ pub struct Kernel {
     pub covers: Vec<ValueId>,
     /// The source constructs (layers, losses, updates) of those values.
     pub origins: Vec<String>,
+    /// Where in the source those constructs are (for the layers).
+    pub spans: Vec<Span>,
 }
 
 impl Kernel {

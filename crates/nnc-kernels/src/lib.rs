@@ -16,7 +16,7 @@ mod verify;
 pub use fuse::{Options, fuse};
 pub use ir::*;
 pub use plan::live_ranges;
-pub use print::print_program;
+pub use print::{print_program, print_program_with};
 pub use verify::{assert_valid, verify};
 
 use nnc_ir::Graph;

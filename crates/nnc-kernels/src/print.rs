@@ -16,11 +16,17 @@
 
 use crate::ir::*;
 use crate::plan::live_ranges;
+use nnc_diagnostics::LineIndex;
 use std::fmt::Write;
 
 const AXES: [&str; 6] = ["i", "j", "l", "m", "q", "r"];
 
 pub fn print_program(program: &Program) -> String {
+    print_program_with(program, None)
+}
+
+/// [`print_program`], with each kernel's source lines.
+pub fn print_program_with(program: &Program, lines: Option<&LineIndex>) -> String {
     let mut out =
         format!("program @{}: {} kernels, arena {} floats\n", program.name, program.kernels.len(), program.arena_len);
     let ranges = live_ranges(program);
@@ -38,7 +44,7 @@ pub fn print_program(program: &Program) -> String {
         let _ = writeln!(out, "  b{index} {}: {} floats, {place}", buffer.name, buffer.len);
     }
     for (index, kernel) in program.kernels.iter().enumerate() {
-        out.push_str(&print_kernel(index, kernel));
+        out.push_str(&print_kernel(index, kernel, lines));
     }
     for note in &program.notes {
         let _ = writeln!(out, "; {note}");
@@ -46,9 +52,20 @@ pub fn print_program(program: &Program) -> String {
     out
 }
 
-fn print_kernel(index: usize, kernel: &Kernel) -> String {
+fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> String {
     let covers: Vec<String> = kernel.covers.iter().map(|v| v.to_string()).collect();
-    let origins = if kernel.origins.is_empty() { String::new() } else { format!(": {}", kernel.origins.join(", ")) };
+    let mut origins =
+        if kernel.origins.is_empty() { String::new() } else { format!(": {}", kernel.origins.join(", ")) };
+    if let Some(lines) = lines {
+        let mut numbers: Vec<usize> = kernel.spans.iter().map(|&s| lines.line(s)).collect();
+        numbers.dedup();
+        let numbers: Vec<String> = numbers.iter().map(usize::to_string).collect();
+        match numbers.len() {
+            0 => {}
+            1 => origins.push_str(&format!(" [line {}]", numbers[0])),
+            _ => origins.push_str(&format!(" [lines {}]", numbers.join(", "))),
+        }
+    }
     let mut out = match &kernel.kind {
         KernelKind::Loop { dims, .. } => format!("k{index} loop {dims:?}{origins}  ({})\n", covers.join(" ")),
         KernelKind::Matmul(mm) => {

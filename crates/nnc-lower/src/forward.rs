@@ -17,10 +17,14 @@ pub struct Forward {
 ///
 /// Cross-entropy losses are computed from the last layer's logits (stable for large
 /// logits); `prediction` is then the sigmoid or softmax of the logits.
-pub fn lower_forward(model: &Model, loss: Loss, batch: usize) -> Forward {
+///
+/// `loss_span` is where the program names the loss: the loss and the targets it reads
+/// carry it, as the inputs carry the model's `input` line, so every instruction names
+/// the source line it comes from.
+pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: usize) -> Forward {
     let mut graph = Graph::new(format!("{}.forward", model.name));
-    let x = graph.add_input("x", Shape(vec![batch, model.input_width]), origin("x", None));
-    let y = graph.add_input("y", Shape(vec![batch, model.output_width()]), origin("y", None));
+    let x = graph.add_input("x", Shape(vec![batch, model.input_width]), origin("x", Some(model.input_span)));
+    let y = graph.add_input("y", Shape(vec![batch, model.output_width()]), origin("y", loss_span));
     let mut h = x;
     let mut hidden = Vec::new();
     let (last, inner) = model.layers.split_last().expect("checked: a model has layers");
@@ -37,11 +41,22 @@ pub fn lower_forward(model: &Model, loss: Loss, batch: usize) -> Forward {
         Loss::Bce => lower_bce(&mut graph, z, y),
         Loss::SoftmaxCe => lower_softmax_ce(&mut graph, z, y),
     };
+    let first_loss_inst = graph.insts.len() - loss_insts(&graph, loss);
+    for inst in &mut graph.insts[first_loss_inst..] {
+        inst.origin.span = inst.origin.span.or(loss_span);
+    }
     graph.outputs.push(("prediction".to_string(), prediction));
     graph.outputs.extend(hidden);
     graph.outputs.push(("loss".to_string(), loss));
     assert_valid(&graph, "lowering");
     Forward { graph, prediction, loss }
+}
+
+/// How many of the graph's last instructions the loss lowering appended (the loss is the
+/// last instruction, and its instructions follow the prediction's).
+fn loss_insts(graph: &Graph, loss: ValueId) -> usize {
+    let label = &graph.inst(loss).origin.label;
+    graph.insts.iter().rev().take_while(|inst| &inst.origin.label == label).count()
 }
 
 fn origin(label: &str, span: Option<Span>) -> Origin {

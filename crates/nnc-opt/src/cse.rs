@@ -3,6 +3,7 @@
 //! Operands of commutative ops are ordered first, so `a + b` and `b + a` merge. It does
 //! not look through algebra (`a - b` vs `-(b - a)`): that is `simplify`'s domain.
 
+use crate::Rewritten;
 use crate::rebuild::{Action, rebuild};
 use nnc_ir::{Graph, Op, Shape, ValueId};
 use std::collections::HashMap;
@@ -16,7 +17,7 @@ struct Key {
     shape: Shape,
 }
 
-pub fn eliminate_common_subexpressions(graph: &Graph) -> Graph {
+pub fn eliminate_common_subexpressions(graph: &Graph) -> Rewritten {
     let mut seen: HashMap<Key, ValueId> = HashMap::new();
     rebuild(graph, |new, _, inst, args| {
         let mut args = args.to_vec();
@@ -25,11 +26,11 @@ pub fn eliminate_common_subexpressions(graph: &Graph) -> Graph {
         }
         let key = Key { op: inst.op.name(), attrs: attrs(&inst.op), args: args.clone(), shape: inst.shape.clone() };
         match seen.get(&key) {
-            Some(&existing) => Action::Replace(existing),
+            Some(&existing) => Action::Replace(existing, Some("computed before")),
             None => {
                 let value = new.push_typed(inst.op.clone(), args, inst.shape.clone(), inst.origin.clone());
                 seen.insert(key, value);
-                Action::Replace(value)
+                Action::Replace(value, None)
             }
         }
     })

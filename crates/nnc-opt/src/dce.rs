@@ -3,10 +3,11 @@
 //! It does not remove parameter or input declarations (the runtime still owns their
 //! buffers), only the instructions that read them.
 
+use crate::Rewritten;
 use crate::rebuild::{Action, rebuild};
 use nnc_ir::Graph;
 
-pub fn eliminate_dead_code(graph: &Graph) -> Graph {
+pub fn eliminate_dead_code(graph: &Graph) -> Rewritten {
     let mut live = vec![false; graph.insts.len()];
     for (_, value) in &graph.outputs {
         live[value.index()] = true;

@@ -10,17 +10,46 @@
 //! It does not reassociate or distribute, so results stay bit-identical to the input graph
 //! except for the folded constants.
 
+use crate::Rewritten;
 use crate::rebuild::{Action, rebuild};
 use nnc_ir::{Graph, Inst, Op, OpClass, ValueId};
 
-pub fn simplify(graph: &Graph) -> Graph {
+pub fn simplify(graph: &Graph) -> Rewritten {
     rebuild(graph, |new, _, inst, args| match rewrite(new, inst, args) {
-        Some(value) => Action::Replace(value),
+        Some((value, rule)) => Action::Replace(value, Some(rule)),
         None => Action::Keep,
     })
 }
 
-fn rewrite(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
+/// The simpler value `inst` equals, and the rule that says so.
+fn rewrite(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<(ValueId, &'static str)> {
+    let value = simpler(new, inst, args)?;
+    Some((value, rule_name(inst, args, new)))
+}
+
+fn rule_name(inst: &Inst, args: &[ValueId], new: &Graph) -> &'static str {
+    let splat = |i: usize| args.get(i).and_then(|&v| splat_value(new, v));
+    match (&inst.op, splat(0), splat(1)) {
+        (op, Some(_), _) if op.class() == OpClass::Unary => "folded constant",
+        (op, Some(_), Some(_)) if op.class() == OpClass::Binary => "folded constant",
+        (Op::Add, _, Some(_)) => "x + 0 = x",
+        (Op::Add, Some(_), _) => "0 + x = x",
+        (Op::Sub, _, Some(_)) => "x - 0 = x",
+        (Op::Sub, Some(_), _) => "0 - x = -x",
+        (Op::Mul, _, Some(c)) | (Op::Mul, Some(c), _) if c == 0.0 => "x * 0 = 0",
+        (Op::Mul, _, Some(_)) => "x * 1 = x",
+        (Op::Mul, Some(_), _) => "1 * x = x",
+        (Op::Div, _, _) => "x / 1 = x",
+        (Op::Neg, _, _) => "-(-x) = x",
+        (Op::Transpose, _, _) => "transpose(transpose(x)) = x",
+        (Op::StopGradient, _, _) => "stop_gradient(x) = x after autodiff",
+        (Op::Reshape, _, _) => "reshape of a reshape",
+        (Op::Broadcast, _, _) => "broadcast of a broadcast",
+        _ => "simplified",
+    }
+}
+
+fn simpler(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
     let splat = |v: ValueId| splat_value(new, v);
     let origin = inst.origin.clone();
     match inst.op.class() {

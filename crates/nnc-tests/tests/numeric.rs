@@ -144,7 +144,7 @@ fn layer_gradients_match_finite_differences_for_each_activation_and_loss() {
     }
     for (label, source) in cases {
         let jobs = nnc_driver::check(&source, Path::new("."), Overrides::default()).unwrap().jobs;
-        let forward = nnc_lower::lower_forward(&jobs[0].job.model, jobs[0].job.train.loss, 3);
+        let forward = nnc_lower::lower_forward(&jobs[0].job.model, jobs[0].job.train.loss, None, 3);
         let data = &jobs[0].data.train;
         for slot in 0..forward.graph.params.len() {
             check_param_gradient(&label, &forward, data, slot);
