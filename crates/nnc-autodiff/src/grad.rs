@@ -8,7 +8,22 @@ use nnc_ir::{Graph, Op, Origin, Section, Shape, ValueId, vjp};
 /// the loss does not depend on). Only values on a path from a parameter to the loss are
 /// differentiated. It does not simplify what it emits: that is the passes' job.
 pub fn differentiate(graph: &mut Graph, loss: ValueId) -> Vec<Option<ValueId>> {
+    let grads = adjoints(graph, loss);
+    let mut param_grads = vec![None; graph.params.len()];
+    for value in graph.values() {
+        if let Op::Param(slot) = graph.inst(value).op {
+            param_grads[slot as usize] = grads.get(value.index()).copied().flatten();
+        }
+    }
+    param_grads
+}
+
+/// Appends the backward pass of `loss` and returns the gradient of every value of the
+/// graph as it was (`None` where the loss does not depend on it through a parameter):
+/// what `nnc explain` names δ.
+pub fn adjoints(graph: &mut Graph, loss: ValueId) -> Vec<Option<ValueId>> {
     debug_assert_eq!(graph.shape(loss), &Shape::scalar(), "loss must be a scalar");
+    let primal_len = graph.insts.len();
     let on_path = values_on_path(graph, loss);
     let mut grads: Vec<Option<ValueId>> = vec![None; graph.insts.len()];
     let seed_origin = backward_origin(graph, loss);
@@ -32,13 +47,8 @@ pub fn differentiate(graph: &mut Graph, loss: ValueId) -> Vec<Option<ValueId>> {
             });
         }
     }
-    let mut param_grads = vec![None; graph.params.len()];
-    for value in graph.values() {
-        if let Op::Param(slot) = graph.inst(value).op {
-            param_grads[slot as usize] = grads.get(value.index()).copied().flatten();
-        }
-    }
-    param_grads
+    grads.truncate(primal_len);
+    grads
 }
 
 /// Marks values that depend on some parameter and that the loss depends on.

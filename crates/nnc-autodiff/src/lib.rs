@@ -4,7 +4,7 @@
 mod grad;
 mod optim;
 
-pub use grad::differentiate;
+pub use grad::{adjoints, differentiate};
 pub use optim::{Optimizer, append_updates};
 
 use nnc_ir::{Graph, ValueId, assert_valid};

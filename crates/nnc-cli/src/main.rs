@@ -34,6 +34,13 @@ enum Command {
     },
     /// Check a program and its data without training: everything `run` checks first.
     Check { file: PathBuf },
+    /// The forward and backward equations the compiler derived, in the course's notation.
+    Explain {
+        file: PathBuf,
+        /// Print LaTeX (an align* environment) instead of text.
+        #[arg(long)]
+        latex: bool,
+    },
     /// Print a compiler stage.
     Ir {
         file: PathBuf,
@@ -45,7 +52,10 @@ enum Command {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let file = match &cli.command {
-        Command::Run { file, .. } | Command::Check { file } | Command::Ir { file, .. } => file.clone(),
+        Command::Run { file, .. }
+        | Command::Check { file }
+        | Command::Explain { file, .. }
+        | Command::Ir { file, .. } => file.clone(),
     };
     let source = match std::fs::read_to_string(&file) {
         Ok(source) => source,
@@ -72,6 +82,13 @@ fn main() -> ExitCode {
                         text.push_str(&report::check_summary(plan));
                     }
                     text
+                })
+        }
+        Command::Explain { latex, .. } => {
+            nnc_driver::check(&source, &base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })
+                .map(|checked| {
+                    let style = if latex { nnc_inspect::Style::Latex } else { nnc_inspect::Style::Text };
+                    nnc_inspect::explain::render(&nnc_inspect::explain::explain_program(&checked), style)
                 })
         }
         Command::Ir { stage, .. } => {

@@ -162,23 +162,25 @@ fn lower_regression_loss(graph: &mut Graph, loss: Loss, prediction: ValueId, tar
     scaled_sum(graph, per_element, 1.0 / count, &at)
 }
 
-/// bce(z, y) = mean(max(z, 0) - z y + log(1 + exp(-|z|))): equal to
-/// -(y log s + (1 - y) log(1 - s)) for s = sigmoid(z), but finite for every z.
+/// bce(z, y) = mean(softplus(z) - z y): equal to -(y log s + (1 - y) log(1 - s)) for
+/// s = sigmoid(z), but finite for every z. softplus(z) = log(1 + e^z) is computed as the
+/// logsumexp of (0, z): m + log(e^(-m) + e^(z - m)) with m = max(z, 0) held constant, so
+/// both exponents are at most 0 and autodiff derives the gradient (sigmoid(z) - y)/n.
 fn lower_bce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
     let at = origin("bce", None);
     let shape = graph.shape(z).clone();
     let zero = graph.constant(0.0, &shape, at.clone());
-    let positive = graph.push(Op::Max, vec![z, zero], at.clone());
+    let max = graph.push(Op::Max, vec![z, zero], at.clone());
+    let max = graph.push(Op::StopGradient, vec![max], at.clone());
+    let minus_max = graph.push(Op::Neg, vec![max], at.clone());
+    let exp_zero = graph.push(Op::Exp, vec![minus_max], at.clone());
+    let shifted = graph.push(Op::Sub, vec![z, max], at.clone());
+    let exp_z = graph.push(Op::Exp, vec![shifted], at.clone());
+    let total = graph.push(Op::Add, vec![exp_zero, exp_z], at.clone());
+    let log_total = graph.push(Op::Log, vec![total], at.clone());
+    let softplus = graph.push(Op::Add, vec![max, log_total], at.clone());
     let zy = graph.push(Op::Mul, vec![z, y], at.clone());
-    let negated = graph.push(Op::Neg, vec![z], at.clone());
-    let magnitude = graph.push(Op::Max, vec![z, negated], at.clone());
-    let minus_magnitude = graph.push(Op::Neg, vec![magnitude], at.clone());
-    let exp = graph.push(Op::Exp, vec![minus_magnitude], at.clone());
-    let one = graph.constant(1.0, &shape, at.clone());
-    let one_plus = graph.push(Op::Add, vec![one, exp], at.clone());
-    let softplus = graph.push(Op::Log, vec![one_plus], at.clone());
-    let linear = graph.push(Op::Sub, vec![positive, zy], at.clone());
-    let per_element = graph.push(Op::Add, vec![linear, softplus], at.clone());
+    let per_element = graph.push(Op::Sub, vec![softplus, zy], at.clone());
     scaled_sum(graph, per_element, 1.0 / shape.numel() as f32, &at)
 }
 

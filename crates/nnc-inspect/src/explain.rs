@@ -1,0 +1,507 @@
+//! `nnc explain`: the equations the compiler derived, in the course's notation.
+//!
+//! The forward graph is lowered, differentiated and given its optimizer update exactly as
+//! for training, then optimised; every named value (layer outputs, the loss, each δ, each
+//! parameter gradient and update) is printed as the expression the optimised graph
+//! computes for it. Nothing is written per example: another program gets its own
+//! equations. The simplifications listed are the ones the passes made.
+
+use crate::expr::{Builder, Expr, Over, Style, per_row, print};
+use crate::names::{is_scalar_model, layer_values, param_name};
+use nnc_autodiff::{adjoints, append_updates};
+use nnc_driver::{Checked, JobPlan, MinimizePlan};
+use nnc_ir::{Graph, Op, ValueId};
+use nnc_lower::{Activation, Loss, lower_forward};
+use std::collections::HashMap;
+use std::fmt::Write;
+
+/// Which part of a step an equation belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Part {
+    Forward,
+    Backward,
+    Update,
+}
+
+/// One line: `name = expression [shape]`, or `name ← expression` for an update.
+#[derive(Clone, Debug)]
+pub struct Equation {
+    pub part: Part,
+    pub name: String,
+    /// Other names of the same value (`∂L/∂ŷ` for `δ2`).
+    pub aliases: Vec<String>,
+    pub expr: Expr,
+    pub shape: Vec<usize>,
+    /// The element-wise form, for one-feature linear models: `(1/N) Σᵢ 2(w·xᵢ + b − yᵢ)·xᵢ`.
+    pub indexed: Option<Expr>,
+}
+
+/// Everything `nnc explain` prints for one block.
+#[derive(Clone, Debug)]
+pub struct Explanation {
+    pub title: String,
+    pub rows: usize,
+    pub equations: Vec<Equation>,
+    /// What lowering and the passes changed, in words.
+    pub simplifications: Vec<String>,
+}
+
+/// Every block of a checked program.
+pub fn explain_program(checked: &Checked) -> Vec<Explanation> {
+    let minimizations = checked.minimizations.iter().map(explain_minimization);
+    minimizations.chain(checked.jobs.iter().map(explain_job)).collect()
+}
+
+pub fn explain_job(plan: &JobPlan) -> Explanation {
+    let (job, model, rows) = (&plan.job, &plan.job.model, plan.batch);
+    let forward = lower_forward(model, job.train.loss, Some(job.train.loss_span), rows);
+    let mut graph = forward.graph.clone();
+    graph.outputs = vec![("loss".to_string(), forward.loss)];
+    let adjoint = adjoints(&mut graph, forward.loss);
+    let param_grads: Vec<Option<ValueId>> =
+        param_values(&forward.graph).into_iter().map(|v| adjoint[v.index()]).collect();
+    append_updates(&mut graph, &param_grads, &job.train.optimizer);
+    let optimized = nnc_opt::optimize_traced(&graph);
+    let at = |v: ValueId| optimized.map.get(v.index()).copied().flatten();
+
+    let mut named = Named::default();
+    let scalar = is_scalar_model(model);
+    for (slot, decl) in optimized.graph.params.iter().enumerate() {
+        if let Some(v) = param_value(&optimized.graph, slot) {
+            named.add(v, param_name(model, &decl.name));
+        }
+    }
+    for (slot, decl) in optimized.graph.inputs.iter().enumerate() {
+        let name = match decl.name.as_str() {
+            "x" if scalar => "x",
+            "x" => "X",
+            "lr" => "η",
+            other => other,
+        };
+        if let Some(v) = input_value(&optimized.graph, slot) {
+            named.add(v, name.to_string());
+        }
+    }
+    let layers = layer_values(&forward.graph, model);
+    let last = layers.len().saturating_sub(1);
+    let index = |k: usize| if layers.len() == 1 { String::new() } else { (k + 1).to_string() };
+    let regression = matches!(job.train.loss, Loss::Mse | Loss::Mae);
+    let mut forward_lines = Vec::new();
+    for (k, &(z, h)) in layers.iter().enumerate() {
+        let output_is_z = k == last && h.is_none() && regression;
+        let z_name = if output_is_z { "ŷ".to_string() } else { format!("z{}", index(k)) };
+        forward_lines.push((z, z_name));
+        if let Some(h) = h {
+            let h_name = if k == last { "ŷ".to_string() } else { format!("h{}", index(k)) };
+            forward_lines.push((h, h_name));
+        }
+    }
+    forward_lines.push((forward.loss, "L".to_string()));
+    let mut backward_lines = Vec::new();
+    for (k, &(z, h)) in layers.iter().enumerate().rev() {
+        if k == last
+            && let Some(h) = h
+            && regression
+        {
+            backward_lines.push((adjoint[h.index()], "∂L/∂ŷ".to_string()));
+        }
+        let delta = if k == last && h.is_none() && regression {
+            vec![format!("δ{}", index(k)), "∂L/∂ŷ".to_string()]
+        } else {
+            vec![format!("δ{}", index(k))]
+        };
+        backward_lines.push((adjoint[z.index()], delta.join("=")));
+        for decl in layer_params(&forward.graph, &model.layers[k].name) {
+            let v = param_value_named(&forward.graph, &decl).expect("a declared parameter has a value");
+            backward_lines.push((adjoint[v.index()], format!("∂L/∂{}", param_name(model, &decl))));
+        }
+    }
+    let mut equations = Vec::new();
+    for (v, name) in forward_lines {
+        if let Some(v) = at(v) {
+            named.add(v, name.clone());
+            equations.push((Part::Forward, v, name));
+        }
+    }
+    for (v, name) in backward_lines {
+        if let Some(v) = v.and_then(at) {
+            let mut names = name.split('=').map(str::to_string);
+            let first = names.next().unwrap_or_default();
+            named.add(v, first.clone());
+            let aliases: Vec<String> = names.collect();
+            equations.push((Part::Backward, v, [vec![first], aliases].concat().join("=")));
+        }
+    }
+    for &(slot, v) in &optimized.graph.updates {
+        let name = param_name(model, &optimized.graph.params[slot as usize].name);
+        // Another update that reads this new value (momentum's velocity) says so: v(w)′.
+        named.add(v, format!("{name}′"));
+        equations.push((Part::Update, v, name));
+    }
+    let builder = Builder { graph: &optimized.graph, names: named.names.clone(), rows };
+    let mut built: Vec<Equation> = equations
+        .into_iter()
+        .map(|(part, v, name)| {
+            let mut names = name.split('=').map(str::to_string);
+            let name = names.next().unwrap_or_default();
+            Equation {
+                part,
+                name,
+                aliases: names.collect(),
+                expr: per_row(builder.define(v), rows, &[model.output_width()]),
+                shape: optimized.graph.shape(v).dims().to_vec(),
+                indexed: None,
+            }
+        })
+        .collect();
+    if scalar {
+        add_indexed_forms(&mut built, &builder, &named);
+    }
+    Explanation {
+        title: title(plan),
+        rows,
+        equations: built,
+        simplifications: simplifications(job.train.loss, &optimized.changes, model),
+    }
+}
+
+#[derive(Default)]
+struct Named {
+    names: HashMap<ValueId, String>,
+}
+
+impl Named {
+    /// Names `v` unless it already has a name (the first name of a value is its name).
+    fn add(&mut self, v: ValueId, name: String) {
+        self.names.entry(v).or_insert(name);
+    }
+}
+
+fn param_values(graph: &Graph) -> Vec<ValueId> {
+    (0..graph.params.len()).filter_map(|slot| param_value(graph, slot)).collect()
+}
+
+fn param_value(graph: &Graph, slot: usize) -> Option<ValueId> {
+    graph.values().find(|&v| graph.inst(v).op == Op::Param(slot as u32))
+}
+
+fn input_value(graph: &Graph, slot: usize) -> Option<ValueId> {
+    graph.values().find(|&v| graph.inst(v).op == Op::Input(slot as u32))
+}
+
+fn param_value_named(graph: &Graph, name: &str) -> Option<ValueId> {
+    let slot = graph.params.iter().position(|d| d.name == name)?;
+    param_value(graph, slot)
+}
+
+/// A layer's bias then weights (the order the backward pass derives them in).
+fn layer_params(graph: &Graph, layer: &str) -> Vec<String> {
+    ["b", "w"].iter().map(|k| format!("{layer}.{k}")).filter(|n| graph.params.iter().any(|d| &d.name == n)).collect()
+}
+
+fn title(plan: &JobPlan) -> String {
+    let job = &plan.job;
+    let mut widths = vec![job.model.input_width.to_string()];
+    for layer in &job.model.layers {
+        match layer.activation {
+            Activation::Identity => widths.push(layer.units.to_string()),
+            other => widths.push(format!("{} ({})", layer.units, other.name())),
+        }
+    }
+    format!(
+        "train {} on {}: {}, loss {}, batch of N = {} rows",
+        job.model.name,
+        job.data.name.name,
+        widths.join(" → "),
+        job.train.loss.name(),
+        plan.batch
+    )
+}
+
+/// What lowering chose and the passes changed, in words.
+fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_lower::Model) -> Vec<String> {
+    let mut out = Vec::new();
+    match loss {
+        Loss::SoftmaxCe => out.push(
+            "softmax + cross-entropy: the loss is lowered as mean(logsumexp(z) − Σⱼ y ⊙ z), equal to \
+             −mean(Σⱼ y ⊙ log softmax(z)) for one-hot y, so autodiff derives δ = (softmax(z) − y)/N; \
+             the row maximum subtracted for stability carries no gradient"
+                .to_string(),
+        ),
+        Loss::Bce => out.push(
+            "sigmoid + binary cross-entropy: the loss is computed from the logits as \
+             max(z, 0) − z ⊙ y + log(1 + exp(−|z|)), finite for every z"
+                .to_string(),
+        ),
+        Loss::Mse | Loss::Mae => {}
+    }
+    if model.layers.iter().any(|l| l.activation == Activation::Relu) {
+        let masks = changes.iter().filter(|c| c.pass == "mask-from-output").count();
+        if masks > 0 {
+            out.push(format!(
+                "ReLU's derivative 1[z > 0] is computed as 1[h > 0] from the activation the forward pass keeps \
+                 ({masks} mask{})",
+                if masks == 1 { "" } else { "s" }
+            ));
+        }
+    }
+    let mut counts: Vec<(&str, usize)> = Vec::new();
+    for change in changes.iter().filter(|c| c.pass != "mask-from-output") {
+        match counts.iter_mut().find(|(rule, _)| *rule == change.rule) {
+            Some((_, n)) => *n += 1,
+            None => counts.push((change.rule, 1)),
+        }
+    }
+    for (rule, n) in counts {
+        let what = match rule {
+            "unused" => "instructions nothing reads, removed".to_string(),
+            "computed before" => "repeated computations, merged".to_string(),
+            "folded constant" => "constant expressions, folded".to_string(),
+            other => format!("`{other}`"),
+        };
+        out.push(format!("{what}: {n}"));
+    }
+    out
+}
+
+/// Element-wise forms of the loss and the gradients of a one-feature linear model.
+fn add_indexed_forms(equations: &mut [Equation], builder: &Builder, named: &Named) {
+    let definitions: HashMap<String, Expr> = equations
+        .iter()
+        .filter(|e| e.part != Part::Update)
+        .map(|e| (e.name.clone(), e.expr.clone()))
+        .collect();
+    let row_valued: Vec<String> = named
+        .names
+        .iter()
+        .filter(|(v, _)| builder.graph.shape(**v).numel() == builder.rows && builder.rows > 1)
+        .map(|(_, n)| n.clone())
+        .collect();
+    for equation in equations.iter_mut().filter(|e| e.part != Part::Update) {
+        if equation.name == "x" || row_valued.contains(&equation.name) {
+            continue;
+        }
+        let indexed = Indexer { definitions: &definitions, row_valued: &row_valued }.index(equation.expr.clone());
+        equation.indexed = Some(pull_rows(indexed));
+    }
+}
+
+struct Indexer<'a> {
+    definitions: &'a HashMap<String, Expr>,
+    row_valued: &'a [String],
+}
+
+impl Indexer<'_> {
+    fn rows(&self, e: &Expr) -> bool {
+        match e {
+            Expr::Sym(name) => self.row_valued.contains(name),
+            Expr::Transpose(x) => self.rows(x),
+            _ => false,
+        }
+    }
+
+    fn index(&self, e: Expr) -> Expr {
+        let b = |x: Expr| Box::new(self.index(x));
+        match e {
+            Expr::Sym(name) if self.row_valued.contains(&name) => match self.definitions.get(&name) {
+                Some(definition) => self.index(definition.clone()),
+                None => Expr::Sym(format!("{name}ᵢ")),
+            },
+            Expr::MatMul(a, w) if self.rows(&a) && !matches!(*a, Expr::Transpose(_)) => {
+                Expr::Scale(b(*w), b(*a))
+            }
+            Expr::MatMul(a, d) => match *a {
+                Expr::Transpose(x) => Expr::Sum(Over::Rows, Box::new(Expr::Scale(b(*d), b(*x)))),
+                a => Expr::MatMul(b(a), b(*d)),
+            },
+            Expr::Sum(_, x) => Expr::Sum(Over::Rows, b(*x)),
+            Expr::Call("mean", args) => {
+                let inner = args.into_iter().next().map(|a| self.index(a)).unwrap_or(Expr::Num(0.0));
+                Expr::Div(Box::new(Expr::Sum(Over::Rows, Box::new(inner))), Box::new(Expr::Rows))
+            }
+            Expr::Neg(x) => Expr::Neg(b(*x)),
+            Expr::Add(x, y) => Expr::Add(b(*x), b(*y)),
+            Expr::Sub(x, y) => Expr::Sub(b(*x), b(*y)),
+            Expr::Scale(x, y) => Expr::Scale(b(*x), b(*y)),
+            Expr::Hadamard(x, y) => Expr::Scale(b(*x), b(*y)),
+            Expr::Div(x, y) => Expr::Div(b(*x), b(*y)),
+            Expr::Square(x) => Expr::Square(b(*x)),
+            Expr::Transpose(x) => self.index(*x),
+            Expr::Call(name, args) => Expr::Call(name, args.into_iter().map(|a| self.index(a)).collect()),
+            Expr::Indicator(x, y) => Expr::Indicator(b(*x), b(*y)),
+            leaf @ (Expr::Sym(_) | Expr::Num(_) | Expr::Rows) => leaf,
+        }
+    }
+}
+
+/// `Σᵢ (a/N)·x` → `(1/N) Σᵢ a·x`: the constant out of the sum.
+fn pull_rows(e: Expr) -> Expr {
+    match e {
+        Expr::Sum(over, body) => match *body {
+            Expr::Div(a, n) if *n == Expr::Rows => Expr::Div(Box::new(Expr::Sum(over, a)), n),
+            Expr::Scale(c, x) => match *c {
+                Expr::Div(a, n) if *n == Expr::Rows => {
+                    Expr::Div(Box::new(Expr::Sum(over, Box::new(Expr::Scale(a, x)))), n)
+                }
+                c => Expr::Sum(over, Box::new(Expr::Scale(Box::new(c), x))),
+            },
+            body => Expr::Sum(over, Box::new(body)),
+        },
+        other => other,
+    }
+}
+
+pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
+    let minimization = &plan.minimization;
+    let mut graph = minimization.graph.clone();
+    graph.outputs = vec![("value".to_string(), minimization.objective)];
+    let adjoint = adjoints(&mut graph, minimization.objective);
+    let grads: Vec<Option<ValueId>> = param_values(&minimization.graph).into_iter().map(|v| adjoint[v.index()]).collect();
+    append_updates(&mut graph, &grads, &nnc_autodiff::Optimizer::sgd());
+    let optimized = nnc_opt::optimize_traced(&graph);
+    let at = |v: ValueId| optimized.map.get(v.index()).copied().flatten();
+    let mut named = Named::default();
+    for (slot, decl) in optimized.graph.params.iter().enumerate() {
+        if let Some(v) = param_value(&optimized.graph, slot) {
+            named.add(v, decl.name.clone());
+        }
+    }
+    if let Some(lr) = optimized.graph.inputs.iter().position(|d| d.name == "lr") {
+        if let Some(v) = input_value(&optimized.graph, lr) {
+            named.add(v, "η".to_string());
+        }
+    }
+    let mut equations = Vec::new();
+    if let Some(v) = at(minimization.objective) {
+        named.add(v, "f".to_string());
+        equations.push((Part::Forward, v, "f".to_string()));
+    }
+    for ((name, _), grad) in minimization.params.iter().zip(&grads) {
+        if let Some(v) = grad.and_then(at) {
+            named.add(v, format!("∂f/∂{name}"));
+            equations.push((Part::Backward, v, format!("∂f/∂{name}")));
+        }
+    }
+    for &(slot, v) in &optimized.graph.updates {
+        equations.push((Part::Update, v, optimized.graph.params[slot as usize].name.clone()));
+    }
+    let builder = Builder { graph: &optimized.graph, names: named.names.clone(), rows: 1 };
+    let equations = equations
+        .into_iter()
+        .map(|(part, v, name)| Equation {
+            part,
+            name,
+            aliases: Vec::new(),
+            expr: builder.define(v),
+            shape: Vec::new(),
+            indexed: None,
+        })
+        .collect();
+    Explanation {
+        title: format!(
+            "minimize {}: f = {}, gradient descent with η = {}",
+            minimization.name, minimization.formula, minimization.learning_rate
+        ),
+        rows: 1,
+        equations,
+        simplifications: simplifications(Loss::Mse, &optimized.changes, &empty_model()),
+    }
+}
+
+fn empty_model() -> nnc_lower::Model {
+    nnc_lower::Model {
+        name: String::new(),
+        input_width: 0,
+        layers: Vec::new(),
+        input_span: nnc_diagnostics::Span::default(),
+    }
+}
+
+/// The text of `nnc explain` (Unicode) or `nnc explain --latex`.
+pub fn render(explanations: &[Explanation], style: Style) -> String {
+    let mut out = String::new();
+    for (index, explanation) in explanations.iter().enumerate() {
+        if index > 0 {
+            out.push('\n');
+        }
+        match style {
+            Style::Text => render_text(&mut out, explanation),
+            Style::Latex => render_latex(&mut out, explanation),
+        }
+    }
+    out
+}
+
+fn part_title(part: Part) -> &'static str {
+    match part {
+        Part::Forward => "forward",
+        Part::Backward => "backward (reverse-mode autodiff, as compiled)",
+        Part::Update => "update",
+    }
+}
+
+fn shape_text(shape: &[usize]) -> String {
+    if shape.is_empty() {
+        String::new()
+    } else {
+        format!("[{}]", shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×"))
+    }
+}
+
+fn render_text(out: &mut String, explanation: &Explanation) {
+    let _ = writeln!(out, "{}", explanation.title);
+    let mut part = None;
+    let lines: Vec<(String, String)> = explanation
+        .equations
+        .iter()
+        .map(|e| {
+            let arrow = if e.part == Part::Update { "←" } else { "=" };
+            let names: Vec<&str> = std::iter::once(e.name.as_str()).chain(e.aliases.iter().map(String::as_str)).collect();
+            (format!("{} {arrow} {}", names.join(" = "), print(&e.expr, Style::Text)), shape_text(&e.shape))
+        })
+        .collect();
+    let width = lines.iter().map(|(l, _)| l.chars().count()).max().unwrap_or(0);
+    for (equation, (line, shape)) in explanation.equations.iter().zip(&lines) {
+        if part != Some(equation.part) {
+            part = Some(equation.part);
+            let _ = writeln!(out, "\n{}", part_title(equation.part));
+        }
+        let pad = width - line.chars().count();
+        let _ = writeln!(out, "  {line}{}  {shape}", " ".repeat(pad)).map(|_| ());
+        if let Some(indexed) = &equation.indexed {
+            let _ = writeln!(out, "      {} = {}", equation.name, print(indexed, Style::Text).replace("Σ_rows", "Σᵢ"));
+        }
+    }
+    if !explanation.simplifications.is_empty() {
+        let _ = writeln!(out, "\nsimplifications");
+        for line in &explanation.simplifications {
+            let _ = writeln!(out, "  - {line}");
+        }
+    }
+    // Trailing spaces from the padding of shapeless lines.
+    *out = out.lines().map(str::trim_end).collect::<Vec<_>>().join("\n") + "\n";
+}
+
+fn render_latex(out: &mut String, explanation: &Explanation) {
+    let _ = writeln!(out, "% {}", explanation.title);
+    let _ = writeln!(out, "\\begin{{align*}}");
+    let mut part = None;
+    for equation in &explanation.equations {
+        if part != Some(equation.part) {
+            part = Some(equation.part);
+            let _ = writeln!(out, "&\\text{{{}}} \\\\", part_title(equation.part));
+        }
+        let arrow = if equation.part == Part::Update { "\\leftarrow" } else { "=" };
+        let names: Vec<String> = std::iter::once(&equation.name)
+            .chain(&equation.aliases)
+            .map(|n| crate::expr::latex_name(n))
+            .collect();
+        let _ = writeln!(out, "{} &{arrow} {} \\\\", names.join(" = "), print(&equation.expr, Style::Latex));
+        if let Some(indexed) = &equation.indexed {
+            let text = print(indexed, Style::Latex).replace("\\sum_{\\text{rows}}", "\\sum_i");
+            let _ = writeln!(out, "{} &= {text} \\\\", crate::expr::latex_name(&equation.name));
+        }
+    }
+    let _ = writeln!(out, "\\end{{align*}}");
+}

@@ -1,0 +1,11 @@
+//! What a network computes, shown to the people learning from it: the equations the
+//! compiler derived (`explain`), every matrix of one step with real numbers (`trace`),
+//! compiled gradients against finite differences (`gradcheck`), what went wrong in
+//! training (`diagnosis`), plots as data (`plots`) and learning-rate sweeps (`sweep`).
+//! Every view is derived from the compiler's own graphs and runtime.
+
+pub mod explain;
+pub mod expr;
+pub mod names;
+
+pub use expr::Style;
