@@ -41,6 +41,21 @@ enum Command {
         #[arg(long)]
         latex: bool,
     },
+    /// One training step with real numbers: every matrix of the forward pass, the
+    /// gradients and the updates.
+    Trace {
+        file: PathBuf,
+        /// The step to show (1-based; earlier steps run as training runs them).
+        #[arg(long, default_value_t = 1)]
+        step: u64,
+        /// Rows of the step's batch to print, by position: `0,2` or `0..4` (default: the
+        /// first eight).
+        #[arg(long)]
+        rows: Option<String>,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a compiler stage.
     Ir {
         file: PathBuf,
@@ -55,6 +70,7 @@ fn main() -> ExitCode {
         Command::Run { file, .. }
         | Command::Check { file }
         | Command::Explain { file, .. }
+        | Command::Trace { file, .. }
         | Command::Ir { file, .. } => file.clone(),
     };
     let source = match std::fs::read_to_string(&file) {
@@ -91,6 +107,7 @@ fn main() -> ExitCode {
                     nnc_inspect::explain::render(&nnc_inspect::explain::explain_program(&checked), style)
                 })
         }
+        Command::Trace { step, rows, json, .. } => trace(&source, &base_dir, step, rows.as_deref(), json),
         Command::Ir { stage, .. } => {
             let stage = Stage::from_name(&stage).unwrap_or(Stage::Ir);
             nnc_driver::stage_text(&source, &base_dir, stage)
@@ -106,6 +123,49 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+fn trace(
+    source: &str,
+    base_dir: &Path,
+    step: u64,
+    rows: Option<&str>,
+    json: bool,
+) -> Result<String, Vec<nnc_diagnostics::Diagnostic>> {
+    let checked = nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })?;
+    let rows = rows.map(parse_rows);
+    let options = nnc_inspect::trace::TraceOptions { step: Some(step), rows };
+    let mut out = String::new();
+    for plan in &checked.jobs {
+        let trace = nnc_inspect::trace::trace_job(plan, &options).map_err(|message| {
+            vec![nnc_diagnostics::Diagnostic::error(
+                nnc_diagnostics::codes::NOTHING_TO_RUN,
+                format!("cannot trace `{}`: {message}", plan.job.model.name),
+                plan.job.span,
+                "this training",
+            )]
+        })?;
+        if json {
+            out.push_str(&format!("{}\n", serde_json::to_string(&trace).unwrap_or_default()));
+        } else {
+            out.push_str(&nnc_inspect::trace::render(&trace));
+        }
+    }
+    Ok(out)
+}
+
+/// `0,2,5` or `0..4` (end exclusive), positions in the batch; unreadable parts are
+/// skipped.
+fn parse_rows(text: &str) -> Vec<usize> {
+    text.split(',')
+        .flat_map(|part| match part.trim().split_once("..") {
+            Some((a, b)) => match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
+                (Ok(a), Ok(b)) => (a..b.min(a.saturating_add(100_000))).collect(),
+                _ => Vec::new(),
+            },
+            None => part.trim().parse().ok().into_iter().collect(),
+        })
+        .collect()
 }
 
 /// `NNC_MEMORY_LIMIT` (bytes) caps what a run may allocate; unset, the machine's available

@@ -83,6 +83,22 @@ pub fn train(plan: &JobPlan, compiled: &Compiled, interrupt: Option<&AtomicU32>)
         .map_err(|d| vec![diverged(job, data, &d)])
 }
 
+/// The first `steps` steps `train` takes for `plan`: rows and learning rate of each.
+pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
+    let config = &plan.job.train;
+    let rate =
+        |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
+    let settings = TrainLoop {
+        epochs: config.epochs,
+        batch: plan.batch,
+        patience: None,
+        shuffle_seed: config.seed,
+        rate: &rate,
+        interrupt: None,
+    };
+    nnc_runtime::schedule(&settings, plan.data.train.rows, plan.batch, steps)
+}
+
 fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
     let started = Instant::now();

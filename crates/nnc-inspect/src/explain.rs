@@ -53,8 +53,47 @@ pub fn explain_program(checked: &Checked) -> Vec<Explanation> {
     minimizations.chain(checked.jobs.iter().map(explain_job)).collect()
 }
 
+/// A training step as `explain` and `trace` see it: the optimised graph (forward, backward,
+/// update) for a batch of `rows` rows, the course name of each value that has one, and
+/// the equations in order: `(part, value, name and aliases)`.
+pub struct Derived {
+    pub graph: Graph,
+    pub names: HashMap<ValueId, String>,
+    pub equations: Vec<(Part, ValueId, Vec<String>)>,
+    pub changes: Vec<nnc_opt::Change>,
+    pub rows: usize,
+}
+
 pub fn explain_job(plan: &JobPlan) -> Explanation {
+    let derived = derive_job(plan, plan.batch);
     let (job, model, rows) = (&plan.job, &plan.job.model, plan.batch);
+    let builder = Builder { graph: &derived.graph, names: derived.names.clone(), rows };
+    let mut built: Vec<Equation> = derived
+        .equations
+        .iter()
+        .map(|(part, v, names)| Equation {
+            part: *part,
+            name: names[0].clone(),
+            aliases: names[1..].to_vec(),
+            expr: per_row(builder.define(*v), rows, &[model.output_width()]),
+            shape: derived.graph.shape(*v).dims().to_vec(),
+            indexed: None,
+        })
+        .collect();
+    if is_scalar_model(model) {
+        add_indexed_forms(&mut built, &builder, &derived.names);
+    }
+    Explanation {
+        title: title(plan),
+        rows,
+        equations: built,
+        simplifications: simplifications(job.train.loss, &derived.changes, model),
+    }
+}
+
+/// Derives the training step of `plan` for a batch of `rows` rows.
+pub fn derive_job(plan: &JobPlan, rows: usize) -> Derived {
+    let (job, model) = (&plan.job, &plan.job.model);
     let forward = lower_forward(model, job.train.loss, Some(job.train.loss_span), rows);
     let mut graph = forward.graph.clone();
     graph.outputs = vec![("loss".to_string(), forward.loss)];
@@ -139,31 +178,11 @@ pub fn explain_job(plan: &JobPlan) -> Explanation {
         named.add(v, format!("{name}′"));
         equations.push((Part::Update, v, name));
     }
-    let builder = Builder { graph: &optimized.graph, names: named.names.clone(), rows };
-    let mut built: Vec<Equation> = equations
+    let equations = equations
         .into_iter()
-        .map(|(part, v, name)| {
-            let mut names = name.split('=').map(str::to_string);
-            let name = names.next().unwrap_or_default();
-            Equation {
-                part,
-                name,
-                aliases: names.collect(),
-                expr: per_row(builder.define(v), rows, &[model.output_width()]),
-                shape: optimized.graph.shape(v).dims().to_vec(),
-                indexed: None,
-            }
-        })
+        .map(|(part, v, name)| (part, v, name.split('=').map(str::to_string).collect()))
         .collect();
-    if scalar {
-        add_indexed_forms(&mut built, &builder, &named);
-    }
-    Explanation {
-        title: title(plan),
-        rows,
-        equations: built,
-        simplifications: simplifications(job.train.loss, &optimized.changes, model),
-    }
+    Derived { graph: optimized.graph, names: named.names, equations, changes: optimized.changes, rows }
 }
 
 #[derive(Default)]
@@ -266,14 +285,13 @@ fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_lower::M
 }
 
 /// Element-wise forms of the loss and the gradients of a one-feature linear model.
-fn add_indexed_forms(equations: &mut [Equation], builder: &Builder, named: &Named) {
+fn add_indexed_forms(equations: &mut [Equation], builder: &Builder, names: &HashMap<ValueId, String>) {
     let definitions: HashMap<String, Expr> = equations
         .iter()
         .filter(|e| e.part != Part::Update)
         .map(|e| (e.name.clone(), e.expr.clone()))
         .collect();
-    let row_valued: Vec<String> = named
-        .names
+    let row_valued: Vec<String> = names
         .iter()
         .filter(|(v, _)| builder.graph.shape(**v).numel() == builder.rows && builder.rows > 1)
         .map(|(_, n)| n.clone())

@@ -7,5 +7,6 @@
 pub mod explain;
 pub mod expr;
 pub mod names;
+pub mod trace;
 
 pub use expr::Style;

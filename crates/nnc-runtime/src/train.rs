@@ -64,7 +64,16 @@ struct Epochs<'a> {
     shuffle: bool,
 }
 
-impl Epochs<'_> {
+impl<'a> Epochs<'a> {
+    fn new(settings: &'a TrainLoop<'a>, rows: usize, batch: usize) -> Epochs<'a> {
+        Epochs {
+            settings,
+            rng: ChaCha8Rng::seed_from_u64(settings.shuffle_seed.wrapping_add(0x5eed)),
+            steps: 0,
+            shuffle: batch < rows,
+        }
+    }
+
     /// Writes epoch `epoch`'s row order (shuffling the previous one) and rates.
     fn prepare(&mut self, epoch: u64, perm: &mut [u32], lr: &mut [f32]) {
         // One batch of every row: the order cannot change its gradient, only the order of
@@ -104,12 +113,7 @@ pub fn train(
     };
     let mut diverged: Option<(u64, f32)> = None;
     let mut best: Option<(f32, u64, Vec<Vec<f32>>)> = None;
-    let mut epochs = Epochs {
-        settings,
-        rng: ChaCha8Rng::seed_from_u64(settings.shuffle_seed.wrapping_add(0x5eed)),
-        steps: 0,
-        shuffle: shape.batch < shape.rows,
-    };
+    let mut epochs = Epochs::new(settings, shape.rows, shape.batch);
     let mut perm: Vec<u32> = (0..shape.rows as u32).collect();
     let mut lr = vec![0.0f32; shape.steps()];
     epochs.prepare(0, &mut perm, &mut lr);
@@ -161,6 +165,38 @@ pub fn train(
         _ => params,
     };
     Ok(training)
+}
+
+/// One step of a training run: which rows it reads (in order) and its learning rate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ScheduledStep {
+    /// 0-based.
+    pub epoch: u64,
+    pub rows: Vec<u32>,
+    pub lr: f32,
+}
+
+/// The first `steps` steps of a run over `rows` rows in batches of `batch`, exactly as
+/// [`train`] takes them (the same shuffles and rates): what `nnc trace` replays.
+pub fn schedule(settings: &TrainLoop<'_>, rows: usize, batch: usize, steps: u64) -> Vec<ScheduledStep> {
+    let batch = batch.clamp(1, rows.max(1));
+    let per_epoch = rows.div_ceil(batch);
+    let mut epochs = Epochs::new(settings, rows, batch);
+    let mut perm: Vec<u32> = (0..rows as u32).collect();
+    let mut lr = vec![0.0f32; per_epoch];
+    let mut out = Vec::new();
+    let mut epoch = 0;
+    while (out.len() as u64) < steps && per_epoch > 0 {
+        epochs.prepare(epoch, &mut perm, &mut lr);
+        for (chunk, &rate) in perm.chunks(batch).zip(&lr) {
+            if out.len() as u64 == steps {
+                break;
+            }
+            out.push(ScheduledStep { epoch, rows: chunk.to_vec(), lr: rate });
+        }
+        epoch += 1;
+    }
+    out
 }
 
 fn loss_of(outputs: &[(String, Vec<f32>)]) -> f32 {

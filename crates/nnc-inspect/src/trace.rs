@@ -1,0 +1,296 @@
+//! `nnc trace`: one training step with real numbers, matrix by matrix.
+//!
+//! The steps before the traced one run as training runs them (the compiled step, the
+//! same batches and learning rates); the traced step is evaluated by the reference
+//! interpreter over the same graph `explain` prints, so every intermediate matrix is
+//! available: the forward pass sub-step by sub-step (`X·W1`, `+ b1`, the activation), the
+//! loss, every gradient, and each parameter before and after its update.
+
+use crate::explain::{Derived, Part, derive_job};
+use crate::expr::{Builder, Style, per_row, print};
+use nnc_driver::{Functions, JobPlan};
+use nnc_ir::{Graph, Op, OpClass, ValueId};
+use nnc_runtime::{DataView, Role};
+use std::collections::HashSet;
+
+/// What to trace.
+#[derive(Clone, Debug, Default)]
+pub struct TraceOptions {
+    /// 1-based; the first step by default.
+    pub step: Option<u64>,
+    /// Which rows of the step's batch to print (0-based positions in the batch); the
+    /// first eight by default. Gradients always cover the whole batch.
+    pub rows: Option<Vec<usize>>,
+}
+
+/// One matrix of the step.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Entry {
+    pub part: Part,
+    /// The course name of the value, when it has one (`z1`, `δ2`, `W1`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// How it is computed (`X·W1 + b1`).
+    pub expr: String,
+    pub shape: Vec<usize>,
+    /// Row-major; for values with one row per batch row, only the rows shown.
+    pub values: Vec<f32>,
+    /// For updates: the parameter before the step.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub before: Option<Vec<f32>>,
+    /// Whether its first axis is the batch (so only the rows shown are kept).
+    pub per_row: bool,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Trace {
+    pub model: String,
+    pub step: u64,
+    pub epoch: u64,
+    pub learning_rate: f32,
+    /// The data rows (in the training split) of the step's batch, in order.
+    pub batch_rows: Vec<u32>,
+    /// The positions in the batch that are printed.
+    pub shown: Vec<usize>,
+    pub entries: Vec<Entry>,
+}
+
+/// Traces step `options.step` of `plan`; `Err` says why that step cannot be traced.
+pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String> {
+    let step = options.step.unwrap_or(1).max(1);
+    let schedule = nnc_driver::schedule(plan, step);
+    let Some(traced) = schedule.last().filter(|_| schedule.len() as u64 == step) else {
+        return Err(format!("the training split has no rows for step {step}"));
+    };
+    let data = &plan.data.train;
+    let mut params = nnc_driver::initial_params(&plan.job.model, plan.job.train.seed);
+    if step > 1 {
+        let compiled = nnc_driver::compile_job(plan, Functions::All, nnc_codegen::Options::default())
+            .map_err(|d| d.message)?;
+        let sizes: Vec<usize> =
+            compiled.kernel(&Role::Step.name()).map(|k| k.param_sizes().to_vec()).unwrap_or_default();
+        for &len in sizes.iter().skip(params.len()) {
+            params.push(vec![0.0; len]);
+        }
+        for earlier in &schedule[..schedule.len() - 1] {
+            let (x, y) = gather(data, &earlier.rows);
+            let role = if earlier.rows.len() == plan.batch { Role::Step } else { Role::TailStep };
+            let view = DataView { inputs: &x, targets: &y, rows: earlier.rows.len() };
+            nnc_runtime::step_once(&compiled, &role, view, earlier.lr, &mut params);
+        }
+    }
+    let derived = derive_job(plan, traced.rows.len());
+    for decl in derived.graph.params.iter().skip(params.len()) {
+        params.push(vec![0.0; decl.shape.numel()]);
+    }
+    let (x, y) = gather(data, &traced.rows);
+    let lr = [traced.lr];
+    let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+    let values = nnc_ir::evaluate(&derived.graph, &[&x, &y, &lr], &refs);
+    let shown: Vec<usize> = match &options.rows {
+        Some(rows) => rows.iter().copied().filter(|&r| r < traced.rows.len()).collect(),
+        None => (0..traced.rows.len().min(8)).collect(),
+    };
+    let entries = Entries { derived: &derived, values: &values, shown: &shown, width: plan.job.model.output_width() }
+        .collect(&params);
+    Ok(Trace {
+        model: plan.job.model.name.clone(),
+        step,
+        epoch: traced.epoch,
+        learning_rate: traced.lr,
+        batch_rows: traced.rows.clone(),
+        shown,
+        entries,
+    })
+}
+
+/// The batch's inputs and targets, row-major.
+fn gather(data: &nnc_data::Dataset, rows: &[u32]) -> (Vec<f32>, Vec<f32>) {
+    let mut x = Vec::with_capacity(rows.len() * data.n_inputs());
+    let mut y = Vec::with_capacity(rows.len() * data.n_targets());
+    for &row in rows {
+        x.extend_from_slice(data.input_row(row as usize));
+        y.extend_from_slice(&data.targets[row as usize * data.n_targets()..(row as usize + 1) * data.n_targets()]);
+    }
+    (x, y)
+}
+
+struct Entries<'a> {
+    derived: &'a Derived,
+    values: &'a [Vec<f32>],
+    shown: &'a [usize],
+    width: usize,
+}
+
+impl Entries<'_> {
+    fn collect(&self, params: &[Vec<f32>]) -> Vec<Entry> {
+        let graph = &self.derived.graph;
+        let builder = Builder { graph, names: self.derived.names.clone(), rows: self.derived.rows };
+        let text = |v: ValueId| print(&per_row(builder.define(v), self.derived.rows, &[self.width]), Style::Text);
+        let mut entries = Vec::new();
+        // The inputs and the parameters the step starts from.
+        for v in graph.values() {
+            let inst = graph.inst(v);
+            let named = self.derived.names.get(&v);
+            let shown_leaf = match inst.op {
+                Op::Input(slot) => graph.inputs[slot as usize].name != "lr",
+                Op::Param(slot) => (slot as usize) < params.len() && !graph.params[slot as usize].name.contains(".w.") && !graph.params[slot as usize].name.contains(".b."),
+                _ => false,
+            };
+            if shown_leaf {
+                entries.push(self.entry(Part::Forward, v, named.cloned(), named.cloned().unwrap_or_default(), None));
+            }
+        }
+        let mut done: HashSet<ValueId> = HashSet::new();
+        for (part, v, names) in &self.derived.equations {
+            if *part == Part::Update {
+                let slot = graph.updates.iter().find(|(_, u)| u == v).map(|(s, _)| *s as usize);
+                let before = slot.map(|s| params[s].clone());
+                entries.push(self.entry(Part::Update, *v, Some(names[0].clone()), text(*v), before));
+                continue;
+            }
+            for step in self.steps_toward(*v, &done) {
+                done.insert(step);
+                entries.push(self.entry(*part, step, None, text(step), None));
+            }
+            done.insert(*v);
+            let label = format!("{} = {}", names.join(" = "), text(*v));
+            entries.push(self.entry(*part, *v, Some(names[0].clone()), label, None));
+        }
+        entries
+    }
+
+    /// The unnamed intermediate matrices (one row per batch row) that `value` is computed
+    /// from, in graph order: `X·W1` before `z1 = X·W1 + b1`.
+    fn steps_toward(&self, value: ValueId, done: &HashSet<ValueId>) -> Vec<ValueId> {
+        let graph = &self.derived.graph;
+        let mut seen = HashSet::new();
+        let mut stack: Vec<ValueId> = graph.inst(value).args.clone();
+        while let Some(v) = stack.pop() {
+            if done.contains(&v) || self.derived.names.contains_key(&v) || !seen.insert(v) {
+                continue;
+            }
+            stack.extend(graph.inst(v).args.iter().copied());
+        }
+        let mut steps: Vec<ValueId> = seen.into_iter().filter(|&v| self.visible(graph, v)).collect();
+        steps.sort();
+        steps
+    }
+
+    /// Intermediate values worth a matrix: computed (not moved or constant), and with one
+    /// row per batch row.
+    fn visible(&self, graph: &Graph, value: ValueId) -> bool {
+        let inst = graph.inst(value);
+        let computed = !matches!(inst.op.class(), OpClass::Leaf | OpClass::Movement);
+        computed && inst.shape.dims().first() == Some(&self.derived.rows) && inst.shape.rank() == 2
+    }
+
+    fn entry(&self, part: Part, v: ValueId, name: Option<String>, expr: String, before: Option<Vec<f32>>) -> Entry {
+        let shape = self.derived.graph.shape(v).dims().to_vec();
+        let per_row = shape.first() == Some(&self.derived.rows) && shape.len() == 2 && self.derived.rows > 0;
+        let all = &self.values[v.index()];
+        let values = if per_row {
+            let width = shape[1];
+            self.shown.iter().flat_map(|&r| all[r * width..(r + 1) * width].iter().copied()).collect()
+        } else {
+            all.clone()
+        };
+        Entry { part, name, expr, shape, values, before, per_row }
+    }
+}
+
+/// The trace as text: each matrix under its expression.
+pub fn render(trace: &Trace) -> String {
+    let mut out = format!(
+        "step {} of `{}` (epoch {}), learning rate {}, batch of {} rows: {}\n",
+        trace.step,
+        trace.model,
+        trace.epoch + 1,
+        crate::expr::number(trace.learning_rate),
+        trace.batch_rows.len(),
+        row_list(&trace.batch_rows)
+    );
+    if trace.shown.len() < trace.batch_rows.len() {
+        out.push_str(&format!(
+            "showing rows {} of the batch; gradients sum over all of it\n",
+            row_list(&trace.shown.iter().map(|&r| r as u32).collect::<Vec<_>>())
+        ));
+    }
+    let mut part = None;
+    for entry in &trace.entries {
+        if part != Some(entry.part) {
+            part = Some(entry.part);
+            out.push_str(match entry.part {
+                Part::Forward => "\nforward\n",
+                Part::Backward => "\nbackward\n",
+                Part::Update => "\nupdate\n",
+            });
+        }
+        let shape = entry.shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
+        let rows = if entry.per_row { trace.shown.len() } else { entry.shape.first().copied().unwrap_or(1) };
+        let columns = if entry.shape.len() == 2 { entry.shape[1] } else { entry.shape.first().copied().unwrap_or(1) };
+        let rows = if entry.shape.len() == 2 { rows } else { 1 };
+        match &entry.before {
+            Some(before) => {
+                out.push_str(&format!("  {} ← {}  [{shape}]\n", entry.name.clone().unwrap_or_default(), entry.expr));
+                out.push_str(&side_by_side(&matrix(before, rows, columns), &matrix(&entry.values, rows, columns)));
+            }
+            None => {
+                out.push_str(&format!("  {}  [{shape}]\n", entry.expr));
+                for line in matrix(&entry.values, rows, columns) {
+                    out.push_str(&format!("    {line}\n"));
+                }
+            }
+        }
+    }
+    out
+}
+
+fn row_list(rows: &[u32]) -> String {
+    let listed: Vec<String> = rows.iter().take(12).map(u32::to_string).collect();
+    if rows.len() > 12 { format!("{} …", listed.join(" ")) } else { listed.join(" ") }
+}
+
+/// Right-aligned columns, at most 8 of them and 12 rows.
+fn matrix(values: &[f32], rows: usize, columns: usize) -> Vec<String> {
+    let cells: Vec<Vec<String>> = (0..rows.min(12))
+        .map(|r| (0..columns.min(8)).map(|c| value_text(values.get(r * columns + c).copied().unwrap_or(f32::NAN))).collect())
+        .collect();
+    let width = cells.iter().flatten().map(|c| c.chars().count()).max().unwrap_or(1);
+    let mut lines: Vec<String> = cells
+        .iter()
+        .map(|row| {
+            let mut line = row.iter().map(|c| format!("{c:>width$}")).collect::<Vec<_>>().join("  ");
+            if columns > 8 {
+                line.push_str("  …");
+            }
+            line
+        })
+        .collect();
+    if rows > 12 {
+        lines.push("…".to_string());
+    }
+    lines
+}
+
+fn side_by_side(before: &[String], after: &[String]) -> String {
+    let width = before.iter().map(|l| l.chars().count()).max().unwrap_or(0);
+    let mut out = String::new();
+    for (index, (b, a)) in before.iter().zip(after).enumerate() {
+        let arrow = if index == 0 { "→" } else { " " };
+        out.push_str(&format!("    {b:<width$}  {arrow}  {a}\n"));
+    }
+    out
+}
+
+/// A number as a person reads it: integers plainly, others to four decimals.
+fn value_text(x: f32) -> String {
+    if x == x.trunc() && x.abs() < 1e7 {
+        return format!("{}", x as i64);
+    }
+    if x.abs() >= 1e5 || (x != 0.0 && x.abs() < 1e-3) {
+        return format!("{x:.3e}");
+    }
+    let text = format!("{x:.4}");
+    text.trim_end_matches('0').trim_end_matches('.').to_string()
+}
