@@ -56,6 +56,14 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Compare the compiled gradient of every parameter with f64 finite differences; exits
+    /// 1 when one disagrees.
+    Gradcheck {
+        file: PathBuf,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a compiler stage.
     Ir {
         file: PathBuf,
@@ -71,6 +79,7 @@ fn main() -> ExitCode {
         | Command::Check { file }
         | Command::Explain { file, .. }
         | Command::Trace { file, .. }
+        | Command::Gradcheck { file, .. }
         | Command::Ir { file, .. } => file.clone(),
     };
     let source = match std::fs::read_to_string(&file) {
@@ -108,6 +117,7 @@ fn main() -> ExitCode {
                 })
         }
         Command::Trace { step, rows, json, .. } => trace(&source, &base_dir, step, rows.as_deref(), json),
+        Command::Gradcheck { json, .. } => return gradcheck(&file, &source, &base_dir, json),
         Command::Ir { stage, .. } => {
             let stage = Stage::from_name(&stage).unwrap_or(Stage::Ir);
             nnc_driver::stage_text(&source, &base_dir, stage)
@@ -123,6 +133,35 @@ fn main() -> ExitCode {
             ExitCode::from(1)
         }
     }
+}
+
+/// Runs `nnc gradcheck`: exit 0 when every gradient agrees, 1 otherwise.
+fn gradcheck(file: &Path, source: &str, base_dir: &Path, json: bool) -> ExitCode {
+    let checked = match nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })
+    {
+        Ok(checked) => checked,
+        Err(diagnostics) => {
+            eprint!("{}", nnc_diagnostics::render(&file.display().to_string(), source, &diagnostics));
+            return ExitCode::from(1);
+        }
+    };
+    let mut checks: Vec<nnc_inspect::gradcheck::GradCheck> =
+        checked.minimizations.iter().map(|plan| nnc_inspect::gradcheck::gradcheck_minimization(plan, None)).collect();
+    for plan in &checked.jobs {
+        match nnc_inspect::gradcheck::gradcheck_job(plan, None) {
+            Ok(check) => checks.push(check),
+            Err(message) => {
+                eprintln!("error: cannot check `{}`: {message}", plan.job.model.name);
+                return ExitCode::from(1);
+            }
+        }
+    }
+    if json {
+        println!("{}", serde_json::json!({ "gradchecks": checks }));
+    } else {
+        print!("{}", nnc_inspect::gradcheck::render(&checks));
+    }
+    if checks.iter().all(|c| c.passed) { ExitCode::SUCCESS } else { ExitCode::from(1) }
 }
 
 fn trace(

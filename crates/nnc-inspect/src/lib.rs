@@ -6,6 +6,7 @@
 
 pub mod explain;
 pub mod expr;
+pub mod gradcheck;
 pub mod names;
 pub mod trace;
 

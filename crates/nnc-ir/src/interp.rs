@@ -1,27 +1,81 @@
-//! The reference interpreter: plain loops over the graph, the oracle for the JIT.
+//! The reference interpreter: plain loops over the graph, the oracle for the JIT. It runs
+//! in f32 (what compiled code computes) or in f64 (the reference `nnc gradcheck` takes its
+//! finite differences in).
 
 use crate::graph::Graph;
 use crate::op::{Op, OpClass};
 use crate::shape::for_each_offset;
 
+/// The number types the interpreter runs in.
+pub trait Real: Copy + PartialOrd + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
+    fn of(x: f32) -> Self;
+    fn unary(op: &Op, x: Self) -> Self;
+    fn binary(op: &Op, a: Self, b: Self) -> Self;
+}
+
+impl Real for f32 {
+    fn of(x: f32) -> f32 {
+        x
+    }
+    fn unary(op: &Op, x: f32) -> f32 {
+        op.eval_unary(x)
+    }
+    fn binary(op: &Op, a: f32, b: f32) -> f32 {
+        op.eval_binary(a, b)
+    }
+}
+
+impl Real for f64 {
+    fn of(x: f32) -> f64 {
+        f64::from(x)
+    }
+    fn unary(op: &Op, x: f64) -> f64 {
+        match op {
+            Op::Neg => -x,
+            Op::Exp => x.exp(),
+            Op::Log => x.ln(),
+            Op::Tanh => x.tanh(),
+            Op::Sqrt => x.sqrt(),
+            other => unreachable!("{} is not unary", other.name()),
+        }
+    }
+    fn binary(op: &Op, a: f64, b: f64) -> f64 {
+        match op {
+            Op::Add => a + b,
+            Op::Sub => a - b,
+            Op::Mul => a * b,
+            Op::Div => a / b,
+            Op::Max => {
+                if a > b {
+                    a
+                } else {
+                    b
+                }
+            }
+            Op::CmpGt => f64::from(u8::from(a > b)),
+            other => unreachable!("{} is not binary", other.name()),
+        }
+    }
+}
+
 /// Evaluates every value of `graph`; returns them indexed by `ValueId`.
 ///
 /// `inputs` and `params` are row-major buffers in declaration order.
-pub fn evaluate(graph: &Graph, inputs: &[&[f32]], params: &[&[f32]]) -> Vec<Vec<f32>> {
-    let mut values: Vec<Vec<f32>> = Vec::with_capacity(graph.insts.len());
+pub fn evaluate<T: Real>(graph: &Graph, inputs: &[&[T]], params: &[&[T]]) -> Vec<Vec<T>> {
+    let mut values: Vec<Vec<T>> = Vec::with_capacity(graph.insts.len());
     for inst in &graph.insts {
         let arg = |i: usize| values[inst.args[i].index()].as_slice();
         let result = match &inst.op {
             Op::Input(slot) => inputs[*slot as usize].to_vec(),
             Op::Param(slot) => params[*slot as usize].to_vec(),
-            Op::Const(value) => vec![*value],
-            op if op.class() == OpClass::Unary => arg(0).iter().map(|&x| op.eval_unary(x)).collect(),
+            Op::Const(value) => vec![T::of(*value)],
+            op if op.class() == OpClass::Unary => arg(0).iter().map(|&x| T::unary(op, x)).collect(),
             op if op.class() == OpClass::Binary => {
-                arg(0).iter().zip(arg(1)).map(|(&a, &b)| op.eval_binary(a, b)).collect()
+                arg(0).iter().zip(arg(1)).map(|(&a, &b)| T::binary(op, a, b)).collect()
             }
-            Op::ReduceSum { axes } => reduce(graph, inst, axes, 0.0, |acc, x| acc + x, arg(0)),
+            Op::ReduceSum { axes } => reduce(graph, inst, axes, T::of(0.0), |acc, x| acc + x, arg(0)),
             Op::ReduceMax { axes } => {
-                reduce(graph, inst, axes, f32::NEG_INFINITY, |acc, x| if x > acc { x } else { acc }, arg(0))
+                reduce(graph, inst, axes, T::of(f32::NEG_INFINITY), |acc, x| if x > acc { x } else { acc }, arg(0))
             }
             Op::Broadcast => {
                 let source = graph.shape(inst.args[0]);
@@ -45,14 +99,14 @@ pub fn evaluate(graph: &Graph, inputs: &[&[f32]], params: &[&[f32]]) -> Vec<Vec<
     values
 }
 
-fn reduce(
+fn reduce<T: Real>(
     graph: &Graph,
     inst: &crate::Inst,
     axes: &[usize],
-    init: f32,
-    combine: impl Fn(f32, f32) -> f32,
-    source: &[f32],
-) -> Vec<f32> {
+    init: T,
+    combine: impl Fn(T, T) -> T,
+    source: &[T],
+) -> Vec<T> {
     let source_shape = graph.shape(inst.args[0]);
     let mut out = vec![init; inst.shape.numel()];
     let mut i = 0;
@@ -63,14 +117,14 @@ fn reduce(
     out
 }
 
-fn matmul(a: &[f32], b: &[f32], a_dims: &[usize], out_dims: &[usize]) -> Vec<f32> {
+fn matmul<T: Real>(a: &[T], b: &[T], a_dims: &[usize], out_dims: &[usize]) -> Vec<T> {
     let (m, k, n) = (a_dims[0], a_dims[1], out_dims[1]);
-    let mut out = vec![0.0; m * n];
+    let mut out = vec![T::of(0.0); m * n];
     for i in 0..m {
         for j in 0..n {
-            let mut acc = 0.0f32;
+            let mut acc = T::of(0.0);
             for p in 0..k {
-                acc += a[i * k + p] * b[p * n + j];
+                acc = acc + a[i * k + p] * b[p * n + j];
             }
             out[i * n + j] = acc;
         }
