@@ -92,8 +92,7 @@ fn main() -> ExitCode {
     let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
     let result = match cli.command {
         Command::Run { json, epochs, seed, profile, .. } => {
-            nnc_driver::run(&source, &base_dir, Overrides { epochs, seed, memory_limit: memory_limit(), profile })
-                .map(|run| if json { format!("{}\n", report::json(&run)) } else { report::human_all(&run) })
+            run(&source, &base_dir, Overrides { epochs, seed, memory_limit: memory_limit(), profile }, json)
         }
         Command::Check { .. } => {
             nnc_driver::check(&source, &base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })
@@ -135,16 +134,32 @@ fn main() -> ExitCode {
     }
 }
 
+/// Checks, trains and reports every block, each training with its diagnosis.
+fn run(
+    source: &str,
+    base_dir: &Path,
+    overrides: Overrides,
+    json: bool,
+) -> Result<String, Vec<nnc_diagnostics::Diagnostic>> {
+    let started = std::time::Instant::now();
+    let checked = nnc_driver::check(source, base_dir, overrides)?;
+    let check_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let run = nnc_driver::run_checked(&checked, base_dir, overrides, check_ms)?;
+    let findings: Vec<Vec<nnc_inspect::diagnosis::Finding>> =
+        checked.jobs.iter().zip(&run.jobs).map(|(plan, job)| nnc_inspect::diagnosis::diagnose(plan, job)).collect();
+    Ok(if json { format!("{}\n", report::json(&run, &findings)) } else { report::human_all(&run, &findings) })
+}
+
 /// Runs `nnc gradcheck`: exit 0 when every gradient agrees, 1 otherwise.
 fn gradcheck(file: &Path, source: &str, base_dir: &Path, json: bool) -> ExitCode {
-    let checked = match nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })
-    {
-        Ok(checked) => checked,
-        Err(diagnostics) => {
-            eprint!("{}", nnc_diagnostics::render(&file.display().to_string(), source, &diagnostics));
-            return ExitCode::from(1);
-        }
-    };
+    let checked =
+        match nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() }) {
+            Ok(checked) => checked,
+            Err(diagnostics) => {
+                eprint!("{}", nnc_diagnostics::render(&file.display().to_string(), source, &diagnostics));
+                return ExitCode::from(1);
+            }
+        };
     let mut checks: Vec<nnc_inspect::gradcheck::GradCheck> =
         checked.minimizations.iter().map(|plan| nnc_inspect::gradcheck::gradcheck_minimization(plan, None)).collect();
     for plan in &checked.jobs {
@@ -171,7 +186,8 @@ fn trace(
     rows: Option<&str>,
     json: bool,
 ) -> Result<String, Vec<nnc_diagnostics::Diagnostic>> {
-    let checked = nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })?;
+    let checked =
+        nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })?;
     let rows = rows.map(parse_rows);
     let options = nnc_inspect::trace::TraceOptions { step: Some(step), rows };
     let mut out = String::new();

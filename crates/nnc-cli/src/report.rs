@@ -3,6 +3,7 @@
 use nnc_data::SplitOrder;
 use nnc_driver::metrics::Scores;
 use nnc_driver::{JobPlan, JobReport, MinimizeReport, RunReport, SplitReport};
+use nnc_inspect::diagnosis::Finding;
 use serde_json::{Map, Value, json};
 use std::fmt::Write;
 
@@ -266,9 +267,13 @@ fn format_number(value: f32) -> String {
 }
 
 /// Every block's report, minimisations first, separated by blank lines.
-pub fn human_all(run: &RunReport) -> String {
-    let parts: Vec<String> =
-        run.minimizations.iter().map(minimization_text).chain(run.jobs.iter().map(human)).collect();
+/// Every block's report; each training report followed by its diagnosis.
+pub fn human_all(run: &RunReport, findings: &[Vec<Finding>]) -> String {
+    let jobs = run.jobs.iter().enumerate().map(|(index, job)| {
+        let diagnosis = findings.get(index).map_or(String::new(), |f| nnc_inspect::diagnosis::render(f));
+        human(job) + &diagnosis
+    });
+    let parts: Vec<String> = run.minimizations.iter().map(minimization_text).chain(jobs).collect();
     parts.join("\n")
 }
 
@@ -338,10 +343,15 @@ pub fn verdict(report: &MinimizeReport) -> String {
 
 /// The `--json` object: the last job's results at top level, every job under `jobs`,
 /// trajectories under `minimize`.
-pub fn json(run: &RunReport) -> Value {
-    let mut top = run.jobs.last().map(job_json).unwrap_or_else(|| json!({}));
+pub fn json(run: &RunReport, findings: &[Vec<Finding>]) -> Value {
+    let job = |index: usize, report: &JobReport| {
+        let mut value = job_json(report);
+        value["diagnosis"] = json!(findings.get(index).cloned().unwrap_or_default());
+        value
+    };
+    let mut top = run.jobs.last().map(|r| job(run.jobs.len() - 1, r)).unwrap_or_else(|| json!({}));
     if run.jobs.len() > 1 {
-        top["jobs"] = run.jobs.iter().map(job_json).collect();
+        top["jobs"] = run.jobs.iter().enumerate().map(|(i, r)| job(i, r)).collect();
     }
     if !run.minimizations.is_empty() {
         top["minimize"] = run.minimizations.iter().map(minimization_json).collect();

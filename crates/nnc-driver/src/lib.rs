@@ -27,5 +27,5 @@ pub use nnc_runtime::Point;
 pub use output::write_atomically;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
-pub use run::{run, schedule, train};
+pub use run::{run, run_checked, schedule, train};
 pub use stages::{Stage, stage_text};

@@ -3,7 +3,7 @@
 use crate::compile::{Functions, compile_job, compile_minimization};
 use crate::metrics;
 use crate::output::write_atomically;
-use crate::pipeline::{JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
+use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 use nnc_codegen::Compiled;
 use nnc_data::{Dataset, Prepared, Task};
@@ -19,7 +19,16 @@ use std::time::Instant;
 pub fn run(source: &str, base_dir: &Path, overrides: Overrides) -> Result<RunReport, Vec<Diagnostic>> {
     let started = Instant::now();
     let checked = check(source, base_dir, overrides)?;
-    let check_ms = elapsed_ms(started);
+    run_checked(&checked, base_dir, overrides, elapsed_ms(started))
+}
+
+/// Runs a program `check` already accepted (in `check_ms`).
+pub fn run_checked(
+    checked: &Checked,
+    base_dir: &Path,
+    overrides: Overrides,
+    check_ms: f64,
+) -> Result<RunReport, Vec<Diagnostic>> {
     let load_ms: f64 = checked.jobs.iter().map(|plan| plan.load_ms).sum();
     // Checking (without reading data) is part of compiling: source to callable code.
     let front_ms = (check_ms - load_ms - checked.parse_ms).max(0.0);

@@ -178,10 +178,8 @@ pub fn derive_job(plan: &JobPlan, rows: usize) -> Derived {
         named.add(v, format!("{name}′"));
         equations.push((Part::Update, v, name));
     }
-    let equations = equations
-        .into_iter()
-        .map(|(part, v, name)| (part, v, name.split('=').map(str::to_string).collect()))
-        .collect();
+    let equations =
+        equations.into_iter().map(|(part, v, name)| (part, v, name.split('=').map(str::to_string).collect())).collect();
     Derived { graph: optimized.graph, names: named.names, equations, changes: optimized.changes, rows }
 }
 
@@ -286,11 +284,8 @@ fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_lower::M
 
 /// Element-wise forms of the loss and the gradients of a one-feature linear model.
 fn add_indexed_forms(equations: &mut [Equation], builder: &Builder, names: &HashMap<ValueId, String>) {
-    let definitions: HashMap<String, Expr> = equations
-        .iter()
-        .filter(|e| e.part != Part::Update)
-        .map(|e| (e.name.clone(), e.expr.clone()))
-        .collect();
+    let definitions: HashMap<String, Expr> =
+        equations.iter().filter(|e| e.part != Part::Update).map(|e| (e.name.clone(), e.expr.clone())).collect();
     let row_valued: Vec<String> = names
         .iter()
         .filter(|(v, _)| builder.graph.shape(**v).numel() == builder.rows && builder.rows > 1)
@@ -326,9 +321,7 @@ impl Indexer<'_> {
                 Some(definition) => self.index(definition.clone()),
                 None => Expr::Sym(format!("{name}ᵢ")),
             },
-            Expr::MatMul(a, w) if self.rows(&a) && !matches!(*a, Expr::Transpose(_)) => {
-                Expr::Scale(b(*w), b(*a))
-            }
+            Expr::MatMul(a, w) if self.rows(&a) && !matches!(*a, Expr::Transpose(_)) => Expr::Scale(b(*w), b(*a)),
             Expr::MatMul(a, d) => match *a {
                 Expr::Transpose(x) => Expr::Sum(Over::Rows, Box::new(Expr::Scale(b(*d), b(*x)))),
                 a => Expr::MatMul(b(a), b(*d)),
@@ -375,7 +368,8 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
     let mut graph = minimization.graph.clone();
     graph.outputs = vec![("value".to_string(), minimization.objective)];
     let adjoint = adjoints(&mut graph, minimization.objective);
-    let grads: Vec<Option<ValueId>> = param_values(&minimization.graph).into_iter().map(|v| adjoint[v.index()]).collect();
+    let grads: Vec<Option<ValueId>> =
+        param_values(&minimization.graph).into_iter().map(|v| adjoint[v.index()]).collect();
     append_updates(&mut graph, &grads, &nnc_autodiff::Optimizer::sgd());
     let optimized = nnc_opt::optimize_traced(&graph);
     let at = |v: ValueId| optimized.map.get(v.index()).copied().flatten();
@@ -385,10 +379,10 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
             named.add(v, decl.name.clone());
         }
     }
-    if let Some(lr) = optimized.graph.inputs.iter().position(|d| d.name == "lr") {
-        if let Some(v) = input_value(&optimized.graph, lr) {
-            named.add(v, "η".to_string());
-        }
+    if let Some(lr) = optimized.graph.inputs.iter().position(|d| d.name == "lr")
+        && let Some(v) = input_value(&optimized.graph, lr)
+    {
+        named.add(v, "η".to_string());
     }
     let mut equations = Vec::new();
     if let Some(v) = at(minimization.objective) {
@@ -475,7 +469,8 @@ fn render_text(out: &mut String, explanation: &Explanation) {
         .iter()
         .map(|e| {
             let arrow = if e.part == Part::Update { "←" } else { "=" };
-            let names: Vec<&str> = std::iter::once(e.name.as_str()).chain(e.aliases.iter().map(String::as_str)).collect();
+            let names: Vec<&str> =
+                std::iter::once(e.name.as_str()).chain(e.aliases.iter().map(String::as_str)).collect();
             (format!("{} {arrow} {}", names.join(" = "), print(&e.expr, Style::Text)), shape_text(&e.shape))
         })
         .collect();
@@ -511,10 +506,8 @@ fn render_latex(out: &mut String, explanation: &Explanation) {
             let _ = writeln!(out, "&\\text{{{}}} \\\\", part_title(equation.part));
         }
         let arrow = if equation.part == Part::Update { "\\leftarrow" } else { "=" };
-        let names: Vec<String> = std::iter::once(&equation.name)
-            .chain(&equation.aliases)
-            .map(|n| crate::expr::latex_name(n))
-            .collect();
+        let names: Vec<String> =
+            std::iter::once(&equation.name).chain(&equation.aliases).map(|n| crate::expr::latex_name(n)).collect();
         let _ = writeln!(out, "{} &{arrow} {} \\\\", names.join(" = "), print(&equation.expr, Style::Latex));
         if let Some(indexed) = &equation.indexed {
             let text = print(indexed, Style::Latex).replace("\\sum_{\\text{rows}}", "\\sum_i");

@@ -87,14 +87,14 @@ impl Builder<'_> {
             Op::Tanh => Expr::Call("tanh", vec![self.operand(arg(0))]),
             Op::Sqrt => Expr::Call("√", vec![self.operand(arg(0))]),
             Op::Add if arg(0) == arg(1) => Expr::Scale(boxed(Expr::Num(2.0)), boxed(self.operand(arg(0)))),
-            Op::Add => self.recognise_add(value).unwrap_or_else(|| {
-                Expr::Add(boxed(self.operand(arg(0))), boxed(self.operand(arg(1))))
-            }),
+            Op::Add => self
+                .recognise_add(value)
+                .unwrap_or_else(|| Expr::Add(boxed(self.operand(arg(0))), boxed(self.operand(arg(1))))),
             Op::Sub => Expr::Sub(boxed(self.operand(arg(0))), boxed(self.operand(arg(1)))),
             Op::Mul => self.product(value),
-            Op::Div => self.recognise_div(value).unwrap_or_else(|| {
-                Expr::Div(boxed(self.operand(arg(0))), boxed(self.operand(arg(1))))
-            }),
+            Op::Div => self
+                .recognise_div(value)
+                .unwrap_or_else(|| Expr::Div(boxed(self.operand(arg(0))), boxed(self.operand(arg(1))))),
             Op::Max => self.maximum(value),
             Op::CmpGt => Expr::Indicator(boxed(self.operand(arg(0))), boxed(self.operand(arg(1)))),
             Op::ReduceSum { axes } => {
@@ -160,9 +160,10 @@ impl Builder<'_> {
                 let (scalar, tensor) = if a_first { (a, b) } else { (b, a) };
                 Expr::Scale(boxed(self.operand(scalar)), boxed(self.operand(tensor)))
             }
-            _ => self.softmax_scaled(value).or_else(|| self.sigmoid_scaled(value)).unwrap_or_else(|| {
-                Expr::Hadamard(boxed(self.operand(a)), boxed(self.operand(b)))
-            }),
+            _ => self
+                .softmax_scaled(value)
+                .or_else(|| self.sigmoid_scaled(value))
+                .unwrap_or_else(|| Expr::Hadamard(boxed(self.operand(a)), boxed(self.operand(b)))),
         }
     }
 
@@ -357,12 +358,8 @@ pub fn simplify(e: Expr) -> Expr {
             (c, x) => Expr::Scale(boxed(c), boxed(x)),
         },
         Expr::Add(a, b) => match (*a, *b) {
-            (Expr::Scale(c1, x), Expr::Scale(c2, y)) if negated(&c1, &c2) => {
-                Expr::Scale(c2, boxed(Expr::Sub(y, x)))
-            }
-            (Expr::Scale(c1, x), Expr::Scale(c2, y)) if negated(&c2, &c1) => {
-                Expr::Scale(c1, boxed(Expr::Sub(x, y)))
-            }
+            (Expr::Scale(c1, x), Expr::Scale(c2, y)) if negated(&c1, &c2) => Expr::Scale(c2, boxed(Expr::Sub(y, x))),
+            (Expr::Scale(c1, x), Expr::Scale(c2, y)) if negated(&c2, &c1) => Expr::Scale(c1, boxed(Expr::Sub(x, y))),
             (a, Expr::Neg(b)) => Expr::Sub(boxed(a), b),
             (a, b) => Expr::Add(boxed(a), boxed(b)),
         },
@@ -397,29 +394,35 @@ fn map_children(e: Expr, f: fn(Expr) -> Expr) -> Expr {
 /// k/(wN) as `k·x/(wN)` for the `widths` of the model's outputs (a mean over every output
 /// of every row).
 pub fn per_row(e: Expr, rows: usize, widths: &[usize]) -> Expr {
-    let rows_expr = |w: usize| if w == 1 { Expr::Rows } else { Expr::Scale(boxed(Expr::Num(w as f32)), boxed(Expr::Rows)) };
+    let rows_expr =
+        |w: usize| if w == 1 { Expr::Rows } else { Expr::Scale(boxed(Expr::Num(w as f32)), boxed(Expr::Rows)) };
     let per_row = |e: Expr, rows: usize| per_row(e, rows, widths);
     let e = match e {
         Expr::Scale(c, x) => match *c {
-            Expr::Num(c) if rows > 1 => match std::iter::once(1).chain(widths.iter().copied()).find_map(|w| {
-                multiple_of_inverse(c, rows * w).map(|k| (k, w))
-            }) {
+            Expr::Num(c) if rows > 1 => match std::iter::once(1)
+                .chain(widths.iter().copied())
+                .find_map(|w| multiple_of_inverse(c, rows * w).map(|k| (k, w)))
+            {
                 Some((k, w)) if w > 1 => {
-                    let scaled = if k == 1 { per_row(*x, rows) } else { Expr::Scale(boxed(Expr::Num(k as f32)), boxed(per_row(*x, rows))) };
+                    let scaled = if k == 1 {
+                        per_row(*x, rows)
+                    } else {
+                        Expr::Scale(boxed(Expr::Num(k as f32)), boxed(per_row(*x, rows)))
+                    };
                     Expr::Div(boxed(scaled), boxed(rows_expr(w)))
                 }
                 found => match found.map(|(k, _)| k) {
-                Some(1) => Expr::Div(boxed(per_row(*x, rows)), boxed(Expr::Rows)),
-                Some(-1) => Expr::Neg(boxed(Expr::Div(boxed(per_row(*x, rows)), boxed(Expr::Rows)))),
-                Some(k) if k < 0 => Expr::Neg(boxed(Expr::Div(
-                    boxed(Expr::Scale(boxed(Expr::Num(-k as f32)), boxed(per_row(*x, rows)))),
-                    boxed(Expr::Rows),
-                ))),
-                Some(k) => Expr::Div(
-                    boxed(Expr::Scale(boxed(Expr::Num(k as f32)), boxed(per_row(*x, rows)))),
-                    boxed(Expr::Rows),
-                ),
-                None => Expr::Scale(boxed(Expr::Num(c)), boxed(per_row(*x, rows))),
+                    Some(1) => Expr::Div(boxed(per_row(*x, rows)), boxed(Expr::Rows)),
+                    Some(-1) => Expr::Neg(boxed(Expr::Div(boxed(per_row(*x, rows)), boxed(Expr::Rows)))),
+                    Some(k) if k < 0 => Expr::Neg(boxed(Expr::Div(
+                        boxed(Expr::Scale(boxed(Expr::Num(-k as f32)), boxed(per_row(*x, rows)))),
+                        boxed(Expr::Rows),
+                    ))),
+                    Some(k) => Expr::Div(
+                        boxed(Expr::Scale(boxed(Expr::Num(k as f32)), boxed(per_row(*x, rows)))),
+                        boxed(Expr::Rows),
+                    ),
+                    None => Expr::Scale(boxed(Expr::Num(c)), boxed(per_row(*x, rows))),
                 },
             },
             c => Expr::Scale(boxed(per_row(c, rows)), boxed(per_row(*x, rows))),

@@ -82,6 +82,34 @@ pub fn gradcheck_job(plan: &JobPlan, mutate: Option<&dyn Fn(&mut Graph)>) -> Res
     Ok(check(&problem, mutate))
 }
 
+/// The root-mean-square gradient of every parameter (by declared name) at `params`, on
+/// the first batch training takes, as compiled code computes it.
+pub fn compiled_gradient_norms(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Vec<(String, f64)>> {
+    let schedule = nnc_driver::schedule(plan, 1);
+    let step = schedule.first()?;
+    let data = &plan.data.train;
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for &row in &step.rows {
+        x.extend_from_slice(data.input_row(row as usize));
+        let width = data.n_targets();
+        y.extend_from_slice(&data.targets[row as usize * width..(row as usize + 1) * width]);
+    }
+    let job = &plan.job;
+    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), step.rows.len());
+    let problem = Problem {
+        block: String::new(),
+        loss: forward.loss,
+        names: Vec::new(),
+        forward: forward.graph,
+        inputs: vec![x, y],
+        params: params.to_vec(),
+        rows: step.rows.len(),
+    };
+    let grads = compiled_gradients(&problem, None);
+    let rms = |g: &[f32]| (g.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / g.len().max(1) as f64).sqrt();
+    Some(problem.forward.params.iter().zip(&grads).map(|(decl, g)| (decl.name.clone(), rms(g))).collect())
+}
+
 /// Checks a `minimize` block at its starting point.
 pub fn gradcheck_minimization(plan: &MinimizePlan, mutate: Option<&dyn Fn(&mut Graph)>) -> GradCheck {
     let minimization = &plan.minimization;
@@ -137,7 +165,12 @@ fn compiled_gradients(problem: &Problem, mutate: Option<&dyn Fn(&mut Graph)>) ->
     let mut scratch = vec![0.0; kernel.arena_len()];
     let inputs: Vec<&[f32]> = problem.inputs.iter().map(Vec::as_slice).collect();
     let mut params = problem.params.clone();
-    kernel.call(nnc_codegen::Frame { inputs: &inputs, params: &mut params, outputs: &mut outputs, scratch: &mut scratch });
+    kernel.call(nnc_codegen::Frame {
+        inputs: &inputs,
+        params: &mut params,
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
     outputs
 }
 
@@ -225,7 +258,9 @@ pub fn render(checks: &[GradCheck]) -> String {
                 t.max_relative_error,
                 if t.passed { "ok" } else { "FAILED" }
             ));
-            if !t.passed && let Some((at, got, want)) = t.worst {
+            if !t.passed
+                && let Some((at, got, want)) = t.worst
+            {
                 out.push_str(&format!("      element {at}: compiled {got:e}, finite differences {want:e}\n"));
             }
         }

@@ -4,6 +4,7 @@
 //! training (`diagnosis`), plots as data (`plots`) and learning-rate sweeps (`sweep`).
 //! Every view is derived from the compiler's own graphs and runtime.
 
+pub mod diagnosis;
 pub mod explain;
 pub mod expr;
 pub mod gradcheck;

@@ -65,8 +65,8 @@ pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String
     let data = &plan.data.train;
     let mut params = nnc_driver::initial_params(&plan.job.model, plan.job.train.seed);
     if step > 1 {
-        let compiled = nnc_driver::compile_job(plan, Functions::All, nnc_codegen::Options::default())
-            .map_err(|d| d.message)?;
+        let compiled =
+            nnc_driver::compile_job(plan, Functions::All, nnc_codegen::Options::default()).map_err(|d| d.message)?;
         let sizes: Vec<usize> =
             compiled.kernel(&Role::Step.name()).map(|k| k.param_sizes().to_vec()).unwrap_or_default();
         for &len in sizes.iter().skip(params.len()) {
@@ -134,7 +134,11 @@ impl Entries<'_> {
             let named = self.derived.names.get(&v);
             let shown_leaf = match inst.op {
                 Op::Input(slot) => graph.inputs[slot as usize].name != "lr",
-                Op::Param(slot) => (slot as usize) < params.len() && !graph.params[slot as usize].name.contains(".w.") && !graph.params[slot as usize].name.contains(".b."),
+                Op::Param(slot) => {
+                    (slot as usize) < params.len()
+                        && !graph.params[slot as usize].name.contains(".w.")
+                        && !graph.params[slot as usize].name.contains(".b.")
+                }
                 _ => false,
             };
             if shown_leaf {
@@ -254,7 +258,9 @@ fn row_list(rows: &[u32]) -> String {
 /// Right-aligned columns, at most 8 of them and 12 rows.
 fn matrix(values: &[f32], rows: usize, columns: usize) -> Vec<String> {
     let cells: Vec<Vec<String>> = (0..rows.min(12))
-        .map(|r| (0..columns.min(8)).map(|c| value_text(values.get(r * columns + c).copied().unwrap_or(f32::NAN))).collect())
+        .map(|r| {
+            (0..columns.min(8)).map(|c| value_text(values.get(r * columns + c).copied().unwrap_or(f32::NAN))).collect()
+        })
         .collect();
     let width = cells.iter().flatten().map(|c| c.chars().count()).max().unwrap_or(1);
     let mut lines: Vec<String> = cells

@@ -35,3 +35,19 @@ pub fn run_compiled(graph: &nnc_ir::Graph, inputs: &[&[f32]], params: &mut [Vec<
     kernel.call(nnc_codegen::Frame { inputs, params, outputs: &mut outputs, scratch: &mut scratch });
     outputs
 }
+
+/// Compares `actual` with the golden file `expected`, or rewrites it when blessing; the
+/// error shows a diff.
+pub fn compare_golden(actual: String, expected: &Path) -> Result<(), String> {
+    use snapbox::{Assert, Data, IntoData, assert::Action};
+    let bless = blessing();
+    if !bless && !expected.exists() {
+        return Err(format!("missing golden {}; run with BLESS=1 to create it", expected.display()));
+    }
+    let action = if bless { Action::Overwrite } else { Action::Verify };
+    let expected_data = Data::read_from(&PathBuf::from(expected), None).raw();
+    Assert::new()
+        .action(action)
+        .try_eq(None, actual.into_data(), expected_data)
+        .map_err(|e| format!("{e}\nrun with BLESS=1 to update {}", expected.display()))
+}

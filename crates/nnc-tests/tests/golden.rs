@@ -12,7 +12,6 @@
 use libtest_mimic::{Arguments, Failed, Trial};
 use nnc_driver::{Stage, stage_text};
 use nnc_tests::{blessing, nn_files, repo_root};
-use snapbox::{Assert, Data, IntoData, assert::Action};
 use std::path::{Path, PathBuf};
 
 fn main() {
@@ -121,14 +120,5 @@ fn check_errors(input: &Path, expected: &Path) -> Result<(), Failed> {
 }
 
 fn compare(actual: String, expected: &Path) -> Result<(), Failed> {
-    let bless = blessing();
-    if !bless && !expected.exists() {
-        return Err(format!("missing golden {}; run with BLESS=1 to create it", expected.display()).into());
-    }
-    let action = if bless { Action::Overwrite } else { Action::Verify };
-    let expected_data = Data::read_from(&PathBuf::from(expected), None).raw();
-    Assert::new()
-        .action(action)
-        .try_eq(None, actual.into_data(), expected_data)
-        .map_err(|e| format!("{e}\nrun with BLESS=1 to update {}", expected.display()).into())
+    nnc_tests::compare_golden(actual, expected).map_err(Failed::from)
 }

@@ -79,8 +79,19 @@ fn data_and_syntax_know_nothing_of_each_other_or_of_later_stages() {
 }
 
 #[test]
-fn the_cli_reaches_the_pipeline_only_through_the_driver() {
+fn the_cli_reaches_the_pipeline_only_through_the_driver_and_the_views() {
     let graph = dependencies();
     let direct = nnc_crates(&graph["nnc-cli"]);
-    assert_eq!(direct, ["nnc-data", "nnc-diagnostics", "nnc-driver"]);
+    assert_eq!(direct, ["nnc-data", "nnc-diagnostics", "nnc-driver", "nnc-inspect"]);
+}
+
+#[test]
+fn the_views_sit_on_the_driver_and_only_the_cli_and_tests_use_them() {
+    let graph = dependencies();
+    assert!(graph["nnc-inspect"].contains("nnc-driver"));
+    for (krate, deps) in &graph {
+        if deps.contains("nnc-inspect") {
+            assert!(["nnc-cli", "nnc-tests"].contains(&krate.as_str()), "{krate} depends on nnc-inspect");
+        }
+    }
 }

@@ -1,0 +1,236 @@
+//! Training diagnosis: what `nnc run` noticed about how training went, each finding with
+//! its evidence and what to try. Computed from the run's own numbers: the loss curve, the
+//! hidden activations on the training rows, and the compiled gradients at the end.
+
+use crate::gradcheck::compiled_gradient_norms;
+use crate::names::param_name;
+use nnc_driver::{JobPlan, JobReport};
+use nnc_lower::{Activation, Loss};
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct Finding {
+    /// `diverging`, `dead_relu`, `mean_plateau`, `saturated`, `vanishing_gradients`,
+    /// `exploding_gradients`.
+    pub kind: &'static str,
+    pub message: String,
+    /// The numbers behind it.
+    pub evidence: Vec<String>,
+    pub hint: String,
+}
+
+/// Every finding that applies to one trained block.
+pub fn diagnose(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(diverging(plan, &report.epoch_losses));
+    findings.extend(mean_plateau(plan, report));
+    findings.extend(dead_and_saturated(plan, report));
+    findings.extend(gradient_flow(plan, report));
+    findings
+}
+
+/// A finite loss that ended well above its best: the learning rate overshoots.
+fn diverging(plan: &JobPlan, losses: &[f32]) -> Option<Finding> {
+    let (best_epoch, best) = losses.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1))?;
+    let last = *losses.last()?;
+    if losses.len() < 3 || best_epoch + 1 >= losses.len() || !(last > 2.0 * best && last > best + 1e-6) {
+        return None;
+    }
+    let rises = losses.windows(2).skip(best_epoch).filter(|w| w[1] > w[0]).count();
+    let lr = plan.job.train.learning_rate;
+    let mut hint = format!("lower the learning rate (try lr = {})", crate::expr::number(lr / 4.0));
+    let largest = plan.data.train.inputs.iter().fold(0.0f32, |m, x| m.max(x.abs()));
+    if largest > 10.0 {
+        hint.push_str(&format!("; the inputs reach {largest}: add `normalize standard` to the data"));
+    }
+    Some(Finding {
+        kind: "diverging",
+        message: format!(
+            "the loss grew: its best was {} at epoch {}, it ended at {}",
+            crate::expr::number(best),
+            best_epoch + 1,
+            crate::expr::number(last)
+        ),
+        evidence: vec![format!(
+            "the loss rose in {rises} of the {} epochs after its best",
+            losses.len() - 1 - best_epoch
+        )],
+        hint,
+    })
+}
+
+/// MSE stuck at the variance of the targets: the network predicts their mean (XOR's 0.25).
+fn mean_plateau(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
+    if plan.job.train.loss != Loss::Mse || report.epoch_losses.len() < 10 {
+        return None;
+    }
+    let data = &plan.data.train;
+    let width = data.n_targets().max(1);
+    let mut variance = 0.0f64;
+    for column in 0..width {
+        let values: Vec<f64> = data.targets.iter().skip(column).step_by(width).map(|&v| f64::from(v)).collect();
+        let mean = values.iter().sum::<f64>() / values.len().max(1) as f64;
+        variance += values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len().max(1) as f64;
+    }
+    let variance = variance / width as f64;
+    let losses = &report.epoch_losses;
+    let last = f64::from(*losses.last()?);
+    let half = f64::from(losses[losses.len() / 2]);
+    let flat = (half - last).abs() <= 0.01 * last.max(1e-12);
+    if variance <= 1e-12 || (last - variance).abs() > 0.02 * variance || !flat {
+        return None;
+    }
+    Some(Finding {
+        kind: "mean_plateau",
+        message: format!(
+            "the loss is stuck at {}, the variance of the targets: the network predicts about their mean",
+            crate::expr::number(last as f32)
+        ),
+        evidence: vec![
+            format!(
+                "loss {} at epoch {}, {} at the end",
+                crate::expr::number(half as f32),
+                losses.len() / 2 + 1,
+                crate::expr::number(last as f32)
+            ),
+            format!("variance of the training targets {}", crate::expr::number(variance as f32)),
+        ],
+        hint: "(the plateau XOR networks fall into) another seed, more hidden units, or a larger learning rate"
+            .to_string(),
+    })
+}
+
+/// Hidden ReLU units that are 0 on every training row; sigmoid or tanh units pinned at
+/// their limits on nearly every row.
+fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
+    let Some(train) = report.splits.iter().find(|s| s.name == "train") else { return Vec::new() };
+    let mut findings = Vec::new();
+    for layer in &plan.job.model.layers {
+        let Some((_, rows)) = train.hidden.iter().find(|(name, _)| name == &layer.name) else { continue };
+        let units = rows.first().map_or(0, Vec::len);
+        let column = |u: usize| rows.iter().map(move |row| row[u]);
+        match layer.activation {
+            Activation::Relu => {
+                let dead: Vec<usize> = (0..units).filter(|&u| column(u).all(|v| v <= 0.0)).collect();
+                if !dead.is_empty() {
+                    findings.push(Finding {
+                        kind: "dead_relu",
+                        message: format!(
+                            "{} of the {units} ReLU units of `{}` output 0 on every training row: they no longer learn",
+                            dead.len(),
+                            layer.name
+                        ),
+                        evidence: vec![format!(
+                            "dead units: {} (0 on all {} rows after training)",
+                            dead.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+                            rows.len()
+                        )],
+                        hint: "another seed, more units, a smaller learning rate, or `leaky_relu`".to_string(),
+                    });
+                }
+            }
+            Activation::Sigmoid | Activation::Tanh => {
+                let (low, high) = if layer.activation == Activation::Tanh { (-0.99, 0.99) } else { (0.01, 0.99) };
+                let saturated: Vec<usize> = (0..units)
+                    .filter(|&u| {
+                        let pinned = column(u).filter(|&v| v <= low || v >= high).count();
+                        pinned as f64 >= 0.95 * rows.len() as f64
+                    })
+                    .collect();
+                if !saturated.is_empty() && layer.name != plan.job.model.layers.last().map_or("", |l| l.name.as_str()) {
+                    findings.push(Finding {
+                        kind: "saturated",
+                        message: format!(
+                            "{} of the {units} {} units of `{}` sit at their limits on at least 95% of the training rows, where their gradient is nearly 0",
+                            saturated.len(),
+                            layer.activation.name(),
+                            layer.name
+                        ),
+                        evidence: vec![format!(
+                            "saturated units: {}",
+                            saturated.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
+                        )],
+                        hint: "normalise the inputs (`normalize standard`), or use smaller initial weights or a smaller learning rate".to_string(),
+                    });
+                }
+            }
+            _ => {}
+        }
+    }
+    findings
+}
+
+/// Per-layer gradient sizes, on the first batch, at the initial parameters and at the
+/// end: a first layer whose gradient is a hundred times smaller than the last's learns a
+/// hundred times slower (vanishing); a gradient for which one step of the learning rate
+/// would move the weights by more than their own size is exploding.
+fn gradient_flow(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
+    let model = &plan.job.model;
+    if model.layers.len() < 3 {
+        return Vec::new();
+    }
+    let initial = nnc_driver::initial_params(model, plan.job.train.seed);
+    let trained: Vec<Vec<f32>> = report.parameters.iter().map(|(_, _, values)| values.clone()).collect();
+    let weights_of = |params: &[Vec<f32>]| -> Option<Vec<(String, f64, f64)>> {
+        let norms = compiled_gradient_norms(plan, params)?;
+        let rms = |v: &[f32]| (v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt();
+        Some(
+            norms
+                .into_iter()
+                .zip(params)
+                .filter(|((name, _), _)| name.ends_with(".w"))
+                .map(|((name, gradient), values)| (param_name(model, &name), gradient, rms(values)))
+                .collect(),
+        )
+    };
+    let lr = f64::from(plan.job.train.learning_rate);
+    for (when, params) in [("at the start", &initial), ("after training", &trained)] {
+        let Some(weights) = weights_of(params) else { continue };
+        let (Some(first), Some(last)) = (weights.first(), weights.last()) else { continue };
+        let evidence = vec![format!(
+            "RMS gradient per weight matrix {when}: {}",
+            weights.iter().map(|(n, g, _)| format!("{n} {g:.2e}")).collect::<Vec<_>>().join(", ")
+        )];
+        if let Some((name, gradient, size)) = weights.iter().find(|(_, g, w)| !g.is_finite() || lr * g > w.max(1e-3)) {
+            return vec![Finding {
+                kind: "exploding_gradients",
+                message: format!(
+                    "the gradient of {name} is so large {when} that one step moves its weights by more than their size (η·|g| = {:.2e}, |{name}| = {size:.2e})",
+                    lr * gradient
+                ),
+                evidence,
+                hint: "lower the learning rate, normalise the inputs, use smaller initial weights or fewer layers"
+                    .to_string(),
+            }];
+        }
+        if last.1 > 0.0 && first.1 / last.1 < 1e-2 {
+            return vec![Finding {
+                kind: "vanishing_gradients",
+                message: format!(
+                    "{when}, the gradient of {} is {:.0e} times that of {}: the first layers barely learn",
+                    first.0,
+                    first.1 / last.1,
+                    last.0
+                ),
+                evidence,
+                hint: "use relu in the hidden layers, fewer layers, or normalised inputs".to_string(),
+            }];
+        }
+    }
+    Vec::new()
+}
+
+/// The findings as text, after the run's report.
+pub fn render(findings: &[Finding]) -> String {
+    if findings.is_empty() {
+        return String::new();
+    }
+    let mut out = String::from("diagnosis:\n");
+    for finding in findings {
+        out.push_str(&format!("  - {}\n", finding.message));
+        for line in &finding.evidence {
+            out.push_str(&format!("      {line}\n"));
+        }
+        out.push_str(&format!("      what to do: {}\n", finding.hint));
+    }
+    out
+}
