@@ -64,6 +64,38 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Train, then draw what training did: loss curves, the decision boundary and hidden
+    /// units of 2-input networks, hidden states, the loss surface of one-feature linear
+    /// regression, predictions against targets, gradient descent on a formula.
+    Plot {
+        file: PathBuf,
+        /// Where to write the figures.
+        #[arg(short, long, default_value = "plots")]
+        out: PathBuf,
+        /// Write PNG instead of SVG.
+        #[arg(long)]
+        png: bool,
+    },
+    /// Train the program at several learning rates (and seeds): a table of final loss,
+    /// metric, divergences and solved runs, and one plot of the loss curves.
+    Sweep {
+        file: PathBuf,
+        /// Learning rates, comma-separated.
+        #[arg(long, value_delimiter = ',', required = true)]
+        lr: Vec<f32>,
+        /// Seeds: `0..9` (inclusive) or `0,3,7`; the program's seed by default.
+        #[arg(long)]
+        seeds: Option<String>,
+        /// Where to write the plot.
+        #[arg(short, long, default_value = "plots")]
+        out: PathBuf,
+        /// Write PNG instead of SVG.
+        #[arg(long)]
+        png: bool,
+        /// Print one JSON object instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print a compiler stage.
     Ir {
         file: PathBuf,
@@ -80,6 +112,8 @@ fn main() -> ExitCode {
         | Command::Explain { file, .. }
         | Command::Trace { file, .. }
         | Command::Gradcheck { file, .. }
+        | Command::Plot { file, .. }
+        | Command::Sweep { file, .. }
         | Command::Ir { file, .. } => file.clone(),
     };
     let source = match std::fs::read_to_string(&file) {
@@ -116,6 +150,14 @@ fn main() -> ExitCode {
                 })
         }
         Command::Trace { step, rows, json, .. } => trace(&source, &base_dir, step, rows.as_deref(), json),
+        Command::Plot { out, png, .. } => {
+            let format = if png { nnc_plot::Format::Png } else { nnc_plot::Format::Svg };
+            plot(&source, &base_dir, &out, format)
+        }
+        Command::Sweep { lr, seeds, out, png, json, .. } => {
+            let format = if png { nnc_plot::Format::Png } else { nnc_plot::Format::Svg };
+            sweep(&source, &base_dir, &lr, seeds.as_deref(), &out, format, json)
+        }
         Command::Gradcheck { json, .. } => return gradcheck(&file, &source, &base_dir, json),
         Command::Ir { stage, .. } => {
             let stage = Stage::from_name(&stage).unwrap_or(Stage::Ir);
@@ -148,6 +190,106 @@ fn run(
     let findings: Vec<Vec<nnc_inspect::diagnosis::Finding>> =
         checked.jobs.iter().zip(&run.jobs).map(|(plan, job)| nnc_inspect::diagnosis::diagnose(plan, job)).collect();
     Ok(if json { format!("{}\n", report::json(&run, &findings)) } else { report::human_all(&run, &findings) })
+}
+
+/// Trains every block and writes its figures into `out`; returns the list of files.
+fn plot(
+    source: &str,
+    base_dir: &Path,
+    out: &Path,
+    format: nnc_plot::Format,
+) -> Result<String, Vec<nnc_diagnostics::Diagnostic>> {
+    let overrides = Overrides { memory_limit: memory_limit(), ..Overrides::default() };
+    let checked = nnc_driver::check(source, base_dir, overrides)?;
+    let run = nnc_driver::run_checked(&checked, base_dir, overrides, 0.0)?;
+    let mut figures = Vec::new();
+    for (plan, report) in checked.minimizations.iter().zip(&run.minimizations) {
+        figures.extend(nnc_inspect::plots::minimization_figures(plan, report));
+    }
+    for (plan, report) in checked.jobs.iter().zip(&run.jobs) {
+        // The path on the loss surface needs the parameters after every epoch: train again,
+        // recording them, for the models that have such a plot (one weight and one bias).
+        let history = if nnc_inspect::names::is_scalar_model(&plan.job.model) {
+            let compiled = nnc_driver::compile_job(plan, nnc_driver::Functions::Run, nnc_codegen_options())
+                .map_err(|d| vec![d])?;
+            nnc_driver::train_recorded(plan, &compiled)?.history
+        } else {
+            Vec::new()
+        };
+        figures.extend(nnc_inspect::plots::job_figures(plan, report, &history));
+    }
+    let mut text = String::new();
+    for figure in figures {
+        let path = out.join(format!("{}.{}", figure.name, format.extension()));
+        let written = nnc_plot::render(&figure.plot, format)
+            .and_then(|bytes| nnc_driver::write_atomically(&path, &bytes).map_err(|e| e.to_string()));
+        match written {
+            Ok(()) => text.push_str(&format!("wrote {}: {}\n", path.display(), figure.plot.title)),
+            Err(error) => {
+                return Err(vec![nnc_diagnostics::Diagnostic::error(
+                    nnc_diagnostics::codes::WRITE_FAILED,
+                    format!("cannot write `{}`: {error}", path.display()),
+                    nnc_diagnostics::Span::new(0, 0),
+                    "while plotting this program",
+                )]);
+            }
+        }
+    }
+    Ok(text)
+}
+
+fn nnc_codegen_options() -> nnc_driver::CodegenOptions {
+    nnc_driver::CodegenOptions::default()
+}
+
+/// Sweeps every training block over `rates` (and `seeds`), writing one plot per block.
+fn sweep(
+    source: &str,
+    base_dir: &Path,
+    rates: &[f32],
+    seeds: Option<&str>,
+    out: &Path,
+    format: nnc_plot::Format,
+    json: bool,
+) -> Result<String, Vec<nnc_diagnostics::Diagnostic>> {
+    let checked =
+        nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })?;
+    let mut text = String::new();
+    let mut results = Vec::new();
+    for plan in &checked.jobs {
+        let seeds = seeds.map(parse_seeds).unwrap_or_else(|| vec![plan.job.train.seed]);
+        let invalid = |message: String| {
+            vec![nnc_diagnostics::Diagnostic::error(
+                nnc_diagnostics::codes::VALUE_RANGE,
+                message,
+                plan.job.span,
+                "this training",
+            )]
+        };
+        if seeds.is_empty() || rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
+            return Err(invalid("`--lr` takes positive learning rates and `--seeds` at least one seed".into()));
+        }
+        let result = nnc_inspect::sweep::sweep(plan, rates, &seeds).map_err(invalid)?;
+        let path = out.join(format!("{}-sweep.{}", result.model, format.extension()));
+        nnc_plot::render(&nnc_inspect::sweep::plot(&result), format)
+            .and_then(|bytes| nnc_driver::write_atomically(&path, &bytes).map_err(|e| e.to_string()))
+            .map_err(|e| invalid(format!("cannot write `{}`: {e}", path.display())))?;
+        text.push_str(&nnc_inspect::sweep::render(&result));
+        text.push_str(&format!("wrote {}\n", path.display()));
+        results.push(result);
+    }
+    Ok(if json { format!("{}\n", serde_json::json!({ "sweeps": results })) } else { text })
+}
+
+/// `0..9` (inclusive, as the course counts) or `0,3,7`.
+fn parse_seeds(text: &str) -> Vec<u64> {
+    match text.split_once("..") {
+        Some((a, b)) => match (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
+            (Ok(a), Ok(b)) if b >= a && b - a < 10_000 => (a..=b).collect(),
+            _ => Vec::new(),
+        },
+        None => text.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
+    }
 }
 
 /// Runs `nnc gradcheck`: exit 0 when every gradient agrees, 1 otherwise.

@@ -13,6 +13,10 @@ pub struct Dataset {
     /// `rows x target_names.len()`, row-major.
     pub targets: Vec<f32>,
     pub rows: usize,
+    /// A column of the file the model does not use but that labels its rows with a few
+    /// values (the digit of an autoencoder's image): its name and each row's value, for
+    /// colouring plots.
+    pub annotation: Option<(String, Vec<String>)>,
 }
 
 impl Dataset {

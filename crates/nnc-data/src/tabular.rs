@@ -60,7 +60,8 @@ pub(crate) fn prepare(
     let [train_rows, val_rows, test_rows]: [Vec<usize>; 3] = parts;
     let encodings = fit_features(spec, table, &columns, &train_rows);
     let target = fit_target(spec, table, &columns, &train_rows, output_width);
-    let builder = Builder { spec, table, columns: &columns, encodings: &encodings, target: &target };
+    let annotation = annotation_column(table, &columns);
+    let builder = Builder { spec, table, columns: &columns, encodings: &encodings, target: &target, annotation };
     let train = builder.build(&train_rows).map_err(|d| vec![d])?;
     let validation = (!val_rows.is_empty()).then(|| builder.build(&val_rows)).transpose().map_err(|d| vec![d])?;
     let test = (!test_rows.is_empty()).then(|| builder.build(&test_rows)).transpose().map_err(|d| vec![d])?;
@@ -208,6 +209,25 @@ fn fit_target(
     }
 }
 
+/// The first column the model does not use whose cells take at most 20 values: a label
+/// of the rows worth colouring plots by.
+fn annotation_column(table: &Table, columns: &Columns) -> Option<usize> {
+    let used = columns.used();
+    (0..table.header.len()).filter(|c| !used.contains(c)).find(|&column| {
+        let mut seen: Vec<&str> = Vec::new();
+        for row in 0..table.rows.len() {
+            let cell = table.cell(row, column);
+            if !seen.contains(&cell) {
+                if seen.len() == 20 {
+                    return false;
+                }
+                seen.push(cell);
+            }
+        }
+        seen.len() > 1
+    })
+}
+
 /// Encodes rows of the table with fitted encodings.
 struct Builder<'a> {
     spec: &'a CsvSpec,
@@ -215,6 +235,7 @@ struct Builder<'a> {
     columns: &'a Columns,
     encodings: &'a [ColumnEncoding],
     target: &'a TargetEncoding,
+    annotation: Option<usize>,
 }
 
 impl Builder<'_> {
@@ -249,7 +270,11 @@ impl Builder<'_> {
                 (names, self.classes(rows, classes, *binary)?)
             }
         };
-        Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len() })
+        let annotation = self.annotation.map(|column| {
+            let values = rows.iter().map(|&row| self.table.cell(row, column).to_string()).collect();
+            (self.table.header[column].clone(), values)
+        });
+        Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len(), annotation })
     }
 
     /// Missing cells reaching here have a fill (`missing mean`) or were dropped.

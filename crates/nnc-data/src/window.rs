@@ -84,7 +84,14 @@ impl Windows<'_> {
                 inputs.extend_from_slice(&row[..k]);
             }
         }
-        Dataset { rows: targets.len(), input_names, target_names: vec![format!("{}[t]", self.name)], inputs, targets }
+        Dataset {
+            rows: targets.len(),
+            input_names,
+            target_names: vec![format!("{}[t]", self.name)],
+            inputs,
+            targets,
+            annotation: None,
+        }
     }
 
     /// The mean absolute error of "next = last" over the part's complete windows, in the

@@ -75,8 +75,31 @@ fn view(data: &Dataset) -> DataView<'_> {
 /// every epoch, with validation and early stopping as the program says. `interrupt`, when
 /// set from another thread, stops training after the current step.
 pub fn train(plan: &JobPlan, compiled: &Compiled, interrupt: Option<&AtomicU32>) -> Result<Training, Vec<Diagnostic>> {
+    train_with(plan, compiled, interrupt, false)
+}
+
+/// [`train`], keeping the forward parameters after every epoch in `Training::history`.
+pub fn train_recorded(plan: &JobPlan, compiled: &Compiled) -> Result<Training, Vec<Diagnostic>> {
+    train_with(plan, compiled, None, true)
+}
+
+fn train_with(
+    plan: &JobPlan,
+    compiled: &Compiled,
+    interrupt: Option<&AtomicU32>,
+    record: bool,
+) -> Result<Training, Vec<Diagnostic>> {
+    train_config(plan, compiled, &plan.job.train, interrupt, record)
+}
+
+fn train_config(
+    plan: &JobPlan,
+    compiled: &Compiled,
+    config: &nnc_lower::TrainConfig,
+    interrupt: Option<&AtomicU32>,
+    record: bool,
+) -> Result<Training, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
-    let config = &job.train;
     let rate =
         |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
     let settings = TrainLoop {
@@ -86,6 +109,7 @@ pub fn train(plan: &JobPlan, compiled: &Compiled, interrupt: Option<&AtomicU32>)
         shuffle_seed: config.seed,
         rate: &rate,
         interrupt,
+        record,
     };
     let initial = crate::init::initial_params(&job.model, config.seed);
     nnc_runtime::train(compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
@@ -104,8 +128,36 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
         shuffle_seed: config.seed,
         rate: &rate,
         interrupt: None,
+        record: false,
     };
     nnc_runtime::schedule(&settings, plan.data.train.rows, plan.batch, steps)
+}
+
+/// Every split of `plan`'s data through the compiled evaluation at `params`: predictions
+/// in the targets' units, scores, hidden activations.
+pub fn evaluate_splits(plan: &JobPlan, compiled: &Compiled, params: &[Vec<f32>]) -> Vec<SplitReport> {
+    let data = &plan.data;
+    data.splits()
+        .iter()
+        .map(|(name, split)| {
+            let outputs = nnc_runtime::evaluate(compiled, &Role::Eval(name), view(split), params);
+            split_report(name, split, data, outputs)
+        })
+        .collect()
+}
+
+/// Trains from the initial parameters of `seed` at `learning_rate` instead of the
+/// program's (for learning-rate sweeps; the data split is the one already loaded).
+pub fn train_variant(
+    plan: &JobPlan,
+    compiled: &Compiled,
+    learning_rate: f32,
+    seed: u64,
+) -> Result<Training, Vec<Diagnostic>> {
+    let mut variant = plan.job.train.clone();
+    variant.learning_rate = learning_rate;
+    variant.seed = seed;
+    train_config(plan, compiled, &variant, None, false)
 }
 
 fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, Vec<Diagnostic>> {
@@ -119,14 +171,7 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, 
     let config = &job.train;
     let train_ms = elapsed_ms(started);
     let started = Instant::now();
-    let splits: Vec<SplitReport> = data
-        .splits()
-        .iter()
-        .map(|(name, split)| {
-            let outputs = nnc_runtime::evaluate(&compiled, &Role::Eval(name), view(split), &training.params);
-            split_report(name, split, data, outputs)
-        })
-        .collect();
+    let splits = evaluate_splits(plan, &compiled, &training.params);
     let saved = match &config.save_layer {
         Some((layer, path)) => Some(save_layer(job, base_dir, layer, path, &splits)?),
         None => None,

@@ -9,6 +9,8 @@ pub mod explain;
 pub mod expr;
 pub mod gradcheck;
 pub mod names;
+pub mod plots;
+pub mod sweep;
 pub mod trace;
 
 pub use expr::Style;

@@ -24,6 +24,8 @@ pub struct TrainLoop<'a> {
     pub rate: &'a dyn Fn(u64, u64) -> f32,
     /// Set from another thread to stop after the current step.
     pub interrupt: Option<&'a AtomicU32>,
+    /// Keep the forward parameters after every epoch (for plots of the descent's path).
+    pub record: bool,
 }
 
 /// What training produced.
@@ -39,6 +41,8 @@ pub struct Training {
     pub early_stop: Option<(u64, u64)>,
     /// Whether the interrupt flag stopped training early.
     pub interrupted: bool,
+    /// With `record`: the forward parameters before training and after each epoch.
+    pub history: Vec<Vec<Vec<f32>>>,
 }
 
 /// Training stopped because the loss stopped being a finite number.
@@ -110,7 +114,12 @@ pub fn train(
         params: Vec::new(),
         early_stop: None,
         interrupted: false,
+        history: Vec::new(),
     };
+    let forward_params = params.len();
+    if settings.record {
+        training.history.push(params.clone());
+    }
     let mut diverged: Option<(u64, f32)> = None;
     let mut best: Option<(f32, u64, Vec<Vec<f32>>)> = None;
     let mut epochs = Epochs::new(settings, shape.rows, shape.batch);
@@ -125,6 +134,9 @@ pub fn train(
             return false;
         }
         training.epoch_losses.push(loss);
+        if settings.record {
+            training.history.push(end.params[..forward_params].to_vec());
+        }
         if let Some(validation) = validation {
             let val_loss = loss_of(&evaluate(compiled, &Role::Eval("val"), validation, end.params));
             training.val_losses.push(val_loss);

@@ -45,8 +45,15 @@ fn allocations_of_training(source: &str, epochs: u64) -> usize {
         DataView { inputs: &plan.data.train.inputs, targets: &plan.data.train.targets, rows: plan.data.train.rows };
     let initial = nnc_driver::initial_params(&plan.job.model, 1);
     let rate = |_: u64, _: u64| 0.01;
-    let settings =
-        TrainLoop { epochs, batch: plan.batch, patience: None, shuffle_seed: 1, rate: &rate, interrupt: None };
+    let settings = TrainLoop {
+        epochs,
+        batch: plan.batch,
+        patience: None,
+        shuffle_seed: 1,
+        rate: &rate,
+        interrupt: None,
+        record: false,
+    };
     let before = allocations();
     let training = nnc_runtime::train(&compiled, data, None, initial, &settings).unwrap();
     let after = allocations();

@@ -30,6 +30,24 @@ fn main() {
         trials.push(Trial::test(format!("{view}::{stem}"), move || golden(&input, &expected, render)));
     }
     trials.push(Trial::test("trace::xor_by_hand_is_the_course", trace_reproduces_the_course));
+    for example in nn_files(&root.join("examples")) {
+        let stem = stem(&example);
+        trials.push(Trial::test(format!("plot::{stem}"), move || figures_are_drawn(&example)));
+    }
+    // Figures whose numbers involve no trained floating point (literal weights, formulas),
+    // pinned as SVG: one per kind of plot that can be.
+    for (stem, figure) in [
+        ("xor_by_hand", "by_hand-decision"),
+        ("xor_by_hand", "by_hand-hidden"),
+        ("gd_parabola", "converges-descent"),
+        ("gd_bowl", "bowl-descent"),
+    ] {
+        let input = root.join("examples").join(format!("{stem}.nn"));
+        let expected = views.join(format!("{figure}.svg"));
+        trials.push(Trial::test(format!("plot::{figure}.svg"), move || figure_golden(&input, figure, &expected)));
+    }
+    trials.push(Trial::test("plot::kinds_of_xor_and_linreg", expected_figures));
+    trials.push(Trial::test("sweep::xor_learning_rates", sweep_shows_the_learning_rate));
     trials.push(Trial::test("gradcheck::catches_a_wrong_gradient", gradcheck_catches_a_wrong_gradient));
     for program in nn_files(&root.join("tests/views/diagnosis")) {
         trials.push(Trial::test(format!("diagnosis::{}", stem(&program)), move || diagnosis_reports(&program)));
@@ -129,6 +147,118 @@ fn gradcheck_catches_a_wrong_gradient() -> Result<(), Failed> {
     if check.passed || check.tensors[0].passed || !check.tensors[1..].iter().all(|t| t.passed) {
         return Err(format!("expected exactly W1 to fail:\n{}", gradcheck::render(&[check])).into());
     }
+    Ok(())
+}
+
+/// Every figure of a program, as data and drawn: SVG with one circle per data point, and
+/// PNG that decodes to the plot size.
+fn figures(input: &Path) -> Result<Vec<nnc_inspect::plots::Figure>, Failed> {
+    let checked = checked(input)?;
+    let dir = input.parent().map(Path::to_path_buf).unwrap_or_default();
+    let run = nnc_driver::run_checked(&checked, &dir, Overrides::default(), 0.0).map_err(|d| format!("{d:?}"))?;
+    let mut figures = Vec::new();
+    for (plan, report) in checked.minimizations.iter().zip(&run.minimizations) {
+        figures.extend(nnc_inspect::plots::minimization_figures(plan, report));
+    }
+    for (plan, report) in checked.jobs.iter().zip(&run.jobs) {
+        let compiled = nnc_driver::compile_job(plan, nnc_driver::Functions::Run, nnc_driver::CodegenOptions::default())
+            .map_err(|d| d.message)?;
+        let history = nnc_driver::train_recorded(plan, &compiled).map_err(|d| format!("{d:?}"))?.history;
+        figures.extend(nnc_inspect::plots::job_figures(plan, report, &history));
+    }
+    Ok(figures)
+}
+
+fn figures_are_drawn(input: &Path) -> Result<(), Failed> {
+    for figure in figures(input)? {
+        let svg =
+            String::from_utf8(nnc_plot::render(&figure.plot, nnc_plot::Format::Svg)?).map_err(|e| e.to_string())?;
+        if !svg.starts_with("<svg") || !svg.trim_end().ends_with("</svg>") {
+            return Err(format!("{}: not an SVG document", figure.name).into());
+        }
+        let points: usize = figure
+            .plot
+            .layers
+            .iter()
+            .map(|l| match l {
+                nnc_plot::Layer::Points { points, .. } => points.len(),
+                _ => 0,
+            })
+            .sum();
+        // The legend draws one more circle per labelled point series.
+        let circles = svg.matches("<circle").count();
+        if circles < points {
+            return Err(format!("{}: {points} points but {circles} circles", figure.name).into());
+        }
+        let png = nnc_plot::render(&figure.plot, nnc_plot::Format::Png)?;
+        let image = image::load_from_memory(&png).map_err(|e| format!("{}: {e}", figure.name))?;
+        if (image.width(), image.height()) != nnc_plot::SIZE {
+            return Err(format!("{}: PNG of {}×{}", figure.name, image.width(), image.height()).into());
+        }
+    }
+    Ok(())
+}
+
+fn figure_golden(input: &Path, name: &str, expected: &Path) -> Result<(), Failed> {
+    let figure = figures(input)?.into_iter().find(|f| f.name == name).ok_or(format!("no figure {name}"))?;
+    let svg = String::from_utf8(nnc_plot::render(&figure.plot, nnc_plot::Format::Svg)?).map_err(|e| e.to_string())?;
+    compare_golden(svg, expected).map_err(Failed::from)
+}
+
+/// The figures the course asks for: XOR's decision boundary with its four points and a
+/// line per hidden unit, the hidden states, and linear regression's loss surface with the
+/// path of training ending near the least-squares optimum.
+fn expected_figures() -> Result<(), Failed> {
+    let root = repo_root();
+    let xor = figures(&root.join("examples/xor.nn"))?;
+    let names: Vec<&str> = xor.iter().map(|f| f.name.as_str()).collect();
+    assert_eq!(names, ["mlp-loss", "mlp-decision", "mlp-hidden"]);
+    let decision = &xor[1].plot;
+    let count = |plot: &nnc_plot::Plot, points: bool| {
+        plot.layers
+            .iter()
+            .filter(|l| {
+                matches!(l, nnc_plot::Layer::Points { .. }) == points
+                    && matches!(l, nnc_plot::Layer::Points { .. } | nnc_plot::Layer::Line { .. })
+            })
+            .map(|l| match l {
+                nnc_plot::Layer::Points { points, .. } => points.len(),
+                _ => 1,
+            })
+            .sum::<usize>()
+    };
+    assert_eq!(count(decision, true), 4, "the four XOR rows");
+    assert!((1..=8).contains(&count(decision, false)), "one line per hidden unit crossing the plot");
+    let linreg = figures(&root.join("examples/linreg.nn"))?;
+    let surface = linreg.iter().find(|f| f.name == "line-surface").ok_or("no loss surface")?;
+    let (path, optimum) = surface.plot.layers.iter().fold((None, None), |(path, optimum), layer| match layer {
+        nnc_plot::Layer::Line { points, .. } => (Some(points.clone()), optimum),
+        nnc_plot::Layer::Points { label: Some(l), points, .. } if l == "least squares" => (path, Some(points[0])),
+        _ => (path, optimum),
+    });
+    let (path, optimum) = (path.ok_or("no path")?, optimum.ok_or("no optimum")?);
+    let end = path.last().copied().ok_or("empty path")?;
+    let distance = ((end.0 - optimum.0).powi(2) + (end.1 - optimum.1).powi(2)).sqrt();
+    let scale = (optimum.0.powi(2) + optimum.1.powi(2)).sqrt().max(1.0);
+    if distance > 0.05 * scale {
+        return Err(format!("training ended at {end:?}, least squares at {optimum:?}").into());
+    }
+    Ok(())
+}
+
+/// Too small learns slowly, a good rate solves XOR on every seed, too large diverges.
+fn sweep_shows_the_learning_rate() -> Result<(), Failed> {
+    let checked = checked(&repo_root().join("examples/xor.nn"))?;
+    let sweep = nnc_inspect::sweep::sweep(&checked.jobs[0], &[0.001, 0.1, 10.0], &(0..5).collect::<Vec<u64>>())?;
+    let [slow, good, wild] = [&sweep.rows[0], &sweep.rows[1], &sweep.rows[2]];
+    let median = |r: &nnc_inspect::sweep::Row| {
+        let mut losses = r.final_losses.clone();
+        losses.sort_by(f32::total_cmp);
+        losses[losses.len() / 2]
+    };
+    assert!(good.solved == 5 && good.diverged == 0, "lr 0.1 solves XOR for every seed: {good:?}");
+    assert!(median(slow) > 100.0 * median(good), "lr 0.001 is still far from done");
+    assert_eq!(wild.diverged, 5, "lr 10 diverges: {wild:?}");
     Ok(())
 }
 

@@ -1,0 +1,454 @@
+//! The figures `nnc plot` draws, as data ([`nnc_plot::Plot`]): built from a run's report,
+//! its training history and the model itself (evaluated by the reference interpreter on
+//! grids of inputs), so they fit any program.
+
+use crate::names::{is_scalar_model, param_name};
+use nnc_driver::{JobPlan, JobReport, MinimizePlan, MinimizeReport};
+use nnc_lower::{Activation, Loss, Model, lower_forward};
+use nnc_plot::{Axis, Layer, Plot, Shade};
+
+/// One figure and the file name it is written under (without extension).
+#[derive(Clone, Debug)]
+pub struct Figure {
+    pub name: String,
+    pub plot: Plot,
+}
+
+/// Cells per side of the decision-boundary and loss-surface grids.
+const GRID: usize = 100;
+
+/// Every figure that applies to a trained block; `history` holds the forward parameters
+/// before training and after each epoch (for the path on the loss surface).
+pub fn job_figures(plan: &JobPlan, report: &JobReport, history: &[Vec<Vec<f32>>]) -> Vec<Figure> {
+    let name = &plan.job.model.name;
+    let mut figures = vec![Figure { name: format!("{name}-loss"), plot: loss_curves(report) }];
+    let params: Vec<Vec<f32>> = report.parameters.iter().map(|(_, _, v)| v.clone()).collect();
+    if let Some(plot) = decision_boundary(plan, report, &params) {
+        figures.push(Figure { name: format!("{name}-decision"), plot });
+    }
+    if let Some(plot) = hidden_space(plan, report) {
+        figures.push(Figure { name: format!("{name}-hidden"), plot });
+    }
+    if let Some(plot) = loss_surface(plan, history) {
+        figures.push(Figure { name: format!("{name}-surface"), plot });
+    }
+    if let Some(plot) = predictions(report) {
+        figures.push(Figure { name: format!("{name}-predictions"), plot });
+    }
+    figures
+}
+
+/// Training (and validation) loss per epoch; logarithmic when it spans two decades.
+pub fn loss_curves(report: &JobReport) -> Plot {
+    let curve = |losses: &[f32]| -> Vec<(f64, f64)> {
+        losses.iter().enumerate().map(|(e, &l)| ((e + 1) as f64, f64::from(l))).collect()
+    };
+    let train = curve(&report.epoch_losses);
+    let val = curve(&report.val_losses);
+    let all: Vec<f64> = train.iter().chain(&val).map(|p| p.1).collect();
+    let (low, high) = all.iter().fold((f64::INFINITY, 0.0f64), |(lo, hi), &v| (lo.min(v), hi.max(v)));
+    let log = low > 0.0 && high / low > 100.0;
+    let mut y = Axis::fit(format!("{} loss", report.loss), all.iter().copied());
+    if log {
+        y = Axis { min: low / 1.5, max: high * 1.5, log: true, ..y };
+    }
+    let mut layers = vec![Layer::Line { label: Some("train".into()), points: train.clone(), color: 0, dashed: false }];
+    if !val.is_empty() {
+        layers.push(Layer::Line { label: Some("validation".into()), points: val, color: 1, dashed: false });
+    }
+    Plot {
+        title: format!("loss of {} on {}", report.model, report.data),
+        x: Axis::fit("epoch", train.iter().map(|p| p.0).chain([1.0])),
+        y,
+        layers,
+    }
+}
+
+/// The model's forward outputs by name on `rows` rows of inputs `x`, by the interpreter.
+fn forward(model: &Model, loss: Loss, x: &[f32], rows: usize, params: &[Vec<f32>]) -> Vec<(String, Vec<f32>)> {
+    let lowered = lower_forward(model, loss, None, rows);
+    let y = vec![0.0f32; rows * model.output_width()];
+    let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+    let values = nnc_ir::evaluate(&lowered.graph, &[x, &y], &params);
+    lowered.graph.outputs.iter().map(|(name, v)| (name.clone(), values[v.index()].clone())).collect()
+}
+
+/// For two inputs and one output (or classes): the model's prediction over the input
+/// plane, the training points, and each first-layer ReLU unit's line w·x + b = 0.
+fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) -> Option<Plot> {
+    let model = &plan.job.model;
+    let train = report.splits.iter().find(|s| s.name == "train")?;
+    if model.input_width != 2 || train.inputs.is_empty() {
+        return None;
+    }
+    let classes = model.output_width();
+    let xs: Vec<f64> = train.inputs.iter().map(|r| f64::from(r[0])).collect();
+    let ys: Vec<f64> = train.inputs.iter().map(|r| f64::from(r[1])).collect();
+    let widen = |axis: Axis| {
+        let pad = 0.15 * (axis.max - axis.min);
+        Axis { min: axis.min - pad, max: axis.max + pad, ..axis }
+    };
+    let names = &report.input_names;
+    let x = widen(Axis::fit(names.first().cloned().unwrap_or_default(), xs.iter().copied()));
+    let y = widen(Axis::fit(names.get(1).cloned().unwrap_or_default(), ys.iter().copied()));
+    let centre = |i: usize, axis: &Axis| axis.min + (axis.max - axis.min) * (i as f64 + 0.5) / GRID as f64;
+    let mut grid_inputs = Vec::with_capacity(GRID * GRID * 2);
+    for r in 0..GRID {
+        for c in 0..GRID {
+            grid_inputs.extend([centre(c, &x) as f32, centre(r, &y) as f32]);
+        }
+    }
+    let outputs = forward(model, plan.job.train.loss, &grid_inputs, GRID * GRID, params);
+    let prediction = &outputs.iter().find(|(n, _)| n == "prediction")?.1;
+    let grid: Vec<Vec<Shade>> = (0..GRID)
+        .map(|r| {
+            (0..GRID)
+                .map(|c| {
+                    let cell = &prediction[(r * GRID + c) * classes..(r * GRID + c + 1) * classes];
+                    if classes == 1 {
+                        Shade::Between(f64::from(cell[0]))
+                    } else {
+                        let (class, p) =
+                            cell.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b });
+                        Shade::Class(class, f64::from(p))
+                    }
+                })
+                .collect()
+        })
+        .collect();
+    let mut layers = vec![Layer::Field { grid }];
+    layers.extend(unit_lines(model, params, &x, &y));
+    let label_of = |row: &[f32]| -> usize {
+        if row.len() == 1 {
+            usize::from(row[0] >= 0.5)
+        } else {
+            row.iter().enumerate().fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
+        }
+    };
+    let groups = class_groups(&train.inputs, &train.targets, label_of);
+    for (class, points) in groups {
+        let label = report.classes.get(class).cloned().unwrap_or_else(|| format!("y = {class}"));
+        layers.push(Layer::Points { label: Some(label), points, color: class });
+    }
+    Some(Plot { title: format!("{} on {}: prediction over the inputs", report.model, report.data), x, y, layers })
+}
+
+/// Training points grouped by label, in label order.
+fn class_groups(
+    inputs: &[Vec<f32>],
+    targets: &[Vec<f32>],
+    label_of: impl Fn(&[f32]) -> usize,
+) -> Vec<(usize, Vec<(f64, f64)>)> {
+    let mut groups: Vec<(usize, Vec<(f64, f64)>)> = Vec::new();
+    for (input, target) in inputs.iter().zip(targets) {
+        let label = label_of(target);
+        let point = (f64::from(input[0]), f64::from(input[1]));
+        match groups.iter_mut().find(|(l, _)| *l == label) {
+            Some((_, points)) => points.push(point),
+            None => groups.push((label, vec![point])),
+        }
+    }
+    groups.sort_by_key(|(l, _)| *l);
+    groups
+}
+
+/// Each first-layer ReLU unit's line w₁x₁ + w₂x₂ + b = 0 inside the plot.
+fn unit_lines(model: &Model, params: &[Vec<f32>], x: &Axis, y: &Axis) -> Vec<Layer> {
+    let Some(first) = model.layers.first().filter(|l| l.activation == Activation::Relu && model.layers.len() > 1)
+    else {
+        return Vec::new();
+    };
+    let (w, b) = (&params[0], &params[1]);
+    (0..first.units)
+        .filter_map(|j| {
+            let (w1, w2, bias) = (f64::from(w[j]), f64::from(w[first.units + j]), f64::from(b[j]));
+            let points = clip_line(w1, w2, bias, x, y)?;
+            Some(Layer::Line {
+                label: (j == 0).then(|| "ReLU units: w·x + b = 0".to_string()),
+                points,
+                color: 7,
+                dashed: true,
+            })
+        })
+        .collect()
+}
+
+/// Where the line a·x + b·y + c = 0 crosses the plot's box.
+fn clip_line(a: f64, b: f64, c: f64, x: &Axis, y: &Axis) -> Option<Vec<(f64, f64)>> {
+    let mut points = Vec::new();
+    if b.abs() > 1e-12 {
+        for xv in [x.min, x.max] {
+            let yv = -(a * xv + c) / b;
+            if yv >= y.min && yv <= y.max {
+                points.push((xv, yv));
+            }
+        }
+    }
+    if a.abs() > 1e-12 {
+        for yv in [y.min, y.max] {
+            let xv = -(b * yv + c) / a;
+            if xv > x.min && xv < x.max {
+                points.push((xv, yv));
+            }
+        }
+    }
+    points.dedup();
+    (points.len() >= 2).then(|| points[..2].to_vec())
+}
+
+/// The training rows in a hidden layer: its two units directly (the course's "hidden
+/// states h"), or the first two principal components of a wider layer.
+fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
+    let model = &plan.job.model;
+    let train = report.splits.iter().find(|s| s.name == "train")?;
+    let layer = model
+        .layers
+        .iter()
+        .find(|l| l.units == 2 && train.hidden.iter().any(|(n, _)| n == &l.name))
+        .or_else(|| model.layers.iter().find(|l| train.hidden.iter().any(|(n, _)| n == &l.name)))?;
+    let rows = &train.hidden.iter().find(|(n, _)| n == &layer.name)?.1;
+    let (points, (x_label, y_label)) = if layer.units == 2 {
+        let points: Vec<(f64, f64)> = rows.iter().map(|r| (f64::from(r[0]), f64::from(r[1]))).collect();
+        (points, (format!("{} unit 0", layer.name), format!("{} unit 1", layer.name)))
+    } else {
+        (principal_plane(rows)?, ("first principal component".to_string(), "second principal component".to_string()))
+    };
+    let labels = row_labels(plan, report, &train.targets);
+    let mut names: Vec<&String> = labels.iter().collect();
+    names.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
+        (Ok(x), Ok(y)) => x.total_cmp(&y),
+        _ => a.cmp(b),
+    });
+    names.dedup();
+    let layers = names
+        .iter()
+        .enumerate()
+        .map(|(color, &name)| Layer::Points {
+            label: (names.len() > 1).then(|| name.clone()),
+            points: points.iter().zip(&labels).filter(|(_, l)| *l == name).map(|(p, _)| *p).collect(),
+            color,
+        })
+        .collect();
+    Some(Plot {
+        title: format!("hidden states of `{}` ({}) on the training rows", layer.name, layer.activation.name()),
+        x: Axis::fit(x_label, points.iter().map(|p| p.0)),
+        y: Axis::fit(y_label, points.iter().map(|p| p.1)),
+        layers,
+    })
+}
+
+/// What to colour each training row by: its class, else a column of the file the model does
+/// not use (an autoencoder's digit), else nothing (one colour).
+fn row_labels(plan: &JobPlan, report: &JobReport, targets: &[Vec<f32>]) -> Vec<String> {
+    if !report.classes.is_empty() {
+        return targets
+            .iter()
+            .map(|row| {
+                let class = if row.len() == 1 {
+                    usize::from(row[0] >= 0.5)
+                } else {
+                    row.iter().enumerate().fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
+                };
+                report.classes.get(class).cloned().unwrap_or_default()
+            })
+            .collect();
+    }
+    match &plan.data.train.annotation {
+        Some((column, values)) => values.iter().map(|v| format!("{column} {v}")).collect(),
+        None => vec![String::new(); targets.len()],
+    }
+}
+
+/// Rows projected on their first two principal components (power iteration).
+fn principal_plane(rows: &[Vec<f32>]) -> Option<Vec<(f64, f64)>> {
+    let width = rows.first()?.len();
+    let n = rows.len() as f64;
+    let mean: Vec<f64> = (0..width).map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / n).collect();
+    let centred: Vec<Vec<f64>> =
+        rows.iter().map(|r| r.iter().zip(&mean).map(|(&v, m)| f64::from(v) - m).collect()).collect();
+    let mut covariance = vec![vec![0.0; width]; width];
+    for row in &centred {
+        for i in 0..width {
+            for j in 0..width {
+                covariance[i][j] += row[i] * row[j] / n;
+            }
+        }
+    }
+    let first = dominant(&covariance, None);
+    let second = dominant(&covariance, Some(&first));
+    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
+    Some(centred.iter().map(|r| (dot(r, &first), dot(r, &second))).collect())
+}
+
+/// The dominant eigenvector of a symmetric matrix, orthogonal to `against` if given.
+fn dominant(matrix: &[Vec<f64>], against: Option<&[f64]>) -> Vec<f64> {
+    let width = matrix.len();
+    let mut v: Vec<f64> = (0..width).map(|i| 1.0 + i as f64 * 0.01).collect();
+    for _ in 0..200 {
+        if let Some(a) = against {
+            let along: f64 = v.iter().zip(a).map(|(x, y)| x * y).sum();
+            v.iter_mut().zip(a).for_each(|(x, y)| *x -= along * y);
+        }
+        let next: Vec<f64> = matrix.iter().map(|row| row.iter().zip(&v).map(|(m, x)| m * x).sum()).collect();
+        let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
+        if norm < 1e-300 {
+            break;
+        }
+        v = next.into_iter().map(|x| x / norm).collect();
+    }
+    v
+}
+
+/// For one weight and one bias (linear regression on one feature) trained with MSE: the
+/// loss over (w, b) as contours, the path gradient descent took, and the least-squares
+/// optimum.
+fn loss_surface(plan: &JobPlan, history: &[Vec<Vec<f32>>]) -> Option<Plot> {
+    let model = &plan.job.model;
+    if !is_scalar_model(model) || plan.job.train.loss != Loss::Mse || history.is_empty() {
+        return None;
+    }
+    let data = &plan.data.train;
+    let (xs, ys): (Vec<f64>, Vec<f64>) =
+        (0..data.rows).map(|r| (f64::from(data.inputs[r]), f64::from(data.targets[r]))).unzip();
+    let mse = |w: f64, b: f64| xs.iter().zip(&ys).map(|(x, y)| (w * x + b - y).powi(2)).sum::<f64>() / xs.len() as f64;
+    let n = xs.len() as f64;
+    let (mx, my) = (xs.iter().sum::<f64>() / n, ys.iter().sum::<f64>() / n);
+    let variance = xs.iter().map(|x| (x - mx).powi(2)).sum::<f64>();
+    let best_w =
+        if variance > 0.0 { xs.iter().zip(&ys).map(|(x, y)| (x - mx) * (y - my)).sum::<f64>() / variance } else { 0.0 };
+    let best = (best_w, my - best_w * mx);
+    let path: Vec<(f64, f64)> = history.iter().map(|p| (f64::from(p[0][0]), f64::from(p[1][0]))).collect();
+    let widen = |axis: Axis| {
+        let pad = 0.25 * (axis.max - axis.min).max(1e-3);
+        Axis { min: axis.min - pad, max: axis.max + pad, ..axis }
+    };
+    let x = widen(Axis::fit("w", path.iter().map(|p| p.0).chain([best.0])));
+    let y = widen(Axis::fit("b", path.iter().map(|p| p.1).chain([best.1])));
+    let at = |i: usize, axis: &Axis| axis.min + (axis.max - axis.min) * i as f64 / (GRID - 1) as f64;
+    let grid: Vec<Vec<f64>> = (0..GRID).map(|r| (0..GRID).map(|c| mse(at(c, &x), at(r, &y))).collect()).collect();
+    let lowest = mse(best.0, best.1);
+    let highest = grid.iter().flatten().fold(lowest, |m, &v| m.max(v));
+    // Levels spaced evenly in log(loss − lowest): rings close to the optimum and far out.
+    let levels: Vec<f64> = (1..=12).map(|k| lowest + (highest - lowest) * (0.6f64).powi(12 - k)).collect();
+    let names = [
+        param_name(model, &format!("{}.w", model.layers[0].name)),
+        param_name(model, &format!("{}.b", model.layers[0].name)),
+    ];
+    Some(Plot {
+        title: format!("MSE({}, {}) on the training rows, and the path of training", names[0], names[1]),
+        x: Axis { label: names[0].clone(), ..x },
+        y: Axis { label: names[1].clone(), ..y },
+        layers: vec![
+            Layer::Contours { grid, levels, color: 0 },
+            Layer::Line {
+                label: Some("gradient descent, one point per epoch".into()),
+                points: path.clone(),
+                color: 3,
+                dashed: false,
+            },
+            Layer::Points { label: None, points: path, color: 3 },
+            Layer::Points { label: Some("least squares".into()), points: vec![best], color: 2 },
+        ],
+    })
+}
+
+/// Regression: each row's prediction against its target (test rows when there are).
+fn predictions(report: &JobReport) -> Option<Plot> {
+    if !report.classes.is_empty() || report.task != "regression" || report.target_names.len() != 1 {
+        return None;
+    }
+    let split = report.splits.iter().find(|s| s.name == "test").or_else(|| report.splits.first())?;
+    let points: Vec<(f64, f64)> = split
+        .targets
+        .iter()
+        .zip(&split.predictions)
+        .filter_map(|(t, p)| Some((f64::from(*t.first()?), f64::from(*p.first()?))))
+        .collect();
+    let axis = Axis::fit("", points.iter().flat_map(|&(a, b)| [a, b]));
+    let diagonal = vec![(axis.min, axis.min), (axis.max, axis.max)];
+    let target = report.target_names.first().cloned().unwrap_or_else(|| "target".into());
+    Some(Plot {
+        title: format!("predicted against actual {target} ({} rows)", split.name),
+        x: Axis { label: format!("actual {target}"), ..axis.clone() },
+        y: Axis { label: format!("predicted {target}"), ..axis },
+        layers: vec![
+            Layer::Line { label: Some("perfect".into()), points: diagonal, color: 7, dashed: true },
+            Layer::Points { label: Some(split.name.clone()), points, color: 0 },
+        ],
+    })
+}
+
+/// A `minimize` block: f along its one variable (or as contours over two) with the path
+/// gradient descent took.
+pub fn minimization_figures(plan: &MinimizePlan, report: &MinimizeReport) -> Vec<Figure> {
+    let m = &plan.minimization;
+    let path: Vec<Vec<f64>> =
+        report.trajectory.iter().map(|p| p.params.iter().map(|&v| f64::from(v)).collect()).collect();
+    let values: Vec<f64> = report.trajectory.iter().map(|p| f64::from(p.value)).collect();
+    let f = |point: &[f64]| -> f64 {
+        let params: Vec<Vec<f64>> = point.iter().map(|&v| vec![v]).collect();
+        let refs: Vec<&[f64]> = params.iter().map(Vec::as_slice).collect();
+        nnc_ir::evaluate(&m.graph, &[], &refs)[m.objective.index()][0]
+    };
+    let title = format!("minimize {}: f = {}, η = {}", m.name, m.formula, m.learning_rate);
+    let finite: Vec<&Vec<f64>> = path.iter().filter(|p| p.iter().all(|v| v.is_finite() && v.abs() < 1e6)).collect();
+    let plot = match m.params.len() {
+        1 => {
+            let x = Axis::fit(m.params[0].0.clone(), finite.iter().map(|p| p[0]).chain([0.0]));
+            let x = Axis { min: x.min - 0.2 * (x.max - x.min), max: x.max + 0.2 * (x.max - x.min), ..x };
+            let curve: Vec<(f64, f64)> =
+                (0..=200).map(|i| x.min + (x.max - x.min) * i as f64 / 200.0).map(|v| (v, f(&[v]))).collect();
+            let steps: Vec<(f64, f64)> = path
+                .iter()
+                .zip(&values)
+                .filter(|(p, v)| p[0].is_finite() && v.is_finite())
+                .map(|(p, &v)| (p[0], v))
+                .collect();
+            let y =
+                Axis::fit("f", curve.iter().map(|p| p.1).chain(steps.iter().map(|p| p.1).filter(|v| v.abs() < 1e6)));
+            Plot {
+                title,
+                x,
+                y,
+                layers: vec![
+                    Layer::Line { label: Some("f".into()), points: curve, color: 0, dashed: false },
+                    Layer::Line {
+                        label: Some("gradient descent".into()),
+                        points: steps.clone(),
+                        color: 3,
+                        dashed: false,
+                    },
+                    Layer::Points { label: None, points: steps, color: 3 },
+                ],
+            }
+        }
+        2 => {
+            let x = Axis::fit(m.params[0].0.clone(), finite.iter().map(|p| p[0]).chain([0.0]));
+            let y = Axis::fit(m.params[1].0.clone(), finite.iter().map(|p| p[1]).chain([0.0]));
+            let at = |i: usize, axis: &Axis| axis.min + (axis.max - axis.min) * i as f64 / (GRID - 1) as f64;
+            let grid: Vec<Vec<f64>> =
+                (0..GRID).map(|r| (0..GRID).map(|c| f(&[at(c, &x), at(r, &y)])).collect()).collect();
+            let (low, high) =
+                grid.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
+            let levels = (1..=12).map(|k| low + (high - low) * (0.6f64).powi(12 - k)).collect();
+            let steps: Vec<(f64, f64)> = finite.iter().map(|p| (p[0], p[1])).collect();
+            Plot {
+                title,
+                x,
+                y,
+                layers: vec![
+                    Layer::Contours { grid, levels, color: 0 },
+                    Layer::Line {
+                        label: Some("gradient descent".into()),
+                        points: steps.clone(),
+                        color: 3,
+                        dashed: false,
+                    },
+                    Layer::Points { label: None, points: steps, color: 3 },
+                ],
+            }
+        }
+        _ => return Vec::new(),
+    };
+    vec![Figure { name: format!("{}-descent", m.name), plot }]
+}
