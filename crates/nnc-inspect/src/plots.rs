@@ -15,7 +15,7 @@ pub struct Figure {
 }
 
 /// Cells per side of the decision-boundary and loss-surface grids.
-const GRID: usize = 100;
+const GRID: usize = 64;
 
 /// Every figure that applies to a trained block; `history` holds the forward parameters
 /// before training and after each epoch (for the path on the loss surface).
@@ -334,19 +334,22 @@ fn loss_surface(plan: &JobPlan, history: &[Vec<Vec<f32>>]) -> Option<Plot> {
         param_name(model, &format!("{}.w", model.layers[0].name)),
         param_name(model, &format!("{}.b", model.layers[0].name)),
     ];
+    // A marker per epoch up to 200 epochs, then every k-th (the line keeps every epoch).
+    let every = path.len().div_ceil(200).max(1);
+    let markers: Vec<(f64, f64)> = path.iter().step_by(every).copied().collect();
+    let label = if every == 1 {
+        "gradient descent, one point per epoch".to_string()
+    } else {
+        format!("gradient descent, a point every {every} epochs")
+    };
     Some(Plot {
         title: format!("MSE({}, {}) on the training rows, and the path of training", names[0], names[1]),
         x: Axis { label: names[0].clone(), ..x },
         y: Axis { label: names[1].clone(), ..y },
         layers: vec![
             Layer::Contours { grid, levels, color: 0 },
-            Layer::Line {
-                label: Some("gradient descent, one point per epoch".into()),
-                points: path.clone(),
-                color: 3,
-                dashed: false,
-            },
-            Layer::Points { label: None, points: path, color: 3 },
+            Layer::Line { label: Some(label), points: path, color: 3, dashed: false },
+            Layer::Points { label: None, points: markers, color: 3 },
             Layer::Points { label: Some("least squares".into()), points: vec![best], color: 2 },
         ],
     })

@@ -14,6 +14,7 @@ pub fn segments(grid: &[Vec<f64>], levels: &[f64], x: (f64, f64), y: (f64, f64))
     };
     let mut out = Vec::new();
     for &level in levels {
+        let mut pieces = Vec::new();
         for r in 0..rows - 1 {
             for c in 0..columns - 1 {
                 let corners = [(r, c), (r, c + 1), (r + 1, c + 1), (r + 1, c)];
@@ -36,12 +37,47 @@ pub fn segments(grid: &[Vec<f64>], levels: &[f64], x: (f64, f64), y: (f64, f64))
                     .collect();
                 // Two crossings: one segment; four (a saddle): two, paired in order.
                 for pair in crossings.chunks(2).filter(|p| p.len() == 2) {
-                    out.push(vec![pair[0], pair[1]]);
+                    pieces.push(vec![pair[0], pair[1]]);
                 }
             }
         }
+        out.extend(chain(pieces));
     }
     out
+}
+
+/// Joins segments that share end points into polylines (a closed ring becomes one line).
+fn chain(mut pieces: Vec<Vec<(f64, f64)>>) -> Vec<Vec<(f64, f64)>> {
+    let close = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).abs() < 1e-9 && (a.1 - b.1).abs() < 1e-9;
+    let mut lines = Vec::new();
+    while let Some(mut line) = pieces.pop() {
+        loop {
+            let (first, last) = (line[0], line[line.len() - 1]);
+            let Some(index) = pieces.iter().position(|p| {
+                close(p[0], last) || close(p[p.len() - 1], last) || close(p[0], first) || close(p[p.len() - 1], first)
+            }) else {
+                break;
+            };
+            let mut piece = pieces.swap_remove(index);
+            if close(piece[0], last) {
+                line.extend(piece.drain(1..));
+            } else if close(piece[piece.len() - 1], last) {
+                piece.reverse();
+                line.extend(piece.drain(1..));
+            } else if close(piece[piece.len() - 1], first) {
+                piece.pop();
+                piece.extend(line);
+                line = piece;
+            } else {
+                piece.reverse();
+                piece.pop();
+                piece.extend(line);
+                line = piece;
+            }
+        }
+        lines.push(line);
+    }
+    lines
 }
 
 #[cfg(test)]
@@ -61,12 +97,14 @@ mod tests {
                     .collect()
             })
             .collect();
-        let lines = segments(&grid, &[0.25], (-1.0, 1.0), (-1.0, 1.0));
-        assert!(lines.len() > 12, "{} segments", lines.len());
+        // 0.3, not 0.25: a level equal to grid values meets the nodes themselves.
+        let lines = segments(&grid, &[0.3], (-1.0, 1.0), (-1.0, 1.0));
+        assert_eq!(lines.len(), 1, "one closed ring");
+        assert!(lines[0].len() > 12, "{} points", lines[0].len());
         for line in &lines {
             for &(x, y) in line {
                 let radius = (x * x + y * y).sqrt();
-                assert!((radius - 0.5).abs() < 0.02, "point ({x}, {y}) at radius {radius}");
+                assert!((radius - 0.3f64.sqrt()).abs() < 0.02, "point ({x}, {y}) at radius {radius}");
             }
         }
     }

@@ -215,11 +215,19 @@ where
             }
             Layer::Line { label, points, color: c, dashed } => {
                 let style = color(*c).stroke_width(2);
-                let series = if *dashed {
-                    chart.draw_series(DashedLineSeries::new(points.iter().copied(), 6, 4, style)).map_err(fail)?
-                } else {
-                    chart.draw_series(LineSeries::new(points.iter().copied(), style)).map_err(fail)?
-                };
+                let points = thin(points, x, y);
+                // A wide polyline that doubles back on itself gets a long miter spike in
+                // the bitmap backend; such a zigzag (momentum's path) is drawn in pieces.
+                let pieces = split_at_reversals(&points, x, y);
+                let mut series = None;
+                for piece in pieces {
+                    series = Some(if *dashed {
+                        chart.draw_series(DashedLineSeries::new(piece, 6, 4, style)).map_err(fail)?
+                    } else {
+                        chart.draw_series(LineSeries::new(piece, style)).map_err(fail)?
+                    });
+                }
+                let Some(series) = series else { continue };
                 if let Some(label) = label {
                     let legend_color = color(*c);
                     series.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], legend_color));
@@ -236,6 +244,68 @@ where
         }
     }
     Ok(())
+}
+
+/// A line keeps only the points that change its drawing by more than a tenth of a pixel
+/// (Ramer–Douglas–Peucker in plot units): a loss curve of 10,000 epochs looks the same and
+/// its SVG stays small, and a zigzag keeps its corners.
+fn thin(points: &[(f64, f64)], x: &Axis, y: &Axis) -> Vec<(f64, f64)> {
+    if points.len() < 3 {
+        return points.to_vec();
+    }
+    let scale = |p: (f64, f64)| {
+        let v = if y.log { p.1.max(1e-300).ln() } else { p.1 };
+        let (lo, hi) = if y.log { (y.min.max(1e-300).ln(), y.max.max(1e-300).ln()) } else { (y.min, y.max) };
+        ((p.0 - x.min) / (x.max - x.min) * f64::from(SIZE.0), (v - lo) / (hi - lo) * f64::from(SIZE.1))
+    };
+    let scaled: Vec<(f64, f64)> = points.iter().map(|&p| scale(p)).collect();
+    let mut keep = vec![false; points.len()];
+    keep[0] = true;
+    keep[points.len() - 1] = true;
+    let mut stack = vec![(0, points.len() - 1)];
+    while let Some((first, last)) = stack.pop() {
+        let (a, b) = (scaled[first], scaled[last]);
+        let length = ((b.0 - a.0).powi(2) + (b.1 - a.1).powi(2)).sqrt();
+        let distance = |p: (f64, f64)| {
+            if length < 1e-12 {
+                ((p.0 - a.0).powi(2) + (p.1 - a.1).powi(2)).sqrt()
+            } else {
+                ((b.0 - a.0) * (a.1 - p.1) - (a.0 - p.0) * (b.1 - a.1)).abs() / length
+            }
+        };
+        let farthest = (first + 1..last).map(|i| (i, distance(scaled[i]))).max_by(|p, q| p.1.total_cmp(&q.1));
+        if let Some((index, d)) = farthest
+            && (d > 0.1 || !d.is_finite())
+        {
+            keep[index] = true;
+            stack.push((first, index));
+            stack.push((index, last));
+        }
+    }
+    points.iter().zip(keep).filter(|(_, k)| *k).map(|(p, _)| *p).collect()
+}
+
+/// `points` cut where the line turns back by more than 120° (in plot units).
+fn split_at_reversals(points: &[(f64, f64)], x: &Axis, y: &Axis) -> Vec<Vec<(f64, f64)>> {
+    let unit = |a: (f64, f64), b: (f64, f64)| {
+        let span = |lo: f64, hi: f64, log: bool| if log { (hi.max(1e-300) / lo.max(1e-300)).ln() } else { hi - lo };
+        let along = |p: f64, log: bool| if log { p.max(1e-300).ln() } else { p };
+        ((b.0 - a.0) / span(x.min, x.max, false), (along(b.1, y.log) - along(a.1, y.log)) / span(y.min, y.max, y.log))
+    };
+    let mut pieces = vec![Vec::new()];
+    for (index, &point) in points.iter().enumerate() {
+        if index >= 2 {
+            let (u, v) = (unit(points[index - 2], points[index - 1]), unit(points[index - 1], point));
+            let cosine = (u.0 * v.0 + u.1 * v.1) / ((u.0.hypot(u.1)) * (v.0.hypot(v.1))).max(1e-300);
+            if cosine < -0.5 {
+                pieces.push(vec![points[index - 1]]);
+            }
+        }
+        if let Some(last) = pieces.last_mut() {
+            last.push(point);
+        }
+    }
+    pieces
 }
 
 /// Shades come in this many steps, so that neighbouring cells of the same step merge into
