@@ -256,6 +256,16 @@ fn sweep(
         nnc_driver::check(source, base_dir, Overrides { memory_limit: memory_limit(), ..Overrides::default() })?;
     let mut text = String::new();
     let mut results = Vec::new();
+    if rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
+        return Err(vec![nnc_diagnostics::Diagnostic::error(
+            nnc_diagnostics::codes::VALUE_RANGE,
+            "`--lr` takes positive learning rates",
+            nnc_diagnostics::Span::new(0, 0),
+            "for this program",
+        )]);
+    }
+    let minimized = checked.minimizations.iter().map(|plan| nnc_inspect::sweep::sweep_minimization(plan, rates));
+    let mut swept: Vec<nnc_inspect::sweep::Sweep> = minimized.collect();
     for plan in &checked.jobs {
         let seeds = seeds.map(parse_seeds).unwrap_or_else(|| vec![plan.job.train.seed]);
         let invalid = |message: String| {
@@ -269,7 +279,17 @@ fn sweep(
         if seeds.is_empty() || rates.iter().any(|r| !(r.is_finite() && *r > 0.0)) {
             return Err(invalid("`--lr` takes positive learning rates and `--seeds` at least one seed".into()));
         }
-        let result = nnc_inspect::sweep::sweep(plan, rates, &seeds).map_err(invalid)?;
+        swept.push(nnc_inspect::sweep::sweep(plan, rates, &seeds).map_err(invalid)?);
+    }
+    for result in swept {
+        let invalid = |message: String| {
+            vec![nnc_diagnostics::Diagnostic::error(
+                nnc_diagnostics::codes::WRITE_FAILED,
+                message,
+                nnc_diagnostics::Span::new(0, 0),
+                "for this program",
+            )]
+        };
         let path = out.join(format!("{}-sweep.{}", result.model, format.extension()));
         nnc_plot::render(&nnc_inspect::sweep::plot(&result), format)
             .and_then(|bytes| nnc_driver::write_atomically(&path, &bytes).map_err(|e| e.to_string()))
@@ -333,19 +353,23 @@ fn trace(
     let rows = rows.map(parse_rows);
     let options = nnc_inspect::trace::TraceOptions { step: Some(step), rows };
     let mut out = String::new();
+    let mut traces: Vec<nnc_inspect::trace::Trace> =
+        checked.minimizations.iter().map(|plan| nnc_inspect::trace::trace_minimization(plan, &options)).collect();
     for plan in &checked.jobs {
-        let trace = nnc_inspect::trace::trace_job(plan, &options).map_err(|message| {
+        traces.push(nnc_inspect::trace::trace_job(plan, &options).map_err(|message| {
             vec![nnc_diagnostics::Diagnostic::error(
                 nnc_diagnostics::codes::NOTHING_TO_RUN,
                 format!("cannot trace `{}`: {message}", plan.job.model.name),
                 plan.job.span,
                 "this training",
             )]
-        })?;
+        })?);
+    }
+    for trace in &traces {
         if json {
-            out.push_str(&format!("{}\n", serde_json::to_string(&trace).unwrap_or_default()));
+            out.push_str(&format!("{}\n", serde_json::to_string(trace).unwrap_or_default()));
         } else {
-            out.push_str(&nnc_inspect::trace::render(&trace));
+            out.push_str(&nnc_inspect::trace::render(trace));
         }
     }
     Ok(out)

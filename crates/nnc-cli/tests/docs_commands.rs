@@ -74,7 +74,8 @@ fn every_console_transcript_in_the_docs_is_what_nnc_prints() {
         for (command, expected) in transcripts(&text) {
             let words: Vec<&str> = command.split_whitespace().collect();
             assert_eq!(words[0], "nnc", "{}: only nnc commands are run: {command}", document.display());
-            let output = Command::new(env!("CARGO_BIN_EXE_nnc")).args(&words[1..]).current_dir(root()).output().unwrap();
+            let output =
+                Command::new(env!("CARGO_BIN_EXE_nnc")).args(&words[1..]).current_dir(root()).output().unwrap();
             let stdout = String::from_utf8_lossy(&output.stdout);
             let actual: Vec<&str> = stdout.lines().collect();
             assert!(

@@ -363,7 +363,8 @@ fn pull_rows(e: Expr) -> Expr {
     }
 }
 
-pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
+/// A `minimize` block's descent step as `explain` and `trace` see it.
+pub fn derive_minimization(plan: &MinimizePlan) -> Derived {
     let minimization = &plan.minimization;
     let mut graph = minimization.graph.clone();
     graph.outputs = vec![("value".to_string(), minimization.objective)];
@@ -398,14 +399,22 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
     for &(slot, v) in &optimized.graph.updates {
         equations.push((Part::Update, v, optimized.graph.params[slot as usize].name.clone()));
     }
-    let builder = Builder { graph: &optimized.graph, names: named.names.clone(), rows: 1 };
-    let equations = equations
-        .into_iter()
-        .map(|(part, v, name)| Equation {
-            part,
-            name,
+    let equations = equations.into_iter().map(|(part, v, name)| (part, v, vec![name])).collect();
+    Derived { graph: optimized.graph, names: named.names, equations, changes: optimized.changes, rows: 1 }
+}
+
+pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
+    let minimization = &plan.minimization;
+    let derived = derive_minimization(plan);
+    let builder = Builder { graph: &derived.graph, names: derived.names.clone(), rows: 1 };
+    let equations = derived
+        .equations
+        .iter()
+        .map(|(part, v, names)| Equation {
+            part: *part,
+            name: names[0].clone(),
             aliases: Vec::new(),
-            expr: builder.define(v),
+            expr: builder.define(*v),
             shape: Vec::new(),
             indexed: None,
         })
@@ -417,7 +426,7 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
         ),
         rows: 1,
         equations,
-        simplifications: simplifications(Loss::Mse, &optimized.changes, &empty_model()),
+        simplifications: simplifications(Loss::Mse, &derived.changes, &empty_model()),
     }
 }
 

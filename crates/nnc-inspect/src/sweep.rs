@@ -2,7 +2,7 @@
 //! once — the learning rate is an input of the compiled step — to show the course's
 //! "too small, good, too large, diverging" from any program.
 
-use nnc_driver::{Functions, JobPlan, SplitReport};
+use nnc_driver::{Functions, JobPlan, MinimizePlan, SplitReport};
 use nnc_plot::{Axis, Layer, Plot};
 
 /// One learning rate over every seed.
@@ -25,6 +25,8 @@ pub struct Row {
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Sweep {
     pub model: String,
+    /// What the final number is (`final loss`, or `final f` for a formula).
+    pub measure: &'static str,
     pub metric: &'static str,
     pub rows: Vec<Row>,
 }
@@ -61,7 +63,55 @@ pub fn sweep(plan: &JobPlan, rates: &[f32], seeds: &[u64]) -> Result<Sweep, Stri
         }
         rows.push(row);
     }
-    Ok(Sweep { model: plan.job.model.name.clone(), metric: if classification { "accuracy" } else { "R²" }, rows })
+    Ok(Sweep {
+        model: plan.job.model.name.clone(),
+        measure: "final loss",
+        metric: if classification { "accuracy" } else { "R²" },
+        rows,
+    })
+}
+
+/// Gradient descent on a formula at each rate: f after the block's steps, whether it
+/// diverged (f left the finite numbers), whether it converged (the last step changed f by
+/// less than a millionth of its start), and f at every step.
+pub fn sweep_minimization(plan: &MinimizePlan, rates: &[f32]) -> Sweep {
+    let derived = crate::explain::derive_minimization(plan);
+    let value = derived.equations.iter().find(|(part, _, _)| *part == crate::explain::Part::Forward).map(|e| e.1);
+    let rows = rates
+        .iter()
+        .map(|&rate| {
+            let lr = [rate];
+            let mut params: Vec<Vec<f32>> = plan.minimization.params.iter().map(|(_, start)| vec![*start]).collect();
+            let mut curve = Vec::new();
+            for _ in 0..=plan.minimization.steps {
+                let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+                let values = nnc_ir::evaluate(&derived.graph, &[&lr], &refs);
+                let f = value.map_or(f32::NAN, |v| values[v.index()][0]);
+                curve.push(f);
+                if !f.is_finite() {
+                    break;
+                }
+                for &(slot, v) in &derived.graph.updates {
+                    params[slot as usize] = values[v.index()].clone();
+                }
+            }
+            let last = curve.last().copied().unwrap_or(f32::NAN);
+            let diverged = !last.is_finite() || last.abs() > 1e30;
+            let start = curve.first().copied().unwrap_or(0.0).abs().max(1e-12);
+            let converged =
+                curve.len() > 1 && !diverged && (curve[curve.len() - 1] - curve[curve.len() - 2]).abs() <= 1e-6 * start;
+            Row {
+                learning_rate: rate,
+                final_losses: if diverged { Vec::new() } else { vec![last] },
+                metrics: Vec::new(),
+                diverged: usize::from(diverged),
+                solved: usize::from(converged),
+                seeds: 1,
+                curve: if diverged { Vec::new() } else { curve },
+            }
+        })
+        .collect();
+    Sweep { model: plan.minimization.name.clone(), measure: "final f", metric: "—", rows }
 }
 
 /// The main metric on the test split (else the training split), and whether the run solved
@@ -96,7 +146,7 @@ pub fn render(sweep: &Sweep) -> String {
     );
     out.push_str(&format!(
         "  {:>12}  {:>12}  {:>10}  {:>8}  {:>6}\n",
-        "lr", "final loss", sweep.metric, "diverged", "solved"
+        "lr", sweep.measure, sweep.metric, "diverged", "solved"
     ));
     for row in &sweep.rows {
         let loss = median(&row.final_losses).map_or("—".to_string(), crate::expr::number);

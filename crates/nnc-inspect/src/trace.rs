@@ -6,9 +6,9 @@
 //! available: the forward pass sub-step by sub-step (`X·W1`, `+ b1`, the activation), the
 //! loss, every gradient, and each parameter before and after its update.
 
-use crate::explain::{Derived, Part, derive_job};
+use crate::explain::{Derived, Part, derive_job, derive_minimization};
 use crate::expr::{Builder, Style, per_row, print};
-use nnc_driver::{Functions, JobPlan};
+use nnc_driver::{Functions, JobPlan, MinimizePlan};
 use nnc_ir::{Graph, Op, OpClass, ValueId};
 use nnc_runtime::{DataView, Role};
 use std::collections::HashSet;
@@ -102,6 +102,36 @@ pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String
         shown,
         entries,
     })
+}
+
+/// Step `options.step` of gradient descent on a formula: the variables, f, its gradient
+/// and the update, by the reference interpreter.
+pub fn trace_minimization(plan: &MinimizePlan, options: &TraceOptions) -> Trace {
+    let step = options.step.unwrap_or(1).max(1);
+    let derived = derive_minimization(plan);
+    let lr = [plan.minimization.learning_rate];
+    let mut params: Vec<Vec<f32>> = plan.minimization.params.iter().map(|(_, start)| vec![*start]).collect();
+    let evaluate = |params: &[Vec<f32>]| {
+        let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+        nnc_ir::evaluate(&derived.graph, &[&lr], &refs)
+    };
+    for _ in 1..step {
+        let values = evaluate(&params);
+        for &(slot, v) in &derived.graph.updates {
+            params[slot as usize] = values[v.index()].clone();
+        }
+    }
+    let values = evaluate(&params);
+    let entries = Entries { derived: &derived, values: &values, shown: &[], width: 1 }.collect(&params);
+    Trace {
+        model: plan.minimization.name.clone(),
+        step,
+        epoch: step - 1,
+        learning_rate: plan.minimization.learning_rate,
+        batch_rows: Vec::new(),
+        shown: Vec::new(),
+        entries,
+    }
 }
 
 /// The batch's inputs and targets, row-major.
@@ -205,15 +235,24 @@ impl Entries<'_> {
 
 /// The trace as text: each matrix under its expression.
 pub fn render(trace: &Trace) -> String {
-    let mut out = format!(
-        "step {} of `{}` (epoch {}), learning rate {}, batch of {} rows: {}\n",
-        trace.step,
-        trace.model,
-        trace.epoch + 1,
-        crate::expr::number(trace.learning_rate),
-        trace.batch_rows.len(),
-        row_list(&trace.batch_rows)
-    );
+    let mut out = if trace.batch_rows.is_empty() {
+        format!(
+            "step {} of gradient descent on `{}`, learning rate {}\n",
+            trace.step,
+            trace.model,
+            crate::expr::number(trace.learning_rate)
+        )
+    } else {
+        format!(
+            "step {} of `{}` (epoch {}), learning rate {}, batch of {} rows: {}\n",
+            trace.step,
+            trace.model,
+            trace.epoch + 1,
+            crate::expr::number(trace.learning_rate),
+            trace.batch_rows.len(),
+            row_list(&trace.batch_rows)
+        )
+    };
     if trace.shown.len() < trace.batch_rows.len() {
         out.push_str(&format!(
             "showing rows {} of the batch; gradients sum over all of it\n",
