@@ -52,8 +52,8 @@ impl Workload {
 
     /// One whole training run; returns the final epoch's loss.
     pub fn train(&self, compiled: &nnc_codegen::Compiled) -> f32 {
-        let training =
-            nnc_driver::train(&self.plan, compiled, None).unwrap_or_else(|_| panic!("{} diverged", self.name));
+        let training = nnc_driver::train(&self.plan, compiled, &nnc_driver::Watch::default())
+            .unwrap_or_else(|_| panic!("{} diverged", self.name));
         training.epoch_losses.last().copied().unwrap_or(f32::NAN)
     }
 }

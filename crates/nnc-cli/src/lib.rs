@@ -1,4 +1,8 @@
-//! The `nnc` command's printing: the text and JSON reports of a run. The pipeline itself
-//! is `nnc-driver`; the binary parses arguments and prints.
+//! The `nnc` command line as a library: the verbs (`verbs/`), their text and JSON
+//! reports (`report.rs`), progress while training (`progress.rs`) and how results and
+//! diagnostics reach the terminal (`output.rs`).
 
+pub mod output;
+pub mod progress;
 pub mod report;
+pub mod verbs;

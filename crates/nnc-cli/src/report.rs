@@ -40,6 +40,7 @@ pub fn human(report: &JobReport) -> String {
         && report.classes.len() <= 12
     {
         out.push_str(&confusion_text(&report.classes, confusion, &primary.name));
+        out.push_str(&class_scores_text(&report.classes, &primary.scores));
     }
     if let Some(path) = &report.saved {
         let _ = writeln!(out, "wrote {path}");
@@ -142,10 +143,20 @@ pub fn check_summary(plan: &JobPlan) -> String {
     out
 }
 
+/// A split's scores in one line: `accuracy 96.7% (29/30), macro F1 0.9655`.
+pub fn scores_line(scores: &Scores, rows: usize) -> String {
+    scores_text(scores, rows)
+}
+
 fn scores_text(scores: &Scores, rows: usize) -> String {
     let mut parts = Vec::new();
     if let Some(accuracy) = scores.accuracy {
         parts.push(format!("accuracy {:.1}% ({}/{rows})", accuracy * 100.0, (accuracy * rows as f64).round()));
+    }
+    for (name, value) in [("macro F1", scores.macro_f1), ("ROC AUC", scores.roc_auc)] {
+        if let Some(value) = value {
+            parts.push(format!("{name} {value:.4}"));
+        }
     }
     for (name, value) in [("mse", scores.mse), ("mae", scores.mae), ("r2", scores.r2)] {
         if let Some(value) = value {
@@ -153,6 +164,21 @@ fn scores_text(scores: &Scores, rows: usize) -> String {
         }
     }
     parts.join(", ")
+}
+
+/// Precision, recall and F1 of each class, and their macro averages.
+pub fn class_scores_text(classes: &[String], scores: &Scores) -> String {
+    let Some(per_class) = &scores.per_class else { return String::new() };
+    let width = classes.iter().map(|c| c.chars().count()).max().unwrap_or(5).max(5);
+    let mut out = format!("  {:width$}  precision  recall      F1  rows\n", "class");
+    for (class, s) in classes.iter().zip(per_class) {
+        let _ =
+            writeln!(out, "  {class:width$}  {:>9.4}  {:>6.4}  {:>6.4}  {:>4}", s.precision, s.recall, s.f1, s.support);
+    }
+    if let (Some(p), Some(r), Some(f)) = (scores.macro_precision, scores.macro_recall, scores.macro_f1) {
+        let _ = writeln!(out, "  {:width$}  {p:>9.4}  {r:>6.4}  {f:>6.4}", "macro");
+    }
+    out
 }
 
 fn confusion_text(classes: &[String], confusion: &[Vec<usize>], split: &str) -> String {
@@ -422,9 +448,16 @@ fn parameters_json(parameters: &[nnc_driver::NamedTensor]) -> Value {
 fn metrics_json(r: &JobReport) -> Map<String, Value> {
     let mut metrics = Map::new();
     let mut add = |prefix: &str, scores: &Scores| {
-        for (name, value) in
-            [("accuracy", scores.accuracy), ("mse", scores.mse), ("mae", scores.mae), ("r2", scores.r2)]
-        {
+        for (name, value) in [
+            ("accuracy", scores.accuracy),
+            ("macro_precision", scores.macro_precision),
+            ("macro_recall", scores.macro_recall),
+            ("macro_f1", scores.macro_f1),
+            ("roc_auc", scores.roc_auc),
+            ("mse", scores.mse),
+            ("mae", scores.mae),
+            ("r2", scores.r2),
+        ] {
             if let Some(value) = value {
                 metrics.insert(format!("{prefix}{name}"), json!(value));
             }

@@ -76,7 +76,11 @@ fn every_console_transcript_in_the_docs_is_what_nnc_prints() {
             assert_eq!(words[0], "nnc", "{}: only nnc commands are run: {command}", document.display());
             let output =
                 Command::new(env!("CARGO_BIN_EXE_nnc")).args(&words[1..]).current_dir(root()).output().unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
+            // A failing command's transcript shows its diagnostics (standard error).
+            let mut stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+            if !output.status.success() {
+                stdout.push_str(&String::from_utf8_lossy(&output.stderr));
+            }
             let actual: Vec<&str> = stdout.lines().collect();
             assert!(
                 matches(&expected, &actual),

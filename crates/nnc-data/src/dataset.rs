@@ -68,7 +68,7 @@ impl Task {
 }
 
 /// What becomes of the targets.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum TargetEncoding {
     /// The (encoded) features themselves: auto-encoders.
     Features,
@@ -79,7 +79,7 @@ pub enum TargetEncoding {
 }
 
 /// Everything fitted on the training split that new rows need to look like training rows.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Preprocessing {
     /// Per source feature column, in model-column order.
     pub features: Vec<ColumnEncoding>,

@@ -7,7 +7,7 @@ use crate::spec::Normalize;
 use crate::typing::is_missing;
 
 /// How one source column becomes one or more model columns.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub enum Encoding {
     /// `(x - offset) / scale`; a missing cell takes `fill` first, when there is one.
     Numeric { offset: f32, scale: f32, fill: Option<f32> },
@@ -17,7 +17,7 @@ pub enum Encoding {
 }
 
 /// A source column and its encoding.
-#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnEncoding {
     pub column: String,
     pub encoding: Encoding,

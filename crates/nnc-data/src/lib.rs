@@ -7,6 +7,7 @@
 //! (`window.rs`). Every problem with a file is a diagnostic naming the file and line.
 //! `nnc check` and `nnc run` both load data through here.
 
+mod apply;
 mod dataset;
 mod encode;
 mod read;
@@ -17,6 +18,7 @@ mod tabular;
 mod typing;
 mod window;
 
+pub use apply::{Encoded, encode_file};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};
 pub use spec::{
@@ -46,7 +48,8 @@ pub fn load(spec: &DataSpec, base_dir: &Path, options: LoadOptions) -> Result<Pr
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
-    let mut table = read::read(spec, base_dir).map_err(|d| vec![d])?;
+    let file = read::FileRef { path: &spec.path, path_span: spec.path_span };
+    let mut table = read::read(&file, base_dir).map_err(|d| vec![d])?;
     if let Some((column, wanted)) = &spec.filter {
         let index = select::column_index(&table.header, column).map_err(|d| vec![d])?;
         let keep: Vec<bool> = (0..table.rows.len()).map(|r| table.cell(r, index) == wanted).collect();

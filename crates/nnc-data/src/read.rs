@@ -3,7 +3,7 @@
 //! with too few or too many values. A UTF-8 byte-order mark, CRLF line ends and quoted
 //! fields (with commas inside) are accepted.
 
-use crate::spec::CsvSpec;
+use nnc_diagnostics::Span;
 use nnc_diagnostics::{Diagnostic, codes};
 use std::path::Path;
 
@@ -28,12 +28,18 @@ impl Table {
     }
 }
 
-pub(crate) fn read(spec: &CsvSpec, base_dir: &Path) -> Result<Table, Diagnostic> {
+/// A file as the program (or the command line) names it, and where to point diagnostics.
+pub(crate) struct FileRef<'a> {
+    pub path: &'a str,
+    pub path_span: Span,
+}
+
+pub(crate) fn read(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
     let fail = |code, message: String, label: &str| {
         Diagnostic::error(code, message, spec.path_span, label.to_string())
             .with_help("paths are relative to the folder of the .nn file")
     };
-    let bytes = std::fs::read(base_dir.join(&spec.path)).map_err(|e| {
+    let bytes = std::fs::read(base_dir.join(spec.path)).map_err(|e| {
         fail(codes::UNREADABLE_FILE, format!("cannot read data file `{}`", spec.path), "while reading this file")
             .with_note(e.to_string())
     })?;
@@ -88,7 +94,7 @@ pub(crate) fn read(spec: &CsvSpec, base_dir: &Path) -> Result<Table, Diagnostic>
     Ok(Table { header, rows, lines })
 }
 
-fn bad_csv(spec: &CsvSpec, line: u64, error: &str) -> Diagnostic {
+fn bad_csv(spec: &FileRef, line: u64, error: &str) -> Diagnostic {
     Diagnostic::error(
         codes::UNREADABLE_FILE,
         format!("line {line} of `{}` is not valid CSV", spec.path),
@@ -99,7 +105,7 @@ fn bad_csv(spec: &CsvSpec, line: u64, error: &str) -> Diagnostic {
     .with_help("values are separated by commas; quote a value that contains a comma or a quote")
 }
 
-fn utf8_record(spec: &CsvSpec, record: &csv::ByteRecord, line: u64) -> Result<csv::StringRecord, Diagnostic> {
+fn utf8_record(spec: &FileRef, record: &csv::ByteRecord, line: u64) -> Result<csv::StringRecord, Diagnostic> {
     csv::StringRecord::from_byte_record(record.clone()).map_err(|e| {
         let column = e.utf8_error().field() + 1;
         Diagnostic::error(
@@ -112,7 +118,7 @@ fn utf8_record(spec: &CsvSpec, record: &csv::ByteRecord, line: u64) -> Result<cs
     })
 }
 
-fn check_unique_header(spec: &CsvSpec, header: &[String]) -> Result<(), Diagnostic> {
+fn check_unique_header(spec: &FileRef, header: &[String]) -> Result<(), Diagnostic> {
     for (later, name) in header.iter().enumerate() {
         if let Some(first) = header[..later].iter().position(|h| h == name) {
             return Err(Diagnostic::error(

@@ -5,7 +5,7 @@
 //! wrong program and its fix; a test keeps the two in sync.
 
 /// A diagnostic code: `E01xx` syntax, `E02xx` names, `E03xx` shapes and sizes, `E04xx`
-/// training settings and data, `E09xx` internal errors.
+/// training settings and data, `E05xx` saved models and their use, `E09xx` internal errors.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct Code {
     pub id: &'static str,
@@ -75,6 +75,9 @@ registry! {
     DUPLICATE_FEATURE = "E0425": "a column is selected as a feature twice",
     LOSS_TASK = "E0426": "the loss does not fit the task the target column gives",
     EMPTY_FILE = "E0427": "a data file has no header or no rows",
+    WEIGHTS_UNREADABLE = "E0501": "a weight file cannot be read or was not written by nnc",
+    WEIGHTS_MISMATCH = "E0502": "saved weights do not fit the program's model or columns",
+    INPUT_COLUMNS = "E0503": "rows to predict lack a column the model was trained on",
     INTERNAL = "E0900": "an internal compiler error (a bug in nnc)",
 }
 

@@ -55,6 +55,15 @@ impl LineIndex {
     pub fn line(&self, span: Span) -> usize {
         self.starts.partition_point(|&start| start <= span.start)
     }
+
+    /// The 1-based line and column (in characters) where `span` starts in `source`.
+    pub fn line_column(&self, source: &str, span: Span) -> (usize, usize) {
+        let line = self.line(span);
+        let start = self.starts[line - 1] as usize;
+        let end = (span.start as usize).min(source.len());
+        let column = source.get(start..end).map_or(1, |text| text.chars().count() + 1);
+        (line, column)
+    }
 }
 
 /// A value together with where it came from in the source.
@@ -144,17 +153,37 @@ impl Diagnostic {
 
 /// Renders diagnostics for one source file as plain text (no colour, stable for goldens).
 pub fn render(file_name: &str, source: &str, diagnostics: &[Diagnostic]) -> String {
+    render_with(file_name, source, diagnostics, Style::default())
+}
+
+/// How diagnostics are drawn on a terminal.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Style {
+    /// ANSI colours.
+    pub color: bool,
+    /// Plain ASCII for the box drawing, for terminals that cannot show Unicode.
+    pub ascii: bool,
+}
+
+/// [`render`] with colours and ASCII as `style` says.
+pub fn render_with(file_name: &str, source: &str, diagnostics: &[Diagnostic], style: Style) -> String {
     let file = SimpleFile::new(file_name, source);
-    let config = term::Config::default();
+    let mut config = term::Config::default();
+    if style.ascii {
+        config.chars = term::Chars::ascii();
+    }
+    let styles = term::Styles::default();
+    let mut buffer = if style.color { term::termcolor::Buffer::ansi() } else { term::termcolor::Buffer::no_color() };
     let mut out = String::new();
     for diagnostic in diagnostics {
         let converted = to_codespan(diagnostic, source.len());
-        if let Err(err) = term::emit_to_string(&mut out, &config, &file, &converted) {
+        let mut writer = term::StylesWriter::new(&mut buffer, &styles);
+        if let Err(err) = term::emit_to_write_style(&mut writer, &config, &file, &converted) {
             // Only reachable if a span lies outside the file: still show the message.
             out.push_str(&format!("error[{}]: {} ({err})\n", diagnostic.code.id, diagnostic.message));
         }
     }
-    out
+    String::from_utf8_lossy(buffer.as_slice()).into_owned() + &out
 }
 
 fn to_codespan(diagnostic: &Diagnostic, source_len: usize) -> cs::Diagnostic<()> {

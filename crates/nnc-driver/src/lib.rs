@@ -15,9 +15,11 @@ mod memory;
 pub mod metrics;
 mod output;
 mod pipeline;
+pub mod predict;
 mod report;
 mod run;
 mod stages;
+pub mod weights;
 
 pub use compile::{Functions, compile_job, compile_minimization};
 pub use graphs::{DescentGraphs, Graphs};
@@ -28,5 +30,7 @@ pub use nnc_runtime::Point;
 pub use output::write_atomically;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
-pub use run::{evaluate_splits, run, run_checked, schedule, train, train_recorded, train_variant};
+pub use run::{
+    Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded, train_variant,
+};
 pub use stages::{Stage, stage_text};

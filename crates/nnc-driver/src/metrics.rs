@@ -16,12 +16,40 @@ pub struct Scores {
     pub mae: Option<f64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub r2: Option<f64>,
+    /// Precision, recall and F1 of each class (one-vs-rest), in class order.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub per_class: Option<Vec<ClassScores>>,
+    /// The unweighted means of the classes' precision, recall and F1.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub macro_precision: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub macro_recall: Option<f64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub macro_f1: Option<f64>,
+    /// Area under the ROC curve of a binary task, from the predicted probabilities (the
+    /// chance that a random positive row scores above a random negative one).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roc_auc: Option<f64>,
+}
+
+/// One class's scores; a class never predicted has precision 0, one absent has recall 0.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub struct ClassScores {
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Rows of this class.
+    pub support: usize,
 }
 
 /// Scores `predictions` against `targets` (rows of equal width) for `task`.
 pub fn score(task: &Task, predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Scores {
     match task {
-        Task::Binary(_) => classification(predictions, targets, 2, |row| usize::from(row[0] >= 0.5)),
+        Task::Binary(_) => {
+            let mut scores = classification(predictions, targets, 2, |row| usize::from(row[0] >= 0.5));
+            scores.roc_auc = roc_auc(predictions, targets);
+            scores
+        }
         Task::Classes(classes) => classification(predictions, targets, classes.len(), argmax),
         Task::Regression => regression(predictions, targets),
     }
@@ -43,11 +71,52 @@ fn classification(
         confusion[actual][class_of(prediction).min(classes - 1)] += 1;
     }
     let correct: usize = (0..classes).map(|c| confusion[c][c]).sum();
+    let per_class: Vec<ClassScores> = (0..classes).map(|c| class_scores(&confusion, c)).collect();
+    let mean = |f: fn(&ClassScores) -> f64| per_class.iter().map(f).sum::<f64>() / classes.max(1) as f64;
     Scores {
         accuracy: Some(correct as f64 / targets.len().max(1) as f64),
+        macro_precision: Some(mean(|c| c.precision)),
+        macro_recall: Some(mean(|c| c.recall)),
+        macro_f1: Some(mean(|c| c.f1)),
+        per_class: Some(per_class),
         confusion: Some(confusion),
         ..Scores::default()
     }
+}
+
+fn class_scores(confusion: &[Vec<usize>], class: usize) -> ClassScores {
+    let hits = confusion[class][class] as f64;
+    let predicted: usize = confusion.iter().map(|row| row[class]).sum();
+    let support: usize = confusion[class].iter().sum();
+    let ratio = |a: f64, b: usize| if b == 0 { 0.0 } else { a / b as f64 };
+    let (precision, recall) = (ratio(hits, predicted), ratio(hits, support));
+    let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+    ClassScores { precision, recall, f1, support }
+}
+
+/// The Mann-Whitney form of the area under the ROC curve, ties counting half.
+fn roc_auc(predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Option<f64> {
+    let mut scored: Vec<(f32, bool)> = predictions.iter().zip(targets).map(|(p, t)| (p[0], t[0] >= 0.5)).collect();
+    let positives = scored.iter().filter(|(_, positive)| *positive).count();
+    let negatives = scored.len() - positives;
+    if positives == 0 || negatives == 0 {
+        return None;
+    }
+    scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // Rank sum of the positives, ties given their mean rank.
+    let mut rank_sum = 0.0;
+    let mut start = 0;
+    while start < scored.len() {
+        let mut end = start;
+        while end + 1 < scored.len() && scored[end + 1].0 == scored[start].0 {
+            end += 1;
+        }
+        let mean_rank = (start + end) as f64 / 2.0 + 1.0;
+        rank_sum += mean_rank * scored[start..=end].iter().filter(|(_, p)| *p).count() as f64;
+        start = end + 1;
+    }
+    let (p, n) = (positives as f64, negatives as f64);
+    Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
 }
 
 fn regression(predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Scores {
@@ -84,5 +153,23 @@ mod tests {
         let scores = score(&Task::Classes(vec!["a".into(), "b".into()]), &predictions, &targets);
         assert_eq!(scores.confusion, Some(vec![vec![1, 0], vec![1, 1]]));
         assert_eq!(scores.accuracy, Some(2.0 / 3.0));
+        let per_class = scores.per_class.unwrap();
+        // a: predicted twice, right once; b: two rows, found once.
+        assert_eq!((per_class[0].precision, per_class[0].recall), (0.5, 1.0));
+        assert_eq!((per_class[1].precision, per_class[1].recall), (1.0, 0.5));
+        assert!((per_class[0].f1 - 2.0 / 3.0).abs() < 1e-12);
+        assert!((scores.macro_f1.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn roc_auc_counts_ordered_pairs() {
+        let targets = vec![vec![0.0], vec![0.0], vec![1.0], vec![1.0]];
+        let perfect = vec![vec![0.1], vec![0.4], vec![0.6], vec![0.9]];
+        assert_eq!(roc_auc(&perfect, &targets), Some(1.0));
+        let one_swap = vec![vec![0.1], vec![0.7], vec![0.6], vec![0.9]];
+        assert_eq!(roc_auc(&one_swap, &targets), Some(0.75));
+        let ties = vec![vec![0.5]; 4];
+        assert_eq!(roc_auc(&ties, &targets), Some(0.5));
+        assert_eq!(roc_auc(&perfect, &vec![vec![1.0]; 4]), None);
     }
 }

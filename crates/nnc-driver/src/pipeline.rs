@@ -20,6 +20,7 @@ use std::time::Instant;
 pub struct Overrides {
     pub epochs: Option<u64>,
     pub seed: Option<u64>,
+    pub learning_rate: Option<f32>,
     /// Bytes a run may allocate; the machine's available memory when `None`.
     pub memory_limit: Option<u64>,
     /// Time every kernel of the training run.
@@ -39,6 +40,9 @@ pub struct JobPlan {
     pub shape: LoopShape,
     /// Milliseconds spent reading and preparing the data.
     pub load_ms: f64,
+    /// Parameters to start from instead of the initialisers (`--load`), set with
+    /// [`JobPlan::start_from`].
+    pub initial: Option<Vec<Vec<f32>>>,
 }
 
 /// One `minimize` block, its graphs and kernels.
@@ -49,6 +53,22 @@ pub struct MinimizePlan {
 }
 
 impl JobPlan {
+    /// The forward parameters training starts from: the loaded ones, or the initialisers'
+    /// draws for `seed`.
+    pub fn start_params(&self, seed: u64) -> Vec<Vec<f32>> {
+        match &self.initial {
+            Some(params) => params.clone(),
+            None => crate::init::initial_params(&self.job.model, seed),
+        }
+    }
+
+    /// Starts training (and everything that reads the initial parameters) from the
+    /// weights in `file`, after checking that they fit the model.
+    pub fn start_from(&mut self, weights: &crate::weights::Weights, file: &str) -> Result<(), Diagnostic> {
+        self.initial = Some(crate::weights::params_for(self, weights, file)?);
+        Ok(())
+    }
+
     pub fn program(&self, role: &Role) -> Option<&Program> {
         self.programs.iter().find(|(r, _)| r == role).map(|(_, p)| p)
     }
@@ -96,6 +116,7 @@ pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Chec
 fn resolve(job: &mut Job, overrides: Overrides) {
     job.train.epochs = overrides.epochs.unwrap_or(job.train.epochs);
     job.train.seed = overrides.seed.unwrap_or(job.train.seed);
+    job.train.learning_rate = overrides.learning_rate.unwrap_or(job.train.learning_rate);
 }
 
 fn plan_job(job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
@@ -110,7 +131,7 @@ fn plan_job(job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobP
     let graphs = build(&job, batch, rows, &splits);
     let programs = graphs.lower();
     let shape = LoopShape { rows, batch, x_width: data.train.n_inputs(), y_width: data.train.n_targets() };
-    let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms };
+    let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms, initial: None };
     check_memory(&plan, memory_limit).map_err(|d| vec![d])?;
     Ok(plan)
 }

@@ -29,6 +29,17 @@ pub fn run_checked(
     overrides: Overrides,
     check_ms: f64,
 ) -> Result<RunReport, Vec<Diagnostic>> {
+    run_watched(checked, base_dir, overrides, check_ms, &Watch::default())
+}
+
+/// [`run_checked`], telling `watch` how each training goes.
+pub fn run_watched(
+    checked: &Checked,
+    base_dir: &Path,
+    overrides: Overrides,
+    check_ms: f64,
+    watch: &Watch<'_>,
+) -> Result<RunReport, Vec<Diagnostic>> {
     let load_ms: f64 = checked.jobs.iter().map(|plan| plan.load_ms).sum();
     // Checking (without reading data) is part of compiling: source to callable code.
     let front_ms = (check_ms - load_ms - checked.parse_ms).max(0.0);
@@ -40,7 +51,7 @@ pub fn run_checked(
         report.minimizations.push(minimized);
     }
     for plan in &checked.jobs {
-        let mut trained = run_job(plan, base_dir, overrides.profile)?;
+        let mut trained = run_job(plan, base_dir, overrides.profile, watch)?;
         trained.timings.parse = checked.parse_ms;
         trained.timings.compile += front_ms;
         report.jobs.push(trained);
@@ -71,49 +82,92 @@ fn view(data: &Dataset) -> DataView<'_> {
     DataView { inputs: &data.inputs, targets: &data.targets, rows: data.rows }
 }
 
+/// How a caller watches training: an interrupt flag to stop it, and a listener told after
+/// every epoch (a progress bar).
+#[derive(Clone, Copy, Default)]
+pub struct Watch<'a> {
+    pub interrupt: Option<&'a AtomicU32>,
+    pub progress: Option<&'a dyn Fn(&Progress)>,
+}
+
+/// One epoch's news, for a progress display.
+#[derive(Clone, Debug)]
+pub struct Progress {
+    pub model: String,
+    /// 1-based.
+    pub epoch: u64,
+    pub epochs: u64,
+    pub steps: u64,
+    pub loss: f32,
+    pub val_loss: Option<f32>,
+    /// The main validation metric: `("accuracy", 0.93)` or `("R²", 0.8)`.
+    pub val_metric: Option<(&'static str, f64)>,
+}
+
 /// Trains `plan`'s model with its compiled code from the program's initial parameters:
-/// every epoch, with validation and early stopping as the program says. `interrupt`, when
-/// set from another thread, stops training after the current step.
-pub fn train(plan: &JobPlan, compiled: &Compiled, interrupt: Option<&AtomicU32>) -> Result<Training, Vec<Diagnostic>> {
-    train_with(plan, compiled, interrupt, false)
+/// every epoch, with validation and early stopping as the program says.
+pub fn train(plan: &JobPlan, compiled: &Compiled, watch: &Watch<'_>) -> Result<Training, Vec<Diagnostic>> {
+    train_config(plan, compiled, &plan.job.train, watch, false)
 }
 
 /// [`train`], keeping the forward parameters after every epoch in `Training::history`.
 pub fn train_recorded(plan: &JobPlan, compiled: &Compiled) -> Result<Training, Vec<Diagnostic>> {
-    train_with(plan, compiled, None, true)
-}
-
-fn train_with(
-    plan: &JobPlan,
-    compiled: &Compiled,
-    interrupt: Option<&AtomicU32>,
-    record: bool,
-) -> Result<Training, Vec<Diagnostic>> {
-    train_config(plan, compiled, &plan.job.train, interrupt, record)
+    train_config(plan, compiled, &plan.job.train, &Watch::default(), true)
 }
 
 fn train_config(
     plan: &JobPlan,
     compiled: &Compiled,
     config: &nnc_lower::TrainConfig,
-    interrupt: Option<&AtomicU32>,
+    watch: &Watch<'_>,
     record: bool,
 ) -> Result<Training, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
     let rate =
         |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
+    let report = |epoch: &nnc_runtime::EpochProgress<'_>| {
+        if let Some(listener) = watch.progress {
+            listener(&progress_of(plan, epoch));
+        }
+    };
     let settings = TrainLoop {
         epochs: config.epochs,
         batch: plan.batch,
         patience: config.patience.map(|(p, _)| p),
         shuffle_seed: config.seed,
         rate: &rate,
-        interrupt,
+        interrupt: watch.interrupt,
         record,
+        progress: watch.progress.is_some().then_some(&report as &dyn Fn(&nnc_runtime::EpochProgress<'_>)),
     };
-    let initial = crate::init::initial_params(&job.model, config.seed);
+    let initial = plan.start_params(config.seed);
     nnc_runtime::train(compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
         .map_err(|d| vec![diverged(job, data, &d)])
+}
+
+/// The driver's view of an epoch: the validation metric scored from its predictions.
+fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>) -> Progress {
+    let data = &plan.data;
+    let val_metric = epoch.validation.and_then(|(_, outputs)| {
+        let validation = data.validation.as_ref()?;
+        let predictions = outputs.iter().find(|(name, _)| name == "prediction").map(|(_, v)| v)?;
+        let width = validation.n_targets().max(1);
+        let rows = |flat: &[f32]| flat.chunks(width).map(<[f32]>::to_vec).collect::<Vec<_>>();
+        let scores = metrics::score(&data.task, &rows(predictions), &rows(&validation.targets));
+        match data.task {
+            nnc_data::Task::Regression => scores.r2.map(|r| ("R²", r)),
+            _ => scores.accuracy.map(|a| ("accuracy", a)),
+        }
+    });
+    Progress {
+        model: plan.job.model.name.clone(),
+        epoch: epoch.epoch,
+        epochs: epoch.epochs,
+        steps: epoch.steps,
+        loss: epoch.loss,
+        val_loss: epoch.validation.map(|(loss, _)| loss),
+        val_metric,
+    }
 }
 
 /// The first `steps` steps `train` takes for `plan`: rows and learning rate of each.
@@ -129,6 +183,7 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
         rate: &rate,
         interrupt: None,
         record: false,
+        progress: None,
     };
     nnc_runtime::schedule(&settings, plan.data.train.rows, plan.batch, steps)
 }
@@ -157,17 +212,17 @@ pub fn train_variant(
     let mut variant = plan.job.train.clone();
     variant.learning_rate = learning_rate;
     variant.seed = seed;
-    train_config(plan, compiled, &variant, None, false)
+    train_config(plan, compiled, &variant, &Watch::default(), false)
 }
 
-fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool) -> Result<JobReport, Vec<Diagnostic>> {
+fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool, watch: &Watch<'_>) -> Result<JobReport, Vec<Diagnostic>> {
     let (job, data) = (&plan.job, &plan.data);
     let started = Instant::now();
     let options = nnc_codegen::Options { profile, ..nnc_codegen::Options::default() };
     let compiled = compile_job(plan, Functions::Run, options).map_err(|d| vec![d])?;
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
-    let training = train(plan, &compiled, None)?;
+    let training = train(plan, &compiled, watch)?;
     let config = &job.train;
     let train_ms = elapsed_ms(started);
     let started = Instant::now();

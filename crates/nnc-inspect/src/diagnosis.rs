@@ -168,7 +168,7 @@ fn gradient_flow(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
     if model.layers.len() < 3 {
         return Vec::new();
     }
-    let initial = nnc_driver::initial_params(model, plan.job.train.seed);
+    let initial = plan.start_params(plan.job.train.seed);
     let trained: Vec<Vec<f32>> = report.parameters.iter().map(|(_, _, values)| values.clone()).collect();
     let weights_of = |params: &[Vec<f32>]| -> Option<Vec<(String, f64, f64)>> {
         let norms = compiled_gradient_norms(plan, params)?;

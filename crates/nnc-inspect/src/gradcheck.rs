@@ -75,7 +75,7 @@ pub fn gradcheck_job(plan: &JobPlan, mutate: Option<&dyn Fn(&mut Graph)>) -> Res
         loss: forward.loss,
         forward: forward.graph,
         inputs: vec![x, y],
-        params: nnc_driver::initial_params(&job.model, job.train.seed),
+        params: plan.start_params(job.train.seed),
         names,
         rows: step.rows.len(),
     };

@@ -63,7 +63,7 @@ pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String
         return Err(format!("the training split has no rows for step {step}"));
     };
     let data = &plan.data.train;
-    let mut params = nnc_driver::initial_params(&plan.job.model, plan.job.train.seed);
+    let mut params = plan.start_params(plan.job.train.seed);
     if step > 1 {
         let compiled =
             nnc_driver::compile_job(plan, Functions::All, nnc_codegen::Options::default()).map_err(|d| d.message)?;

@@ -7,7 +7,7 @@ mod descend;
 mod train;
 
 pub use descend::{Point, descend};
-pub use train::{Diverged, ScheduledStep, TrainLoop, Training, evaluate, schedule, step_once, train};
+pub use train::{Diverged, EpochProgress, ScheduledStep, TrainLoop, Training, evaluate, schedule, step_once, train};
 
 /// What a compiled kernel is for; kernels are looked up by role, never by position.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -26,6 +26,23 @@ pub struct TrainLoop<'a> {
     pub interrupt: Option<&'a AtomicU32>,
     /// Keep the forward parameters after every epoch (for plots of the descent's path).
     pub record: bool,
+    /// Told after every epoch how training goes (a progress bar listens).
+    pub progress: Option<&'a dyn Fn(&EpochProgress<'_>)>,
+}
+
+/// A compiled function's output, by name.
+pub type NamedOutput = (String, Vec<f32>);
+
+/// What one epoch of training did, for whoever shows progress.
+pub struct EpochProgress<'a> {
+    /// 1-based.
+    pub epoch: u64,
+    pub epochs: u64,
+    /// Steps taken so far, over the whole run.
+    pub steps: u64,
+    pub loss: f32,
+    /// The validation loss and the validation split's outputs by name, when there is one.
+    pub validation: Option<(f32, &'a [NamedOutput])>,
 }
 
 /// What training produced.
@@ -137,8 +154,14 @@ pub fn train(
         if settings.record {
             training.history.push(end.params[..forward_params].to_vec());
         }
-        if let Some(validation) = validation {
-            let val_loss = loss_of(&evaluate(compiled, &Role::Eval("val"), validation, end.params));
+        let val_outputs = validation.map(|v| evaluate(compiled, &Role::Eval("val"), v, end.params));
+        if let Some(report) = settings.progress {
+            let steps = (end.epoch + 1) * shape.steps() as u64;
+            let validation = val_outputs.as_ref().map(|outputs| (loss_of(outputs), outputs.as_slice()));
+            report(&EpochProgress { epoch: end.epoch + 1, epochs: settings.epochs, steps, loss, validation });
+        }
+        if let Some(outputs) = &val_outputs {
+            let val_loss = loss_of(outputs);
             training.val_losses.push(val_loss);
             // Only early stopping restores the best weights, so only it copies them.
             if settings.patience.is_some() && best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {

@@ -53,6 +53,7 @@ fn allocations_of_training(source: &str, epochs: u64) -> usize {
         rate: &rate,
         interrupt: None,
         record: false,
+        progress: None,
     };
     let before = allocations();
     let training = nnc_runtime::train(&compiled, data, None, initial, &settings).unwrap();

@@ -1,0 +1,102 @@
+//! What a verb hands back, and how it reaches the terminal: text or JSON on standard
+//! output, diagnostics rendered (coloured on a terminal) on standard error, or as JSON.
+
+use crate::verbs::Context;
+use nnc_diagnostics::{Diagnostic, LineIndex};
+use serde_json::{Value, json};
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+/// A verb's result: its text, the same as JSON, and whether it succeeded (a failed
+/// gradient check is a result, exit 1, not an error).
+pub struct Output {
+    pub text: String,
+    pub json: Value,
+    pub ok: bool,
+}
+
+impl Output {
+    pub fn new(text: String, json: Value) -> Output {
+        Output { text, json, ok: true }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ColorMode {
+    Auto,
+    Always,
+    Never,
+}
+
+/// Prints the verb's result or its diagnostics; the process's exit code.
+pub fn finish(context: &Context, result: Result<Output, Vec<Diagnostic>>, color: ColorMode) -> ExitCode {
+    match result {
+        Ok(output) => {
+            if context.json {
+                println!("{}", output.json);
+            } else {
+                print!("{}", output.text);
+            }
+            if output.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+        }
+        Err(diagnostics) => {
+            let name = context.file.display().to_string();
+            if context.json {
+                println!("{}", diagnostics_json(&name, context.source, &diagnostics));
+            } else {
+                let style = nnc_diagnostics::Style { color: use_color(color), ascii: !unicode_terminal() };
+                eprint!("{}", nnc_diagnostics::render_with(&name, context.source, &diagnostics, style));
+            }
+            ExitCode::from(1)
+        }
+    }
+}
+
+/// `{"diagnostics": [{"code", "message", "file", "line", "column", "help", "notes"}]}`.
+pub fn diagnostics_json(file: &str, source: &str, diagnostics: &[Diagnostic]) -> Value {
+    let lines = LineIndex::new(source);
+    let entries: Vec<Value> = diagnostics
+        .iter()
+        .map(|d| {
+            let (line, column) = lines.line_column(source, d.primary.span);
+            json!({
+                "code": d.code.id,
+                "message": d.message,
+                "file": file,
+                "line": line,
+                "column": column,
+                "label": d.primary.message,
+                "help": d.help,
+                "notes": d.notes,
+            })
+        })
+        .collect();
+    json!({ "diagnostics": entries })
+}
+
+fn use_color(mode: ColorMode) -> bool {
+    match mode {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()) && std::io::stderr().is_terminal(),
+    }
+}
+
+/// Whether the locale says the terminal shows UTF-8 (else box drawing is ASCII).
+fn unicode_terminal() -> bool {
+    let locale = ["LC_ALL", "LC_CTYPE", "LANG"].iter().find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()));
+    match locale {
+        Some(value) => {
+            let value = value.to_ascii_lowercase();
+            value.contains("utf-8") || value.contains("utf8")
+        }
+        // No locale at all (a bare container): most terminals still show UTF-8.
+        None => true,
+    }
+}
+
+/// `NNC_MEMORY_LIMIT` (bytes) caps what a run may allocate; unset, the machine's available
+/// memory does.
+pub fn memory_limit() -> Option<u64> {
+    std::env::var("NNC_MEMORY_LIMIT").ok()?.trim().parse().ok()
+}

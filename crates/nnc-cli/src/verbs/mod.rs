@@ -1,0 +1,92 @@
+//! One file per verb. Each takes the [`Context`] (the program, its folder, the command
+//! line's settings) and returns an [`Output`](crate::output::Output) or diagnostics.
+
+pub mod check;
+pub mod eval;
+pub mod explain;
+pub mod gradcheck;
+pub mod ir;
+pub mod plot;
+pub mod predict;
+pub mod run;
+pub mod sweep;
+pub mod trace;
+
+use nnc_diagnostics::{Diagnostic, Span, codes};
+use nnc_driver::{Checked, Overrides};
+use std::path::{Path, PathBuf};
+
+/// What every verb knows about its invocation.
+pub struct Context<'a> {
+    pub file: &'a Path,
+    pub source: &'a str,
+    /// The program's folder: data files and outputs named in it are relative to it.
+    pub base_dir: PathBuf,
+    pub json: bool,
+    pub quiet: bool,
+    pub log_every: Option<u64>,
+    pub overrides: Overrides,
+}
+
+impl<'a> Context<'a> {
+    pub fn new(file: &'a Path, source: &'a str, json: bool, quiet: bool, overrides: Overrides) -> Context<'a> {
+        let base_dir = file.parent().map(Path::to_path_buf).unwrap_or_default();
+        Context { file, source, base_dir, json, quiet, log_every: None, overrides }
+    }
+
+    /// The program checked with its data, settings resolved.
+    pub fn check(&self) -> Result<Checked, Vec<Diagnostic>> {
+        nnc_driver::check(self.source, &self.base_dir, self.overrides)
+    }
+}
+
+/// A diagnostic about the command line's files (it points at the program's start).
+pub fn file_error(code: nnc_diagnostics::Code, message: String, help: &str) -> Vec<Diagnostic> {
+    vec![Diagnostic::error(code, message, Span::new(0, 0), "for this program").with_help(help)]
+}
+
+/// Reads a weight file, or says why it cannot be used.
+pub fn read_weights(path: &Path) -> Result<nnc_driver::weights::Weights, Vec<Diagnostic>> {
+    nnc_driver::weights::read(path).map_err(|message| {
+        file_error(
+            codes::WEIGHTS_UNREADABLE,
+            format!("`{}`: {message}", path.display()),
+            "give a file written by `nnc run --save`",
+        )
+    })
+}
+
+/// Writes `bytes` to `path` (atomically), or a diagnostic naming the file.
+pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Vec<Diagnostic>> {
+    nnc_driver::write_atomically(path, bytes).map_err(|e| {
+        file_error(
+            codes::WRITE_FAILED,
+            format!("cannot write `{}`: {e}", path.display()),
+            "check the folder can be written",
+        )
+    })
+}
+
+/// `0,2,5` or `0..4` (end exclusive), positions in a batch; unreadable parts are skipped.
+pub fn parse_rows(text: &str) -> Vec<usize> {
+    text.split(',')
+        .flat_map(|part| match part.trim().split_once("..") {
+            Some((a, b)) => match (a.trim().parse::<usize>(), b.trim().parse::<usize>()) {
+                (Ok(a), Ok(b)) => (a..b.min(a.saturating_add(100_000))).collect(),
+                _ => Vec::new(),
+            },
+            None => part.trim().parse().ok().into_iter().collect(),
+        })
+        .collect()
+}
+
+/// `0..9` (inclusive, as the course counts) or `0,3,7`.
+pub fn parse_seeds(text: &str) -> Vec<u64> {
+    match text.split_once("..") {
+        Some((a, b)) => match (a.trim().parse::<u64>(), b.trim().parse::<u64>()) {
+            (Ok(a), Ok(b)) if b >= a && b - a < 10_000 => (a..=b).collect(),
+            _ => Vec::new(),
+        },
+        None => text.split(',').filter_map(|s| s.trim().parse().ok()).collect(),
+    }
+}

@@ -1,0 +1,161 @@
+//! Using saved weights without the training data: the program's jobs checked alone, new
+//! rows encoded with the saved preprocessing, the compiled forward pass over them, and
+//! predictions in the targets' own terms (class names and probabilities, or values in the
+//! targets' units).
+
+use crate::stages::internal;
+use crate::weights::Weights;
+use nnc_data::{Encoded, Missing, Source, TargetEncoding};
+use nnc_diagnostics::{Diagnostic, codes};
+use nnc_lower::Job;
+
+/// The program's `train` blocks, checked without reading any data.
+pub fn jobs_of(source: &str) -> Result<Vec<Job>, Vec<Diagnostic>> {
+    let program = nnc_syntax::parse(source)?;
+    Ok(nnc_lower::check(&program)?.jobs)
+}
+
+/// The job the weights were saved from (by model name), with its parameters.
+pub fn job_for<'a>(jobs: &'a [Job], weights: &Weights, file: &str) -> Result<(&'a Job, Vec<Vec<f32>>), Diagnostic> {
+    let job = jobs.iter().find(|j| j.model.name == weights.metadata.model).ok_or_else(|| {
+        let models: Vec<&str> = jobs.iter().map(|j| j.model.name.as_str()).collect();
+        Diagnostic::error(
+            codes::WEIGHTS_MISMATCH,
+            format!("`{file}` holds model `{}`, which this program does not train", weights.metadata.model),
+            jobs.first().map_or_else(Default::default, |j| j.span),
+            "this program",
+        )
+        .with_note(format!("the program trains: {}", models.join(", ")))
+    })?;
+    let forward = nnc_lower::lower_forward(&job.model, job.train.loss, None, 1).graph;
+    let mut params = Vec::new();
+    for decl in &forward.params {
+        let found = weights.tensors.iter().find(|(name, _, _)| name == &decl.name);
+        match found {
+            Some((_, shape, values)) if shape.as_slice() == decl.shape.dims() => params.push(values.clone()),
+            Some((_, shape, _)) => {
+                return Err(Diagnostic::error(
+                    codes::WEIGHTS_MISMATCH,
+                    format!(
+                        "tensor `{}` of `{file}` is {shape:?}, the program's is {:?}",
+                        decl.name,
+                        decl.shape.dims()
+                    ),
+                    job.model.input_span,
+                    "this model",
+                )
+                .with_help("predict with the program the weights were trained with"));
+            }
+            None => {
+                return Err(Diagnostic::error(
+                    codes::WEIGHTS_MISMATCH,
+                    format!("`{file}` has no tensor `{}`", decl.name),
+                    job.model.input_span,
+                    "this model",
+                ));
+            }
+        }
+    }
+    Ok((job, params))
+}
+
+/// The data setting for missing cells of a job's data (inline tables have none).
+pub fn missing_of(job: &Job) -> Missing {
+    match &job.data.source {
+        Source::Csv(csv) => csv.missing,
+        Source::Table(_) => Missing::Error,
+    }
+}
+
+/// One prediction per encoded row: the column names and each row's values as text.
+pub struct Predictions {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<String>>,
+    /// Probabilities or values as numbers, row by row (what the text shows).
+    pub values: Vec<Vec<f32>>,
+}
+
+/// Runs the compiled forward pass of `job` over `encoded` and describes the results.
+pub fn predict(
+    job: &Job,
+    params: &[Vec<f32>],
+    weights: &Weights,
+    encoded: &Encoded,
+) -> Result<Predictions, Diagnostic> {
+    let outputs = forward(job, params, &encoded.inputs, encoded.rows)?;
+    let width = job.model.output_width();
+    let rows: Vec<&[f32]> = outputs.chunks(width.max(1)).collect();
+    let metadata = &weights.metadata;
+    let mut columns = vec!["line".to_string()];
+    let mut text_rows = Vec::new();
+    let mut values = Vec::new();
+    let number = |v: f32| format!("{v}");
+    match &metadata.preprocessing.target {
+        TargetEncoding::Classes { classes, binary: true, .. } => {
+            columns.extend(["predicted".to_string(), format!("p({})", classes[1])]);
+            for (line, row) in encoded.lines.iter().zip(&rows) {
+                let class = &classes[usize::from(row[0] >= 0.5)];
+                text_rows.push(vec![line.to_string(), class.clone(), number(row[0])]);
+                values.push(row.to_vec());
+            }
+        }
+        TargetEncoding::Classes { classes, .. } => {
+            columns.push("predicted".to_string());
+            columns.extend(classes.iter().map(|c| format!("p({c})")));
+            for (line, row) in encoded.lines.iter().zip(&rows) {
+                let best = row.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b }).0;
+                let mut cells = vec![line.to_string(), classes[best].clone()];
+                cells.extend(row.iter().map(|&p| number(p)));
+                text_rows.push(cells);
+                values.push(row.to_vec());
+            }
+        }
+        TargetEncoding::Columns(_) | TargetEncoding::Features => {
+            // A 0/1 target given as numbers (an inline table) is a binary task all the same.
+            let binary = metadata.task == "binary";
+            if binary {
+                columns.push("predicted".to_string());
+            }
+            columns.extend(metadata.target_names.iter().cloned());
+            let scale = metadata.preprocessing.target_scale(width);
+            for (line, row) in encoded.lines.iter().zip(&rows) {
+                let unscaled: Vec<f32> = row.iter().zip(&scale).map(|(v, (offset, s))| v * s + offset).collect();
+                let mut cells = vec![line.to_string()];
+                if binary {
+                    cells.push(u8::from(unscaled[0] >= 0.5).to_string());
+                }
+                cells.extend(unscaled.iter().map(|&v| number(v)));
+                text_rows.push(cells);
+                values.push(unscaled);
+            }
+        }
+    }
+    Ok(Predictions { columns, rows: text_rows, values })
+}
+
+/// The model's `prediction` output over `rows` rows, by compiled code.
+fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Result<Vec<f32>, Diagnostic> {
+    if rows == 0 {
+        return Ok(Vec::new());
+    }
+    let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, rows);
+    let mut graph = lowered.graph;
+    graph.outputs.retain(|(name, _)| name == "prediction");
+    let graph = nnc_opt::optimize(&graph);
+    let program = crate::graphs::lower(&nnc_runtime::Role::Eval("predict"), &graph);
+    let unit = nnc_codegen::Unit::Program { name: "predict", program: &program, hot: false };
+    let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).map_err(|e| internal(e, job.span))?;
+    let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
+    let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+    let mut scratch = vec![0.0; kernel.arena_len()];
+    let targets = vec![0.0f32; rows * job.model.output_width()];
+    let inputs: [&[f32]; 2] = [inputs, &targets];
+    let mut params = params.to_vec();
+    kernel.call(nnc_codegen::Frame {
+        inputs: &inputs,
+        params: &mut params,
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
+    Ok(outputs.into_iter().next().unwrap_or_default())
+}
