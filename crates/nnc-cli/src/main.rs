@@ -164,6 +164,22 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         weights: PathBuf,
     },
+    /// Export a trained model: ONNX for inference, or a PyTorch project that trains the
+    /// same network the same way (data-parallel with torchrun).
+    Export {
+        /// The program the model is trained with (a .nn file).
+        file: PathBuf,
+        /// The weight file (`nnc run --save`); required for ONNX, the initial weights of the
+        /// PyTorch project when given.
+        #[arg(long, value_name = "PATH")]
+        weights: Option<PathBuf>,
+        /// Write the inference graph (with the numeric preprocessing) as ONNX.
+        #[arg(long, value_name = "PATH")]
+        onnx: Option<PathBuf>,
+        /// Write a PyTorch project (model.py, data.py, train.py) into this folder.
+        #[arg(long, value_name = "DIR")]
+        pytorch: Option<PathBuf>,
+    },
     /// Print a compiler stage.
     Ir {
         /// The program (a .nn file).
@@ -185,6 +201,7 @@ impl Command {
             | Command::Sweep { file, .. }
             | Command::Predict { file, .. }
             | Command::Eval { file, .. }
+            | Command::Export { file, .. }
             | Command::Ir { file, .. } => file,
         }
     }
@@ -236,6 +253,9 @@ fn main() -> ExitCode {
             verbs::predict::predict(&context, &weights, &input, out.as_deref())
         }
         Command::Eval { weights, .. } => verbs::eval::eval(&context, &weights),
+        Command::Export { weights, onnx, pytorch, .. } => {
+            verbs::export::export(&context, weights.as_deref(), onnx.as_deref(), pytorch.as_deref())
+        }
         Command::Ir { stage, .. } => verbs::ir::ir(&context, &stage),
     };
     output::finish(&context, result, color)

@@ -17,6 +17,9 @@ pub struct Dataset {
     /// values (the digit of an autoencoder's image): its name and each row's value, for
     /// colouring plots.
     pub annotation: Option<(String, Vec<String>)>,
+    /// The data file line each row comes from (empty for inline tables and windows): how
+    /// an exported project finds the same split.
+    pub lines: Vec<u64>,
 }
 
 impl Dataset {

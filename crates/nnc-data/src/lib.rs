@@ -81,6 +81,7 @@ fn from_table(table: &TableSpec) -> Prepared {
         targets: table.rows.iter().flat_map(|r| r.targets.iter().map(|&v| v as f32)).collect(),
         rows: table.rows.len(),
         annotation: None,
+        lines: Vec::new(),
     };
     let binary = train.n_targets() == 1 && train.targets.iter().all(|&t| t == 0.0 || t == 1.0);
     let span_of = |names: &[Name]| match (names.first(), names.last()) {

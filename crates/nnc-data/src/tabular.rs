@@ -274,7 +274,8 @@ impl Builder<'_> {
             let values = rows.iter().map(|&row| self.table.cell(row, column).to_string()).collect();
             (self.table.header[column].clone(), values)
         });
-        Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len(), annotation })
+        let lines = rows.iter().map(|&row| self.table.lines[row]).collect();
+        Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len(), annotation, lines })
     }
 
     /// Missing cells reaching here have a fill (`missing mean`) or were dropped.

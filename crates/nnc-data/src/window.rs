@@ -91,6 +91,7 @@ impl Windows<'_> {
             inputs,
             targets,
             annotation: None,
+            lines: Vec::new(),
         }
     }
 

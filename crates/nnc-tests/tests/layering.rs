@@ -82,7 +82,7 @@ fn data_and_syntax_know_nothing_of_each_other_or_of_later_stages() {
 fn the_cli_reaches_the_pipeline_only_through_the_driver_and_the_views() {
     let graph = dependencies();
     let direct = nnc_crates(&graph["nnc-cli"]);
-    assert_eq!(direct, ["nnc-data", "nnc-diagnostics", "nnc-driver", "nnc-inspect", "nnc-plot"]);
+    assert_eq!(direct, ["nnc-data", "nnc-diagnostics", "nnc-driver", "nnc-export", "nnc-inspect", "nnc-plot"]);
 }
 
 #[test]

@@ -4,6 +4,7 @@
 pub mod check;
 pub mod eval;
 pub mod explain;
+pub mod export;
 pub mod gradcheck;
 pub mod ir;
 pub mod plot;

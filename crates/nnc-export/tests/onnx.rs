@@ -1,0 +1,94 @@
+//! Exported ONNX models run by an independent runtime (tract) give what `nnc predict`
+//! gives, on examples of every kind: classes, binary, regression with normalised and
+//! one-hot inputs and unscaled targets.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use nnc_data::{Encoded, Encoding};
+use nnc_driver::Overrides;
+use std::path::Path;
+use tract_onnx::prelude::*;
+
+fn root() -> std::path::PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// Trains `example`, saves and reads back its weights, exports ONNX, and compares tract's
+/// outputs on the training rows with the compiled predictions.
+fn agrees(example: &str) {
+    let path = root().join("examples").join(example);
+    let source = std::fs::read_to_string(&path).unwrap();
+    let dir = path.parent().unwrap();
+    let overrides = Overrides { epochs: Some(20), ..Overrides::default() };
+    let checked = nnc_driver::check(&source, dir, overrides).unwrap();
+    let run = nnc_driver::run_checked(&checked, dir, overrides, 0.0).unwrap();
+    let (plan, report) = (&checked.jobs[0], &run.jobs[0]);
+    let bytes = nnc_driver::weights::encode(plan, &source, &report.parameters).unwrap();
+    let weights = nnc_driver::weights::decode(&bytes).unwrap();
+    let jobs = nnc_driver::predict::jobs_of(&source).unwrap();
+    let (job, params) = nnc_driver::predict::job_for(&jobs, &weights, "weights").unwrap();
+    let data = &plan.data.train;
+    let encoded = Encoded {
+        inputs: data.inputs.clone(),
+        rows: data.rows,
+        lines: (0..data.rows as u64).collect(),
+        ..Encoded::default()
+    };
+    let predicted = nnc_driver::predict::predict(job, &params, &weights, &encoded).unwrap();
+    let exported = nnc_export::onnx::export(job, &weights, &params);
+    // The file takes numeric columns as they are in the data: undo the normalisation.
+    let mut affine = Vec::new();
+    for column in &weights.metadata.preprocessing.features {
+        match column.encoding {
+            Encoding::Numeric { offset, scale, .. } => affine.push((offset, scale)),
+            Encoding::OneHot { .. } => affine.extend(std::iter::repeat_n((0.0, 1.0), column.encoding.width())),
+        }
+    }
+    let width = data.n_inputs();
+    let raw: Vec<f32> =
+        data.inputs.iter().enumerate().map(|(i, &x)| x * affine[i % width].1 + affine[i % width].0).collect();
+    let model = tract_onnx::onnx()
+        .model_for_read(&mut exported.bytes.as_slice())
+        .unwrap()
+        .with_input_fact(0, f32::fact([data.rows, width]).into())
+        .unwrap()
+        .into_optimized()
+        .unwrap()
+        .into_runnable()
+        .unwrap();
+    let input = tract_ndarray::Array2::from_shape_vec((data.rows, width), raw).unwrap();
+    let outputs = model.run(tvec!(Tensor::from(input).into())).unwrap();
+    let onnx: Vec<f32> = outputs[0].to_array_view::<f32>().unwrap().iter().copied().collect();
+    // The columns nnc predict reports as numbers: probabilities or values.
+    let ours: Vec<f32> = predicted.values.iter().flatten().copied().collect();
+    assert_eq!(onnx.len(), ours.len(), "{example}: {} outputs against {}", onnx.len(), ours.len());
+    for (i, (a, b)) in onnx.iter().zip(&ours).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{example} output {i}: onnx {a}, nnc {b}");
+    }
+    assert_eq!(exported.input_columns, data.input_names);
+}
+
+#[test]
+fn iris_classes_agree() {
+    agrees("iris.nn");
+}
+
+#[test]
+fn house_prices_with_one_hot_columns_and_unscaled_targets_agree() {
+    agrees("house_price.nn");
+}
+
+#[test]
+fn xor_agrees() {
+    agrees("xor.nn");
+}
+
+#[test]
+fn and_binary_cross_entropy_agrees() {
+    agrees("and.nn");
+}
+
+#[test]
+fn linear_regression_agrees() {
+    agrees("linreg.nn");
+}
