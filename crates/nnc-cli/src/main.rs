@@ -180,6 +180,17 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         pytorch: Option<PathBuf>,
     },
+    /// Print the program in its canonical layout (comments kept).
+    Fmt {
+        /// The program (a .nn file).
+        file: PathBuf,
+        /// Rewrite the file instead of printing.
+        #[arg(long)]
+        write: bool,
+        /// Print nothing; exit 1 when the file is not in the canonical layout.
+        #[arg(long, conflicts_with = "write")]
+        check: bool,
+    },
     /// Print a compiler stage.
     Ir {
         /// The program (a .nn file).
@@ -202,6 +213,7 @@ impl Command {
             | Command::Predict { file, .. }
             | Command::Eval { file, .. }
             | Command::Export { file, .. }
+            | Command::Fmt { file, .. }
             | Command::Ir { file, .. } => file,
         }
     }
@@ -256,6 +268,7 @@ fn main() -> ExitCode {
         Command::Export { weights, onnx, pytorch, .. } => {
             verbs::export::export(&context, weights.as_deref(), onnx.as_deref(), pytorch.as_deref())
         }
+        Command::Fmt { write, check, .. } => verbs::fmt::fmt(&context, check, write),
         Command::Ir { stage, .. } => verbs::ir::ir(&context, &stage),
     };
     output::finish(&context, result, color)

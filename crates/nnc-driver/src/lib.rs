@@ -27,6 +27,7 @@ pub use init::initial_params;
 pub use memory::Need;
 pub use nnc_codegen::Options as CodegenOptions;
 pub use nnc_runtime::Point;
+pub use nnc_syntax::format;
 pub use output::write_atomically;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};

@@ -1,8 +1,10 @@
 //! The surface language: the pest grammar (`grammar/nn.pest`), the spanned AST and its printer.
 
 pub mod ast;
+mod fmt;
 mod parse;
 mod print;
 
+pub use fmt::format;
 pub use parse::parse;
 pub use print::{expr_text, print_program};

@@ -8,7 +8,7 @@ use pest::pratt_parser::{Assoc, Op, PrattParser};
 
 #[derive(pest_derive::Parser)]
 #[grammar = "../../grammar/nn.pest"]
-struct NnParser;
+pub(crate) struct NnParser;
 
 /// How deeply brackets may nest. Parsing and every later walk over expressions recurse
 /// once per level; this bound keeps them far from the stack's limit.

@@ -5,6 +5,7 @@ pub mod check;
 pub mod eval;
 pub mod explain;
 pub mod export;
+pub mod fmt;
 pub mod gradcheck;
 pub mod ir;
 pub mod plot;
