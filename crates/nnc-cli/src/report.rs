@@ -115,10 +115,11 @@ fn order_text(order: &SplitOrder, dropped: usize) -> String {
 pub fn check_summary(plan: &JobPlan) -> String {
     let (job, data) = (&plan.job, &plan.data);
     let mut out = format!(
-        "train {} on {}: {} inputs -> {} output{}, loss {}, batch {}\n",
+        "train {} on {}: {} inputs{} -> {} output{}, loss {}, batch {}\n",
         job.model.name,
         job.data.name.name,
         job.model.input_width,
+        if job.model.input_auto { " (input auto: the data's columns)" } else { "" },
         job.model.output_width(),
         if job.model.output_width() == 1 { "" } else { "s" },
         job.train.loss.name(),

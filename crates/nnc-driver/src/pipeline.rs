@@ -119,11 +119,14 @@ fn resolve(job: &mut Job, overrides: Overrides) {
     job.train.learning_rate = overrides.learning_rate.unwrap_or(job.train.learning_rate);
 }
 
-fn plan_job(job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
+fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
     let started = Instant::now();
     let options = LoadOptions { output_width: job.model.output_width(), seed: job.train.seed };
     let mut data = nnc_data::load(&job.data, base_dir, options)?;
     let load_ms = elapsed_ms(started);
+    if job.model.input_auto {
+        job.model.input_width = data.train.n_inputs();
+    }
     check_model_fits_data(&job, &mut data)?;
     let rows = data.train.rows;
     let batch = job.train.batch.unwrap_or(rows).clamp(1, rows.max(1));

@@ -436,6 +436,7 @@ fn empty_model() -> nnc_lower::Model {
         input_width: 0,
         layers: Vec::new(),
         input_span: nnc_diagnostics::Span::default(),
+        input_auto: false,
     }
 }
 

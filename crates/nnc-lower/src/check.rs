@@ -59,6 +59,9 @@ fn check_unique_names(program: &ast::Program, errors: &mut Vec<Diagnostic>) {
     }
 }
 
+/// The input width recorded for `input auto` until the data says it.
+const AUTO_WIDTH: usize = usize::MAX;
+
 fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<Model> {
     let before = errors.len();
     let mut input: Option<(usize, Span)> = None;
@@ -88,7 +91,9 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
                         .with_help("move `input N` to the top of the model"),
                     );
                 }
-                if width.value == 0 {
+                if let Some(width) = width
+                    && width.value == 0
+                {
                     errors.push(
                         Diagnostic::error(
                             codes::ZERO_WIDTH,
@@ -99,10 +104,13 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
                         .with_help("the input width is the number of input columns"),
                     );
                 }
-                input = Some((width.value as usize, *span));
+                // `input auto` is settled when the data is loaded (`Model::input_auto`).
+                input = Some((width.as_ref().map_or(AUTO_WIDTH, |w| w.value as usize), *span));
             }
             ModelStmt::Layer(layer) => {
                 let fan_in = layers.last().map_or(input.map_or(0, |(w, _)| w), |l: &Layer| l.units);
+                // Under `input auto` the first layer's size is checked once the data is in.
+                let fan_in = if fan_in == AUTO_WIDTH { 1 } else { fan_in };
                 let name = format!("{}{}", layer.kind.name, layers.len() + 1);
                 layers.push(check_layer(layer, name, fan_in, errors));
             }
@@ -131,7 +139,26 @@ fn check_model(block: &ast::ModelBlock, errors: &mut Vec<Diagnostic>) -> Option<
             .with_help("add a layer such as `dense 1`"),
         );
     }
-    (errors.len() == before).then(|| Model { name: block.name.name.clone(), input_width, layers, input_span })
+    let input_auto = input_width == AUTO_WIDTH;
+    if input_auto && let Some(first) = layers.first().filter(|l| l.weights.is_some()) {
+        errors.push(
+            Diagnostic::error(
+                codes::MODEL_STRUCTURE,
+                "weights written in the program need a known input width",
+                first.span,
+                "literal weights",
+            )
+            .with_secondary(input_span, "`input auto`")
+            .with_help("write the input width: `input N`"),
+        );
+    }
+    (errors.len() == before).then(|| Model {
+        name: block.name.name.clone(),
+        input_width: if input_auto { 0 } else { input_width },
+        layers,
+        input_span,
+        input_auto,
+    })
 }
 
 fn check_layer(layer: &ast::Layer, name: String, fan_in: usize, errors: &mut Vec<Diagnostic>) -> Layer {

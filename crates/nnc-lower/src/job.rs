@@ -20,6 +20,8 @@ pub struct Model {
     pub layers: Vec<Layer>,
     /// Where the input width is declared, for width errors found after loading data.
     pub input_span: Span,
+    /// `input auto`: `input_width` is the data's column count, set once the data is loaded.
+    pub input_auto: bool,
 }
 
 impl Model {

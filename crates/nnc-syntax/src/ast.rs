@@ -68,7 +68,11 @@ pub struct ModelBlock {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelStmt {
-    Input { width: Integer, span: Span },
+    /// `input N`; `None` for `input auto` (the data's column count).
+    Input {
+        width: Option<Integer>,
+        span: Span,
+    },
     Layer(Layer),
 }
 

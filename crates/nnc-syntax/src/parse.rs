@@ -167,7 +167,8 @@ fn build_model(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> ModelBlock {
             Rule::input_stmt => {
                 let span = span_of(&stmt);
                 let width = stmt.into_inner().nth(1).expect("grammar: input has a width");
-                ModelStmt::Input { width: build_integer(width, errors), span }
+                let width = (width.as_rule() == Rule::integer).then(|| build_integer(width, errors));
+                ModelStmt::Input { width, span }
             }
             Rule::layer => ModelStmt::Layer(build_layer(stmt, errors)),
             rule => unreachable!("grammar: unexpected model statement {rule:?}"),
@@ -422,6 +423,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::settings | Rule::setting => "a setting such as `epochs 100`",
         Rule::layer | Rule::layer_kind => "a layer such as `dense 4 relu`",
         Rule::input_stmt | Rule::kw_input => "`input N`",
+        Rule::kw_auto => "`auto`",
         Rule::data_block | Rule::kw_data => "`data`",
         Rule::model_block | Rule::kw_model => "`model`",
         Rule::train_block | Rule::kw_train => "`train`",

@@ -72,7 +72,8 @@ impl Printer {
 
     fn model_stmt(&mut self, stmt: &ModelStmt) {
         match stmt {
-            ModelStmt::Input { width, .. } => self.line(&format!("Input {}", width.value)),
+            ModelStmt::Input { width: Some(width), .. } => self.line(&format!("Input {}", width.value)),
+            ModelStmt::Input { width: None, .. } => self.line("Input auto"),
             ModelStmt::Layer(layer) => {
                 let activation = layer.activation.as_ref().map_or(String::new(), |a| format!(" activation={}", a.name));
                 self.line(&format!("Layer {} units={}{activation}", layer.kind.name, layer.units.value));
