@@ -240,7 +240,12 @@ fn main() -> ExitCode {
     let source = match std::fs::read_to_string(&file) {
         Ok(source) => source,
         Err(err) => {
-            eprintln!("error: cannot read `{}`: {err}", file.display());
+            let message = format!("cannot read `{}`: {err}", file.display());
+            if cli.json {
+                println!("{}", serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] }));
+            } else {
+                eprintln!("error: {message}");
+            }
             return ExitCode::from(2);
         }
     };
