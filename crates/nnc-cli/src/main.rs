@@ -242,7 +242,10 @@ fn main() -> ExitCode {
         Err(err) => {
             let message = format!("cannot read `{}`: {err}", file.display());
             if cli.json {
-                println!("{}", serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] }));
+                println!(
+                    "{}",
+                    serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] })
+                );
             } else {
                 eprintln!("error: {message}");
             }

@@ -36,7 +36,11 @@ impl Display {
         } else {
             Mode::Lines { every: log_every.unwrap_or(1).max(1) }
         };
-        Display { mode, bar: RefCell::new(None), lines: RefCell::new((BufWriter::new(std::io::stderr()), Instant::now())) }
+        Display {
+            mode,
+            bar: RefCell::new(None),
+            lines: RefCell::new((BufWriter::new(std::io::stderr()), Instant::now())),
+        }
     }
 
     pub fn epoch(&self, progress: &Progress) {

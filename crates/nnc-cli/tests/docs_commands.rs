@@ -93,3 +93,35 @@ fn every_console_transcript_in_the_docs_is_what_nnc_prints() {
     }
     assert!(checked >= 5, "only {checked} transcripts found");
 }
+
+/// The code blocks (programs, commands and their transcripts) of a document, in order.
+fn code_blocks(text: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut current: Option<String> = None;
+    for line in text.lines() {
+        if line.starts_with("```") {
+            match current.take() {
+                Some(block) => blocks.push(block),
+                None => current = Some(format!("{line}\n")),
+            }
+        } else if let Some(block) = current.as_mut() {
+            block.push_str(line);
+            block.push('\n');
+        }
+    }
+    blocks
+}
+
+/// The translation is the same tutorial: every program, command and transcript of the
+/// English text appears in it, in the same order, so the test above checks both.
+#[test]
+fn the_translated_tutorial_shows_the_same_commands() {
+    let read = |name: &str| std::fs::read_to_string(root().join("docs").join(name)).unwrap();
+    let english = code_blocks(&read("tutorial.md"));
+    let chinese = code_blocks(&read("tutorial.zh-TW.md"));
+    assert!(english.len() >= 10, "only {} code blocks in the tutorial", english.len());
+    for (i, (en, zh)) in english.iter().zip(&chinese).enumerate() {
+        assert_eq!(en, zh, "code block {} of tutorial.zh-TW.md differs from tutorial.md", i + 1);
+    }
+    assert_eq!(english.len(), chinese.len(), "tutorial.zh-TW.md has a different number of code blocks");
+}
