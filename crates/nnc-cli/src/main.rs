@@ -242,10 +242,8 @@ fn main() -> ExitCode {
         Err(err) => {
             let message = format!("cannot read `{}`: {err}", file.display());
             if cli.json {
-                println!(
-                    "{}",
-                    serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] })
-                );
+                let json = serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] });
+                let _ = output::stdout(&format!("{json}\n"));
             } else {
                 eprintln!("error: {message}");
             }

@@ -32,24 +32,42 @@ pub enum ColorMode {
 pub fn finish(context: &Context, result: Result<Output, Vec<Diagnostic>>, color: ColorMode) -> ExitCode {
     match result {
         Ok(output) => {
-            if context.json {
-                println!("{}", output.json);
-            } else {
-                print!("{}", output.text);
+            let written = if context.json { stdout(&format!("{}\n", output.json)) } else { stdout(&output.text) };
+            if let Err(err) = written {
+                eprintln!("error: cannot write the output: {err}");
+                return ExitCode::from(1);
             }
             if output.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
         }
         Err(diagnostics) => {
             let name = context.file.display().to_string();
             if context.json {
-                println!("{}", diagnostics_json(&name, context.source, &diagnostics));
+                // Nothing more can be reported when standard output is gone.
+                let _ = stdout(&format!("{}\n", diagnostics_json(&name, context.source, &diagnostics)));
             } else {
                 let style = nnc_diagnostics::Style { color: use_color(color), ascii: !unicode_terminal() };
-                eprint!("{}", nnc_diagnostics::render_with(&name, context.source, &diagnostics, style));
+                stderr(&nnc_diagnostics::render_with(&name, context.source, &diagnostics, style));
             }
             ExitCode::from(1)
         }
     }
+}
+
+/// Writes `text` to standard output. A reader that stopped reading (`nnc predict … | head`)
+/// is not an error: like other command-line tools, nnc then stops quietly.
+pub fn stdout(text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
+    }
+}
+
+/// Writes `text` to standard error; if that fails there is nowhere left to say so.
+pub fn stderr(text: &str) {
+    use std::io::Write;
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
 }
 
 /// `{"diagnostics": [{"code", "message", "file", "line", "column", "help", "notes"}]}`.

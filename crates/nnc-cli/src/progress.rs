@@ -97,7 +97,7 @@ impl Display {
 fn status(progress: &Progress) -> String {
     let mut text = format!("step {} loss {}", progress.steps, short(progress.loss));
     if let Some(loss) = progress.val_loss {
-        text.push_str(&format!(" val {}", short(loss)));
+        text.push_str(&format!(" val loss {}", short(loss)));
     }
     if let Some((name, value)) = progress.val_metric {
         text.push_str(&format!(" val {name} {value:.4}"));

@@ -34,7 +34,23 @@ pub(crate) struct FileRef<'a> {
     pub path_span: Span,
 }
 
+/// Reads a data file for training: a header and at least one row.
 pub(crate) fn read(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
+    let table = read_rows(spec, base_dir)?;
+    if table.rows.is_empty() {
+        return Err(Diagnostic::error(
+            codes::EMPTY_FILE,
+            format!("data file `{}` has a header but no rows", spec.path),
+            spec.path_span,
+            "header only",
+        )
+        .with_help("add one row per example below the header"));
+    }
+    Ok(table)
+}
+
+/// Reads a CSV file: a header, then any number of rows (new rows to predict may be none).
+pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
     let fail = |code, message: String, label: &str| {
         Diagnostic::error(code, message, spec.path_span, label.to_string())
             .with_help("paths are relative to the folder of the .nn file")
@@ -81,15 +97,6 @@ pub(crate) fn read(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic>
         }
         rows.push(utf8_record(spec, &record, line)?);
         lines.push(line);
-    }
-    if rows.is_empty() {
-        return Err(Diagnostic::error(
-            codes::EMPTY_FILE,
-            format!("data file `{}` has a header but no rows", spec.path),
-            spec.path_span,
-            "header only",
-        )
-        .with_help("add one row per example below the header"));
     }
     Ok(Table { header, rows, lines })
 }

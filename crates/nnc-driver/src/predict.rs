@@ -134,11 +134,16 @@ pub fn predict(
 }
 
 /// The model's `prediction` output over `rows` rows, by compiled code.
+/// Rows per call of the compiled forward pass: new files can be any length, and one graph
+/// sized to a whole file would need scratch in proportion to it.
+const BATCH_ROWS: usize = 4096;
+
 fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Result<Vec<f32>, Diagnostic> {
     if rows == 0 {
         return Ok(Vec::new());
     }
-    let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, rows);
+    let batch = rows.min(BATCH_ROWS);
+    let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch);
     let mut graph = lowered.graph;
     graph.outputs.retain(|(name, _)| name == "prediction");
     let graph = nnc_opt::optimize(&graph);
@@ -148,14 +153,24 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
     let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
-    let targets = vec![0.0f32; rows * job.model.output_width()];
-    let inputs: [&[f32]; 2] = [inputs, &targets];
+    let (width_in, width_out) = ((inputs.len() / rows).max(1), job.model.output_width());
+    let targets = vec![0.0f32; batch * width_out];
+    let mut chunk_inputs = vec![0.0f32; batch * width_in];
     let mut params = params.to_vec();
-    kernel.call(nnc_codegen::Frame {
-        inputs: &inputs,
-        params: &mut params,
-        outputs: &mut outputs,
-        scratch: &mut scratch,
-    });
-    Ok(outputs.into_iter().next().unwrap_or_default())
+    let mut predictions = Vec::with_capacity(rows * width_out);
+    for chunk in inputs.chunks(batch * width_in) {
+        // The last chunk is padded with zero rows whose outputs are dropped.
+        chunk_inputs[..chunk.len()].copy_from_slice(chunk);
+        chunk_inputs[chunk.len()..].fill(0.0);
+        let frame_inputs: [&[f32]; 2] = [&chunk_inputs, &targets];
+        kernel.call(nnc_codegen::Frame {
+            inputs: &frame_inputs,
+            params: &mut params,
+            outputs: &mut outputs,
+            scratch: &mut scratch,
+        });
+        let produced = outputs.first().map_or(&[][..], Vec::as_slice);
+        predictions.extend_from_slice(&produced[..chunk.len() / width_in.max(1) * width_out]);
+    }
+    Ok(predictions)
 }

@@ -30,10 +30,10 @@ pub fn predict(
     // Rows left out or predicted with a caveat are told on standard error, by line.
     if !context.json {
         for (line, reason) in &encoded.skipped {
-            eprintln!("note: line {line} of `{}` left out: {reason}", input.display());
+            crate::output::stderr(&format!("note: line {line} of `{}` left out: {reason}\n", input.display()));
         }
         for (line, note) in &encoded.notes {
-            eprintln!("note: line {line} of `{}`: {note}", input.display());
+            crate::output::stderr(&format!("note: line {line} of `{}`: {note}\n", input.display()));
         }
     }
     let text = match out {

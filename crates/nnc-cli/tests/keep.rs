@@ -1,0 +1,370 @@
+//! Keeping, using and moving what was trained, as a user does it: `run --save`, `--load`,
+//! `eval`, `predict` (with the damaged, the unknown and the empty input), weight files read
+//! by the reference safetensors implementations, and the command-line habits scripts rely
+//! on (progress off a terminal, `--quiet`, `--lr`, JSON errors, colour, a closed pipe).
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use assert_cmd::Command;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+/// The binary, run from the repository root.
+fn nnc() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nnc"));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// Runs `nnc ARGS --json`, expecting success; the JSON on standard output.
+fn json(args: &[&str]) -> Value {
+    let output = nnc().args(args).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{args:?}: {}", String::from_utf8_lossy(&output.stderr));
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Trains `example` (fewer epochs where given) and saves its weights in `dir`.
+fn train_and_save(example: &str, dir: &Path, extra: &[&str]) -> (PathBuf, Value) {
+    let weights = dir.join(example.replace(".nn", ".safetensors"));
+    let mut args = vec!["run", example, "--save", weights.to_str().unwrap()];
+    args.extend_from_slice(extra);
+    let program = format!("examples/{example}");
+    args[1] = &program;
+    (weights.clone(), json(&args))
+}
+
+fn as_f64(value: &Value) -> f64 {
+    value.as_f64().unwrap_or_else(|| panic!("not a number: {value}"))
+}
+
+/// The evaluation of `split` in an `eval --json` report.
+fn split<'a>(report: &'a Value, name: &str) -> &'a Value {
+    report["evaluations"][0]["splits"].as_array().unwrap().iter().find(|s| s["name"] == name).unwrap()
+}
+
+#[test]
+fn saved_weights_are_read_by_the_reference_safetensors_crate_as_named_f32_tensors() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, report) = train_and_save("iris.nn", dir.path(), &["--epochs", "20"]);
+    assert_eq!(report["saved_weights"][0], path.to_str().unwrap());
+    let bytes = std::fs::read(&path).unwrap();
+    let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
+    let metadata = header.metadata().as_ref().unwrap();
+    assert_eq!(metadata["format"], "nnc-weights/1");
+    assert_eq!(metadata["model"], "classifier");
+    assert!(metadata["preprocessing"].contains("sepal_length") && metadata["classes"].contains("virginica"));
+    assert!(metadata["program"].contains("model classifier"));
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mut shapes: Vec<(String, Vec<usize>)> =
+        tensors.tensors().into_iter().map(|(name, view)| (name, view.shape().to_vec())).collect();
+    shapes.sort();
+    let expected =
+        [("dense1.b", vec![16]), ("dense1.w", vec![4, 16]), ("dense2.b", vec![3]), ("dense2.w", vec![16, 3])];
+    assert_eq!(shapes, expected.map(|(n, s)| (n.to_string(), s)));
+    let w = tensors.tensor("dense1.w").unwrap();
+    assert_eq!(w.dtype(), safetensors::Dtype::F32);
+    // The stored numbers are the trained ones the report shows.
+    let first = f32::from_le_bytes(w.data()[0..4].try_into().unwrap());
+    assert_eq!(first as f64, as_f64(&report["parameters"]["dense1.w"][0][0]));
+}
+
+/// Python's `safetensors` (the reference implementation) reads the file, where it is
+/// installed (`NNC_PYTHON` names an interpreter, else `python3`).
+#[test]
+fn saved_weights_load_in_python_safetensors_where_installed() {
+    let python = std::env::var("NNC_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let probe = std::process::Command::new(&python).args(["-c", "import safetensors.numpy"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        eprintln!("Python with safetensors and numpy not found: skipped");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "5"]);
+    let script = "import sys, json\n\
+        from safetensors.numpy import load_file\n\
+        from safetensors import safe_open\n\
+        t = load_file(sys.argv[1])\n\
+        meta = safe_open(sys.argv[1], 'np').metadata()\n\
+        print(json.dumps({'tensors': {k: [list(v.shape), str(v.dtype)] for k, v in t.items()}, 'format': meta['format']}))";
+    let output = std::process::Command::new(&python).args(["-c", script]).arg(&path).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let read: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(read["format"], "nnc-weights/1");
+    assert_eq!(read["tensors"]["dense1.w"], serde_json::json!([[45, 32], "float32"]));
+    assert_eq!(read["tensors"]["dense2.b"], serde_json::json!([[1], "float32"]));
+}
+
+#[test]
+fn eval_and_a_zero_epoch_load_reproduce_the_saved_runs_metrics() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, report) = train_and_save("iris.nn", dir.path(), &["--epochs", "40"]);
+    let weights = path.to_str().unwrap();
+    let evaluated = json(&["eval", "examples/iris.nn", "--weights", weights]);
+    let test = split(&evaluated, "test");
+    assert_eq!(test["scores"]["accuracy"], report["metrics"]["test_accuracy"]);
+    assert_eq!(test["rows"], 23);
+    assert_eq!(test["scores"]["per_class"].as_array().unwrap().len(), 3);
+    let reloaded = json(&["run", "examples/iris.nn", "--load", weights, "--epochs", "0"]);
+    assert_eq!(reloaded["metrics"]["test_accuracy"], report["metrics"]["test_accuracy"]);
+}
+
+/// `predict` on the data file itself gets right exactly the rows `eval` counts as right
+/// over all splits: same weights, same preprocessing, no data file read.
+#[test]
+fn predict_applies_the_saved_preprocessing_and_names_classes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = train_and_save("iris.nn", dir.path(), &["--epochs", "40"]);
+    let weights = path.to_str().unwrap();
+    let evaluated = json(&["eval", "examples/iris.nn", "--weights", weights]);
+    let right: f64 = ["train", "val", "test"]
+        .iter()
+        .map(|name| {
+            let s = split(&evaluated, name);
+            as_f64(&s["scores"]["accuracy"]) * as_f64(&s["rows"])
+        })
+        .sum();
+    let out = dir.path().join("predictions.csv");
+    let args = ["predict", "examples/iris.nn", "--weights", weights, "--input", "examples/data/iris.csv", "-o"];
+    nnc().args(args).arg(&out).assert().success();
+    let truth: Vec<String> = csv::Reader::from_path(root().join("examples/data/iris.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[4].to_string())
+        .collect();
+    let mut reader = csv::Reader::from_path(&out).unwrap();
+    assert_eq!(reader.headers().unwrap(), vec!["line", "predicted", "p(setosa)", "p(versicolor)", "p(virginica)"]);
+    let mut correct = 0;
+    for (i, record) in reader.records().enumerate() {
+        let record = record.unwrap();
+        assert_eq!(record[0].parse::<usize>().unwrap(), i + 2, "the line of the row in the input");
+        let p: Vec<f64> = (2..5).map(|c| record[c].parse().unwrap()).collect();
+        assert!((p.iter().sum::<f64>() - 1.0).abs() < 1e-5, "probabilities {p:?}");
+        correct += usize::from(record[1] == truth[i]);
+    }
+    assert_eq!(correct as f64, right.round(), "predict and eval disagree");
+}
+
+/// Regression predictions are in the target's units: their error on the data file is the
+/// one `eval` reports, split by split.
+#[test]
+fn predict_gives_regression_values_in_the_targets_units() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "30"]);
+    let weights = path.to_str().unwrap();
+    let evaluated = json(&["eval", "examples/house_price.nn", "--weights", weights]);
+    let squared: f64 = ["train", "test"]
+        .iter()
+        .map(|name| {
+            let s = split(&evaluated, name);
+            as_f64(&s["scores"]["mse"]) * as_f64(&s["rows"])
+        })
+        .sum();
+    let predicted = json(&[
+        "predict",
+        "examples/house_price.nn",
+        "--weights",
+        weights,
+        "--input",
+        "examples/data/sacramento_homes.csv",
+    ]);
+    let prices: Vec<f64> = csv::Reader::from_path(root().join("examples/data/sacramento_homes.csv"))
+        .unwrap()
+        .records()
+        .map(|r| r.unwrap()[6].parse().unwrap())
+        .collect();
+    let rows = predicted["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), prices.len());
+    let ours: f64 = rows
+        .iter()
+        .zip(&prices)
+        .map(|(row, price)| (row[1].as_str().unwrap().parse::<f64>().unwrap() - price).powi(2))
+        .sum();
+    assert!((ours - squared).abs() <= 1e-3 * squared, "predict {ours}, eval {squared}");
+}
+
+#[test]
+fn weights_that_do_not_fit_the_program_are_diagnostics_naming_both() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = train_and_save("iris.nn", dir.path(), &["--epochs", "1"]);
+    let output = nnc().args(["run", "examples/house_price.nn", "--load"]).arg(&path).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    for expected in ["error[E0502]", "`dense1.w`", "[4, 16]", "[45, 32]", "model `classifier`"] {
+        assert!(stderr.contains(expected), "missing {expected}:\n{stderr}");
+    }
+    // Damaged, empty and missing files.
+    let bytes = std::fs::read(&path).unwrap();
+    let damaged = [("truncated", &bytes[..bytes.len() / 2]), ("empty", &[][..]), ("text", b"not weights")];
+    for (name, content) in damaged {
+        let file = dir.path().join(name);
+        std::fs::write(&file, content).unwrap();
+        let output = nnc().args(["eval", "examples/iris.nn", "--weights"]).arg(&file).output().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        assert!(String::from_utf8(output.stderr).unwrap().contains("error[E0501]"), "{name}");
+    }
+    let output = nnc().args(["eval", "examples/iris.nn", "--weights", "no/such.safetensors"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+}
+
+#[test]
+fn predict_reports_unusable_rows_by_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
+    let predict = |csv: &str| {
+        let input = dir.path().join("new.csv");
+        std::fs::write(&input, csv).unwrap();
+        let args = ["predict", "examples/house_price.nn", "--weights", path.to_str().unwrap(), "--input"];
+        nnc().args(args).arg(&input).output().unwrap()
+    };
+    let header = "city,beds,baths,sqft,type\n";
+    // An unseen city is still predicted, with a note naming its line.
+    let output = predict(&format!("{header}SACRAMENTO,3,2,1500,Residential\nATLANTIS,3,2,1500,Residential\n"));
+    assert!(output.status.success());
+    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 3);
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("line 3") && stderr.contains("ATLANTIS"), "{stderr}");
+    // A missing cell is an error naming the line (the data says `missing error`).
+    let output = predict(&format!("{header}SACRAMENTO,3,2,1500,Residential\nSACRAMENTO,NA,2,1500,Residential\n"));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error[E0411]") && stderr.contains("line 3"), "{stderr}");
+    // A missing column names it.
+    let output = predict("city,beds,baths,type\nSACRAMENTO,3,2,Residential\n");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error[E0503]") && stderr.contains("sqft"), "{stderr}");
+    // No rows is no predictions, not an error; an empty file is a diagnostic.
+    let output = predict(header);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 1);
+    let output = predict("");
+    assert_eq!(output.status.code(), Some(1));
+}
+
+/// A reader that stops early (`nnc predict … | head`) ends nnc quietly, without a panic.
+#[test]
+fn a_closed_pipe_is_not_a_crash() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["ir", "examples/digits.nn", "--stage", "clif"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then dropped: closed
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(output.status.success());
+}
+
+#[test]
+fn off_a_terminal_progress_is_one_line_per_epoch_or_per_log_every() {
+    let output = nnc().args(["run", "examples/xor.nn", "--epochs", "30"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 30, "{stderr}");
+    assert!(stderr.lines().last().unwrap().starts_with("mlp: epoch 30/30 step 30 loss "), "{stderr}");
+    let output = nnc().args(["run", "examples/xor.nn", "--log-every", "500"]).output().unwrap();
+    let lines: Vec<String> = String::from_utf8(output.stderr).unwrap().lines().map(str::to_string).collect();
+    let epochs: Vec<&str> = lines.iter().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
+    assert_eq!(epochs, ["500/2000", "1000/2000", "1500/2000", "2000/2000"]);
+    let output = nnc().args(["run", "examples/xor.nn", "--quiet"]).output().unwrap();
+    assert!(output.stderr.is_empty());
+    // Validation loss and metric are in the line when there is a validation split.
+    let output = nnc().args(["run", "examples/iris.nn", "--epochs", "2"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains(" val loss ") && stderr.contains(" val accuracy "), "{stderr}");
+}
+
+#[test]
+fn the_learning_rate_can_be_overridden_like_epochs_and_seed() {
+    let report = json(&["run", "examples/xor.nn", "--lr", "0.05", "--epochs", "3", "--seed", "2"]);
+    assert_eq!(report["learning_rate"], 0.05);
+    assert_eq!((report["epochs"].as_u64(), report["seed"].as_u64()), (Some(3), Some(2)));
+    let output = nnc().args(["run", "examples/xor.nn", "--lr", "-1"]).output().unwrap();
+    assert_ne!(output.status.code(), Some(0));
+}
+
+#[test]
+fn errors_under_json_are_json_with_positions() {
+    let output = nnc().args(["--json", "run", "tests/golden/err/missing-loss.nn"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stderr.is_empty());
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let first = &report["diagnostics"][0];
+    assert_eq!(first["code"], "E0403");
+    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(3), Some(7)));
+    assert!(first["help"].as_str().unwrap().contains("loss mse"));
+    let output = nnc().args(["--json", "check", "no/such/file.nn"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(report["diagnostics"][0]["message"].as_str().unwrap().contains("cannot read"));
+}
+
+#[test]
+fn colour_follows_the_flag_and_no_color() {
+    let program = "tests/golden/err/missing-loss.nn";
+    let stderr_of = |cmd: &mut Command| String::from_utf8(cmd.output().unwrap().stderr).unwrap();
+    assert!(stderr_of(nnc().args(["--color", "always", "check", program])).contains("\x1b["));
+    assert!(!stderr_of(nnc().args(["--color", "never", "check", program])).contains("\x1b["));
+    // Standard error is not a terminal here, so `auto` means none, and NO_COLOR keeps it so.
+    assert!(!stderr_of(nnc().args(["check", program]).env("NO_COLOR", "1")).contains("\x1b["));
+    // Without a UTF-8 locale the boxes are ASCII.
+    let ascii = stderr_of(nnc().args(["check", program]).env("LC_ALL", "C").env_remove("LANG"));
+    assert!(ascii.is_ascii(), "{ascii}");
+}
+
+#[test]
+fn version_and_help_say_what_a_user_needs() {
+    let version = String::from_utf8(nnc().arg("--version").output().unwrap().stdout).unwrap();
+    assert_eq!(version.trim(), format!("nnc {}", env!("CARGO_PKG_VERSION")));
+    let help = String::from_utf8(nnc().arg("--help").output().unwrap().stdout).unwrap();
+    for expected in ["Exit codes", "predict", "export", "docs/cli.md"] {
+        assert!(help.contains(expected), "missing {expected} in --help");
+    }
+    let run_help = String::from_utf8(nnc().args(["run", "--help"]).output().unwrap().stdout).unwrap();
+    assert!(run_help.contains("<FILE>") && run_help.contains(".nn"), "{run_help}");
+}
+
+#[test]
+fn binary_tasks_report_precision_recall_f1_and_roc_auc() {
+    let report = json(&["run", "examples/xor.nn"]);
+    let metrics = &report["metrics"];
+    for key in ["macro_precision", "macro_recall", "macro_f1", "roc_auc"] {
+        assert_eq!(metrics[key], 1.0, "{key}");
+    }
+}
+
+/// A long input is predicted in batches; every copy of a row gets the same prediction,
+/// wherever the batch boundaries fall.
+#[test]
+fn long_inputs_are_predicted_in_batches_with_the_same_results() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "2"]);
+    let original = std::fs::read_to_string(root().join("examples/data/sacramento_homes.csv")).unwrap();
+    let (header, body) = original.split_once('\n').unwrap();
+    let copies = 12;
+    let input = dir.path().join("long.csv");
+    std::fs::write(&input, format!("{header}\n{}", body.repeat(copies))).unwrap();
+    let args = ["predict", "examples/house_price.nn", "--weights", path.to_str().unwrap(), "--input"];
+    let output = nnc().args(args).arg(&input).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let values: Vec<String> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(1).unwrap().to_string())
+        .collect();
+    let rows = body.lines().count();
+    assert_eq!(values.len(), rows * copies);
+    for copy in 1..copies {
+        assert_eq!(values[..rows], values[copy * rows..(copy + 1) * rows], "copy {copy}");
+    }
+}
