@@ -2,6 +2,7 @@
 //! reports (`report.rs`), progress while training (`progress.rs`) and how results and
 //! diagnostics reach the terminal (`output.rs`).
 
+pub mod interrupt;
 pub mod output;
 pub mod progress;
 pub mod report;

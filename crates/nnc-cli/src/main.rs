@@ -9,11 +9,12 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 const EXIT_CODES: &str = "Exit codes:
-  0  success
-  1  a diagnostic: the program, its data or a weight file has an error, training diverged,
-     or a check failed (gradcheck, fmt --check); with --json the diagnostics are printed
-     as {\"diagnostics\": [...]}
-  2  bad command-line usage, or the program file cannot be read
+    0  success
+    1  a diagnostic: the program, its data or a weight file has an error, training
+       diverged, or a check failed (gradcheck, fmt --check); with --json the diagnostics
+       are printed as {\"diagnostics\": [...]}
+    2  bad command-line usage, or the program file cannot be read
+  130  run interrupted with Ctrl-C (the report and --save cover the epochs done)
 
 The schema of every --json output is in docs/cli.md.";
 

@@ -7,17 +7,22 @@ use serde_json::{Value, json};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-/// A verb's result: its text, the same as JSON, and whether it succeeded (a failed
-/// gradient check is a result, exit 1, not an error).
+/// A verb's result: its text, the same as JSON, and its exit code (a failed gradient check
+/// is a result, exit 1, not an error; an interrupted run is reported, exit 130).
 pub struct Output {
     pub text: String,
     pub json: Value,
-    pub ok: bool,
+    pub exit: u8,
 }
 
 impl Output {
     pub fn new(text: String, json: Value) -> Output {
-        Output { text, json, ok: true }
+        Output { text, json, exit: 0 }
+    }
+
+    /// The result of a check: exit 1 when it failed.
+    pub fn check(text: String, json: Value, passed: bool) -> Output {
+        Output { text, json, exit: u8::from(!passed) }
     }
 }
 
@@ -37,7 +42,7 @@ pub fn finish(context: &Context, result: Result<Output, Vec<Diagnostic>>, color:
                 eprintln!("error: cannot write the output: {err}");
                 return ExitCode::from(1);
             }
-            if output.ok { ExitCode::SUCCESS } else { ExitCode::from(1) }
+            ExitCode::from(output.exit)
         }
         Err(diagnostics) => {
             let name = context.file.display().to_string();

@@ -20,6 +20,14 @@ pub fn human(report: &JobReport) -> String {
         let val = report.val_losses.get(epoch - 1).map_or(String::new(), |v| format!("  val {}", loss_text(*v)));
         let _ = writeln!(out, "  epoch {epoch:>6}  loss {}{val}", loss_text(loss));
     }
+    if report.interrupted {
+        let _ = writeln!(
+            out,
+            "interrupted (Ctrl-C) after epoch {} of {}: this report and --save are of the weights at that point",
+            report.epoch_losses.len(),
+            report.epochs
+        );
+    }
     if let Some((stopped, best)) = report.early_stop {
         let _ = writeln!(
             out,
@@ -423,6 +431,7 @@ fn job_json(r: &JobReport) -> Value {
         "splits": r.splits.iter().map(|s| json!({"name": s.name, "rows": s.rows, "class_counts": s.class_counts, "loss": s.loss})).collect::<Vec<_>>(),
         "epoch_losses": r.epoch_losses,
         "val_losses": r.val_losses,
+        "interrupted": r.interrupted,
         "early_stop": r.early_stop.map(|(stopped, best)| json!({"stopped_after_epoch": stopped, "best_epoch": best})),
         "epochs": r.epochs,
         "seed": r.seed,

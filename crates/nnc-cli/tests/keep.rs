@@ -368,3 +368,56 @@ fn long_inputs_are_predicted_in_batches_with_the_same_results() {
         assert_eq!(values[..rows], values[copy * rows..(copy + 1) * rows], "copy {copy}");
     }
 }
+
+/// Ctrl-C during a long run stops it after the current step: the report and `--save`
+/// cover the epochs done, and the exit code says it was interrupted.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_run_reports_and_saves_what_it_trained() {
+    use std::io::{BufRead, BufReader, Read};
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("digits.safetensors");
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["run", "examples/digits.nn", "--epochs", "10000000", "--save"])
+        .arg(&weights)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Progress is read on a thread to the end, so nnc never waits on a full pipe.
+    let progress = BufReader::new(child.stderr.take().unwrap());
+    let (started, training) = std::sync::mpsc::channel();
+    let reader = std::thread::spawn(move || {
+        for line in progress.lines().map_while(Result::ok) {
+            if line.contains("epoch 3/") {
+                let _ = started.send(());
+            }
+        }
+    });
+    training.recv_timeout(std::time::Duration::from_secs(120)).expect("training reached epoch 3");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let mut report = String::new();
+    child.stdout.take().unwrap().read_to_string(&mut report).unwrap();
+    let status = child.wait().unwrap();
+    reader.join().unwrap();
+    assert_eq!(status.code(), Some(130), "{report}");
+    assert!(report.contains("interrupted (Ctrl-C) after epoch"), "{report}");
+    assert!(report.contains("saved weights to"), "{report}");
+    let evaluated = json(&["eval", "examples/digits.nn", "--weights", weights.to_str().unwrap()]);
+    assert!(as_f64(&split(&evaluated, "test")["scores"]["accuracy"]) > 0.5);
+}
+
+/// `--save` into a folder that cannot take the file fails before training, not after it.
+#[test]
+fn an_unwritable_save_path_is_refused_before_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let missing = dir.path().join("no/such/folder/w.safetensors");
+    let output = nnc().args(["run", "examples/xor.nn", "--save"]).arg(&missing).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty(), "nothing was trained or reported");
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error[E0418]") && !stderr.contains("epoch"), "{stderr}");
+}

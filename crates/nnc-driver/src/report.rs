@@ -54,6 +54,8 @@ pub struct JobReport {
     pub val_losses: Vec<f32>,
     /// `(stopped after epoch, best epoch)` when early stopping ended training.
     pub early_stop: Option<(u64, u64)>,
+    /// Whether an interrupt (Ctrl-C) ended training early; the report is of the epochs done.
+    pub interrupted: bool,
     pub task: String,
     pub classes: Vec<String>,
     pub input_names: Vec<String>,

@@ -250,6 +250,7 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool, watch: &Watch<'_>) ->
         epoch_losses: training.epoch_losses,
         val_losses: training.val_losses,
         early_stop: training.early_stop,
+        interrupted: training.interrupted,
         task: data.task.name().to_string(),
         classes: data.task.class_names(),
         input_names: data.train.input_names.clone(),

@@ -17,7 +17,7 @@ pub fn fmt(context: &Context, check: bool, write_back: bool) -> Result<Output, V
         } else {
             String::new()
         };
-        return Ok(Output { text, json, ok: !changed });
+        return Ok(Output::check(text, json, !changed));
     }
     if write_back {
         if changed {

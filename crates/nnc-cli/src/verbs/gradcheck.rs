@@ -21,5 +21,5 @@ pub fn gradcheck(context: &Context) -> Result<Output, Vec<Diagnostic>> {
         })?);
     }
     let ok = checks.iter().all(|c| c.passed);
-    Ok(Output { text: render(&checks), json: json!({ "passed": ok, "gradchecks": checks }), ok })
+    Ok(Output::check(render(&checks), json!({ "passed": ok, "gradchecks": checks }), ok))
 }

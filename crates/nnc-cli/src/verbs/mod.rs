@@ -69,6 +69,28 @@ pub fn write(path: &Path, bytes: &[u8]) -> Result<(), Vec<Diagnostic>> {
     })
 }
 
+/// Fails now, with the diagnostic writing would give later, when `path`'s folder cannot
+/// take a new file: a long training must not end in an unwritable `--save`.
+pub fn check_writable(path: &Path) -> Result<(), Vec<Diagnostic>> {
+    let folder = match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let probe = folder.join(format!(".nnc-write-check-{}", std::process::id()));
+    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe);
+    match created {
+        Ok(_) => {
+            let _ = std::fs::remove_file(&probe);
+            Ok(())
+        }
+        Err(e) => Err(file_error(
+            codes::WRITE_FAILED,
+            format!("cannot write `{}`: {e}", path.display()),
+            "check the folder exists and can be written",
+        )),
+    }
+}
+
 /// `0,2,5` or `0..4` (end exclusive), positions in a batch; unreadable parts are skipped.
 pub fn parse_rows(text: &str) -> Vec<usize> {
     text.split(',')

@@ -14,13 +14,16 @@ use std::time::Instant;
 pub fn run(context: &Context, save: Option<&Path>, load: Option<&Path>) -> Result<Output, Vec<Diagnostic>> {
     let started = Instant::now();
     let mut checked = context.check()?;
+    if let Some(path) = save {
+        super::check_writable(path)?;
+    }
     if let Some(path) = load {
         start_from(&mut checked, path)?;
     }
     let check_ms = started.elapsed().as_secs_f64() * 1000.0;
     let display = Display::new(context.quiet, context.log_every);
     let listener = |progress: &nnc_driver::Progress| display.epoch(progress);
-    let watch = Watch { interrupt: None, progress: Some(&listener) };
+    let watch = Watch { interrupt: Some(crate::interrupt::flag()), progress: Some(&listener) };
     let run = nnc_driver::run_watched(&checked, &context.base_dir, context.overrides, check_ms, &watch);
     display.finish();
     let run = run?;
@@ -38,7 +41,11 @@ pub fn run(context: &Context, save: Option<&Path>, load: Option<&Path>) -> Resul
     if !saved.is_empty() {
         json["saved_weights"] = saved.iter().map(|p| p.display().to_string()).collect();
     }
-    Ok(Output::new(text, json))
+    let mut output = Output::new(text, json);
+    if run.jobs.iter().any(|job| job.interrupted) {
+        output.exit = crate::interrupt::EXIT_CODE;
+    }
+    Ok(output)
 }
 
 /// Every training starts from the weights in `path`, checked against its model.
