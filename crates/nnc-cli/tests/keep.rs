@@ -421,3 +421,17 @@ fn an_unwritable_save_path_is_refused_before_training() {
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("error[E0418]") && !stderr.contains("epoch"), "{stderr}");
 }
+
+/// A program whose data is an inline table exports it as a CSV file the project reads,
+/// with every row in the training split.
+#[test]
+fn inline_tables_are_exported_to_pytorch_as_csv() {
+    let dir = tempfile::tempdir().unwrap();
+    let project = dir.path().join("xor-torch");
+    nnc().args(["export", "examples/xor.nn", "--pytorch"]).arg(&project).assert().success();
+    let csv = std::fs::read_to_string(project.join("data/xor.csv")).unwrap();
+    assert_eq!(csv, "x1,x2,y\n0,0,0\n0,1,1\n1,0,1\n1,1,0\n");
+    let settings: Value = serde_json::from_str(&std::fs::read_to_string(project.join("nnc.json")).unwrap()).unwrap();
+    assert_eq!(settings["data_file"], "data/xor.csv");
+    assert_eq!(settings["split_lines"]["train"], serde_json::json!([2, 3, 4, 5]));
+}

@@ -51,28 +51,13 @@ pub fn export(
             let weights = read_weights(path)?;
             plan.start_from(&weights, &path.display().to_string()).map_err(|d| vec![d])?;
         }
-        let nnc_data::Source::Csv(csv) = &plan.job.data.source else {
-            return Err(file_error(
-                codes::UNREADABLE_FILE,
-                "only data read from a CSV file is exported".into(),
-                "put the table in a CSV file",
-            ));
-        };
-        let file_name = Path::new(&csv.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
-        let data_file = format!("data/{file_name}");
+        let (data_file, bytes, data) = project_data(context, plan)?;
         let initial = plan.start_params(plan.job.train.seed);
-        let files = nnc_export::pytorch::project(&plan.job, &plan.data, &initial, &data_file).map_err(|e| {
+        let files = nnc_export::pytorch::project(&plan.job, &data, &initial, &data_file).map_err(|e| {
             file_error(
                 codes::CONFLICTING_SETTINGS,
                 format!("cannot export `{}`: {e}", plan.job.model.name),
                 "export a model trained on a CSV file",
-            )
-        })?;
-        let bytes = std::fs::read(context.base_dir.join(&csv.path)).map_err(|e| {
-            file_error(
-                codes::UNREADABLE_FILE,
-                format!("cannot read `{}`: {e}", csv.path),
-                "the data file the program names",
             )
         })?;
         write(&dir.join(&data_file), &bytes)?;
@@ -96,4 +81,44 @@ pub fn export(
         ));
     }
     Ok(Output::new(text, json!({ "exported": written })))
+}
+
+/// The data file a PyTorch project reads (`data/NAME.csv`), its bytes, and the prepared data
+/// whose row lines refer to it: a CSV file as it is, an inline table written out as CSV.
+fn project_data(
+    context: &Context,
+    plan: &nnc_driver::JobPlan,
+) -> Result<(String, Vec<u8>, nnc_data::Prepared), Vec<Diagnostic>> {
+    match &plan.job.data.source {
+        nnc_data::Source::Csv(csv) => {
+            let name = Path::new(&csv.path).file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+            let bytes = std::fs::read(context.base_dir.join(&csv.path)).map_err(|e| {
+                file_error(
+                    codes::UNREADABLE_FILE,
+                    format!("cannot read `{}`: {e}", csv.path),
+                    "the data file the program names",
+                )
+            })?;
+            Ok((format!("data/{name}"), bytes, plan.data.clone()))
+        }
+        nnc_data::Source::Table(table) => {
+            let mut data = plan.data.clone();
+            // Row i of the table is line i + 2 of the file (after the header).
+            data.train.lines = (2..table.rows.len() as u64 + 2).collect();
+            Ok((format!("data/{}.csv", plan.job.data.name.name), table_csv(table).into_bytes(), data))
+        }
+    }
+}
+
+/// An inline table as CSV: its column names, then its rows (numbers written so they read
+/// back exactly).
+fn table_csv(table: &nnc_data::TableSpec) -> String {
+    let names = table.inputs.iter().chain(&table.targets).map(|n| n.name.as_str());
+    let mut text = names.collect::<Vec<_>>().join(",") + "\n";
+    for row in &table.rows {
+        let cells: Vec<String> = row.inputs.iter().chain(&row.targets).map(f64::to_string).collect();
+        text.push_str(&cells.join(","));
+        text.push('\n');
+    }
+    text
 }
