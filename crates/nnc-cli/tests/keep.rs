@@ -410,16 +410,24 @@ fn an_interrupted_run_reports_and_saves_what_it_trained() {
     assert!(as_f64(&split(&evaluated, "test")["scores"]["accuracy"]) > 0.5);
 }
 
-/// `--save` into a folder that cannot take the file fails before training, not after it.
+/// `--save` into a folder that cannot take the file fails before training, not after it;
+/// a folder that does not exist yet is created, as the writer would.
 #[test]
 fn an_unwritable_save_path_is_refused_before_training() {
     let dir = tempfile::tempdir().unwrap();
-    let missing = dir.path().join("no/such/folder/w.safetensors");
-    let output = nnc().args(["run", "examples/xor.nn", "--save"]).arg(&missing).output().unwrap();
+    let blocker = dir.path().join("a-file");
+    std::fs::write(&blocker, "not a folder").unwrap();
+    // A folder cannot be made inside a file, whoever runs the test (root included).
+    let impossible = blocker.join("w.safetensors");
+    let output = nnc().args(["run", "examples/xor.nn", "--save"]).arg(&impossible).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(output.stdout.is_empty(), "nothing was trained or reported");
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("error[E0418]") && !stderr.contains("epoch"), "{stderr}");
+
+    let fresh = dir.path().join("new/folders/w.safetensors");
+    nnc().args(["run", "examples/xor.nn", "--quiet", "--save"]).arg(&fresh).assert().success();
+    assert!(fresh.is_file(), "missing folders are created");
 }
 
 /// A program whose data is an inline table exports it as a CSV file the project reads,

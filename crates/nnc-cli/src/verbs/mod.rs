@@ -76,8 +76,11 @@ pub fn check_writable(path: &Path) -> Result<(), Vec<Diagnostic>> {
         Some(parent) if !parent.as_os_str().is_empty() => parent,
         _ => Path::new("."),
     };
+    // The writer creates missing folders, so the check does too: `--save out/m.safetensors`
+    // in a fresh checkout must work, and a folder that cannot be created is refused here.
     let probe = folder.join(format!(".nnc-write-check-{}", std::process::id()));
-    let created = std::fs::OpenOptions::new().write(true).create_new(true).open(&probe);
+    let created = std::fs::create_dir_all(folder)
+        .and_then(|()| std::fs::OpenOptions::new().write(true).create_new(true).open(&probe));
     match created {
         Ok(_) => {
             let _ = std::fs::remove_file(&probe);
