@@ -1,6 +1,7 @@
-//! Large matrix products: generated code calls [`nnc_gemm`], which runs the `gemm` crate
-//! (rustc-compiled, AVX-512 where the CPU has it) on blocks of the product, one per thread
-//! of a persistent pool. A product whose right operand is a transposed view (`δ·Wᵀ`, the
+//! Matrix products too large for register tiles: generated code calls [`nnc_gemm`], which
+//! runs blocks of the product, one per thread of a persistent pool, each in
+//! [`crate::small_gemm`] (AVX-512, no packing) when it is small enough and the CPU has
+//! AVX-512, else in the `gemm` crate (rustc-compiled, packing). A product whose right operand is a transposed view (`δ·Wᵀ`, the
 //! gradient of a layer's input) runs at half speed in `gemm` once it is large (91 against
 //! 198 GFLOP/s at 128×2048×2048 on one core); `matrixmultiply`, which always packs both
 //! operands, runs those at full speed (212), so they go to it. A product is split along its larger side (rows, or columns), so
@@ -15,6 +16,7 @@
 //! helper may not get a core for milliseconds, a product then costs at most what it costs
 //! on one thread.
 
+use crate::small_gemm::{Operands, try_product};
 use std::cell::UnsafeCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -77,6 +79,14 @@ impl Block {
             let b = p.b.offset(c0 as isize * p.b_columns);
             let c = p.c.add(r0 * p.n + c0);
             let (m, n) = (r1 - r0, c1 - c0);
+            #[rustfmt::skip]
+            let small = Operands {
+                m, n, k: p.k, a, a_rows: p.a_rows, a_columns: p.a_columns, b, b_rows: p.b_rows,
+                b_columns: p.b_columns, c, ldc: p.n, read: p.read, alpha: p.alpha, beta: p.beta,
+            };
+            if try_product(&small) {
+                return;
+            }
             if p.b_rows == 1 && p.b_columns != 1 && m.min(n).min(p.k) >= PACKED_MIN {
                 let keep = if p.read { p.alpha } else { 0.0 };
                 #[rustfmt::skip]

@@ -20,6 +20,7 @@ mod math;
 mod matmul;
 mod profile;
 mod program;
+mod small_gemm;
 mod train_loop;
 
 pub use profile::{KernelTime, take_profile};
