@@ -120,7 +120,8 @@ unsafe fn product(o: &Operands, b: *const f32, b_rows: isize) {
     }
 }
 
-/// Every row of one column block, `R` rows at a time, then the remaining rows one by one.
+/// Every row of one column block, `R` (at most 8) rows at a time, then the remaining rows
+/// as one smaller block.
 ///
 /// # Safety
 /// As [`product`]; columns `j..j + width` lie in C.
@@ -134,10 +135,18 @@ unsafe fn rows<const R: usize, const V: usize>(o: &Operands, b: *const f32, b_ro
         unsafe { tile::<R, V>(o, b, b_rows, i, j, &masks) };
         i += R;
     }
-    while i < o.m {
-        // SAFETY: row i lies in A and C.
-        unsafe { tile::<1, V>(o, b, b_rows, i, j, &masks) };
-        i += 1;
+    // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
+    unsafe {
+        match o.m - i {
+            0 => {}
+            1 => tile::<1, V>(o, b, b_rows, i, j, &masks),
+            2 => tile::<2, V>(o, b, b_rows, i, j, &masks),
+            3 => tile::<3, V>(o, b, b_rows, i, j, &masks),
+            4 => tile::<4, V>(o, b, b_rows, i, j, &masks),
+            5 => tile::<5, V>(o, b, b_rows, i, j, &masks),
+            6 => tile::<6, V>(o, b, b_rows, i, j, &masks),
+            _ => tile::<7, V>(o, b, b_rows, i, j, &masks),
+        }
     }
 }
 
