@@ -3,60 +3,8 @@
 //! finite differences in).
 
 use crate::graph::Graph;
-use crate::op::{Op, OpClass};
+use crate::op::{Op, OpClass, Real};
 use crate::shape::for_each_offset;
-
-/// The number types the interpreter runs in.
-pub trait Real: Copy + PartialOrd + std::ops::Add<Output = Self> + std::ops::Mul<Output = Self> {
-    fn of(x: f32) -> Self;
-    fn unary(op: &Op, x: Self) -> Self;
-    fn binary(op: &Op, a: Self, b: Self) -> Self;
-}
-
-impl Real for f32 {
-    fn of(x: f32) -> f32 {
-        x
-    }
-    fn unary(op: &Op, x: f32) -> f32 {
-        op.eval_unary(x)
-    }
-    fn binary(op: &Op, a: f32, b: f32) -> f32 {
-        op.eval_binary(a, b)
-    }
-}
-
-impl Real for f64 {
-    fn of(x: f32) -> f64 {
-        f64::from(x)
-    }
-    fn unary(op: &Op, x: f64) -> f64 {
-        match op {
-            Op::Neg => -x,
-            Op::Exp => x.exp(),
-            Op::Log => x.ln(),
-            Op::Tanh => x.tanh(),
-            Op::Sqrt => x.sqrt(),
-            other => unreachable!("{} is not unary", other.name()),
-        }
-    }
-    fn binary(op: &Op, a: f64, b: f64) -> f64 {
-        match op {
-            Op::Add => a + b,
-            Op::Sub => a - b,
-            Op::Mul => a * b,
-            Op::Div => a / b,
-            Op::Max => {
-                if a > b {
-                    a
-                } else {
-                    b
-                }
-            }
-            Op::CmpGt => f64::from(u8::from(a > b)),
-            other => unreachable!("{} is not binary", other.name()),
-        }
-    }
-}
 
 /// Evaluates every value of `graph`; returns them indexed by `ValueId`.
 ///
@@ -69,9 +17,9 @@ pub fn evaluate<T: Real>(graph: &Graph, inputs: &[&[T]], params: &[&[T]]) -> Vec
             Op::Input(slot) => inputs[*slot as usize].to_vec(),
             Op::Param(slot) => params[*slot as usize].to_vec(),
             Op::Const(value) => vec![T::of(*value)],
-            op if op.class() == OpClass::Unary => arg(0).iter().map(|&x| T::unary(op, x)).collect(),
+            op if op.class() == OpClass::Unary => arg(0).iter().map(|&x| op.eval_unary(x)).collect(),
             op if op.class() == OpClass::Binary => {
-                arg(0).iter().zip(arg(1)).map(|(&a, &b)| T::binary(op, a, b)).collect()
+                arg(0).iter().zip(arg(1)).map(|(&a, &b)| op.eval_binary(a, b)).collect()
             }
             Op::ReduceSum { axes } => reduce(graph, inst, axes, T::of(0.0), |acc, x| acc + x, arg(0)),
             Op::ReduceMax { axes } => {

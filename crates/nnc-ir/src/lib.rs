@@ -21,8 +21,8 @@ mod verify;
 mod vjp;
 
 pub use graph::{Decl, Graph, Inst, Origin, Section, ValueId};
-pub use interp::{Real, evaluate};
-pub use op::{Op, OpClass};
+pub use interp::evaluate;
+pub use op::{Op, OpClass, Real};
 pub use print::{print_graph, print_graph_with, print_instruction};
 pub use shape::{Shape, for_each_offset};
 pub use verify::{assert_valid, verify};

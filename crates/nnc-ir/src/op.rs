@@ -5,6 +5,49 @@
 //! `docs/adding-an-op.md`.
 
 use crate::shape::Shape;
+use std::ops::{Add, Div, Mul, Neg, Sub};
+
+/// The number types ops are evaluated in: f32 (what compiled code computes, and constant
+/// folding) and f64 (the reference `nnc gradcheck` takes its finite differences in).
+pub trait Real:
+    Copy
+    + PartialOrd
+    + Add<Output = Self>
+    + Sub<Output = Self>
+    + Mul<Output = Self>
+    + Div<Output = Self>
+    + Neg<Output = Self>
+{
+    fn of(x: f32) -> Self;
+    fn exp(self) -> Self;
+    fn ln(self) -> Self;
+    fn tanh(self) -> Self;
+    fn sqrt(self) -> Self;
+}
+
+macro_rules! real {
+    ($t:ty) => {
+        impl Real for $t {
+            fn of(x: f32) -> $t {
+                x.into()
+            }
+            fn exp(self) -> $t {
+                <$t>::exp(self)
+            }
+            fn ln(self) -> $t {
+                <$t>::ln(self)
+            }
+            fn tanh(self) -> $t {
+                <$t>::tanh(self)
+            }
+            fn sqrt(self) -> $t {
+                <$t>::sqrt(self)
+            }
+        }
+    };
+}
+real!(f32);
+real!(f64);
 
 /// A primitive operation. Operands are the instruction's `args`; attributes live here.
 #[derive(Clone, Debug, PartialEq)]
@@ -199,7 +242,7 @@ impl Op {
     }
 
     /// Applies an elementwise unary op to one value (the reference semantics).
-    pub fn eval_unary(&self, x: f32) -> f32 {
+    pub fn eval_unary<T: Real>(&self, x: T) -> T {
         match self {
             Op::Neg => -x,
             Op::Exp => x.exp(),
@@ -211,7 +254,7 @@ impl Op {
     }
 
     /// Applies an elementwise binary op to one pair of values (the reference semantics).
-    pub fn eval_binary(&self, a: f32, b: f32) -> f32 {
+    pub fn eval_binary<T: Real>(&self, a: T, b: T) -> T {
         match self {
             Op::Add => a + b,
             Op::Sub => a - b,
@@ -224,7 +267,7 @@ impl Op {
                     b
                 }
             }
-            Op::CmpGt => f32::from(u8::from(a > b)),
+            Op::CmpGt => T::of(f32::from(u8::from(a > b))),
             other => unreachable!("{} is not binary", other.name()),
         }
     }
