@@ -332,7 +332,7 @@ impl Builder<'_> {
 /// Rewrites toward the textbook form: constants k/N as `k·x/N`, `a·(−c) + b·c` as
 /// `c·(b − a)`, double negations away.
 pub fn simplify(e: Expr) -> Expr {
-    let e = map_children(e, simplify);
+    let e = map_children(e, &simplify);
     match e {
         Expr::Neg(inner) => match *inner {
             Expr::Neg(x) => *x,
@@ -371,7 +371,7 @@ fn negated(a: &Expr, b: &Expr) -> bool {
     matches!((a, b), (Expr::Num(x), Expr::Num(y)) if *x == -*y && *x != 0.0)
 }
 
-fn map_children(e: Expr, f: fn(Expr) -> Expr) -> Expr {
+fn map_children(e: Expr, f: &dyn Fn(Expr) -> Expr) -> Expr {
     let b = |x: Box<Expr>| boxed(f(*x));
     match e {
         Expr::Neg(x) => Expr::Neg(b(x)),
@@ -427,29 +427,9 @@ pub fn per_row(e: Expr, rows: usize, widths: &[usize]) -> Expr {
             },
             c => Expr::Scale(boxed(per_row(c, rows)), boxed(per_row(*x, rows))),
         },
-        other => map_children_with(other, rows, widths),
+        other => map_children(other, &|child| per_row(child, rows)),
     };
     hoist_rows(e)
-}
-
-fn map_children_with(e: Expr, rows: usize, widths: &[usize]) -> Expr {
-    let per_row = |e: Expr, rows: usize| per_row(e, rows, widths);
-    let b = |x: Box<Expr>| boxed(per_row(*x, rows));
-    match e {
-        Expr::Neg(x) => Expr::Neg(b(x)),
-        Expr::Add(x, y) => Expr::Add(b(x), b(y)),
-        Expr::Sub(x, y) => Expr::Sub(b(x), b(y)),
-        Expr::Scale(x, y) => Expr::Scale(b(x), b(y)),
-        Expr::Hadamard(x, y) => Expr::Hadamard(b(x), b(y)),
-        Expr::MatMul(x, y) => Expr::MatMul(b(x), b(y)),
-        Expr::Div(x, y) => Expr::Div(b(x), b(y)),
-        Expr::Square(x) => Expr::Square(b(x)),
-        Expr::Transpose(x) => Expr::Transpose(b(x)),
-        Expr::Call(name, args) => Expr::Call(name, args.into_iter().map(|a| per_row(a, rows)).collect()),
-        Expr::Sum(over, x) => Expr::Sum(over, b(x)),
-        Expr::Indicator(x, y) => Expr::Indicator(b(x), b(y)),
-        leaf @ (Expr::Sym(_) | Expr::Num(_) | Expr::Rows) => leaf,
-    }
 }
 
 /// `2·(x/N)` reads better as `2x/N`; `-(a/N) + (b/N)` as `(b − a)/N`.

@@ -10,7 +10,7 @@
 use crate::names::param_name;
 use nnc_driver::{JobPlan, MinimizePlan};
 use nnc_ir::{Graph, ValueId};
-use nnc_lower::lower_forward;
+use nnc_lower::{Forward, lower_forward};
 
 /// A tensor passes when every checked element's error is at most this, relative to the
 /// larger of the two gradients — or, for gradients that are nearly zero, to a thousandth of
@@ -58,52 +58,50 @@ struct Problem {
 
 /// Checks a training block on the first batch it trains on, at its initial parameters.
 pub fn gradcheck_job(plan: &JobPlan, mutate: Option<&dyn Fn(&mut Graph)>) -> Result<GradCheck, String> {
-    let schedule = nnc_driver::schedule(plan, 1);
-    let step = schedule.first().ok_or("the training split has no rows")?;
-    let data = &plan.data.train;
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for &row in &step.rows {
-        x.extend_from_slice(data.input_row(row as usize));
-        let width = data.n_targets();
-        y.extend_from_slice(&data.targets[row as usize * width..(row as usize + 1) * width]);
-    }
+    let (forward, inputs, rows) = first_batch(plan).ok_or("the training split has no rows")?;
     let job = &plan.job;
-    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), step.rows.len());
     let names = forward.graph.params.iter().map(|d| param_name(&job.model, &d.name)).collect();
     let problem = Problem {
         block: format!("train {} on {}", job.model.name, job.data.name.name),
         loss: forward.loss,
         forward: forward.graph,
-        inputs: vec![x, y],
+        inputs,
         params: plan.start_params(job.train.seed),
         names,
-        rows: step.rows.len(),
+        rows,
     };
     Ok(check(&problem, mutate))
+}
+
+/// The forward graph, inputs `[x, y]` and row count of the first batch training takes.
+fn first_batch(plan: &JobPlan) -> Option<(Forward, Vec<Vec<f32>>, usize)> {
+    let schedule = nnc_driver::schedule(plan, 1);
+    let step = schedule.first()?;
+    let data = &plan.data.train;
+    let width = data.n_targets();
+    let (mut x, mut y) = (Vec::new(), Vec::new());
+    for &row in &step.rows {
+        let row = row as usize;
+        x.extend_from_slice(data.input_row(row));
+        y.extend_from_slice(&data.targets[row * width..(row + 1) * width]);
+    }
+    let job = &plan.job;
+    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), step.rows.len());
+    Some((forward, vec![x, y], step.rows.len()))
 }
 
 /// The root-mean-square gradient of every parameter (by declared name) at `params`, on
 /// the first batch training takes, as compiled code computes it.
 pub fn compiled_gradient_norms(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Vec<(String, f64)>> {
-    let schedule = nnc_driver::schedule(plan, 1);
-    let step = schedule.first()?;
-    let data = &plan.data.train;
-    let (mut x, mut y) = (Vec::new(), Vec::new());
-    for &row in &step.rows {
-        x.extend_from_slice(data.input_row(row as usize));
-        let width = data.n_targets();
-        y.extend_from_slice(&data.targets[row as usize * width..(row as usize + 1) * width]);
-    }
-    let job = &plan.job;
-    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), step.rows.len());
+    let (forward, inputs, rows) = first_batch(plan)?;
     let problem = Problem {
         block: String::new(),
         loss: forward.loss,
         names: Vec::new(),
         forward: forward.graph,
-        inputs: vec![x, y],
+        inputs,
         params: params.to_vec(),
-        rows: step.rows.len(),
+        rows,
     };
     let grads = compiled_gradients(&problem, None);
     let rms = |g: &[f32]| (g.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>() / g.len().max(1) as f64).sqrt();

@@ -381,6 +381,14 @@ fn predictions(report: &JobReport) -> Option<Plot> {
     })
 }
 
+/// The path gradient descent took, as a line through its points.
+fn descent(steps: Vec<(f64, f64)>) -> Vec<Layer> {
+    vec![
+        Layer::Line { label: Some("gradient descent".into()), points: steps.clone(), color: 3, dashed: false },
+        Layer::Points { label: None, points: steps, color: 3 },
+    ]
+}
+
 /// A `minimize` block: f along its one variable (or as contours over two) with the path
 /// gradient descent took.
 pub fn minimization_figures(plan: &MinimizePlan, report: &MinimizeReport) -> Vec<Figure> {
@@ -413,16 +421,11 @@ pub fn minimization_figures(plan: &MinimizePlan, report: &MinimizeReport) -> Vec
                 title,
                 x,
                 y,
-                layers: vec![
-                    Layer::Line { label: Some("f".into()), points: curve, color: 0, dashed: false },
-                    Layer::Line {
-                        label: Some("gradient descent".into()),
-                        points: steps.clone(),
-                        color: 3,
-                        dashed: false,
-                    },
-                    Layer::Points { label: None, points: steps, color: 3 },
-                ],
+                layers: [
+                    vec![Layer::Line { label: Some("f".into()), points: curve, color: 0, dashed: false }],
+                    descent(steps),
+                ]
+                .concat(),
             }
         }
         2 => {
@@ -435,21 +438,7 @@ pub fn minimization_figures(plan: &MinimizePlan, report: &MinimizeReport) -> Vec
                 grid.iter().flatten().fold((f64::INFINITY, f64::NEG_INFINITY), |(l, h), &v| (l.min(v), h.max(v)));
             let levels = (1..=12).map(|k| low + (high - low) * (0.6f64).powi(12 - k)).collect();
             let steps: Vec<(f64, f64)> = finite.iter().map(|p| (p[0], p[1])).collect();
-            Plot {
-                title,
-                x,
-                y,
-                layers: vec![
-                    Layer::Contours { grid, levels, color: 0 },
-                    Layer::Line {
-                        label: Some("gradient descent".into()),
-                        points: steps.clone(),
-                        color: 3,
-                        dashed: false,
-                    },
-                    Layer::Points { label: None, points: steps, color: 3 },
-                ],
-            }
+            Plot { title, x, y, layers: [vec![Layer::Contours { grid, levels, color: 0 }], descent(steps)].concat() }
         }
         _ => return Vec::new(),
     };
