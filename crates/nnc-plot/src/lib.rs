@@ -150,28 +150,10 @@ where
     if y.log {
         let range = (y.min.max(1e-300)..y.max.max(y.min.max(1e-300) * 10.0)).log_scale();
         let mut chart = builder.build_cartesian_2d(x.min..x.max, range).map_err(fail)?;
-        chart
-            .configure_mesh()
-            .x_desc(&x.label)
-            .y_desc(&y.label)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(fail)?;
-        draw_layers(&mut chart, plot)?;
-        legend(&mut chart, plot)?;
+        fill_chart(&mut chart, plot)?;
     } else {
         let mut chart = builder.build_cartesian_2d(x.min..x.max, y.min..y.max).map_err(fail)?;
-        chart
-            .configure_mesh()
-            .x_desc(&x.label)
-            .y_desc(&y.label)
-            .x_label_formatter(&|v| tick(*v))
-            .y_label_formatter(&|v| tick(*v))
-            .draw()
-            .map_err(fail)?;
-        draw_layers(&mut chart, plot)?;
-        legend(&mut chart, plot)?;
+        fill_chart(&mut chart, plot)?;
     }
     root.present().map_err(fail)
 }
@@ -191,6 +173,25 @@ fn tick(v: f64) -> String {
 }
 
 type Chart<'a, DB, Y> = ChartContext<'a, DB, Cartesian2d<plotters::coord::types::RangedCoordf64, Y>>;
+
+/// The axes with their labels, every layer and the legend, on either kind of y axis.
+fn fill_chart<'a, DB, Y>(chart: &mut Chart<'a, DB, Y>, plot: &Plot) -> Result<(), String>
+where
+    DB: DrawingBackend + 'a,
+    DB::ErrorType: 'static,
+    Y: Ranged<ValueType = f64> + plotters::coord::ranged1d::ValueFormatter<f64>,
+{
+    chart
+        .configure_mesh()
+        .x_desc(&plot.x.label)
+        .y_desc(&plot.y.label)
+        .x_label_formatter(&|v| tick(*v))
+        .y_label_formatter(&|v| tick(*v))
+        .draw()
+        .map_err(|e| e.to_string())?;
+    draw_layers(chart, plot)?;
+    legend(chart, plot)
+}
 
 fn draw_layers<'a, DB, Y>(chart: &mut Chart<'a, DB, Y>, plot: &Plot) -> Result<(), String>
 where
