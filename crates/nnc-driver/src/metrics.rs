@@ -153,12 +153,12 @@ mod tests {
         let scores = score(&Task::Classes(vec!["a".into(), "b".into()]), &predictions, &targets);
         assert_eq!(scores.confusion, Some(vec![vec![1, 0], vec![1, 1]]));
         assert_eq!(scores.accuracy, Some(2.0 / 3.0));
-        let per_class = scores.per_class.unwrap();
+        let per_class = scores.per_class.expect("a classification has per-class scores");
         // a: predicted twice, right once; b: two rows, found once.
         assert_eq!((per_class[0].precision, per_class[0].recall), (0.5, 1.0));
         assert_eq!((per_class[1].precision, per_class[1].recall), (1.0, 0.5));
         assert!((per_class[0].f1 - 2.0 / 3.0).abs() < 1e-12);
-        assert!((scores.macro_f1.unwrap() - 2.0 / 3.0).abs() < 1e-12);
+        assert!((scores.macro_f1.expect("a classification has a macro F1") - 2.0 / 3.0).abs() < 1e-12);
     }
 
     #[test]

@@ -51,3 +51,13 @@ pub fn compare_golden(actual: String, expected: &Path) -> Result<(), String> {
         .try_eq(None, actual.into_data(), expected_data)
         .map_err(|e| format!("{e}\nrun with BLESS=1 to update {}", expected.display()))
 }
+
+/// A deterministic pseudo-random fill in [-1, 1), independent of the runtime's generator.
+pub fn fill(len: usize, salt: u32) -> Vec<f32> {
+    (0..len as u32)
+        .map(|i| {
+            let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
+            (h >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
+        })
+        .collect()
+}

@@ -19,7 +19,7 @@ use nnc_driver::{Functions, JobPlan, Overrides, compile_job, compile_minimizatio
 use nnc_ir::{Graph, Op, Origin, Shape, evaluate};
 use nnc_kernels::Pattern;
 use nnc_runtime::{DataView, Role};
-use nnc_tests::{nn_files, repo_root, run_compiled};
+use nnc_tests::{fill, nn_files, repo_root, run_compiled};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
@@ -29,16 +29,6 @@ fn programs() -> Vec<PathBuf> {
     let mut files = nn_files(&root.join("examples"));
     files.extend(nn_files(&root.join("tests/golden/ok")));
     files
-}
-
-/// A deterministic pseudo-random fill in [-1, 1), independent of the runtime's generator.
-fn fill(len: usize, salt: u32) -> Vec<f32> {
-    (0..len as u32)
-        .map(|i| {
-            let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
-            (h >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-        })
-        .collect()
 }
 
 fn assert_close(what: &str, compiled: &[f32], reference: &[f32]) {

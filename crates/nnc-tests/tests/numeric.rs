@@ -7,18 +7,8 @@
 use nnc_autodiff::differentiate;
 use nnc_driver::Overrides;
 use nnc_ir::{Graph, Op, Origin, Shape, ValueId, evaluate};
-use nnc_tests::{repo_root, run_compiled};
+use nnc_tests::{fill, repo_root, run_compiled};
 use std::path::Path;
-
-/// A deterministic pseudo-random fill in [-1, 1), independent of the runtime's generator.
-fn fill(len: usize, salt: u32) -> Vec<f32> {
-    (0..len as u32)
-        .map(|i| {
-            let h = (i.wrapping_mul(2_654_435_761) ^ salt.wrapping_mul(40_503)).wrapping_mul(2_246_822_519);
-            (h >> 8) as f32 / (1u32 << 24) as f32 * 2.0 - 1.0
-        })
-        .collect()
-}
 
 /// Builds `loss = sum(body(p) * r)` for one parameter `p` of `shape`, `r` a fixed random
 /// weighting so that every element's gradient differs.
