@@ -398,6 +398,7 @@ impl Emitter<'_, '_> {
             Unary::Sqrt => self.b.ins().sqrt(a),
             Unary::Exp => math::exp(self.b, a, lanes),
             Unary::Log => math::log(self.b, a, lanes),
+            Unary::Log1p => math::log1p(self.b, a, lanes),
             Unary::Tanh => math::tanh(self.b, a, lanes),
         }
     }

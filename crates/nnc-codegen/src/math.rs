@@ -7,6 +7,7 @@
 //! - `log`: SLEEF's reduction `x = m·2ᵉ` with `m ∈ [0.75, 1.5)`, `t = (m-1)/(m+1)`, an odd
 //!   polynomial in `t`; subnormal inputs are scaled by 2²³ first; `log 0 = -inf`, negative
 //!   inputs and NaN give NaN, `log inf = inf`.
+//! - `log1p`: `log(u) − ((u − 1) − x)/u` for `u = 1 + x` rounded: `x` where `u` rounds to 1.
 //! - `tanh`: an odd Taylor polynomial up to `x¹⁷` for `|x| < 0.55`, else
 //!   `sign(x)·(1 - 2/(e^{2|x|} + 1))`, which cannot cancel there.
 //!
@@ -167,6 +168,26 @@ pub(crate) fn log(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
     let invalid = b.ins().fcmp(FloatCC::UnorderedOrLessThan, x, zero);
     let nan = constant(b, f32::NAN, lanes);
     choose(b, invalid, nan, result, lanes)
+}
+
+/// `log(1 + x)`: with `u = 1 + x` rounded, `log(u) − ((u − 1) − x)/u` takes off the first
+/// order effect of that rounding (`(u − 1) − x` is computed exactly); where `u` rounds to 1
+/// this is `x`. `log1p(−1) = −inf` and `log1p(inf) = inf` are set apart.
+pub(crate) fn log1p(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
+    let one = constant(b, 1.0, lanes);
+    let u = b.ins().fadd(one, x);
+    let log_u = log(b, u, lanes);
+    let u_minus_one = b.ins().fsub(u, one);
+    let rounding = b.ins().fsub(u_minus_one, x);
+    let correction = b.ins().fdiv(rounding, u);
+    let result = b.ins().fsub(log_u, correction);
+    let infinity = constant(b, f32::INFINITY, lanes);
+    let is_infinite = b.ins().fcmp(FloatCC::Equal, x, infinity);
+    let result = choose(b, is_infinite, infinity, result, lanes);
+    let zero = constant(b, 0.0, lanes);
+    let is_zero = b.ins().fcmp(FloatCC::Equal, u, zero);
+    let minus_infinity = constant(b, f32::NEG_INFINITY, lanes);
+    choose(b, is_zero, minus_infinity, result, lanes)
 }
 
 pub(crate) fn tanh(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {

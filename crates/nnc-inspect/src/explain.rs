@@ -248,7 +248,7 @@ fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_lower::M
         ),
         Loss::Bce => out.push(
             "sigmoid + binary cross-entropy: the loss is computed from the logits as \
-             max(z, 0) − z ⊙ y + log(1 + exp(−|z|)), finite for every z"
+             max(z, 0) − z ⊙ y + log1p(exp(−|z|)), finite for every z and precise where the loss is tiny"
                 .to_string(),
         ),
         Loss::Mse | Loss::Mae => {}

@@ -84,13 +84,17 @@ impl Builder<'_> {
             Op::Neg => Expr::Neg(boxed(self.operand(arg(0)))),
             Op::Exp => self.recognise_exp(value).unwrap_or_else(|| Expr::Call("exp", vec![self.operand(arg(0))])),
             Op::Log => Expr::Call("log", vec![self.operand(arg(0))]),
+            Op::Log1p => Expr::Call("log1p", vec![self.operand(arg(0))]),
             Op::Tanh => Expr::Call("tanh", vec![self.operand(arg(0))]),
             Op::Sqrt => Expr::Call("√", vec![self.operand(arg(0))]),
             Op::Add if arg(0) == arg(1) => Expr::Scale(boxed(Expr::Num(2.0)), boxed(self.operand(arg(0)))),
             Op::Add => self
                 .recognise_add(value)
                 .unwrap_or_else(|| Expr::Add(boxed(self.operand(arg(0))), boxed(self.operand(arg(1))))),
-            Op::Sub => Expr::Sub(boxed(self.operand(arg(0))), boxed(self.operand(arg(1)))),
+            Op::Sub => match self.sign_of(value) {
+                Some(x) => Expr::Call("sign", vec![self.operand(x)]),
+                None => Expr::Sub(boxed(self.operand(arg(0))), boxed(self.operand(arg(1)))),
+            },
             Op::Mul => self.product(value),
             Op::Div => self
                 .recognise_div(value)
@@ -133,11 +137,25 @@ impl Builder<'_> {
         self.graph.shape(self.source(value)).numel() == 1
     }
 
+    /// `x` when `value` is `[x > 0] − [0 > x]`, `sign(x)`.
+    fn sign_of(&self, value: ValueId) -> Option<ValueId> {
+        let inst = self.graph.inst(value);
+        let (positive, negative) = (self.graph.inst(inst.args[0]), self.graph.inst(inst.args[1]));
+        let compares = positive.op == Op::CmpGt && negative.op == Op::CmpGt;
+        let x = positive.args.first().copied()?;
+        let same = compares && negative.args.get(1) == Some(&x);
+        (same && self.splat(positive.args[1]) == Some(0.0) && self.splat(negative.args[0]) == Some(0.0)).then_some(x)
+    }
+
     fn product(&self, value: ValueId) -> Expr {
         let inst = self.graph.inst(value);
         let (a, b) = (inst.args[0], inst.args[1]);
         if a == b {
             return Expr::Square(boxed(self.operand(a)));
+        }
+        // |x| = x · sign(x).
+        if self.graph.inst(b).op == Op::Sub && self.sign_of(b) == Some(a) {
+            return Expr::Call("|·|", vec![self.operand(a)]);
         }
         // mean: a sum of every element times 1/count.
         for (sum, factor) in [(a, b), (b, a)] {
@@ -174,9 +192,6 @@ impl Builder<'_> {
             return Expr::Call("ReLU", vec![self.operand(a)]);
         }
         let other = self.graph.inst(b);
-        if other.op == Op::Neg && other.args[0] == a {
-            return Expr::Call("|·|", vec![self.operand(a)]);
-        }
         if other.op == Op::Mul && other.args.contains(&a) {
             return Expr::Call("LeakyReLU", vec![self.operand(a)]);
         }
@@ -228,39 +243,53 @@ impl Builder<'_> {
         (inst.op == Op::Max && self.splat(inst.args[1]) == Some(0.0)).then_some(inst.args[0])
     }
 
-    /// `exp(−m) + exp(z − m)` with `m = max(z, 0)`: the stable `1 + e^z`; returns the
-    /// value `exp(z − m)` and `z`.
-    fn one_plus_exp(&self, value: ValueId) -> Option<(ValueId, ValueId)> {
+    /// `z` when `value` is `z − m` with `m = max(z, 0)`.
+    fn shifted_by_relu(&self, value: ValueId) -> Option<ValueId> {
+        let inst = self.graph.inst(value);
+        if inst.op != Op::Sub {
+            return None;
+        }
+        let z = self.relu_of(inst.args[1])?;
+        (inst.args[0] == z).then_some(z)
+    }
+
+    /// `exp(z − m − m)` with `m = max(z, 0)`: the stable `e^(−|z|)`; returns `z`.
+    fn exp_minus_abs(&self, value: ValueId) -> Option<ValueId> {
+        let exp = self.graph.inst(self.source(value));
+        if exp.op != Op::Exp {
+            return None;
+        }
+        let twice = self.graph.inst(exp.args[0]);
+        if twice.op != Op::Sub {
+            return None;
+        }
+        let z = self.shifted_by_relu(twice.args[0])?;
+        (self.relu_of(twice.args[1]) == Some(z)).then_some(z)
+    }
+
+    /// `1 + exp(z − m − m)`: `1 + e^(−|z|)`; returns `z`.
+    fn one_plus_exp(&self, value: ValueId) -> Option<ValueId> {
         let inst = self.graph.inst(self.source(value));
         if inst.op != Op::Add {
             return None;
         }
-        for (low, high) in [(inst.args[0], inst.args[1]), (inst.args[1], inst.args[0])] {
-            let (low_inst, high_inst) = (self.graph.inst(low), self.graph.inst(high));
-            if low_inst.op != Op::Exp || high_inst.op != Op::Exp {
-                continue;
-            }
-            let (negated, shifted) = (self.graph.inst(low_inst.args[0]), self.graph.inst(high_inst.args[0]));
-            if negated.op == Op::Neg && shifted.op == Op::Sub && shifted.args[1] == negated.args[0] {
-                let z = self.relu_of(negated.args[0])?;
-                if shifted.args[0] == z {
-                    return Some((high, z));
-                }
-            }
-        }
-        None
+        let [a, b] = [inst.args[0], inst.args[1]];
+        [(a, b), (b, a)]
+            .into_iter()
+            .find_map(|(one, exp)| if self.splat(one) == Some(1.0) { self.exp_minus_abs(exp) } else { None })
     }
 
-    /// `exp(z − m) ⊙ (c / (exp(−m) + exp(z − m)))`: `c·σ(z)` (the gradient of softplus).
+    /// `exp(z − m) ⊙ (c / (1 + exp(z − m − m)))`: `c·σ(z)` (the gradient of softplus).
     fn sigmoid_scaled(&self, value: ValueId) -> Option<Expr> {
         let inst = self.graph.inst(value);
         for (exp, scale) in [(inst.args[0], inst.args[1]), (inst.args[1], inst.args[0])] {
             let division = self.graph.inst(self.source(scale));
-            if division.op != Op::Div {
+            let numerator = self.graph.inst(exp);
+            if division.op != Op::Div || numerator.op != Op::Exp {
                 continue;
             }
-            if let Some((numerator, z)) = self.one_plus_exp(division.args[1])
-                && numerator == exp
+            if let Some(z) = self.one_plus_exp(division.args[1])
+                && self.shifted_by_relu(numerator.args[0]) == Some(z)
             {
                 let sigmoid = Expr::Call("σ", vec![self.operand(z)]);
                 return Some(match self.splat(division.args[0]) {
@@ -301,17 +330,19 @@ impl Builder<'_> {
         None
     }
 
-    /// `max_row(z) + log Σⱼ exp(z - max_row z)`: `logsumexp(z)`; `m + log(exp(−m) +
-    /// exp(z − m))` with `m = max(z, 0)`: `softplus(z)`.
+    /// `max_row(z) + log Σⱼ exp(z - max_row z)`: `logsumexp(z)`; `(m − t) +
+    /// log1p(exp(z − m − m))` with `m = max(z, 0)`: `softplus(z) − t`.
     fn recognise_add(&self, value: ValueId) -> Option<Expr> {
         let inst = self.graph.inst(value);
-        for (max, log) in [(inst.args[0], inst.args[1]), (inst.args[1], inst.args[0])] {
-            let log = self.graph.inst(log);
-            if log.op == Op::Log
-                && let Some((_, z)) = self.one_plus_exp(log.args[0])
-                && self.relu_of(max) == Some(z)
+        for (linear, log) in [(inst.args[0], inst.args[1]), (inst.args[1], inst.args[0])] {
+            let (linear, log) = (self.graph.inst(linear), self.graph.inst(log));
+            if log.op == Op::Log1p
+                && linear.op == Op::Sub
+                && let Some(z) = self.exp_minus_abs(log.args[0])
+                && self.relu_of(linear.args[0]) == Some(z)
             {
-                return Some(Expr::Call("softplus", vec![self.operand(z)]));
+                let softplus = Expr::Call("softplus", vec![self.operand(z)]);
+                return Some(Expr::Sub(boxed(softplus), boxed(self.operand(linear.args[1]))));
             }
         }
         for (max, log) in [(inst.args[0], inst.args[1]), (inst.args[1], inst.args[0])] {

@@ -148,6 +148,18 @@ impl Graph {
         if axes.is_empty() { value } else { self.push(Op::ReduceSum { axes }, vec![value], origin) }
     }
 
+    /// `|x|` as `x · sign(x)` with `sign(x) = [x > 0] − [0 > x]`: the comparisons are
+    /// piecewise constant, so autodiff derives the gradient `sign(x)`, which is 0 at 0 (the
+    /// subgradient PyTorch and the course use; `max(x, −x)` would give −1 there).
+    pub fn abs(&mut self, x: ValueId, origin: Origin) -> ValueId {
+        let shape = self.shape(x).clone();
+        let zero = self.constant(0.0, &shape, origin.clone());
+        let positive = self.push(Op::CmpGt, vec![x, zero], origin.clone());
+        let negative = self.push(Op::CmpGt, vec![zero, x], origin.clone());
+        let sign = self.push(Op::Sub, vec![positive, negative], origin.clone());
+        self.push(Op::Mul, vec![x, sign], origin)
+    }
+
     /// Number of uses of each value (operands, outputs and updates).
     pub fn use_counts(&self) -> Vec<usize> {
         let mut counts = vec![0; self.insts.len()];

@@ -21,6 +21,7 @@ pub trait Real:
     fn of(x: f32) -> Self;
     fn exp(self) -> Self;
     fn ln(self) -> Self;
+    fn ln_1p(self) -> Self;
     fn tanh(self) -> Self;
     fn sqrt(self) -> Self;
 }
@@ -36,6 +37,9 @@ macro_rules! real {
             }
             fn ln(self) -> $t {
                 <$t>::ln(self)
+            }
+            fn ln_1p(self) -> $t {
+                <$t>::ln_1p(self)
             }
             fn tanh(self) -> $t {
                 <$t>::tanh(self)
@@ -64,6 +68,9 @@ pub enum Op {
     Neg,
     Exp,
     Log,
+    /// `log(1 + a)`, accurate where `a` is tiny (where `1 + a` rounds to 1): `log` of a
+    /// sum cannot be composed to that precision.
+    Log1p,
     Tanh,
     Sqrt,
 
@@ -122,6 +129,7 @@ impl Op {
             Op::Neg,
             Op::Exp,
             Op::Log,
+            Op::Log1p,
             Op::Tanh,
             Op::Sqrt,
             Op::Add,
@@ -141,7 +149,8 @@ impl Op {
         // A new op makes this match fail to compile until the list above has it too.
         for op in &every {
             match op {
-                Op::Input(_) | Op::Param(_) | Op::Const(_) | Op::Neg | Op::Exp | Op::Log | Op::Tanh | Op::Sqrt => {}
+                Op::Input(_) | Op::Param(_) | Op::Const(_) | Op::Neg | Op::Exp | Op::Log | Op::Log1p => {}
+                Op::Tanh | Op::Sqrt => {}
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => {}
                 Op::ReduceSum { .. } | Op::ReduceMax { .. } | Op::Broadcast | Op::Reshape | Op::Transpose => {}
                 Op::StopGradient | Op::MatMul => {}
@@ -153,7 +162,7 @@ impl Op {
     pub fn class(&self) -> OpClass {
         match self {
             Op::Input(_) | Op::Param(_) | Op::Const(_) => OpClass::Leaf,
-            Op::Neg | Op::Exp | Op::Log | Op::Tanh | Op::Sqrt => OpClass::Unary,
+            Op::Neg | Op::Exp | Op::Log | Op::Log1p | Op::Tanh | Op::Sqrt => OpClass::Unary,
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => OpClass::Binary,
             Op::ReduceSum { .. } | Op::ReduceMax { .. } => OpClass::Reduce,
             Op::Broadcast | Op::Reshape | Op::Transpose | Op::StopGradient => OpClass::Movement,
@@ -170,6 +179,7 @@ impl Op {
             Op::Neg => "neg",
             Op::Exp => "exp",
             Op::Log => "log",
+            Op::Log1p => "log1p",
             Op::Tanh => "tanh",
             Op::Sqrt => "sqrt",
             Op::Add => "add",
@@ -211,7 +221,7 @@ impl Op {
         match self {
             Op::Const(_) if declared.rank() != 0 => Err("const is a scalar".to_string()),
             Op::Input(_) | Op::Param(_) | Op::Const(_) => Ok(declared.clone()),
-            Op::Neg | Op::Exp | Op::Log | Op::Tanh | Op::Sqrt => Ok(args[0].clone()),
+            Op::Neg | Op::Exp | Op::Log | Op::Log1p | Op::Tanh | Op::Sqrt => Ok(args[0].clone()),
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => {
                 if args[0] == args[1] {
                     Ok(args[0].clone())
@@ -247,6 +257,7 @@ impl Op {
             Op::Neg => -x,
             Op::Exp => x.exp(),
             Op::Log => x.ln(),
+            Op::Log1p => x.ln_1p(),
             Op::Tanh => x.tanh(),
             Op::Sqrt => x.sqrt(),
             other => unreachable!("{} is not unary", other.name()),

@@ -80,6 +80,7 @@ fn operands_text(graph: &Graph, op: &Op, args: &[crate::ValueId]) -> String {
         Op::Neg
         | Op::Exp
         | Op::Log
+        | Op::Log1p
         | Op::Tanh
         | Op::Sqrt
         | Op::Add

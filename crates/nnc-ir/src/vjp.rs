@@ -24,6 +24,12 @@ pub fn vjp(graph: &mut Graph, value: ValueId, g: ValueId, origin: &Origin) -> Ve
         Op::Exp => vec![Some(graph.push(Op::Mul, vec![g, value], o()))],
         // y = log(a); dy/da = 1 / a
         Op::Log => vec![Some(graph.push(Op::Div, vec![g, a], o()))],
+        // y = log(1 + a); dy/da = 1 / (1 + a)
+        Op::Log1p => {
+            let one = graph.constant(1.0, &shape, o());
+            let denominator = graph.push(Op::Add, vec![one, a], o());
+            vec![Some(graph.push(Op::Div, vec![g, denominator], o()))]
+        }
         // y = tanh(a); dy/da = 1 - y^2
         Op::Tanh => {
             let y2 = graph.push(Op::Mul, vec![value, value], o());

@@ -264,7 +264,7 @@ impl<'g> Fuser<'g> {
                 continue;
             }
             count += 1;
-            expensive |= matches!(inst.op, Op::Exp | Op::Log | Op::Tanh | Op::Sqrt | Op::Div);
+            expensive |= matches!(inst.op, Op::Exp | Op::Log | Op::Log1p | Op::Tanh | Op::Sqrt | Op::Div);
             if matches!(inst.op.class(), OpClass::Unary | OpClass::Binary | OpClass::Movement) {
                 stack.extend(inst.args.iter().copied());
             }
@@ -687,6 +687,7 @@ impl<'g> Fuser<'g> {
             Op::Neg => Node::Unary(Unary::Neg, operands[0]),
             Op::Exp => Node::Unary(Unary::Exp, operands[0]),
             Op::Log => Node::Unary(Unary::Log, operands[0]),
+            Op::Log1p => Node::Unary(Unary::Log1p, operands[0]),
             Op::Tanh => Node::Unary(Unary::Tanh, operands[0]),
             Op::Sqrt => Node::Unary(Unary::Sqrt, operands[0]),
             Op::Add => Node::Binary(Binary::Add, operands[0], operands[1]),

@@ -75,6 +75,7 @@ pub enum Unary {
     Neg,
     Exp,
     Log,
+    Log1p,
     Tanh,
     Sqrt,
 }
@@ -96,6 +97,7 @@ impl Unary {
             Unary::Neg => "neg",
             Unary::Exp => "exp",
             Unary::Log => "log",
+            Unary::Log1p => "log1p",
             Unary::Tanh => "tanh",
             Unary::Sqrt => "sqrt",
         }

@@ -148,39 +148,49 @@ fn scaled_sum(graph: &mut Graph, value: ValueId, scale: f32, at: &Origin) -> Val
     graph.push(Op::Mul, vec![total, factor], at.clone())
 }
 
-/// mse = mean((p - y)^2); mae = mean(|p - y|) with |d| = max(d, -d).
+/// mse = mean((p - y)^2); mae = mean(|p - y|) with |d| = d·sign(d), whose gradient is 0
+/// at an exact fit.
 fn lower_regression_loss(graph: &mut Graph, loss: Loss, prediction: ValueId, target: ValueId) -> ValueId {
     let at = origin(loss.name(), None);
     let count = graph.shape(prediction).numel() as f32;
     let diff = graph.push(Op::Sub, vec![prediction, target], at.clone());
-    let per_element = if loss == Loss::Mse {
-        graph.push(Op::Mul, vec![diff, diff], at.clone())
-    } else {
-        let negated = graph.push(Op::Neg, vec![diff], at.clone());
-        graph.push(Op::Max, vec![diff, negated], at.clone())
-    };
+    let per_element =
+        if loss == Loss::Mse { graph.push(Op::Mul, vec![diff, diff], at.clone()) } else { graph.abs(diff, at.clone()) };
     scaled_sum(graph, per_element, 1.0 / count, &at)
 }
 
 /// bce(z, y) = mean(softplus(z) - z y): equal to -(y log s + (1 - y) log(1 - s)) for
-/// s = sigmoid(z), but finite for every z. softplus(z) = log(1 + e^z) is computed as the
-/// logsumexp of (0, z): m + log(e^(-m) + e^(z - m)) with m = max(z, 0) held constant, so
-/// both exponents are at most 0 and autodiff derives the gradient (sigmoid(z) - y)/n.
+/// s = sigmoid(z), but finite for every z. With m = max(z, 0) held constant,
+/// softplus(z) = m + log(e^(-m) + e^(z - m)), and one of the two exponentials is exactly 1,
+/// the other e^(-|z|). So each element is computed as
+///
+///   (m - z y) + log1p(s),   s = stop(e^(-|z|)) + (w - stop(w)),   w = e^(z - m)
+///
+/// - the value: `m - z y` cancels exactly for confident right answers, and `log1p` keeps
+///   e^(-|z|) where `1 + e^(-|z|)` rounds to 1, so tiny losses keep their digits;
+/// - the gradient: only `w` carries one, and d/dz log1p(s) = w / (1 + e^(-|z|)), so
+///   autodiff derives (sigmoid(z) - y)/n, exact at z = 0 too (where abs and max kink).
+///
+/// e^(-|z|) is computed as e^(z - 2m).
 fn lower_bce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
     let at = origin("bce", None);
+    let push = |graph: &mut Graph, op: Op, args: Vec<ValueId>| graph.push(op, args, at.clone());
     let shape = graph.shape(z).clone();
     let zero = graph.constant(0.0, &shape, at.clone());
-    let max = graph.push(Op::Max, vec![z, zero], at.clone());
-    let max = graph.push(Op::StopGradient, vec![max], at.clone());
-    let minus_max = graph.push(Op::Neg, vec![max], at.clone());
-    let exp_zero = graph.push(Op::Exp, vec![minus_max], at.clone());
-    let shifted = graph.push(Op::Sub, vec![z, max], at.clone());
-    let exp_z = graph.push(Op::Exp, vec![shifted], at.clone());
-    let total = graph.push(Op::Add, vec![exp_zero, exp_z], at.clone());
-    let log_total = graph.push(Op::Log, vec![total], at.clone());
-    let softplus = graph.push(Op::Add, vec![max, log_total], at.clone());
-    let zy = graph.push(Op::Mul, vec![z, y], at.clone());
-    let per_element = graph.push(Op::Sub, vec![softplus, zy], at.clone());
+    let max = push(graph, Op::Max, vec![z, zero]);
+    let max = push(graph, Op::StopGradient, vec![max]);
+    let shifted = push(graph, Op::Sub, vec![z, max]);
+    let w = push(graph, Op::Exp, vec![shifted]);
+    let minus_abs = push(graph, Op::Sub, vec![shifted, max]);
+    let small = push(graph, Op::Exp, vec![minus_abs]);
+    let small = push(graph, Op::StopGradient, vec![small]);
+    let w_held = push(graph, Op::StopGradient, vec![w]);
+    let w_slope = push(graph, Op::Sub, vec![w, w_held]);
+    let s = push(graph, Op::Add, vec![small, w_slope]);
+    let log_total = push(graph, Op::Log1p, vec![s]);
+    let zy = push(graph, Op::Mul, vec![z, y]);
+    let linear = push(graph, Op::Sub, vec![max, zy]);
+    let per_element = push(graph, Op::Add, vec![linear, log_total]);
     scaled_sum(graph, per_element, 1.0 / shape.numel() as f32, &at)
 }
 

@@ -200,10 +200,7 @@ impl ExprLowering<'_> {
             "log" => self.push(Op::Log, vec![x]),
             "sqrt" => self.push(Op::Sqrt, vec![x]),
             "tanh" => self.push(Op::Tanh, vec![x]),
-            "abs" => {
-                let negated = self.push(Op::Neg, vec![x]);
-                self.push(Op::Max, vec![x, negated])
-            }
+            "abs" => self.graph.abs(x, self.origin.clone()),
             "relu" => {
                 let zero = self.push(zero(), Vec::new());
                 self.push(Op::Max, vec![x, zero])

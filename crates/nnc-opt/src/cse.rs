@@ -44,6 +44,7 @@ fn attrs(op: &Op) -> Vec<u64> {
         Op::Neg
         | Op::Exp
         | Op::Log
+        | Op::Log1p
         | Op::Tanh
         | Op::Sqrt
         | Op::Add

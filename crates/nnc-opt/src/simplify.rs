@@ -3,6 +3,7 @@
 //! A *splat* is a `const` or a `broadcast` of one. Rules (x any value, c a splat):
 //! - `x + 0 = x`, `0 + x = x`, `x - 0 = x`, `x * 1 = x`, `1 * x = x`, `x / 1 = x`
 //! - `x * 0 = 0`, `0 * x = 0` (programs here have no infinities worth preserving)
+//! - `x - x = 0` (the same value; a training graph's values are finite where it matters)
 //! - `0 - x = -x`, `-(-x) = x`, `transpose(transpose(x)) = x`
 //! - `reshape(reshape(x)) = reshape(x)`, `broadcast(broadcast(x)) = broadcast(x)`
 //! - an elementwise op on splats is the splat of the folded value
@@ -34,6 +35,7 @@ fn rule_name(inst: &Inst, args: &[ValueId], new: &Graph) -> &'static str {
         (op, Some(_), Some(_)) if op.class() == OpClass::Binary => "folded constant",
         (Op::Add, _, Some(_)) => "x + 0 = x",
         (Op::Add, Some(_), _) => "0 + x = x",
+        (Op::Sub, _, _) if args[0] == args[1] => "x - x = 0",
         (Op::Sub, _, Some(_)) => "x - 0 = x",
         (Op::Sub, Some(_), _) => "0 - x = -x",
         (Op::Mul, _, Some(c)) | (Op::Mul, Some(c), _) if c == 0.0 => "x * 0 = 0",
@@ -73,6 +75,7 @@ fn simpler(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
     match &inst.op {
         Op::Add if sb == Some(0.0) => a,
         Op::Add if sa == Some(0.0) => b,
+        Op::Sub if a == b => Some(new.constant(0.0, &inst.shape, origin)),
         Op::Sub if sb == Some(0.0) => a,
         Op::Sub if sa == Some(0.0) => Some(new.push(Op::Neg, vec![b?], origin)),
         Op::Mul if sb == Some(1.0) => a,

@@ -254,6 +254,11 @@ fn exp_log_and_tanh_are_accurate() {
     let subnormals = sweep(1e-44, 1e-39, 101);
     let (subnormal_error, at) = max_ulps(Op::Log, &subnormals, f64::ln);
     assert!(subnormal_error <= 2, "log of subnormals: {subnormal_error} ulp at {at}");
+    // log1p where it matters: tiny arguments (where 1 + x rounds to 1) up to large ones.
+    let mut log1p_inputs = sweep(1e-30, 1e30, 1009);
+    log1p_inputs.extend(sweep(-0.99, -1e-30, 1009));
+    let (log1p_error, at) = max_ulps(Op::Log1p, &log1p_inputs, f64::ln_1p);
+    assert!(log1p_error <= 3, "log1p: {log1p_error} ulp at {at}");
     let mut tanh_inputs = sweep(-10.0, -1e-6, 1009);
     tanh_inputs.extend(sweep(1e-6, 10.0, 1009));
     let (tanh_error, at) = max_ulps(Op::Tanh, &tanh_inputs, f64::tanh);
@@ -262,7 +267,9 @@ fn exp_log_and_tanh_are_accurate() {
     let same = |a: f32, b: f32| a == b || (a.is_nan() && b.is_nan());
     // exp flushes results below the smallest normal f32 (x < -87.3) to 0, as documented.
     let exp = |x: f32| if x < -87.3 { 0.0 } else { x.exp() };
-    for (op, reference) in [(Op::Exp, &exp as &dyn Fn(f32) -> f32), (Op::Log, &f32::ln), (Op::Tanh, &f32::tanh)] {
+    let operations: [(Op, &dyn Fn(f32) -> f32); 4] =
+        [(Op::Exp, &exp), (Op::Log, &f32::ln), (Op::Log1p, &f32::ln_1p), (Op::Tanh, &f32::tanh)];
+    for (op, reference) in operations {
         let ys = compiled_unary(op.clone(), &special);
         for (&x, &y) in special.iter().zip(&ys) {
             let want = reference(x);
@@ -271,6 +278,7 @@ fn exp_log_and_tanh_are_accurate() {
         }
     }
     println!(
-        "max error: exp {exp_error} ulp, log {log_error} ulp (subnormals {subnormal_error}), tanh {tanh_error} ulp"
+        "max error: exp {exp_error} ulp, log {log_error} ulp (subnormals {subnormal_error}), log1p {log1p_error} ulp, \
+         tanh {tanh_error} ulp"
     );
 }
