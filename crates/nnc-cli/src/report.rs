@@ -308,7 +308,10 @@ pub fn human_all(run: &RunReport, findings: &[Vec<Finding>]) -> String {
         let diagnosis = findings.get(index).map_or(String::new(), |f| nnc_inspect::diagnosis::render(f));
         human(job) + &diagnosis
     });
-    let parts: Vec<String> = run.minimizations.iter().map(minimization_text).chain(jobs).collect();
+    let mut parts: Vec<String> = run.minimizations.iter().map(minimization_text).chain(jobs).collect();
+    if !run.skipped.is_empty() {
+        parts.push(format!("skipped after Ctrl-C: {}\n", run.skipped.join(", ")));
+    }
     parts.join("\n")
 }
 
@@ -335,6 +338,14 @@ pub fn minimization_text(report: &MinimizeReport) -> String {
         }
         out.push_str(&line);
         out.push('\n');
+    }
+    let stride = nnc_driver::sampling_stride(report.steps);
+    if stride > 1 {
+        let _ = writeln!(out, "  (every {stride}th step shown and kept: at most {} points)", nnc_driver::MAX_POINTS);
+    }
+    if report.interrupted {
+        let last = report.trajectory.last().map_or(0, |p| p.step);
+        let _ = writeln!(out, "interrupted (Ctrl-C) at step {last} of {}", report.steps);
     }
     let _ = writeln!(out, "{}", verdict(report));
     out
@@ -391,6 +402,9 @@ pub fn json(run: &RunReport, findings: &[Vec<Finding>]) -> Value {
     if !run.minimizations.is_empty() {
         top["minimize"] = run.minimizations.iter().map(minimization_json).collect();
     }
+    if !run.skipped.is_empty() {
+        top["skipped"] = json!(run.skipped);
+    }
     top
 }
 
@@ -403,6 +417,8 @@ fn minimization_json(r: &MinimizeReport) -> Value {
         "formula": r.formula,
         "learning_rate": shortest(r.learning_rate),
         "steps": r.steps,
+        "interrupted": r.interrupted,
+        "sampled_every": nnc_driver::sampling_stride(r.steps),
         "verdict": verdict(r),
         "trajectory": r.trajectory.iter().map(|p| json!({
             "step": p.step,

@@ -240,7 +240,9 @@ fn run_step(
 
 /// Leaves the loop with [`INTERRUPTED`] when the interrupt flag is set.
 fn poll_interrupt(b: &mut FunctionBuilder, interrupt: Value, done: Block) {
-    let flag = b.ins().load(types::I32, MemFlagsData::new().with_notrap(), interrupt, 0);
+    // Another thread (the Ctrl-C handler) writes the flag: an atomic load, which on x86-64
+    // is a plain `mov` that the optimiser may not hoist out of the loop.
+    let flag = b.ins().atomic_load(types::I32, MemFlagsData::trusted(), interrupt);
     let go_on = b.create_block();
     let code = b.ins().iconst(types::I32, i64::from(INTERRUPTED));
     b.ins().brif(flag, done, &[BlockArg::Value(code)], go_on, &[]);

@@ -26,9 +26,9 @@ pub use graphs::{DescentGraphs, Graphs};
 pub use init::initial_params;
 pub use memory::Need;
 pub use nnc_codegen::Options as CodegenOptions;
-pub use nnc_runtime::Point;
+pub use nnc_runtime::{MAX_POINTS, Point, sampling_stride};
 pub use nnc_syntax::format;
-pub use output::write_atomically;
+pub use output::{remove_partial_files, write_atomically};
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 pub use run::{

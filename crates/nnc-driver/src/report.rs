@@ -107,6 +107,18 @@ pub struct KernelProfile {
 pub struct RunReport {
     pub minimizations: Vec<MinimizeReport>,
     pub jobs: Vec<JobReport>,
+    /// Blocks not run because an interrupt (Ctrl-C) stopped an earlier one, as
+    /// `minimize NAME` or `train MODEL on DATA`.
+    pub skipped: Vec<String>,
+}
+
+impl RunReport {
+    /// Whether an interrupt stopped a block or kept one from running.
+    pub fn interrupted(&self) -> bool {
+        !self.skipped.is_empty()
+            || self.jobs.iter().any(|job| job.interrupted)
+            || self.minimizations.iter().any(|m| m.interrupted)
+    }
 }
 
 /// The trajectory of one `minimize` block.
@@ -117,6 +129,9 @@ pub struct MinimizeReport {
     pub param_names: Vec<String>,
     pub learning_rate: f32,
     pub steps: u64,
+    /// Step 0, every k-th step and the last (`nnc_runtime::MAX_POINTS` at most).
     pub trajectory: Vec<nnc_runtime::Point>,
+    /// Whether an interrupt (Ctrl-C) stopped the descent before its last step.
+    pub interrupted: bool,
     pub timings: Timings,
 }

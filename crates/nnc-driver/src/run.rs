@@ -9,9 +9,9 @@ use nnc_codegen::Compiled;
 use nnc_data::{Dataset, Prepared, Task};
 use nnc_diagnostics::{Diagnostic, codes};
 use nnc_lower::Job;
-use nnc_runtime::{DataView, Role, TrainLoop, Training};
+use nnc_runtime::{DataView, NonFinite, Role, TrainLoop, Training};
 use std::path::Path;
-use std::sync::atomic::AtomicU32;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Instant;
 
 /// Checks, compiles and runs every `minimize` and `train` block. Data files and outputs
@@ -43,14 +43,24 @@ pub fn run_watched(
     let load_ms: f64 = checked.jobs.iter().map(|plan| plan.load_ms).sum();
     // Checking (without reading data) is part of compiling: source to callable code.
     let front_ms = (check_ms - load_ms - checked.parse_ms).max(0.0);
+    let _clear = ClearOnDrop(watch.interrupt);
+    let stop_requested = || watch.interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed) != 0);
     let mut report = RunReport::default();
     for plan in &checked.minimizations {
-        let mut minimized = run_minimization(plan)?;
+        if stop_requested() {
+            report.skipped.push(format!("minimize {}", plan.minimization.name));
+            continue;
+        }
+        let mut minimized = run_minimization(plan, watch)?;
         minimized.timings.parse = checked.parse_ms;
         minimized.timings.compile += front_ms;
         report.minimizations.push(minimized);
     }
     for plan in &checked.jobs {
+        if stop_requested() {
+            report.skipped.push(format!("train {} on {}", plan.job.model.name, plan.job.data.name.name));
+            continue;
+        }
         let mut trained = run_job(plan, base_dir, overrides.profile, watch)?;
         trained.timings.parse = checked.parse_ms;
         trained.timings.compile += front_ms;
@@ -59,21 +69,36 @@ pub fn run_watched(
     Ok(report)
 }
 
-fn run_minimization(plan: &MinimizePlan) -> Result<MinimizeReport, Vec<Diagnostic>> {
+/// Clears the interrupt flag when a run ends, however it ends: an interrupt stops the
+/// block it lands in and skips the rest of that run, never a later run in the same
+/// process.
+struct ClearOnDrop<'a>(Option<&'a AtomicU32>);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        if let Some(flag) = self.0 {
+            flag.store(0, Ordering::Relaxed);
+        }
+    }
+}
+
+fn run_minimization(plan: &MinimizePlan, watch: &Watch<'_>) -> Result<MinimizeReport, Vec<Diagnostic>> {
     let minimization = &plan.minimization;
     let started = Instant::now();
     let compiled = compile_minimization(plan, nnc_codegen::Options::default()).map_err(|d| vec![d])?;
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
     let start: Vec<f32> = minimization.params.iter().map(|(_, x)| *x).collect();
-    let trajectory = nnc_runtime::descend(&compiled, &start, minimization.learning_rate, minimization.steps);
+    let descent =
+        nnc_runtime::descend(&compiled, &start, minimization.learning_rate, minimization.steps, watch.interrupt);
     Ok(MinimizeReport {
         name: minimization.name.clone(),
         formula: minimization.formula.clone(),
         param_names: minimization.params.iter().map(|(name, _)| name.clone()).collect(),
         learning_rate: minimization.learning_rate,
         steps: minimization.steps,
-        trajectory,
+        trajectory: descent.trajectory,
+        interrupted: descent.interrupted,
         timings: Timings { parse: 0.0, load: 0.0, compile: compile_ms, train: elapsed_ms(started), evaluate: 0.0 },
     })
 }
@@ -122,7 +147,7 @@ fn train_config(
     watch: &Watch<'_>,
     record: bool,
 ) -> Result<Training, Vec<Diagnostic>> {
-    let (job, data) = (&plan.job, &plan.data);
+    let data = &plan.data;
     let rate =
         |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
     let report = |epoch: &nnc_runtime::EpochProgress<'_>| {
@@ -142,7 +167,7 @@ fn train_config(
     };
     let initial = plan.start_params(config.seed);
     nnc_runtime::train(compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
-        .map_err(|d| vec![diverged(job, data, &d)])
+        .map_err(|d| vec![diverged(plan, &d)])
 }
 
 /// The driver's view of an epoch: the validation metric scored from its predictions.
@@ -227,6 +252,10 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool, watch: &Watch<'_>) ->
     let train_ms = elapsed_ms(started);
     let started = Instant::now();
     let splits = evaluate_splits(plan, &compiled, &training.params);
+    if let Some(cause) = non_finite_prediction(&splits) {
+        let epoch = training.epoch_losses.len().saturating_sub(1) as u64;
+        return Err(vec![diverged(plan, &nnc_runtime::Diverged { epoch, cause, epoch_losses: training.epoch_losses })]);
+    }
     let saved = match &config.save_layer {
         Some((layer, path)) => Some(save_layer(job, base_dir, layer, path, &splits)?),
         None => None,
@@ -388,14 +417,46 @@ fn save_layer(
     Ok(target.display().to_string())
 }
 
-fn diverged(job: &Job, data: &Prepared, diverged: &nnc_runtime::Diverged) -> Diagnostic {
+/// What became non-finite, in words: "the loss became NaN", "parameter `dense2.w` became
+/// inf (element 3)".
+fn non_finite_text(plan: &JobPlan, cause: &NonFinite) -> String {
+    match *cause {
+        NonFinite::Loss(loss) => format!("the loss became {loss}"),
+        NonFinite::ValidationLoss(loss) => format!("the validation loss became {loss}"),
+        NonFinite::Param { param, element, value } => {
+            let name = plan.graphs.step.params.get(param).map_or("?", |p| p.name.as_str());
+            format!("parameter `{name}` became {value} (element {element}), the first to stop being a number")
+        }
+        NonFinite::Prediction { split, element, value } => {
+            format!("a prediction on the `{split}` split became {value} (element {element})")
+        }
+    }
+}
+
+/// The first prediction of any split that is not a number (finite weights can still
+/// overflow: a huge logit through `exp`).
+fn non_finite_prediction(splits: &[SplitReport]) -> Option<NonFinite> {
+    splits.iter().find_map(|split| {
+        let flat: Vec<f32> = split.predictions.iter().flatten().copied().collect();
+        let split_name = ["train", "val", "test"].into_iter().find(|&n| n == split.name).unwrap_or("train");
+        nnc_runtime::first_non_finite(&flat).map(|(element, value)| NonFinite::Prediction {
+            split: split_name,
+            element,
+            value,
+        })
+    })
+}
+
+fn diverged(plan: &JobPlan, diverged: &nnc_runtime::Diverged) -> Diagnostic {
+    let (job, data) = (&plan.job, &plan.data);
     let mut diagnostic = Diagnostic::error(
         codes::DIVERGED,
-        format!("training diverged in epoch {}: the loss became {}", diverged.epoch + 1, diverged.loss),
+        format!("training diverged in epoch {}: {}", diverged.epoch + 1, non_finite_text(plan, &diverged.cause)),
         job.span,
         "while training this",
     )
-    .with_note(format!("learning rate {}", job.train.learning_rate));
+    .with_note(format!("learning rate {}", job.train.learning_rate))
+    .with_note("a diverged run saves no weights: they would predict only NaN");
     if let Some(last) = diverged.epoch_losses.last() {
         diagnostic = diagnostic.with_note(format!("the loss was {last:.4e} after epoch {}", diverged.epoch));
     }

@@ -2,6 +2,7 @@
 
 use crate::Role;
 use nnc_codegen::{Compiled, Frame};
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// One point of the descent: where it stands before step `step` is taken.
 #[derive(Clone, Debug, PartialEq)]
@@ -12,28 +13,60 @@ pub struct Point {
     pub gradient: Vec<f32>,
 }
 
+/// A trajectory keeps at most this many points (plus the last): a descent of more steps
+/// keeps every k-th step, k = ⌈steps / (MAX_POINTS − 1)⌉, so its memory is bounded
+/// whatever `steps` says (about 1 MB for one parameter).
+pub const MAX_POINTS: u64 = 10_001;
+
+/// What a descent produced.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Descent {
+    /// Step 0, every k-th step, and the last step taken (see [`MAX_POINTS`]).
+    pub trajectory: Vec<Point>,
+    /// Whether the interrupt flag ended it before its last step.
+    pub interrupted: bool,
+}
+
+/// The step between kept points of a descent of `steps` steps.
+pub fn sampling_stride(steps: u64) -> u64 {
+    steps.div_ceil(MAX_POINTS - 1).max(1)
+}
+
 /// Takes `steps` steps of the `Descend` kernel (outputs: the value, then one gradient
-/// per parameter) from `start`. The trajectory holds every point from step 0 to the last
-/// (or to the first non-finite value, which ends it).
-pub fn descend(compiled: &Compiled, start: &[f32], learning_rate: f32, steps: u64) -> Vec<Point> {
+/// per parameter) from `start`, polling `interrupt` before each. The trajectory ends at the
+/// last step, at the first non-finite value, or where the interrupt stopped it.
+pub fn descend(
+    compiled: &Compiled,
+    start: &[f32],
+    learning_rate: f32,
+    steps: u64,
+    interrupt: Option<&AtomicU32>,
+) -> Descent {
     let kernel = compiled.kernel(&Role::Descend.name()).expect("internal error: no descent kernel");
     let mut params: Vec<Vec<f32>> = start.iter().map(|&x| vec![x]).collect();
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
-    let mut trajectory = Vec::new();
+    let stride = sampling_stride(steps);
+    let mut trajectory = Vec::with_capacity((steps / stride + 2) as usize);
+    let mut interrupted = false;
     for step in 0..=steps {
         let before: Vec<f32> = params.iter().map(|p| p[0]).collect();
+        // An interrupted descent still evaluates where it stopped, as its last point.
+        interrupted = step < steps && interrupt.is_some_and(|flag| flag.load(Ordering::Relaxed) != 0);
+        let last = step == steps || interrupted;
         // The last point is only evaluated: a zero rate leaves the parameters in place.
-        let lr = [if step == steps { 0.0 } else { learning_rate }];
+        let lr = [if last { 0.0 } else { learning_rate }];
         let inputs: [&[f32]; 1] = [&lr];
         kernel.call(Frame { inputs: &inputs, params: &mut params, outputs: &mut outputs, scratch: &mut scratch });
         let point =
             Point { step, params: before, value: outputs[0][0], gradient: outputs[1..].iter().map(|g| g[0]).collect() };
         let finite = point.value.is_finite() && point.params.iter().all(|p| p.is_finite());
-        trajectory.push(point);
-        if !finite {
+        if step % stride == 0 || last || !finite {
+            trajectory.push(point);
+        }
+        if last || !finite {
             break;
         }
     }
-    trajectory
+    Descent { trajectory, interrupted }
 }

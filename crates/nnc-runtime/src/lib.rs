@@ -6,8 +6,11 @@
 mod descend;
 mod train;
 
-pub use descend::{Point, descend};
-pub use train::{Diverged, EpochProgress, ScheduledStep, TrainLoop, Training, evaluate, schedule, step_once, train};
+pub use descend::{Descent, MAX_POINTS, Point, descend, sampling_stride};
+pub use train::{
+    Diverged, EpochProgress, NonFinite, ScheduledStep, TrainLoop, Training, evaluate, first_non_finite, schedule,
+    step_once, train,
+};
 
 /// What a compiled kernel is for; kernels are looked up by role, never by position.
 #[derive(Clone, Debug, PartialEq, Eq)]

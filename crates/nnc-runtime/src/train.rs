@@ -62,14 +62,58 @@ pub struct Training {
     pub history: Vec<Vec<Vec<f32>>>,
 }
 
-/// Training stopped because the loss stopped being a finite number.
+/// Training stopped because something it produced stopped being a finite number.
 #[derive(Debug)]
 pub struct Diverged {
     /// 0-based.
     pub epoch: u64,
-    pub loss: f32,
+    pub cause: NonFinite,
     /// The finite losses of the epochs before.
     pub epoch_losses: Vec<f32>,
+}
+
+/// The first non-finite number a training run produced, in the order they are checked
+/// after each epoch: the training loss, the parameters, the validation loss, the
+/// validation predictions (and, by the driver, each split's predictions after training).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum NonFinite {
+    /// The epoch's mean training loss (before each step's update).
+    Loss(f32),
+    /// Element `element` of parameter `param` (its index in the step's parameters:
+    /// forward parameters first, then optimizer state).
+    Param {
+        param: usize,
+        element: usize,
+        value: f32,
+    },
+    ValidationLoss(f32),
+    /// Element `element` of a split's predictions.
+    Prediction {
+        split: &'static str,
+        element: usize,
+        value: f32,
+    },
+}
+
+/// The first non-finite element of `values`.
+pub fn first_non_finite(values: &[f32]) -> Option<(usize, f32)> {
+    values.iter().position(|v| !v.is_finite()).map(|element| (element, values[element]))
+}
+
+fn non_finite_param(params: &[Vec<f32>]) -> Option<NonFinite> {
+    params.iter().enumerate().find_map(|(param, values)| {
+        first_non_finite(values).map(|(element, value)| NonFinite::Param { param, element, value })
+    })
+}
+
+/// The validation loss and predictions, when one of them is not finite.
+fn non_finite_validation(outputs: &[NamedOutput]) -> Option<NonFinite> {
+    let loss = loss_of(outputs);
+    if !loss.is_finite() {
+        return Some(NonFinite::ValidationLoss(loss));
+    }
+    let predictions = outputs.iter().find(|(name, _)| name == "prediction")?;
+    first_non_finite(&predictions.1).map(|(element, value)| NonFinite::Prediction { split: "val", element, value })
 }
 
 fn kernel<'a>(compiled: &'a Compiled, role: &Role) -> &'a Kernel {
@@ -137,7 +181,7 @@ pub fn train(
     if settings.record {
         training.history.push(params.clone());
     }
-    let mut diverged: Option<(u64, f32)> = None;
+    let mut diverged: Option<(u64, NonFinite)> = None;
     let mut best: Option<(f32, u64, Vec<Vec<f32>>)> = None;
     let mut epochs = Epochs::new(settings, shape.rows, shape.batch);
     let mut perm: Vec<u32> = (0..shape.rows as u32).collect();
@@ -146,8 +190,9 @@ pub fn train(
     let quiet = AtomicU32::new(0);
     let mut on_epoch = |end: EpochEnd<'_>| -> bool {
         let loss = (end.loss_sum / data.rows as f64) as f32;
-        if !loss.is_finite() {
-            diverged = Some((end.epoch, loss));
+        let bad = if loss.is_finite() { non_finite_param(end.params) } else { Some(NonFinite::Loss(loss)) };
+        if let Some(cause) = bad {
+            diverged = Some((end.epoch, cause));
             return false;
         }
         training.epoch_losses.push(loss);
@@ -155,6 +200,10 @@ pub fn train(
             training.history.push(end.params[..forward_params].to_vec());
         }
         let val_outputs = validation.map(|v| evaluate(compiled, &Role::Eval("val"), v, end.params));
+        if let Some(cause) = val_outputs.as_deref().and_then(non_finite_validation) {
+            diverged = Some((end.epoch, cause));
+            return false;
+        }
         if let Some(report) = settings.progress {
             let steps = (end.epoch + 1) * shape.steps() as u64;
             let validation = val_outputs.as_ref().map(|outputs| (loss_of(outputs), outputs.as_slice()));
@@ -191,10 +240,15 @@ pub fn train(
         interrupt: settings.interrupt.unwrap_or(&quiet),
         on_epoch: &mut on_epoch,
     });
-    if let Some((epoch, loss)) = diverged {
-        return Err(Diverged { epoch, loss, epoch_losses: training.epoch_losses });
-    }
     training.interrupted = end == LoopEnd::Interrupted;
+    // An interrupt ends the loop after a step, without the epoch's check.
+    if training.interrupted && diverged.is_none() {
+        let epoch = training.epoch_losses.len() as u64;
+        diverged = non_finite_param(&params).map(|cause| (epoch, cause));
+    }
+    if let Some((epoch, cause)) = diverged {
+        return Err(Diverged { epoch, cause, epoch_losses: training.epoch_losses });
+    }
     training.params = match (settings.patience, best) {
         (Some(_), Some((_, _, best_params))) => best_params,
         _ => params,
@@ -259,4 +313,29 @@ pub fn step_once(compiled: &Compiled, role: &Role, batch: DataView<'_>, lr: f32,
     let inputs: [&[f32]; 3] = [batch.inputs, batch.targets, &lr];
     kernel.call(Frame { inputs: &inputs, params, outputs: &mut outputs, scratch: &mut scratch });
     outputs[0][0]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{NonFinite, non_finite_param, non_finite_validation};
+
+    #[test]
+    fn the_first_non_finite_parameter_is_named_by_index_and_element() {
+        assert_eq!(non_finite_param(&[vec![1.0, 2.0], vec![0.0]]), None);
+        let params = [vec![1.0, 2.0], vec![0.0, f32::INFINITY, f32::NAN], vec![f32::NAN]];
+        assert_eq!(non_finite_param(&params), Some(NonFinite::Param { param: 1, element: 1, value: f32::INFINITY }));
+    }
+
+    #[test]
+    fn a_validation_loss_or_prediction_that_is_not_a_number_is_caught() {
+        let outputs = |loss: f32, prediction: f32| {
+            vec![("loss".to_string(), vec![loss]), ("prediction".to_string(), vec![0.5, prediction])]
+        };
+        assert_eq!(non_finite_validation(&outputs(0.1, 0.2)), None);
+        assert!(
+            matches!(non_finite_validation(&outputs(f32::NAN, 0.2)), Some(NonFinite::ValidationLoss(l)) if l.is_nan())
+        );
+        let prediction = non_finite_validation(&outputs(0.1, f32::NEG_INFINITY));
+        assert_eq!(prediction, Some(NonFinite::Prediction { split: "val", element: 1, value: f32::NEG_INFINITY }));
+    }
 }

@@ -42,7 +42,7 @@ pub fn run(context: &Context, save: Option<&Path>, load: Option<&Path>) -> Resul
         json["saved_weights"] = saved.iter().map(|p| p.display().to_string()).collect();
     }
     let mut output = Output::new(text, json);
-    if run.jobs.iter().any(|job| job.interrupted) {
+    if run.interrupted() {
         output.exit = crate::interrupt::EXIT_CODE;
     }
     Ok(output)

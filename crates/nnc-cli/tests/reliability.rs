@@ -1,0 +1,86 @@
+//! What must never happen to a user, tried as a user would: a model that is not a number
+//! reported or saved as trained, an interrupt that leaks into later blocks, a file left
+//! half-written, a memory limit that kills the process instead of refusing the run.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use assert_cmd::Command;
+use std::path::{Path, PathBuf};
+
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn nnc() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nnc"));
+    cmd.current_dir(root());
+    cmd
+}
+
+/// A rate that overflows the weights in the last (only) step: the epoch's loss was taken
+/// before the update and is finite, but the weights are not. The run fails with the
+/// divergence diagnostic naming the parameter, and `--save` writes nothing.
+#[test]
+fn weights_that_overflow_in_the_last_step_are_a_divergence_not_a_model() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("w.safetensors");
+    let output = nnc()
+        .args(["run", "examples/linreg.nn", "--epochs", "1", "--lr", "1e38", "--save"])
+        .arg(&weights)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0408]") && stderr.contains("parameter `dense1.w` became"), "{stderr}");
+    assert!(output.stdout.is_empty());
+    assert!(!weights.exists(), "nothing is saved");
+    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no temporary file either");
+}
+
+/// With a validation split and early stopping, a first epoch that diverges is reported,
+/// never kept as the "best" epoch.
+#[test]
+fn a_diverging_validation_run_fails_instead_of_keeping_a_nan_epoch() {
+    let source = root().join("examples/iris.nn");
+    let output = nnc().arg("run").arg(&source).args(["--epochs", "3", "--lr", "1e30", "--quiet"]).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0408]: training diverged in epoch 1"), "{stderr}");
+}
+
+/// Ctrl-C during the first block stops it (its report says where) and skips every later
+/// block, which the report names; the exit code is 130.
+#[cfg(unix)]
+#[test]
+fn an_interrupt_stops_its_block_and_skips_the_rest() {
+    let dir = tempfile::tempdir().unwrap();
+    let program = dir.path().join("two.nn");
+    std::fs::write(
+        &program,
+        "minimize p { param x = 5; objective x^2; lr 0.0000001; steps 1000000000 }
+         data xor { x1 x2 -> y; 0 0 -> 0; 0 1 -> 1; 1 0 -> 1; 1 1 -> 0 }
+         model mlp { input 2; dense 8 relu; dense 1 }
+         train mlp on xor { loss mse; epochs 10 }",
+    )
+    .unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["run", "--json"])
+        .arg(&program)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // A billion steps take tens of seconds: the interrupt lands in the descent.
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let descent = &report["minimize"][0];
+    assert_eq!(descent["interrupted"], true);
+    let last_step = descent["trajectory"].as_array().unwrap().last().unwrap()["step"].as_u64().unwrap();
+    assert!(last_step > 0 && last_step < 1_000_000_000, "stopped at step {last_step}");
+    assert_eq!(report["skipped"], serde_json::json!(["train mlp on xor"]));
+    assert!(report.get("jobs").is_none() && report.get("model").is_none(), "the train block did not run");
+}
