@@ -54,7 +54,7 @@ fn saved_weights_are_read_by_the_reference_safetensors_crate_as_named_f32_tensor
     let bytes = std::fs::read(&path).unwrap();
     let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).unwrap();
     let metadata = header.metadata().as_ref().unwrap();
-    assert_eq!(metadata["format"], "nnc-weights/1");
+    assert_eq!(metadata["format"], "nnc-weights/2");
     assert_eq!(metadata["model"], "classifier");
     assert!(metadata["preprocessing"].contains("sepal_length") && metadata["classes"].contains("virginica"));
     assert!(metadata["program"].contains("model classifier"));
@@ -93,7 +93,7 @@ fn saved_weights_load_in_python_safetensors_where_installed() {
     let output = std::process::Command::new(&python).args(["-c", script]).arg(&path).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let read: Value = serde_json::from_slice(&output.stdout).unwrap();
-    assert_eq!(read["format"], "nnc-weights/1");
+    assert_eq!(read["format"], "nnc-weights/2");
     assert_eq!(read["tensors"]["dense1.w"], serde_json::json!([[45, 32], "float32"]));
     assert_eq!(read["tensors"]["dense2.b"], serde_json::json!([[1], "float32"]));
 }

@@ -84,3 +84,52 @@ fn an_interrupt_stops_its_block_and_skips_the_rest() {
     assert_eq!(report["skipped"], serde_json::json!(["train mlp on xor"]));
     assert!(report.get("jobs").is_none() && report.get("model").is_none(), "the train block did not run");
 }
+
+/// A value that looks missing but is a category (`missing_values region("")`) stays a
+/// category through `--save` and `nnc predict`: the markers travel with the weights.
+#[test]
+fn a_marker_declared_a_category_is_one_in_predict_too() {
+    let dir = tempfile::tempdir().unwrap();
+    let rows = "size,region,price\n1,NA,10\n2,EU,19\n3,NA,31\n4,EU,40\n5,NA,52\n6,EU,59\n";
+    std::fs::write(dir.path().join("homes.csv"), rows).unwrap();
+    let program = dir.path().join("homes.nn");
+    std::fs::write(
+        &program,
+        "data homes { file \"homes.csv\"; target price; missing_values region(\"\") }
+         model m { input auto; dense 1 }
+         train m on homes { loss mse; epochs 5 }",
+    )
+    .unwrap();
+    let weights = dir.path().join("w.safetensors");
+    nnc().arg("run").arg(&program).arg("--quiet").arg("--save").arg(&weights).assert().success();
+    std::fs::write(dir.path().join("new.csv"), "size,region\n2,NA\n3,\n").unwrap();
+    let output = nnc()
+        .arg("predict")
+        .arg(&program)
+        .arg("--weights")
+        .arg(&weights)
+        .arg("--input")
+        .arg(dir.path().join("new.csv"))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    // The empty cell is missing (the data says `missing error`), with its line named; `NA`
+    // is not what stops it.
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("line 3") && stderr.contains("`region` is missing (empty)"), "{stderr}");
+    std::fs::write(dir.path().join("new.csv"), "size,region\n2,NA\n3,EU\n").unwrap();
+    let output = nnc()
+        .arg("predict")
+        .arg(&program)
+        .arg("--weights")
+        .arg(&weights)
+        .arg("--input")
+        .arg(dir.path().join("new.csv"))
+        .arg("--json")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let text = report.to_string();
+    assert!(!text.contains("unknown"), "NA is a category seen in training: {text}");
+}

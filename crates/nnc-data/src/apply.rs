@@ -4,7 +4,7 @@
 //! category never seen in training is encoded as `<unknown>`, with a note.
 
 use crate::dataset::Preprocessing;
-use crate::encode::{CellProblem, Encoding};
+use crate::encode::CellProblem;
 use crate::read::{FileRef, read_rows};
 use crate::spec::Missing;
 use nnc_diagnostics::{Diagnostic, Span, codes};
@@ -64,19 +64,22 @@ pub fn encode_file(
         let mut problem = None;
         for (encoding, &column) in preprocessing.features.iter().zip(&columns) {
             let cell = table.cell(row, column);
-            if let Encoding::OneHot { categories, .. } = &encoding.encoding
-                && !crate::typing::is_missing(cell)
-                && !categories.iter().any(|c| c == cell)
-            {
+            if encoding.is_unseen_category(cell) {
                 out.notes.push((
                     line,
                     format!("`{}` = `{cell}` was not seen in training: encoded as <unknown>", encoding.column),
                 ));
             }
-            match encoding.encoding.encode(cell, &mut encoded) {
+            match encoding.encode(cell, &mut encoded) {
                 Ok(()) => {}
                 Err(CellProblem::Missing) => {
-                    problem = Some(format!("`{}` is missing (`{cell}`)", encoding.column));
+                    let categorical = matches!(encoding.encoding, crate::Encoding::OneHot { .. });
+                    problem = Some((
+                        format!("`{}` is missing ({})", encoding.column, crate::typing::shown(cell)),
+                        &encoding.column,
+                        cell,
+                        categorical,
+                    ));
                     break;
                 }
                 Err(CellProblem::NotANumber) => {
@@ -96,14 +99,15 @@ pub fn encode_file(
                 out.lines.push(line);
                 out.rows += 1;
             }
-            Some(reason) if missing == Missing::Drop => out.skipped.push((line, reason)),
-            Some(reason) => {
+            Some((reason, ..)) if missing == Missing::Drop => out.skipped.push((line, reason)),
+            Some((reason, column, cell, categorical)) => {
                 return Err(Diagnostic::error(
                     codes::MISSING_VALUE,
                     format!("line {line} of `{display}`: {reason}"),
                     span,
                     "the data says `missing error` (the default)",
                 )
+                .with_notes(crate::typing::missing_values_note(column, cell, categorical))
                 .with_help(
                     "fill the cell, or add `missing drop` (leave such rows out) or `missing mean` to the data block",
                 ));

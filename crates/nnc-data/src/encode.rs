@@ -3,8 +3,7 @@
 //! categories plus an `<unknown>` slot. The fitted encodings are public, so a saved model
 //! can apply exactly the same preprocessing to new rows.
 
-use crate::spec::Normalize;
-use crate::typing::is_missing;
+use crate::spec::{Normalize, default_markers, is_marker};
 
 /// How one source column becomes one or more model columns.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -16,11 +15,49 @@ pub enum Encoding {
     OneHot { categories: Vec<String>, fill: Option<String> },
 }
 
-/// A source column and its encoding.
+/// A source column, its encoding, and the cells that are missing in it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ColumnEncoding {
     pub column: String,
     pub encoding: Encoding,
+    /// Cells that mean "no value" (`missing_values`); weight files of format 1 have none
+    /// and take the default.
+    #[serde(default = "default_markers")]
+    pub missing: Vec<String>,
+}
+
+impl ColumnEncoding {
+    /// Encodes one raw text cell, appending its model columns to `out`.
+    pub fn encode(&self, cell: &str, out: &mut Vec<f32>) -> Result<(), CellProblem> {
+        let missing = is_marker(&self.missing, cell);
+        match &self.encoding {
+            Encoding::Numeric { .. } => {
+                let value = if missing {
+                    None
+                } else {
+                    Some(cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or(CellProblem::NotANumber)?)
+                };
+                self.encoding.encode_number(value, out)
+            }
+            Encoding::OneHot { categories, fill } => {
+                let category = if missing { fill.as_deref().ok_or(CellProblem::Missing)? } else { cell };
+                let slot = categories.iter().position(|c| c == category).unwrap_or(categories.len());
+                out.extend((0..=categories.len()).map(|i| f32::from(u8::from(i == slot))));
+                Ok(())
+            }
+        }
+    }
+
+    /// Whether `cell` is a category this column did not see in training (a missing cell
+    /// is not one).
+    pub fn is_unseen_category(&self, cell: &str) -> bool {
+        match &self.encoding {
+            Encoding::OneHot { categories, .. } => {
+                !is_marker(&self.missing, cell) && !categories.iter().any(|c| c == cell)
+            }
+            Encoding::Numeric { .. } => false,
+        }
+    }
 }
 
 /// Why a cell could not be encoded.
@@ -36,26 +73,6 @@ impl Encoding {
         match self {
             Encoding::Numeric { .. } => 1,
             Encoding::OneHot { categories, .. } => categories.len() + 1,
-        }
-    }
-
-    /// Encodes one raw text cell, appending its model columns to `out`.
-    pub fn encode(&self, cell: &str, out: &mut Vec<f32>) -> Result<(), CellProblem> {
-        match self {
-            Encoding::Numeric { .. } => {
-                let value = if is_missing(cell) {
-                    None
-                } else {
-                    Some(cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or(CellProblem::NotANumber)?)
-                };
-                self.encode_number(value, out)
-            }
-            Encoding::OneHot { categories, fill } => {
-                let category = if is_missing(cell) { fill.as_deref().ok_or(CellProblem::Missing)? } else { cell };
-                let slot = categories.iter().position(|c| c == category).unwrap_or(categories.len());
-                out.extend((0..=categories.len()).map(|i| f32::from(u8::from(i == slot))));
-                Ok(())
-            }
         }
     }
 
@@ -121,10 +138,13 @@ pub(crate) fn mean(values: &[f32]) -> Option<f32> {
     (!values.is_empty()).then(|| (values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64) as f32)
 }
 
-/// The sorted distinct categories of `cells` (missing ones left out) and the most
+/// The sorted distinct categories of `cells` (those in `missing` left out) and the most
 /// frequent one (the first in sort order on ties).
-pub(crate) fn categories<'a>(cells: impl Iterator<Item = &'a str>) -> (Vec<String>, Option<String>) {
-    let mut seen: Vec<&str> = cells.filter(|c| !is_missing(c)).collect();
+pub(crate) fn categories<'a>(
+    cells: impl Iterator<Item = &'a str>,
+    missing: &[String],
+) -> (Vec<String>, Option<String>) {
+    let mut seen: Vec<&str> = cells.filter(|c| !is_marker(missing, c)).collect();
     seen.sort_unstable();
     let mut counts: Vec<(&str, usize)> = Vec::new();
     for cell in seen {

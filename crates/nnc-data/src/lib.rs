@@ -22,10 +22,9 @@ pub use apply::{Encoded, encode_file};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};
 pub use spec::{
-    ColumnRef, CsvSpec, DataSpec, Features, Missing, Name, Normalize, Source, Split, TableRow, TableSpec, Target,
-    Window,
+    ColumnRef, CsvSpec, DEFAULT_MISSING_VALUES, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source,
+    Split, TableRow, TableSpec, Target, Window, default_markers,
 };
-pub use typing::is_missing as is_missing_cell;
 
 use nnc_diagnostics::{Diagnostic, codes};
 use std::path::Path;
@@ -91,6 +90,7 @@ fn from_table(table: &TableSpec) -> Prepared {
     let identity = |name: &Name| ColumnEncoding {
         column: name.name.clone(),
         encoding: Encoding::Numeric { offset: 0.0, scale: 1.0, fill: None },
+        missing: Vec::new(),
     };
     Prepared {
         train,

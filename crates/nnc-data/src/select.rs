@@ -30,7 +30,7 @@ pub(crate) fn resolve_columns(spec: &CsvSpec, table: &Table) -> Result<(Vec<usiz
         Target::Columns(names) => names.iter().filter_map(|n| lookup(n).map(|c| (c, n.span))).collect(),
         Target::Features(_) | Target::Window => Vec::new(),
     };
-    for name in &spec.categorical {
+    for name in spec.categorical.iter().chain(spec.missing_values.per_column.iter().map(|(name, _)| name)) {
         lookup(name);
     }
     let target_columns: Vec<usize> = targets.iter().map(|(c, _)| *c).collect();

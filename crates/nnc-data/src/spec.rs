@@ -56,6 +56,8 @@ pub struct CsvSpec {
     /// Keep only rows whose column equals the value.
     pub filter: Option<(Name, String)>,
     pub missing: Missing,
+    /// Which cells are missing values.
+    pub missing_values: MissingValues,
     /// An empty span at the end of the `file` setting: where a fix inserts a new setting.
     pub insert_at: Span,
 }
@@ -97,6 +99,45 @@ pub enum Normalize {
     None,
     Standard,
     MinMax,
+}
+
+/// The cells that mean "no value" unless the data says otherwise (`missing_values`):
+/// pandas' markers that occur in practice, exact and case-sensitive (a category named
+/// `none` or `na` is a category), and `?`, which UCI's files use.
+pub const DEFAULT_MISSING_VALUES: &[&str] = &["", "NA", "N/A", "n/a", "NaN", "nan", "NULL", "null", "None", "?"];
+
+/// Which cells are missing values: `missing_values "" "NA" "?"` for every column, and
+/// `missing_values region("")` for one (there, `NA` is North America).
+#[derive(Clone, Debug, PartialEq)]
+pub struct MissingValues {
+    pub markers: Vec<String>,
+    pub per_column: Vec<(Name, Vec<String>)>,
+}
+
+impl Default for MissingValues {
+    fn default() -> MissingValues {
+        MissingValues { markers: default_markers(), per_column: Vec::new() }
+    }
+}
+
+pub fn default_markers() -> Vec<String> {
+    DEFAULT_MISSING_VALUES.iter().map(|m| m.to_string()).collect()
+}
+
+impl MissingValues {
+    /// The markers of `column`.
+    pub fn markers_for(&self, column: &str) -> &[String] {
+        self.per_column.iter().find(|(name, _)| name.name == column).map_or(&self.markers, |(_, m)| m)
+    }
+
+    pub fn is_missing(&self, column: &str, cell: &str) -> bool {
+        is_marker(self.markers_for(column), cell)
+    }
+}
+
+/// Whether `cell` is one of `markers` (exactly).
+pub fn is_marker(markers: &[String], cell: &str) -> bool {
+    markers.iter().any(|m| m == cell)
 }
 
 /// What missing cells (empty, `NA`, `nan`, `?`, ...) do.

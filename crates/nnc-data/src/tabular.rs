@@ -7,7 +7,7 @@ use crate::read::Table;
 use crate::select::resolve_columns;
 use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
 use crate::split::{check_rows, split_rows};
-use crate::typing::{ColumnType, column_type, first_missing, is_missing};
+use crate::typing::{ColumnType, column_type, first_missing};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 
 /// The used columns of a file with their types.
@@ -139,7 +139,9 @@ fn usable_rows(spec: &CsvSpec, table: &Table, columns: &Columns) -> Vec<usize> {
         .filter(|&row| {
             checked.iter().all(|(column, column_type)| match column_type {
                 ColumnType::Numeric(values) => values[row].is_some(),
-                ColumnType::Categorical => !is_missing(table.cell(row, *column)),
+                ColumnType::Categorical => {
+                    !spec.missing_values.is_missing(&table.header[*column], table.cell(row, *column))
+                }
             })
         })
         .collect()
@@ -150,11 +152,17 @@ fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[
         .features
         .iter()
         .enumerate()
-        .map(|(index, &column)| ColumnEncoding {
-            column: table.header[column].clone(),
-            encoding: fit_column(spec, table, column, columns.feature_type(index), train_rows, spec.normalize),
-        })
+        .map(|(index, &column)| fitted(spec, table, column, columns.feature_type(index), train_rows))
         .collect()
+}
+
+fn fitted(spec: &CsvSpec, table: &Table, column: usize, column_type: &ColumnType, rows: &[usize]) -> ColumnEncoding {
+    let name = &table.header[column];
+    ColumnEncoding {
+        column: name.clone(),
+        encoding: fit_column(spec, table, column, column_type, rows, spec.normalize),
+        missing: spec.missing_values.markers_for(name).to_vec(),
+    }
 }
 
 fn fit_column(
@@ -173,7 +181,8 @@ fn fit_column(
             Encoding::Numeric { offset, scale, fill: if impute { mean(&present) } else { None } }
         }
         ColumnType::Categorical => {
-            let (categories, most) = categories(rows.iter().map(|&r| table.cell(r, column)));
+            let markers = spec.missing_values.markers_for(&table.header[column]);
+            let (categories, most) = categories(rows.iter().map(|&r| table.cell(r, column)), markers);
             Encoding::OneHot { categories, fill: if impute { most } else { None } }
         }
     }
@@ -191,7 +200,8 @@ fn fit_target(
     }
     match columns.targets.as_slice() {
         [column] if *columns.target_type(0) == ColumnType::Categorical => {
-            let mut classes = categories(train_rows.iter().map(|&r| table.cell(r, *column))).0;
+            let markers = spec.missing_values.markers_for(&table.header[*column]);
+            let mut classes = categories(train_rows.iter().map(|&r| table.cell(r, *column)), markers).0;
             classes.sort_by(|a, b| natural_order(a, b));
             let binary = classes.len() == 2 && output_width == 1;
             TargetEncoding::Classes { column: table.header[*column].clone(), classes, binary }
@@ -200,10 +210,7 @@ fn fit_target(
             targets
                 .iter()
                 .enumerate()
-                .map(|(index, &column)| ColumnEncoding {
-                    column: table.header[column].clone(),
-                    encoding: fit_column(spec, table, column, columns.target_type(index), train_rows, spec.normalize),
-                })
+                .map(|(index, &column)| fitted(spec, table, column, columns.target_type(index), train_rows))
                 .collect(),
         ),
     }
@@ -244,13 +251,7 @@ impl Builder<'_> {
         let mut inputs = Vec::with_capacity(rows.len() * input_names.len());
         for &row in rows {
             for (index, encoding) in self.encodings.iter().enumerate() {
-                self.encode(
-                    self.columns.features[index],
-                    self.columns.feature_type(index),
-                    &encoding.encoding,
-                    row,
-                    &mut inputs,
-                );
+                self.encode(self.columns.features[index], self.columns.feature_type(index), encoding, row, &mut inputs);
             }
         }
         let (target_names, targets) = match self.target {
@@ -260,7 +261,7 @@ impl Builder<'_> {
                 for &row in rows {
                     for (index, encoding) in encodings.iter().enumerate() {
                         let column = self.columns.targets[index];
-                        self.encode(column, self.columns.target_type(index), &encoding.encoding, row, &mut out);
+                        self.encode(column, self.columns.target_type(index), encoding, row, &mut out);
                     }
                 }
                 (encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect(), out)
@@ -279,14 +280,21 @@ impl Builder<'_> {
     }
 
     /// Missing cells reaching here have a fill (`missing mean`) or were dropped.
-    fn encode(&self, column: usize, column_type: &ColumnType, encoding: &Encoding, row: usize, out: &mut Vec<f32>) {
+    fn encode(
+        &self,
+        column: usize,
+        column_type: &ColumnType,
+        encoding: &ColumnEncoding,
+        row: usize,
+        out: &mut Vec<f32>,
+    ) {
         let encoded = match column_type {
-            ColumnType::Numeric(values) => encoding.encode_number(values[row], out),
+            ColumnType::Numeric(values) => encoding.encoding.encode_number(values[row], out),
             ColumnType::Categorical => encoding.encode(self.table.cell(row, column), out),
         };
         debug_assert!(encoded.is_ok(), "row {row} of column {column} was checked for missing values");
         if encoded.is_err() {
-            out.extend(std::iter::repeat_n(0.0, encoding.width()));
+            out.extend(std::iter::repeat_n(0.0, encoding.encoding.width()));
         }
     }
 

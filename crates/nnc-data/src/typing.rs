@@ -9,10 +9,11 @@
 //!   nonsense. A column that is mostly text with a few number-like values (`2B`, `12`)
 //!   is categorical.
 //!
-//! Missing cells are empty or one of `NA`, `N/A`, `nan`, `null`, `none`, `?` (any case).
+//! Missing cells are those the data's `missing_values` names (by default
+//! [`crate::spec::DEFAULT_MISSING_VALUES`], compared exactly).
 
 use crate::read::Table;
-use crate::spec::{CsvSpec, Missing};
+use crate::spec::{CsvSpec, Missing, is_marker};
 use nnc_diagnostics::{Diagnostic, codes};
 
 /// The type of one source column.
@@ -21,11 +22,6 @@ pub(crate) enum ColumnType {
     /// Values by row; `None` where the cell is missing.
     Numeric(Vec<Option<f32>>),
     Categorical,
-}
-
-pub fn is_missing(cell: &str) -> bool {
-    const MARKERS: &[&str] = &["", "na", "n/a", "nan", "null", "none", "?"];
-    MARKERS.iter().any(|m| cell.eq_ignore_ascii_case(m))
 }
 
 /// A finite number that fits an f32.
@@ -40,11 +36,12 @@ pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Resul
     if spec.categorical.iter().any(|c| &c.name == name) {
         return Ok(ColumnType::Categorical);
     }
+    let markers = spec.missing_values.markers_for(name);
     let mut values = Vec::with_capacity(table.rows.len());
     let (mut numbers, mut odd): (usize, Vec<usize>) = (0, Vec::new());
     for row in 0..table.rows.len() {
         let cell = table.cell(row, column);
-        if is_missing(cell) {
+        if is_marker(markers, cell) {
             values.push(None);
         } else if let Some(value) = number(cell) {
             numbers += 1;
@@ -109,18 +106,20 @@ pub(crate) fn first_missing(
         for (&column, column_type) in columns.iter().zip(types) {
             let missing = match column_type {
                 ColumnType::Numeric(values) => values[row].is_none(),
-                ColumnType::Categorical => is_missing(table.cell(row, column)),
+                ColumnType::Categorical => {
+                    spec.missing_values.is_missing(&table.header[column], table.cell(row, column))
+                }
             };
             if missing {
                 let name = &table.header[column];
                 let cell = table.cell(row, column);
-                let shown = if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") };
                 return Err(Diagnostic::error(
                     codes::MISSING_VALUE,
-                    format!("line {} of `{}` has no value for `{name}` ({shown})", table.lines[row], spec.path),
+                    format!("line {} of `{}` has no value for `{name}` ({})", table.lines[row], spec.path, shown(cell)),
                     spec.path_span,
                     format!("line {}, column {} (`{name}`)", table.lines[row], column + 1),
                 )
+                .with_notes(missing_values_note(name, cell, *column_type == ColumnType::Categorical))
                 .with_help(
                     "add `missing drop` to leave out rows with a missing value, or `missing mean` to fill numeric \
                      features with the training mean",
@@ -130,4 +129,25 @@ pub(crate) fn first_missing(
         }
     }
     Ok(())
+}
+
+/// How to make `cell` an ordinary value (a category) of `column` instead of a missing one,
+/// when it is not empty (an empty cell is always missing).
+pub(crate) fn missing_values_note(column: &str, cell: &str, categorical: bool) -> Option<String> {
+    let declare = if categorical {
+        format!("add `missing_values {column}(\"\")` to the data")
+    } else {
+        format!("add `categorical {column}` and `missing_values {column}(\"\")` to the data")
+    };
+    (!cell.is_empty()).then(|| {
+        format!(
+            "if `{cell}` is a category of `{column}`, not a missing value, {declare}: then only an empty cell is \
+             missing in `{column}`"
+        )
+    })
+}
+
+/// A cell as a message shows it: `NA`, or "empty".
+pub(crate) fn shown(cell: &str) -> String {
+    if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") }
 }

@@ -44,7 +44,8 @@ pub(crate) fn prepare(spec: &CsvSpec, window: &Window, table: &Table) -> Result<
     }
     let possible: usize = [train_part, val_part, test_part].iter().map(|p| p.len().saturating_sub(k)).sum();
     let dropped = possible - (train.rows + validation.rows + test.rows);
-    let column_encoding = ColumnEncoding { column: name.clone(), encoding };
+    let missing = spec.missing_values.markers_for(name).to_vec();
+    let column_encoding = ColumnEncoding { column: name.clone(), encoding, missing };
     Ok(Prepared {
         train,
         validation: (validation.rows > 0).then_some(validation),

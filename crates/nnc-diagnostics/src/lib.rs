@@ -139,6 +139,12 @@ impl Diagnostic {
         self
     }
 
+    /// Adds each of `notes` (none, for an empty iterator or `None`).
+    pub fn with_notes(mut self, notes: impl IntoIterator<Item = String>) -> Self {
+        self.notes.extend(notes);
+        self
+    }
+
     pub fn with_help(mut self, help: impl Into<String>) -> Self {
         self.help = Some(help.into());
         self

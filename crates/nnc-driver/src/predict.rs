@@ -15,8 +15,9 @@ pub fn jobs_of(source: &str) -> Result<Vec<Job>, Vec<Diagnostic>> {
     Ok(nnc_lower::check(&program)?.jobs)
 }
 
-/// The job the weights were saved from (by model name), with its parameters.
-pub fn job_for<'a>(jobs: &'a [Job], weights: &Weights, file: &str) -> Result<(&'a Job, Vec<Vec<f32>>), Diagnostic> {
+/// The job the weights were saved from (by model name), with its parameters. A model with
+/// `input auto` takes the width the weights were trained with (no data is read here).
+pub fn job_for(jobs: &[Job], weights: &Weights, file: &str) -> Result<(Job, Vec<Vec<f32>>), Diagnostic> {
     let job = jobs.iter().find(|j| j.model.name == weights.metadata.model).ok_or_else(|| {
         let models: Vec<&str> = jobs.iter().map(|j| j.model.name.as_str()).collect();
         Diagnostic::error(
@@ -27,6 +28,10 @@ pub fn job_for<'a>(jobs: &'a [Job], weights: &Weights, file: &str) -> Result<(&'
         )
         .with_note(format!("the program trains: {}", models.join(", ")))
     })?;
+    let mut job = job.clone();
+    if job.model.input_auto {
+        job.model.input_width = weights.metadata.input_names.len();
+    }
     let forward = nnc_lower::lower_forward(&job.model, job.train.loss, None, 1).graph;
     let mut params = Vec::new();
     for decl in &forward.params {

@@ -3,7 +3,7 @@
 //!
 //! | key | value |
 //! |---|---|
-//! | `format` | `nnc-weights/1` |
+//! | `format` | `nnc-weights/2` (2 records each column's missing-value markers; files of format 1 are read with the default markers) |
 //! | `model`, `loss`, `task` | the model's name, its loss, `regression` / `binary` / `classes` |
 //! | `layers` | `[{"name", "units", "activation"}]` |
 //! | `input_names`, `target_names`, `classes` | the model's columns, and the class names |
@@ -20,7 +20,10 @@ use safetensors::{Dtype, SafeTensors, tensor::TensorView};
 use std::collections::HashMap;
 use std::path::Path;
 
-pub const FORMAT: &str = "nnc-weights/1";
+pub const FORMAT: &str = "nnc-weights/2";
+
+/// Formats this nnc reads: its own, and 1 (without missing-value markers).
+const READS: &[&str] = &[FORMAT, "nnc-weights/1"];
 
 /// One layer as the metadata records it.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -134,8 +137,8 @@ pub fn decode(bytes: &[u8]) -> Result<Weights, String> {
     let get = |key: &str| {
         meta.get(key).cloned().ok_or_else(|| format!("no `{key}` in the file's metadata: not written by nnc"))
     };
-    if get("format")? != FORMAT {
-        return Err(format!("written in format `{}`, this nnc reads `{FORMAT}`", get("format")?));
+    if !READS.contains(&get("format")?.as_str()) {
+        return Err(format!("written in format `{}`, this nnc reads `{}`", get("format")?, READS.join("` and `")));
     }
     let parse = |key: &str| -> Result<serde_json::Value, String> {
         serde_json::from_str(&get(key)?).map_err(|e| format!("metadata `{key}`: {e}"))

@@ -27,7 +27,7 @@ pub fn project(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str
     }
     Ok(vec![
         File { name: "model.py".into(), text: model_py(job) },
-        File { name: "data.py".into(), text: DATA_PY.to_string() },
+        File { name: "data.py".into(), text: data_py() },
         File { name: "train.py".into(), text: TRAIN_PY.to_string() },
         File { name: "nnc.json".into(), text: settings(job, data, initial, data_file) },
         File { name: "README.md".into(), text: readme(job) },
@@ -188,6 +188,12 @@ equal share of every batch, so the global batch stays nnc's. The trained state i
     )
 }
 
+/// `data.py`, with nnc's default missing-value markers.
+fn data_py() -> String {
+    let markers = serde_json::to_string(nnc_data::DEFAULT_MISSING_VALUES).unwrap_or_default();
+    DATA_PY.replace("@DEFAULT_MISSING@", &markers)
+}
+
 const DATA_PY: &str = r#""""The rows of the data file as nnc prepared them: the fitted preprocessing of nnc.json
 (normalisation, one-hot categories with an <unknown> slot, missing-value fills) and nnc's
 split of the rows, by their line in the file. Written by `nnc export`."""
@@ -198,7 +204,8 @@ import math
 
 import torch
 
-MISSING = {"", "na", "n/a", "nan", "null", "none", "?", "-"}
+# nnc's default markers, for columns saved without their own.
+DEFAULT_MISSING = @DEFAULT_MISSING@
 
 
 def settings():
@@ -206,26 +213,19 @@ def settings():
         return json.load(f)
 
 
-def _number(cell):
-    value = cell.strip()
-    if value.lower() in MISSING:
-        return None
-    return float(value)
-
-
-def _encode(encoding, cell, out):
-    kind, spec = next(iter(encoding.items()))
+def _encode(column, cell, out):
+    """Appends the model columns of one cell, as nnc encodes it: the column's missing-value
+    markers are compared exactly."""
+    kind, spec = next(iter(column["encoding"].items()))
+    cell = cell.strip()
+    missing = cell in column.get("missing", DEFAULT_MISSING)
     if kind == "Numeric":
-        value = _number(cell)
-        if value is None:
-            value = spec["fill"]
+        value = spec["fill"] if missing else float(cell)
         if value is None:
             raise ValueError("missing value")
         out.append((value - spec["offset"]) / spec["scale"])
     else:
-        category = cell.strip()
-        if category.lower() in MISSING:
-            category = spec["fill"]
+        category = spec["fill"] if missing else cell
         if category is None:
             raise ValueError("missing value")
         categories = spec["categories"]
@@ -240,7 +240,7 @@ def _target(target, header, row):
     if kind == "Columns":
         values = []
         for column in spec:
-            _encode(column["encoding"], row[header.index(column["column"])], values)
+            _encode(column, row[header.index(column["column"])], values)
         return values
     cell = row[header.index(spec["column"])].strip()
     return spec["classes"].index(cell)
@@ -261,7 +261,7 @@ def load():
             row = lines[line - 1]
             x = []
             for column in pre["features"]:
-                _encode(column["encoding"], row[header.index(column["column"])], x)
+                _encode(column, row[header.index(column["column"])], x)
             y = _target(pre["target"], header, row)
             xs.append(x)
             ys.append(x if y is None else y)

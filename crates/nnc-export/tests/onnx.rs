@@ -34,8 +34,8 @@ fn agrees(example: &str) {
         lines: (0..data.rows as u64).collect(),
         ..Encoded::default()
     };
-    let predicted = nnc_driver::predict::predict(job, &params, &weights, &encoded).unwrap();
-    let exported = nnc_export::onnx::export(job, &weights, &params);
+    let predicted = nnc_driver::predict::predict(&job, &params, &weights, &encoded).unwrap();
+    let exported = nnc_export::onnx::export(&job, &weights, &params);
     // The file takes numeric columns as they are in the data: undo the normalisation.
     let mut affine = Vec::new();
     for column in &weights.metadata.preprocessing.features {

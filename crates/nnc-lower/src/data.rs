@@ -3,14 +3,24 @@
 
 use crate::settings::{Settings, expect_number, single_value};
 use nnc_data::{
-    ColumnRef, CsvSpec, DataSpec, Features, Missing, Name, Normalize, Source, Split, TableRow, TableSpec, Target,
-    Window,
+    ColumnRef, CsvSpec, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source, Split, TableRow,
+    TableSpec, Target, Window,
 };
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_syntax::ast::{self, DataBody, ValueKind};
 
-const KEYS: &[&str] =
-    &["file", "features", "target", "categorical", "normalize", "split", "window", "where", "missing"];
+const KEYS: &[&str] = &[
+    "file",
+    "features",
+    "target",
+    "categorical",
+    "normalize",
+    "split",
+    "window",
+    "where",
+    "missing",
+    "missing_values",
+];
 
 pub(crate) fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) -> Option<DataSpec> {
     let source = match &block.body {
@@ -153,6 +163,10 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
         ),
         None => Some(Missing::Error),
     };
+    let missing_values = match s.take("missing_values") {
+        Some(setting) => missing_values(setting, s.errors),
+        None => Some(MissingValues::default()),
+    };
     let split = match s.take("split") {
         Some(split_setting) => split(split_setting, s.errors),
         None => Some(Split::all_train(block.name.span)),
@@ -169,9 +183,60 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
         window,
         filter,
         missing: missing?,
+        missing_values: missing_values?,
         insert_at: Span { start: file.span.end, end: file.span.end },
     };
     (errors.len() == before).then_some(spec)
+}
+
+/// `missing_values "" "NA" region("")`: strings are the markers of every column (replacing
+/// the default list when any is given); `column("", ...)` gives one column its own.
+fn missing_values(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<MissingValues> {
+    let before = errors.len();
+    let mut global = Vec::new();
+    let mut per_column: Vec<(Name, Vec<String>)> = Vec::new();
+    let strings = |args: &[&ast::Value], errors: &mut Vec<Diagnostic>| -> Vec<String> {
+        args.iter().filter_map(|value| marker(value, errors)).collect()
+    };
+    for value in &setting.values {
+        match &value.kind {
+            ValueKind::Call(column, args) => {
+                let values: Vec<&ast::Value> = args
+                    .iter()
+                    .filter_map(|arg| match arg {
+                        ast::Arg::Positional(value) => Some(value),
+                        ast::Arg::Named(named) => {
+                            errors.push(marker_form(named.key.span));
+                            None
+                        }
+                    })
+                    .collect();
+                per_column.push((name(column), strings(&values, errors)));
+            }
+            _ => global.extend(marker(value, errors)),
+        }
+    }
+    if setting.values.is_empty() {
+        errors.push(marker_form(setting.span));
+    }
+    let any_global = setting.values.iter().any(|v| !matches!(v.kind, ValueKind::Call(..)));
+    let markers = if any_global { global } else { nnc_data::default_markers() };
+    (errors.len() == before).then_some(MissingValues { markers, per_column })
+}
+
+fn marker(value: &ast::Value, errors: &mut Vec<Diagnostic>) -> Option<String> {
+    match &value.kind {
+        ValueKind::Str(text) => Some(text.clone()),
+        _ => {
+            errors.push(marker_form(value.span));
+            None
+        }
+    }
+}
+
+fn marker_form(span: Span) -> Diagnostic {
+    Diagnostic::error(codes::VALUE_FORM, "expected a quoted cell value", span, "not a string")
+        .with_help("write the cells that mean \"no value\" in quotes: `missing_values \"\" \"NA\" \"?\"`, or `COLUMN(\"\")` for one column")
 }
 
 fn string_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<(String, Span)> {

@@ -132,3 +132,49 @@ fn every_accepted_file_trains() {
     let report = nnc_driver::run(&program("\n  missing drop"), dir.path(), Overrides::default()).unwrap();
     assert!(report.jobs[0].final_loss.is_finite());
 }
+
+/// `load`, with the model's width taken from the data (categories change it).
+fn load_auto(bytes: &[u8], extra: &str) -> Result<nnc_driver::Checked, Vec<Diagnostic>> {
+    let dir = folder_with(bytes);
+    nnc_driver::check(&program(extra).replace("input 6", "input auto"), dir.path(), Overrides::default())
+}
+
+/// Values that look like missing-value markers are categories where the data says so:
+/// lowercase `none` always (pandas agrees), `NA` once the column's markers leave it out.
+/// Every diagnostic about such a cell says how.
+#[test]
+fn marker_looking_values_can_be_categories() {
+    let names = |checked: &nnc_driver::Checked| checked.jobs[0].data.train.input_names.clone();
+    // A real column's levels (Saratoga houses' `sewer`): `septic`, `public/commercial`, `none`.
+    let none = with_cell(3, 2, "none");
+    let checked = load_auto(none.as_bytes(), "").unwrap();
+    assert!(names(&checked).contains(&"city=none".to_string()), "{:?}", names(&checked));
+
+    let na = with_cell(3, 2, "NA");
+    let errors = load_auto(na.as_bytes(), "").err().unwrap();
+    assert_eq!(errors[0].code, codes::MISSING_VALUE);
+    assert!(errors[0].notes.iter().any(|n| n.contains("missing_values city(\"\")")), "{:?}", errors[0].notes);
+    let checked = load_auto(na.as_bytes(), "\n  missing_values city(\"\")").unwrap();
+    assert!(names(&checked).contains(&"city=NA".to_string()), "{:?}", names(&checked));
+    // Only an empty cell is missing in `city` now; other columns keep the default markers.
+    let empty_city = with_cell(3, 2, "");
+    assert!(load_auto(empty_city.as_bytes(), "\n  missing_values city(\"\")").is_err());
+    let na_size = with_cell(3, 0, "NA");
+    assert!(load_auto(na_size.as_bytes(), "\n  missing_values city(\"\")").is_err());
+
+    // A list of strings replaces the default markers for every column.
+    let dash = with_cell(4, 0, "-");
+    let errors = load_auto(dash.as_bytes(), "\n  missing_values \"-\"").err().unwrap();
+    assert_eq!(errors[0].code, codes::MISSING_VALUE, "`-` is missing: {}", errors[0].message);
+    let checked = load_auto(dash.as_bytes(), "\n  missing_values \"-\"\n  missing drop").unwrap();
+    assert_eq!(checked.jobs[0].data.dropped_rows, 1);
+    let question = with_cell(4, 2, "?");
+    let checked = load_auto(question.as_bytes(), "\n  missing_values \"\"").unwrap();
+    assert!(names(&checked).contains(&"city=?".to_string()));
+
+    // Malformed settings and unknown columns are diagnostics.
+    let errors = load_auto(CLEAN.as_bytes(), "\n  missing_values NA").err().unwrap();
+    assert_eq!(errors[0].code, codes::VALUE_FORM);
+    let errors = load_auto(CLEAN.as_bytes(), "\n  missing_values town(\"\")").err().unwrap();
+    assert_eq!(errors[0].code, codes::UNKNOWN_COLUMN, "{}", errors[0].message);
+}

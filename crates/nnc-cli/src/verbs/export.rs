@@ -26,7 +26,7 @@ pub fn export(
         let jobs = nnc_driver::predict::jobs_of(context.source)?;
         let name = weights_path.display().to_string();
         let (job, params) = nnc_driver::predict::job_for(&jobs, &weights, &name).map_err(|d| vec![d])?;
-        let model = nnc_export::onnx::export(job, &weights, &params);
+        let model = nnc_export::onnx::export(&job, &weights, &params);
         write(path, &model.bytes)?;
         text.push_str(&format!(
             "wrote {} (ONNX opset 13): input `features` [N, {}] = {}; output `output` [N, {}] = {}\n",

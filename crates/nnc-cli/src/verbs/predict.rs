@@ -16,9 +16,9 @@ pub fn predict(
     let jobs = jobs_of(context.source)?;
     let weights = read_weights(weights_path)?;
     let (job, params) = job_for(&jobs, &weights, &weights_path.display().to_string()).map_err(|d| vec![d])?;
-    let encoded = nnc_data::encode_file(input, &weights.metadata.preprocessing, missing_of(job), job.data.span)
+    let encoded = nnc_data::encode_file(input, &weights.metadata.preprocessing, missing_of(&job), job.data.span)
         .map_err(|d| vec![d])?;
-    let predictions = predict_rows(job, &params, &weights, &encoded).map_err(|d| vec![d])?;
+    let predictions = predict_rows(&job, &params, &weights, &encoded).map_err(|d| vec![d])?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut rows = std::iter::once(&predictions.columns).chain(&predictions.rows);
     let written: Result<(), csv::Error> = rows.try_for_each(|row| writer.write_record(row));
