@@ -249,10 +249,10 @@ fn prediction_table(report: &JobReport) -> String {
         let mut line = if few_columns { numbers(inputs) } else { "...".to_string() };
         if show_hidden {
             for (_, values) in &split.hidden {
-                let _ = write!(line, " | [{}]", numbers(&values[row]).replace(' ', ", "));
+                let _ = write!(line, " | [{}]", numbers(values.row(row)).replace(' ', ", "));
             }
         }
-        let (target, prediction) = (&split.targets[row], &split.predictions[row]);
+        let (target, prediction) = (split.targets.row(row), split.predictions.row(row));
         match class_of(&report.classes, target).zip(class_of(&report.classes, prediction)) {
             Some((actual, predicted)) if report.classes.len() > 2 => {
                 let confidence = prediction.iter().copied().fold(f32::NEG_INFINITY, f32::max);

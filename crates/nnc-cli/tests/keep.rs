@@ -79,7 +79,7 @@ fn saved_weights_load_in_python_safetensors_where_installed() {
     let python = std::env::var("NNC_PYTHON").unwrap_or_else(|_| "python3".to_string());
     let probe = std::process::Command::new(&python).args(["-c", "import safetensors.numpy"]).output();
     if !probe.is_ok_and(|o| o.status.success()) {
-        eprintln!("Python with safetensors and numpy not found: skipped");
+        nnc_testkit::skip("saved_weights_load_in_python_safetensors", "Python with safetensors and numpy not found");
         return;
     }
     let dir = tempfile::tempdir().unwrap();

@@ -225,11 +225,28 @@ impl Emitter<'_, '_> {
         self.b.ins().iadd_imm_s(address, i64::from(offset))
     }
 
+    /// The address of element `first` of `buffer`, for a library call that reads or writes
+    /// elements up to `last`: when checking, both ends are checked (strides are
+    /// non-negative, so every element between lies inside too).
+    pub fn pointer_to_range(&mut self, buffer: BufferId, first: usize, last: usize) -> Value {
+        if self.checked {
+            let last = self.iconst(last as i64);
+            self.check(buffer, last, 1);
+        }
+        self.pointer(buffer, first)
+    }
+
     /// Calls the out-of-bounds reporter (which aborts) unless `element..element + lanes`
-    /// lies inside the buffer.
+    /// lies inside the buffer. A buffer shorter than `lanes` (empty, or three elements for
+    /// a four-lane access) has no element that passes.
     fn check(&mut self, buffer: BufferId, element: Value, lanes: usize) {
         let limit = self.places[buffer.index()].len as i64 - lanes as i64;
-        let outside = self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, element, limit.max(-1));
+        let outside = if limit < 0 {
+            self.b.ins().iconst(types::I8, 1)
+        } else {
+            // Compared unsigned: a negative element is a huge one.
+            self.b.ins().icmp_imm_u(IntCC::UnsignedGreaterThan, element, limit)
+        };
         let (report, fine) = (self.b.create_block(), self.b.create_block());
         self.b.ins().brif(outside, report, &[], fine, &[]);
         self.b.switch_to_block(report);

@@ -67,6 +67,10 @@ impl Block {
     /// # Safety
     /// The product's pointers must cover the matrices their strides describe.
     unsafe fn run(&self) {
+        #[cfg(test)]
+        if tests::PANIC_IN_BLOCKS.load(Ordering::SeqCst) {
+            panic!("a block panicked (injected)");
+        }
         let p = &self.product;
         let ((r0, r1), (c0, c1)) = (self.rows, self.columns);
         if r0 >= r1 || c0 >= c1 {
@@ -159,52 +163,70 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
         c,
     };
     let whole = Block { product, rows: (0, product.m), columns: (0, product.n) };
-    let helpers = pool().len().min((threads.max(1) as usize).saturating_sub(1));
+    // SAFETY: the caller guarantees the matrices.
+    if let Err(message) = unsafe { run_product(whole, threads.max(1) as usize) } {
+        // Generated code cannot unwind, and a product left half done must not be used.
+        eprintln!("nnc: internal error: a matrix product failed: {message}; please report this bug");
+        std::process::abort();
+    }
+}
+
+/// Runs a product on up to `threads` threads; a panic in any block (on this thread or a
+/// helper) is caught and returned, never left for the other thread to wait on.
+///
+/// # Safety
+/// As [`nnc_gemm`].
+unsafe fn run_product(whole: Block, threads: usize) -> Result<(), String> {
+    // SAFETY (of each `run` below): the caller guarantees the matrices; the blocks are
+    // disjoint.
+    let caught = |block: &Block| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { block.run() }))
+            .map_err(|panic| crate::jit::panic_message(&*panic))
+    };
+    let helpers = pool().len().min(threads.saturating_sub(1));
     // One caller at a time uses the helpers; another (say, a second training run on
     // another thread) computes its product alone.
     if helpers == 0 || BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-        // SAFETY: the caller guarantees the matrices.
-        unsafe { whole.run() };
-        return;
+        return caught(&whole);
     }
-    let blocks = split(whole, helpers + 1);
-    for (worker, block) in pool().iter().zip(&blocks[1..]) {
+    let (blocks, count) = split(whole, helpers + 1);
+    let posted = &blocks[1..count];
+    for (worker, block) in pool().iter().zip(posted) {
         worker.post(*block);
     }
-    // SAFETY: as above; the blocks are disjoint.
-    unsafe { blocks[0].run() };
-    for (worker, block) in pool().iter().zip(&blocks[1..]) {
-        if worker.take_back() {
-            // SAFETY: as above; the helper will not run this block.
-            unsafe { block.run() };
-        } else {
-            worker.wait();
-        }
+    let mut outcome = caught(&blocks[0]);
+    for (worker, block) in pool().iter().zip(posted) {
+        let helped = if worker.take_back() { caught(block) } else { worker.wait() };
+        outcome = outcome.and(helped);
     }
     BUSY.store(false, Ordering::Release);
+    outcome
 }
 
 /// Whether some caller is using the helpers.
 static BUSY: AtomicBool = AtomicBool::new(false);
 
-/// `parts` blocks along the product's larger side.
-fn split(whole: Block, parts: usize) -> Vec<Block> {
+/// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side, and how many
+/// there are: an array, so that a product allocates nothing here.
+fn split(whole: Block, parts: usize) -> ([Block; MAX_THREADS], usize) {
+    let parts = parts.clamp(1, MAX_THREADS);
     let (m, n) = (whole.product.m, whole.product.n);
     let along_rows = m >= n;
     let length = if along_rows { m } else { n };
     let per = length.div_ceil(parts);
-    (0..parts)
-        .map(|index| {
-            let range = ((index * per).min(length), ((index + 1) * per).min(length));
-            if along_rows { Block { rows: range, ..whole } } else { Block { columns: range, ..whole } }
-        })
-        .collect()
+    let blocks = std::array::from_fn(|index| {
+        let range = ((index * per).min(length), ((index + 1) * per).min(length));
+        if along_rows { Block { rows: range, ..whole } } else { Block { columns: range, ..whole } }
+    });
+    (blocks, parts)
 }
 
 const IDLE: u32 = 0;
 const POSTED: u32 = 1;
 const RUNNING: u32 = 2;
 const DONE: u32 = 3;
+/// The block panicked; `failure` holds the message.
+const FAILED: u32 = 4;
 
 /// A persistent helper thread that runs one block at a time.
 struct Worker {
@@ -212,12 +234,14 @@ struct Worker {
     state: AtomicU32,
     thread: OnceLock<Thread>,
     caller: UnsafeCell<Option<Thread>>,
+    failure: UnsafeCell<Option<String>>,
 }
 
 // SAFETY: `block` and `caller` are written by the posting thread only while the state is
 // IDLE (the worker does not read them), and read by the worker only after it moved the
 // state from POSTED to RUNNING; a caller that takes a block back (POSTED to IDLE) reads
-// its own copy.
+// its own copy. `failure` is written by the worker before it publishes FAILED (release)
+// and read by the caller after it sees FAILED (acquire).
 unsafe impl Sync for Worker {}
 
 impl Worker {
@@ -238,18 +262,23 @@ impl Worker {
         self.state.compare_exchange(POSTED, IDLE, Ordering::Acquire, Ordering::Relaxed).is_ok()
     }
 
-    /// Waits until the posted block is done.
-    fn wait(&self) {
+    /// Waits until the posted block is done, or has failed (its panic's message).
+    fn wait(&self) -> Result<(), String> {
         let mut spins = 0;
-        while self.state.load(Ordering::Acquire) != DONE {
-            if spins < SPIN {
-                spins += 1;
-                std::hint::spin_loop();
-            } else {
-                thread::park();
+        let outcome = loop {
+            match self.state.load(Ordering::Acquire) {
+                DONE => break Ok(()),
+                // SAFETY: the worker wrote `failure` before publishing FAILED.
+                FAILED => break Err(unsafe { (*self.failure.get()).take() }.unwrap_or_default()),
+                _ if spins < SPIN => {
+                    spins += 1;
+                    std::hint::spin_loop();
+                }
+                _ => thread::park(),
             }
-        }
+        };
         self.state.store(IDLE, Ordering::Relaxed);
+        outcome
     }
 
     fn serve(&self) {
@@ -269,11 +298,23 @@ impl Worker {
             // SAFETY: the worker claimed a POSTED block: the caller wrote `block` and
             // `caller`, and waits for DONE.
             let (block, caller) = unsafe { ((*self.block.get()).take(), (*self.caller.get()).take()) };
-            if let Some(block) = block {
-                // SAFETY: the caller guarantees the matrices and waits for DONE.
-                unsafe { block.run() };
-            }
-            self.state.store(DONE, Ordering::Release);
+            // A panic is caught and handed to the caller: it must never wait for a block
+            // that will not finish, and this thread stays to serve the next product.
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                if let Some(block) = block {
+                    // SAFETY: the caller guarantees the matrices and waits for DONE.
+                    unsafe { block.run() };
+                }
+            }));
+            let state = match outcome {
+                Ok(()) => DONE,
+                Err(panic) => {
+                    // SAFETY: the caller reads `failure` only after it sees FAILED.
+                    unsafe { *self.failure.get() = Some(crate::jit::panic_message(&*panic)) };
+                    FAILED
+                }
+            };
+            self.state.store(state, Ordering::Release);
             if let Some(caller) = caller {
                 caller.unpark();
             }
@@ -284,10 +325,7 @@ impl Worker {
 /// One helper per extra core (up to [`MAX_THREADS`] in all), started on first use.
 fn pool() -> &'static [&'static Worker] {
     static POOL: OnceLock<Vec<&'static Worker>> = OnceLock::new();
-    POOL.get_or_init(|| {
-        let cores = thread::available_parallelism().map_or(1, |n| n.get());
-        (1..cores.min(MAX_THREADS)).filter_map(spawn).collect()
-    })
+    POOL.get_or_init(|| (1..crate::cpu::threads()).filter_map(spawn).collect())
 }
 
 fn spawn(index: usize) -> Option<&'static Worker> {
@@ -297,6 +335,7 @@ fn spawn(index: usize) -> Option<&'static Worker> {
         state: AtomicU32::new(IDLE),
         thread: OnceLock::new(),
         caller: UnsafeCell::new(None),
+        failure: UnsafeCell::new(None),
     }));
     let handle = thread::Builder::new().name(format!("nnc-gemm-{index}")).spawn(move || worker.serve()).ok()?;
     let _ = worker.thread.set(handle.thread().clone());
@@ -304,8 +343,15 @@ fn spawn(index: usize) -> Option<&'static Worker> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::nnc_gemm;
+pub(crate) mod tests {
+    use super::{Block, Product, nnc_gemm, pool, run_product};
+    use std::sync::Mutex;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    /// Makes every block panic (the pool test turns it on and off).
+    pub(crate) static PANIC_IN_BLOCKS: AtomicBool = AtomicBool::new(false);
+    /// Tests that run products take turns: one of them makes products panic.
+    static PRODUCTS: Mutex<()> = Mutex::new(());
 
     /// `C = alpha·C + beta·A·B` (C ignored when not `read`), in f64.
     #[allow(clippy::too_many_arguments)]
@@ -343,6 +389,7 @@ mod tests {
     /// on one thread and two.
     #[test]
     fn products_match_a_reference_in_every_layout() {
+        let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
         for (m, n, k) in [(5, 7, 3), (32, 128, 10), (96, 80, 72), (130, 70, 66)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
@@ -380,5 +427,35 @@ mod tests {
                 }
             }
         }
+    }
+
+    /// A product of `m` rows into `c` (A all ones, B all twos), on two threads.
+    fn product_of(c: &mut [f32], m: usize) -> Result<(), String> {
+        let (k, n) = (8, 96);
+        let (a, b) = (vec![1.0f32; m * k], vec![2.0f32; k * n]);
+        #[rustfmt::skip]
+        let product = Product {
+            read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
+            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(),
+        };
+        // SAFETY: the pointers cover the matrices the strides describe.
+        unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) }
+    }
+
+    /// A block that panics, on the helper or on the caller, becomes an error for the
+    /// caller, never a wait for a block that will not finish; the pool works after it.
+    /// With one thread (`NNC_THREADS=1`, or one core) the helper is not there to test.
+    #[test]
+    fn a_panicking_block_is_an_error_not_a_hang() {
+        let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
+        let m = 96;
+        let mut c = vec![0.0f32; m * 96];
+        PANIC_IN_BLOCKS.store(true, Ordering::SeqCst);
+        let failed = product_of(&mut c, m);
+        PANIC_IN_BLOCKS.store(false, Ordering::SeqCst);
+        assert!(failed.is_err_and(|message| message.contains("injected")));
+        assert_eq!(product_of(&mut c, m), Ok(()));
+        assert!(c.iter().all(|&v| v == 16.0), "the pool computes the next product whole");
+        assert_eq!(pool().len(), crate::cpu::threads() - 1, "one helper per extra thread");
     }
 }

@@ -297,18 +297,25 @@ fn dot(e: &mut Emitter, product: &Oriented, totals: &Totals, i: Ix, j: Ix) {
 /// `acc = A·B` by the GEMM library on `threads` threads, then the epilogue over it; or,
 /// for an update in place, `into = alpha·into + beta·A·B` with no epilogue.
 fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize) {
-    let a = e.pointer(mm.a.buffer, mm.a.offset);
-    let b = e.pointer(mm.b.buffer, mm.b.offset);
+    // The last element each operand reaches (no product is emitted for an empty one).
+    let last = |view: &View, rows: usize, columns: usize| {
+        view.offset
+            + view.strides[0] as usize * rows.saturating_sub(1)
+            + view.strides[1] as usize * columns.saturating_sub(1)
+    };
+    let whole = View { buffer: mm.a.buffer, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
+    let a = e.pointer_to_range(mm.a.buffer, mm.a.offset, last(&mm.a, mm.m, mm.k));
+    let b = e.pointer_to_range(mm.b.buffer, mm.b.offset, last(&mm.b, mm.k, mm.n));
     let (c, alpha, beta, read) = match mm.accumulate {
         Some(update) => {
             let mut values = vec![None; mm.epilogue.nodes.len()];
             let alpha = scalar(e, &mm.epilogue, update.alpha, &mut values);
             let beta = scalar(e, &mm.epilogue, update.beta, &mut values);
-            (e.pointer(update.into, 0), alpha, beta, 1)
+            (e.pointer_to_range(update.into, 0, last(&whole, mm.m, mm.n)), alpha, beta, 1)
         }
         None => {
             let acc = mm.acc.expect("internal error: a library product without its accumulator");
-            (e.pointer(acc, 0), e.fconst(0.0, 1), e.fconst(1.0, 1), 0)
+            (e.pointer_to_range(acc, 0, last(&whole, mm.m, mm.n)), e.fconst(0.0, 1), e.fconst(1.0, 1), 0)
         }
     };
     let numbers = [

@@ -11,6 +11,7 @@ mod apply;
 mod dataset;
 mod encode;
 mod read;
+mod rows;
 mod select;
 mod spec;
 mod split;
@@ -21,9 +22,10 @@ mod window;
 pub use apply::{Encoded, encode_file};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};
+pub use rows::Rows;
 pub use spec::{
     ColumnRef, CsvSpec, DEFAULT_MISSING_VALUES, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source,
-    Split, TableRow, TableSpec, Target, Window, default_markers,
+    Split, TableSpec, Target, Window, default_markers,
 };
 
 use nnc_diagnostics::{Diagnostic, codes};
@@ -76,9 +78,9 @@ fn from_table(table: &TableSpec) -> Prepared {
     let train = Dataset {
         input_names: names(&table.inputs),
         target_names: names(&table.targets),
-        inputs: table.rows.iter().flat_map(|r| r.inputs.iter().map(|&v| v as f32)).collect(),
-        targets: table.rows.iter().flat_map(|r| r.targets.iter().map(|&v| v as f32)).collect(),
-        rows: table.rows.len(),
+        inputs: table.row_values().flat_map(|r| &r[..table.inputs.len()]).copied().collect(),
+        targets: table.row_values().flat_map(|r| &r[table.inputs.len()..]).copied().collect(),
+        rows: table.rows,
         annotation: None,
         lines: Vec::new(),
     };

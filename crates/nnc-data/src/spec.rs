@@ -30,14 +30,17 @@ pub enum Source {
 pub struct TableSpec {
     pub inputs: Vec<Name>,
     pub targets: Vec<Name>,
-    pub rows: Vec<TableRow>,
+    /// Each row's inputs then its targets, row after row.
+    pub values: Vec<f32>,
+    pub rows: usize,
     pub span: Span,
 }
 
-#[derive(Clone, Debug)]
-pub struct TableRow {
-    pub inputs: Vec<f64>,
-    pub targets: Vec<f64>,
+impl TableSpec {
+    /// Row by row, every value of the row (inputs then targets).
+    pub fn row_values(&self) -> impl Iterator<Item = &[f32]> {
+        self.values.chunks_exact((self.inputs.len() + self.targets.len()).max(1))
+    }
 }
 
 /// How to turn a CSV file into examples.

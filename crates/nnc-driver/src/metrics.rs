@@ -1,6 +1,6 @@
 //! Scores of predictions against targets, in the targets' original units.
 
-use nnc_data::Task;
+use nnc_data::{Rows, Task};
 
 /// Accuracy and confusion matrix for classification; MSE, MAE and R² for regression.
 #[derive(Clone, Debug, Default, serde::Serialize)]
@@ -43,7 +43,7 @@ pub struct ClassScores {
 }
 
 /// Scores `predictions` against `targets` (rows of equal width) for `task`.
-pub fn score(task: &Task, predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Scores {
+pub fn score(task: &Task, predictions: &Rows, targets: &Rows) -> Scores {
     match task {
         Task::Binary(_) => {
             let mut scores = classification(predictions, targets, 2, |row| usize::from(row[0] >= 0.5));
@@ -59,22 +59,18 @@ fn argmax(row: &[f32]) -> usize {
     row.iter().enumerate().fold((0, f32::NEG_INFINITY), |best, (i, &v)| if v > best.1 { (i, v) } else { best }).0
 }
 
-fn classification(
-    predictions: &[Vec<f32>],
-    targets: &[Vec<f32>],
-    classes: usize,
-    class_of: fn(&[f32]) -> usize,
-) -> Scores {
+fn classification(predictions: &Rows, targets: &Rows, classes: usize, class_of: fn(&[f32]) -> usize) -> Scores {
     let mut confusion = vec![vec![0; classes]; classes];
     for (prediction, target) in predictions.iter().zip(targets) {
         let actual = class_of(target).min(classes - 1);
         confusion[actual][class_of(prediction).min(classes - 1)] += 1;
     }
     let correct: usize = (0..classes).map(|c| confusion[c][c]).sum();
+    let targets = targets.len();
     let per_class: Vec<ClassScores> = (0..classes).map(|c| class_scores(&confusion, c)).collect();
     let mean = |f: fn(&ClassScores) -> f64| per_class.iter().map(f).sum::<f64>() / classes.max(1) as f64;
     Scores {
-        accuracy: Some(correct as f64 / targets.len().max(1) as f64),
+        accuracy: Some(correct as f64 / targets.max(1) as f64),
         macro_precision: Some(mean(|c| c.precision)),
         macro_recall: Some(mean(|c| c.recall)),
         macro_f1: Some(mean(|c| c.f1)),
@@ -95,7 +91,7 @@ fn class_scores(confusion: &[Vec<usize>], class: usize) -> ClassScores {
 }
 
 /// The Mann-Whitney form of the area under the ROC curve, ties counting half.
-fn roc_auc(predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Option<f64> {
+fn roc_auc(predictions: &Rows, targets: &Rows) -> Option<f64> {
     let mut scored: Vec<(f32, bool)> = predictions.iter().zip(targets).map(|(p, t)| (p[0], t[0] >= 0.5)).collect();
     let positives = scored.iter().filter(|(_, positive)| *positive).count();
     let negatives = scored.len() - positives;
@@ -119,13 +115,9 @@ fn roc_auc(predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Option<f64> {
     Some((rank_sum - p * (p + 1.0) / 2.0) / (p * n))
 }
 
-fn regression(predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Scores {
-    let pairs: Vec<(f64, f64)> = predictions
-        .iter()
-        .flatten()
-        .zip(targets.iter().flatten())
-        .map(|(&p, &t)| (f64::from(p), f64::from(t)))
-        .collect();
+fn regression(predictions: &Rows, targets: &Rows) -> Scores {
+    let pairs: Vec<(f64, f64)> =
+        predictions.values.iter().zip(&targets.values).map(|(&p, &t)| (f64::from(p), f64::from(t))).collect();
     let n = pairs.len().max(1) as f64;
     let mse = pairs.iter().map(|(p, t)| (p - t).powi(2)).sum::<f64>() / n;
     let mae = pairs.iter().map(|(p, t)| (p - t).abs()).sum::<f64>() / n;
@@ -139,17 +131,21 @@ fn regression(predictions: &[Vec<f32>], targets: &[Vec<f32>]) -> Scores {
 mod tests {
     use super::*;
 
+    fn rows(rows: &[&[f32]]) -> Rows {
+        Rows::new(rows.concat(), rows.first().map_or(1, |r| r.len()))
+    }
+
     #[test]
     fn perfect_regression_has_r2_one_and_zero_error() {
-        let rows = vec![vec![1.0], vec![2.0], vec![4.0]];
+        let rows = rows(&[&[1.0], &[2.0], &[4.0]]);
         let scores = score(&Task::Regression, &rows, &rows);
         assert_eq!((scores.mse, scores.mae, scores.r2), (Some(0.0), Some(0.0), Some(1.0)));
     }
 
     #[test]
     fn confusion_counts_actual_by_predicted() {
-        let predictions = vec![vec![0.9, 0.1], vec![0.2, 0.8], vec![0.6, 0.4]];
-        let targets = vec![vec![1.0, 0.0], vec![0.0, 1.0], vec![0.0, 1.0]];
+        let predictions = rows(&[&[0.9, 0.1], &[0.2, 0.8], &[0.6, 0.4]]);
+        let targets = rows(&[&[1.0, 0.0], &[0.0, 1.0], &[0.0, 1.0]]);
         let scores = score(&Task::Classes(vec!["a".into(), "b".into()]), &predictions, &targets);
         assert_eq!(scores.confusion, Some(vec![vec![1, 0], vec![1, 1]]));
         assert_eq!(scores.accuracy, Some(2.0 / 3.0));
@@ -163,13 +159,13 @@ mod tests {
 
     #[test]
     fn roc_auc_counts_ordered_pairs() {
-        let targets = vec![vec![0.0], vec![0.0], vec![1.0], vec![1.0]];
-        let perfect = vec![vec![0.1], vec![0.4], vec![0.6], vec![0.9]];
+        let targets = rows(&[&[0.0], &[0.0], &[1.0], &[1.0]]);
+        let perfect = rows(&[&[0.1], &[0.4], &[0.6], &[0.9]]);
         assert_eq!(roc_auc(&perfect, &targets), Some(1.0));
-        let one_swap = vec![vec![0.1], vec![0.7], vec![0.6], vec![0.9]];
+        let one_swap = rows(&[&[0.1], &[0.7], &[0.6], &[0.9]]);
         assert_eq!(roc_auc(&one_swap, &targets), Some(0.75));
-        let ties = vec![vec![0.5]; 4];
+        let ties = rows(&[&[0.5f32][..]; 4]);
         assert_eq!(roc_auc(&ties, &targets), Some(0.5));
-        assert_eq!(roc_auc(&perfect, &vec![vec![1.0]; 4]), None);
+        assert_eq!(roc_auc(&perfect, &rows(&[&[1.0f32][..]; 4])), None);
     }
 }

@@ -161,7 +161,7 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
     let (width_in, width_out) = ((inputs.len() / rows).max(1), job.model.output_width());
     let targets = vec![0.0f32; batch * width_out];
     let mut chunk_inputs = vec![0.0f32; batch * width_in];
-    let mut params = params.to_vec();
+    let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
     let mut predictions = Vec::with_capacity(rows * width_out);
     for chunk in inputs.chunks(batch * width_in) {
         // The last chunk is padded with zero rows whose outputs are dropped.
@@ -170,7 +170,7 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
         let frame_inputs: [&[f32]; 2] = [&chunk_inputs, &targets];
         kernel.call(nnc_codegen::Frame {
             inputs: &frame_inputs,
-            params: &mut params,
+            params: nnc_codegen::Params::Read(&params),
             outputs: &mut outputs,
             scratch: &mut scratch,
         });

@@ -1,7 +1,7 @@
 //! What a run produced, as data: the CLI formats it as text or JSON.
 
 use crate::metrics::Scores;
-use nnc_data::SplitOrder;
+use nnc_data::{Rows, SplitOrder};
 
 /// Wall-clock time of each phase, in milliseconds: `compile` is source to callable code
 /// without reading data, which `load` times; `train` is the training run alone (every epoch
@@ -26,13 +26,13 @@ pub struct SplitReport {
     pub loss: f32,
     pub scores: Scores,
     /// In the targets' original units.
-    pub targets: Vec<Vec<f32>>,
-    pub predictions: Vec<Vec<f32>>,
+    pub targets: Rows,
+    pub predictions: Rows,
     #[serde(skip)]
-    pub inputs: Vec<Vec<f32>>,
+    pub inputs: Rows,
     /// Each hidden layer's activations per row, by layer name.
     #[serde(skip)]
-    pub hidden: Vec<(String, Vec<Vec<f32>>)>,
+    pub hidden: Vec<(String, Rows)>,
 }
 
 /// A parameter's name, shape and row-major values.

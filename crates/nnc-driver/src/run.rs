@@ -6,7 +6,7 @@ use crate::output::write_atomically;
 use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 use nnc_codegen::Compiled;
-use nnc_data::{Dataset, Prepared, Task};
+use nnc_data::{Dataset, Prepared, Rows, Task};
 use nnc_diagnostics::{Diagnostic, codes};
 use nnc_lower::Job;
 use nnc_runtime::{DataView, NonFinite, Role, TrainLoop, Training};
@@ -176,9 +176,12 @@ fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>) -> Progre
     let val_metric = epoch.validation.and_then(|(_, outputs)| {
         let validation = data.validation.as_ref()?;
         let predictions = outputs.iter().find(|(name, _)| name == "prediction").map(|(_, v)| v)?;
-        let width = validation.n_targets().max(1);
-        let rows = |flat: &[f32]| flat.chunks(width).map(<[f32]>::to_vec).collect::<Vec<_>>();
-        let scores = metrics::score(&data.task, &rows(predictions), &rows(&validation.targets));
+        let width = validation.n_targets();
+        let scores = metrics::score(
+            &data.task,
+            &Rows::new(predictions.clone(), width),
+            &Rows::new(validation.targets.clone(), width),
+        );
         match data.task {
             nnc_data::Task::Regression => scores.r2.map(|r| ("R²", r)),
             _ => scores.accuracy.map(|a| ("accuracy", a)),
@@ -334,27 +337,21 @@ fn kernel_profile(plan: &JobPlan) -> Vec<KernelProfile> {
 }
 
 fn split_report(name: &str, data: &Dataset, prepared: &Prepared, outputs: Vec<(String, Vec<f32>)>) -> SplitReport {
-    let rows_of = |flat: &[f32]| -> Vec<Vec<f32>> {
-        let width = (flat.len() / data.rows.max(1)).max(1);
-        flat.chunks(width).map(<[f32]>::to_vec).collect()
-    };
+    let rows_of = |flat: Vec<f32>| Rows::with_rows(flat, data.rows);
     let scale = prepared.target_scale();
-    let unscale = |rows: Vec<Vec<f32>>| -> Vec<Vec<f32>> {
-        rows.into_iter()
-            .map(|row| row.iter().zip(&scale).map(|(v, (offset, scale))| v * scale + offset).collect())
-            .collect()
-    };
-    let (mut predictions, mut loss, mut hidden) = (Vec::new(), f32::NAN, Vec::new());
+    let unscale = |rows: Rows| rows.map_columns(|v, column| v * scale[column].1 + scale[column].0);
+    let (mut predictions, mut loss, mut hidden) = (Rows::default(), f32::NAN, Vec::new());
     for (output, values) in outputs {
         match output.as_str() {
-            "prediction" => predictions = rows_of(&values),
+            "prediction" => predictions = rows_of(values),
             "loss" => loss = values[0],
-            _ => hidden.push((output, rows_of(&values))),
+            _ => hidden.push((output, rows_of(values))),
         }
     }
+    let targets = Rows::new(data.targets.clone(), data.n_targets());
     let (predictions, targets) = match prepared.task {
-        Task::Regression => (unscale(predictions), unscale(rows_of(&data.targets))),
-        Task::Binary(_) | Task::Classes(_) => (predictions, rows_of(&data.targets)),
+        Task::Regression => (unscale(predictions), unscale(targets)),
+        Task::Binary(_) | Task::Classes(_) => (predictions, targets),
     };
     let scores = metrics::score(&prepared.task, &predictions, &targets);
     let class_counts = scores.confusion.as_ref().map(|m| m.iter().map(|row| row.iter().sum()).collect());
@@ -366,7 +363,7 @@ fn split_report(name: &str, data: &Dataset, prepared: &Prepared, outputs: Vec<(S
         scores,
         targets,
         predictions,
-        inputs: rows_of(&data.inputs),
+        inputs: Rows::new(data.inputs.clone(), data.n_inputs()),
         hidden,
     }
 }
@@ -437,9 +434,8 @@ fn non_finite_text(plan: &JobPlan, cause: &NonFinite) -> String {
 /// overflow: a huge logit through `exp`).
 fn non_finite_prediction(splits: &[SplitReport]) -> Option<NonFinite> {
     splits.iter().find_map(|split| {
-        let flat: Vec<f32> = split.predictions.iter().flatten().copied().collect();
         let split_name = ["train", "val", "test"].into_iter().find(|&n| n == split.name).unwrap_or("train");
-        nnc_runtime::first_non_finite(&flat).map(|(element, value)| NonFinite::Prediction {
+        nnc_runtime::first_non_finite(&split.predictions.values).map(|(element, value)| NonFinite::Prediction {
             split: split_name,
             element,
             value,

@@ -106,7 +106,7 @@ fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
     let mut findings = Vec::new();
     for layer in &plan.job.model.layers {
         let Some((_, rows)) = train.hidden.iter().find(|(name, _)| name == &layer.name) else { continue };
-        let units = rows.first().map_or(0, Vec::len);
+        let units = if rows.is_empty() { 0 } else { rows.width };
         let column = |u: usize| rows.iter().map(move |row| row[u]);
         match layer.activation {
             Activation::Relu => {

@@ -162,10 +162,10 @@ fn compiled_gradients(problem: &Problem, mutate: Option<&dyn Fn(&mut Graph)>) ->
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
     let inputs: Vec<&[f32]> = problem.inputs.iter().map(Vec::as_slice).collect();
-    let mut params = problem.params.clone();
+    let params: Vec<&[f32]> = problem.params.iter().map(Vec::as_slice).collect();
     kernel.call(nnc_codegen::Frame {
         inputs: &inputs,
-        params: &mut params,
+        params: nnc_codegen::Params::Read(&params),
         outputs: &mut outputs,
         scratch: &mut scratch,
     });

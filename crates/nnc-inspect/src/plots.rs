@@ -3,6 +3,7 @@
 //! grids of inputs), so they fit any program.
 
 use crate::names::{is_scalar_model, param_name};
+use nnc_data::Rows;
 use nnc_driver::{JobPlan, JobReport, MinimizePlan, MinimizeReport};
 use nnc_lower::{Activation, Loss, Model, lower_forward};
 use nnc_plot::{Axis, Layer, Plot, Shade};
@@ -134,11 +135,7 @@ fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) ->
 }
 
 /// Training points grouped by label, in label order.
-fn class_groups(
-    inputs: &[Vec<f32>],
-    targets: &[Vec<f32>],
-    label_of: impl Fn(&[f32]) -> usize,
-) -> Vec<(usize, Vec<(f64, f64)>)> {
+fn class_groups(inputs: &Rows, targets: &Rows, label_of: impl Fn(&[f32]) -> usize) -> Vec<(usize, Vec<(f64, f64)>)> {
     let mut groups: Vec<(usize, Vec<(f64, f64)>)> = Vec::new();
     for (input, target) in inputs.iter().zip(targets) {
         let label = label_of(target);
@@ -239,7 +236,7 @@ fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
 
 /// What to colour each training row by: its class, else a column of the file the model does
 /// not use (an autoencoder's digit), else nothing (one colour).
-fn row_labels(plan: &JobPlan, report: &JobReport, targets: &[Vec<f32>]) -> Vec<String> {
+fn row_labels(plan: &JobPlan, report: &JobReport, targets: &Rows) -> Vec<String> {
     if !report.classes.is_empty() {
         return targets
             .iter()
@@ -260,8 +257,8 @@ fn row_labels(plan: &JobPlan, report: &JobReport, targets: &[Vec<f32>]) -> Vec<S
 }
 
 /// Rows projected on their first two principal components (power iteration).
-fn principal_plane(rows: &[Vec<f32>]) -> Option<Vec<(f64, f64)>> {
-    let width = rows.first()?.len();
+fn principal_plane(rows: &Rows) -> Option<Vec<(f64, f64)>> {
+    let width = rows.iter().next()?.len();
     let n = rows.len() as f64;
     let mean: Vec<f64> = (0..width).map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / n).collect();
     let centred: Vec<Vec<f64>> =

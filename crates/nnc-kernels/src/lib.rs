@@ -17,7 +17,7 @@ pub use fuse::{Options, fuse};
 pub use ir::*;
 pub use plan::live_ranges;
 pub use print::{print_program, print_program_with};
-pub use verify::{assert_valid, verify};
+pub use verify::{DataBound, assert_valid, verify, verify_with};
 
 use nnc_ir::Graph;
 use std::collections::BTreeSet;

@@ -3,27 +3,47 @@
 //! Invariants:
 //! - every node refers to earlier nodes; `acc` appears only in matmul epilogues;
 //! - every view stays inside its buffer over the kernel's whole iteration space (matmul
-//!   operands over `(m, k)` and `(k, n)`), and has one stride per loop axis; a gathered
-//!   axis reads a data input;
+//!   operands over `(m, k)` and `(k, n)`, a library product's output over `(m, n)`), in
+//!   64-bit arithmetic that is checked for overflow, and has one stride per loop axis;
+//! - a gathered axis reads a data input, and (given the data set's size, [`DataBound`])
+//!   stays inside the whole data set for every row the row table may name;
+//! - no kernel writes an input: inputs are the caller's, shared, buffers;
 //! - a scratch buffer is written before any kernel reads it;
 //! - a kernel reads a buffer it writes only through the very view it writes (in place),
 //!   never a buffer it reduces into, and never a matmul operand it writes;
 //! - after a kernel updates a parameter, no later kernel reads it;
-//! - scratch buffers live at the same time do not overlap, and all fit the arena.
+//! - scratch buffers live at the same time do not overlap, and all fit the arena;
+//! - every input, parameter and output buffer fits the length the program declares to its
+//!   caller (`input_lens`, `param_lens`, `outputs`), which the caller's buffers are checked
+//!   against.
 //!
 //! A failure is a compiler bug, never a user error.
 
 use crate::ir::*;
 use crate::plan::live_ranges;
 
+/// The data a training loop binds to a program's row inputs: `rows` rows of the whole data
+/// set, and the element count of each row input bound (`(input, elements)`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DataBound {
+    pub rows: usize,
+    pub lens: Vec<(u32, usize)>,
+}
+
 /// Checks the invariants above, returning every violation found.
 pub fn verify(program: &Program) -> Result<(), Vec<String>> {
+    verify_with(program, None)
+}
+
+/// [`verify`], with gathered reads checked against the data set `bound` describes (for a
+/// training step, which reads rows of the whole data set through the row table).
+pub fn verify_with(program: &Program, bound: Option<&DataBound>) -> Result<(), Vec<String>> {
     let mut errors = Vec::new();
     let mut written = vec![false; program.buffers.len()];
     for (index, kernel) in program.kernels.iter().enumerate() {
         let here = format!("k{index}");
         check_nodes(kernel, &here, &mut errors);
-        check_bounds(program, kernel, &here, &mut errors);
+        check_bounds(program, kernel, bound, &here, &mut errors);
         check_hazards(kernel, &here, &mut errors);
         for view in kernel.reads() {
             let buffer = program.buffer(view.buffer);
@@ -33,6 +53,9 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
         }
         for buffer in kernel.writes() {
             written[buffer.index()] = true;
+            if matches!(program.buffer(buffer).storage, Storage::Input(_)) {
+                errors.push(format!("{here} writes {buffer} ({}), an input", program.buffer(buffer).name));
+            }
             if matches!(program.buffer(buffer).storage, Storage::Param(_)) {
                 let later =
                     program.kernels[index + 1..].iter().position(|k| k.reads().iter().any(|v| v.buffer == buffer));
@@ -43,7 +66,24 @@ pub fn verify(program: &Program) -> Result<(), Vec<String>> {
         }
     }
     check_arena(program, &mut errors);
+    check_declared(program, &mut errors);
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+fn check_declared(program: &Program, errors: &mut Vec<String>) {
+    for (index, buffer) in program.buffers.iter().enumerate() {
+        let declared = match buffer.storage {
+            Storage::Input(n) => program.input_lens.get(n as usize).copied(),
+            Storage::Param(n) => program.param_lens.get(n as usize).copied(),
+            Storage::Output(n) => program.outputs.get(n as usize).map(|(_, len)| *len),
+            Storage::Arena(offset) => program.arena_len.checked_sub(offset),
+        };
+        match declared {
+            Some(declared) if buffer.len <= declared => {}
+            Some(declared) => errors.push(format!("b{index} has {} elements, {declared} declared", buffer.len)),
+            None => errors.push(format!("b{index} ({}) is bound to nothing the program declares", buffer.name)),
+        }
+    }
 }
 
 /// Verifies and panics with the printed program on failure.
@@ -75,34 +115,51 @@ fn check_nodes(kernel: &Kernel, here: &str, errors: &mut Vec<String>) {
     }
 }
 
-/// The largest element a view reaches over `dims`, or why it is malformed.
-fn reach(view: &View, dims: &[usize], rows: Option<usize>) -> Result<usize, String> {
+/// The largest element a view reaches over `dims` (a gathered axis over `rows` rows when
+/// given), or why it is malformed; `None` for an empty iteration space, which reaches
+/// nothing.
+fn reach(view: &View, dims: &[usize], rows: Option<usize>) -> Result<Option<u64>, String> {
     if view.strides.len() != dims.len() {
         return Err(format!("{} strides for {} axes", view.strides.len(), dims.len()));
     }
-    let mut last = view.offset as isize;
+    if dims.contains(&0) {
+        return Ok(None);
+    }
+    let overflow = || "its extent overflows 64 bits".to_string();
+    let mut last = u64::try_from(view.offset).map_err(|_| overflow())?;
     for (axis, (&stride, &dim)) in view.strides.iter().zip(dims).enumerate() {
-        if stride < 0 {
-            return Err("a negative stride".to_string());
-        }
+        let stride = u64::try_from(stride).map_err(|_| "a negative stride".to_string())?;
         // A gathered axis reads rows of the whole data set, up to `rows`.
         let extent = if view.gather == Some(axis) { rows.unwrap_or(dim) } else { dim };
-        last += stride * (extent.max(1) as isize - 1);
+        let span = stride.checked_mul(extent.saturating_sub(1) as u64).ok_or_else(overflow)?;
+        last = last.checked_add(span).ok_or_else(overflow)?;
     }
-    Ok(last as usize)
+    Ok(Some(last))
 }
 
-fn check_bounds(program: &Program, kernel: &Kernel, here: &str, errors: &mut Vec<String>) {
+fn check_bounds(program: &Program, kernel: &Kernel, bound: Option<&DataBound>, here: &str, errors: &mut Vec<String>) {
     let dims = kernel.dims();
     let mut check = |view: &View, dims: &[usize]| {
         let buffer = program.buffer(view.buffer);
-        if view.gather.is_some() && !matches!(buffer.storage, Storage::Input(n) if program.row_inputs.contains(&n)) {
+        let row_input = match buffer.storage {
+            Storage::Input(n) if program.row_inputs.contains(&n) => Some(n),
+            _ => None,
+        };
+        if view.gather.is_some() && row_input.is_none() {
             errors.push(format!("{here}: gathers rows of {} ({}), not a data input", view.buffer, buffer.name));
         }
-        match reach(view, dims, None) {
-            Ok(last) if last < buffer.len.max(1) => {}
-            Ok(last) => errors
-                .push(format!("{here}: reads or writes {}[{last}] beyond its {} elements", view.buffer, buffer.len)),
+        // A gathered view of a training step reads the whole data set the loop binds.
+        let bound_len = |n: u32| bound?.lens.iter().find(|(input, _)| *input == n).map(|(_, len)| *len);
+        let (rows, len) = match (view.gather, row_input.and_then(bound_len)) {
+            (Some(_), Some(len)) => (bound.map(|b| b.rows), len),
+            _ => (None, buffer.len),
+        };
+        match reach(view, dims, rows) {
+            Ok(None) => {}
+            Ok(Some(last)) if last < len as u64 => {}
+            Ok(Some(last)) => {
+                errors.push(format!("{here}: reads or writes {}[{last}] beyond its {len} elements", view.buffer))
+            }
             Err(why) => errors.push(format!("{here}: view of {}: {why}", view.buffer)),
         }
     };
@@ -117,8 +174,9 @@ fn check_bounds(program: &Program, kernel: &Kernel, here: &str, errors: &mut Vec
     if let KernelKind::Matmul(mm) = &kernel.kind {
         check(&mm.a, &[mm.m, mm.k]);
         check(&mm.b, &[mm.k, mm.n]);
-        if let Some(accumulate) = mm.accumulate {
-            let whole = View { buffer: accumulate.into, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
+        // The library writes the whole (m, n) output, row-major.
+        for output in mm.accumulate.map(|a| a.into).into_iter().chain(mm.acc) {
+            let whole = View { buffer: output, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
             check(&whole, &[mm.m, mm.n]);
         }
         let library = matches!(mm.strategy, Strategy::Library { .. });
@@ -166,7 +224,7 @@ fn check_arena(program: &Program, errors: &mut Vec<String>) {
         })
         .collect();
     for (i, &(b, offset, len, live)) in placed.iter().enumerate() {
-        if offset + len > program.arena_len {
+        if offset.checked_add(len).is_none_or(|end| end > program.arena_len) {
             errors.push(format!("b{b} ends past the arena"));
         }
         for &(c, other, other_len, other_live) in &placed[i + 1..] {

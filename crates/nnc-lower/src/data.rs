@@ -3,8 +3,8 @@
 
 use crate::settings::{Settings, expect_number, single_value};
 use nnc_data::{
-    ColumnRef, CsvSpec, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source, Split, TableRow,
-    TableSpec, Target, Window,
+    ColumnRef, CsvSpec, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source, Split, TableSpec, Target,
+    Window,
 };
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_syntax::ast::{self, DataBody, ValueKind};
@@ -50,15 +50,15 @@ fn check_table(block: &ast::DataBlock, table: &ast::Table, errors: &mut Vec<Diag
     let header = span_of_idents(&table.inputs, table.span).to(span_of_idents(&table.targets, table.span));
     for (index, row) in table.rows.iter().enumerate() {
         let (want_in, want_out) = (table.inputs.len(), table.targets.len());
-        if row.inputs.len() != want_in || row.targets.len() != want_out {
+        if row.inputs as usize != want_in || row.targets as usize != want_out {
             errors.push(
                 Diagnostic::error(
                     codes::TABLE_ROW_WIDTH,
                     format!(
                         "row {} has {} -> {} values, the header names {want_in} -> {want_out}",
                         index + 1,
-                        row.inputs.len(),
-                        row.targets.len()
+                        row.inputs,
+                        row.targets
                     ),
                     row.span,
                     "wrong number of values",
@@ -68,11 +68,12 @@ fn check_table(block: &ast::DataBlock, table: &ast::Table, errors: &mut Vec<Diag
             );
         }
     }
-    let values = |numbers: &[ast::Number]| numbers.iter().map(|n| n.value).collect();
+    // Every row has the header's width here, so the values are rows of that width.
     (errors.len() == before).then(|| TableSpec {
         inputs: table.inputs.iter().map(name).collect(),
         targets: table.targets.iter().map(name).collect(),
-        rows: table.rows.iter().map(|r| TableRow { inputs: values(&r.inputs), targets: values(&r.targets) }).collect(),
+        values: table.values.clone(),
+        rows: table.rows.len(),
         span: table.span,
     })
 }

@@ -1,7 +1,7 @@
 //! Gradient descent on a formula (`minimize` blocks): the trajectory of the descent kernel.
 
 use crate::Role;
-use nnc_codegen::{Compiled, Frame};
+use nnc_codegen::{Compiled, Frame, Params};
 use std::sync::atomic::{AtomicU32, Ordering};
 
 /// One point of the descent: where it stands before step `step` is taken.
@@ -57,7 +57,13 @@ pub fn descend(
         // The last point is only evaluated: a zero rate leaves the parameters in place.
         let lr = [if last { 0.0 } else { learning_rate }];
         let inputs: [&[f32]; 1] = [&lr];
-        kernel.call(Frame { inputs: &inputs, params: &mut params, outputs: &mut outputs, scratch: &mut scratch });
+        let frame = Frame {
+            inputs: &inputs,
+            params: Params::Update(&mut params),
+            outputs: &mut outputs,
+            scratch: &mut scratch,
+        };
+        kernel.call(frame);
         let point =
             Point { step, params: before, value: outputs[0][0], gradient: outputs[1..].iter().map(|g| g[0]).collect() };
         let finite = point.value.is_finite() && point.params.iter().all(|p| p.is_finite());

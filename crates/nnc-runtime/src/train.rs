@@ -3,7 +3,7 @@
 //! validate, stop early, and prepare the next epoch's row order and learning rates.
 
 use crate::{DataView, Role};
-use nnc_codegen::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun};
+use nnc_codegen::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun, Params};
 use rand::SeedableRng;
 use rand::seq::SliceRandom;
 use rand_chacha::ChaCha8Rng;
@@ -100,10 +100,14 @@ pub fn first_non_finite(values: &[f32]) -> Option<(usize, f32)> {
     values.iter().position(|v| !v.is_finite()).map(|element| (element, values[element]))
 }
 
-fn non_finite_param(params: &[Vec<f32>]) -> Option<NonFinite> {
+fn non_finite_param(params: &[impl AsRef<[f32]>]) -> Option<NonFinite> {
     params.iter().enumerate().find_map(|(param, values)| {
-        first_non_finite(values).map(|(element, value)| NonFinite::Param { param, element, value })
+        first_non_finite(values.as_ref()).map(|(element, value)| NonFinite::Param { param, element, value })
     })
+}
+
+fn owned(params: &[&[f32]]) -> Vec<Vec<f32>> {
+    params.iter().map(|p| p.to_vec()).collect()
 }
 
 /// The validation loss and predictions, when one of them is not finite.
@@ -187,6 +191,8 @@ pub fn train(
     let mut perm: Vec<u32> = (0..shape.rows as u32).collect();
     let mut lr = vec![0.0f32; shape.steps()];
     epochs.prepare(0, &mut perm, &mut lr);
+    // Moved into the loop, so moved out of the closure's reach.
+    let (first_perm, first_lr) = (perm, lr);
     let quiet = AtomicU32::new(0);
     let mut on_epoch = |end: EpochEnd<'_>| -> bool {
         let loss = (end.loss_sum / data.rows as f64) as f32;
@@ -197,7 +203,7 @@ pub fn train(
         }
         training.epoch_losses.push(loss);
         if settings.record {
-            training.history.push(end.params[..forward_params].to_vec());
+            training.history.push(owned(&end.params[..forward_params]));
         }
         let val_outputs = validation.map(|v| evaluate(compiled, &Role::Eval("val"), v, end.params));
         if let Some(cause) = val_outputs.as_deref().and_then(non_finite_validation) {
@@ -212,9 +218,10 @@ pub fn train(
         if let Some(outputs) = &val_outputs {
             let val_loss = loss_of(outputs);
             training.val_losses.push(val_loss);
-            // Only early stopping restores the best weights, so only it copies them.
+            // Only early stopping restores the best weights, so only it copies them (the
+            // forward ones: the optimizer's state is not kept).
             if settings.patience.is_some() && best.as_ref().is_none_or(|(b, _, _)| val_loss < *b) {
-                best = Some((val_loss, end.epoch, end.params.to_vec()));
+                best = Some((val_loss, end.epoch, owned(&end.params[..forward_params])));
             }
             if let (Some(patience), Some((_, best_epoch, _))) = (settings.patience, &best)
                 && end.epoch - best_epoch >= patience
@@ -230,13 +237,13 @@ pub fn train(
     for &len in run_loop.param_sizes().iter().skip(params.len()) {
         params.push(vec![0.0; len]);
     }
-    let end = run_loop.run(&mut LoopRun {
+    let end = run_loop.run(LoopRun {
         x: data.inputs,
         y: data.targets,
         params: &mut params,
         epochs: settings.epochs,
-        perm: &mut perm,
-        lr: &mut lr,
+        perm: first_perm,
+        lr: first_lr,
         interrupt: settings.interrupt.unwrap_or(&quiet),
         on_epoch: &mut on_epoch,
     });
@@ -292,14 +299,25 @@ fn loss_of(outputs: &[(String, Vec<f32>)]) -> f32 {
     outputs.iter().find(|(name, _)| name == "loss").map_or(f32::NAN, |(_, v)| v[0])
 }
 
-/// Runs the evaluation kernel of `role` over all rows of `data`: each output by name.
-pub fn evaluate(compiled: &Compiled, role: &Role, data: DataView<'_>, params: &[Vec<f32>]) -> Vec<(String, Vec<f32>)> {
+/// Runs the evaluation kernel of `role` over all rows of `data` with the forward
+/// parameters that lead `params` (read, not copied): each output by name.
+pub fn evaluate(
+    compiled: &Compiled,
+    role: &Role,
+    data: DataView<'_>,
+    params: &[impl AsRef<[f32]>],
+) -> Vec<(String, Vec<f32>)> {
     let kernel = kernel(compiled, role);
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
-    let mut forward_params: Vec<Vec<f32>> = params[..kernel.param_sizes().len()].to_vec();
+    let forward: Vec<&[f32]> = params[..kernel.param_sizes().len()].iter().map(AsRef::as_ref).collect();
     let inputs: [&[f32]; 2] = [data.inputs, data.targets];
-    kernel.call(Frame { inputs: &inputs, params: &mut forward_params, outputs: &mut outputs, scratch: &mut scratch });
+    kernel.call(Frame {
+        inputs: &inputs,
+        params: Params::Read(&forward),
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
     kernel.outputs().map(|(name, _)| name.to_string()).zip(outputs).collect()
 }
 
@@ -311,7 +329,12 @@ pub fn step_once(compiled: &Compiled, role: &Role, batch: DataView<'_>, lr: f32,
     let mut scratch = vec![0.0; kernel.arena_len()];
     let lr = [lr];
     let inputs: [&[f32]; 3] = [batch.inputs, batch.targets, &lr];
-    kernel.call(Frame { inputs: &inputs, params, outputs: &mut outputs, scratch: &mut scratch });
+    kernel.call(Frame {
+        inputs: &inputs,
+        params: Params::Update(params),
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
     outputs[0][0]
 }
 

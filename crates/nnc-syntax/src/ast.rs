@@ -37,20 +37,36 @@ pub enum DataBody {
     Settings(Vec<Setting>),
 }
 
-/// An inline table: column names, then rows of numbers.
+/// An inline table: column names, then rows of numbers. The numbers of every row are one
+/// flat list (a table is data: millions of rows cost four bytes a number and 32 a row).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Table {
     pub inputs: Vec<Ident>,
     pub targets: Vec<Ident>,
+    /// Each row's inputs then its targets, row after row, as the 32-bit floats they become.
+    pub values: Vec<f32>,
     pub rows: Vec<Row>,
     pub span: Span,
 }
 
-#[derive(Clone, Debug, PartialEq)]
+/// Where one row's numbers are in [`Table::values`].
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Row {
-    pub inputs: Vec<Number>,
-    pub targets: Vec<Number>,
+    pub first: usize,
+    pub inputs: u32,
+    pub targets: u32,
     pub span: Span,
+}
+
+impl Table {
+    pub fn row_inputs(&self, row: &Row) -> &[f32] {
+        &self.values[row.first..row.first + row.inputs as usize]
+    }
+
+    pub fn row_targets(&self, row: &Row) -> &[f32] {
+        let start = row.first + row.inputs as usize;
+        &self.values[start..start + row.targets as usize]
+    }
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]

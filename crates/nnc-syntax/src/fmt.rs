@@ -8,6 +8,7 @@
 //! Formatting is idempotent and never changes what the program means (tests parse both).
 
 use crate::parse::{NnParser, Rule};
+use crate::table::{RowText, row_texts};
 use nnc_diagnostics::Diagnostic;
 use pest::Parser;
 use pest::iterators::Pair;
@@ -103,7 +104,7 @@ impl Writer<'_> {
     fn block(&mut self, block: Pair<Rule>) {
         let span = block.as_span();
         let mut header = Vec::new();
-        let mut statements = Vec::new();
+        let mut statements: Vec<Statement> = Vec::new();
         for child in block.into_inner() {
             match child.as_rule() {
                 Rule::kw_data | Rule::kw_model | Rule::kw_train | Rule::kw_on | Rule::kw_minimize | Rule::ident
@@ -111,37 +112,85 @@ impl Writer<'_> {
                 {
                     header.push(child.as_str().to_string());
                 }
-                Rule::settings | Rule::table => statements.extend(child.into_inner()),
-                _ => statements.push(child),
+                Rule::settings => statements.extend(child.into_inner().map(Statement::Pair)),
+                Rule::table => {
+                    for part in child.into_inner() {
+                        match part.as_rule() {
+                            Rule::table_rows => statements.extend(
+                                row_texts(part.as_str(), part.as_span().start()).into_iter().map(Statement::Row),
+                            ),
+                            _ => statements.push(Statement::Pair(part)),
+                        }
+                    }
+                }
+                _ => statements.push(Statement::Pair(child)),
             }
         }
         self.out.push_str(&format!("{} {{", header.join(" ")));
         let open = self.source[span.start()..].find('{').map_or(span.start(), |i| span.start() + i + 1);
         let close = span.end().saturating_sub(1);
         // A comment after `{` belongs there only if no statement follows on its line.
-        self.end_line(open, statements.first().map_or(close, |s| s.as_span().start()));
+        self.end_line(open, statements.first().map_or(close, Statement::start));
         let table = table_widths(&statements);
         let mut previous_end = open;
         for statement in &statements {
-            let start = statement.as_span().start();
+            let start = statement.start();
             if previous_end != open && self.blank_between(previous_end, start) {
                 self.out.push('\n');
             }
             self.leading(start, "  ");
-            let text = match &table {
-                Some(widths) if matches!(statement.as_rule(), Rule::table_header | Rule::table_row) => {
-                    table_line(statement, widths)
-                }
-                _ => render(statement),
+            let text = match (&table, statement.cells()) {
+                (Some(widths), Some(cells)) => table_line(&cells, widths),
+                _ => statement.render(),
             };
             self.out.push_str(&format!("  {text}"));
-            previous_end = content_end(statement);
-            let limit = statements.iter().map(|s| s.as_span().start()).find(|&s| s > start).unwrap_or(close);
+            previous_end = statement.end();
+            let limit = statements.iter().map(Statement::start).find(|&s| s > start).unwrap_or(close);
             self.end_line(previous_end, limit);
         }
         self.leading(close, "  ");
         self.out.push('}');
         self.end_line(span.end(), self.source.len());
+    }
+}
+
+/// One line of a block: a statement of the grammar, or a row of an inline table.
+enum Statement<'i> {
+    Pair(Pair<'i, Rule>),
+    Row(RowText<'i>),
+}
+
+impl Statement<'_> {
+    fn start(&self) -> usize {
+        match self {
+            Statement::Pair(pair) => pair.as_span().start(),
+            Statement::Row(row) => row.start,
+        }
+    }
+
+    fn end(&self) -> usize {
+        match self {
+            Statement::Pair(pair) => content_end(pair),
+            Statement::Row(row) => row.end,
+        }
+    }
+
+    /// The cells of a table line (the header, or a row), to be aligned.
+    fn cells(&self) -> Option<Vec<&str>> {
+        match self {
+            Statement::Pair(pair) if pair.as_rule() == Rule::table_header => {
+                Some(pair.clone().into_inner().map(|c| c.as_str()).collect())
+            }
+            Statement::Pair(_) => None,
+            Statement::Row(row) => Some(row.cells.clone()),
+        }
+    }
+
+    fn render(&self) -> String {
+        match self {
+            Statement::Pair(pair) => render(pair),
+            Statement::Row(row) => row.cells.join(" "),
+        }
     }
 }
 
@@ -171,12 +220,7 @@ fn render(pair: &Pair<Rule>) -> String {
         Rule::param_stmt => format!("param {} = {}", children[1].as_str(), children[2].as_str()),
         Rule::expr => expression(&children),
         Rule::value | Rule::arg => joined(" "),
-        Rule::setting
-        | Rule::layer
-        | Rule::input_stmt
-        | Rule::objective_stmt
-        | Rule::table_header
-        | Rule::table_row => joined(" "),
+        Rule::setting | Rule::layer | Rule::input_stmt | Rule::objective_stmt | Rule::table_header => joined(" "),
         _ if children.is_empty() => pair.as_str().to_string(),
         _ => joined(" "),
     }
@@ -199,12 +243,8 @@ fn expression(children: &[Pair<Rule>]) -> String {
 }
 
 /// Column widths of an inline table (`x1 x2 -> y` and its rows), aligned left.
-fn table_widths(statements: &[Pair<Rule>]) -> Option<Vec<usize>> {
-    let rows: Vec<Vec<String>> = statements
-        .iter()
-        .filter(|s| matches!(s.as_rule(), Rule::table_header | Rule::table_row))
-        .map(|s| s.clone().into_inner().map(|c| c.as_str().to_string()).collect())
-        .collect();
+fn table_widths(statements: &[Statement]) -> Option<Vec<usize>> {
+    let rows: Vec<Vec<&str>> = statements.iter().filter_map(Statement::cells).collect();
     if rows.is_empty() {
         return None;
     }
@@ -216,13 +256,12 @@ fn table_widths(statements: &[Pair<Rule>]) -> Option<Vec<usize>> {
     )
 }
 
-fn table_line(statement: &Pair<Rule>, widths: &[usize]) -> String {
-    let cells: Vec<String> = statement.clone().into_inner().map(|c| c.as_str().to_string()).collect();
+fn table_line(cells: &[&str], widths: &[usize]) -> String {
     let last = cells.len().saturating_sub(1);
     cells
         .iter()
         .enumerate()
-        .map(|(i, cell)| if i == last { cell.clone() } else { format!("{cell:<width$}", width = widths[i]) })
+        .map(|(i, cell)| if i == last { cell.to_string() } else { format!("{cell:<width$}", width = widths[i]) })
         .collect::<Vec<_>>()
         .join(" ")
 }

@@ -4,6 +4,7 @@ pub mod ast;
 mod fmt;
 mod parse;
 mod print;
+mod table;
 
 pub use fmt::format;
 pub use parse::parse;

@@ -103,15 +103,14 @@ fn build_table(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Table {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
     let header = inner.next().expect("grammar: table has a header");
+    let header_span = span_of(&header);
     let (inputs, targets) = split_at_arrow(header, build_ident);
-    let rows = inner
-        .map(|row| {
-            let span = span_of(&row);
-            let (inputs, targets) = split_at_arrow(row, |n| build_number(n, errors));
-            Row { inputs, targets, span }
-        })
-        .collect();
-    Table { inputs, targets, rows, span }
+    let mut table = Table { inputs, targets, values: Vec::new(), rows: Vec::new(), span };
+    let rows = inner.next().expect("grammar: a table has its rows (maybe none)");
+    crate::table::read_rows(rows.as_str(), rows.as_span().start(), &mut table, errors);
+    // The rows token runs on to the `}`: the table ends at its last row.
+    table.span = header_span.to(table.rows.last().map_or(header_span, |row| row.span));
+    table
 }
 
 /// Builds the children of `a b -> c d` into the parts left and right of the arrow.
@@ -129,21 +128,26 @@ fn split_at_arrow<T>(pair: Pair<Rule>, mut build: impl FnMut(Pair<Rule>) -> T) -
 
 fn build_number(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Number {
     let span = span_of(&pair);
-    let value = pair.as_str().parse::<f64>().unwrap_or_else(|_| {
+    Number { value: number_value(pair.as_str(), span, errors), span }
+}
+
+/// The value of a number token, checked to be a finite 32-bit float (every number nnc
+/// computes with is one).
+pub(crate) fn number_value(text: &str, span: Span, errors: &mut Vec<Diagnostic>) -> f64 {
+    let value = text.parse::<f64>().unwrap_or_else(|_| {
         errors.push(
             Diagnostic::error(codes::BAD_NUMBER, "malformed number", span, "not a number")
                 .with_help("numbers are written like `0.1`, `20` or `1e-3`"),
         );
         0.0
     });
-    // Every number nnc computes with is a 32-bit float.
     if !value.is_finite() || value.abs() > f64::from(f32::MAX) {
         errors.push(
             Diagnostic::error(codes::BAD_NUMBER, "number out of range", span, "too large for a 32-bit float")
                 .with_help("nnc computes in 32-bit floats, whose magnitude is at most 3.4e38"),
         );
     }
-    Number { value, span }
+    value
 }
 
 fn build_integer(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Integer {
@@ -381,7 +385,7 @@ fn syntax_error(err: &pest::error::Error<Rule>, source: &str) -> Diagnostic {
 }
 
 /// What stands at `pos`, in words, and how many bytes to underline.
-fn describe_found(source: &str, pos: usize) -> (String, usize) {
+pub(crate) fn describe_found(source: &str, pos: usize) -> (String, usize) {
     let rest = source.get(pos..).unwrap_or("");
     match rest.chars().next() {
         None => ("end of file".to_string(), 0),
@@ -419,7 +423,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::options => "layer options `(...)`",
         Rule::option => "`name = value`",
         Rule::table | Rule::table_header => "a table header such as `x1 x2 -> y`",
-        Rule::table_row => "a table row such as `0 1 -> 1`",
+        Rule::table_rows => "a table row such as `0 1 -> 1`",
         Rule::settings | Rule::setting => "a setting such as `epochs 100`",
         Rule::layer | Rule::layer_kind => "a layer such as `dense 4 relu`",
         Rule::input_stmt | Rule::kw_input => "`input N`",
@@ -453,8 +457,8 @@ fn syntax_hint(variant: &pest::error::ErrorVariant<Rule>) -> String {
     };
     if positives.iter().any(|r| matches!(r, Rule::data_block | Rule::model_block | Rule::train_block | Rule::kw_data)) {
         "a program is made of `data`, `model`, `train` and `minimize` blocks".to_string()
-    } else if positives.contains(&Rule::table_row) {
-        "each table row is numbers, `->`, numbers, on one line".to_string()
+    } else if positives.contains(&Rule::table_rows) {
+        crate::table::ROW_HINT.to_string()
     } else if positives.iter().any(|r| matches!(r, Rule::layer | Rule::input_stmt | Rule::layer_kind)) {
         "a model holds `input N` and layers such as `dense 4 relu`".to_string()
     } else {

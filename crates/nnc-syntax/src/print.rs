@@ -62,10 +62,10 @@ impl Printer {
     fn table(&mut self, table: &Table) {
         let names = |idents: &[Ident]| idents.iter().map(|i| i.name.as_str()).collect::<Vec<_>>().join(", ");
         self.line(&format!("Table inputs=[{}] targets=[{}]", names(&table.inputs), names(&table.targets)));
-        let numbers = |ns: &[Number]| ns.iter().map(|n| n.value.to_string()).collect::<Vec<_>>().join(", ");
+        let numbers = |ns: &[f32]| ns.iter().map(|n| n.to_string()).collect::<Vec<_>>().join(", ");
         self.nested(|p| {
             for row in &table.rows {
-                p.line(&format!("Row [{}] -> [{}]", numbers(&row.inputs), numbers(&row.targets)));
+                p.line(&format!("Row [{}] -> [{}]", numbers(table.row_inputs(row)), numbers(table.row_targets(row))));
             }
         });
     }

@@ -32,6 +32,7 @@ pub fn run_compiled(graph: &nnc_ir::Graph, inputs: &[&[f32]], params: &mut [Vec<
     let kernel = compiled.kernel("graph").expect("compiled under its name");
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
+    let params = nnc_codegen::Params::Update(params);
     kernel.call(nnc_codegen::Frame { inputs, params, outputs: &mut outputs, scratch: &mut scratch });
     outputs
 }

@@ -23,7 +23,7 @@ fn the_grammar_is_valid_json_and_every_include_resolves() {
 #[test]
 fn node_tokenises_every_program_and_catches_broken_ones() {
     if Command::new("node").arg("--version").output().is_err() {
-        eprintln!("node is not installed: the grammar was not run");
+        nnc_testkit::skip("node_tokenises_every_program", "node is not installed");
         return;
     }
     let root = repo_root();

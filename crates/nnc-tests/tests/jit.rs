@@ -165,7 +165,7 @@ fn the_training_loop_matches_its_standalone_steps() {
         };
         let rate = |step: usize| 0.01 + 0.001 * step as f32;
         let mut looped = initial.clone();
-        let (mut perm, mut lr) = (order(0), (0..shape.steps()).map(rate).collect::<Vec<f32>>());
+        let (perm, lr) = (order(0), (0..shape.steps()).map(rate).collect::<Vec<f32>>());
         let mut losses = Vec::new();
         let mut on_epoch = |end: EpochEnd<'_>| {
             losses.push(end.loss_sum);
@@ -178,13 +178,13 @@ fn the_training_loop_matches_its_standalone_steps() {
         };
         let interrupt = AtomicU32::new(0);
         let train = compiled.train_loop(&Role::TrainLoop.name()).unwrap();
-        train.run(&mut LoopRun {
+        train.run(LoopRun {
             x,
             y,
             params: &mut looped,
             epochs: 3,
-            perm: &mut perm,
-            lr: &mut lr,
+            perm,
+            lr,
             interrupt: &interrupt,
             on_epoch: &mut on_epoch,
         });

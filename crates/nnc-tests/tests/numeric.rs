@@ -210,9 +210,9 @@ fn xor_by_hand_is_exact() {
     let source = std::fs::read_to_string(repo_root().join("examples/xor_by_hand.nn")).unwrap();
     let reports = nnc_driver::run(&source, &repo_root().join("examples"), Overrides::default()).unwrap().jobs;
     let report = reports[0].primary();
-    assert_eq!(report.predictions, vec![vec![0.0], vec![1.0], vec![1.0], vec![0.0]]);
+    assert_eq!(report.predictions.values, vec![0.0, 1.0, 1.0, 0.0]);
     let hidden = &report.hidden[0].1;
-    assert_eq!(hidden, &vec![vec![0.0, 0.0], vec![1.0, 0.0], vec![1.0, 0.0], vec![2.0, 1.0]]);
+    assert_eq!((hidden.width, &hidden.values), (2, &vec![0.0, 0.0, 1.0, 0.0, 1.0, 0.0, 2.0, 1.0]));
     assert_eq!(reports[0].final_loss, 0.0);
     assert_eq!(report.scores.accuracy, Some(1.0));
 }

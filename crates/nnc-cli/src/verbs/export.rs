@@ -104,7 +104,7 @@ fn project_data(
         nnc_data::Source::Table(table) => {
             let mut data = plan.data.clone();
             // Row i of the table is line i + 2 of the file (after the header).
-            data.train.lines = (2..table.rows.len() as u64 + 2).collect();
+            data.train.lines = (2..table.rows as u64 + 2).collect();
             Ok((format!("data/{}.csv", plan.job.data.name.name), table_csv(table).into_bytes(), data))
         }
     }
@@ -115,8 +115,8 @@ fn project_data(
 fn table_csv(table: &nnc_data::TableSpec) -> String {
     let names = table.inputs.iter().chain(&table.targets).map(|n| n.name.as_str());
     let mut text = names.collect::<Vec<_>>().join(",") + "\n";
-    for row in &table.rows {
-        let cells: Vec<String> = row.inputs.iter().chain(&row.targets).map(f64::to_string).collect();
+    for row in table.row_values() {
+        let cells: Vec<String> = row.iter().map(f32::to_string).collect();
         text.push_str(&cells.join(","));
         text.push('\n');
     }

@@ -1,0 +1,113 @@
+//! The debug bounds checks, on programs whose declared lengths lie (so the checks fire
+//! while the memory behind them is really there). `compile` refuses such programs; these
+//! tests go around it, to see the last line of defence work.
+
+use crate::jit::OUT_OF_BOUNDS_SEEN;
+use crate::{Frame, Options, Params, Unit, build};
+use nnc_ir::{Graph, Op, Origin, Shape};
+use nnc_kernels::Storage;
+use std::sync::Mutex;
+use std::sync::atomic::Ordering;
+
+/// One test at a time: they share the counter.
+static SERIAL: Mutex<()> = Mutex::new(());
+
+/// `y = exp(x)` over `len` elements, its input buffer said to hold `claimed` elements, run
+/// checked over a real buffer of `len`: how many accesses the checks reported.
+fn reports_for(len: usize, claimed: usize) -> usize {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let mut graph = Graph::new("lying");
+    let x = graph.add_input("x", Shape(vec![len]), Origin::default());
+    let y = graph.push(Op::Exp, vec![x], Origin::default());
+    graph.outputs.push(("y".to_string(), y));
+    let mut program = nnc_kernels::lower(&graph, &[], &nnc_kernels::Options::default());
+    let input = program.buffers.iter().position(|b| b.storage == Storage::Input(0)).expect("x is read");
+    program.buffers[input].len = claimed;
+    let options = Options { checked: true, ..Options::default() };
+    let compiled = build(&[Unit::Program { name: "lying", program: &program, hot: true }], options)
+        .expect("an unverified program still compiles");
+    let kernel = compiled.kernel("lying").expect("compiled under its name");
+    let before = OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst);
+    let x = vec![0.5f32; len];
+    let mut outputs = vec![vec![0.0f32; len]];
+    let mut scratch = vec![0.0f32; kernel.arena_len()];
+    let inputs: [&[f32]; 1] = [&x];
+    kernel.call(Frame {
+        inputs: &inputs,
+        params: Params::Update(&mut []),
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
+    OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst) - before
+}
+
+#[test]
+fn a_program_within_its_buffers_reports_nothing() {
+    assert_eq!(reports_for(8, 8), 0);
+}
+
+#[test]
+fn an_access_past_the_end_is_reported() {
+    assert!(reports_for(8, 5) > 0);
+}
+
+/// Four lanes over a buffer of three elements, and any access to an empty one: the check
+/// compared a negative limit unsigned and let both through.
+#[test]
+fn a_buffer_shorter_than_one_vector_or_empty_fails_every_access() {
+    assert!(reports_for(4, 3) > 0);
+    assert!(reports_for(4, 0) > 0);
+}
+
+/// A product handed to the GEMM library: its operands are checked at both ends (the first
+/// element alone was checked before).
+#[test]
+fn a_library_operand_past_its_buffer_is_reported() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (m, k, n) = (4, 6, 5);
+    let mut graph = Graph::new("product");
+    let a = graph.add_input("a", Shape(vec![m, k]), Origin::default());
+    let b = graph.add_input("b", Shape(vec![k, n]), Origin::default());
+    let c = graph.push(Op::MatMul, vec![a, b], Origin::default());
+    graph.outputs.push(("c".to_string(), c));
+    let options = nnc_kernels::Options { library_macs: 0, ..nnc_kernels::Options::default() };
+    let mut program = nnc_kernels::lower(&graph, &[], &options);
+    assert!(nnc_kernels::patterns(&program).contains(&nnc_kernels::Pattern::LibraryMatmul));
+    let run = |program: &nnc_kernels::Program| {
+        let options = Options { checked: true, ..Options::default() };
+        let compiled = build(&[Unit::Program { name: "product", program, hot: true }], options).expect("it compiles");
+        let kernel = compiled.kernel("product").expect("compiled under its name");
+        let (x, y) = (vec![1.0f32; m * k], vec![1.0f32; k * n]);
+        let mut outputs = vec![vec![0.0f32; m * n]];
+        let mut scratch = vec![0.0f32; kernel.arena_len()];
+        let inputs: [&[f32]; 2] = [&x, &y];
+        let before = OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst);
+        let frame =
+            Frame { inputs: &inputs, params: Params::Update(&mut []), outputs: &mut outputs, scratch: &mut scratch };
+        kernel.call(frame);
+        OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst) - before
+    };
+    assert_eq!(run(&program), 0);
+    let b_buffer = program.buffers.iter().position(|b| b.storage == Storage::Input(1)).expect("b is read");
+    program.buffers[b_buffer].len = k * n - 1;
+    assert!(run(&program) > 0, "the last element of B is past the claimed end");
+}
+
+/// A panic while functions are built (here, a body naming a node that does not exist, which
+/// `compile` would refuse) is an error: the compiling helper thread was left waiting for
+/// more work and the call never returned.
+#[test]
+fn a_panic_while_building_is_an_error_not_a_hang() {
+    let mut graph = Graph::new("broken");
+    let x = graph.add_input("x", Shape(vec![8]), Origin::default());
+    let y = graph.push(Op::Exp, vec![x], Origin::default());
+    graph.outputs.push(("y".to_string(), y));
+    let mut program = nnc_kernels::lower(&graph, &[], &nnc_kernels::Options::default());
+    if let nnc_kernels::KernelKind::Loop { body, .. } = &mut program.kernels[0].kind {
+        body.stores[0].value = nnc_kernels::NodeId(1000);
+    }
+    let units = [Unit::Program { name: "broken", program: &program, hot: true }];
+    let Err(error) = build(&units, Options::default()) else { panic!("a broken program compiled") };
+    assert!(error.0.contains("internal error"), "{}", error.0);
+    assert!(crate::compile(&units, Options::default()).is_err(), "compile refuses it before building");
+}

@@ -1,0 +1,186 @@
+//! How much memory this process may still allocate: the tightest of
+//! - the machine's available memory (`MemAvailable`),
+//! - the address-space limit (`ulimit -v`, `RLIMIT_AS`) less the address space in use,
+//! - the data-segment limit (`ulimit -d`, `RLIMIT_DATA`) less the data segment in use,
+//! - the cgroup's limit less its usage (v2 `memory.max`/`memory.current`, v1
+//!   `memory.limit_in_bytes`/`memory.usage_in_bytes`; every ancestor counts),
+//! - `--max-memory` (or `NNC_MEMORY_LIMIT`), which caps what one command allocates.
+//!
+//! Read from `/proc` and `/sys` on Linux; elsewhere only `--max-memory` and a guess of
+//! 8 GiB apply. A limit that cannot be read is no limit.
+
+use std::path::{Path, PathBuf};
+
+/// Address space that threads, the code generator and the allocator take beyond what a
+/// plan counts (stacks, the compiled code, allocator arenas): kept free under an
+/// address-space or data limit.
+const HEADROOM: u64 = 64 << 20;
+
+/// Which limit is the tightest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Limit {
+    /// `--max-memory` or `NNC_MEMORY_LIMIT`.
+    Requested,
+    AddressSpace,
+    DataSegment,
+    Cgroup,
+    Available,
+}
+
+/// Bytes the process may still allocate, and the limit that says so.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Budget {
+    pub bytes: u64,
+    pub limit: Limit,
+}
+
+impl Budget {
+    /// "the 2.8 GiB left under the address-space limit (`ulimit -v`)".
+    pub fn describe(&self) -> String {
+        let size = size(self.bytes);
+        match self.limit {
+            Limit::Requested => format!("the {size} `--max-memory` allows"),
+            Limit::AddressSpace => format!("the {size} left under the address-space limit (`ulimit -v`)"),
+            Limit::DataSegment => format!("the {size} left under the data-segment limit (`ulimit -d`)"),
+            Limit::Cgroup => format!("the {size} left under the cgroup's memory limit"),
+            Limit::Available => format!("the {size} of memory the machine has available"),
+        }
+    }
+
+    /// What to do about it, in the diagnostic's help.
+    pub fn remedy(&self) -> &'static str {
+        match self.limit {
+            Limit::Requested => "raise `--max-memory`",
+            Limit::AddressSpace => "raise `ulimit -v`",
+            Limit::DataSegment => "raise `ulimit -d`",
+            Limit::Cgroup => "raise the container's memory limit",
+            Limit::Available => "free memory, or run on a larger machine",
+        }
+    }
+}
+
+/// The memory this process may allocate from now on (`requested`: `--max-memory`).
+pub fn budget(requested: Option<u64>) -> Budget {
+    let status = read("/proc/self/status");
+    let in_use = |key: &str| status.as_deref().and_then(|s| kib_field(s, key));
+    let limits = read("/proc/self/limits");
+    let soft = |name: &str| limits.as_deref().and_then(|l| soft_limit(l, name));
+    let under = |limit: Option<u64>, used: Option<u64>| {
+        limit.map(|limit| limit.saturating_sub(used.unwrap_or(0)).saturating_sub(HEADROOM))
+    };
+    let candidates = [
+        (requested, Limit::Requested),
+        (under(soft("Max address space"), in_use("VmSize:")), Limit::AddressSpace),
+        (under(soft("Max data size"), in_use("VmData:")), Limit::DataSegment),
+        (cgroup_room(), Limit::Cgroup),
+        (Some(available()), Limit::Available),
+    ];
+    candidates
+        .into_iter()
+        .filter_map(|(bytes, limit)| bytes.map(|bytes| Budget { bytes, limit }))
+        .min_by_key(|b| b.bytes)
+        .unwrap_or(Budget { bytes: available(), limit: Limit::Available })
+}
+
+fn read(path: impl AsRef<Path>) -> Option<String> {
+    std::fs::read_to_string(path).ok()
+}
+
+/// `key:  1234 kB` in bytes.
+fn kib_field(text: &str, key: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kib: u64 = line[key.len()..].split_whitespace().next()?.parse().ok()?;
+    Some(kib.saturating_mul(1024))
+}
+
+/// The soft limit of `name` in `/proc/self/limits`, in bytes (`None` when unlimited).
+fn soft_limit(text: &str, name: &str) -> Option<u64> {
+    let line = text.lines().find(|l| l.starts_with(name))?;
+    line[name.len()..].split_whitespace().next()?.parse().ok()
+}
+
+/// The memory the system reports available, or 8 GiB when it cannot say.
+fn available() -> u64 {
+    read("/proc/meminfo").and_then(|m| kib_field(&m, "MemAvailable:")).unwrap_or(8 << 30)
+}
+
+/// The least room left under the memory limit of this process's cgroup or any ancestor.
+fn cgroup_room() -> Option<u64> {
+    let membership = read("/proc/self/cgroup")?;
+    let mut rooms = Vec::new();
+    for line in membership.lines() {
+        let mut parts = line.splitn(3, ':');
+        let (id, controllers, path) = (parts.next()?, parts.next()?, parts.next()?);
+        let (root, limit, usage) = if id == "0" && controllers.is_empty() {
+            ("/sys/fs/cgroup", "memory.max", "memory.current")
+        } else if controllers.split(',').any(|c| c == "memory") {
+            ("/sys/fs/cgroup/memory", "memory.limit_in_bytes", "memory.usage_in_bytes")
+        } else {
+            continue;
+        };
+        for folder in ancestors(Path::new(root), path) {
+            let number = |file: &str| read(folder.join(file)).and_then(|t| t.trim().parse::<u64>().ok());
+            // `max` (v2) does not parse: no limit; v1 writes "no limit" as a huge number.
+            if let (Some(limit), Some(used)) = (number(limit), number(usage)) {
+                rooms.push(limit.saturating_sub(used));
+            }
+        }
+    }
+    rooms.into_iter().min()
+}
+
+/// `root/a/b`, `root/a`, `root` for the cgroup path `/a/b`.
+fn ancestors(root: &Path, path: &str) -> Vec<PathBuf> {
+    let mut folders = vec![root.to_path_buf()];
+    let mut folder = root.to_path_buf();
+    for part in path.split('/').filter(|p| !p.is_empty()) {
+        folder.push(part);
+        folders.push(folder.clone());
+    }
+    folders.reverse();
+    folders
+}
+
+/// `1.5 GiB`, `512 bytes`.
+pub fn size(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 { format!("{bytes} bytes") } else { format!("{value:.1} {}", UNITS[unit]) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn limits_and_usage_are_read_from_proc_text() {
+        let limits = "Limit                     Soft Limit           Hard Limit           Units\n\
+                      Max data size             unlimited            unlimited            bytes\n\
+                      Max address space         3072000000           unlimited            bytes\n";
+        assert_eq!(soft_limit(limits, "Max address space"), Some(3_072_000_000));
+        assert_eq!(soft_limit(limits, "Max data size"), None);
+        let status = "Name:\tnnc\nVmSize:\t  123456 kB\nVmData:\t   4096 kB\n";
+        assert_eq!(kib_field(status, "VmSize:"), Some(123_456 * 1024));
+        assert_eq!(kib_field(status, "VmData:"), Some(4096 * 1024));
+        assert_eq!(kib_field(status, "VmRSS:"), None);
+    }
+
+    #[test]
+    fn a_requested_cap_is_the_budget_when_it_is_the_tightest() {
+        let budget = budget(Some(1 << 20));
+        assert_eq!(budget, Budget { bytes: 1 << 20, limit: Limit::Requested });
+        assert!(budget.describe().contains("1.0 MiB") && budget.describe().contains("--max-memory"));
+    }
+
+    #[test]
+    fn cgroup_ancestors_run_from_the_leaf_to_the_root() {
+        let folders = ancestors(Path::new("/sys/fs/cgroup"), "/a/b");
+        let expected = ["/sys/fs/cgroup/a/b", "/sys/fs/cgroup/a", "/sys/fs/cgroup"];
+        assert_eq!(folders, expected.map(PathBuf::from));
+    }
+}

@@ -1,0 +1,145 @@
+//! The unsafe boundary from the safe side: `nnc_codegen::compile` is a safe function over
+//! public, mutable programs, so every program a caller can build must either be refused
+//! or run inside its buffers. Each case here once compiled into code that read or wrote
+//! outside them (in release builds, where nothing checks at run time).
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use nnc_codegen::{LoopShape, Options, Unit, compile};
+use nnc_driver::Overrides;
+use nnc_kernels::{KernelKind, Node, Program, Storage};
+use nnc_runtime::Role;
+use nnc_tests::repo_root;
+
+/// The step and tail programs and loop shape of a training example.
+fn plan(example: &str) -> (Program, Option<Program>, LoopShape) {
+    let path = repo_root().join("examples").join(example);
+    plan_of(&std::fs::read_to_string(&path).unwrap())
+}
+
+fn plan_of(source: &str) -> (Program, Option<Program>, LoopShape) {
+    let checked = nnc_driver::check(source, &repo_root().join("examples"), Overrides::default()).unwrap();
+    let plan = &checked.jobs[0];
+    (plan.program(&Role::Step).unwrap().clone(), plan.program(&Role::TailStep).cloned(), plan.shape)
+}
+
+fn refused(units: &[Unit<'_>]) -> String {
+    match compile(units, Options::default()) {
+        Ok(_) => panic!("compiled"),
+        Err(error) => error.0,
+    }
+}
+
+fn program_refused(program: &Program) -> String {
+    refused(&[Unit::Program { name: "p", program, hot: false }])
+}
+
+fn loop_refused(step: &Program, tail: Option<&Program>, shape: LoopShape) -> String {
+    refused(&[Unit::TrainLoop { name: "train", step, tail, shape }])
+}
+
+#[test]
+fn the_examples_compile() {
+    let (step, tail, shape) = plan("iris.nn");
+    compile(&[Unit::TrainLoop { name: "train", step: &step, tail: tail.as_ref(), shape }], Options::default()).unwrap();
+}
+
+/// The reproduction: a buffer enlarged after lowering.
+#[test]
+fn a_buffer_longer_than_declared_is_refused() {
+    let (mut step, _, _) = plan("xor.nn");
+    let input = step.buffers.iter().position(|b| b.storage == Storage::Input(0)).unwrap();
+    step.buffers[input].len += 1000;
+    assert!(program_refused(&step).contains("declared"));
+}
+
+#[test]
+fn a_view_past_its_buffer_or_overflowing_is_refused() {
+    let (step, _, _) = plan("iris.nn");
+    let with_first_load = |edit: &dyn Fn(&mut nnc_kernels::View)| {
+        let mut program = step.clone();
+        let body = match &mut program.kernels[0].kind {
+            KernelKind::Loop { body, .. } => body,
+            KernelKind::Matmul(mm) => &mut mm.epilogue,
+        };
+        if let Some(view) = body.nodes.iter_mut().find_map(|n| if let Node::Load(v) = n { Some(v) } else { None }) {
+            edit(view);
+        } else if let KernelKind::Matmul(mm) = &mut program.kernels[0].kind {
+            edit(&mut mm.a);
+        }
+        program
+    };
+    let far = with_first_load(&|view| view.offset += 1 << 20);
+    assert!(program_refused(&far).contains("beyond"));
+    let huge = with_first_load(&|view| view.strides[0] = isize::MAX);
+    assert!(program_refused(&huge).contains("overflows"), "checked arithmetic, not a wrap or a panic");
+}
+
+#[test]
+fn a_kernel_writing_an_input_is_refused() {
+    let (mut step, _, _) = plan("xor.nn");
+    let input = step.buffers.iter().position(|b| b.storage == Storage::Input(0)).unwrap() as u32;
+    let kernel = step.kernels.iter_mut().find(|k| !k.body().stores.is_empty()).unwrap();
+    let store = match &mut kernel.kind {
+        KernelKind::Loop { body, .. } => &mut body.stores[0],
+        KernelKind::Matmul(mm) => &mut mm.epilogue.stores[0],
+    };
+    store.view.buffer = nnc_kernels::BufferId(input);
+    assert!(program_refused(&step).contains("an input"));
+}
+
+/// A library product writes its whole (m, n) output: an accumulator too small for it is
+/// refused (the verifier checked only updates in place).
+#[test]
+fn a_library_product_into_a_short_buffer_is_refused() {
+    let (mut step, _, _) = plan("digits.nn");
+    let acc = step
+        .kernels
+        .iter()
+        .find_map(|k| match &k.kind {
+            KernelKind::Matmul(mm) => mm.acc,
+            KernelKind::Loop { .. } => None,
+        })
+        .expect("digits has a library product");
+    step.buffers[acc.index()].len = 1;
+    assert!(program_refused(&step).contains("beyond"));
+}
+
+/// A training loop whose shape disagrees with its programs: the loop would index the row
+/// order and rate tables, and the data, by the shape.
+#[test]
+fn a_loop_whose_shape_disagrees_with_its_steps_is_refused() {
+    let (step, tail, shape) = plan("iris.nn");
+    let tail = tail.expect("iris has a smaller last batch");
+    assert!(loop_refused(&step, Some(&tail), LoopShape { rows: shape.rows + 7, ..shape }).contains("cannot"));
+    assert!(loop_refused(&step, None, shape).contains("no last step"));
+    assert!(loop_refused(&step, Some(&tail), LoopShape { batch: shape.batch + 1, ..shape }).contains("inputs"));
+    assert!(loop_refused(&step, Some(&tail), LoopShape { x_width: shape.x_width + 1, ..shape }).contains("inputs"));
+    assert!(loop_refused(&step, Some(&step), shape).contains("inputs"), "a full step in the tail's place");
+}
+
+/// A gathered read reaches rows of the whole data set through the row order: it is
+/// checked against the data the loop binds, not the batch. With one row a batch, a row
+/// stride one too long stays inside the batch's buffer but not inside the data set.
+#[test]
+fn a_gather_past_the_data_set_is_refused() {
+    let source = std::fs::read_to_string(repo_root().join("examples/xor.nn")).unwrap().replace("batch 4", "batch 1");
+    let (mut step, tail, shape) = plan_of(&source);
+    assert_eq!((shape.batch, shape.rows), (1, 4));
+    let gathered = step
+        .kernels
+        .iter_mut()
+        .flat_map(|k| match &mut k.kind {
+            KernelKind::Loop { body, .. } => body.nodes.iter_mut().collect::<Vec<_>>(),
+            KernelKind::Matmul(mm) => mm.epilogue.nodes.iter_mut().collect(),
+        })
+        .find_map(|n| match n {
+            Node::Load(view) if view.gather.is_some() => Some(view),
+            _ => None,
+        })
+        .expect("the step gathers its rows");
+    let axis = gathered.gather.unwrap();
+    gathered.strides[axis] += 1;
+    assert!(nnc_kernels::verify(&step).is_ok(), "inside the batch's buffer");
+    assert!(loop_refused(&step, tail.as_ref(), shape).contains("beyond"));
+}
