@@ -33,6 +33,10 @@ struct Cli {
     /// No progress bar or progress lines while training.
     #[arg(long, global = true)]
     quiet: bool,
+    /// The most memory nnc may allocate, like `2G`, `512M` or bytes (default: what the
+    /// machine, `ulimit` and the container allow; also NNC_MEMORY_LIMIT).
+    #[arg(long, global = true, value_name = "SIZE", value_parser = output::parse_size)]
+    max_memory: Option<u64>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -220,12 +224,12 @@ impl Command {
     }
 }
 
-fn overrides(training: Training, profile: bool) -> Overrides {
+fn overrides(training: Training, profile: bool, max_memory: Option<u64>) -> Overrides {
     Overrides {
         epochs: training.epochs,
         seed: training.seed,
         learning_rate: training.lr,
-        memory_limit: output::memory_limit(),
+        memory_limit: max_memory.or_else(output::memory_limit),
         profile,
     }
 }
@@ -238,6 +242,14 @@ fn main() -> ExitCode {
         ColorArg::Never => ColorMode::Never,
     };
     let file = cli.command.file().clone();
+    let plain = overrides(Training::default(), false, cli.max_memory);
+    // A program too large to read and check is refused before it is read.
+    if let Ok(metadata) = std::fs::metadata(&file)
+        && let Err(diagnostic) = nnc_driver::check_source(metadata.len() as usize, plain.memory_limit)
+    {
+        let context = Context::new(&file, "", cli.json, cli.quiet, plain);
+        return output::finish(&context, Err(vec![diagnostic]), color);
+    }
     let source = match std::fs::read_to_string(&file) {
         Ok(source) => source,
         Err(err) => {
@@ -251,11 +263,10 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let plain = overrides(Training::default(), false);
     let mut context = Context::new(&file, &source, cli.json, cli.quiet, plain);
     let result = match cli.command {
         Command::Run { training, profile, save, load, log_every, .. } => {
-            context.overrides = overrides(training, profile);
+            context.overrides = overrides(training, profile, cli.max_memory);
             context.log_every = log_every;
             verbs::run::run(&context, save.as_deref(), load.as_deref())
         }
@@ -264,7 +275,7 @@ fn main() -> ExitCode {
         Command::Trace { step, rows, .. } => verbs::trace::trace(&context, step, rows.as_deref()),
         Command::Gradcheck { .. } => verbs::gradcheck::gradcheck(&context),
         Command::Plot { training, out, png, .. } => {
-            context.overrides = overrides(training, false);
+            context.overrides = overrides(training, false, cli.max_memory);
             verbs::plot::plot(&context, &out, png)
         }
         Command::Sweep { lr, seeds, out, png, .. } => verbs::sweep::sweep(&context, &lr, seeds.as_deref(), &out, png),

@@ -118,8 +118,30 @@ fn unicode_terminal() -> bool {
     }
 }
 
-/// `NNC_MEMORY_LIMIT` (bytes) caps what a run may allocate; unset, the machine's available
-/// memory does.
+/// `NNC_MEMORY_LIMIT` (a size, as `--max-memory` takes it) caps what a run may allocate;
+/// unset, the machine's limits do.
 pub fn memory_limit() -> Option<u64> {
-    std::env::var("NNC_MEMORY_LIMIT").ok()?.trim().parse().ok()
+    parse_size(&std::env::var("NNC_MEMORY_LIMIT").ok()?).ok()
+}
+
+/// `2G`, `512M`, `1.5GiB`, `100k` or a number of bytes (powers of 1024).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !(c.is_ascii_digit() || c == '.')).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number.parse().map_err(|_| format!("`{text}` is not a size such as 2G, 512M or 1000000"))?;
+    let shift = match unit.trim().to_ascii_lowercase().trim_end_matches("ib").trim_end_matches('b') {
+        "" => 0,
+        "k" => 10,
+        "m" => 20,
+        "g" => 30,
+        "t" => 40,
+        other => return Err(format!("unknown unit `{other}`: use K, M, G or T")),
+    };
+    let bytes = number * (1u64 << shift) as f64;
+    if bytes.is_finite() && bytes >= 1.0 && bytes < u64::MAX as f64 {
+        Ok(bytes as u64)
+    } else {
+        Err(format!("`{text}` is not a size nnc can use"))
+    }
 }

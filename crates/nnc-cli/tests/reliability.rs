@@ -133,3 +133,95 @@ fn a_marker_declared_a_category_is_one_in_predict_too() {
     let text = report.to_string();
     assert!(!text.contains("unknown"), "NA is a category seen in training: {text}");
 }
+
+/// Writes `source` as `name` in a fresh folder; the folder and the program's path.
+fn program(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join(name);
+    std::fs::write(&path, source).unwrap();
+    (dir, path)
+}
+
+/// Runs `nnc ARGS` under `ulimit -v KIB` (a shell sets it for the child alone).
+#[cfg(unix)]
+fn under_ulimit(kib: u64, args: &str) -> std::process::Output {
+    let script = format!("ulimit -v {kib} && exec \"$0\" {args}");
+    std::process::Command::new("sh").arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_nnc")).output().unwrap()
+}
+
+const WIDE: &str = "data d { a b -> y; 0 1 -> 1; 1 0 -> 0 }
+model m { input 2; dense 11585 relu; dense 11585 relu; dense 1 }
+train m on d { loss mse; optimizer adam(lr = 0.001); epochs 2 }";
+
+/// A network whose weights and Adam's moments take 1.5 GiB, under a 1 GB address-space
+/// limit: refused before allocating, with the amount, the limit and what to do; never
+/// "memory allocation failed" and exit 134.
+#[cfg(unix)]
+#[test]
+fn a_model_larger_than_ulimit_is_refused_with_a_diagnostic() {
+    let (_dir, path) = program("wide.nn", WIDE);
+    let output = under_ulimit(1_000_000, &format!("run {} --quiet", path.display()));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0309]") && stderr.contains("ulimit -v"), "{stderr}");
+    assert!(stderr.contains("parameters and optimizer state 1.5 GiB"), "{stderr}");
+}
+
+/// `--max-memory` caps a run the same way, for a program, an inline table and a data file.
+#[test]
+fn max_memory_refuses_programs_tables_and_files_that_would_not_fit() {
+    let (_dir, path) = program("wide.nn", WIDE);
+    let output = nnc().arg("check").arg(&path).args(["--max-memory", "100M"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error[E0309]") && stderr.contains("--max-memory"), "{stderr}");
+
+    let rows = "  0 1 -> 1\n".repeat(20_000);
+    let (_dir, table) = program(
+        "table.nn",
+        &format!("data d {{\n  a b -> y\n{rows}}}\nmodel m {{ input 2; dense 1 }}\ntrain m on d {{ loss mse }}\n"),
+    );
+    let output = nnc().arg("run").arg(&table).args(["--max-memory", "1M"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0309]") && stderr.contains("the program (214.9 KiB)"), "{stderr}");
+    nnc().arg("run").arg(&table).args(["--max-memory", "20M", "--quiet"]).assert().success();
+
+    let (dir, csv_program) = program(
+        "csv.nn",
+        "data d { file \"big.csv\"; target y }\nmodel m { input auto; dense 1 }\ntrain m on d { loss mse }\n",
+    );
+    std::fs::write(dir.path().join("big.csv"), "x,y\n".to_string() + &"0.5,1\n".repeat(200_000)).unwrap();
+    let output = nnc().arg("check").arg(&csv_program).args(["--max-memory", "2M"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("error[E0309]: reading data file `big.csv` (1 MiB)"), "{stderr}");
+}
+
+/// The diagnosis leaves out a check that would not fit, and says so.
+#[test]
+fn the_diagnosis_skips_what_would_not_fit_and_says_so() {
+    let (_dir, path) = program(
+        "deep.nn",
+        "data d { a b -> y; 0 1 -> 1; 1 0 -> 0 }
+         model m { input 2; dense 2000 relu; dense 2000 relu; dense 1 }
+         train m on d { loss mse; epochs 1 }",
+    );
+    let output = nnc().arg("run").arg(&path).args(["--max-memory", "40M", "--json"]).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kinds: Vec<&str> =
+        report["diagnosis"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"not_checked"), "{kinds:?}");
+}
+
+/// A descent of millions of steps keeps a bounded trajectory.
+#[test]
+fn a_long_descent_keeps_a_bounded_trajectory() {
+    let (_dir, path) = program("long.nn", "minimize p { param x = 5; objective x^2; lr 0.0000001; steps 2000000 }");
+    let output = nnc().arg("run").arg(&path).arg("--json").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let trajectory = report["minimize"][0]["trajectory"].as_array().unwrap();
+    assert!(trajectory.len() <= 10_002, "{} points", trajectory.len());
+    assert_eq!(trajectory.last().unwrap()["step"], 2_000_000);
+    assert_eq!(report["minimize"][0]["sampled_every"], 200);
+}

@@ -5,7 +5,7 @@
 
 use crate::dataset::Preprocessing;
 use crate::encode::CellProblem;
-use crate::read::{FileRef, read_rows};
+use crate::read::{FileRef, Room, read_rows};
 use crate::spec::Missing;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use std::path::Path;
@@ -31,6 +31,7 @@ pub fn encode_file(
     preprocessing: &Preprocessing,
     missing: Missing,
     span: Span,
+    room: &Room,
 ) -> Result<Encoded, Diagnostic> {
     let display = path.display().to_string();
     if preprocessing.window.is_some() {
@@ -42,7 +43,7 @@ pub fn encode_file(
         )
         .with_help("evaluate on the program's own split with `nnc eval` instead"));
     }
-    let table = read_rows(&FileRef { path: &display, path_span: span }, Path::new(""))?;
+    let table = read_rows(&FileRef { path: &display, path_span: span, room }, Path::new(""))?;
     let mut columns = Vec::new();
     for encoding in &preprocessing.features {
         let Some(index) = table.header.iter().position(|h| h == &encoding.column) else {

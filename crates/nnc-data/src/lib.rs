@@ -22,6 +22,7 @@ mod window;
 pub use apply::{Encoded, encode_file};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};
+pub use read::{MEMORY_PER_BYTE, Room};
 pub use rows::Rows;
 pub use spec::{
     ColumnRef, CsvSpec, DEFAULT_MISSING_VALUES, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source,
@@ -32,12 +33,14 @@ use nnc_diagnostics::{Diagnostic, codes};
 use std::path::Path;
 
 /// What loading needs to know about the model and the run.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 pub struct LoadOptions {
     /// Units of the model's last layer: a two-class target with one output unit is 0/1.
     pub output_width: usize,
     /// Shuffles rows before splitting, unless the split names its own seed.
     pub seed: u64,
+    /// The memory loading may take.
+    pub room: Room,
 }
 
 /// Loads and prepares the data of one job.
@@ -49,7 +52,7 @@ pub fn load(spec: &DataSpec, base_dir: &Path, options: LoadOptions) -> Result<Pr
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
-    let file = read::FileRef { path: &spec.path, path_span: spec.path_span };
+    let file = read::FileRef { path: &spec.path, path_span: spec.path_span, room: &options.room };
     let mut table = read::read(&file, base_dir).map_err(|d| vec![d])?;
     if let Some((column, wanted)) = &spec.filter {
         let index = select::column_index(&table.header, column).map_err(|d| vec![d])?;

@@ -47,6 +47,11 @@ impl Budget {
         }
     }
 
+    /// The budget as the data loader takes it.
+    pub fn room(&self) -> nnc_data::Room {
+        nnc_data::Room { bytes: self.bytes, described: self.describe(), remedy: self.remedy().to_string() }
+    }
+
     /// What to do about it, in the diagnostic's help.
     pub fn remedy(&self) -> &'static str {
         match self.limit {

@@ -1,28 +1,55 @@
-//! What a run will allocate, computed from the kernel programs before anything is
-//! allocated, and refused with a diagnostic when it will not fit.
+//! What a command will hold, computed before anything large is allocated, and refused
+//! with a diagnostic naming the amount and the part of the program when it does not fit
+//! what the process may still allocate ([`crate::limits::budget`]).
+//!
+//! Each check asks for the budget afresh, so what earlier parts took (the program text,
+//! the data already read) is no longer there to spend. The estimates:
+//! - a program's text: [`SOURCE_BYTES`] per byte, for reading, parsing and checking it
+//!   (inline tables included: 4 bytes a number and 24 a row, then the data);
+//! - a CSV file: [`CSV_BYTES`] per byte of the file, for reading, typing and encoding it
+//!   (measured: 6.3 on a 77 MB file of numbers);
+//! - a training run: [`need`], every buffer the run holds at once.
 
+use crate::limits::{Budget, budget, size};
 use crate::pipeline::JobPlan;
-use nnc_diagnostics::{Diagnostic, codes};
+use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_runtime::Role;
 
-/// Bytes of one run's buffers: parameters and optimizer state, the training loop's
-/// scratch, and each evaluation's scratch and outputs (the data is already loaded).
+/// Bytes of memory reading, parsing and checking a program takes, per byte of its text.
+pub const SOURCE_BYTES: u64 = 16;
+
+/// Bytes of memory reading and preparing a CSV file takes, per byte of the file.
+pub const CSV_BYTES: u64 = 8;
+
+/// Bytes of one run's buffers, by what they are for: parameters and optimizer state, the
+/// training loop's scratch, the largest evaluation's scratch and outputs, the best
+/// epoch's weights that early stopping keeps, and the report's per-split rows.
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Need {
     pub params: u64,
     pub scratch: u64,
     pub evaluation: u64,
+    pub early_stopping: u64,
+    pub report: u64,
 }
 
 impl Need {
     pub fn total(&self) -> u64 {
-        self.params.saturating_add(self.scratch).saturating_add(self.evaluation)
+        [self.params, self.scratch, self.evaluation, self.early_stopping, self.report]
+            .into_iter()
+            .fold(0, u64::saturating_add)
     }
 }
 
+fn floats(n: usize) -> u64 {
+    (n as u64).saturating_mul(4)
+}
+
+fn sum(lens: &[usize]) -> u64 {
+    lens.iter().fold(0u64, |acc, &n| acc.saturating_add(floats(n)))
+}
+
 pub fn need(plan: &JobPlan) -> Need {
-    let floats = |n: usize| (n as u64).saturating_mul(4);
-    let sum = |lens: &[usize]| lens.iter().fold(0u64, |acc, &n| acc.saturating_add(floats(n)));
     let step = plan.program(&Role::Step);
     let params = step.map_or(0, |p| sum(&p.param_lens));
     let scratch = plan
@@ -42,55 +69,80 @@ pub fn need(plan: &JobPlan) -> Need {
         })
         .max()
         .unwrap_or(0);
-    Need { params, scratch, evaluation }
+    let forward: Vec<usize> = plan.graphs.forward.params.iter().map(|p| p.shape.numel()).collect();
+    let early_stopping = if plan.job.train.patience.is_some() { sum(&forward) } else { 0 };
+    Need { params, scratch, evaluation, early_stopping, report: report_bytes(plan) }
 }
 
-/// Refuses a run that needs more than `limit` bytes (the machine's available memory
-/// when `None`).
-pub(crate) fn check_memory(plan: &JobPlan, limit: Option<u64>) -> Result<(), Diagnostic> {
+/// The report keeps, for every split, its inputs, targets, predictions and each hidden
+/// layer's activations, row by row.
+fn report_bytes(plan: &JobPlan) -> u64 {
+    let hidden: usize = plan.job.model.layers.iter().map(|l| l.units).sum();
+    plan.data
+        .splits()
+        .iter()
+        .map(|(_, split)| {
+            let width = split.n_inputs() + 2 * split.n_targets() + hidden;
+            floats(split.rows.saturating_mul(width))
+        })
+        .fold(0, u64::saturating_add)
+}
+
+/// The diagnostic for `what` needing `bytes` when only `budget` is left.
+pub fn too_large(what: &str, bytes: u64, budget: Budget, span: Span, label: &str) -> Diagnostic {
+    Diagnostic::error(
+        codes::TOO_LARGE,
+        format!("{what} needs {} of memory, more than {}", size(bytes), budget.describe()),
+        span,
+        label.to_string(),
+    )
+    .with_help(budget.remedy())
+}
+
+/// Refuses a program text whose reading and checking would not fit (before it is parsed).
+pub fn check_source(len: usize, requested: Option<u64>) -> Result<(), Diagnostic> {
+    let bytes = (len as u64).saturating_mul(SOURCE_BYTES);
+    let budget = budget(requested);
+    if bytes <= budget.bytes {
+        return Ok(());
+    }
+    Err(too_large(
+        &format!("the program ({}) with its inline tables", size(len as u64)),
+        bytes,
+        budget,
+        Span::new(0, len.min(1)),
+        "this program",
+    )
+    .with_note("a program's text is read, parsed and checked whole: put large tables in a CSV file"))
+}
+
+/// Refuses a run that needs more than the process may still allocate.
+pub(crate) fn check_memory(plan: &JobPlan, requested: Option<u64>) -> Result<(), Diagnostic> {
     let need = need(plan);
-    let limit = limit.unwrap_or_else(available_memory);
-    if need.total() <= limit {
+    let budget = budget(requested);
+    if need.total() <= budget.bytes {
         return Ok(());
     }
     let model = &plan.job.model;
     let widest = model.layers.iter().max_by_key(|l| l.units).map_or(model.input_span, |l| l.span);
-    Err(Diagnostic::error(
-        codes::TOO_LARGE,
-        format!(
-            "training `{}` needs {} of memory, more than the {} nnc may use",
-            model.name,
-            size(need.total()),
-            size(limit)
-        ),
-        widest,
-        "the largest layer",
-    )
-    .with_note(format!(
-        "parameters and optimizer state {}, scratch for one step {}, evaluation {}",
-        size(need.params),
-        size(need.scratch),
-        size(need.evaluation)
-    ))
-    .with_help("use smaller layers, a smaller batch, or an optimizer with less state (sgd keeps none)"))
+    let parts = [
+        ("parameters and optimizer state", need.params),
+        ("scratch for one step", need.scratch),
+        ("evaluation", need.evaluation),
+        ("the best epoch's weights (early stopping)", need.early_stopping),
+        ("the report's rows", need.report),
+    ];
+    let listed: Vec<String> =
+        parts.iter().filter(|(_, bytes)| *bytes > 0).map(|(what, bytes)| format!("{what} {}", size(*bytes))).collect();
+    Err(too_large(&format!("training `{}`", model.name), need.total(), budget, widest, "the largest layer")
+        .with_note(listed.join(", "))
+        .with_help(format!(
+            "use smaller layers, a smaller batch, or an optimizer with less state (sgd keeps none); or {}",
+            budget.remedy()
+        )))
 }
 
-fn size(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 { format!("{bytes} bytes") } else { format!("{value:.1} {}", UNITS[unit]) }
-}
-
-/// The memory the system reports available (`MemAvailable`), or 8 GiB when it cannot say.
-fn available_memory() -> u64 {
-    let kib = std::fs::read_to_string("/proc/meminfo").ok().and_then(|text| {
-        let line = text.lines().find(|l| l.starts_with("MemAvailable:"))?;
-        line.split_whitespace().nth(1)?.parse::<u64>().ok()
-    });
-    kib.map_or(8 << 30, |k| k.saturating_mul(1024))
+/// Whether `bytes` more fit what the process may still allocate.
+pub fn fits(bytes: u64, requested: Option<u64>) -> bool {
+    bytes <= budget(requested).bytes
 }

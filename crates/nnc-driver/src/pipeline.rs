@@ -43,6 +43,8 @@ pub struct JobPlan {
     /// Parameters to start from instead of the initialisers (`--load`), set with
     /// [`JobPlan::start_from`].
     pub initial: Option<Vec<Vec<f32>>>,
+    /// What the command line caps memory at (`--max-memory`), for later checks.
+    pub memory_limit: Option<u64>,
 }
 
 /// One `minimize` block, its graphs and kernels.
@@ -85,9 +87,12 @@ pub struct Checked {
 /// every graph; reports every independent error found.
 pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Checked, Vec<Diagnostic>> {
     let started = Instant::now();
+    crate::memory::check_source(source.len(), overrides.memory_limit).map_err(|d| vec![d])?;
     let program = nnc_syntax::parse(source)?;
     let parse_ms = elapsed_ms(started);
     let checked = nnc_lower::check(&program)?;
+    // The syntax tree holds a copy of every inline table: free it before the data is made.
+    drop(program);
     if checked.jobs.is_empty() && checked.minimizations.is_empty() {
         return Err(vec![nothing_to_run(source)]);
     }
@@ -121,7 +126,8 @@ fn resolve(job: &mut Job, overrides: Overrides) {
 
 fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
     let started = Instant::now();
-    let options = LoadOptions { output_width: job.model.output_width(), seed: job.train.seed };
+    let room = crate::limits::budget(memory_limit).room();
+    let options = LoadOptions { output_width: job.model.output_width(), seed: job.train.seed, room };
     let mut data = nnc_data::load(&job.data, base_dir, options)?;
     let load_ms = elapsed_ms(started);
     if job.model.input_auto {
@@ -134,7 +140,7 @@ fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<
     let graphs = build(&job, batch, rows, &splits);
     let programs = graphs.lower();
     let shape = LoopShape { rows, batch, x_width: data.train.n_inputs(), y_width: data.train.n_targets() };
-    let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms, initial: None };
+    let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms, initial: None, memory_limit };
     check_memory(&plan, memory_limit).map_err(|d| vec![d])?;
     Ok(plan)
 }

@@ -10,7 +10,8 @@ use nnc_diagnostics::{Diagnostic, codes};
 use nnc_lower::Job;
 
 /// The program's `train` blocks, checked without reading any data.
-pub fn jobs_of(source: &str) -> Result<Vec<Job>, Vec<Diagnostic>> {
+pub fn jobs_of(source: &str, memory_limit: Option<u64>) -> Result<Vec<Job>, Vec<Diagnostic>> {
+    crate::memory::check_source(source.len(), memory_limit).map_err(|d| vec![d])?;
     let program = nnc_syntax::parse(source)?;
     Ok(nnc_lower::check(&program)?.jobs)
 }

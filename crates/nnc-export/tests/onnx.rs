@@ -25,7 +25,7 @@ fn agrees(example: &str) {
     let (plan, report) = (&checked.jobs[0], &run.jobs[0]);
     let bytes = nnc_driver::weights::encode(plan, &source, &report.parameters).unwrap();
     let weights = nnc_driver::weights::decode(&bytes).unwrap();
-    let jobs = nnc_driver::predict::jobs_of(&source).unwrap();
+    let jobs = nnc_driver::predict::jobs_of(&source, None).unwrap();
     let (job, params) = nnc_driver::predict::job_for(&jobs, &weights, "weights").unwrap();
     let data = &plan.data.train;
     let encoded = Encoded {

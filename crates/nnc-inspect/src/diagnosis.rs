@@ -10,7 +10,7 @@ use nnc_lower::{Activation, Loss};
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {
     /// `diverging`, `dead_relu`, `mean_plateau`, `saturated`, `vanishing_gradients`,
-    /// `exploding_gradients`.
+    /// `exploding_gradients`, or `not_checked` (a check that would not fit in memory).
     pub kind: &'static str,
     pub message: String,
     /// The numbers behind it.
@@ -167,6 +167,22 @@ fn gradient_flow(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
     let model = &plan.job.model;
     if model.layers.len() < 3 {
         return Vec::new();
+    }
+    // Two sets of weights kept, and for each a copy, its gradients and a step's scratch.
+    let forward: u64 = report.parameters.iter().map(|(_, _, values)| values.len() as u64 * 4).sum();
+    let scratch = plan.program(&nnc_runtime::Role::Step).map_or(0, |p| p.arena_len as u64 * 4);
+    let bytes = 4 * forward + scratch;
+    if !nnc_driver::memory::fits(bytes, plan.memory_limit) {
+        return vec![Finding {
+            kind: "not_checked",
+            message: "the gradient sizes were not checked: computing them would not fit in memory".to_string(),
+            evidence: vec![format!(
+                "they need {}, more than {}",
+                nnc_driver::limits::size(bytes),
+                nnc_driver::limits::budget(plan.memory_limit).describe()
+            )],
+            hint: "raise the memory limit to include this check".to_string(),
+        }];
     }
     let initial = plan.start_params(plan.job.train.seed);
     let trained: Vec<Vec<f32>> = report.parameters.iter().map(|(_, _, values)| values.clone()).collect();

@@ -67,7 +67,7 @@ pub fn descend(
         let point =
             Point { step, params: before, value: outputs[0][0], gradient: outputs[1..].iter().map(|g| g[0]).collect() };
         let finite = point.value.is_finite() && point.params.iter().all(|p| p.is_finite());
-        if step % stride == 0 || last || !finite {
+        if step.is_multiple_of(stride) || last || !finite {
             trajectory.push(point);
         }
         if last || !finite {

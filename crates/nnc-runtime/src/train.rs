@@ -24,7 +24,8 @@ pub struct TrainLoop<'a> {
     pub rate: &'a dyn Fn(u64, u64) -> f32,
     /// Set from another thread to stop after the current step.
     pub interrupt: Option<&'a AtomicU32>,
-    /// Keep the forward parameters after every epoch (for plots of the descent's path).
+    /// Keep the forward parameters after every epoch (for plots of the descent's path):
+    /// every k-th epoch and the last, at most `MAX_POINTS` of them.
     pub record: bool,
     /// Told after every epoch how training goes (a progress bar listens).
     pub progress: Option<&'a dyn Fn(&EpochProgress<'_>)>,
@@ -58,7 +59,8 @@ pub struct Training {
     pub early_stop: Option<(u64, u64)>,
     /// Whether the interrupt flag stopped training early.
     pub interrupted: bool,
-    /// With `record`: the forward parameters before training and after each epoch.
+    /// With `record`: the forward parameters before training and after every k-th epoch
+    /// (k = `sampling_stride(epochs)`) and the last.
     pub history: Vec<Vec<Vec<f32>>>,
 }
 
@@ -182,6 +184,8 @@ pub fn train(
         history: Vec::new(),
     };
     let forward_params = params.len();
+    // A recorded history keeps at most `MAX_POINTS` epochs, as a descent does.
+    let history_stride = crate::descend::sampling_stride(settings.epochs);
     if settings.record {
         training.history.push(params.clone());
     }
@@ -202,7 +206,8 @@ pub fn train(
             return false;
         }
         training.epoch_losses.push(loss);
-        if settings.record {
+        let recorded_epoch = (end.epoch + 1).is_multiple_of(history_stride) || end.epoch + 1 == settings.epochs;
+        if settings.record && recorded_epoch {
             training.history.push(owned(&end.params[..forward_params]));
         }
         let val_outputs = validation.map(|v| evaluate(compiled, &Role::Eval("val"), v, end.params));

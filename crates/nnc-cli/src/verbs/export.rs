@@ -23,7 +23,7 @@ pub fn export(
             )
         })?;
         let weights = read_weights(weights_path)?;
-        let jobs = nnc_driver::predict::jobs_of(context.source)?;
+        let jobs = nnc_driver::predict::jobs_of(context.source, context.overrides.memory_limit)?;
         let name = weights_path.display().to_string();
         let (job, params) = nnc_driver::predict::job_for(&jobs, &weights, &name).map_err(|d| vec![d])?;
         let model = nnc_export::onnx::export(&job, &weights, &params);

@@ -13,11 +13,13 @@ pub fn predict(
     input: &Path,
     out: Option<&Path>,
 ) -> Result<Output, Vec<Diagnostic>> {
-    let jobs = jobs_of(context.source)?;
+    let jobs = jobs_of(context.source, context.overrides.memory_limit)?;
     let weights = read_weights(weights_path)?;
     let (job, params) = job_for(&jobs, &weights, &weights_path.display().to_string()).map_err(|d| vec![d])?;
-    let encoded = nnc_data::encode_file(input, &weights.metadata.preprocessing, missing_of(&job), job.data.span)
-        .map_err(|d| vec![d])?;
+    let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
+    let preprocessing = &weights.metadata.preprocessing;
+    let encoded =
+        nnc_data::encode_file(input, preprocessing, missing_of(&job), job.data.span, &room).map_err(|d| vec![d])?;
     let predictions = predict_rows(&job, &params, &weights, &encoded).map_err(|d| vec![d])?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut rows = std::iter::once(&predictions.columns).chain(&predictions.rows);
