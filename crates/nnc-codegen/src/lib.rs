@@ -121,7 +121,10 @@ fn build(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError>
     });
     let entries = built.map_err(|panic| CodegenError(format!("internal error: {}", jit::panic_message(&*panic))))??;
     workers.define_all(&mut module)?;
-    module.finalize_definitions().map_err(|e| err("finalize")(&e))?;
+    // Linking asserts inside Cranelift; one failing must be an error, not a crash.
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.finalize_definitions()))
+        .map_err(|panic| CodegenError(format!("internal error linking: {}", jit::panic_message(&*panic))))?
+        .map_err(|e| err("finalize")(&e))?;
     let compiled = boundary::link(module, units, entries)?;
     if options.profile {
         // Unit `u` ticks as `2u` (its program, or a loop's full step) and `2u + 1` (a
@@ -178,8 +181,8 @@ impl Builder<'_> {
                 };
                 let (id, text) =
                     self.function(&format!("{name}.{index}"), 1, true, Tier::Cold, 2 * index, |b, helpers, module| {
-                        let step = module.declare_func_in_func(step_id, b.func);
-                        let tail = tail.map(|id| module.declare_func_in_func(id, b.func));
+                        let step = far_call(module, step_id, b);
+                        let tail = tail.map(|id| far_call(module, id, b));
                         let mut callback = module.make_signature();
                         callback.params.extend([types::I64, types::I64, types::F64].map(AbiParam::new));
                         callback.returns.push(AbiParam::new(types::I32));
@@ -232,6 +235,16 @@ impl Builder<'_> {
         self.workers.submit(id, name.to_string(), context, tier);
         Ok((id, clif))
     }
+}
+
+/// A call from one compiled function to another of the same module, through its absolute
+/// address: the JIT may place two functions of a module more than 2 GiB apart (it did,
+/// after a few hundred compilations in one process), where a 32-bit relative call cannot
+/// reach and linking fails.
+fn far_call(module: &mut JITModule, callee: FuncId, b: &mut FunctionBuilder) -> cranelift_codegen::ir::FuncRef {
+    let call = module.declare_func_in_func(callee, b.func);
+    b.func.dfg.ext_funcs[call].colocated = false;
+    call
 }
 
 /// A program function: the slots are the inputs, parameters, outputs, then the arena.

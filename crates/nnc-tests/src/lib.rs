@@ -1,6 +1,9 @@
 //! Shared helpers for nnc's test suites: where the test data lives, how to find cases, and
 //! how to run one graph through the code generator.
 
+pub mod differential;
+pub mod generate;
+
 use std::path::{Path, PathBuf};
 
 /// The repository root.

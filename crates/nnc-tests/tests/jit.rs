@@ -15,11 +15,12 @@
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
 use nnc_codegen::{EpochEnd, LoopRun};
-use nnc_driver::{Functions, JobPlan, Overrides, compile_job, compile_minimization};
+use nnc_driver::{Functions, Overrides, compile_job, compile_minimization};
 use nnc_ir::{Graph, Op, Origin, Shape, evaluate};
 use nnc_kernels::Pattern;
 use nnc_runtime::{DataView, Role};
-use nnc_tests::{fill, nn_files, repo_root, run_compiled};
+use nnc_tests::differential::{assert_close, compare_eval, compare_step, params_for};
+use nnc_tests::{nn_files, repo_root, run_compiled};
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::atomic::AtomicU32;
@@ -29,64 +30,6 @@ fn programs() -> Vec<PathBuf> {
     let mut files = nn_files(&root.join("examples"));
     files.extend(nn_files(&root.join("tests/golden/ok")));
     files
-}
-
-fn assert_close(what: &str, compiled: &[f32], reference: &[f32]) {
-    assert_eq!(compiled.len(), reference.len(), "{what}: lengths");
-    for (i, (a, b)) in compiled.iter().zip(reference).enumerate() {
-        let tolerance = 1e-4 * (1.0 + a.abs().max(b.abs()));
-        assert!((a - b).abs() <= tolerance || (a.is_nan() && b.is_nan()), "{what}[{i}]: compiled {a}, reference {b}");
-    }
-}
-
-/// Parameters for a step: forward ones in [-1, 1), optimizer state non-negative (Adam's
-/// second moment is never negative).
-fn params_for(plan: &JobPlan, lens: &[usize]) -> Vec<Vec<f32>> {
-    let n_forward = plan.graphs.forward.params.len();
-    lens.iter()
-        .enumerate()
-        .map(|(i, &len)| {
-            let values = fill(len, 10 + i as u32);
-            if i < n_forward { values } else { values.into_iter().map(f32::abs).collect() }
-        })
-        .collect()
-}
-
-fn compare_step(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
-    let program = plan.program(role).unwrap();
-    let (x, y) = (fill(program.input_lens[0], 1), fill(program.input_lens[1], 2));
-    let rows = x.len() / plan.shape.x_width;
-    let lr = 0.05;
-    let mut compiled_params = params_for(plan, &program.param_lens);
-    let mut reference_params = compiled_params.clone();
-    for step in 0..5 {
-        let batch = DataView { inputs: &x, targets: &y, rows };
-        let loss = nnc_runtime::step_once(compiled, role, batch, lr, &mut compiled_params);
-        let refs: Vec<&[f32]> = reference_params.iter().map(Vec::as_slice).collect();
-        let lr_input = [lr];
-        let values = evaluate(graph, &[&x, &y, &lr_input], &refs);
-        let reference_loss = values[graph.outputs[0].1.index()][0];
-        assert_close(&format!("{name} {} step {step} loss", role.name()), &[loss], &[reference_loss]);
-        for (slot, value) in &graph.updates {
-            reference_params[*slot as usize] = values[value.index()].clone();
-        }
-    }
-    for (slot, (a, b)) in compiled_params.iter().zip(&reference_params).enumerate() {
-        assert_close(&format!("{name} {} param {slot}", role.name()), a, b);
-    }
-}
-
-fn compare_eval(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
-    let program = plan.program(role).unwrap();
-    let (x, y) = (fill(program.input_lens[0], 3), fill(program.input_lens[1], 4));
-    let params = params_for(plan, &program.param_lens);
-    let data = DataView { inputs: &x, targets: &y, rows: x.len() / plan.shape.x_width };
-    let outputs = nnc_runtime::evaluate(compiled, role, data, &params);
-    let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
-    let values = evaluate(graph, &[&x, &y], &refs);
-    for ((output, compiled), (_, value)) in outputs.iter().zip(&graph.outputs) {
-        assert_close(&format!("{name} {} output {output}", role.name()), compiled, &values[value.index()]);
-    }
 }
 
 #[test]

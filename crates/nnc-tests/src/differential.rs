@@ -1,0 +1,96 @@
+//! Compiled code against the reference interpreter, one function at a time: what
+//! `tests/jit.rs` runs over every program in the repository and `tests/differential.rs`
+//! over generated ones.
+
+use crate::fill;
+use nnc_driver::JobPlan;
+use nnc_ir::{Graph, evaluate};
+use nnc_runtime::{DataView, Role};
+
+pub fn assert_close(what: &str, compiled: &[f32], reference: &[f32]) {
+    assert_eq!(compiled.len(), reference.len(), "{what}: lengths");
+    for (i, (a, b)) in compiled.iter().zip(reference).enumerate() {
+        let tolerance = 1e-4 * (1.0 + a.abs().max(b.abs()));
+        assert!((a - b).abs() <= tolerance || (a.is_nan() && b.is_nan()), "{what}[{i}]: compiled {a}, reference {b}");
+    }
+}
+
+/// Parameters for a step: forward ones in [-1, 1), optimizer state non-negative (Adam's
+/// second moment is never negative).
+pub fn params_for(plan: &JobPlan, lens: &[usize]) -> Vec<Vec<f32>> {
+    let n_forward = plan.graphs.forward.params.len();
+    lens.iter()
+        .enumerate()
+        .map(|(i, &len)| {
+            let values = fill(len, 10 + i as u32);
+            if i < n_forward { values } else { values.into_iter().map(f32::abs).collect() }
+        })
+        .collect()
+}
+
+pub fn compare_step(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
+    let program = plan.program(role).expect("the plan has a program for every graph");
+    let (x, y) = (fill(program.input_lens[0], 1), fill(program.input_lens[1], 2));
+    let rows = x.len() / plan.shape.x_width;
+    let lr = 0.05;
+    let mut compiled_params = params_for(plan, &program.param_lens);
+    let mut reference_params = compiled_params.clone();
+    for step in 0..5 {
+        let batch = DataView { inputs: &x, targets: &y, rows };
+        let loss = nnc_runtime::step_once(compiled, role, batch, lr, &mut compiled_params);
+        let refs: Vec<&[f32]> = reference_params.iter().map(Vec::as_slice).collect();
+        let lr_input = [lr];
+        let values = evaluate(graph, &[&x, &y, &lr_input], &refs);
+        let reference_loss = values[graph.outputs[0].1.index()][0];
+        assert_close(&format!("{name} {} step {step} loss", role.name()), &[loss], &[reference_loss]);
+        for (slot, value) in &graph.updates {
+            reference_params[*slot as usize] = values[value.index()].clone();
+        }
+    }
+    for (slot, (a, b)) in compiled_params.iter().zip(&reference_params).enumerate() {
+        assert_close(&format!("{name} {} param {slot}", role.name()), a, b);
+    }
+}
+
+pub fn compare_eval(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
+    let program = plan.program(role).expect("the plan has a program for every graph");
+    let (x, y) = (fill(program.input_lens[0], 3), fill(program.input_lens[1], 4));
+    let params = params_for(plan, &program.param_lens);
+    let data = DataView { inputs: &x, targets: &y, rows: x.len() / plan.shape.x_width };
+    let outputs = nnc_runtime::evaluate(compiled, role, data, &params);
+    let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+    let values = evaluate(graph, &[&x, &y], &refs);
+    for ((output, compiled), (_, value)) in outputs.iter().zip(&graph.outputs) {
+        assert_close(&format!("{name} {} output {output}", role.name()), compiled, &values[value.index()]);
+    }
+}
+
+/// Trains `plan` for its epochs in the reference interpreter, step by step as the compiled
+/// loop takes them (the same shuffles, batches, last smaller batch and learning rates),
+/// on the *unoptimised* step graphs: the forward parameters at the end.
+pub fn interpret_training(plan: &JobPlan) -> Vec<Vec<f32>> {
+    let shape = plan.shape;
+    let steps = plan.job.train.epochs.saturating_mul(shape.steps() as u64);
+    let graph_of = |role: &Role| plan.graphs.unoptimized.iter().find(|(r, _)| r == role).map(|(_, g)| g);
+    let step_graph = graph_of(&Role::Step).expect("a step graph");
+    let mut params = plan.start_params(plan.job.train.seed);
+    let forward = params.len();
+    params.extend(step_graph.params[forward..].iter().map(|p| vec![0.0f32; p.shape.numel()]));
+    let data = &plan.data.train;
+    for step in nnc_driver::schedule(plan, steps) {
+        let graph =
+            if step.rows.len() == shape.batch { step_graph } else { graph_of(&Role::TailStep).expect("a tail") };
+        let gather = |values: &[f32], width: usize| -> Vec<f32> {
+            step.rows.iter().flat_map(|&r| values[r as usize * width..(r as usize + 1) * width].to_vec()).collect()
+        };
+        let (x, y) = (gather(&data.inputs, shape.x_width), gather(&data.targets, shape.y_width));
+        let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
+        let lr = [step.lr];
+        let values = evaluate(graph, &[&x, &y, &lr], &refs);
+        for (slot, value) in &graph.updates {
+            params[*slot as usize] = values[value.index()].clone();
+        }
+    }
+    params.truncate(forward);
+    params
+}
