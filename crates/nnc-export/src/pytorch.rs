@@ -155,6 +155,7 @@ fn settings(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str) -
         "batch": data.train.rows.min(config.batch.unwrap_or(data.train.rows)),
         "patience": config.patience.map(|(p, _)| p),
         "seed": config.seed,
+        "shuffle": config.shuffle,
         "input_names": data.train.input_names,
         "target_names": data.train.target_names,
         "preprocessing": data.preprocessing,
@@ -361,7 +362,7 @@ def main():
     best = (float("inf"), None)
     since_best = 0
     for epoch in range(args.epochs):
-        order = torch.randperm(rows) if batch < rows else torch.arange(rows)
+        order = torch.randperm(rows) if batch < rows and s.get("shuffle", True) else torch.arange(rows)
         total = 0.0
         for start in range(0, rows, batch):
             rows_of_step = order[start:start + batch]

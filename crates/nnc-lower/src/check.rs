@@ -523,7 +523,7 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
     let before = errors.len();
     let mut settings = Settings::new(
         &train.settings,
-        &["loss", "optimizer", "epochs", "batch", "seed", "schedule", "early_stopping", "save_layer"],
+        &["loss", "optimizer", "epochs", "batch", "seed", "shuffle", "schedule", "early_stopping", "save_layer"],
         errors,
     );
     let loss_setting = settings.take("loss");
@@ -550,6 +550,10 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
     let epochs = settings.take("epochs").and_then(|s| settings.count(s, 0)).unwrap_or(100);
     let batch = settings.take("batch").and_then(|s| settings.count(s, 1)).map(|b| b as usize);
     let seed = settings.take("seed").and_then(|s| settings.count(s, 0)).unwrap_or(0);
+    let shuffle = match settings.take("shuffle") {
+        Some(setting) => settings.ident_choice(setting, "shuffle choice", &[("true", true), ("false", false)]),
+        None => Some(true),
+    };
     let schedule = match settings.take("schedule") {
         Some(setting) => check_schedule(setting, settings.errors),
         None => Some(Schedule::Constant),
@@ -557,7 +561,7 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
     let patience =
         settings.take("early_stopping").and_then(|s| check_patience(s, settings.errors).map(|p| (p, s.span)));
     let save_layer = settings.take("save_layer").and_then(|s| check_save_layer(s, settings.errors));
-    let schedule = schedule?;
+    let (schedule, shuffle) = (schedule?, shuffle?);
     let (loss, optimizer, learning_rate) = (loss?, optimizer?, learning_rate?);
     (errors.len() == before).then_some(TrainConfig {
         loss,
@@ -567,6 +571,7 @@ fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Diagnostic>) -
         epochs,
         batch,
         seed,
+        shuffle,
         schedule,
         patience,
         save_layer,

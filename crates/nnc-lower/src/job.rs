@@ -168,6 +168,9 @@ pub struct TrainConfig {
     /// Rows per step; `None` means the whole training set.
     pub batch: Option<usize>,
     pub seed: u64,
+    /// Shuffle the training rows before each epoch (`shuffle false`: file order, as a
+    /// `DataLoader(shuffle=False)`; a batch of every row is never shuffled).
+    pub shuffle: bool,
     pub schedule: Schedule,
     /// Stop after this many epochs without a better validation loss, keeping the best
     /// weights; with where it is set.

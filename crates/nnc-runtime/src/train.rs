@@ -17,6 +17,8 @@ pub struct TrainLoop<'a> {
     pub batch: usize,
     /// Stop after this many epochs without a better validation loss; keep the best weights.
     pub patience: Option<u64>,
+    /// Shuffle the training rows before each epoch (with `shuffle_seed`).
+    pub shuffle: bool,
     /// Seeds the per-epoch shuffle of the training rows.
     pub shuffle_seed: u64,
     /// The `lr` input of a step: given the epoch (0-based) and the step (1-based, counted
@@ -141,7 +143,7 @@ impl<'a> Epochs<'a> {
             settings,
             rng: ChaCha8Rng::seed_from_u64(settings.shuffle_seed.wrapping_add(0x5eed)),
             steps: 0,
-            shuffle: batch < rows,
+            shuffle: settings.shuffle && batch < rows,
         }
     }
 

@@ -49,6 +49,7 @@ fn allocations_of_training(source: &str, epochs: u64) -> usize {
         epochs,
         batch: plan.batch,
         patience: None,
+        shuffle: true,
         shuffle_seed: 1,
         rate: &rate,
         interrupt: None,
