@@ -300,7 +300,7 @@ fn errors_under_json_are_json_with_positions() {
     let report: Value = serde_json::from_slice(&output.stdout).unwrap();
     let first = &report["diagnostics"][0];
     assert_eq!(first["code"], "E0403");
-    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(3), Some(7)));
+    assert_eq!((first["line"].as_u64(), first["column"].as_u64()), (Some(4), Some(7)));
     assert!(first["help"].as_str().unwrap().contains("loss mse"));
     let output = nnc().args(["--json", "check", "no/such/file.nn"]).output().unwrap();
     assert_eq!(output.status.code(), Some(2));

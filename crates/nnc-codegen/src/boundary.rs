@@ -318,6 +318,38 @@ struct CallbackState<'a, 'b> {
     _borrow: std::marker::PhantomData<&'a mut ()>,
 }
 
+impl<'a, 'b> CallbackState<'a, 'b> {
+    fn new(
+        on_epoch: &'b mut dyn FnMut(EpochEnd<'_>) -> bool,
+        perm: Vec<u32>,
+        lr: Vec<f32>,
+        params: &'a mut [Vec<f32>],
+        shape: LoopShape,
+    ) -> CallbackState<'a, 'b> {
+        let params: Vec<(*mut f32, usize)> = params.iter_mut().map(|p| (p.as_mut_ptr(), p.len())).collect();
+        CallbackState {
+            on_epoch,
+            perm: Table::new(perm),
+            lr: Table::new(lr),
+            views: Vec::with_capacity(params.len()),
+            params,
+            rows: shape.rows as u32,
+            reads_order: shape.batch < shape.rows,
+            panic: None,
+            bad_order: false,
+            _borrow: std::marker::PhantomData,
+        }
+    }
+
+    /// After the loop: the callback's panic, resumed, or its bad row order, reported.
+    fn finish(&mut self) {
+        if let Some(panic) = self.panic.take() {
+            std::panic::resume_unwind(panic);
+        }
+        assert!(!self.bad_order, "the epoch callback wrote a row out of range");
+    }
+}
+
 unsafe extern "C" fn epoch_trampoline(user: *mut std::ffi::c_void, epoch: u64, loss_sum: f64) -> i32 {
     // SAFETY: `user` is the `CallbackState` that `TrainLoop::run` passed, alive and not
     // otherwise borrowed while the loop runs.
@@ -375,20 +407,8 @@ impl TrainLoop {
         assert!(run.perm.iter().all(|&r| (r as usize) < shape.rows), "row order out of range");
         let mut arena = vec![0.0f32; self.arena_len];
         let mut loss = 0.0f32;
-        let params: Vec<(*mut f32, usize)> = run.params.iter_mut().map(|p| (p.as_mut_ptr(), p.len())).collect();
-        let param_pointers: Vec<*mut f32> = params.iter().map(|&(p, _)| p).collect();
-        let mut state = CallbackState {
-            on_epoch: run.on_epoch,
-            perm: Table::new(run.perm),
-            lr: Table::new(run.lr),
-            views: Vec::with_capacity(params.len()),
-            params,
-            rows: shape.rows as u32,
-            reads_order: shape.batch < shape.rows,
-            panic: None,
-            bad_order: false,
-            _borrow: std::marker::PhantomData,
-        };
+        let mut state = CallbackState::new(run.on_epoch, run.perm, run.lr, run.params, shape);
+        let param_pointers: Vec<*mut f32> = state.params.iter().map(|&(p, _)| p).collect();
         let context = LoopContext {
             x: run.x.as_ptr(),
             y: run.y.as_ptr(),
@@ -409,14 +429,58 @@ impl TrainLoop {
         // otherwise) and learning rates in place, through the tables' own pointers; `self`
         // keeps the code alive.
         let code = unsafe { (self.entry)(&context) };
-        if let Some(panic) = state.panic.take() {
-            std::panic::resume_unwind(panic);
-        }
-        assert!(!state.bad_order, "the epoch callback wrote a row out of range");
+        state.finish();
         match code {
             0 => LoopEnd::Done,
             INTERRUPTED => LoopEnd::Interrupted,
             _ => LoopEnd::Stopped,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{CallbackState, EpochEnd, LoopShape, epoch_trampoline};
+
+    /// What a training loop does with the tables and parameters, played without generated
+    /// code (so that Miri can check the aliasing): the code reads the row order and rates
+    /// and writes the parameters through raw pointers, the epoch callback rewrites the
+    /// tables and reads the parameters in between, and the code reads again.
+    /// `cargo +nightly miri test -p nnc-codegen boundary` runs it under Miri.
+    #[test]
+    fn generated_code_and_the_epoch_callback_share_buffers_soundly() {
+        let mut params = vec![vec![1.0f32, 2.0], vec![3.0]];
+        let shape = LoopShape { rows: 3, batch: 2, x_width: 1, y_width: 1 };
+        let mut seen = Vec::new();
+        let mut on_epoch = |end: EpochEnd<'_>| {
+            seen.push(end.params.iter().map(|p| p.to_vec()).collect::<Vec<_>>());
+            end.perm.reverse();
+            end.lr.iter_mut().for_each(|r| *r *= 0.5);
+            end.epoch < 1
+        };
+        let mut state = CallbackState::new(&mut on_epoch, vec![0, 1, 2], vec![0.1, 0.2], &mut params, shape);
+        let (perm, lr) = (state.perm.pointer.cast_const(), state.lr.pointer.cast_const());
+        let pointers: Vec<*mut f32> = state.params.iter().map(|&(p, _)| p).collect();
+        let user: *mut std::ffi::c_void = (&mut state as *mut CallbackState).cast();
+        let mut orders = Vec::new();
+        for epoch in 0..2u64 {
+            // SAFETY: the pointers are the state's own, to live buffers of these lengths,
+            // and nothing else uses them between these accesses (as in generated code).
+            unsafe {
+                orders.push([*perm, *perm.add(1), *perm.add(2)]);
+                assert!(*lr > 0.0);
+                let (first, second) = (pointers[0], pointers[1]);
+                *first += 1.0;
+                *second -= 1.0;
+            }
+            // SAFETY: `user` is the state, alive and not otherwise borrowed.
+            let code = unsafe { epoch_trampoline(user, epoch, 1.0) };
+            assert_eq!(code, if epoch == 0 { 0 } else { 1 });
+        }
+        state.finish();
+        drop(state);
+        assert_eq!(orders, [[0, 1, 2], [2, 1, 0]]);
+        assert_eq!(seen, [vec![vec![2.0, 2.0], vec![2.0]], vec![vec![3.0, 2.0], vec![1.0]]]);
+        assert_eq!(params, [vec![3.0, 2.0], vec![1.0]]);
     }
 }

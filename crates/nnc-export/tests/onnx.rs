@@ -56,7 +56,7 @@ fn agrees(example: &str) {
         .unwrap()
         .into_runnable()
         .unwrap();
-    let input = tract_ndarray::Array2::from_shape_vec((data.rows, width), raw).unwrap();
+    let input = tract_ndarray::Array2::from_shape_vec((data.rows, width), raw.clone()).unwrap();
     let outputs = model.run(tvec!(Tensor::from(input).into())).unwrap();
     let onnx: Vec<f32> = outputs[0].to_array_view::<f32>().unwrap().iter().copied().collect();
     // The columns nnc predict reports as numbers: probabilities or values.
@@ -66,6 +66,41 @@ fn agrees(example: &str) {
         assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{example} output {i}: onnx {a}, nnc {b}");
     }
     assert_eq!(exported.input_columns, data.input_names);
+    agrees_in_onnxruntime(example, &exported.bytes, &raw, width, &ours);
+}
+
+/// The Python the interoperability tests use: `NNC_PYTHON`, else `python3`.
+fn python() -> String {
+    std::env::var("NNC_PYTHON").unwrap_or_else(|_| "python3".to_string())
+}
+
+/// The same model in ONNX Runtime (Microsoft's reference runtime, from Python) gives the
+/// same outputs, where it is installed.
+fn agrees_in_onnxruntime(example: &str, model: &[u8], raw: &[f32], width: usize, ours: &[f32]) {
+    let python = python();
+    let probe = std::process::Command::new(&python).args(["-c", "import onnxruntime, numpy"]).output();
+    if !probe.is_ok_and(|o| o.status.success()) {
+        nnc_testkit::skip("onnx exports in onnxruntime", &format!("onnxruntime is not installed for {python}"));
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("model.onnx"), model).unwrap();
+    let rows: Vec<String> =
+        raw.chunks(width).map(|r| r.iter().map(|v| format!("{v:e}")).collect::<Vec<_>>().join(",")).collect();
+    std::fs::write(dir.path().join("x.csv"), rows.join("\n")).unwrap();
+    let script = "import numpy, onnxruntime\n\
+                  x = numpy.loadtxt('x.csv', delimiter=',', dtype=numpy.float32, ndmin=2)\n\
+                  s = onnxruntime.InferenceSession('model.onnx', providers=['CPUExecutionProvider'])\n\
+                  y = s.run(None, {s.get_inputs()[0].name: x})[0]\n\
+                  print(' '.join(repr(float(v)) for v in y.ravel()))\n";
+    let output = std::process::Command::new(&python).args(["-c", script]).current_dir(dir.path()).output().unwrap();
+    assert!(output.status.success(), "{example}: {}", String::from_utf8_lossy(&output.stderr));
+    let theirs: Vec<f32> =
+        String::from_utf8(output.stdout).unwrap().split_whitespace().map(|v| v.parse().unwrap()).collect();
+    assert_eq!(theirs.len(), ours.len(), "{example}: onnxruntime's outputs");
+    for (i, (a, b)) in theirs.iter().zip(ours).enumerate() {
+        assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{example} output {i}: onnxruntime {a}, nnc {b}");
+    }
 }
 
 #[test]

@@ -41,12 +41,26 @@ fn main() {
             trials.push(Trial::test(name, move || remove_stale(&stale)));
         }
     }
+    for case in nn_files(&golden.join("ok")).into_iter().chain(nn_files(&golden.join("err"))) {
+        let name = format!("{}::intent", rel(&root, &case));
+        trials.push(Trial::test(name, move || says_what_it_checks(&case)));
+    }
     for input in nn_files(&golden.join("err")) {
         let expected = input.with_extension("stderr");
         let name = format!("{}::stderr", rel(&root, &input));
         trials.push(Trial::test(name, move || check_errors(&input, &expected)));
     }
     libtest_mimic::run(&Arguments::from_args(), trials).exit();
+}
+
+/// A case opens (after any `//@` directives) with a `//!` line saying what it checks.
+fn says_what_it_checks(case: &Path) -> Result<(), Failed> {
+    let text = std::fs::read_to_string(case).map_err(|e| Failed::from(e.to_string()))?;
+    let first = text.lines().find(|line| !line.starts_with("//@")).unwrap_or("");
+    match first.strip_prefix("//!") {
+        Some(intent) if !intent.trim().is_empty() => Ok(()),
+        _ => Err(format!("{} does not open with a `//!` line saying what it checks", case.display()).into()),
+    }
 }
 
 const EXAMPLE_STAGES: [Stage; 3] = [Stage::Ast, Stage::Ir, Stage::Grad];

@@ -95,3 +95,64 @@ fn the_views_sit_on_the_driver_and_only_the_cli_and_tests_use_them() {
         }
     }
 }
+
+/// The table of `docs/architecture.md` is the crate graph, edge for edge: a dependency
+/// added or removed without the document is a failure.
+#[test]
+fn the_documented_crate_graph_is_the_real_one() {
+    let text = std::fs::read_to_string(nnc_tests::repo_root().join("docs/architecture.md")).unwrap();
+    let start = text.find("| crate | depends on |").expect("the crate graph table");
+    let documented: BTreeMap<String, BTreeSet<String>> = text[start..]
+        .lines()
+        .skip(2)
+        .take_while(|line| line.starts_with('|'))
+        .map(|line| {
+            let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+            let deps = cells[2].split(',').map(str::trim).filter(|d| d.starts_with("nnc-")).map(str::to_string);
+            (cells[1].to_string(), deps.collect())
+        })
+        .collect();
+    let real: BTreeMap<String, BTreeSet<String>> = dependencies()
+        .into_iter()
+        .map(|(krate, deps)| (krate, deps.into_iter().filter(|d| d.starts_with("nnc-")).collect()))
+        .collect();
+    assert_eq!(documented, real, "docs/architecture.md's crate graph differs from Cargo.toml's");
+}
+
+/// Which crates' sources use `needles`, outside tests, benches and the test crates.
+fn crates_using(needles: &[&str]) -> BTreeSet<String> {
+    let root = nnc_tests::repo_root().join("crates");
+    let mut found = BTreeSet::new();
+    for krate in std::fs::read_dir(&root).unwrap().flatten() {
+        let name = krate.file_name().to_string_lossy().into_owned();
+        let mut stack = vec![krate.path().join("src")];
+        while let Some(folder) = stack.pop() {
+            for entry in std::fs::read_dir(&folder).into_iter().flatten().flatten() {
+                let path = entry.path();
+                if path.is_dir() {
+                    stack.push(path);
+                } else if path.extension().is_some_and(|e| e == "rs") {
+                    let text = std::fs::read_to_string(&path).unwrap();
+                    // Unit tests may make temporary files.
+                    let code = text.split("#[cfg(test)]").next().unwrap_or("");
+                    if needles.iter().any(|n| code.contains(n)) {
+                        found.insert(name.clone());
+                    }
+                }
+            }
+        }
+    }
+    for test_crate in ["nnc-tests", "nnc-testkit", "nnc-bench"] {
+        found.remove(test_crate);
+    }
+    found
+}
+
+/// The architecture's invariant: the stages between reading and writing are pure.
+#[test]
+fn only_the_documented_crates_touch_files_or_the_clock() {
+    let files = crates_using(&["std::fs", "fs::", "File::open", "File::create", "OpenOptions", "tempfile::"]);
+    assert_eq!(files, BTreeSet::from(["nnc-cli", "nnc-data", "nnc-driver"].map(String::from)), "files");
+    let clock = crates_using(&["Instant", "SystemTime"]);
+    assert_eq!(clock, BTreeSet::from(["nnc-cli", "nnc-codegen", "nnc-driver"].map(String::from)), "the clock");
+}
