@@ -2,15 +2,9 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use assert_cmd::Command;
-use std::path::Path;
+mod common;
 
-/// The binary Cargo built for this package, run from the repository root.
-fn nnc() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nnc"));
-    cmd.current_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join("../.."));
-    cmd
-}
+use common::nnc;
 
 #[test]
 fn run_prints_predictions_accuracy_and_timings() {

@@ -6,12 +6,12 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::root;
+
+use assert_cmd::Command;
+use std::path::PathBuf;
 
 /// Every markdown file under `docs/` and the README.
 fn documents() -> Vec<PathBuf> {

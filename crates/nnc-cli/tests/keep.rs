@@ -5,20 +5,13 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
+mod common;
+
+use common::{nnc, root};
+
 use assert_cmd::Command;
 use serde_json::Value;
 use std::path::{Path, PathBuf};
-
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
-
-/// The binary, run from the repository root.
-fn nnc() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nnc"));
-    cmd.current_dir(root());
-    cmd
-}
 
 /// Runs `nnc ARGS --json`, expecting success; the JSON on standard output.
 fn json(args: &[&str]) -> Value {

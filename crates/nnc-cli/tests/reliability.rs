@@ -4,18 +4,11 @@
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
-use assert_cmd::Command;
-use std::path::{Path, PathBuf};
+mod common;
 
-fn root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
-}
+use common::{nnc, root};
 
-fn nnc() -> Command {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nnc"));
-    cmd.current_dir(root());
-    cmd
-}
+use std::path::PathBuf;
 
 /// A rate that overflows the weights in the last (only) step: the epoch's loss was taken
 /// before the update and is finite, but the weights are not. The run fails with the
@@ -102,32 +95,27 @@ fn a_marker_declared_a_category_is_one_in_predict_too() {
     .unwrap();
     let weights = dir.path().join("w.safetensors");
     nnc().arg("run").arg(&program).arg("--quiet").arg("--save").arg(&weights).assert().success();
-    std::fs::write(dir.path().join("new.csv"), "size,region\n2,NA\n3,\n").unwrap();
-    let output = nnc()
-        .arg("predict")
-        .arg(&program)
-        .arg("--weights")
-        .arg(&weights)
-        .arg("--input")
-        .arg(dir.path().join("new.csv"))
-        .output()
-        .unwrap();
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    let predict = |rows: &str| {
+        std::fs::write(dir.path().join("new.csv"), rows).unwrap();
+        let input = dir.path().join("new.csv");
+        nnc()
+            .arg("predict")
+            .arg(&program)
+            .arg("--weights")
+            .arg(&weights)
+            .arg("--input")
+            .arg(input)
+            .arg("--json")
+            .output()
+            .unwrap()
+    };
+    let output = predict("size,region\n2,NA\n3,\n");
+    let errors = String::from_utf8_lossy(&output.stdout);
     // The empty cell is missing (the data says `missing error`), with its line named; `NA`
     // is not what stops it.
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("line 3") && stderr.contains("`region` is missing (empty)"), "{stderr}");
-    std::fs::write(dir.path().join("new.csv"), "size,region\n2,NA\n3,EU\n").unwrap();
-    let output = nnc()
-        .arg("predict")
-        .arg(&program)
-        .arg("--weights")
-        .arg(&weights)
-        .arg("--input")
-        .arg(dir.path().join("new.csv"))
-        .arg("--json")
-        .output()
-        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "{errors}");
+    assert!(errors.contains("line 3") && errors.contains("`region` is missing (empty)"), "{errors}");
+    let output = predict("size,region\n2,NA\n3,EU\n");
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     let text = report.to_string();
