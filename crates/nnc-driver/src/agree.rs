@@ -2,9 +2,9 @@
 //! task the target gives, then the model's input and output widths against the encoded
 //! columns. The one place these checks live: `nnc check` and `nnc run` both come here.
 
+use nnc_check::{Job, Loss};
 use nnc_data::{Prepared, TargetEncoding, Task};
 use nnc_diagnostics::{Diagnostic, codes};
-use nnc_lower::{Job, Loss};
 
 /// Settles the task the loss asks for (a 0/1 column under `bce` is binary
 /// classification; one-hot table rows under `softmax_ce` are classes), then checks widths.

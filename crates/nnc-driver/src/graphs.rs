@@ -3,9 +3,10 @@
 //! block. Each is kept at every stage `nnc ir` can show.
 
 use nnc_autodiff::{Optimizer, append_updates, differentiate, training_step};
+use nnc_check::Job;
 use nnc_ir::{Graph, Op, Origin, assert_valid};
 use nnc_kernels::Program;
-use nnc_lower::{Job, Minimization, lower_forward};
+use nnc_lower::{Minimization, lower_forward};
 use nnc_opt::optimize;
 use nnc_runtime::Role;
 

@@ -2,7 +2,7 @@
 //! `init`/`bias_init` where given, otherwise He (ReLU-like layers) or Xavier/Glorot
 //! (others) for weights and zeros for biases, from a seeded generator.
 
-use nnc_lower::{Activation, Init, Model};
+use nnc_check::{Activation, Init, Model};
 use rand::distr::uniform::SampleRange;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;

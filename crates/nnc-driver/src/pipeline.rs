@@ -6,11 +6,12 @@
 use crate::agree::check_model_fits_data;
 use crate::graphs::{DescentGraphs, Graphs, build, descent_graphs};
 use crate::memory::check_memory;
+use nnc_check::Job;
 use nnc_codegen::LoopShape;
 use nnc_data::{LoadOptions, Prepared};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_kernels::Program;
-use nnc_lower::{Job, Minimization};
+use nnc_lower::Minimization;
 use nnc_runtime::Role;
 use std::path::Path;
 use std::time::Instant;
@@ -90,7 +91,7 @@ pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Chec
     crate::memory::check_source(source.len(), overrides.memory_limit).map_err(|d| vec![d])?;
     let program = nnc_syntax::parse(source)?;
     let parse_ms = elapsed_ms(started);
-    let checked = nnc_lower::check(&program)?;
+    let checked = nnc_check::check(&program)?;
     // The syntax tree holds a copy of every inline table: free it before the data is made.
     drop(program);
     if checked.jobs.is_empty() && checked.minimizations.is_empty() {
@@ -99,7 +100,8 @@ pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Chec
     let minimizations = checked
         .minimizations
         .into_iter()
-        .map(|minimization| {
+        .map(|block| {
+            let minimization = nnc_lower::lower_minimization(&block);
             let graphs = descent_graphs(&minimization);
             MinimizePlan { programs: graphs.lower(), graphs, minimization }
         })

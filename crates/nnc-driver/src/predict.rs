@@ -5,15 +5,15 @@
 
 use crate::stages::internal;
 use crate::weights::Weights;
+use nnc_check::Job;
 use nnc_data::{Encoded, Missing, Source, TargetEncoding};
 use nnc_diagnostics::{Diagnostic, codes};
-use nnc_lower::Job;
 
 /// The program's `train` blocks, checked without reading any data.
 pub fn jobs_of(source: &str, memory_limit: Option<u64>) -> Result<Vec<Job>, Vec<Diagnostic>> {
     crate::memory::check_source(source.len(), memory_limit).map_err(|d| vec![d])?;
     let program = nnc_syntax::parse(source)?;
-    Ok(nnc_lower::check(&program)?.jobs)
+    Ok(nnc_check::check(&program)?.jobs)
 }
 
 /// The job the weights were saved from (by model name), with its parameters. A model with

@@ -5,10 +5,10 @@ use crate::metrics;
 use crate::output::write_atomically;
 use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+use nnc_check::Job;
 use nnc_codegen::Compiled;
 use nnc_data::{Dataset, Prepared, Rows, Task};
 use nnc_diagnostics::{Diagnostic, codes};
-use nnc_lower::Job;
 use nnc_runtime::{DataView, NonFinite, Role, TrainLoop, Training};
 use std::path::Path;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -143,7 +143,7 @@ pub fn train_recorded(plan: &JobPlan, compiled: &Compiled) -> Result<Training, V
 fn train_config(
     plan: &JobPlan,
     compiled: &Compiled,
-    config: &nnc_lower::TrainConfig,
+    config: &nnc_check::TrainConfig,
     watch: &Watch<'_>,
     record: bool,
 ) -> Result<Training, Vec<Diagnostic>> {

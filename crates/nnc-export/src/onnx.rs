@@ -6,9 +6,9 @@
 //! The model's metadata (`metadata_props`) names the input and output columns.
 
 use crate::protobuf::Message;
+use nnc_check::{Activation, Job, Loss};
 use nnc_data::{Encoding, TargetEncoding};
 use nnc_driver::weights::Weights;
-use nnc_lower::{Activation, Job, Loss};
 
 /// An exported model: its bytes and the meaning of its input and output columns.
 pub struct Onnx {

@@ -5,8 +5,8 @@
 //! `torchrun`), and a README.
 
 use nnc_autodiff::Optimizer;
+use nnc_check::{Activation, Job, Loss, Schedule};
 use nnc_data::{Prepared, Task};
-use nnc_lower::{Activation, Job, Loss, Schedule};
 use serde_json::json;
 
 /// One generated file: its name in the project and its text.

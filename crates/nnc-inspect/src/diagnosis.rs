@@ -4,8 +4,8 @@
 
 use crate::gradcheck::compiled_gradient_norms;
 use crate::names::param_name;
+use nnc_check::{Activation, Loss};
 use nnc_driver::{JobPlan, JobReport};
-use nnc_lower::{Activation, Loss};
 
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {

@@ -9,9 +9,10 @@
 use crate::expr::{Builder, Expr, Over, Style, per_row, print};
 use crate::names::{is_scalar_model, layer_values, param_name};
 use nnc_autodiff::{adjoints, append_updates};
+use nnc_check::{Activation, Loss};
 use nnc_driver::{Checked, JobPlan, MinimizePlan};
 use nnc_ir::{Graph, Op, ValueId};
-use nnc_lower::{Activation, Loss, lower_forward};
+use nnc_lower::lower_forward;
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -237,7 +238,7 @@ fn title(plan: &JobPlan) -> String {
 }
 
 /// What lowering chose and the passes changed, in words.
-fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_lower::Model) -> Vec<String> {
+fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_check::Model) -> Vec<String> {
     let mut out = Vec::new();
     match loss {
         Loss::SoftmaxCe => out.push(
@@ -430,8 +431,8 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
     }
 }
 
-fn empty_model() -> nnc_lower::Model {
-    nnc_lower::Model {
+fn empty_model() -> nnc_check::Model {
+    nnc_check::Model {
         name: String::new(),
         input_width: 0,
         layers: Vec::new(),

@@ -2,8 +2,8 @@
 //! `L`, `δ1`, `∂L/∂W1`, `η`. Derived from the model's layers and the graph's labels, so
 //! they fit any program.
 
+use nnc_check::{Activation, Model};
 use nnc_ir::{Graph, Op, ValueId};
-use nnc_lower::{Activation, Model};
 
 /// Whether the model is one weight and one bias (linear regression on one feature): then
 /// its values read element-wise, `w·xᵢ + b`.

@@ -3,9 +3,10 @@
 //! grids of inputs), so they fit any program.
 
 use crate::names::{is_scalar_model, param_name};
+use nnc_check::{Activation, Loss, Model};
 use nnc_data::Rows;
 use nnc_driver::{JobPlan, JobReport, MinimizePlan, MinimizeReport};
-use nnc_lower::{Activation, Loss, Model, lower_forward};
+use nnc_lower::lower_forward;
 use nnc_plot::{Axis, Layer, Plot, Shade};
 
 /// One figure and the file name it is written under (without extension).

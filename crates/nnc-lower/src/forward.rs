@@ -1,6 +1,6 @@
 //! Lowering a checked model and loss to a forward graph of IR primitives.
 
-use crate::job::{Activation, Layer, Loss, Model};
+use nnc_check::{Activation, Layer, Loss, Model};
 use nnc_diagnostics::Span;
 use nnc_ir::{Graph, Op, Origin, Section, Shape, ValueId, assert_valid};
 

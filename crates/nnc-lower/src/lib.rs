@@ -1,14 +1,9 @@
-//! Checking and lowering: the AST to resolved [`Job`]s (reporting every user error as a
-//! diagnostic), and a job's model to a forward graph of IR primitives.
+//! Lowering: a checked job's model and loss to a forward graph of IR primitives
+//! (`forward.rs`), and a checked `minimize` block's objective to a scalar graph
+//! (`objective.rs`). The input has been checked (`nnc-check`): lowering cannot fail.
 
-mod check;
-mod data;
 mod forward;
-mod job;
 mod objective;
-mod settings;
 
-pub use check::{Checked, check};
 pub use forward::{Forward, lower_forward};
-pub use job::{Activation, Init, Job, Layer, Loss, Model, Schedule, TrainConfig};
-pub use objective::Minimization;
+pub use objective::{Minimization, lower_minimization};

@@ -1,12 +1,11 @@
-//! `minimize` blocks: gradient descent on a formula. The objective is lowered to a scalar
-//! graph over one parameter per declared variable, so the same autodiff differentiates it.
+//! `minimize` blocks: the checked objective lowered to a scalar graph over one parameter
+//! per declared variable, so the same autodiff differentiates it.
 
-use crate::settings::{Settings, expect_number, single_value};
-use nnc_diagnostics::{Diagnostic, Span, codes, did_you_mean};
+use nnc_check::{Formula, Function, Minimize, Operator};
+use nnc_diagnostics::Span;
 use nnc_ir::{Graph, Op, Origin, Section, Shape, ValueId, assert_valid};
-use nnc_syntax::ast::{self, BinOp, ExprKind};
 
-/// A checked `minimize` block.
+/// A `minimize` block with its objective as a graph.
 #[derive(Clone, Debug)]
 pub struct Minimization {
     pub name: String,
@@ -22,105 +21,35 @@ pub struct Minimization {
     pub span: Span,
 }
 
-const FUNCTIONS: &[&str] = &["exp", "log", "sqrt", "abs", "tanh", "sigmoid", "relu", "leaky_relu"];
-
-pub(crate) fn check_minimize(block: &ast::MinimizeBlock, errors: &mut Vec<Diagnostic>) -> Option<Minimization> {
-    let before = errors.len();
-    let mut settings = Settings::new(&block.settings, &["lr", "steps"], errors);
-    let learning_rate = match settings.take("lr") {
-        Some(setting) => positive(setting, settings.errors),
-        None => Some(0.1),
-    };
-    let steps = settings.take("steps").and_then(|s| settings.count(s, 0)).unwrap_or(20);
-    if block.params.is_empty() {
-        errors.push(
-            Diagnostic::error(
-                codes::MINIMIZE_STRUCTURE,
-                format!("minimize `{}` has no parameters", block.name.name),
-                block.name.span,
-                "nothing to move",
-            )
-            .with_help("declare a parameter with its start value: `param x = 5`"),
-        );
-    }
-    let Some(objective) = &block.objective else {
-        errors.push(
-            Diagnostic::error(
-                codes::MINIMIZE_STRUCTURE,
-                format!("minimize `{}` has no objective", block.name.name),
-                block.name.span,
-                "nothing to minimise",
-            )
-            .with_help("write `objective 0.5 * x^2`"),
-        );
-        return None;
-    };
-    let mut graph = Graph::new(format!("{}.objective", block.name.name));
-    let origin = Origin { section: Some(Section::Forward), label: "objective".to_string(), span: Some(objective.span) };
-    let mut variables = Vec::new();
-    for param in &block.params {
-        if variables.iter().any(|(name, _)| *name == param.name.name) {
-            errors.push(
-                Diagnostic::error(
-                    codes::DUPLICATE_NAME,
-                    format!("parameter `{}` is declared twice", param.name.name),
-                    param.span,
-                    "declared again",
-                )
-                .with_help("give each parameter one `param NAME = START` line"),
-            );
-            continue;
-        }
-        let value = graph.add_param(param.name.name.clone(), Shape::scalar(), origin.clone());
-        variables.push((param.name.name.clone(), value));
-    }
-    let mut lowering = ExprLowering { graph: &mut graph, variables: &variables, origin, errors };
-    let value = lowering.lower(objective);
-    graph.outputs.push(("value".to_string(), value?));
-    if errors.len() != before {
-        return None;
-    }
+/// Lowers a checked block's objective.
+pub fn lower_minimization(block: &Minimize) -> Minimization {
+    let mut graph = Graph::new(format!("{}.objective", block.name));
+    let origin =
+        Origin { section: Some(Section::Forward), label: "objective".to_string(), span: Some(block.objective_span) };
+    let params: Vec<ValueId> =
+        block.params.iter().map(|(name, _)| graph.add_param(name.clone(), Shape::scalar(), origin.clone())).collect();
+    let objective = Lowering { graph: &mut graph, params: &params, origin }.lower(&block.objective);
+    graph.outputs.push(("value".to_string(), objective));
     assert_valid(&graph, "lowering");
-    Some(Minimization {
-        name: block.name.name.clone(),
-        params: block.params.iter().map(|p| (p.name.name.clone(), p.init.value as f32)).collect(),
-        objective: value?,
+    Minimization {
+        name: block.name.clone(),
+        params: block.params.clone(),
         graph,
-        formula: nnc_syntax::expr_text(objective),
-        learning_rate: learning_rate?,
-        steps,
+        objective,
+        formula: block.formula.clone(),
+        learning_rate: block.learning_rate,
+        steps: block.steps,
         span: block.span,
-    })
-}
-
-fn positive(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<f32> {
-    let value = single_value(setting, errors)?;
-    let number = expect_number(value, errors)?;
-    let rate = number as f32;
-    if rate > 0.0 && rate.is_finite() {
-        Some(rate)
-    } else {
-        errors.push(
-            Diagnostic::error(
-                codes::VALUE_RANGE,
-                format!("learning rate must be positive, got {number}"),
-                value.span,
-                "not > 0",
-            )
-            .with_help("try `lr 0.1`"),
-        );
-        None
     }
 }
 
-struct ExprLowering<'a> {
+struct Lowering<'a> {
     graph: &'a mut Graph,
-    variables: &'a [(String, ValueId)],
+    params: &'a [ValueId],
     origin: Origin,
-    errors: &'a mut Vec<Diagnostic>,
 }
 
-impl ExprLowering<'_> {
+impl Lowering<'_> {
     fn push(&mut self, op: Op, args: Vec<ValueId>) -> ValueId {
         self.graph.push(op, args, self.origin.clone())
     }
@@ -129,51 +58,37 @@ impl ExprLowering<'_> {
         self.push(Op::Const(value), Vec::new())
     }
 
-    fn lower(&mut self, expr: &ast::Expr) -> Option<ValueId> {
-        match &expr.kind {
-            ExprKind::Number(n) => Some(self.constant(*n as f32)),
-            ExprKind::Var(name) => self.variable(name, expr.span),
-            ExprKind::Neg(inner) => {
-                let inner = self.lower(inner)?;
-                Some(self.push(Op::Neg, vec![inner]))
+    fn lower(&mut self, formula: &Formula) -> ValueId {
+        match formula {
+            Formula::Number(n) => self.constant(*n),
+            Formula::Param(index) => self.params[*index],
+            Formula::Neg(inner) => {
+                let inner = self.lower(inner);
+                self.push(Op::Neg, vec![inner])
             }
-            ExprKind::Binary(BinOp::Pow, base, exponent) => self.power(base, exponent),
-            ExprKind::Binary(op, lhs, rhs) => {
+            Formula::Binary(Operator::Pow, base, exponent) => self.power(base, exponent),
+            Formula::Binary(op, lhs, rhs) => {
                 let (lhs, rhs) = (self.lower(lhs), self.lower(rhs));
                 let op = match op {
-                    BinOp::Add => Op::Add,
-                    BinOp::Sub => Op::Sub,
-                    BinOp::Mul => Op::Mul,
-                    BinOp::Div | BinOp::Pow => Op::Div,
+                    Operator::Add => Op::Add,
+                    Operator::Sub => Op::Sub,
+                    Operator::Mul => Op::Mul,
+                    Operator::Div | Operator::Pow => Op::Div,
                 };
-                Some(self.push(op, vec![lhs?, rhs?]))
+                self.push(op, vec![lhs, rhs])
             }
-            ExprKind::Call(callee, arg) => {
+            Formula::Call(function, arg) => {
                 let arg = self.lower(arg);
-                self.call(callee, arg?)
+                self.call(*function, arg)
             }
         }
-    }
-
-    fn variable(&mut self, name: &str, span: Span) -> Option<ValueId> {
-        if let Some((_, value)) = self.variables.iter().find(|(n, _)| n == name) {
-            return Some(*value);
-        }
-        let names: Vec<&str> = self.variables.iter().map(|(n, _)| n.as_str()).collect();
-        let diagnostic =
-            Diagnostic::error(codes::UNKNOWN_PARAMETER, format!("unknown parameter `{name}`"), span, "not declared");
-        self.errors.push(match did_you_mean(name, names.iter().copied()) {
-            Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(span, close),
-            None => diagnostic.with_help(format!("declare it with `param {name} = 0`")),
-        });
-        None
     }
 
     /// `a ^ n` for a whole constant `n` as repeated multiplication (exact, defined for
     /// negative `a`); otherwise `exp(n * log(a))`.
-    fn power(&mut self, base: &ast::Expr, exponent: &ast::Expr) -> Option<ValueId> {
-        let base = self.lower(base)?;
-        if let ExprKind::Number(n) = exponent.kind
+    fn power(&mut self, base: &Formula, exponent: &Formula) -> ValueId {
+        let base = self.lower(base);
+        if let Formula::Number(n) = *exponent
             && n.fract() == 0.0
             && n.abs() <= 64.0
         {
@@ -185,53 +100,37 @@ impl ExprLowering<'_> {
                 let one = self.constant(1.0);
                 result = self.push(Op::Div, vec![one, result]);
             }
-            return Some(result);
+            return result;
         }
-        let exponent = self.lower(exponent)?;
+        let exponent = self.lower(exponent);
         let log = self.push(Op::Log, vec![base]);
         let scaled = self.push(Op::Mul, vec![exponent, log]);
-        Some(self.push(Op::Exp, vec![scaled]))
+        self.push(Op::Exp, vec![scaled])
     }
 
-    fn call(&mut self, callee: &ast::Ident, x: ValueId) -> Option<ValueId> {
-        let zero = || Op::Const(0.0);
-        Some(match callee.name.as_str() {
-            "exp" => self.push(Op::Exp, vec![x]),
-            "log" => self.push(Op::Log, vec![x]),
-            "sqrt" => self.push(Op::Sqrt, vec![x]),
-            "tanh" => self.push(Op::Tanh, vec![x]),
-            "abs" => self.graph.abs(x, self.origin.clone()),
-            "relu" => {
-                let zero = self.push(zero(), Vec::new());
+    fn call(&mut self, function: Function, x: ValueId) -> ValueId {
+        match function {
+            Function::Exp => self.push(Op::Exp, vec![x]),
+            Function::Log => self.push(Op::Log, vec![x]),
+            Function::Sqrt => self.push(Op::Sqrt, vec![x]),
+            Function::Tanh => self.push(Op::Tanh, vec![x]),
+            Function::Abs => self.graph.abs(x, self.origin.clone()),
+            Function::Relu => {
+                let zero = self.constant(0.0);
                 self.push(Op::Max, vec![x, zero])
             }
-            "leaky_relu" => {
+            Function::LeakyRelu => {
                 let slope = self.constant(0.01);
                 let leak = self.push(Op::Mul, vec![slope, x]);
                 self.push(Op::Max, vec![x, leak])
             }
-            "sigmoid" => {
+            Function::Sigmoid => {
                 let negated = self.push(Op::Neg, vec![x]);
                 let exp = self.push(Op::Exp, vec![negated]);
                 let one = self.constant(1.0);
                 let denominator = self.push(Op::Add, vec![one, exp]);
                 self.push(Op::Div, vec![one, denominator])
             }
-            other => {
-                let diagnostic = Diagnostic::error(
-                    codes::UNKNOWN_CHOICE,
-                    format!("unknown function `{other}`"),
-                    callee.span,
-                    "not a function",
-                );
-                self.errors.push(match did_you_mean(other, FUNCTIONS.iter().copied()) {
-                    Some(close) => {
-                        diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(callee.span, close)
-                    }
-                    None => diagnostic.with_help(format!("functions: {}", FUNCTIONS.join(", "))),
-                });
-                return None;
-            }
-        })
+        }
     }
 }

@@ -156,3 +156,14 @@ fn only_the_documented_crates_touch_files_or_the_clock() {
     let clock = crates_using(&["Instant", "SystemTime"]);
     assert_eq!(clock, BTreeSet::from(["nnc-cli", "nnc-codegen", "nnc-driver"].map(String::from)), "the clock");
 }
+
+/// Checking builds no graph and lowering reads no syntax: the front end's two halves.
+#[test]
+fn checking_and_lowering_are_apart() {
+    let graph = dependencies();
+    let check = closure(&graph, "nnc-check");
+    for later in ["nnc-lower", "nnc-opt", "nnc-kernels", "nnc-codegen", "nnc-runtime", "nnc-driver"] {
+        assert!(!check.contains(later), "nnc-check depends on {later}");
+    }
+    assert!(!graph["nnc-lower"].contains("nnc-syntax"), "nnc-lower reads the syntax tree");
+}

@@ -1,7 +1,6 @@
 //! Reading `key value` settings with diagnostics for unknown keys and wrong values.
 
-use crate::check::unknown_key;
-use nnc_diagnostics::{Diagnostic, codes, did_you_mean};
+use nnc_diagnostics::{Diagnostic, Span, codes, did_you_mean};
 use nnc_syntax::ast::{self, ValueKind};
 
 /// The settings of one block, checked against the keys it accepts.
@@ -140,4 +139,13 @@ pub(crate) fn lookup<T: Copy>(
         None => diagnostic.with_help(format!("known: {}", names.join(", "))),
     });
     None
+}
+
+/// An unknown setting, option or argument, with the known ones or the nearest.
+pub(crate) fn unknown_key(kind: &str, key: &str, span: Span, known: &[&str]) -> Diagnostic {
+    let diagnostic = Diagnostic::error(codes::UNKNOWN_KEY, format!("unknown {kind} `{key}`"), span, "unknown name");
+    match did_you_mean(key, known.iter().copied()) {
+        Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(span, close),
+        None => diagnostic.with_help(format!("known: {}", known.join(", "))),
+    }
 }
