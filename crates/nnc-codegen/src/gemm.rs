@@ -68,7 +68,7 @@ impl Block {
     /// The product's pointers must cover the matrices their strides describe.
     unsafe fn run(&self) {
         #[cfg(test)]
-        if tests::PANIC_IN_BLOCKS.load(Ordering::SeqCst) {
+        if tests::PANIC_IN_BLOCKS.load(Ordering::SeqCst) == self.product.a as usize {
             panic!("a block panicked (injected)");
         }
         let p = &self.product;
@@ -346,10 +346,12 @@ fn spawn(index: usize) -> Option<&'static Worker> {
 pub(crate) mod tests {
     use super::{Block, Product, nnc_gemm, pool, run_product};
     use std::sync::Mutex;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::{AtomicUsize, Ordering};
 
-    /// Makes every block panic (the pool test turns it on and off).
-    pub(crate) static PANIC_IN_BLOCKS: AtomicBool = AtomicBool::new(false);
+    /// Makes every block of the product whose A starts at this address panic (the pool
+    /// test sets it to its own product's A, so that products of tests running beside it,
+    /// whose panics would abort the process, are untouched).
+    pub(crate) static PANIC_IN_BLOCKS: AtomicUsize = AtomicUsize::new(0);
     /// Tests that run products take turns: one of them makes products panic.
     static PRODUCTS: Mutex<()> = Mutex::new(());
 
@@ -430,16 +432,19 @@ pub(crate) mod tests {
     }
 
     /// A product of `m` rows into `c` (A all ones, B all twos), on two threads.
-    fn product_of(c: &mut [f32], m: usize) -> Result<(), String> {
+    fn product_of(c: &mut [f32], m: usize, panics: bool) -> Result<(), String> {
         let (k, n) = (8, 96);
         let (a, b) = (vec![1.0f32; m * k], vec![2.0f32; k * n]);
+        PANIC_IN_BLOCKS.store(if panics { a.as_ptr() as usize } else { 0 }, Ordering::SeqCst);
         #[rustfmt::skip]
         let product = Product {
             read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
             b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(),
         };
         // SAFETY: the pointers cover the matrices the strides describe.
-        unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) }
+        let outcome = unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) };
+        PANIC_IN_BLOCKS.store(0, Ordering::SeqCst);
+        outcome
     }
 
     /// A block that panics, on the helper or on the caller, becomes an error for the
@@ -450,11 +455,9 @@ pub(crate) mod tests {
         let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
         let m = 96;
         let mut c = vec![0.0f32; m * 96];
-        PANIC_IN_BLOCKS.store(true, Ordering::SeqCst);
-        let failed = product_of(&mut c, m);
-        PANIC_IN_BLOCKS.store(false, Ordering::SeqCst);
+        let failed = product_of(&mut c, m, true);
         assert!(failed.is_err_and(|message| message.contains("injected")));
-        assert_eq!(product_of(&mut c, m), Ok(()));
+        assert_eq!(product_of(&mut c, m, false), Ok(()));
         assert!(c.iter().all(|&v| v == 16.0), "the pool computes the next product whole");
         assert_eq!(pool().len(), crate::cpu::threads() - 1, "one helper per extra thread");
     }
