@@ -16,40 +16,232 @@ pub struct Job {
 #[derive(Clone, Debug)]
 pub struct Model {
     pub name: String,
-    pub input_width: usize,
-    pub layers: Vec<Layer>,
-    /// Where the input width is declared, for width errors found after loading data.
-    pub input_span: Span,
-    /// `input auto`: `input_width` is the data's column count, set once the data is loaded.
+    /// What one example is: declared, or (`input auto`) the data's columns.
+    pub input: Features,
+    /// `input auto`: `input` is `Flat(0)` until the data is loaded.
     pub input_auto: bool,
+    pub layers: Vec<Layer>,
+    /// Where the input is declared, for width errors found after loading data.
+    pub input_span: Span,
+    /// Whether every layer's shapes are known: at check time, unless the input is `auto`
+    /// or a layer is an embedding (both need the data); else once the data is loaded.
+    pub settled: bool,
 }
 
 impl Model {
-    pub fn output_width(&self) -> usize {
-        self.layers.last().map_or(self.input_width, |l| l.units)
+    /// The numbers one example gives the model.
+    pub fn input_width(&self) -> usize {
+        self.input.size()
     }
 
-    /// The width of the values flowing into layer `index`.
-    pub fn fan_in(&self, index: usize) -> usize {
-        if index == 0 { self.input_width } else { self.layers[index - 1].units }
+    /// The model's outputs per example: the last layer's, once shapes are settled; before,
+    /// a last `dense N` says it.
+    pub fn output_width(&self) -> Option<usize> {
+        let last = self.layers.last()?;
+        match last.kind {
+            _ if self.settled => Some(last.output.size()),
+            LayerKind::Dense { units } => Some(units),
+            _ => None,
+        }
     }
+
+    /// The shape flowing out of `source`.
+    pub fn features(&self, source: Source) -> Features {
+        match source {
+            Source::Input => self.input,
+            Source::Layer(index) => self.layers[index].output,
+        }
+    }
+
+    /// `input`, or the layer's name.
+    pub fn source_name(&self, source: Source) -> &str {
+        match source {
+            Source::Input => "input",
+            Source::Layer(index) => &self.layers[index].name,
+        }
+    }
+
+    /// Whether the model is a plain stack of dense layers (what the matrix views draw).
+    pub fn is_dense_stack(&self) -> bool {
+        self.layers.iter().enumerate().all(|(i, l)| {
+            matches!(l.kind, LayerKind::Dense { .. })
+                && l.from == if i == 0 { Source::Input } else { Source::Layer(i - 1) }
+        })
+    }
+}
+
+/// The shape of one example between layers (the batch is not part of it).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Features {
+    /// `n` numbers.
+    Flat(usize),
+    /// `len` steps of `channels` numbers each: what `conv1d` takes and gives.
+    Series { len: usize, channels: usize },
+    /// Height × width × channels, channels last (as Keras and TensorFlow lay images out;
+    /// exports transpose to PyTorch's and ONNX's channels-first).
+    Image { height: usize, width: usize, channels: usize },
+}
+
+impl Features {
+    /// How many numbers.
+    pub fn size(self) -> usize {
+        self.dims().iter().product()
+    }
+
+    pub fn dims(self) -> Vec<usize> {
+        match self {
+            Features::Flat(n) => vec![n],
+            Features::Series { len, channels } => vec![len, channels],
+            Features::Image { height, width, channels } => vec![height, width, channels],
+        }
+    }
+
+    /// The last axis: features of a vector, channels of a series or image.
+    pub fn channels(self) -> usize {
+        *self.dims().last().unwrap_or(&1)
+    }
+
+    /// `64`, `24x1`, `8x8x16`.
+    pub fn describe(self) -> String {
+        self.dims().iter().map(usize::to_string).collect::<Vec<_>>().join("x")
+    }
+}
+
+/// Where a layer takes its input from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Source {
+    Input,
+    Layer(usize),
 }
 
 #[derive(Clone, Debug)]
 pub struct Layer {
-    /// `dense1`, `dense2`, ...: the prefix of its parameter names.
+    /// Its kind and its 1-based position, `dense1`, `conv2`, `maxpool3`: the prefix of its
+    /// parameter names, and how other layers and `save_layer` name it.
     pub name: String,
-    pub units: usize,
+    pub kind: LayerKind,
     pub activation: Activation,
-    /// Literal weights `[fan_in * units]`, row-major, if the program gives them.
+    /// What it reads: the layer before it, or `from = NAME`.
+    pub from: Source,
+    /// Its input and output shapes, once settled.
+    pub input: Features,
+    pub output: Features,
+    /// Literal weights `[fan_in * units]` (dense) or `[kh, kw, channels, filters]` (conv),
+    /// row-major, if the program gives them.
     pub weights: Option<Vec<f32>>,
     pub bias: Option<Vec<f32>>,
+    /// The literals as written, checked against the shapes when they are settled.
+    pub literals: [Option<nnc_syntax::ast::Value>; 2],
     /// How to initialise weights and bias when no literal is given (`None`: by activation).
     pub init: Option<Init>,
     pub bias_init: Option<Init>,
     pub span: Span,
-    /// Where the number of units is written, for fixes.
-    pub units_span: Span,
+    /// Where the size (units, filters, rate) is written, for fixes; the kind when none is.
+    pub size_span: Span,
+}
+
+impl Layer {
+    /// The number of output units of a dense layer.
+    pub fn units(&self) -> Option<usize> {
+        match self.kind {
+            LayerKind::Dense { units } => Some(units),
+            _ => None,
+        }
+    }
+
+    /// The layer's parameters: name suffix, shape and whether training updates it by its
+    /// gradient (batch norm's running statistics are updated by the forward pass).
+    pub fn params(&self) -> Vec<ParamSpec> {
+        let input = self.input;
+        let trained = |suffix: &'static str, shape: Vec<usize>| ParamSpec { suffix, shape, trained: true };
+        match self.kind {
+            LayerKind::Dense { units } => vec![trained("w", vec![input.size(), units]), trained("b", vec![units])],
+            LayerKind::Conv { filters, kernel, .. } => {
+                vec![trained("w", vec![kernel[0], kernel[1], input.channels(), filters]), trained("b", vec![filters])]
+            }
+            LayerKind::BatchNorm { .. } => {
+                let c = input.channels();
+                vec![
+                    trained("gamma", vec![c]),
+                    trained("beta", vec![c]),
+                    ParamSpec { suffix: "mean", shape: vec![c], trained: false },
+                    ParamSpec { suffix: "var", shape: vec![c], trained: false },
+                ]
+            }
+            LayerKind::Embedding { dim, slot, .. } => vec![trained("table", vec![slot.map_or(0, |s| s.width), dim])],
+            LayerKind::Pool { .. } | LayerKind::Flatten | LayerKind::Dropout { .. } | LayerKind::Join { .. } => {
+                Vec::new()
+            }
+        }
+    }
+}
+
+/// One parameter of a layer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ParamSpec {
+    /// `w`, `b`, `gamma`, ...: the parameter is `{layer}.{suffix}`.
+    pub suffix: &'static str,
+    pub shape: Vec<usize>,
+    pub trained: bool,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum LayerKind {
+    /// `dense N`: `x · W + b` (an image or series is flattened first).
+    Dense { units: usize },
+    /// `conv2d N` (and `conv1d N`, `kernel` `[1, k]` over a series): `filters` filters of
+    /// `kernel` (height, width) taking steps of `stride`, zero padding `before`/`after`
+    /// along height and width.
+    Conv { filters: usize, kernel: [usize; 2], stride: [usize; 2], padding: Padding, series: bool },
+    /// `maxpool` / `avgpool`: the maximum or mean of each window.
+    Pool { max: bool, size: [usize; 2], stride: [usize; 2], series: bool },
+    /// An image or series as a vector.
+    Flatten,
+    /// `dropout P`: in training, each number is zeroed with probability `rate` and the rest
+    /// scaled by 1/(1 - rate); identity at evaluation, prediction and export.
+    Dropout { rate: f32 },
+    /// `batchnorm`: each channel normalised by the batch's mean and variance in training,
+    /// by running estimates at evaluation (PyTorch's `momentum` convention).
+    BatchNorm { momentum: f32, epsilon: f32 },
+    /// `embedding N (column = NAME)`: the one-hot columns of a categorical column replaced
+    /// by a learned vector of `dim` numbers per category.
+    Embedding { dim: usize, column: String, column_span: Span, slot: Option<ColumnSlot> },
+    /// `add NAME` / `concat NAME`: this layer's input joined with NAME's output.
+    Join { concat: bool, other: Source, other_span: Span },
+}
+
+impl LayerKind {
+    pub fn name(&self) -> &'static str {
+        match self {
+            LayerKind::Dense { .. } => "dense",
+            LayerKind::Conv { series: false, .. } => "conv2d",
+            LayerKind::Conv { series: true, .. } => "conv1d",
+            LayerKind::Pool { max: true, .. } => "maxpool",
+            LayerKind::Pool { max: false, .. } => "avgpool",
+            LayerKind::Flatten => "flatten",
+            LayerKind::Dropout { .. } => "dropout",
+            LayerKind::BatchNorm { .. } => "batchnorm",
+            LayerKind::Embedding { .. } => "embedding",
+            LayerKind::Join { concat: false, .. } => "add",
+            LayerKind::Join { concat: true, .. } => "concat",
+        }
+    }
+}
+
+/// `padding = same | valid`, as in Keras: `valid` takes only whole windows; `same` pads
+/// with zeros so that the output is ⌈input / stride⌉ long, splitting the padding evenly
+/// with any extra after (TensorFlow's rule).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Padding {
+    Valid,
+    Same,
+}
+
+/// Where a categorical column's one-hot block sits among the input columns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ColumnSlot {
+    pub start: usize,
+    pub width: usize,
 }
 
 /// A parameter initialiser.

@@ -4,7 +4,8 @@
 //! this crate has checked.
 //!
 //! - `program.rs`: name resolution, each `train` block to its model and data;
-//! - `model.rs`: a model's input, layers, initialisers and literal weights;
+//! - `model.rs`: a model's input, layers, their options and initialisers;
+//! - `shapes.rs`: each layer's shapes settled from the input, literal weights checked;
 //! - `train.rs`: a `train` block's settings, and whether they fit the model and data;
 //! - `data.rs`: a `data` block to an `nnc_data::DataSpec`;
 //! - `objective.rs`: a `minimize` block, its formula resolved;
@@ -17,8 +18,13 @@ mod model;
 mod objective;
 mod program;
 mod settings;
+mod shapes;
 mod train;
 
-pub use job::{Activation, Init, Job, Layer, Loss, Model, Schedule, TrainConfig};
+pub use job::{
+    Activation, ColumnSlot, Features, Init, Job, Layer, LayerKind, Loss, Model, Padding, ParamSpec, Schedule, Source,
+    TrainConfig,
+};
 pub use objective::{Formula, Function, Minimize, Operator};
 pub use program::{Checked, check};
+pub use shapes::{InputColumn, conv_padding, settle};

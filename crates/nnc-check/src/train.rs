@@ -16,6 +16,9 @@ pub(crate) fn check_loss_fits_model(
 ) -> Option<()> {
     let before = errors.len();
     let last = model.layers.last()?;
+    // Unknown until the data is loaded when the model's shapes need it; then the data's
+    // targets are checked against it (`nnc-driver`'s `agree.rs`).
+    let units = model.output_width();
     if let Some(fused) = config.loss.fused_activation()
         && !matches!(last.activation, Activation::Identity)
         && last.activation != fused
@@ -35,17 +38,19 @@ pub(crate) fn check_loss_fits_model(
             .with_secondary(train.span, "trained with this loss")
             .with_help(format!(
                 "end the model with `dense {} {}` (or no activation: the outputs are then logits)",
-                last.units,
+                units.map_or("N".to_string(), |u| u.to_string()),
                 fused.name()
             )),
         );
     }
-    if config.loss == Loss::Bce && last.units != 1 {
+    if config.loss == Loss::Bce
+        && let Some(units) = units.filter(|&u| u != 1)
+    {
         let diagnostic = Diagnostic::error(
             codes::LOSS_OUTPUT,
-            format!("loss `bce` gives one probability per row, but the last layer has {} units", last.units),
+            format!("loss `bce` gives one probability per row, but the last layer has {units} units"),
             last.span,
-            format!("{} units", last.units),
+            format!("{units} units"),
         )
         .with_secondary(config.loss_span, "binary cross-entropy")
         .with_help("for two classes end the model with `dense 1`; for more classes use `loss softmax_ce`");
@@ -55,7 +60,7 @@ pub(crate) fn check_loss_fits_model(
             diagnostic
         });
     }
-    if config.loss == Loss::SoftmaxCe && last.units < 2 {
+    if config.loss == Loss::SoftmaxCe && units.is_some_and(|u| u < 2) {
         errors.push(
             Diagnostic::error(
                 codes::LOSS_OUTPUT,

@@ -122,14 +122,19 @@ fn order_text(order: &SplitOrder, dropped: usize) -> String {
 /// every source column was typed and encoded.
 pub fn check_summary(plan: &JobPlan) -> String {
     let (job, data) = (&plan.job, &plan.data);
+    let input = job.model.input;
+    let inputs = match input.dims().len() {
+        1 => format!("{} inputs", input.size()),
+        _ => format!("{} images ({} inputs)", input.describe(), input.size()),
+    };
+    // Settled when the job was planned: the width is known.
+    let outputs = job.model.output_width().unwrap_or(0);
     let mut out = format!(
-        "train {} on {}: {} inputs{} -> {} output{}, loss {}, batch {}\n",
+        "train {} on {}: {inputs}{} -> {outputs} output{}, loss {}, batch {}\n",
         job.model.name,
         job.data.name.name,
-        job.model.input_width,
         if job.model.input_auto { " (input auto: the data's columns)" } else { "" },
-        job.model.output_width(),
-        if job.model.output_width() == 1 { "" } else { "s" },
+        if outputs == 1 { "" } else { "s" },
         job.train.loss.name(),
         plan.batch
     );

@@ -246,7 +246,8 @@ pub struct EpochEnd<'a> {
     pub loss_sum: f64,
     /// Every parameter (and optimizer state), as training left it.
     pub params: &'a [&'a [f32]],
-    /// The next epoch's row order and per-step learning rates.
+    /// The next epoch's row order and per-step learning rates (each followed by the
+    /// step's seed when the loop is seeded).
     pub perm: &'a mut [u32],
     pub lr: &'a mut [f32],
 }
@@ -403,7 +404,7 @@ impl TrainLoop {
         assert_eq!(run.y.len(), shape.rows * shape.y_width, "target size");
         assert!(lengths_match(run.params.iter().map(Vec::len), &self.param_lens), "param sizes");
         assert_eq!(run.perm.len(), shape.rows, "row order size");
-        assert_eq!(run.lr.len(), shape.steps(), "learning rates");
+        assert_eq!(run.lr.len(), shape.steps() * shape.step_inputs(), "learning rates (and seeds)");
         assert!(run.perm.iter().all(|&r| (r as usize) < shape.rows), "row order out of range");
         let mut arena = vec![0.0f32; self.arena_len];
         let mut loss = 0.0f32;
@@ -450,7 +451,7 @@ mod tests {
     #[test]
     fn generated_code_and_the_epoch_callback_share_buffers_soundly() {
         let mut params = vec![vec![1.0f32, 2.0], vec![3.0]];
-        let shape = LoopShape { rows: 3, batch: 2, x_width: 1, y_width: 1 };
+        let shape = LoopShape { rows: 3, batch: 2, x_width: 1, y_width: 1, seeded: false };
         let mut seen = Vec::new();
         let mut on_epoch = |end: EpochEnd<'_>| {
             seen.push(end.params.iter().map(|p| p.to_vec()).collect::<Vec<_>>());

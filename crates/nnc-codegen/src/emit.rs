@@ -323,7 +323,7 @@ impl Emitter<'_, '_> {
     /// `a + b` or `max(a, b)`.
     pub fn combine(&mut self, combine: Combine, a: Value, b: Value, lanes: usize) -> Value {
         match combine {
-            Combine::Sum => self.b.ins().fadd(a, b),
+            Combine::Sum | Combine::Add => self.b.ins().fadd(a, b),
             Combine::Max => math::max(self.b, a, b, lanes),
             Combine::Write => b,
         }
@@ -359,11 +359,7 @@ impl Emitter<'_, '_> {
     pub fn init_reductions(&mut self, program: &Program, body: &Body) {
         let mut done: Vec<BufferId> = Vec::new();
         for store in &body.stores {
-            let identity = match store.combine {
-                Combine::Write => continue,
-                Combine::Sum => 0.0,
-                Combine::Max => f32::NEG_INFINITY,
-            };
+            let Some(identity) = store.combine.initial() else { continue };
             if !done.contains(&store.view.buffer) {
                 done.push(store.view.buffer);
                 self.fill(store.view.buffer, program.buffer(store.view.buffer).len, identity);
@@ -398,6 +394,10 @@ impl Emitter<'_, '_> {
                     let (a, b) = (self.operand(values, *a, lanes), self.operand(values, *b, lanes));
                     self.binary(*op, a, b, lanes)
                 }
+                Node::Random { salt, seed, offset, strides } => {
+                    let seed = self.scalar_operand(values, *seed);
+                    self.random(*salt, seed, *offset, strides, index, lanes)
+                }
             };
             values[n] = Some((value, lanes));
         }
@@ -407,6 +407,43 @@ impl Emitter<'_, '_> {
     pub fn operand(&mut self, values: &[Option<(Value, usize)>], node: nnc_kernels::NodeId, lanes: usize) -> Value {
         let (value, width) = values[node.0 as usize].expect("internal error: a node used before it is defined");
         if width == lanes { value } else { self.b.ins().splat(types::F32X4, value) }
+    }
+
+    /// A node's value on one lane (lane 0 of a vector: the node is the same on all).
+    pub fn scalar_operand(&mut self, values: &[Option<(Value, usize)>], node: nnc_kernels::NodeId) -> Value {
+        let (value, width) = values[node.0 as usize].expect("internal error: a node used before it is defined");
+        if width == 1 { value } else { self.b.ins().extractlane(value, 0) }
+    }
+
+    /// `Node::Random` at `index`, `lanes` consecutive points along the innermost axis.
+    pub fn random(
+        &mut self,
+        salt: u32,
+        seed: Value,
+        offset: usize,
+        strides: &[isize],
+        index: &[Ix],
+        lanes: usize,
+    ) -> Value {
+        let view = View { buffer: BufferId(0), offset, strides: strides.to_vec(), gather: None };
+        let element = self.element(&view, index);
+        let inner = strides.last().copied().unwrap_or(0) as i64;
+        let draw = |e: &mut Self, lane: i64| {
+            let at = match element.var {
+                Some(var) => e.b.ins().iadd_imm_s(var, element.add + lane * inner),
+                None => e.iconst(element.add + lane * inner),
+            };
+            math::random(e.b, seed, at, salt)
+        };
+        if lanes == 1 {
+            return draw(self, 0);
+        }
+        let mut vector = self.fconst(0.0, 4);
+        for lane in 0..4u8 {
+            let x = draw(self, i64::from(lane));
+            vector = self.b.ins().insertlane(vector, x, lane);
+        }
+        vector
     }
 
     pub fn unary(&mut self, op: Unary, a: Value, lanes: usize) -> Value {
@@ -455,6 +492,7 @@ pub(crate) fn inner_invariant(body: &Body, inner: usize) -> Vec<bool> {
             Node::Acc => false,
             Node::Unary(_, a) => invariant[a.0 as usize],
             Node::Binary(_, a, b) => invariant[a.0 as usize] && invariant[b.0 as usize],
+            Node::Random { seed, strides, .. } => strides.get(inner) == Some(&0) && invariant[seed.0 as usize],
         };
         invariant.push(i);
     }

@@ -29,6 +29,7 @@ mod train_loop;
 mod validate;
 
 pub use boundary::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun, Params, TrainLoop};
+pub use nnc_kernels::seed_value;
 pub use profile::{KernelTime, take_profile};
 pub use train_loop::{INTERRUPTED, LoopContext, LoopShape};
 

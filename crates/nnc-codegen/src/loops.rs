@@ -73,6 +73,10 @@ fn hoist(e: &mut Emitter, body: &Body, index: &[Ix], invariant: &[bool]) -> Vec<
                 let (a, b) = (e.operand(&values, *a, 1), e.operand(&values, *b, 1));
                 e.binary(*op, a, b, 1)
             }
+            Node::Random { salt, seed, offset, strides } => {
+                let seed = e.scalar_operand(&values, *seed);
+                e.random(*salt, seed, *offset, strides, index, 1)
+            }
             Node::Acc => continue,
         };
         values[n] = Some((value, 1));
@@ -103,7 +107,7 @@ impl Along<'_> {
             .iter()
             .filter(|s| s.combine != Combine::Write && s.view.strides[axis] == 0)
             .map(|store| {
-                let identity = if store.combine == Combine::Sum { 0.0 } else { f32::NEG_INFINITY };
+                let identity = store.combine.identity().unwrap_or(0.0);
                 let (vector, scalar) = (e.b.declare_var(types::F32X4), e.b.declare_var(types::F32));
                 let (v, s) = (e.fconst(identity, 4), e.fconst(identity, 1));
                 e.b.def_var(vector, v);

@@ -233,3 +233,28 @@ pub(crate) fn tanh(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
     let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
     choose(b, nan, x, result, lanes)
 }
+
+/// `nnc_ir::random_uniform(seed, index, salt)` for the seed carried in f32 `seed` (its 23
+/// mantissa bits) and the i64 element `index`: the same 32-bit hash, bit for bit, so that
+/// compiled code and the interpreter draw the same numbers.
+pub(crate) fn random(b: &mut FunctionBuilder, seed: Value, index: Value, salt: u32) -> Value {
+    let seed = to_bits(b, seed, 1);
+    let seed = b.ins().band_imm_u(seed, 0x007F_FFFF);
+    let seed = b.ins().imul_imm_u(seed, 0x85EB_CA77);
+    let index = b.ins().ireduce(types::I32, index);
+    let index = b.ins().imul_imm_u(index, 0x9E37_79B1);
+    let mut h = b.ins().bxor(index, seed);
+    h = b.ins().bxor_imm_u(h, i64::from(salt.wrapping_mul(0xC2B2_AE3D)));
+    for (shift, multiplier) in [(16, Some(0x7FEB_352D_u32)), (15, Some(0x846C_A68B)), (16, None)] {
+        let high = b.ins().ushr_imm_u(h, shift);
+        h = b.ins().bxor(h, high);
+        if let Some(multiplier) = multiplier {
+            h = b.ins().imul_imm_u(h, i64::from(multiplier));
+        }
+    }
+    // The top 24 bits, exactly representable, scaled to [0, 1).
+    let top = b.ins().ushr_imm_u(h, 8);
+    let x = b.ins().fcvt_from_sint(types::F32, top);
+    let scale = constant(b, 1.0 / 16_777_216.0, 1);
+    b.ins().fmul(x, scale)
+}

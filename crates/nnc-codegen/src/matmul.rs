@@ -103,7 +103,7 @@ impl Totals {
             .map(|store| {
                 let everything = store.combine != Combine::Write && store.view.strides.iter().all(|&s| s == 0);
                 everything.then(|| {
-                    let identity = if store.combine == Combine::Sum { 0.0 } else { f32::NEG_INFINITY };
+                    let identity = store.combine.identity().unwrap_or(0.0);
                     let vectors: Vec<Variable> = (0..CHAINS)
                         .map(|_| {
                             let variable = e.b.declare_var(types::F32X4);
@@ -354,6 +354,10 @@ fn scalar(e: &mut Emitter, body: &Body, node: nnc_kernels::NodeId, values: &mut 
         Node::Binary(op, a, b) => {
             let (a, b) = (scalar(e, body, *a, values), scalar(e, body, *b, values));
             e.binary(*op, a, b, 1)
+        }
+        Node::Random { salt, seed, offset, strides } => {
+            let seed = scalar(e, body, *seed, values);
+            e.random(*salt, seed, *offset, strides, &origin, 1)
         }
         Node::Acc => unreachable!("the coefficients of an update in place are scalars"),
     };

@@ -25,7 +25,8 @@ pub struct LoopContext {
     /// Row order of the current epoch (`rows` entries); unused when one batch holds every
     /// row, which is never shuffled.
     pub perm: *const u32,
-    /// Learning rate of each step of the current epoch.
+    /// Each step's scalar inputs for the current epoch: its learning rate, then, for a
+    /// seeded loop, its seed (`LoopShape::step_inputs` numbers per step).
     pub lr: *const f32,
     /// One pointer per parameter (and optimizer state).
     pub params: *const *mut f32,
@@ -49,9 +50,17 @@ pub struct LoopShape {
     /// Values per row of the inputs and of the targets.
     pub x_width: usize,
     pub y_width: usize,
+    /// Whether a step draws random numbers (dropout): it then reads a seed per step,
+    /// beside its learning rate.
+    pub seeded: bool,
 }
 
 impl LoopShape {
+    /// Scalar inputs per step in the rate table: the learning rate, and the seed.
+    pub fn step_inputs(&self) -> usize {
+        1 + usize::from(self.seeded)
+    }
+
     pub fn full_steps(&self) -> usize {
         self.rows / self.batch
     }
@@ -212,8 +221,10 @@ fn run_step(
         let offset = e.b.ins().ishl_imm_s(first_row, 2);
         e.b.ins().iadd(fields.perm, offset)
     });
-    let lr_offset = e.b.ins().ishl_imm_s(step, 2);
+    // Each step's rate (and seed) are `step_inputs` floats into the table.
+    let lr_offset = e.b.ins().ishl_imm_s(step, if shape.seeded { 3 } else { 2 });
     let lr = e.b.ins().iadd(fields.lr, lr_offset);
+    let seed = if shape.seeded { e.b.ins().iadd_imm_s(lr, 4) } else { lr };
     let written = written(program);
     e.places = program
         .buffers
@@ -223,6 +234,8 @@ fn run_step(
             let (base, len) = match buffer.storage {
                 Storage::Input(0) => (fields.x, shape.rows * shape.x_width),
                 Storage::Input(1) => (fields.y, shape.rows * shape.y_width),
+                // Inputs are x, y, the seed when seeded, then the learning rate.
+                Storage::Input(2) if shape.seeded => (seed, 1),
                 Storage::Input(_) => (lr, 1),
                 Storage::Param(n) => (fields.params[n as usize], program.param_lens[n as usize]),
                 Storage::Output(_) => (fields.loss, 1),
@@ -234,7 +247,7 @@ fn run_step(
             Place { base, len, written: written[index] || !fixed }
         })
         .collect();
-    debug_assert_eq!(program.input_lens, [rows * shape.x_width, rows * shape.y_width, 1]);
+    debug_assert_eq!(program.input_lens[..2], [rows * shape.x_width, rows * shape.y_width]);
     emit_program(e, program);
 }
 

@@ -28,7 +28,7 @@ pub(crate) fn unit(unit: &Unit<'_>) -> Result<(), CodegenError> {
 }
 
 /// A step program run by a loop of `shape` over batches of `rows` rows: its inputs are the
-/// batch's inputs and targets and the learning rate, its outputs the loss, and its
+/// batch's inputs and targets, the seed when the loop is seeded, and the learning rate; its outputs the loss, and its
 /// gathered reads stay inside the whole data set.
 fn fits_shape(name: &str, program: &Program, shape: LoopShape, rows: usize) -> Result<(), CodegenError> {
     let sizes_fit = shape.batch >= 1
@@ -39,7 +39,8 @@ fn fits_shape(name: &str, program: &Program, shape: LoopShape, rows: usize) -> R
     if !sizes_fit {
         return Err(invalid(name, &format!("an impossible shape {shape:?}")));
     }
-    let expected = [rows * shape.x_width, rows * shape.y_width, 1];
+    let mut expected = vec![rows * shape.x_width, rows * shape.y_width];
+    expected.extend(std::iter::repeat_n(1, shape.step_inputs()));
     if program.input_lens != expected {
         return Err(invalid(name, &format!("inputs {:?}, the shape needs {expected:?}", program.input_lens)));
     }

@@ -1,19 +1,53 @@
 //! Does the model fit its data? Checks that need the loaded data: the loss against the
-//! task the target gives, then the model's input and output widths against the encoded
+//! task the target gives, the model's shapes where they depend on the data (`input auto`,
+//! an embedding's column), then the model's input and output widths against the encoded
 //! columns. The one place these checks live: `nnc check` and `nnc run` both come here.
 
-use nnc_check::{Job, Loss};
-use nnc_data::{Prepared, TargetEncoding, Task};
+use nnc_check::{ColumnSlot, Features, InputColumn, Job, Loss, Model};
+use nnc_data::{Prepared, Preprocessing, TargetEncoding, Task};
 use nnc_diagnostics::{Diagnostic, codes};
 
 /// Settles the task the loss asks for (a 0/1 column under `bce` is binary
-/// classification; one-hot table rows under `softmax_ce` are classes), then checks widths.
-pub(crate) fn check_model_fits_data(job: &Job, data: &mut Prepared) -> Result<(), Vec<Diagnostic>> {
+/// classification; one-hot table rows under `softmax_ce` are classes), the model's shapes
+/// where they wait for the data, then checks widths.
+pub(crate) fn check_model_fits_data(job: &mut Job, data: &mut Prepared) -> Result<(), Vec<Diagnostic>> {
     settle_task(job, data).map_err(|d| vec![d])?;
+    if let Some(error) = input_width(job, data) {
+        return Err(vec![error]);
+    }
+    settle_model(&mut job.model, &data.preprocessing, data.train.n_inputs())?;
     let mut errors = Vec::new();
-    errors.extend(input_width(job, data));
     errors.extend(output_width(job, data));
     if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Settles the shapes of a model whose input is `auto` or that embeds a column, from the
+/// data's encoded columns (`width` of them).
+pub fn settle_model(model: &mut Model, preprocessing: &Preprocessing, width: usize) -> Result<(), Vec<Diagnostic>> {
+    if model.settled {
+        return Ok(());
+    }
+    if model.input_auto {
+        model.input = Features::Flat(width);
+    }
+    let errors = nnc_check::settle(model, Some(&input_columns(preprocessing)));
+    if errors.is_empty() { Ok(()) } else { Err(errors) }
+}
+
+/// Where each source column's numbers sit among the model's inputs.
+pub fn input_columns(preprocessing: &Preprocessing) -> Vec<InputColumn> {
+    let mut start = 0;
+    preprocessing
+        .features
+        .iter()
+        .map(|column| {
+            let width = column.encoding.width();
+            let slot = ColumnSlot { start, width };
+            start += width;
+            let categorical = matches!(column.encoding, nnc_data::Encoding::OneHot { .. });
+            InputColumn { name: column.column.clone(), slot, categorical }
+        })
+        .collect()
 }
 
 fn settle_task(job: &Job, data: &mut Prepared) -> Result<(), Diagnostic> {
@@ -89,26 +123,32 @@ fn listed(names: &[String]) -> String {
 
 fn input_width(job: &Job, data: &Prepared) -> Option<Diagnostic> {
     let (model, found) = (&job.model, data.train.n_inputs());
-    (found != model.input_width).then(|| {
-        Diagnostic::error(
-            codes::INPUT_WIDTH,
-            format!(
-                "model `{}` takes {} inputs but data `{}` gives {found} input columns",
-                model.name, model.input_width, job.data.name.name
-            ),
-            model.input_span,
-            format!("the model takes {} inputs", model.input_width),
-        )
-        .with_secondary(data.input_span, format!("{found} input columns"))
-        .with_note(format!("input columns: {}", listed(&data.train.input_names)))
-        .with_help(format!("write `input {found}`"))
-        .with_fix(model.input_span, format!("input {found}"))
+    if model.input_auto || found == model.input_width() {
+        return None;
+    }
+    let wanted = match model.input {
+        Features::Flat(n) => format!("{n} inputs"),
+        image => format!("{} = {} inputs", image.describe(), image.size()),
+    };
+    let diagnostic = Diagnostic::error(
+        codes::INPUT_WIDTH,
+        format!("model `{}` takes {wanted} but data `{}` gives {found} input columns", model.name, job.data.name.name),
+        model.input_span,
+        format!("the model takes {wanted}"),
+    )
+    .with_secondary(data.input_span, format!("{found} input columns"))
+    .with_note(format!("input columns: {}", listed(&data.train.input_names)));
+    Some(match model.input {
+        Features::Flat(_) => {
+            diagnostic.with_help(format!("write `input {found}`")).with_fix(model.input_span, format!("input {found}"))
+        }
+        _ => diagnostic.with_help("an image's height x width x channels must be the number of input columns"),
     })
 }
 
 fn output_width(job: &Job, data: &Prepared) -> Option<Diagnostic> {
     let model = &job.model;
-    let (found, wanted) = (data.train.n_targets(), model.output_width());
+    let (found, wanted) = (data.train.n_targets(), model.output_width()?);
     let last = model.layers.last()?;
     (found != wanted).then(|| {
         let per_class = matches!(data.task, Task::Classes(_));
@@ -133,8 +173,11 @@ fn output_width(job: &Job, data: &Prepared) -> Option<Diagnostic> {
             format!("one output unit per class: make the last layer `dense {found}`")
         } else {
             format!("make the last layer `dense {found}`")
-        })
-        .with_fix(last.units_span, found.to_string());
+        });
+        let diagnostic = match last.kind {
+            nnc_check::LayerKind::Dense { .. } => diagnostic.with_fix(last.size_span, found.to_string()),
+            _ => diagnostic,
+        };
         match (&data.task, &data.preprocessing.target) {
             (Task::Regression, TargetEncoding::Columns(columns)) if columns.len() == 1 && wanted > 1 => diagnostic
                 .with_note(format!(

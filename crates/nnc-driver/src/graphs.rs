@@ -1,12 +1,13 @@
-//! The graphs a job compiles, by role: the training step (full and last partial batch)
-//! and one evaluation forward pass per data split; and the descent step of a `minimize`
+//! The graphs a job compiles, by role: the training step (full and last partial batch,
+//! the forward pass in its training form) and one evaluation forward pass per data split
+//! (in its evaluation form: no dropout, batch norm by its running statistics); and the descent step of a `minimize`
 //! block. Each is kept at every stage `nnc ir` can show.
 
 use nnc_autodiff::{Optimizer, append_updates, differentiate, training_step};
 use nnc_check::Job;
 use nnc_ir::{Graph, Op, Origin, assert_valid};
 use nnc_kernels::Program;
-use nnc_lower::{Minimization, lower_forward};
+use nnc_lower::{Minimization, Mode, lower_forward};
 use nnc_opt::optimize;
 use nnc_runtime::Role;
 
@@ -57,17 +58,18 @@ const RARE_LIBRARY_MACS: usize = 2048;
 pub fn build(job: &Job, batch: usize, train_rows: usize, splits: &[(&'static str, usize)]) -> Graphs {
     let tail = train_rows % batch;
     let step_at = |size: usize| {
-        let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), size);
+        let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), size, Mode::Train);
         training_step(&forward.graph, forward.loss, &job.train.optimizer)
     };
-    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), batch).graph;
+    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), batch, Mode::Train).graph;
     let step = step_at(batch);
     let mut unoptimized = vec![(Role::Step, step.clone())];
     if tail > 0 {
         unoptimized.push((Role::TailStep, step_at(tail)));
     }
     for &(split, rows) in splits {
-        let mut eval = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), rows.max(1)).graph;
+        let mut eval =
+            lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), rows.max(1), Mode::Eval).graph;
         eval.name = format!("{}.eval.{split}", job.model.name);
         unoptimized.push((Role::Eval(split), eval));
     }

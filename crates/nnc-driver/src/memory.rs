@@ -77,7 +77,7 @@ pub fn need(plan: &JobPlan) -> Need {
 /// The report keeps, for every split, its inputs, targets, predictions and each hidden
 /// layer's activations, row by row.
 fn report_bytes(plan: &JobPlan) -> u64 {
-    let hidden: usize = plan.job.model.layers.iter().map(|l| l.units).sum();
+    let hidden: usize = plan.job.model.layers.iter().map(|l| l.output.size()).sum();
     plan.data
         .splits()
         .iter()
@@ -124,7 +124,7 @@ pub(crate) fn check_memory(plan: &JobPlan, requested: Option<u64>) -> Result<(),
         return Ok(());
     }
     let model = &plan.job.model;
-    let widest = model.layers.iter().max_by_key(|l| l.units).map_or(model.input_span, |l| l.span);
+    let widest = model.layers.iter().max_by_key(|l| l.output.size()).map_or(model.input_span, |l| l.span);
     let parts = [
         ("parameters and optimizer state", need.params),
         ("scratch for one step", need.scratch),

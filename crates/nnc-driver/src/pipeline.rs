@@ -129,19 +129,17 @@ fn resolve(job: &mut Job, overrides: Overrides) {
 fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
     let started = Instant::now();
     let room = crate::limits::budget(memory_limit).room();
-    let options = LoadOptions { output_width: job.model.output_width(), seed: job.train.seed, room };
+    let options = LoadOptions { output_width: job.model.output_width().unwrap_or(0), seed: job.train.seed, room };
     let mut data = nnc_data::load(&job.data, base_dir, options)?;
     let load_ms = elapsed_ms(started);
-    if job.model.input_auto {
-        job.model.input_width = data.train.n_inputs();
-    }
-    check_model_fits_data(&job, &mut data)?;
+    check_model_fits_data(&mut job, &mut data)?;
     let rows = data.train.rows;
     let batch = job.train.batch.unwrap_or(rows).clamp(1, rows.max(1));
     let splits: Vec<(&'static str, usize)> = data.splits().iter().map(|(name, d)| (*name, d.rows)).collect();
     let graphs = build(&job, batch, rows, &splits);
     let programs = graphs.lower();
-    let shape = LoopShape { rows, batch, x_width: data.train.n_inputs(), y_width: data.train.n_targets() };
+    let seeded = programs.iter().any(|(_, p)| p.buffers.iter().any(|b| b.name == "seed"));
+    let shape = LoopShape { rows, batch, x_width: data.train.n_inputs(), y_width: data.train.n_targets(), seeded };
     let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms, initial: None, memory_limit };
     check_memory(&plan, memory_limit).map_err(|d| vec![d])?;
     Ok(plan)

@@ -30,10 +30,11 @@ pub fn job_for(jobs: &[Job], weights: &Weights, file: &str) -> Result<(Job, Vec<
         .with_note(format!("the program trains: {}", models.join(", ")))
     })?;
     let mut job = job.clone();
-    if job.model.input_auto {
-        job.model.input_width = weights.metadata.input_names.len();
-    }
-    let forward = nnc_lower::lower_forward(&job.model, job.train.loss, None, 1).graph;
+    let width = weights.metadata.input_names.len();
+    crate::agree::settle_model(&mut job.model, &weights.metadata.preprocessing, width).map_err(|mut errors| {
+        errors.remove(0).with_note(format!("`{file}` was saved from a model of {width} input columns"))
+    })?;
+    let forward = nnc_lower::lower_forward(&job.model, job.train.loss, None, 1, nnc_lower::Mode::Eval).graph;
     let mut params = Vec::new();
     for decl in &forward.params {
         let found = weights.tensors.iter().find(|(name, _, _)| name == &decl.name);
@@ -89,7 +90,7 @@ pub fn predict(
     encoded: &Encoded,
 ) -> Result<Predictions, Diagnostic> {
     let outputs = forward(job, params, &encoded.inputs, encoded.rows)?;
-    let width = job.model.output_width();
+    let width = output_width(job);
     let rows: Vec<&[f32]> = outputs.chunks(width.max(1)).collect();
     let metadata = &weights.metadata;
     let mut columns = vec!["line".to_string()];
@@ -149,7 +150,7 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
         return Ok(Vec::new());
     }
     let batch = rows.min(BATCH_ROWS);
-    let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch);
+    let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch, nnc_lower::Mode::Eval);
     let mut graph = lowered.graph;
     graph.outputs.retain(|(name, _)| name == "prediction");
     let graph = nnc_opt::optimize(&graph);
@@ -159,7 +160,7 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
     let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
-    let (width_in, width_out) = ((inputs.len() / rows).max(1), job.model.output_width());
+    let (width_in, width_out) = ((inputs.len() / rows).max(1), output_width(job));
     let targets = vec![0.0f32; batch * width_out];
     let mut chunk_inputs = vec![0.0f32; batch * width_in];
     let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
@@ -179,4 +180,9 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
         predictions.extend_from_slice(&produced[..chunk.len() / width_in.max(1) * width_out]);
     }
     Ok(predictions)
+}
+
+/// The outputs per row of a settled model (`job_for` settles it).
+fn output_width(job: &Job) -> usize {
+    job.model.output_width().expect("internal error: predicting with a model whose shapes are not settled")
 }

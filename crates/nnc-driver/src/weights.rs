@@ -29,8 +29,16 @@ const READS: &[&str] = &[FORMAT, "nnc-weights/1"];
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct LayerMeta {
     pub name: String,
+    /// `dense`, `conv2d`, ... (files before layer kinds hold dense layers only).
+    #[serde(default = "dense")]
+    pub kind: String,
+    /// Numbers out per row.
     pub units: usize,
     pub activation: String,
+}
+
+fn dense() -> String {
+    "dense".to_string()
 }
 
 /// What a weight file says about its model.
@@ -78,7 +86,12 @@ pub fn encode(plan: &JobPlan, source: &str, params: &[(String, Vec<usize>, Vec<f
         .model
         .layers
         .iter()
-        .map(|l| LayerMeta { name: l.name.clone(), units: l.units, activation: l.activation.name().to_string() })
+        .map(|l| LayerMeta {
+            name: l.name.clone(),
+            kind: l.kind.name().to_string(),
+            units: l.output.size(),
+            activation: l.activation.name().to_string(),
+        })
         .collect();
     let json = |value: &dyn erased::Json| value.json();
     let metadata: HashMap<String, String> = [

@@ -5,7 +5,7 @@
 //! `torchrun`), and a README.
 
 use nnc_autodiff::Optimizer;
-use nnc_check::{Activation, Job, Loss, Schedule};
+use nnc_check::{Activation, Features, Job, Layer, LayerKind, Loss, Model, Schedule, Source, conv_padding};
 use nnc_data::{Prepared, Task};
 use serde_json::json;
 
@@ -45,19 +45,178 @@ fn torch_activation(activation: Activation) -> &'static str {
     }
 }
 
+/// How a value is held in the generated `forward`: a vector per row, or channels-first
+/// images (PyTorch's convolutions and pools are NCHW; nnc is channels last).
+#[derive(Clone, Copy, PartialEq)]
+enum Layout {
+    Flat,
+    Images,
+}
+
+/// Python that turns `value` (held as `layout`) into the layout `want`, for `features`.
+fn convert(value: &str, layout: Layout, want: Layout, features: Features) -> String {
+    let [height, width, channels] = image_dims(features);
+    match (layout, want) {
+        (Layout::Flat, Layout::Images) => {
+            format!("{value}.reshape(-1, {height}, {width}, {channels}).permute(0, 3, 1, 2)")
+        }
+        (Layout::Images, Layout::Flat) => format!("{value}.permute(0, 2, 3, 1).reshape({value}.shape[0], -1)"),
+        _ => value.to_string(),
+    }
+}
+
+fn image_dims(features: Features) -> [usize; 3] {
+    match features {
+        Features::Image { height, width, channels } => [height, width, channels],
+        Features::Series { len, channels } => [1, len, channels],
+        Features::Flat(len) => [1, len, 1],
+    }
+}
+
+/// The module of one layer, its forward line(s) (reading `x`, the layout it holds, and
+/// for joins `other`), the layout it leaves, and the lines loading nnc's parameters.
+struct TorchLayer {
+    module: Option<String>,
+    forward: Vec<String>,
+    layout: Layout,
+    load: Vec<String>,
+}
+
+fn torch_layer(model: &Model, layer: &Layer, layout: Layout, other: Option<(&str, Layout)>) -> TorchLayer {
+    let name = &layer.name;
+    let p = |suffix: &str| format!("params[\"{name}.{suffix}\"]");
+    let flat_in = convert("x", layout, Layout::Flat, layer.input);
+    let images_in = convert("x", layout, Layout::Images, layer.input);
+    match layer.kind {
+        LayerKind::Dense { units } => TorchLayer {
+            module: Some(format!("nn.Linear({}, {units})", layer.input.size())),
+            forward: vec![format!("x = self.{name}({flat_in})")],
+            layout: Layout::Flat,
+            load: vec![
+                format!(
+                    "self.{name}.weight.copy_(torch.tensor({}).reshape({}, {units}).T)",
+                    p("w"),
+                    layer.input.size()
+                ),
+                format!("self.{name}.bias.copy_(torch.tensor({}))", p("b")),
+            ],
+        },
+        LayerKind::Conv { filters, kernel, stride, padding, .. } => {
+            let [height, width, channels] = image_dims(layer.input);
+            let (before, after) = conv_padding(kernel, stride, padding, [height, width]);
+            let mut forward = vec![format!("x = {images_in}")];
+            if before.iter().chain(&after).any(|&p| p > 0) {
+                // nnc pads as TensorFlow does, any odd row or column after: explicit padding.
+                forward.push(format!("x = F.pad(x, ({}, {}, {}, {}))", before[1], after[1], before[0], after[0]));
+            }
+            forward.push(format!("x = self.{name}(x)"));
+            TorchLayer {
+                module: Some(format!(
+                    "nn.Conv2d({channels}, {filters}, ({}, {}), stride=({}, {}))",
+                    kernel[0], kernel[1], stride[0], stride[1]
+                )),
+                forward,
+                layout: Layout::Images,
+                load: vec![
+                    // nnc's filters are [kh, kw, c, f]; PyTorch's [f, c, kh, kw].
+                    format!(
+                        "self.{name}.weight.copy_(torch.tensor({}).reshape({}, {}, {channels}, {filters}).permute(3, 2, 0, 1))",
+                        p("w"),
+                        kernel[0],
+                        kernel[1]
+                    ),
+                    format!("self.{name}.bias.copy_(torch.tensor({}))", p("b")),
+                ],
+            }
+        }
+        LayerKind::Pool { max, size, stride, series } => {
+            let (size, stride) = if series { ([1, size[1]], [1, stride[1]]) } else { (size, stride) };
+            let kind = if max { "MaxPool2d" } else { "AvgPool2d" };
+            TorchLayer {
+                module: Some(format!("nn.{kind}(({}, {}), stride=({}, {}))", size[0], size[1], stride[0], stride[1])),
+                forward: vec![format!("x = self.{name}({images_in})")],
+                layout: Layout::Images,
+                load: Vec::new(),
+            }
+        }
+        LayerKind::Flatten => {
+            TorchLayer { module: None, forward: vec![format!("x = {flat_in}")], layout: Layout::Flat, load: Vec::new() }
+        }
+        LayerKind::Dropout { rate } => TorchLayer {
+            module: Some(format!("nn.Dropout({rate})")),
+            forward: vec![format!("x = self.{name}(x)")],
+            layout,
+            load: Vec::new(),
+        },
+        LayerKind::BatchNorm { momentum, epsilon } => {
+            let kind = if layout == Layout::Flat { "BatchNorm1d" } else { "BatchNorm2d" };
+            let load = [("weight", "gamma"), ("bias", "beta"), ("running_mean", "mean"), ("running_var", "var")]
+                .iter()
+                .map(|(field, suffix)| format!("self.{name}.{field}.copy_(torch.tensor({}))", p(suffix)))
+                .collect();
+            TorchLayer {
+                module: Some(format!("nn.{kind}({}, eps={epsilon}, momentum={momentum})", layer.input.channels())),
+                forward: vec![format!("x = self.{name}(x)")],
+                layout,
+                load,
+            }
+        }
+        LayerKind::Embedding { dim, slot, .. } => {
+            let slot = slot.expect("settled");
+            let end = slot.start + slot.width;
+            TorchLayer {
+                // The one-hot block times the table: an nn.Embedding of the category
+                // indices, written as the product nnc computes.
+                module: Some(format!("nn.Linear({}, {dim}, bias=False)", slot.width)),
+                forward: vec![format!(
+                    "x = torch.cat([x[:, :{}], self.{name}(x[:, {}:{end}]), x[:, {end}:]], dim=1)",
+                    slot.start, slot.start
+                )],
+                layout: Layout::Flat,
+                load: vec![format!(
+                    "self.{name}.weight.copy_(torch.tensor({}).reshape({}, {dim}).T)",
+                    p("table"),
+                    slot.width
+                )],
+            }
+        }
+        LayerKind::Join { concat, other: source, .. } => {
+            let (other, other_layout) = other.expect("a join reads another value");
+            let other = convert(other, other_layout, layout, model.features(source));
+            let line = if concat { format!("x = torch.cat([x, {other}], dim=1)") } else { format!("x = x + {other}") };
+            TorchLayer { module: None, forward: vec![line], layout, load: Vec::new() }
+        }
+    }
+}
+
 fn model_py(job: &Job) -> String {
     let model = &job.model;
     let mut layers = String::new();
-    let mut forward = String::new();
+    let mut forward = String::from("        input = x\n");
+    let mut load = String::new();
     let last = model.layers.len() - 1;
+    let mut layouts: Vec<Layout> = Vec::new();
     for (index, layer) in model.layers.iter().enumerate() {
-        layers.push_str(&format!(
-            "        self.{} = nn.Linear({}, {})\n",
-            layer.name,
-            model.fan_in(index),
-            layer.units
-        ));
-        forward.push_str(&format!("        x = self.{}(x)\n", layer.name));
+        let value = |s: Source| match s {
+            Source::Input => ("input".to_string(), Layout::Flat),
+            Source::Layer(i) => (model.layers[i].name.clone(), layouts[i]),
+        };
+        let (from, layout) = value(layer.from);
+        let other = match layer.kind {
+            LayerKind::Join { other, .. } => Some(value(other)),
+            _ => None,
+        };
+        let built = torch_layer(model, layer, layout, other.as_ref().map(|(n, l)| (n.as_str(), *l)));
+        if let Some(module) = &built.module {
+            layers.push_str(&format!("        self.{} = {module}\n", layer.name));
+        }
+        forward.push_str(&format!("        x = {from}\n"));
+        for line in &built.forward {
+            forward.push_str(&format!("        {line}\n"));
+        }
+        for line in &built.load {
+            load.push_str(&format!("            {line}\n"));
+        }
         // The last layer's activation is part of a fused loss (logits out of `forward`).
         let activation = if index == last && job.train.loss.fused_activation().is_some() {
             Activation::Identity
@@ -67,6 +226,15 @@ fn model_py(job: &Job) -> String {
         if activation != Activation::Identity {
             forward.push_str(&format!("        x = {}\n", torch_activation(activation)));
         }
+        forward.push_str(&format!("        {} = x\n", layer.name));
+        layouts.push(built.layout);
+    }
+    if layouts.last() == Some(&Layout::Images) {
+        let features = model.layers[last].output;
+        forward.push_str(&format!("        x = {}\n", convert("x", Layout::Images, Layout::Flat, features)));
+    }
+    if load.is_empty() {
+        load.push_str("            pass\n");
     }
     let predict = match job.train.loss {
         Loss::SoftmaxCe => "torch.softmax(self(x), dim=1)",
@@ -74,9 +242,13 @@ fn model_py(job: &Job) -> String {
         Loss::Mse | Loss::Mae => "self(x)",
     };
     format!(
-        r#""""The network of nnc model `{name}`, layer by layer as nnc trains it. Written by `nnc export`."""
+        r#""""The network of nnc model `{name}`, layer by layer as nnc trains it. Written by `nnc export`.
+
+Images are channels-first here (nnc keeps them channels last: the loading code transposes
+nnc's weights, and a flattened image is in nnc's order)."""
 
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 
@@ -93,12 +265,10 @@ class Net(nn.Module):
         return {predict}
 
     def load_nnc(self, params):
-        """Loads nnc's parameters: a dict `layer.w` ([inputs, units]) and `layer.b`."""
+        """Loads nnc's parameters by name (`dense1.w` is [inputs, units], `conv1.w`
+        [kernel rows, kernel columns, channels, filters])."""
         with torch.no_grad():
-            for name, module in self.named_children():
-                module.weight.copy_(torch.tensor(params[name + ".w"]).T)
-                module.bias.copy_(torch.tensor(params[name + ".b"]))
-"#,
+{load}"#,
         name = model.name
     )
 }
@@ -125,7 +295,7 @@ fn settings(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str) -
         Task::Classes(_) => "classes",
     };
     let mut params = serde_json::Map::new();
-    let forward = nnc_lower::lower_forward(&job.model, config.loss, None, 1).graph;
+    let forward = nnc_lower::lower_forward(&job.model, config.loss, None, 1, nnc_lower::Mode::Eval).graph;
     for (decl, values) in forward.params.iter().zip(initial) {
         let dims = decl.shape.dims();
         let value = if dims.len() == 2 {
@@ -322,6 +492,7 @@ def optimizer_for(s, parameters, lr):
 
 
 def score(s, model, x, y):
+    model.eval()
     with torch.no_grad():
         predicted = model.predict(x)
     if s["task"] == "classes":
@@ -376,8 +547,10 @@ def main():
             scheduler.step()
         line = f"epoch {epoch + 1} loss {total / rows:.6g}"
         if "val" in parts:
+            net.eval()
             with torch.no_grad():
                 val_loss = loss_of(net(parts["val"][0]), parts["val"][1]).item()
+            net.train()
             line += f" val {val_loss:.6g}"
             if s["patience"] is not None:
                 if val_loss < best[0]:

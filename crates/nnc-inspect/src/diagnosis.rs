@@ -108,19 +108,26 @@ fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
         let Some((_, rows)) = train.hidden.iter().find(|(name, _)| name == &layer.name) else { continue };
         let units = if rows.is_empty() { 0 } else { rows.width };
         let column = |u: usize| rows.iter().map(move |row| row[u]);
+        // A convolution's unit is a filter (a channel): it is dead when it is 0 at every
+        // position of every row. Channels are the last axis, so channel c is every
+        // `channels`-th number from c.
+        let channels = layer.output.channels().clamp(1, units.max(1));
+        let units_word = if layer.output.dims().len() > 1 { "filters" } else { "units" };
+        let channel = |c: usize| (c..units).step_by(channels).flat_map(column);
         match layer.activation {
             Activation::Relu => {
-                let dead: Vec<usize> = (0..units).filter(|&u| column(u).all(|v| v <= 0.0)).collect();
+                let dead: Vec<usize> = (0..channels.min(units)).filter(|&c| channel(c).all(|v| v <= 0.0)).collect();
                 if !dead.is_empty() {
                     findings.push(Finding {
                         kind: "dead_relu",
                         message: format!(
-                            "{} of the {units} ReLU units of `{}` output 0 on every training row: they no longer learn",
+                            "{} of the {} ReLU {units_word} of `{}` output 0 on every training row: they no longer learn",
                             dead.len(),
+                            channels.min(units),
                             layer.name
                         ),
                         evidence: vec![format!(
-                            "dead units: {} (0 on all {} rows after training)",
+                            "dead {units_word}: {} (0 on all {} rows after training)",
                             dead.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
                             rows.len()
                         )],

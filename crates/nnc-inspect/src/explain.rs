@@ -9,10 +9,10 @@
 use crate::expr::{Builder, Expr, Over, Style, per_row, print};
 use crate::names::{is_scalar_model, layer_values, param_name};
 use nnc_autodiff::{adjoints, append_updates};
-use nnc_check::{Activation, Loss};
+use nnc_check::{Activation, LayerKind, Loss};
 use nnc_driver::{Checked, JobPlan, MinimizePlan};
 use nnc_ir::{Graph, Op, ValueId};
-use nnc_lower::lower_forward;
+use nnc_lower::{Mode, lower_forward};
 use std::collections::HashMap;
 use std::fmt::Write;
 
@@ -44,6 +44,8 @@ pub struct Explanation {
     pub title: String,
     pub rows: usize,
     pub equations: Vec<Equation>,
+    /// Convolutions and pools written element by element, in the course's index notation.
+    pub index_forms: Vec<String>,
     /// What lowering and the passes changed, in words.
     pub simplifications: Vec<String>,
 }
@@ -76,7 +78,7 @@ pub fn explain_job(plan: &JobPlan) -> Explanation {
             part: *part,
             name: names[0].clone(),
             aliases: names[1..].to_vec(),
-            expr: per_row(builder.define(*v), rows, &[model.output_width()]),
+            expr: per_row(builder.define(*v), rows, &[model.output_width().unwrap_or(1)]),
             shape: derived.graph.shape(*v).dims().to_vec(),
             indexed: None,
         })
@@ -88,14 +90,70 @@ pub fn explain_job(plan: &JobPlan) -> Explanation {
         title: title(plan),
         rows,
         equations: built,
+        index_forms: index_forms(model),
         simplifications: simplifications(job.train.loss, &derived.changes, model),
     }
+}
+
+/// `z1_{i,j,f} = Σ_{u,v,c} X_{i+u−1, j+v−1, c} · W1_{u,v,c,f} + b1_f` for each convolution,
+/// and the max or mean of each pool's windows: what `windows(·)` in the equations means.
+fn index_forms(model: &nnc_check::Model) -> Vec<String> {
+    let name_of = |source: nnc_check::Source| match source {
+        nnc_check::Source::Input => "X".to_string(),
+        nnc_check::Source::Layer(i) if model.layers[i].activation != Activation::Identity => format!("h{}", i + 1),
+        nnc_check::Source::Layer(i) => format!("z{}", i + 1),
+    };
+    let mut out = Vec::new();
+    for (index, layer) in model.layers.iter().enumerate() {
+        let k = index + 1;
+        let input = name_of(layer.from);
+        let size = model.features(layer.from).dims();
+        match layer.kind {
+            LayerKind::Conv { kernel, stride, padding, series, .. } => {
+                let spatial = if series { [1, size[0]] } else { [size[0], size[1]] };
+                let (before, _) = nnc_check::conv_padding(kernel, stride, padding, spatial);
+                let at = |axis: usize, i: &str, u: &str| window_index(i, u, stride[axis], before[axis]);
+                let (out_index, window, place) = if series {
+                    ("t,f", "u,c", format!("{}, c", at(1, "t", "u")))
+                } else {
+                    ("i,j,f", "u,v,c", format!("{}, {}, c", at(0, "i", "u"), at(1, "j", "v")))
+                };
+                let border = if before.iter().any(|&p| p > 0) { "; 0 outside the input" } else { "" };
+                let w_index = if series { "u,c,f" } else { "u,v,c,f" };
+                let ranges =
+                    if series { format!("u < {}", kernel[1]) } else { format!("u < {}, v < {}", kernel[0], kernel[1]) };
+                out.push(format!(
+                    "z{k}_{{{out_index}}} = Σ_{{{window}}} {input}_{{{place}}} · W{k}_{{{w_index}}} + b{k}_f    ({ranges}{border})"
+                ));
+            }
+            LayerKind::Pool { max, size: window, stride, series, .. } => {
+                let at = |axis: usize, i: &str, u: &str| window_index(i, u, stride[axis], 0);
+                let (out_index, over, place, count) = if series {
+                    ("t,c", "u", format!("{}, c", at(1, "t", "u")), window[1])
+                } else {
+                    ("i,j,c", "u,v", format!("{}, {}, c", at(0, "i", "u"), at(1, "j", "v")), window[0] * window[1])
+                };
+                let reduce = if max { format!("max_{{{over}}}") } else { format!("(1/{count}) Σ_{{{over}}}") };
+                out.push(format!("z{k}_{{{out_index}}} = {reduce} {input}_{{{place}}}"));
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
+/// `2i+u−1`: where window `i`'s offset `u` falls in the input, with `stride` and a zero
+/// border of `before`.
+fn window_index(i: &str, u: &str, stride: usize, before: usize) -> String {
+    let step = if stride == 1 { i.to_string() } else { format!("{stride}{i}") };
+    let border = if before == 0 { String::new() } else { format!("−{before}") };
+    format!("{step}+{u}{border}")
 }
 
 /// Derives the training step of `plan` for a batch of `rows` rows.
 pub fn derive_job(plan: &JobPlan, rows: usize) -> Derived {
     let (job, model) = (&plan.job, &plan.job.model);
-    let forward = lower_forward(model, job.train.loss, Some(job.train.loss_span), rows);
+    let forward = lower_forward(model, job.train.loss, Some(job.train.loss_span), rows, Mode::Train);
     let mut graph = forward.graph.clone();
     graph.outputs = vec![("loss".to_string(), forward.loss)];
     let adjoint = adjoints(&mut graph, forward.loss);
@@ -128,7 +186,7 @@ pub fn derive_job(plan: &JobPlan, rows: usize) -> Derived {
     let index = |k: usize| if layers.len() == 1 { String::new() } else { (k + 1).to_string() };
     let regression = matches!(job.train.loss, Loss::Mse | Loss::Mae);
     let mut forward_lines = Vec::new();
-    for (k, &(z, h)) in layers.iter().enumerate() {
+    for (k, &(z, h)) in layers.iter().enumerate().filter_map(|(k, l)| Some((k, l.as_ref()?))) {
         let output_is_z = k == last && h.is_none() && regression;
         let z_name = if output_is_z { "ŷ".to_string() } else { format!("z{}", index(k)) };
         forward_lines.push((z, z_name));
@@ -139,7 +197,7 @@ pub fn derive_job(plan: &JobPlan, rows: usize) -> Derived {
     }
     forward_lines.push((forward.loss, "L".to_string()));
     let mut backward_lines = Vec::new();
-    for (k, &(z, h)) in layers.iter().enumerate().rev() {
+    for (k, &(z, h)) in layers.iter().enumerate().rev().filter_map(|(k, l)| Some((k, l.as_ref()?))) {
         if k == last
             && let Some(h) = h
             && regression
@@ -152,7 +210,7 @@ pub fn derive_job(plan: &JobPlan, rows: usize) -> Derived {
             vec![format!("δ{}", index(k))]
         };
         backward_lines.push((adjoint[z.index()], delta.join("=")));
-        for decl in layer_params(&forward.graph, &model.layers[k].name) {
+        for decl in layer_params(&forward.graph, &model.layers[k]) {
             let v = param_value_named(&forward.graph, &decl).expect("a declared parameter has a value");
             backward_lines.push((adjoint[v.index()], format!("∂L/∂{}", param_name(model, &decl))));
         }
@@ -213,18 +271,26 @@ fn param_value_named(graph: &Graph, name: &str) -> Option<ValueId> {
     param_value(graph, slot)
 }
 
-/// A layer's bias then weights (the order the backward pass derives them in).
-fn layer_params(graph: &Graph, layer: &str) -> Vec<String> {
-    ["b", "w"].iter().map(|k| format!("{layer}.{k}")).filter(|n| graph.params.iter().any(|d| &d.name == n)).collect()
+/// A layer's trained parameters, last first (the order the backward pass derives them
+/// in: a dense layer's bias, then its weights).
+fn layer_params(graph: &Graph, layer: &nnc_check::Layer) -> Vec<String> {
+    let names = layer.params().into_iter().filter(|p| p.trained).map(|p| format!("{}.{}", layer.name, p.suffix));
+    let mut names: Vec<String> = names.filter(|n| graph.params.iter().any(|d| &d.name == n)).collect();
+    names.reverse();
+    names
 }
 
 fn title(plan: &JobPlan) -> String {
     let job = &plan.job;
-    let mut widths = vec![job.model.input_width.to_string()];
+    let mut widths = vec![job.model.input.describe()];
     for layer in &job.model.layers {
+        let size = match layer.kind {
+            LayerKind::Dense { units } => units.to_string(),
+            ref kind => format!("{} {}", kind.name(), layer.output.describe()),
+        };
         match layer.activation {
-            Activation::Identity => widths.push(layer.units.to_string()),
-            other => widths.push(format!("{} ({})", layer.units, other.name())),
+            Activation::Identity => widths.push(size),
+            other => widths.push(format!("{size} ({})", other.name())),
         }
     }
     format!(
@@ -427,6 +493,7 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
         ),
         rows: 1,
         equations,
+        index_forms: Vec::new(),
         simplifications: simplifications(Loss::Mse, &derived.changes, &empty_model()),
     }
 }
@@ -434,10 +501,11 @@ pub fn explain_minimization(plan: &MinimizePlan) -> Explanation {
 fn empty_model() -> nnc_check::Model {
     nnc_check::Model {
         name: String::new(),
-        input_width: 0,
+        input: nnc_check::Features::Flat(0),
+        input_auto: false,
         layers: Vec::new(),
         input_span: nnc_diagnostics::Span::default(),
-        input_auto: false,
+        settled: true,
     }
 }
 
@@ -495,6 +563,12 @@ fn render_text(out: &mut String, explanation: &Explanation) {
         let _ = writeln!(out, "  {line}{}  {shape}", " ".repeat(pad)).map(|_| ());
         if let Some(indexed) = &equation.indexed {
             let _ = writeln!(out, "      {} = {}", equation.name, print(indexed, Style::Text).replace("Σ_rows", "Σᵢ"));
+        }
+    }
+    if !explanation.index_forms.is_empty() {
+        let _ = writeln!(out, "\nwindows, element by element");
+        for line in &explanation.index_forms {
+            let _ = writeln!(out, "  {line}");
         }
     }
     if !explanation.simplifications.is_empty() {

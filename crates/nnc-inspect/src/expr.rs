@@ -111,6 +111,11 @@ impl Builder<'_> {
                 Expr::Sum(over, boxed(self.operand(arg(0))))
             }
             Op::ReduceMax { .. } => Expr::Call("max_row", vec![self.operand(arg(0))]),
+            Op::Window(_) => Expr::Call("windows", vec![self.operand(arg(0))]),
+            Op::WindowSum(_) => Expr::Call("window_sum", vec![self.operand(arg(0))]),
+            Op::Concat { .. } => Expr::Call("concat", vec![self.operand(arg(0)), self.operand(arg(1))]),
+            Op::Slice { .. } => Expr::Call("slice", vec![self.operand(arg(0))]),
+            Op::Random { .. } => Expr::Call("uniform", vec![self.operand(arg(0))]),
         }
     }
 

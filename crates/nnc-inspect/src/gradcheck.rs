@@ -10,7 +10,7 @@
 use crate::names::param_name;
 use nnc_driver::{JobPlan, MinimizePlan};
 use nnc_ir::{Graph, ValueId};
-use nnc_lower::{Forward, lower_forward};
+use nnc_lower::{Forward, Mode, lower_forward};
 
 /// A tensor passes when every checked element's error is at most this, relative to the
 /// larger of the two gradients — or, for gradients that are nearly zero, to a thousandth of
@@ -86,8 +86,13 @@ fn first_batch(plan: &JobPlan) -> Option<(Forward, Vec<Vec<f32>>, usize)> {
         y.extend_from_slice(&data.targets[row * width..(row + 1) * width]);
     }
     let job = &plan.job;
-    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), step.rows.len());
-    Some((forward, vec![x, y], step.rows.len()))
+    let forward = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), step.rows.len(), Mode::Train);
+    let mut inputs = vec![x, y];
+    // Dropout's numbers, fixed: the same mask at every perturbed point.
+    if forward.graph.inputs.iter().any(|d| d.name == "seed") {
+        inputs.push(vec![nnc_ir::seed_value(1)]);
+    }
+    Some((forward, inputs, step.rows.len()))
 }
 
 /// The root-mean-square gradient of every parameter (by declared name) at `params`, on
@@ -140,6 +145,8 @@ fn compiled_gradients(problem: &Problem, mutate: Option<&dyn Fn(&mut Graph)>) ->
     let mut graph = problem.forward.clone();
     graph.name = format!("{}.gradients", graph.name);
     graph.outputs = Vec::new();
+    // Only the gradients: batch norm's running statistics are left as they are.
+    graph.updates.clear();
     let grads = nnc_autodiff::differentiate(&mut graph, problem.loss);
     for (slot, grad) in grads.iter().enumerate() {
         let grad = grad.unwrap_or_else(|| {

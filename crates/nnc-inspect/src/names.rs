@@ -8,14 +8,15 @@ use nnc_ir::{Graph, Op, ValueId};
 /// Whether the model is one weight and one bias (linear regression on one feature): then
 /// its values read element-wise, `w·xᵢ + b`.
 pub fn is_scalar_model(model: &Model) -> bool {
-    model.layers.len() == 1 && model.input_width == 1 && model.layers[0].units == 1
+    model.layers.len() == 1 && model.input_width() == 1 && model.layers[0].units() == Some(1)
 }
 
 /// The display name of a parameter (or of its optimizer state) declared as `decl`.
 pub fn param_name(model: &Model, decl: &str) -> String {
-    let (base, state) = match decl.split_once(".w.").or_else(|| decl.split_once(".b.")) {
-        Some((layer, state)) => (&decl[..layer.len() + 2], Some(state)),
-        None => (decl, None),
+    // `dense1.w.velocity`: the parameter `dense1.w`, then the optimizer state's name.
+    let (base, state) = match decl.splitn(3, '.').collect::<Vec<_>>()[..] {
+        [layer, param, state] => (&decl[..layer.len() + 1 + param.len()], Some(state)),
+        _ => (decl, None),
     };
     let plain = layer_param(model, base).unwrap_or_else(|| base.to_string());
     match state {
@@ -34,6 +35,11 @@ fn layer_param(model: &Model, base: &str) -> Option<String> {
         "w" if is_scalar_model(model) => "w",
         "w" => "W",
         "b" => "b",
+        "gamma" => "γ",
+        "beta" => "β",
+        "mean" => "μ",
+        "var" => "σ²",
+        "table" => "E",
         _ => return None,
     };
     Some(if model.layers.len() == 1 { letter.to_string() } else { format!("{letter}{}", index + 1) })
@@ -45,18 +51,23 @@ pub fn last_labelled(graph: &Graph, label: &str) -> Option<ValueId> {
     graph.values().filter(|&v| graph.inst(v).origin.label == label).last()
 }
 
-/// The forward values of each layer: `(z, h)` with `h` the activation's output (`None`
-/// for the identity) — in the numbering of `graph`, a lowered forward graph.
-pub fn layer_values(graph: &Graph, model: &Model) -> Vec<(ValueId, Option<ValueId>)> {
+/// The forward values of each layer: `(z, h)` with `z` its output before the activation
+/// (a dense layer's `h·W + b`) and `h` the activation's output (`None` for the identity)
+/// — in the numbering of `graph`, a lowered forward graph. `None` for a layer that
+/// computes nothing (dropout at evaluation).
+pub fn layer_values(graph: &Graph, model: &Model) -> Vec<Option<(ValueId, Option<ValueId>)>> {
     model
         .layers
         .iter()
-        .filter_map(|layer| {
-            let z = graph.values().filter(|&v| {
-                let inst = graph.inst(v);
-                inst.origin.label == layer.name && inst.op == Op::Add
-            });
-            let z = z.last()?;
+        .map(|layer| {
+            let labelled = graph.values().filter(|&v| graph.inst(v).origin.label == layer.name);
+            // A dense layer's z is its bias added (a convolution reshapes it to images
+            // after); any other layer's is its last instruction.
+            let z = match layer.kind {
+                nnc_check::LayerKind::Dense { .. } => labelled.filter(|&v| graph.inst(v).op == Op::Add).last(),
+                _ => labelled.last(),
+            };
+            let z = z?;
             let h = (layer.activation != Activation::Identity)
                 .then(|| last_labelled(graph, &format!("{}.{}", layer.name, layer.activation.name())))
                 .flatten();

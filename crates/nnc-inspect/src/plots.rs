@@ -68,8 +68,8 @@ pub fn loss_curves(report: &JobReport) -> Plot {
 
 /// The model's forward outputs by name on `rows` rows of inputs `x`, by the interpreter.
 fn forward(model: &Model, loss: Loss, x: &[f32], rows: usize, params: &[Vec<f32>]) -> Vec<(String, Vec<f32>)> {
-    let lowered = lower_forward(model, loss, None, rows);
-    let y = vec![0.0f32; rows * model.output_width()];
+    let lowered = lower_forward(model, loss, None, rows, nnc_lower::Mode::Eval);
+    let y = vec![0.0f32; rows * model.output_width().unwrap_or(0)];
     let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
     let values = nnc_ir::evaluate(&lowered.graph, &[x, &y], &params);
     lowered.graph.outputs.iter().map(|(name, v)| (name.clone(), values[v.index()].clone())).collect()
@@ -80,10 +80,10 @@ fn forward(model: &Model, loss: Loss, x: &[f32], rows: usize, params: &[Vec<f32>
 fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) -> Option<Plot> {
     let model = &plan.job.model;
     let train = report.splits.iter().find(|s| s.name == "train")?;
-    if model.input_width != 2 || train.inputs.is_empty() {
+    if model.input_width() != 2 || train.inputs.is_empty() {
         return None;
     }
-    let classes = model.output_width();
+    let classes = model.output_width()?;
     let xs: Vec<f64> = train.inputs.iter().map(|r| f64::from(r[0])).collect();
     let ys: Vec<f64> = train.inputs.iter().map(|r| f64::from(r[1])).collect();
     let widen = |axis: Axis| {
@@ -152,14 +152,14 @@ fn class_groups(inputs: &Rows, targets: &Rows, label_of: impl Fn(&[f32]) -> usiz
 
 /// Each first-layer ReLU unit's line w₁x₁ + w₂x₂ + b = 0 inside the plot.
 fn unit_lines(model: &Model, params: &[Vec<f32>], x: &Axis, y: &Axis) -> Vec<Layer> {
-    let Some(first) = model.layers.first().filter(|l| l.activation == Activation::Relu && model.layers.len() > 1)
-    else {
+    let first = model.layers.first().filter(|l| l.activation == Activation::Relu && model.layers.len() > 1);
+    let Some(units) = first.and_then(|l| l.units()) else {
         return Vec::new();
     };
     let (w, b) = (&params[0], &params[1]);
-    (0..first.units)
+    (0..units)
         .filter_map(|j| {
-            let (w1, w2, bias) = (f64::from(w[j]), f64::from(w[first.units + j]), f64::from(b[j]));
+            let (w1, w2, bias) = (f64::from(w[j]), f64::from(w[units + j]), f64::from(b[j]));
             let points = clip_line(w1, w2, bias, x, y)?;
             Some(Layer::Line {
                 label: (j == 0).then(|| "ReLU units: w·x + b = 0".to_string()),
@@ -202,10 +202,10 @@ fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
     let layer = model
         .layers
         .iter()
-        .find(|l| l.units == 2 && train.hidden.iter().any(|(n, _)| n == &l.name))
+        .find(|l| l.units() == Some(2) && train.hidden.iter().any(|(n, _)| n == &l.name))
         .or_else(|| model.layers.iter().find(|l| train.hidden.iter().any(|(n, _)| n == &l.name)))?;
     let rows = &train.hidden.iter().find(|(n, _)| n == &layer.name)?.1;
-    let (points, (x_label, y_label)) = if layer.units == 2 {
+    let (points, (x_label, y_label)) = if layer.units() == Some(2) {
         let points: Vec<(f64, f64)> = rows.iter().map(|r| (f64::from(r[0]), f64::from(r[1]))).collect();
         (points, (format!("{} unit 0", layer.name), format!("{} unit 1", layer.name)))
     } else {

@@ -76,7 +76,7 @@ pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String
             let (x, y) = gather(data, &earlier.rows);
             let role = if earlier.rows.len() == plan.batch { Role::Step } else { Role::TailStep };
             let view = DataView { inputs: &x, targets: &y, rows: earlier.rows.len() };
-            nnc_runtime::step_once(&compiled, &role, view, earlier.lr, &mut params);
+            nnc_runtime::step_once(&compiled, &role, view, (earlier.lr, earlier.seed), &mut params);
         }
     }
     let derived = derive_job(plan, traced.rows.len());
@@ -84,15 +84,31 @@ pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String
         params.push(vec![0.0; decl.shape.numel()]);
     }
     let (x, y) = gather(data, &traced.rows);
-    let lr = [traced.lr];
+    let (lr, seed) = ([traced.lr], [traced.seed]);
     let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
-    let values = nnc_ir::evaluate(&derived.graph, &[&x, &y, &lr], &refs);
+    let inputs: Vec<&[f32]> = derived
+        .graph
+        .inputs
+        .iter()
+        .map(|d| match d.name.as_str() {
+            "x" => &x[..],
+            "y" => &y[..],
+            "seed" => &seed[..],
+            _ => &lr[..],
+        })
+        .collect();
+    let values = nnc_ir::evaluate(&derived.graph, &inputs, &refs);
     let shown: Vec<usize> = match &options.rows {
         Some(rows) => rows.iter().copied().filter(|&r| r < traced.rows.len()).collect(),
         None => (0..traced.rows.len().min(8)).collect(),
     };
-    let entries = Entries { derived: &derived, values: &values, shown: &shown, width: plan.job.model.output_width() }
-        .collect(&params);
+    let entries = Entries {
+        derived: &derived,
+        values: &values,
+        shown: &shown,
+        width: plan.job.model.output_width().unwrap_or(1),
+    }
+    .collect(&params);
     Ok(Trace {
         model: plan.job.model.name.clone(),
         step,

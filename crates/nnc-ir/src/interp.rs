@@ -3,8 +3,8 @@
 //! finite differences in).
 
 use crate::graph::Graph;
-use crate::op::{Op, OpClass, Real};
-use crate::shape::for_each_offset;
+use crate::op::{Op, OpClass, Real, Window};
+use crate::shape::{Shape, for_each_offset};
 
 /// Evaluates every value of `graph`; returns them indexed by `ValueId`.
 ///
@@ -39,6 +39,31 @@ pub fn evaluate<T: Real>(graph: &Graph, inputs: &[&[T]], params: &[&[T]]) -> Vec
                 out
             }
             Op::MatMul => matmul(arg(0), arg(1), graph.shape(inst.args[0]).dims(), inst.shape.dims()),
+            Op::Window(window) => windows(window, graph.shape(inst.args[0]), arg(0)),
+            Op::WindowSum(window) => window_sum(window, &inst.shape, arg(0)),
+            Op::Concat { axis } => {
+                let (a, b) = (graph.shape(inst.args[0]).dims(), graph.shape(inst.args[1]).dims());
+                // Blocks of the joined axis and everything after it, one after the other.
+                let (a_block, b_block) = (a[*axis..].iter().product::<usize>(), b[*axis..].iter().product::<usize>());
+                let outer: usize = a[..*axis].iter().product();
+                let mut out = Vec::with_capacity(inst.shape.numel());
+                for o in 0..outer {
+                    out.extend_from_slice(&arg(0)[o * a_block..(o + 1) * a_block]);
+                    out.extend_from_slice(&arg(1)[o * b_block..(o + 1) * b_block]);
+                }
+                out
+            }
+            Op::Slice { axis, start } => {
+                let source = graph.shape(inst.args[0]);
+                let offset = start * source.strides()[*axis];
+                let mut out = Vec::with_capacity(inst.shape.numel());
+                for_each_offset(&inst.shape, [&source.strides()], |[o]| out.push(arg(0)[offset + o]));
+                out
+            }
+            Op::Random { salt } => {
+                let seed = crate::op::seed_bits(arg(0)[0].to_f32());
+                (0..inst.shape.numel() as u32).map(|i| T::of(crate::op::random_uniform(seed, i, *salt))).collect()
+            }
             op => unreachable!("interp: unhandled {}", op.name()),
         };
         debug_assert_eq!(result.len(), inst.shape.numel());
@@ -75,6 +100,59 @@ fn matmul<T: Real>(a: &[T], b: &[T], a_dims: &[usize], out_dims: &[usize]) -> Ve
                 acc = acc + a[i * k + p] * b[p * n + j];
             }
             out[i * n + j] = acc;
+        }
+    }
+    out
+}
+
+/// `Op::Window`: `[n, h, w, c]` to `[n, oh, ow, kh, kw, c]`, zeros in the padding.
+fn windows<T: Real>(window: &Window, shape: &Shape, x: &[T]) -> Vec<T> {
+    let [n, h, w, c] = *shape.dims() else { unreachable!("checked by the typing rule") };
+    let [oh, ow] = window.output([h, w]).expect("checked by the typing rule");
+    let [kh, kw] = window.kernel;
+    let mut out = Vec::with_capacity(n * oh * ow * kh * kw * c);
+    for b in 0..n {
+        for i in 0..oh {
+            for j in 0..ow {
+                for u in 0..kh {
+                    for v in 0..kw {
+                        match (window.source(0, i, u, h), window.source(1, j, v, w)) {
+                            (Some(y), Some(x0)) => {
+                                let at = ((b * h + y) * w + x0) * c;
+                                out.extend_from_slice(&x[at..at + c]);
+                            }
+                            _ => out.extend(std::iter::repeat_n(T::of(0.0), c)),
+                        }
+                    }
+                }
+            }
+        }
+    }
+    out
+}
+
+/// `Op::WindowSum`: each window element added to the pixel it came from.
+fn window_sum<T: Real>(window: &Window, shape: &Shape, windows: &[T]) -> Vec<T> {
+    let [n, h, w, c] = *shape.dims() else { unreachable!("checked by the typing rule") };
+    let [oh, ow] = window.output([h, w]).expect("checked by the typing rule");
+    let [kh, kw] = window.kernel;
+    let mut out = vec![T::of(0.0); shape.numel()];
+    let mut from = 0;
+    for b in 0..n {
+        for i in 0..oh {
+            for j in 0..ow {
+                for u in 0..kh {
+                    for v in 0..kw {
+                        if let (Some(y), Some(x0)) = (window.source(0, i, u, h), window.source(1, j, v, w)) {
+                            let at = ((b * h + y) * w + x0) * c;
+                            for k in 0..c {
+                                out[at + k] = out[at + k] + windows[from + k];
+                            }
+                        }
+                        from += c;
+                    }
+                }
+            }
         }
     }
     out

@@ -22,7 +22,7 @@ mod vjp;
 
 pub use graph::{Decl, Graph, Inst, Origin, Section, ValueId};
 pub use interp::evaluate;
-pub use op::{Op, OpClass, Real};
+pub use op::{Op, OpClass, Real, Window, random_uniform, seed_bits, seed_value};
 pub use print::{print_graph, print_graph_with, print_instruction};
 pub use shape::{Shape, for_each_offset};
 pub use verify::{assert_valid, verify};

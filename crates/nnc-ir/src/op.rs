@@ -19,6 +19,8 @@ pub trait Real:
     + Neg<Output = Self>
 {
     fn of(x: f32) -> Self;
+    /// The value as the f32 nearest it (a seed's bits travel as an f32).
+    fn to_f32(self) -> f32;
     fn exp(self) -> Self;
     fn ln(self) -> Self;
     fn ln_1p(self) -> Self;
@@ -31,6 +33,9 @@ macro_rules! real {
         impl Real for $t {
             fn of(x: f32) -> $t {
                 x.into()
+            }
+            fn to_f32(self) -> f32 {
+                self as f32
             }
             fn exp(self) -> $t {
                 <$t>::exp(self)
@@ -106,6 +111,108 @@ pub enum Op {
     // Contraction.
     /// `[m, k] x [k, n] -> [m, n]`.
     MatMul,
+
+    // Layout: the result is the operands' elements rearranged, computed into a buffer of
+    // its own.
+    /// The windows of a batch of images, for convolution as a product (im2col):
+    /// `[n, h, w, c] -> [n, oh, ow, kh, kw, c]`, element `(n, i, j, u, v, c)` being
+    /// `x[n, i·sh + u − top, j·sw + v − left, c]`, or 0 outside the image (padding).
+    Window(Window),
+    /// The adjoint of `Window` (col2im): each window element added back to the pixel it was
+    /// taken from, `[n, oh, ow, kh, kw, c] -> [n, h, w, c]` (the result shape is declared).
+    WindowSum(Window),
+    /// Two tensors joined along `axis`.
+    Concat {
+        axis: usize,
+    },
+    /// Elements `start..start + len` of `axis` (`len` from the declared result shape): a
+    /// movement op, read in place.
+    Slice {
+        axis: usize,
+        start: usize,
+    },
+
+    /// Numbers uniform in [0, 1) (multiples of 2⁻²⁴), one per element of the declared
+    /// shape, from the scalar operand (whose bits are a seed), the element's index and
+    /// `salt`: the same seed gives the same numbers, in compiled code and the interpreter.
+    Random {
+        salt: u32,
+    },
+}
+
+/// How a [`Op::Window`] takes windows: kernel, stride and padding along height and width.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct Window {
+    pub kernel: [usize; 2],
+    pub stride: [usize; 2],
+    /// Zero rows and columns before (top, left) and after (bottom, right) the image.
+    pub before: [usize; 2],
+    pub after: [usize; 2],
+}
+
+impl Window {
+    /// Output height and width for an image of `size` (height, width); `None` when the
+    /// kernel is larger than the padded image or a stride is 0.
+    pub fn output(&self, size: [usize; 2]) -> Option<[usize; 2]> {
+        let one = |axis: usize| {
+            let padded = size[axis].checked_add(self.before[axis])?.checked_add(self.after[axis])?;
+            let room = padded.checked_sub(self.kernel[axis])?;
+            (self.stride[axis] > 0 && self.kernel[axis] > 0).then(|| room / self.stride[axis] + 1)
+        };
+        Some([one(0)?, one(1)?])
+    }
+
+    /// The shape of the windows of images of `shape` (`[n, h, w, c]`).
+    pub fn windows_shape(&self, shape: &Shape) -> Option<Shape> {
+        let [n, h, w, c] = *shape.dims() else { return None };
+        let [oh, ow] = self.output([h, w])?;
+        Some(Shape(vec![n, oh, ow, self.kernel[0], self.kernel[1], c]))
+    }
+
+    /// The source pixel (row or column) of output position `i` and kernel offset `u` along
+    /// `axis`, or `None` in the padding.
+    pub fn source(&self, axis: usize, i: usize, u: usize, size: usize) -> Option<usize> {
+        (i * self.stride[axis] + u).checked_sub(self.before[axis]).filter(|&p| p < size)
+    }
+
+    /// `3x3, stride 1x1, pad 1,1,1,1` for printing.
+    pub fn describe(&self) -> String {
+        format!(
+            "kernel={}x{}, stride={}x{}, pad={},{},{},{}",
+            self.kernel[0],
+            self.kernel[1],
+            self.stride[0],
+            self.stride[1],
+            self.before[0],
+            self.after[0],
+            self.before[1],
+            self.after[1]
+        )
+    }
+}
+
+/// A seed as the value `Op::Random` reads: a number in [1, 2) whose 23 mantissa bits are
+/// the seed (so that it survives any float conversion a runtime makes).
+pub fn seed_value(seed: u32) -> f32 {
+    f32::from_bits(0x3F80_0000 | (seed & 0x007F_FFFF))
+}
+
+/// The seed in a value made by [`seed_value`].
+pub fn seed_bits(value: f32) -> u32 {
+    value.to_bits() & 0x007F_FFFF
+}
+
+/// The uniform number `Op::Random` gives element `index` for `seed` and `salt`: a 32-bit
+/// hash (Murmur3's finaliser over a mix of the three) whose top 24 bits scale to [0, 1).
+/// Compiled code computes exactly this (`nnc-codegen/src/math.rs`).
+pub fn random_uniform(seed: u32, index: u32, salt: u32) -> f32 {
+    let mut h = index.wrapping_mul(0x9E37_79B1) ^ seed.wrapping_mul(0x85EB_CA77) ^ salt.wrapping_mul(0xC2B2_AE3D);
+    h ^= h >> 16;
+    h = h.wrapping_mul(0x7FEB_352D);
+    h ^= h >> 15;
+    h = h.wrapping_mul(0x846C_A68B);
+    h ^= h >> 16;
+    (h >> 8) as f32 * (1.0 / 16_777_216.0)
 }
 
 /// Coarse families of ops, for passes and codegen that treat a family alike.
@@ -117,6 +224,10 @@ pub enum OpClass {
     Reduce,
     Movement,
     Contraction,
+    /// Elements rearranged into a buffer of their own (`window`, `window_sum`, `concat`).
+    Layout,
+    /// Computed from an element's index (`random`).
+    Generator,
 }
 
 impl Op {
@@ -145,6 +256,11 @@ impl Op {
             Op::Transpose,
             Op::StopGradient,
             Op::MatMul,
+            Op::Window(Window { kernel: [1, 1], stride: [1, 1], before: [0, 0], after: [0, 0] }),
+            Op::WindowSum(Window { kernel: [1, 1], stride: [1, 1], before: [0, 0], after: [0, 0] }),
+            Op::Concat { axis: 0 },
+            Op::Slice { axis: 0, start: 0 },
+            Op::Random { salt: 0 },
         ];
         // A new op makes this match fail to compile until the list above has it too.
         for op in &every {
@@ -154,6 +270,7 @@ impl Op {
                 Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => {}
                 Op::ReduceSum { .. } | Op::ReduceMax { .. } | Op::Broadcast | Op::Reshape | Op::Transpose => {}
                 Op::StopGradient | Op::MatMul => {}
+                Op::Window(_) | Op::WindowSum(_) | Op::Concat { .. } | Op::Slice { .. } | Op::Random { .. } => {}
             }
         }
         every
@@ -165,8 +282,10 @@ impl Op {
             Op::Neg | Op::Exp | Op::Log | Op::Log1p | Op::Tanh | Op::Sqrt => OpClass::Unary,
             Op::Add | Op::Sub | Op::Mul | Op::Div | Op::Max | Op::CmpGt => OpClass::Binary,
             Op::ReduceSum { .. } | Op::ReduceMax { .. } => OpClass::Reduce,
-            Op::Broadcast | Op::Reshape | Op::Transpose | Op::StopGradient => OpClass::Movement,
+            Op::Broadcast | Op::Reshape | Op::Transpose | Op::StopGradient | Op::Slice { .. } => OpClass::Movement,
             Op::MatMul => OpClass::Contraction,
+            Op::Window(_) | Op::WindowSum(_) | Op::Concat { .. } => OpClass::Layout,
+            Op::Random { .. } => OpClass::Generator,
         }
     }
 
@@ -195,14 +314,22 @@ impl Op {
             Op::Transpose => "transpose",
             Op::StopGradient => "stop_gradient",
             Op::MatMul => "matmul",
+            Op::Window(_) => "window",
+            Op::WindowSum(_) => "window_sum",
+            Op::Concat { .. } => "concat",
+            Op::Slice { .. } => "slice",
+            Op::Random { .. } => "random",
         }
     }
 
     pub fn arity(&self) -> usize {
-        match self.class() {
-            OpClass::Leaf => 0,
-            OpClass::Unary | OpClass::Reduce | OpClass::Movement => 1,
-            OpClass::Binary | OpClass::Contraction => 2,
+        match self {
+            Op::Concat { .. } => 2,
+            _ => match self.class() {
+                OpClass::Leaf => 0,
+                OpClass::Unary | OpClass::Reduce | OpClass::Movement | OpClass::Layout | OpClass::Generator => 1,
+                OpClass::Binary | OpClass::Contraction => 2,
+            },
         }
     }
 
@@ -248,6 +375,38 @@ impl Op {
                 ([m, k1], [k2, n]) if k1 == k2 => Ok(Shape(vec![*m, *n])),
                 _ => Err(format!("shape mismatch in matmul: {} x {}", args[0], args[1])),
             },
+            Op::Window(window) => {
+                window.windows_shape(args[0]).ok_or_else(|| format!("no windows {} of {}", window.describe(), args[0]))
+            }
+            Op::WindowSum(window) if window.windows_shape(declared).as_ref() == Some(args[0]) => Ok(declared.clone()),
+            Op::WindowSum(window) => {
+                Err(format!("{} are not the windows {} of {declared}", args[0], window.describe()))
+            }
+            Op::Concat { axis } => {
+                let (a, b) = (args[0].dims(), args[1].dims());
+                let others_equal = a.len() == b.len() && (0..a.len()).all(|i| i == *axis || a[i] == b[i]);
+                if *axis < a.len() && others_equal {
+                    let mut dims = a.to_vec();
+                    dims[*axis] += b[*axis];
+                    Ok(Shape(dims))
+                } else {
+                    Err(format!("cannot join {} and {} along axis {axis}", args[0], args[1]))
+                }
+            }
+            Op::Slice { axis, start } => {
+                let (from, to) = (args[0].dims(), declared.dims());
+                let fits = from.len() == to.len()
+                    && *axis < from.len()
+                    && (0..from.len()).all(|i| i == *axis || from[i] == to[i])
+                    && start.checked_add(to[*axis]).is_some_and(|end| end <= from[*axis]);
+                if fits {
+                    Ok(declared.clone())
+                } else {
+                    Err(format!("{declared} is not a slice of {} at {start} along axis {axis}", args[0]))
+                }
+            }
+            Op::Random { .. } if args[0].rank() == 0 => Ok(declared.clone()),
+            Op::Random { .. } => Err(format!("random takes a scalar seed, got {}", args[0])),
         }
     }
 

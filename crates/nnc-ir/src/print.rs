@@ -77,6 +77,10 @@ fn operands_text(graph: &Graph, op: &Op, args: &[crate::ValueId]) -> String {
         Op::Param(index) => graph.params[*index as usize].name.clone(),
         Op::Const(value) => format!("{value:?}"),
         Op::ReduceSum { axes } | Op::ReduceMax { axes } => format!("{values}, axes={axes:?}"),
+        Op::Window(window) | Op::WindowSum(window) => format!("{values}, {}", window.describe()),
+        Op::Concat { axis } => format!("{values}, axis={axis}"),
+        Op::Slice { axis, start } => format!("{values}, axis={axis}, start={start}"),
+        Op::Random { salt } => format!("{values}, salt={salt}"),
         Op::Neg
         | Op::Exp
         | Op::Log

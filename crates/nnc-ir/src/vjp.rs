@@ -6,6 +6,7 @@
 
 use crate::graph::{Graph, Origin, ValueId};
 use crate::op::Op;
+use crate::shape::Shape;
 
 /// Appends the gradient of each operand of `value`, given the gradient `g` of its result.
 pub fn vjp(graph: &mut Graph, value: ValueId, g: ValueId, origin: &Origin) -> Vec<Option<ValueId>> {
@@ -69,7 +70,9 @@ pub fn vjp(graph: &mut Graph, value: ValueId, g: ValueId, origin: &Origin) -> Ve
             let kept = graph.reshape(g, &source.reduce_keepdims(&axes), o());
             vec![Some(graph.broadcast(kept, &source, o()))]
         }
-        // y = max over axes of a; dy/da = [a == y] (every tied maximum gets the gradient)
+        // y = max over axes of a; dy/da = [a == y] / (number of tied maxima): tied maxima
+        // share the gradient equally (a subgradient of max; PyTorch gives it all to the
+        // first of them)
         Op::ReduceMax { axes } => {
             let source = graph.shape(a).clone();
             let keep = source.reduce_keepdims(&axes);
@@ -78,9 +81,12 @@ pub fn vjp(graph: &mut Graph, value: ValueId, g: ValueId, origin: &Origin) -> Ve
             let below = graph.push(Op::CmpGt, vec![y_full, a], o());
             let one = graph.constant(1.0, &source, o());
             let mask = graph.push(Op::Sub, vec![one, below], o());
+            let ties = graph.push(Op::ReduceSum { axes: axes.clone() }, vec![mask], o());
+            let ties = graph.reshape(ties, &keep, o());
             let g_kept = graph.reshape(g, &keep, o());
-            let g_full = graph.broadcast(g_kept, &source, o());
-            vec![Some(graph.push(Op::Mul, vec![g_full, mask], o()))]
+            let share = graph.push(Op::Div, vec![g_kept, ties], o());
+            let share = graph.broadcast(share, &source, o());
+            vec![Some(graph.push(Op::Mul, vec![share, mask], o()))]
         }
         // y = broadcast(a); dy/da sums the gradient over the repeated axes
         Op::Broadcast => {
@@ -106,5 +112,41 @@ pub fn vjp(graph: &mut Graph, value: ValueId, g: ValueId, origin: &Origin) -> Ve
             let db = graph.push(Op::MatMul, vec![a_t, g], o());
             vec![Some(da), Some(db)]
         }
+        // y = windows of a (linear); dL/da adds each window element's gradient back to the
+        // pixel it was taken from
+        Op::Window(window) => {
+            let source = graph.shape(a).clone();
+            vec![Some(graph.push_typed(Op::WindowSum(window), vec![g], source, o()))]
+        }
+        // y = window sum of a (linear); its adjoint is the windows of the gradient
+        Op::WindowSum(window) => vec![Some(graph.push(Op::Window(window), vec![g], o()))],
+        // y = a ++ b along axis; each gets its part of the gradient
+        Op::Concat { axis } => {
+            let (a_shape, b_shape) = (graph.shape(a).clone(), graph.shape(b).clone());
+            let start = a_shape.dims()[axis];
+            let da = graph.push_typed(Op::Slice { axis, start: 0 }, vec![g], a_shape, o());
+            let db = graph.push_typed(Op::Slice { axis, start }, vec![g], b_shape, o());
+            vec![Some(da), Some(db)]
+        }
+        // y = a[start..start + len] along axis; the gradient sits there in zeros
+        Op::Slice { axis, start } => {
+            let source = graph.shape(a).clone();
+            let zeros = |graph: &mut Graph, len: usize| {
+                let mut dims = source.dims().to_vec();
+                dims[axis] = len;
+                (len > 0).then(|| graph.constant(0.0, &Shape(dims), o()))
+            };
+            let after = source.dims()[axis] - start - shape.dims()[axis];
+            let mut grad = g;
+            if let Some(before) = zeros(graph, start) {
+                grad = graph.push(Op::Concat { axis }, vec![before, grad], o());
+            }
+            if let Some(after) = zeros(graph, after) {
+                grad = graph.push(Op::Concat { axis }, vec![grad, after], o());
+            }
+            vec![Some(grad)]
+        }
+        // y = random numbers from the seed: no gradient
+        Op::Random { .. } => vec![None],
     }
 }

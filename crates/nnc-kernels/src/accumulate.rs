@@ -80,6 +80,7 @@ impl Builder<'_> {
             Node::Const(_) => true,
             Node::Load(view) => view.strides.iter().all(|&s| s == 0) && view.gather.is_none(),
             Node::Acc => false,
+            Node::Random { strides, seed, .. } => strides.iter().all(|&s| s == 0) && self.is_scalar(*seed),
             Node::Unary(_, a) => self.is_scalar(*a),
             Node::Binary(_, a, b) => self.is_scalar(*a) && self.is_scalar(*b),
         }

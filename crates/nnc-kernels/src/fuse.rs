@@ -16,6 +16,8 @@
 //! epilogues of the products that produce their operands, elementwise chains become one
 //! loop, and a reduction joins the loop that produces what it reduces.
 
+mod layout;
+
 use crate::index::IndexMap;
 use crate::ir::*;
 use nnc_diagnostics::Span;
@@ -114,6 +116,7 @@ enum NodeKey {
     Acc,
     Unary(Unary, NodeId),
     Binary(Binary, NodeId, NodeId),
+    Random(u32, NodeId, usize, Vec<isize>),
 }
 
 impl NodeKey {
@@ -124,6 +127,7 @@ impl NodeKey {
             Node::Acc => NodeKey::Acc,
             Node::Unary(op, a) => NodeKey::Unary(*op, *a),
             Node::Binary(op, a, b) => NodeKey::Binary(*op, *a, *b),
+            Node::Random { salt, seed, offset, strides } => NodeKey::Random(*salt, *seed, *offset, strides.clone()),
         }
     }
 }
@@ -234,14 +238,14 @@ impl<'g> Fuser<'g> {
         for value in graph.values() {
             let inst = graph.inst(value);
             self.root[value.index()] = match inst.op.class() {
-                OpClass::Reduce | OpClass::Contraction => true,
+                OpClass::Reduce | OpClass::Contraction | OpClass::Layout => true,
                 OpClass::Unary | OpClass::Binary => {
                     self.destinations.contains_key(&value)
                         || operand[value.index()]
                         || (uses[value.index()] >= 2 && self.costly(value))
                 }
                 // Outputs that are leaves or views of them need a kernel that copies them.
-                OpClass::Leaf | OpClass::Movement => self.destinations.contains_key(&value),
+                OpClass::Leaf | OpClass::Movement | OpClass::Generator => self.destinations.contains_key(&value),
             };
         }
     }
@@ -276,6 +280,8 @@ impl<'g> Fuser<'g> {
         let inst = self.graph.inst(value);
         if inst.op == Op::MatMul {
             self.open_matmul(value);
+        } else if inst.op.class() == OpClass::Layout {
+            layout::place(self, value);
         } else if self.root[value.index()] {
             self.place_root(value);
         }
@@ -285,10 +291,14 @@ impl<'g> Fuser<'g> {
     fn view_of(&self, value: ValueId, buffer: BufferId, map: &IndexMap) -> View {
         let shape = self.graph.shape(value);
         let gather = match self.buffers[buffer.index()].storage {
-            Storage::Input(slot) if self.row_inputs.contains(&slot) => map.sole_axis(0),
+            Storage::Input(slot) if self.row_inputs.contains(&slot) => {
+                let axis = map.sole_axis(0);
+                debug_assert!(axis.is_some(), "internal error: data rows read off a loop axis");
+                axis
+            }
             _ => None,
         };
-        View { buffer, offset: 0, strides: map.strides(shape), gather }
+        View { buffer, offset: map.offset(shape), strides: map.strides(shape), gather }
     }
 
     /// The buffer and view of a matmul operand (a leaf or root read through movement ops).
@@ -301,12 +311,11 @@ impl<'g> Fuser<'g> {
                 Op::Broadcast => map = map.through_broadcast(self.graph.shape(inst.args[0]), &inst.shape),
                 Op::Transpose => map = map.through_transpose(),
                 Op::StopGradient => {}
+                Op::Slice { axis, start } => map = map.through_slice(axis, start),
                 Op::Reshape => {
-                    // The operand's buffer is read at the reshape's row-major offsets.
-                    let buffer = self.materialise(inst.args[0]);
-                    let strides = map.strides(&inst.shape);
-                    debug_assert_eq!(dims.len(), strides.len());
-                    return View { buffer, offset: 0, strides, gather: None };
+                    let view = self.reshaped_view(current, &map);
+                    debug_assert_eq!(dims.len(), view.strides.len());
+                    return view;
                 }
                 _ => break,
             }
@@ -314,6 +323,28 @@ impl<'g> Fuser<'g> {
         }
         let buffer = self.materialise(current);
         self.view_of(current, buffer, &map)
+    }
+
+    /// The view of reshape `value`'s source read at the reshape's row-major offsets (a
+    /// reshape keeps the element order). Data rows stay gathered when the batch axis is
+    /// kept.
+    fn reshaped_view(&mut self, value: ValueId, map: &IndexMap) -> View {
+        let buffer = self.materialise(self.graph.inst(value).args[0]);
+        self.reshaped_view_of(value, buffer, map)
+    }
+
+    fn reshaped_view_of(&self, value: ValueId, buffer: BufferId, map: &IndexMap) -> View {
+        let inst = self.graph.inst(value);
+        let source = inst.args[0];
+        let keeps_rows = self.graph.shape(source).dims().first() == inst.shape.dims().first();
+        let gather = match self.buffers[buffer.index()].storage {
+            Storage::Input(slot) if self.row_inputs.contains(&slot) => {
+                debug_assert!(keeps_rows, "internal error: a reshape of data rows across the batch axis");
+                map.sole_axis(0).filter(|_| keeps_rows)
+            }
+            _ => None,
+        };
+        View { buffer, offset: map.offset(&inst.shape), strides: map.strides(&inst.shape), gather }
     }
 
     fn open_matmul(&mut self, value: ValueId) {
@@ -424,8 +455,9 @@ impl<'g> Fuser<'g> {
         if !top {
             let view = self.buffer_of[value.index()].map(|buffer| self.view_of(value, buffer, map));
             if let Some(kernel) = self.kernel_of[value.index()] {
-                // A reduction's result is complete only after its kernel: never at point.
-                let at_point = map.is_identity() && inst.op.class() != OpClass::Reduce;
+                // A reduction's result is complete only after its kernel, a layout's after
+                // its kernels: never at point.
+                let at_point = map.is_identity() && !matches!(inst.op.class(), OpClass::Reduce | OpClass::Layout);
                 out.push(Read { kernel: Some(kernel), at_point, view, param: None });
                 return;
             }
@@ -439,7 +471,8 @@ impl<'g> Fuser<'g> {
             }
         }
         match inst.op.class() {
-            OpClass::Leaf | OpClass::Contraction => {}
+            OpClass::Leaf | OpClass::Contraction | OpClass::Layout => {}
+            OpClass::Generator => self.reads(inst.args[0], &IndexMap::scalar(map.loop_rank()), false, out),
             OpClass::Unary | OpClass::Binary => {
                 for &arg in &inst.args {
                     self.reads(arg, map, false, out);
@@ -447,7 +480,16 @@ impl<'g> Fuser<'g> {
             }
             OpClass::Movement => match self.movement_map(value, map) {
                 Some(inner) => self.reads(inst.args[0], &inner, false, out),
-                None => self.reads(inst.args[0], &IndexMap::identity(0), false, out),
+                None => {
+                    // Read through a reshape: the source's buffer at the reshape's offsets.
+                    let source = inst.args[0];
+                    let view = self.buffer_of[source.index()].map(|b| self.reshaped_view_of(value, b, map));
+                    let param = match self.graph.inst(source).op {
+                        Op::Param(slot) => Some(slot),
+                        _ => None,
+                    };
+                    out.push(Read { kernel: self.kernel_of[source.index()], at_point: false, view, param });
+                }
             },
             OpClass::Reduce => self.reads(inst.args[0], map, false, out),
         }
@@ -462,6 +504,7 @@ impl<'g> Fuser<'g> {
             Op::Transpose => Some(map.through_transpose()),
             Op::StopGradient => Some(map.clone()),
             Op::Reshape => map.through_reshape(source, &inst.shape),
+            Op::Slice { axis, start } => Some(map.through_slice(axis, start)),
             _ => None,
         }
     }
@@ -489,17 +532,32 @@ impl<'g> Fuser<'g> {
             .max()
             .unwrap_or(0);
         let chosen = (start..self.drafts.len()).find(|&k| self.can_join(k, &dims, &reads, &stores));
-        let kernel = chosen.unwrap_or_else(|| {
-            self.drafts.push(Draft {
-                kind: DraftKind::Loop(dims.clone()),
-                body: Body::default(),
-                memo: HashMap::new(),
-                nodes: HashMap::new(),
-                covers: Vec::new(),
-            });
-            self.drafts.len() - 1
-        });
+        let kernel = chosen.unwrap_or_else(|| self.open_loop(dims));
         self.build_root(kernel, value, &stores);
+        // A reduction accumulates in one buffer; its other destinations (the same pooled
+        // value as two layers' outputs, say) copy it once it is complete.
+        if let [(accumulator, combine)] = stores[..]
+            && combine != Combine::Write
+        {
+            let shape = self.graph.shape(value).clone();
+            for destination in self.destinations.get(&value).cloned().unwrap_or_default() {
+                if destination != accumulator {
+                    layout::copy(self, accumulator, destination, &shape);
+                }
+            }
+        }
+    }
+
+    /// A new loop kernel over `dims`, last so far; returns its index.
+    fn open_loop(&mut self, dims: Vec<usize>) -> usize {
+        self.drafts.push(Draft {
+            kind: DraftKind::Loop(dims),
+            body: Body::default(),
+            memo: HashMap::new(),
+            nodes: HashMap::new(),
+            covers: Vec::new(),
+        });
+        self.drafts.len() - 1
     }
 
     /// Where a root's value goes: its output and update buffers, and for a reduction the
@@ -513,7 +571,7 @@ impl<'g> Fuser<'g> {
         };
         let destinations = self.destinations.get(&value).cloned().unwrap_or_default();
         if combine != Combine::Write {
-            // A reduction accumulates in one buffer; other destinations copy it later.
+            // A reduction accumulates in one buffer; `place_root` copies it to the others.
             let buffer = match destinations.first() {
                 Some(&first) if matches!(self.buffers[first.index()].storage, Storage::Output(_)) => first,
                 _ => {
@@ -672,12 +730,17 @@ impl<'g> Fuser<'g> {
             OpClass::Movement => match self.movement_map(value, map) {
                 Some(inner) => self.expr(kernel, inst.args[0], &inner),
                 None => {
-                    let buffer = self.materialise(inst.args[0]);
-                    let strides = map.strides(&inst.shape);
-                    self.drafts[kernel].push(Node::Load(View { buffer, offset: 0, strides, gather: None }))
+                    let view = self.reshaped_view(value, map);
+                    self.drafts[kernel].push(Node::Load(view))
                 }
             },
-            OpClass::Reduce | OpClass::Contraction => unreachable!("{value} is a root"),
+            OpClass::Generator => {
+                let Op::Random { salt } = inst.op else { unreachable!("random is the only generator") };
+                let seed = self.expr(kernel, inst.args[0], &IndexMap::scalar(map.loop_rank()));
+                let (offset, strides) = (map.offset(&inst.shape), map.strides(&inst.shape));
+                self.drafts[kernel].push(Node::Random { salt, seed, offset, strides })
+            }
+            OpClass::Reduce | OpClass::Contraction | OpClass::Layout => unreachable!("{value} is a root"),
         }
     }
 

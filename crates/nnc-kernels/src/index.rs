@@ -1,10 +1,11 @@
 //! Index maps: how a value's element index follows from a kernel's loop indices.
 //!
 //! A value of rank `r` read inside a kernel with `d` loop axes is read at
-//! `value_index = M · loop_index`, `M` an `r × d` integer matrix. Elementwise ops keep the
+//! `value_index = M · loop_index + c`, `M` an `r × d` integer matrix and `c` a constant
+//! (non-zero below a slice). Elementwise ops keep the
 //! map of their result; movement ops transform it (broadcast drops or zeroes rows,
 //! transpose swaps them, a reshape that only adds or removes size-1 axes inserts or drops
-//! rows), so a whole chain of them inlines into a consumer. At a buffer the map becomes a
+//! rows, a slice adds its start), so a whole chain of them inlines into a consumer. At a buffer the map becomes a
 //! [`View`](crate::View)'s strides.
 
 use nnc_ir::Shape;
@@ -13,6 +14,8 @@ use nnc_ir::Shape;
 pub(crate) struct IndexMap {
     /// One row per value axis, one column per loop axis.
     rows: Vec<Vec<i64>>,
+    /// One constant per value axis.
+    offsets: Vec<i64>,
     loop_rank: usize,
 }
 
@@ -20,7 +23,22 @@ impl IndexMap {
     /// The map of a value read at the kernel's own point (its shape is the loop space).
     pub fn identity(rank: usize) -> IndexMap {
         let rows = (0..rank).map(|a| (0..rank).map(|l| i64::from(a == l)).collect()).collect();
-        IndexMap { rows, loop_rank: rank }
+        IndexMap { rows, offsets: vec![0; rank], loop_rank: rank }
+    }
+
+    /// The map of a scalar (rank 0) read anywhere in a kernel of `loop_rank` axes.
+    pub fn scalar(loop_rank: usize) -> IndexMap {
+        IndexMap { rows: Vec::new(), offsets: Vec::new(), loop_rank }
+    }
+
+    /// A map from explicit rows and offsets (one per value axis).
+    pub fn new(rows: Vec<Vec<i64>>, offsets: Vec<i64>, loop_rank: usize) -> IndexMap {
+        debug_assert!(rows.len() == offsets.len() && rows.iter().all(|r| r.len() == loop_rank));
+        IndexMap { rows, offsets, loop_rank }
+    }
+
+    pub fn loop_rank(&self) -> usize {
+        self.loop_rank
     }
 
     pub fn is_identity(&self) -> bool {
@@ -29,16 +47,30 @@ impl IndexMap {
 
     /// The map of the source of `broadcast(source) -> target` (numpy alignment).
     pub fn through_broadcast(&self, source: &Shape, target: &Shape) -> IndexMap {
-        let offset = target.rank() - source.rank();
-        let rows = (0..source.rank())
-            .map(|a| if source.dims()[a] == 1 { vec![0; self.loop_rank] } else { self.rows[a + offset].clone() })
-            .collect();
-        IndexMap { rows, loop_rank: self.loop_rank }
+        let skip = target.rank() - source.rank();
+        let (rows, offsets) = (0..source.rank())
+            .map(|a| match source.dims()[a] {
+                1 => (vec![0; self.loop_rank], 0),
+                _ => (self.rows[a + skip].clone(), self.offsets[a + skip]),
+            })
+            .unzip();
+        IndexMap { rows, offsets, loop_rank: self.loop_rank }
     }
 
     /// The map of the source of a matrix transpose.
     pub fn through_transpose(&self) -> IndexMap {
-        IndexMap { rows: self.rows.iter().rev().cloned().collect(), loop_rank: self.loop_rank }
+        IndexMap {
+            rows: self.rows.iter().rev().cloned().collect(),
+            offsets: self.offsets.iter().rev().copied().collect(),
+            loop_rank: self.loop_rank,
+        }
+    }
+
+    /// The map of the source of a slice starting at `start` along `axis`.
+    pub fn through_slice(&self, axis: usize, start: usize) -> IndexMap {
+        let mut map = self.clone();
+        map.offsets[axis] += start as i64;
+        map
     }
 
     /// The map of the source of `reshape(source) -> target` when the reshape only adds or
@@ -52,10 +84,13 @@ impl IndexMap {
             return None;
         }
         let mut rows = vec![vec![0; self.loop_rank]; source.rank()];
+        let mut offsets = vec![0; source.rank()];
         for (&(source_axis, _), &(target_axis, _)) in from.iter().zip(&to) {
             rows[source_axis] = self.rows[target_axis].clone();
+            offsets[source_axis] = self.offsets[target_axis];
         }
-        Some(IndexMap { rows, loop_rank: self.loop_rank })
+        // A unit axis dropped here was read at its only index, 0.
+        Some(IndexMap { rows, offsets, loop_rank: self.loop_rank })
     }
 
     /// Strides over the loop axes for reading a value of `shape`, stored row-major, at
@@ -67,9 +102,18 @@ impl IndexMap {
             .collect()
     }
 
+    /// The element offset of loop index 0 in a value of `shape`, stored row-major.
+    pub fn offset(&self, shape: &Shape) -> usize {
+        let offset: i64 = self.offsets.iter().zip(shape.strides()).map(|(&c, s)| c * s as i64).sum();
+        usize::try_from(offset).expect("internal error: slices start inside their source")
+    }
+
     /// The loop axis that alone gives value axis `axis` (coefficient 1, no other term).
     pub fn sole_axis(&self, axis: usize) -> Option<usize> {
         let row = self.rows.get(axis)?;
+        if self.offsets[axis] != 0 {
+            return None;
+        }
         let nonzero: Vec<usize> = (0..self.loop_rank).filter(|&l| row[l] != 0).collect();
         match nonzero.as_slice() {
             [l] if row[*l] == 1 => Some(*l),
@@ -101,5 +145,15 @@ mod tests {
         let at_source = at_reshape.through_reshape(&Shape(vec![4]), &Shape(vec![4, 1])).expect("a unit axis reshapes");
         assert_eq!(at_source.strides(&Shape(vec![4])), vec![1, 0]);
         assert!(at_reshape.through_reshape(&Shape(vec![2, 2]), &Shape(vec![4, 1])).is_none());
+    }
+
+    #[test]
+    fn a_slice_of_columns_starts_at_its_first_column() {
+        // x: [4, 6]; slice(x, axis 1, start 2) -> [4, 3], read at (i, j): x[i, 2 + j].
+        let map = IndexMap::identity(2).through_slice(1, 2);
+        assert_eq!((map.offset(&Shape(vec![4, 6])), map.strides(&Shape(vec![4, 6]))), (2, vec![6, 1]));
+        // Transposed first: read at (j, i).
+        let map = IndexMap::identity(2).through_transpose().through_slice(0, 1);
+        assert_eq!((map.offset(&Shape(vec![4, 6])), map.strides(&Shape(vec![4, 6]))), (6, vec![1, 6]));
     }
 }

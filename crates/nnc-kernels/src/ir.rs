@@ -142,6 +142,15 @@ pub enum Node {
     Acc,
     Unary(Unary, NodeId),
     Binary(Binary, NodeId, NodeId),
+    /// A uniform number in [0, 1) from the seed in scalar node `seed` and the element
+    /// `offset + Σ index · strides` of the value it is part of, as `nnc_ir::random_uniform`
+    /// computes it.
+    Random {
+        salt: u32,
+        seed: NodeId,
+        offset: usize,
+        strides: Vec<isize>,
+    },
 }
 
 /// How a store combines with what the buffer holds.
@@ -153,6 +162,28 @@ pub enum Combine {
     Sum,
     /// Keeps the maximum; the buffer starts at -inf when the kernel starts.
     Max,
+    /// Adds into what the buffer already holds (an earlier kernel filled it): several
+    /// kernels summing into one buffer, as a convolution's input gradient does.
+    Add,
+}
+
+impl Combine {
+    /// The value a register accumulating for this store starts from.
+    pub fn identity(self) -> Option<f32> {
+        match self {
+            Combine::Write => None,
+            Combine::Sum | Combine::Add => Some(0.0),
+            Combine::Max => Some(f32::NEG_INFINITY),
+        }
+    }
+
+    /// The value the whole buffer is set to before the kernel runs, if any.
+    pub fn initial(self) -> Option<f32> {
+        match self {
+            Combine::Add => None,
+            other => other.identity(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]

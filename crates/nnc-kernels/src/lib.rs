@@ -15,6 +15,8 @@ mod verify;
 
 pub use fuse::{Options, fuse};
 pub use ir::*;
+/// How a seed is passed to a program whose `Node::Random`s read it.
+pub use nnc_ir::seed_value;
 pub use plan::live_ranges;
 pub use print::{print_program, print_program_with};
 pub use verify::{DataBound, assert_valid, verify, verify_with};

@@ -98,6 +98,11 @@ fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> Str
             Node::Load(view) => format!("load {}", view_text(view, &axes)),
             Node::Const(c) => format!("{c:?}"),
             Node::Acc => "acc".to_string(),
+            Node::Random { salt, seed, offset, strides } => {
+                let index = View { buffer: BufferId(0), offset: *offset, strides: strides.clone(), gather: None };
+                let index = view_text(&index, &axes);
+                format!("random {seed}, salt {salt}, element {}", &index[index.find('[').unwrap_or(0)..])
+            }
             Node::Unary(op, a) => format!("{} {a}", op.name()),
             Node::Binary(op, a, b) => format!("{} {a}, {b}", op.name()),
         };
@@ -107,6 +112,7 @@ fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> Str
         let op = match store.combine {
             Combine::Write => "=",
             Combine::Sum => "+=",
+            Combine::Add => "add=",
             Combine::Max => "max=",
         };
         let _ = writeln!(out, "  {} {op} {}", view_text(&store.view, &axes), store.value);

@@ -103,6 +103,12 @@ fn check_nodes(kernel: &Kernel, here: &str, errors: &mut Vec<String>) {
             Node::Unary(_, a) => defined(a),
             Node::Binary(_, a, b) => defined(a) && defined(b),
             Node::Load(_) | Node::Const(_) => true,
+            // The element index is hashed as a u32.
+            Node::Random { seed, offset, strides, .. } => {
+                let index = View { buffer: BufferId(0), offset: *offset, strides: strides.clone(), gather: None };
+                defined(seed)
+                    && reach(&index, &kernel.dims(), None).is_ok_and(|r| r.is_none_or(|r| r <= u64::from(u32::MAX)))
+            }
         };
         if !ok {
             errors.push(format!("{here} v{i}: bad operand or `acc` outside a matmul"));

@@ -1,6 +1,6 @@
 //! Lowering a checked model and loss to a forward graph of IR primitives.
 
-use nnc_check::{Activation, Layer, Loss, Model};
+use nnc_check::{Activation, Layer, LayerKind, Loss, Model, Source};
 use nnc_diagnostics::Span;
 use nnc_ir::{Graph, Op, Origin, Section, Shape, ValueId, assert_valid};
 
@@ -11,9 +11,19 @@ pub struct Forward {
     pub loss: ValueId,
 }
 
+/// Which forward pass: training's (dropout drops, batch norm normalises by the batch and
+/// updates its running statistics) or evaluation's (dropout is the identity, batch norm
+/// uses the running statistics). Prediction and export use evaluation's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mode {
+    Train,
+    Eval,
+}
+
 /// Lowers `model` for batches of `batch` rows: inputs `x` `[batch, in]` and `y`
-/// `[batch, out]`, one `w` and `b` parameter per layer, outputs `prediction`, each hidden
-/// layer's activations (named after the layer) and `loss`.
+/// `[batch, out]` (and in training, when a layer draws random numbers, a scalar `seed`),
+/// the parameters of each layer (`Layer::params`, in order), outputs `prediction`, each
+/// hidden layer's output (named after the layer) and `loss`.
 ///
 /// Cross-entropy losses are computed from the last layer's logits (stable for large
 /// logits); `prediction` is then the sigmoid or softmax of the logits.
@@ -21,21 +31,39 @@ pub struct Forward {
 /// `loss_span` is where the program names the loss: the loss and the targets it reads
 /// carry it, as the inputs carry the model's `input` line, so every instruction names
 /// the source line it comes from.
-pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: usize) -> Forward {
+pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: usize, mode: Mode) -> Forward {
     let mut graph = Graph::new(format!("{}.forward", model.name));
-    let x = graph.add_input("x", Shape(vec![batch, model.input_width]), origin("x", Some(model.input_span)));
-    let y = graph.add_input("y", Shape(vec![batch, model.output_width()]), origin("y", loss_span));
-    let mut h = x;
-    let mut hidden = Vec::new();
-    let (last, inner) = model.layers.split_last().expect("checked: a model has layers");
-    for (index, layer) in inner.iter().enumerate() {
-        let z = lower_dense(&mut graph, layer, model.fan_in(index), h);
-        h = lower_activation(&mut graph, layer.activation, z, activation_origin(layer));
-        hidden.push((layer.name.clone(), h));
-    }
-    let z = lower_dense(&mut graph, last, model.fan_in(inner.len()), h);
+    let x = graph.add_input("x", Shape(vec![batch, model.input_width()]), origin("x", Some(model.input_span)));
+    let outputs = model.output_width().unwrap_or(0);
+    let y = graph.add_input("y", Shape(vec![batch, outputs]), origin("y", loss_span));
+    let random =
+        mode == Mode::Train && model.layers.iter().any(|l| matches!(l.kind, LayerKind::Dropout { rate } if rate > 0.0));
+    let seed = random.then(|| graph.add_input("seed", Shape::scalar(), origin("seed", None)));
+    let mut lowering = crate::layers::Lowering { graph: &mut graph, batch, mode, seed };
+    let input = lowering.shaped(x, model.input);
+    let (last, _) = model.layers.split_last().expect("checked: a model has layers");
     let output_activation = loss.fused_activation().unwrap_or(last.activation);
-    let prediction = lower_activation(&mut graph, output_activation, z, activation_origin(last));
+    let mut values: Vec<ValueId> = Vec::with_capacity(model.layers.len());
+    let mut z = input;
+    for (index, layer) in model.layers.iter().enumerate() {
+        let read = |source: Source| match source {
+            Source::Input => input,
+            Source::Layer(i) => values[i],
+        };
+        let (h, other) = (
+            read(layer.from),
+            match layer.kind {
+                LayerKind::Join { other, .. } => Some(read(other)),
+                _ => None,
+            },
+        );
+        z = lowering.layer(layer, index, h, other);
+        let activation = if index + 1 == model.layers.len() { output_activation } else { layer.activation };
+        values.push(lower_activation(lowering.graph, activation, z, activation_origin(layer)));
+    }
+    let prediction = *values.last().expect("a model has layers");
+    let prediction = lowering.flat(prediction);
+    let z = lowering.flat(z);
     let loss = match loss {
         Loss::Mse | Loss::Mae => lower_regression_loss(&mut graph, loss, prediction, y),
         Loss::Bce => lower_bce(&mut graph, z, y),
@@ -46,7 +74,8 @@ pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: 
         inst.origin.span = inst.origin.span.or(loss_span);
     }
     graph.outputs.push(("prediction".to_string(), prediction));
-    graph.outputs.extend(hidden);
+    let hidden = model.layers.iter().zip(&values).take(model.layers.len() - 1);
+    graph.outputs.extend(hidden.map(|(layer, &value)| (layer.name.clone(), value)));
     graph.outputs.push(("loss".to_string(), loss));
     assert_valid(&graph, "lowering");
     Forward { graph, prediction, loss }
@@ -59,7 +88,7 @@ fn loss_insts(graph: &Graph, loss: ValueId) -> usize {
     graph.insts.iter().rev().take_while(|inst| &inst.origin.label == label).count()
 }
 
-fn origin(label: &str, span: Option<Span>) -> Origin {
+pub(crate) fn origin(label: &str, span: Option<Span>) -> Origin {
     Origin { section: Some(Section::Forward), label: label.to_string(), span }
 }
 
@@ -67,17 +96,7 @@ fn activation_origin(layer: &Layer) -> Origin {
     origin(&format!("{}.{}", layer.name, layer.activation.name()), Some(layer.span))
 }
 
-/// `h · W + b`.
-fn lower_dense(graph: &mut Graph, layer: &Layer, fan_in: usize, h: ValueId) -> ValueId {
-    let at = || origin(&layer.name, Some(layer.span));
-    let w = graph.add_param(format!("{}.w", layer.name), Shape(vec![fan_in, layer.units]), at());
-    let b = graph.add_param(format!("{}.b", layer.name), Shape(vec![layer.units]), at());
-    let product = graph.push(Op::MatMul, vec![h, w], at());
-    let shape = graph.shape(product).clone();
-    let bias = graph.broadcast(b, &shape, at());
-    graph.push(Op::Add, vec![product, bias], at())
-}
-
+/// The activation, elementwise (softmax: along the last axis of a vector per row).
 fn lower_activation(graph: &mut Graph, activation: Activation, z: ValueId, at: Origin) -> ValueId {
     let shape = graph.shape(z).clone();
     match activation {

@@ -41,6 +41,12 @@ fn attrs(op: &Op) -> Vec<u64> {
         Op::Input(slot) | Op::Param(slot) => vec![u64::from(*slot)],
         Op::Const(value) => vec![u64::from(value.to_bits())],
         Op::ReduceSum { axes } | Op::ReduceMax { axes } => axes.iter().map(|&a| a as u64).collect(),
+        Op::Window(w) | Op::WindowSum(w) => {
+            [w.kernel, w.stride, w.before, w.after].iter().flatten().map(|&x| x as u64).collect()
+        }
+        Op::Concat { axis } => vec![*axis as u64],
+        Op::Slice { axis, start } => vec![*axis as u64, *start as u64],
+        Op::Random { salt } => vec![u64::from(*salt)],
         Op::Neg
         | Op::Exp
         | Op::Log

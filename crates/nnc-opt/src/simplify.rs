@@ -68,7 +68,9 @@ fn simpler(new: &mut Graph, inst: &Inst, args: &[ValueId]) -> Option<ValueId> {
         | OpClass::Binary
         | OpClass::Reduce
         | OpClass::Movement
-        | OpClass::Contraction => {}
+        | OpClass::Contraction
+        | OpClass::Layout
+        | OpClass::Generator => {}
     }
     let (a, b) = (args.first().copied(), args.get(1).copied());
     let (sa, sb) = (a.and_then(splat), b.and_then(splat));

@@ -128,37 +128,55 @@ fn kernel<'a>(compiled: &'a Compiled, role: &Role) -> &'a Kernel {
     compiled.kernel(&role.name()).unwrap_or_else(|| panic!("internal error: no kernel for {}", role.name()))
 }
 
-/// The row order and learning rates of each epoch.
+/// The row order, learning rates (and seeds) of each epoch.
 struct Epochs<'a> {
     settings: &'a TrainLoop<'a>,
     rng: ChaCha8Rng,
     /// Steps taken before the epoch being prepared.
     steps: u64,
     shuffle: bool,
+    /// Numbers per step in the rate table: the rate, then the seed when steps draw random
+    /// numbers.
+    per_step: usize,
 }
 
 impl<'a> Epochs<'a> {
-    fn new(settings: &'a TrainLoop<'a>, rows: usize, batch: usize) -> Epochs<'a> {
+    fn new(settings: &'a TrainLoop<'a>, rows: usize, batch: usize, seeded: bool) -> Epochs<'a> {
         Epochs {
             settings,
             rng: ChaCha8Rng::seed_from_u64(settings.shuffle_seed.wrapping_add(0x5eed)),
             steps: 0,
             shuffle: settings.shuffle && batch < rows,
+            per_step: 1 + usize::from(seeded),
         }
     }
 
-    /// Writes epoch `epoch`'s row order (shuffling the previous one) and rates.
+    /// Writes epoch `epoch`'s row order (shuffling the previous one), rates and seeds.
     fn prepare(&mut self, epoch: u64, perm: &mut [u32], lr: &mut [f32]) {
         // One batch of every row: the order cannot change its gradient, only the order of
         // a sum, so a full batch is not shuffled.
         if self.shuffle {
             perm.shuffle(&mut self.rng);
         }
-        for rate in lr.iter_mut() {
+        for step in lr.chunks_mut(self.per_step) {
             self.steps += 1;
-            *rate = (self.settings.rate)(epoch, self.steps);
+            step[0] = (self.settings.rate)(epoch, self.steps);
+            if let Some(seed) = step.get_mut(1) {
+                *seed = step_seed(self.settings.shuffle_seed, self.steps);
+            }
         }
     }
+}
+
+/// The seed of step `step` (1-based, over the whole run) of a run seeded `seed`: what
+/// its dropout layers draw from. A step replayed (`nnc trace`) draws the same numbers.
+pub fn step_seed(seed: u64, step: u64) -> f32 {
+    // SplitMix64's finaliser: neighbouring steps get unrelated seeds.
+    let mut z = seed.wrapping_add(step.wrapping_mul(0x9E37_79B9_7F4A_7C15));
+    z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    z ^= z >> 31;
+    nnc_codegen::seed_value(z as u32)
 }
 
 /// Runs mini-batch training on `data` with the compiled training loop (`Role::TrainLoop`),
@@ -193,9 +211,9 @@ pub fn train(
     }
     let mut diverged: Option<(u64, NonFinite)> = None;
     let mut best: Option<(f32, u64, Vec<Vec<f32>>)> = None;
-    let mut epochs = Epochs::new(settings, shape.rows, shape.batch);
+    let mut epochs = Epochs::new(settings, shape.rows, shape.batch, shape.seeded);
     let mut perm: Vec<u32> = (0..shape.rows as u32).collect();
-    let mut lr = vec![0.0f32; shape.steps()];
+    let mut lr = vec![0.0f32; shape.steps() * shape.step_inputs()];
     epochs.prepare(0, &mut perm, &mut lr);
     // Moved into the loop, so moved out of the closure's reach.
     let (first_perm, first_lr) = (perm, lr);
@@ -270,13 +288,15 @@ pub fn train(
     Ok(training)
 }
 
-/// One step of a training run: which rows it reads (in order) and its learning rate.
+/// One step of a training run: which rows it reads (in order), its learning rate and
+/// the seed its random numbers are drawn from.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ScheduledStep {
     /// 0-based.
     pub epoch: u64,
     pub rows: Vec<u32>,
     pub lr: f32,
+    pub seed: f32,
 }
 
 /// The first `steps` steps of a run over `rows` rows in batches of `batch`, exactly as
@@ -284,18 +304,18 @@ pub struct ScheduledStep {
 pub fn schedule(settings: &TrainLoop<'_>, rows: usize, batch: usize, steps: u64) -> Vec<ScheduledStep> {
     let batch = batch.clamp(1, rows.max(1));
     let per_epoch = rows.div_ceil(batch);
-    let mut epochs = Epochs::new(settings, rows, batch);
+    let mut epochs = Epochs::new(settings, rows, batch, true);
     let mut perm: Vec<u32> = (0..rows as u32).collect();
-    let mut lr = vec![0.0f32; per_epoch];
+    let mut lr = vec![0.0f32; per_epoch * 2];
     let mut out = Vec::new();
     let mut epoch = 0;
     while (out.len() as u64) < steps && per_epoch > 0 {
         epochs.prepare(epoch, &mut perm, &mut lr);
-        for (chunk, &rate) in perm.chunks(batch).zip(&lr) {
+        for (chunk, step) in perm.chunks(batch).zip(lr.chunks(2)) {
             if out.len() as u64 == steps {
                 break;
             }
-            out.push(ScheduledStep { epoch, rows: chunk.to_vec(), lr: rate });
+            out.push(ScheduledStep { epoch, rows: chunk.to_vec(), lr: step[0], seed: step[1] });
         }
         epoch += 1;
     }
@@ -330,12 +350,21 @@ pub fn evaluate(
 
 /// Runs the `Step` (or `TailStep`) kernel once on one batch: the standalone step the
 /// training loop inlines, for tests that compare it with the interpreter.
-pub fn step_once(compiled: &Compiled, role: &Role, batch: DataView<'_>, lr: f32, params: &mut [Vec<f32>]) -> f32 {
+pub fn step_once(
+    compiled: &Compiled,
+    role: &Role,
+    batch: DataView<'_>,
+    (lr, seed): (f32, f32),
+    params: &mut [Vec<f32>],
+) -> f32 {
     let kernel = kernel(compiled, role);
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
-    let lr = [lr];
-    let inputs: [&[f32]; 3] = [batch.inputs, batch.targets, &lr];
+    let (lr, seed) = ([lr], [seed]);
+    // A step that draws random numbers reads its seed before its learning rate.
+    let seeded = kernel.input_sizes().len() == 4;
+    let inputs: Vec<&[f32]> =
+        if seeded { vec![batch.inputs, batch.targets, &seed, &lr] } else { vec![batch.inputs, batch.targets, &lr] };
     kernel.call(Frame {
         inputs: &inputs,
         params: Params::Update(params),

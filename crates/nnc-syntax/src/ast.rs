@@ -84,9 +84,9 @@ pub struct ModelBlock {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum ModelStmt {
-    /// `input N`; `None` for `input auto` (the data's column count).
+    /// `input N` or `input HxWxC`; `None` for `input auto` (the data's column count).
     Input {
-        width: Option<Integer>,
+        dims: Option<Vec<Integer>>,
         span: Span,
     },
     Layer(Layer),
@@ -98,12 +98,15 @@ pub struct Integer {
     pub span: Span,
 }
 
-/// `dense 4 relu (key = value, ...)`.
+/// `dense 4 relu (key = value, ...)`, `maxpool`, `dropout 0.5`, `add dense1`.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Layer {
     pub kind: Ident,
-    pub units: Integer,
-    pub activation: Option<Ident>,
+    /// Units, filters or a rate, as written.
+    pub size: Option<Number>,
+    /// The names after the size: an activation; for `add` and `concat`, the layer they
+    /// join, then an activation.
+    pub words: Vec<Ident>,
     pub options: Vec<KeyValue>,
     pub span: Span,
 }

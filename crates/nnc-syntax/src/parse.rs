@@ -150,18 +150,6 @@ pub(crate) fn number_value(text: &str, span: Span, errors: &mut Vec<Diagnostic>)
     value
 }
 
-fn build_integer(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Integer {
-    let span = span_of(&pair);
-    let value = pair.as_str().parse::<u64>().unwrap_or_else(|_| {
-        errors.push(
-            Diagnostic::error(codes::BAD_NUMBER, "integer out of range", span, "too large")
-                .with_help("use a smaller width"),
-        );
-        0
-    });
-    Integer { value, span }
-}
-
 fn build_model(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> ModelBlock {
     let span = span_of(&pair);
     let mut inner = pair.into_inner().skip(1); // kw_model
@@ -170,9 +158,9 @@ fn build_model(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> ModelBlock {
         .map(|stmt| match stmt.as_rule() {
             Rule::input_stmt => {
                 let span = span_of(&stmt);
-                let width = stmt.into_inner().nth(1).expect("grammar: input has a width");
-                let width = (width.as_rule() == Rule::integer).then(|| build_integer(width, errors));
-                ModelStmt::Input { width, span }
+                let dims = stmt.into_inner().nth(1).expect("grammar: input has a width");
+                let dims = (dims.as_rule() == Rule::dims).then(|| build_dims(&dims, errors));
+                ModelStmt::Input { dims, span }
             }
             Rule::layer => ModelStmt::Layer(build_layer(stmt, errors)),
             rule => unreachable!("grammar: unexpected model statement {rule:?}"),
@@ -181,21 +169,42 @@ fn build_model(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> ModelBlock {
     ModelBlock { name, stmts, span }
 }
 
+/// `8x8x1`: each number with its own span.
+fn build_dims(pair: &Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Vec<Integer> {
+    let start = pair.as_span().start();
+    let mut offset = 0;
+    let mut dims = Vec::new();
+    for text in pair.as_str().split('x') {
+        let span = Span::new(start + offset, start + offset + text.len());
+        let value = text.parse::<u64>().unwrap_or_else(|_| {
+            errors.push(
+                Diagnostic::error(codes::BAD_NUMBER, "integer out of range", span, "too large")
+                    .with_help("use a smaller width"),
+            );
+            0
+        });
+        dims.push(Integer { value, span });
+        offset += text.len() + 1;
+    }
+    dims
+}
+
 fn build_layer(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> Layer {
     let span = span_of(&pair);
     let mut inner = pair.into_inner();
     let kind = build_ident(inner.next().expect("grammar: layer has a kind"));
-    let units = build_integer(inner.next().expect("grammar: layer has a width"), errors);
-    let mut activation = None;
+    let mut size = None;
+    let mut words = Vec::new();
     let mut options = Vec::new();
     for part in inner {
         match part.as_rule() {
-            Rule::activation => activation = Some(build_ident(part.into_inner().next().expect("grammar: activation"))),
+            Rule::layer_size => size = Some(build_number(part.into_inner().next().expect("grammar: size"), errors)),
+            Rule::activation => words.push(build_ident(part.into_inner().next().expect("grammar: activation"))),
             Rule::options => options = part.into_inner().map(|o| build_key_value(o, errors)).collect(),
             rule => unreachable!("grammar: unexpected layer part {rule:?}"),
         }
     }
-    Layer { kind, units, activation, options, span }
+    Layer { kind, size, words, options, span }
 }
 
 fn build_key_value(pair: Pair<Rule>, errors: &mut Vec<Diagnostic>) -> KeyValue {
@@ -426,7 +435,10 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::table_rows => "a table row such as `0 1 -> 1`",
         Rule::settings | Rule::setting => "a setting such as `epochs 100`",
         Rule::layer | Rule::layer_kind => "a layer such as `dense 4 relu`",
-        Rule::input_stmt | Rule::kw_input => "`input N`",
+        // Wherever `input` may stand, so may a layer.
+        Rule::input_stmt | Rule::kw_input => "`input N` or a layer such as `dense 4 relu`",
+        Rule::dims => "a width such as `64` or an image size such as `8x8x1`",
+        Rule::layer_size => "a number of units",
         Rule::kw_auto => "`auto`",
         Rule::data_block | Rule::kw_data => "`data`",
         Rule::model_block | Rule::kw_model => "`model`",
@@ -459,7 +471,8 @@ fn syntax_hint(variant: &pest::error::ErrorVariant<Rule>) -> String {
         "a program is made of `data`, `model`, `train` and `minimize` blocks".to_string()
     } else if positives.contains(&Rule::table_rows) {
         crate::table::ROW_HINT.to_string()
-    } else if positives.iter().any(|r| matches!(r, Rule::layer | Rule::input_stmt | Rule::layer_kind)) {
+    } else if positives.iter().any(|r| matches!(r, Rule::layer | Rule::input_stmt | Rule::kw_input | Rule::layer_kind))
+    {
         "a model holds `input N` and layers such as `dense 4 relu`".to_string()
     } else {
         "statements end at a newline or `;`; see docs/language.md".to_string()

@@ -72,11 +72,15 @@ impl Printer {
 
     fn model_stmt(&mut self, stmt: &ModelStmt) {
         match stmt {
-            ModelStmt::Input { width: Some(width), .. } => self.line(&format!("Input {}", width.value)),
-            ModelStmt::Input { width: None, .. } => self.line("Input auto"),
+            ModelStmt::Input { dims: Some(dims), .. } => {
+                let dims: Vec<String> = dims.iter().map(|d| d.value.to_string()).collect();
+                self.line(&format!("Input {}", dims.join("x")))
+            }
+            ModelStmt::Input { dims: None, .. } => self.line("Input auto"),
             ModelStmt::Layer(layer) => {
-                let activation = layer.activation.as_ref().map_or(String::new(), |a| format!(" activation={}", a.name));
-                self.line(&format!("Layer {} units={}{activation}", layer.kind.name, layer.units.value));
+                let size = layer.size.as_ref().map_or(String::new(), |n| format!(" size={}", n.value));
+                let words: String = layer.words.iter().map(|w| format!(" {}", w.name)).collect();
+                self.line(&format!("Layer {}{size}{words}", layer.kind.name));
                 self.nested(|p| {
                     for option in &layer.options {
                         p.line(&format!("Option {} = {}", option.key.name, value_text(&option.value)));

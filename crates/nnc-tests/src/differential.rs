@@ -28,6 +28,21 @@ pub fn params_for(plan: &JobPlan, lens: &[usize]) -> Vec<Vec<f32>> {
         .collect()
 }
 
+/// A step graph's inputs in its order: the batch's inputs and targets, the seed (when a
+/// layer draws random numbers) and the learning rate.
+pub fn step_inputs<'a>(graph: &Graph, x: &'a [f32], y: &'a [f32], seed: &'a [f32], lr: &'a [f32]) -> Vec<&'a [f32]> {
+    graph
+        .inputs
+        .iter()
+        .map(|d| match d.name.as_str() {
+            "x" => x,
+            "y" => y,
+            "seed" => seed,
+            _ => lr,
+        })
+        .collect()
+}
+
 pub fn compare_step(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled, role: &Role, graph: &Graph) {
     let program = plan.program(role).expect("the plan has a program for every graph");
     let (x, y) = (fill(program.input_lens[0], 1), fill(program.input_lens[1], 2));
@@ -37,10 +52,11 @@ pub fn compare_step(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled
     let mut reference_params = compiled_params.clone();
     for step in 0..5 {
         let batch = DataView { inputs: &x, targets: &y, rows };
-        let loss = nnc_runtime::step_once(compiled, role, batch, lr, &mut compiled_params);
+        let seed = nnc_ir::seed_value(step + 1);
+        let loss = nnc_runtime::step_once(compiled, role, batch, (lr, seed), &mut compiled_params);
         let refs: Vec<&[f32]> = reference_params.iter().map(Vec::as_slice).collect();
-        let lr_input = [lr];
-        let values = evaluate(graph, &[&x, &y, &lr_input], &refs);
+        let (lr_input, seed_input) = ([lr], [seed]);
+        let values = evaluate(graph, &step_inputs(graph, &x, &y, &seed_input, &lr_input), &refs);
         let reference_loss = values[graph.outputs[0].1.index()][0];
         assert_close(&format!("{name} {} step {step} loss", role.name()), &[loss], &[reference_loss]);
         for (slot, value) in &graph.updates {
@@ -60,6 +76,9 @@ pub fn compare_eval(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled
     let outputs = nnc_runtime::evaluate(compiled, role, data, &params);
     let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
     let values = evaluate(graph, &[&x, &y], &refs);
+    if std::env::var("NNC_DUMP").is_ok_and(|d| name.contains(&d)) {
+        eprintln!("{}\n{}", nnc_ir::print_graph(graph), nnc_kernels::print_program(program));
+    }
     for ((output, compiled), (_, value)) in outputs.iter().zip(&graph.outputs) {
         assert_close(&format!("{name} {} output {output}", role.name()), compiled, &values[value.index()]);
     }
@@ -85,8 +104,8 @@ pub fn interpret_training(plan: &JobPlan) -> Vec<Vec<f32>> {
         };
         let (x, y) = (gather(&data.inputs, shape.x_width), gather(&data.targets, shape.y_width));
         let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
-        let lr = [step.lr];
-        let values = evaluate(graph, &[&x, &y, &lr], &refs);
+        let (lr, seed) = ([step.lr], [step.seed]);
+        let values = evaluate(graph, &step_inputs(graph, &x, &y, &seed, &lr), &refs);
         for (slot, value) in &graph.updates {
             params[*slot as usize] = values[value.index()].clone();
         }

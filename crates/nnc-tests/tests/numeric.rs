@@ -151,6 +151,58 @@ fn movement_reduction_and_matmul_gradients_match_finite_differences() {
     );
 }
 
+fn window(kernel: usize, stride: usize, before: usize, after: usize) -> nnc_ir::Window {
+    nnc_ir::Window { kernel: [kernel, kernel], stride: [stride, stride], before: [before; 2], after: [after; 2] }
+}
+
+#[test]
+fn window_concat_and_slice_gradients_match_finite_differences() {
+    let o = Origin::default;
+    // Images [2, 5, 5, 3]: 3x3 windows, stride 1 and 2, with and without padding, and
+    // padding only after (the uneven `same` padding of a stride-2 layer).
+    for w in [window(3, 1, 0, 0), window(3, 2, 1, 1), window(2, 2, 0, 1), window(3, 1, 2, 2)] {
+        let label = format!("window {}", w.describe());
+        gradcheck(&label, scalar_loss(&[2, 5, 5, 3], |g, p| g.push(Op::Window(w), vec![p], o())), points(150, false));
+        let windows = w.windows_shape(&Shape(vec![2, 5, 5, 3])).unwrap();
+        gradcheck(
+            &format!("window_sum {}", w.describe()),
+            scalar_loss(windows.dims(), |g, p| g.push_typed(Op::WindowSum(w), vec![p], Shape(vec![2, 5, 5, 3]), o())),
+            points(windows.numel(), false),
+        );
+    }
+    // A convolution as it is lowered: windows, a product with the filters, bias, ReLU,
+    // then a 2x2 max pool: windows and a maximum over each.
+    gradcheck(
+        "conv + relu + maxpool",
+        scalar_loss(&[2, 4, 4, 2], |g, p| {
+            let windows = g.push(Op::Window(window(3, 1, 1, 1)), vec![p], o());
+            let columns = g.reshape(windows, &Shape(vec![32, 18]), o());
+            let filters = g.push(Op::Exp, vec![columns], o());
+            let filters = g.push(Op::ReduceSum { axes: vec![0] }, vec![filters], o());
+            let filters = g.reshape(filters, &Shape(vec![18, 1]), o());
+            let filters = g.broadcast(filters, &Shape(vec![18, 3]), o());
+            let z = g.push(Op::MatMul, vec![columns, filters], o());
+            let z = g.reshape(z, &Shape(vec![2, 4, 4, 3]), o());
+            let pooled = g.push(Op::Window(window(2, 2, 0, 0)), vec![z], o());
+            g.push(Op::ReduceMax { axes: vec![3, 4] }, vec![pooled], o())
+        }),
+        points(64, false).into_iter().map(|x| x * 0.1).collect(),
+    );
+    gradcheck(
+        "concat",
+        scalar_loss(&[3, 2], |g, p| {
+            let e = g.push(Op::Exp, vec![p], o());
+            g.push(Op::Concat { axis: 1 }, vec![p, e], o())
+        }),
+        points(6, false),
+    );
+    gradcheck(
+        "slice",
+        scalar_loss(&[3, 5], |g, p| g.push_typed(Op::Slice { axis: 1, start: 1 }, vec![p], Shape(vec![3, 3]), o())),
+        points(15, false),
+    );
+}
+
 /// Each activation and each loss, as lowered from a real program, differentiated
 /// through whole dense layers.
 #[test]
@@ -176,7 +228,8 @@ fn layer_gradients_match_finite_differences_for_each_activation_and_loss() {
     }
     for (label, source) in cases {
         let jobs = nnc_driver::check(&source, Path::new("."), Overrides::default()).unwrap().jobs;
-        let forward = nnc_lower::lower_forward(&jobs[0].job.model, jobs[0].job.train.loss, None, 3);
+        let forward =
+            nnc_lower::lower_forward(&jobs[0].job.model, jobs[0].job.train.loss, None, 3, nnc_lower::Mode::Train);
         let data = &jobs[0].data.train;
         for slot in 0..forward.graph.params.len() {
             check_param_gradient(&label, &forward, data, slot);
