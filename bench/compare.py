@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """nnc against numpy, JAX (jit per step and the whole run in one lax.scan) and PyTorch
-eager on the four benchmark workloads, in one run, with the issue's targets as ratios.
+eager on the benchmark workloads, in one run, with the issue's targets as ratios (the
+CNN workloads, W5, against JAX jit and PyTorch eager only).
 
 usage: python3 bench/compare.py [--repeat N] [--only w1_xor8,w2_digits] [--sweep]
 
@@ -27,8 +28,8 @@ PACKAGES = ["numpy", "jax", "matplotlib"]
 
 # (workload, peer the target is measured against, nnc ÷ peer must be at most this)
 TARGETS = [("w1_xor8", "jax-scan", 1 / 20), ("w2_digits", "jax-jit", 1 / 3),
-           ("w3_wide", "jax-jit", 1.0), ("w4_linreg", "jax-scan", 1 / 5)]
-COMPILE_MS = {"w1_xor8": 5, "w2_digits": 5, "w3_wide": 20, "w4_linreg": 5}
+           ("w3_wide", "jax-jit", 1.0), ("w4_linreg", "jax-scan", 1 / 5), ("w5_cnn", "jax-jit", 1 / 10)]
+COMPILE_MS = {"w1_xor8": 5, "w2_digits": 5, "w3_wide": 20, "w4_linreg": 5, "w5_cnn": 10, "w5_cnn28": 10}
 SWEEP = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 
 
@@ -141,7 +142,12 @@ def main():
         cells = [fmt(peers[f]) for f in frameworks]
         print(f"| {name} | **{fmt(ours['us_per_step'])}** | {' | '.join(cells)} | "
               f"{ours['compile_ms']:.2f} | {ours['load_ms']:.1f} |")
-    for name, ours, _ in rows:
+    for name, ours, peers in rows:
+        w = wl.WORKLOADS[name]
+        if "image" in w:
+            rate = lambda us: wl.cnn_flops(w) / us / 1e3  # noqa: E731
+            shown = ", ".join(f"{f} {rate(peers[f]):.1f}" for f in frameworks if peers[f])
+            print(f"\n{name}: {wl.cnn_flops(w) / 1e6:.1f} MFLOP a step; GFLOP/s nnc {rate(ours['us_per_step']):.1f}, {shown}")
         if name == "w3_wide":
             w = wl.WORKLOADS[name]
             rate = wl.work_flops(w["sizes"], w["batch"]) / ours["us_per_step"] / 1e3

@@ -10,6 +10,7 @@ epoch 0 runs untimed (it compiles every batch shape), the rest are timed. JAX's 
 compiles the whole run ahead of time and times the one call that runs it.
 """
 import json
+import math
 import sys
 import time
 
@@ -196,6 +197,97 @@ def run_torch(w, X, Y, orders):
     return timed_epochs(epoch, orders, lambda: None) | {"loss": float(value)}
 
 
+def cnn_init(w, seed=0):
+    """PyTorch's default ranges, U(-1/sqrt(fan_in), 1/sqrt(fan_in)), kernels as HWIO."""
+    rng = np.random.default_rng(seed)
+    (h, wd, c), params = w["image"], []
+    for f in w["filters"]:
+        bound = 1 / math.sqrt(9 * c)
+        params.append((rng.uniform(-bound, bound, (3, 3, c, f)).astype(np.float32),
+                       rng.uniform(-bound, bound, f).astype(np.float32)))
+        c, h, wd = f, h // 2, wd // 2
+    bound = 1 / math.sqrt(h * wd * c)
+    params.append((rng.uniform(-bound, bound, (h * wd * c, w["sizes"][-1])).astype(np.float32),
+                   rng.uniform(-bound, bound, w["sizes"][-1]).astype(np.float32)))
+    return params
+
+
+def run_cnn_jax_jit(w, X, Y, orders):
+    import jax
+    import jax.numpy as jnp
+    from jax import lax
+
+    shape = (-1, *w["image"])
+
+    def loss_fn(params, x, y):
+        h = x.reshape(shape)
+        for W, b in params[:-1]:
+            h = lax.conv_general_dilated(h, W, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+            h = jax.nn.relu(h + b)
+            h = lax.reduce_window(h, -jnp.inf, lax.max, (1, 2, 2, 1), (1, 2, 2, 1), "VALID")
+        W, b = params[-1]
+        logp = jax.nn.log_softmax(h.reshape(h.shape[0], -1) @ W + b)
+        return -jnp.mean(jnp.take_along_axis(logp, y[:, None], axis=1))
+
+    def sgd(params, xs, ys, idx):
+        value, grads = jax.value_and_grad(loss_fn)(params, xs[idx], ys[idx])
+        return jax.tree_util.tree_map(lambda p, g: p - w["lr"] * g, params, grads), value
+
+    step = jax.jit(sgd, donate_argnums=0)
+    state = {"params": [(jnp.asarray(W), jnp.asarray(b)) for W, b in cnn_init(w)], "loss": None}
+    X, Y = jnp.asarray(X), jnp.asarray(Y)
+    batches = [jnp.asarray(o[s:s + w["batch"]]) for o in orders for s in range(0, len(o), w["batch"])]
+    per_epoch = len(batches) // len(orders)
+
+    def epoch(order_index):
+        for idx in batches[order_index * per_epoch:(order_index + 1) * per_epoch]:
+            state["params"], state["loss"] = step(state["params"], X, Y, idx)
+
+    result = timed_epochs(epoch, list(range(len(orders))), lambda: jax.block_until_ready(state["params"]))
+    return result | {"loss": float(state["loss"])}
+
+
+def run_cnn_torch(w, X, Y, orders):
+    import torch
+    import torch.nn.functional as F
+
+    params = [(torch.tensor(W.transpose(3, 2, 0, 1).copy() if W.ndim == 4 else W, requires_grad=True),
+               torch.tensor(b, requires_grad=True)) for W, b in cnn_init(w)]
+    h0, w0, c0 = w["image"]
+    X = torch.from_numpy(X).reshape(-1, h0, w0, c0).permute(0, 3, 1, 2).contiguous()
+    Y = torch.from_numpy(Y.astype(np.int64))
+    value = torch.zeros(())
+
+    def step(x, y):
+        nonlocal value
+        h = x
+        for W, b in params[:-1]:
+            h = F.max_pool2d(F.relu(F.conv2d(h, W, b, padding=1)), 2)
+        W, b = params[-1]
+        # nnc and JAX flatten channels last: NHWC order for the dense layer.
+        loss = F.cross_entropy(torch.addmm(b, h.permute(0, 2, 3, 1).reshape(h.shape[0], -1), W), y)
+        loss.backward()
+        with torch.no_grad():
+            for W, b in params:
+                W -= w["lr"] * W.grad
+                b -= w["lr"] * b.grad
+                W.grad = b.grad = None
+        value = loss.detach()
+
+    def epoch(order):
+        for s in range(0, len(order), w["batch"]):
+            idx = torch.from_numpy(order[s:s + w["batch"]].astype(np.int64))
+            step(X[idx], Y[idx])
+
+    return timed_epochs(epoch, orders, lambda: None) | {"loss": float(value)}
+
+
+def unavailable(*_):
+    """A framework this workload is not written for: reported as missing."""
+    raise ModuleNotFoundError("not written for this workload")
+
+
+CNN_RUNNERS = {"numpy": unavailable, "jax-jit": run_cnn_jax_jit, "jax-scan": unavailable, "torch": run_cnn_torch}
 RUNNERS = {"numpy": run_numpy, "jax-jit": run_jax_jit, "jax-scan": run_jax_scan, "torch": run_torch}
 
 
@@ -227,7 +319,11 @@ def main(argv):
         w = wl.WORKLOADS[argv[1]]
         X, Y = wl.load(argv[1], data_dir)
     orders = wl.epoch_orders(len(X), w["batch"], w["epochs"])
-    result = RUNNERS[framework](w, X, Y, orders)
+    runners = CNN_RUNNERS if "image" in w else RUNNERS
+    try:
+        result = runners[framework](w, X, Y, orders)
+    except ModuleNotFoundError as missing:
+        sys.exit(f"ModuleNotFoundError: {missing}")
     timed_steps = wl.steps(w) - wl.steps(dict(w, epochs=1))
     result["us_per_step"] = result.pop("seconds") / timed_steps * 1e6
     print(json.dumps(result))

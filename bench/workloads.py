@@ -1,4 +1,4 @@
-"""The four benchmark workloads: their nnc programs, their data, and the numbers every
+"""The benchmark workloads: their nnc programs, their data, and the numbers every
 framework needs to train the same network on the same rows (sizes, loss, learning rate,
 batch, epochs). The programs in bench/workloads/ are the source of truth; the table
 below restates them for the Python peers and is checked against them at start-up.
@@ -19,11 +19,29 @@ WORKLOADS = {
     "w2_digits": dict(sizes=[64, 128, 10], loss="ce", lr=0.1, batch=32, epochs=20, data="digits.csv", rows=1797),
     "w3_wide": dict(sizes=[784, 512, 512, 10], loss="ce", lr=0.01, batch=128, epochs=10, data="wide.csv", rows=2560),
     "w4_linreg": dict(sizes=[1, 1], loss="mse", lr=0.5, batch=1000, epochs=1000, data="linreg.csv", rows=1000),
+    # Convolutional: `image` (height, width, channels), 3x3 `same` convolutions of
+    # `filters` each followed by ReLU and a 2x2 max pool, then dense to `sizes[-1]`.
+    "w5_cnn": dict(image=(8, 8, 1), filters=[16, 32], sizes=[64, 10], loss="ce", lr=0.05, batch=32, epochs=20,
+                   data="digits.csv", rows=1797),
+    "w5_cnn28": dict(image=(28, 28, 1), filters=[16, 32], sizes=[784, 10], loss="ce", lr=0.05, batch=32, epochs=3,
+                     data="images28.csv", rows=2048),
 }
 
 
 def steps(w):
     return w["epochs"] * math.ceil(w["rows"] / w["batch"])
+
+
+def cnn_flops(w):
+    """Training-step floating-point operations of a CNN workload, counted as for an MLP:
+    each convolution is a product of (pixels x 9·in) by (9·in x out) on the batch."""
+    (h, wd, c), batch = w["image"], w["batch"]
+    macs, first = [], True
+    for f in w["filters"]:
+        macs.append((h * wd * 9 * c * f, first))
+        first, c, h, wd = False, f, h // 2, wd // 2
+    macs.append((h * wd * c * w["sizes"][-1], False))
+    return 2 * batch * sum(m * (2 if first else 3) for m, first in macs)
 
 
 def work_flops(sizes, batch):
@@ -38,6 +56,9 @@ def check_programs():
     """Fails loudly when a program in bench/workloads/ no longer says what WORKLOADS says."""
     for name, w in WORKLOADS.items():
         text = open(os.path.join(HERE, "workloads", name + ".nn")).read()
+        if "image" in w:
+            image = "x".join(map(str, w["image"]))
+            assert f"input {image}" in text, f"{name}.nn does not read {image} images"
         found = dict(
             epochs=int(re.search(r"epochs (\d+)", text).group(1)),
             batch=int(re.search(r"batch (\d+)", text).group(1)),
@@ -60,6 +81,13 @@ def write_data(out):
         header = ",".join([f"f{i}" for i in range(784)] + ["label"])
         rows = np.concatenate([X, y[:, None].astype(np.float32)], axis=1)
         np.savetxt(wide, rows, fmt=["%.4f"] * 784 + ["%d"], delimiter=",", header=header, comments="")
+    images = os.path.join(data, "images28.csv")
+    if not os.path.exists(images):
+        X, y = gaussian_clusters(2048, 784, 10, seed=5)
+        X = 1 / (1 + np.exp(-X))  # pixel-like values in (0, 1)
+        header = ",".join([f"p{i}" for i in range(784)] + ["label"])
+        rows = np.concatenate([X, y[:, None].astype(np.float32)], axis=1)
+        np.savetxt(images, rows, fmt=["%.3f"] * 784 + ["%d"], delimiter=",", header=header, comments="")
     linreg = os.path.join(data, "linreg.csv")
     if not os.path.exists(linreg):
         rng = np.random.default_rng(2)
@@ -86,7 +114,7 @@ def load(name, data_dir):
         return X, np.array([[0], [1], [1], [0]], np.float32)
     table = np.loadtxt(os.path.join(data_dir, w["data"]), delimiter=",", skiprows=1, dtype=np.float32)
     X, last = table[:, :-1], table[:, -1]
-    if name == "w2_digits":
+    if name in ("w2_digits", "w5_cnn"):
         lo, span = X.min(axis=0), X.max(axis=0) - X.min(axis=0)
         X = (X - lo) / np.where(span > 0, span, 1)
     if w["loss"] == "ce":

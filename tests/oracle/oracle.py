@@ -118,6 +118,294 @@ CASES = [
 ]
 
 
+def rand(shape, seed, scale=0.5):
+    """Fixed float32 numbers in [-scale, scale): literal weights and inputs of the layer cases."""
+    return (np.random.default_rng(seed).uniform(-scale, scale, shape)).astype(np.float32).tolist()
+
+
+# Cases with the layers beyond dense. `net` lists the layers in order, each a dict:
+# kind, the options nnc writes in parentheses, the activation, and literal parameters
+# (`w`, `b`, `table`). Images are height x width x channels, channels last, as nnc reads
+# them; PyTorch computes in NCHW and its weights are permuted to match.
+LAYER_CASES = [
+    dict(
+        name="conv_same_maxpool",
+        about="conv2d with `same` padding (a zero border of 1), ReLU, 2x2 max pool, dense; SGD",
+        image=(4, 4, 1), inputs=rand((4, 16), 1, 1.0), targets=[[1.0], [0.0], [0.5], [-0.5]],
+        net=[dict(kind="conv2d", filters=2, kernel=3, padding="same", act="relu", w=rand((3, 3, 1, 2), 2), b=[0.1, -0.1]),
+             dict(kind="maxpool"),
+             dict(kind="dense", units=1, w=rand((8, 1), 3), b=[0.0])],
+        loss="mse", optimizer=("sgd", dict(lr=0.1)), epochs=4, batch=None),
+    dict(
+        name="conv_stride_valid_avgpool",
+        about="conv2d with stride 2 and `valid` padding over two channels, tanh, 2x2 average pool; softmax CE, momentum",
+        image=(5, 5, 2), inputs=rand((6, 50), 4, 1.0),
+        targets=[[1, 0, 0], [0, 1, 0], [0, 0, 1], [1, 0, 0], [0, 1, 0], [0, 0, 1]],
+        net=[dict(kind="conv2d", filters=3, kernel=2, stride=2, act="tanh", w=rand((2, 2, 2, 3), 5), b=[0.0, 0.1, -0.1]),
+             dict(kind="avgpool"),
+             dict(kind="dense", units=3, w=rand((3, 3), 6), b=[0.0, 0.0, 0.0])],
+        loss="softmax_ce", optimizer=("sgd", dict(lr=0.2, momentum=0.9)), epochs=5, batch=3),
+    dict(
+        name="conv_same_stride2_adam",
+        about="conv2d with stride 2 and `same` padding on an even size: the border is 0 before and 1 after; Adam",
+        image=(4, 4, 1), inputs=rand((4, 16), 7, 1.0), targets=[[0.3], [-0.2], [0.8], [0.1]],
+        net=[dict(kind="conv2d", filters=2, kernel=3, stride=2, padding="same", act="relu", w=rand((3, 3, 1, 2), 8),
+                  b=[0.05, 0.05]),
+             dict(kind="dense", units=1, w=rand((8, 1), 9), b=[0.0])],
+        loss="mse", optimizer=("adam", dict(lr=0.02)), epochs=5, batch=None),
+    dict(
+        name="batchnorm_dense",
+        about="batch norm after a dense layer: batch statistics in training, running ones (momentum 0.2) at evaluation",
+        inputs=rand((6, 3), 10, 2.0), targets=[[1.0], [0.0], [0.5], [-0.5], [0.2], [0.9]],
+        net=[dict(kind="dense", units=4, w=rand((3, 4), 11), b=[0.0, 0.1, 0.2, 0.3]),
+             dict(kind="batchnorm", momentum=0.2, act="relu"),
+             dict(kind="dense", units=1, w=rand((4, 1), 12), b=[0.0])],
+        loss="mse", optimizer=("sgd", dict(lr=0.1, momentum=0.9)), epochs=4, batch=3),
+    dict(
+        name="batchnorm_conv",
+        about="batch norm of convolution channels (statistics over rows and positions), then a max pool",
+        image=(4, 4, 1), inputs=rand((4, 16), 13, 1.0), targets=[[1.0], [0.0], [0.5], [-0.5]],
+        net=[dict(kind="conv2d", filters=2, kernel=3, padding="same", w=rand((3, 3, 1, 2), 14), b=[0.0, 0.0]),
+             dict(kind="batchnorm", epsilon=0.001),
+             dict(kind="maxpool"),
+             dict(kind="dense", units=1, w=rand((8, 1), 15), b=[0.0])],
+        loss="mse", optimizer=("sgd", dict(lr=0.05)), epochs=4, batch=None),
+    dict(
+        name="embedding_city",
+        about="an embedding of a categorical CSV column (its one-hot block times a table) beside a numeric one",
+        csv=("embedding_city.csv", ["size", "city", "price"],
+             [[0.5, "north", 1.0], [1.0, "south", 0.2], [0.2, "north", 0.9], [0.8, "east", -0.3],
+              [0.3, "south", 0.1], [0.9, "east", -0.5]]),
+        net=[dict(kind="embedding", size=2, column="city", table=rand((4, 2), 16)),
+             dict(kind="dense", units=3, act="tanh", w=rand((3, 3), 17), b=[0.0, 0.0, 0.0]),
+             dict(kind="dense", units=1, w=rand((3, 1), 18), b=[0.0])],
+        loss="mse", optimizer=("sgd", dict(lr=0.1)), epochs=5, batch=2),
+    dict(
+        name="dropout_seeded",
+        about="dropout 0.5 in training (nnc's counter-based random numbers, replayed here), identity at evaluation",
+        inputs=rand((5, 3), 24, 1.0), targets=[[1.0], [0.0], [0.5], [-0.5], [0.2]],
+        net=[dict(kind="dense", units=6, act="relu", w=rand((3, 6), 25), b=[0.1] * 6),
+             dict(kind="dropout", rate=0.5),
+             dict(kind="dense", units=1, w=rand((6, 1), 26), b=[0.0])],
+        loss="mse", optimizer=("sgd", dict(lr=0.1)), epochs=4, batch=2, seed=7),
+    dict(
+        name="residual_add_concat",
+        about="a residual add (ReLU after the sum) and a two-tower concat reading the input",
+        inputs=rand((5, 2), 19, 1.0), targets=[[1.0], [0.0], [0.5], [-0.5], [0.2]],
+        net=[dict(kind="dense", units=2, act="relu", w=rand((2, 2), 20), b=[0.1, 0.1]),
+             dict(kind="dense", units=2, w=rand((2, 2), 21), b=[0.0, 0.0]),
+             dict(kind="add", other="dense1", act="relu"),
+             dict(kind="dense", units=3, act="tanh", source="input", w=rand((2, 3), 22), b=[0.0, 0.0, 0.0]),
+             dict(kind="concat", other="add3"),
+             dict(kind="dense", units=1, w=rand((5, 1), 23), b=[0.0])],
+        loss="mse", optimizer=("sgd", dict(lr=0.1)), epochs=5, batch=None),
+]
+
+
+def literal(values):
+    if isinstance(values, list):
+        return "[" + ", ".join(literal(v) for v in values) + "]"
+    return repr(values)
+
+
+def layer_line(layer):
+    options = []
+    for key in ("kernel", "stride", "padding", "momentum", "epsilon", "column"):
+        if key in layer:
+            options.append(f"{key} = {layer[key]}")
+    if "source" in layer:
+        options.append(f"from = {layer['source']}")
+    for key, name in (("w", "weights"), ("table", "weights"), ("b", "bias")):
+        if key in layer:
+            options.append(f"{name} = {literal(layer[key])}")
+    size = layer.get("units") or layer.get("filters") or layer.get("size") or layer.get("rate") or layer.get("other")
+    words = [layer["kind"]] + ([str(size)] if size is not None else []) + ([layer["act"]] if "act" in layer else [])
+    return "  " + " ".join(words) + (f" ({', '.join(options)})" if options else "")
+
+
+def layer_program(case):
+    """A layer case as an nnc program (and its CSV file, for a categorical column)."""
+    if "csv" in case:
+        file, header, rows = case["csv"]
+        with open(os.path.join(HERE, file), "w") as f:
+            f.write(",".join(header) + "\n" + "".join(",".join(str(v) for v in row) + "\n" for row in rows))
+        data = f'data d {{\n  file "{file}"\n  features {" ".join(header[:-1])}\n  target {header[-1]}\n}}\n'
+        width = 1 + len({row[1] for row in rows}) + 1
+        inputs = str(width)
+    else:
+        width_in, width_out = len(case["inputs"][0]), len(case["targets"][0])
+        xs = " ".join(f"x{i}" for i in range(width_in))
+        ys = " ".join(f"y{i}" for i in range(width_out))
+        rows = "\n".join("  " + " ".join(repr(v) for v in x) + " -> " + " ".join(repr(float(v)) for v in y)
+                         for x, y in zip(case["inputs"], case["targets"]))
+        data = f"data d {{\n  {xs} -> {ys}\n{rows}\n}}\n"
+        inputs = "x".join(map(str, case["image"])) if "image" in case else str(width_in)
+    kind, args = case["optimizer"]
+    optimizer = f"{kind}(" + ", ".join(f"{k} = {v!r}" for k, v in args.items()) + ")"
+    settings = [f"loss {case['loss']}", f"optimizer {optimizer}", f"epochs {case['epochs']}"]
+    if case["batch"]:
+        settings += [f"batch {case['batch']}", "shuffle false"]
+    if "seed" in case:
+        settings.append(f"seed {case['seed']}")
+    return (f"//! oracle: {case['about']} (written by tests/oracle/oracle.py)\n{data}\n"
+            "model m {\n  input " + inputs + "\n" + "\n".join(layer_line(l) for l in case["net"]) + "\n}\n\n"
+            "train m on d {\n" + "\n".join("  " + s for s in settings) + "\n}\n")
+
+
+def layer_data(case):
+    """(x, y) as nnc's model sees them: a categorical column one-hot over its sorted
+    categories, then one column for categories never seen in training."""
+    if "csv" not in case:
+        return torch.tensor(f32(case["inputs"])), torch.tensor(f32(case["targets"]))
+    _, _, rows = case["csv"]
+    categories = sorted({row[1] for row in rows})
+    x = [[row[0]] + [1.0 if row[1] == c else 0.0 for c in categories] + [0.0] for row in rows]
+    return torch.tensor(f32(x)), torch.tensor(f32([[row[2]] for row in rows]))
+
+
+M32, M64 = 0xFFFF_FFFF, 0xFFFF_FFFF_FFFF_FFFF
+
+
+def step_seed(seed, step):
+    """The 23-bit seed of training step `step` (1-based over the run): SplitMix64's
+    finaliser, as nnc-runtime's `step_seed`."""
+    z = (seed + step * 0x9E37_79B9_7F4A_7C15) & M64
+    z = ((z ^ (z >> 30)) * 0xBF58_476D_1CE4_E5B9) & M64
+    z = ((z ^ (z >> 27)) * 0x94D0_49BB_1331_11EB) & M64
+    z ^= z >> 31
+    return z & 0x7F_FFFF
+
+
+def random_uniform(seed, index, salt):
+    """nnc-ir's `random_uniform`: Murmur3's finaliser over index, seed and salt, to [0, 1)."""
+    h = ((index * 0x9E37_79B1) ^ (seed * 0x85EB_CA77) ^ (salt * 0xC2B2_AE3D)) & M32
+    h ^= h >> 16
+    h = (h * 0x7FEB_352D) & M32
+    h ^= h >> 15
+    h = (h * 0x846C_A68B) & M32
+    h ^= h >> 16
+    return (h >> 8) / 16_777_216.0
+
+
+def same_padding(size, kernel, stride):
+    out = -(-size // stride)
+    total = max((out - 1) * stride + kernel - size, 0)
+    return total // 2, total - total // 2
+
+
+class LayerNet:
+    """The case's network in PyTorch, its parameters named as nnc names them."""
+
+    def __init__(self, case):
+        self.case, self.params, self.buffers = case, {}, {}
+        for index, layer in enumerate(case["net"]):
+            name = f"{layer['kind']}{index + 1}"
+            if "w" in layer:
+                self.params[name + ".w"] = torch.tensor(f32(layer["w"]), requires_grad=True)
+                self.params[name + ".b"] = torch.tensor(f32(layer["b"]), requires_grad=True)
+            if "table" in layer:
+                self.params[name + ".table"] = torch.tensor(f32(layer["table"]), requires_grad=True)
+            if layer["kind"] == "batchnorm":
+                self.params[name + ".gamma"] = None  # sized on first use
+                self.params[name + ".beta"] = None
+        self.training = True
+        self.step = 0  # the training step being taken, counted from 1
+
+    def activation(self, name, z):
+        f = torch.nn.functional
+        return {None: lambda t: t, "relu": torch.relu, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+                "leaky_relu": lambda t: f.leaky_relu(t, 0.01)}[name](z)
+
+    def forward(self, x):
+        f, case = torch.nn.functional, self.case
+        if "image" in case:
+            h, w, c = case["image"]
+            x = x.reshape(-1, h, w, c).permute(0, 3, 1, 2)  # NCHW from nnc's channels-last rows
+        outputs, h = {"input": x}, x
+        for index, layer in enumerate(case["net"]):
+            name, kind = f"{layer['kind']}{index + 1}", layer["kind"]
+            src = outputs[layer["source"]] if "source" in layer else h
+            if kind == "conv2d":
+                k, s = layer["kernel"], layer.get("stride", 1)
+                if layer.get("padding") == "same":
+                    top, bottom = same_padding(src.shape[2], k, s)
+                    left, right = same_padding(src.shape[3], k, s)
+                    src = f.pad(src, (left, right, top, bottom))
+                weight = self.params[name + ".w"].permute(3, 2, 0, 1)  # HWIO -> OIHW
+                z = f.conv2d(src, weight, self.params[name + ".b"], stride=s)
+            elif kind in ("maxpool", "avgpool"):
+                z = (f.max_pool2d if kind == "maxpool" else f.avg_pool2d)(src, 2)
+            elif kind == "dense":
+                if src.dim() == 4:  # flatten channels last, as nnc does
+                    src = src.permute(0, 2, 3, 1).reshape(src.shape[0], -1)
+                z = src @ self.params[name + ".w"] + self.params[name + ".b"]
+            elif kind == "batchnorm":
+                channels = src.shape[1]
+                if self.params[name + ".gamma"] is None:
+                    self.params[name + ".gamma"] = torch.ones(channels, requires_grad=True)
+                    self.params[name + ".beta"] = torch.zeros(channels, requires_grad=True)
+                    self.buffers[name + ".mean"] = torch.zeros(channels)
+                    self.buffers[name + ".var"] = torch.ones(channels)
+                z = f.batch_norm(src, self.buffers[name + ".mean"], self.buffers[name + ".var"],
+                                 self.params[name + ".gamma"], self.params[name + ".beta"], training=self.training,
+                                 momentum=float(f32(layer.get("momentum", 0.1))),
+                                 eps=float(f32(layer.get("epsilon", 1e-5))))
+            elif kind == "embedding":
+                table = self.params[name + ".table"]
+                categories = table.shape[0]
+                z = torch.cat([src[:, :1], src[:, 1:1 + categories] @ table, src[:, 1 + categories:]], dim=1)
+            elif kind == "dropout":
+                z = src
+                rate = layer["rate"]
+                if self.training:
+                    seed, salt = step_seed(self.case.get("seed", 0), self.step), index + 1
+                    uniform = [random_uniform(seed, i, salt) for i in range(src.numel())]
+                    keep = torch.tensor([1.0 if u > rate else 0.0 for u in uniform]).reshape(src.shape)
+                    z = src * keep * float(f32(1 / (1 - f32(rate))))
+            elif kind in ("add", "concat"):
+                other = outputs[layer["other"]]
+                z = src + other if kind == "add" else torch.cat([src, other], dim=1)
+            h = self.activation(layer.get("act"), z)
+            outputs[name] = h
+        return h
+
+    def named(self):
+        out = {k: v.detach().numpy().tolist() for k, v in self.params.items()}
+        out.update({k: v.numpy().tolist() for k, v in self.buffers.items()})
+        return out
+
+
+def layer_trajectory(case):
+    x, y = layer_data(case)
+    net = LayerNet(case)
+    with torch.no_grad():
+        net.forward(x)  # sizes the batch-norm parameters; the running statistics start again
+    for key in net.buffers:
+        net.buffers[key] = torch.zeros_like(net.buffers[key]) if key.endswith(".mean") else torch.ones_like(
+            net.buffers[key])
+    for key, value in net.params.items():
+        net.params[key] = value.detach().clone().requires_grad_(True)
+    params = list(net.params.values())
+    optimizer = optimizer_for(case, params)
+    rows, batch = x.shape[0], case["batch"] or x.shape[0]
+    losses = []
+    for _ in range(case["epochs"]):
+        total = 0.0
+        for start in range(0, rows, batch):
+            xb, yb = x[start:start + batch], y[start:start + batch]
+            optimizer.zero_grad()
+            net.step += 1
+            loss = loss_of(case, net.forward(xb), yb)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * xb.shape[0]
+        losses.append(total / rows)
+    net.training = False
+    with torch.no_grad():
+        eval_loss = loss_of(case, net.forward(x), y).item()
+    return {"epoch_losses": losses, "eval_loss": eval_loss, "parameters": net.named()}
+
+
 def program(case):
     """The case as an nnc program."""
     width_in, width_out = len(case["inputs"][0]), len(case["targets"][0])
@@ -217,6 +505,16 @@ def trajectory(case):
 
 
 def main():
+    for case in LAYER_CASES:
+        with open(os.path.join(HERE, case["name"] + ".nn"), "w") as f:
+            f.write(layer_program(case))
+        result = layer_trajectory(case)
+        result["about"] = case["about"]
+        result["torch"] = torch.__version__
+        with open(os.path.join(HERE, case["name"] + ".json"), "w") as f:
+            json.dump(result, f, indent=1)
+            f.write("\n")
+        print(f"{case['name']}: final loss {result['epoch_losses'][-1]:.6g}, evaluation {result['eval_loss']:.6g}")
     for case in CASES:
         with open(os.path.join(HERE, case["name"] + ".nn"), "w") as f:
             f.write(program(case))

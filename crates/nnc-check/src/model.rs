@@ -178,7 +178,7 @@ fn form(kind: &str) -> Form {
         "flatten" => plain(&["from"]),
         "dropout" => Form { size: Some("rate"), size_option: Some("rate"), ..plain(&["rate", "from"]) },
         "batchnorm" => Form { activation: true, ..plain(&["momentum", "epsilon", "from"]) },
-        "embedding" => Form { size: Some("size"), ..plain(&["column", "init"]) },
+        "embedding" => Form { size: Some("size"), ..plain(&["column", "weights", "init"]) },
         _ => Form { activation: true, joins: true, ..plain(&["from"]) },
     }
 }

@@ -337,6 +337,11 @@ fn check_literals(layer: &mut Layer, errors: &mut Vec<Diagnostic>) {
     let params = layer.params();
     let [weights, bias] = layer.literals.clone();
     let kind = layer.kind.name();
+    if let (LayerKind::Embedding { .. }, Some(table), Some(value)) = (&layer.kind, params.first(), &weights) {
+        // An embedding's table, one row per category (and the unknown one) of `dim` numbers.
+        layer.weights = literal_weights(value, &table.shape, layer, errors);
+        return;
+    }
     let (w, b) = match (params.first(), params.get(1)) {
         (Some(w), Some(b)) if matches!(layer.kind, LayerKind::Dense { .. } | LayerKind::Conv { .. }) => (w, b),
         _ => {
@@ -378,10 +383,17 @@ fn literal_weights(
                 LayerKind::Dense { units } => {
                     format!("expected {} rows (one per input) of {units} numbers (one per unit): [{dims}]", shape[0])
                 }
+                LayerKind::Embedding { dim, .. } => {
+                    format!(
+                        "expected {} rows (one per category, the last for unknown ones) of {dim} numbers: [{dims}]",
+                        shape[0]
+                    )
+                }
                 _ => format!("expected nested lists [kernel rows][kernel columns][input channels][filters]: [{dims}]"),
             };
             let help = match layer.kind {
                 LayerKind::Dense { .. } => "the weight matrix maps the previous layer's width to this layer's units",
+                LayerKind::Embedding { .. } => "an embedding's table has one row per category of its column",
                 _ => {
                     "a convolution's weights: for each kernel row and column, one row per input channel of one number per filter"
                 }

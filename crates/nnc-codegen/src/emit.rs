@@ -103,8 +103,10 @@ impl Emitter<'_, '_> {
         self.b.seal_block(exit);
     }
 
-    /// Nested counted loops over `dims` (step 1), row-major; levels of at most `unroll`
-    /// iterations are unrolled.
+    /// Nested counted loops over `dims` (step 1), row-major. `unroll` bounds the copies of
+    /// `body`: a level is unrolled when its count fits in what is left of it, and the
+    /// levels inside share the rest (unrolling every short level of a
+    /// [32, 4, 4, 2, 2, 16] window kernel would make 64 copies).
     pub fn nest(
         &mut self,
         dims: &[usize],
@@ -114,11 +116,14 @@ impl Emitter<'_, '_> {
     ) {
         match dims.split_first() {
             None => body(self, prefix),
-            Some((&count, rest)) => self.counted(count, 1, unroll, &mut |e, i| {
-                prefix.push(i);
-                e.nest(rest, unroll, prefix, body);
-                prefix.pop();
-            }),
+            Some((&count, rest)) => {
+                let inner = if count <= unroll { unroll / count.max(1) } else { unroll };
+                self.counted(count, 1, unroll, &mut |e, i| {
+                    prefix.push(i);
+                    e.nest(rest, inner, prefix, body);
+                    prefix.pop();
+                })
+            }
         }
     }
 

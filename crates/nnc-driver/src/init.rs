@@ -53,7 +53,10 @@ fn layer_params(layer: &Layer, rng: &mut ChaCha8Rng) -> Vec<Vec<f32>> {
         }
         LayerKind::Embedding { dim, .. } => {
             let rows = specs[0].shape[0];
-            vec![sample(rng, layer.init.unwrap_or(Init::Normal(0.0, 1.0)), rows, dim, count(0))]
+            match &layer.weights {
+                Some(literal) => vec![literal.clone()],
+                None => vec![sample(rng, layer.init.unwrap_or(Init::Normal(0.0, 1.0)), rows, dim, count(0))],
+            }
         }
         LayerKind::Pool { .. } | LayerKind::Flatten | LayerKind::Dropout { .. } | LayerKind::Join { .. } => Vec::new(),
     }

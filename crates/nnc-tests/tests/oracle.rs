@@ -1,7 +1,8 @@
 //! nnc's training against float64 PyTorch: every program in `tests/oracle/` (written with
 //! its reference by `tests/oracle/oracle.py`, see there for the cases and the conventions
-//! they rely on) is trained by nnc, and its loss in every epoch and its parameters at the
-//! end agree with PyTorch's to float32 precision.
+//! they rely on) is trained by nnc, and its loss in every epoch, its parameters at the end
+//! (batch norm's running statistics too) and, for the layer cases, its evaluation loss
+//! after training agree with PyTorch's to float32 precision.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -39,6 +40,13 @@ fn disagreements(name: &str, scale: f64) -> Vec<String> {
             found.push(format!("{name}: epoch {} loss {nnc} vs {torch}", epoch + 1));
         }
     }
+    // After training, the model in its evaluation form (batch norm's running statistics).
+    if let Some(reference) = reference["eval_loss"].as_f64() {
+        let nnc = job.splits[0].loss;
+        if !close(f64::from(nnc) * scale, reference) {
+            found.push(format!("{name}: evaluation loss {nnc} vs {reference}"));
+        }
+    }
     for (param, _, values) in &job.parameters {
         let torch = flat(&reference["parameters"][param]);
         assert_eq!(values.len(), torch.len(), "{name}: {param} size");
@@ -73,6 +81,14 @@ fn training_agrees_with_float64_pytorch() {
         "bce_logits_ragged",
         "mae_exact_fit",
         "mae_step_schedule",
+        "conv_same_maxpool",
+        "conv_stride_valid_avgpool",
+        "conv_same_stride2_adam",
+        "batchnorm_dense",
+        "batchnorm_conv",
+        "embedding_city",
+        "residual_add_concat",
+        "dropout_seeded",
     ];
     for name in required {
         assert!(names.iter().any(|n| n == name), "the oracle case {name} is missing");
