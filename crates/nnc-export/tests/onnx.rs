@@ -1,6 +1,7 @@
-//! Exported ONNX models run by an independent runtime (tract) give what `nnc predict`
-//! gives, on examples of every kind: classes, binary, regression with normalised and
-//! one-hot inputs and unscaled targets.
+//! Exported ONNX models run by an independent runtime (tract, and ONNX Runtime where it
+//! is installed) give what `nnc predict` gives, on examples of every kind: classes, binary,
+//! regression with normalised and one-hot inputs and unscaled targets, and every layer
+//! kind (convolutions, pools, batch norm, dropout, embeddings, add and concat).
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -16,7 +17,12 @@ fn root() -> std::path::PathBuf {
 /// Trains `example`, saves and reads back its weights, exports ONNX, and compares tract's
 /// outputs on the training rows with the compiled predictions.
 fn agrees(example: &str) {
-    let path = root().join("examples").join(example);
+    agrees_at(&format!("examples/{example}"));
+}
+
+/// As [`agrees`], for any program in the repository, and returns the exported model.
+fn agrees_at(example: &str) -> Vec<u8> {
+    let path = root().join(example);
     let source = std::fs::read_to_string(&path).unwrap();
     let dir = path.parent().unwrap();
     let overrides = Overrides { epochs: Some(20), ..Overrides::default() };
@@ -67,6 +73,14 @@ fn agrees(example: &str) {
     }
     assert_eq!(exported.input_columns, data.input_names);
     agrees_in_onnxruntime(example, &exported.bytes, &raw, width, &ours);
+    exported.bytes
+}
+
+/// Whether the model has a node of ONNX operator `op` (its name as a protobuf string).
+fn uses(model: &[u8], op: &str) -> bool {
+    let mut field = vec![0x22, op.len() as u8]; // NodeProto.op_type, field 4, length-delimited
+    field.extend_from_slice(op.as_bytes());
+    model.windows(field.len()).any(|w| w == field.as_slice())
 }
 
 /// The Python the interoperability tests use: `NNC_PYTHON`, else `python3`.
@@ -101,6 +115,42 @@ fn agrees_in_onnxruntime(example: &str, model: &[u8], raw: &[f32], width: usize,
     for (i, (a, b)) in theirs.iter().zip(ours).enumerate() {
         assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{example} output {i}: onnxruntime {a}, nnc {b}");
     }
+}
+
+#[test]
+fn a_cnn_exports_as_conv_max_pool_and_reshape_and_agrees() {
+    let model = agrees_at("examples/digits_cnn.nn");
+    for op in ["Conv", "MaxPool", "Reshape", "Transpose"] {
+        assert!(uses(&model, op), "no {op} node");
+    }
+    assert!(!uses(&model, "Dropout"), "dropout is left out of the exported (evaluation) model");
+}
+
+#[test]
+fn strided_valid_convolutions_average_pools_and_concatenated_images_agree() {
+    let model = agrees_at("tests/golden/ok/layers-conv-pool.nn");
+    for op in ["Conv", "AveragePool", "MaxPool", "Concat"] {
+        assert!(uses(&model, op), "no {op} node");
+    }
+}
+
+#[test]
+fn same_padding_with_an_asymmetric_border_agrees() {
+    agrees_at("tests/oracle/conv_same_stride2_adam.nn");
+}
+
+#[test]
+fn batch_norm_exports_its_running_statistics_and_agrees() {
+    for program in ["tests/golden/ok/layers-dropout-batchnorm.nn", "tests/oracle/batchnorm_conv.nn"] {
+        assert!(uses(&agrees_at(program), "BatchNormalization"), "{program}: no BatchNormalization node");
+    }
+}
+
+#[test]
+fn embeddings_and_skip_connections_agree() {
+    agrees("house_price_embedding.nn");
+    agrees_at("tests/golden/ok/layers-residual.nn");
+    agrees_at("tests/oracle/residual_add_concat.nn");
 }
 
 #[test]
