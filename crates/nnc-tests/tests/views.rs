@@ -21,6 +21,11 @@ fn main() {
         let input = example.clone();
         trials.push(Trial::test(format!("gradcheck::{stem}"), move || gradients_agree(&input)));
     }
+    // Every layer kind and op, in the golden and oracle programs, has its gradient checked.
+    for program in nn_files(&root.join("tests/golden/ok")).into_iter().chain(nn_files(&root.join("tests/oracle"))) {
+        let name = format!("gradcheck::{}", program.strip_prefix(&root).unwrap_or(&program).display());
+        trials.push(Trial::test(name, move || gradients_agree(&program)));
+    }
     for (stem, view) in
         [("linreg", "latex"), ("xor", "latex"), ("xor_by_hand", "trace"), ("xor", "trace"), ("iris", "trace")]
     {
