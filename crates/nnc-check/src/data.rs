@@ -3,8 +3,8 @@
 
 use crate::settings::{Settings, expect_number, single_value};
 use nnc_data::{
-    ColumnRef, CsvSpec, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source, Split, TableSpec, Target,
-    Window,
+    Color, ColumnRef, CsvSpec, DataSpec, Features, ImageSpec, Missing, MissingValues, Name, Normalize, Source, Split,
+    TableSpec, Target, Window,
 };
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_syntax::ast::{self, DataBody, ValueKind};
@@ -20,11 +20,22 @@ const KEYS: &[&str] = &[
     "where",
     "missing",
     "missing_values",
+    "images",
+    "resize",
+    "color",
 ];
+
+/// Settings of a CSV file that an image folder does not take: its inputs are its pixels and
+/// its target is the class folder.
+const CSV_ONLY: &[&str] =
+    &["file", "features", "target", "categorical", "normalize", "window", "where", "missing", "missing_values"];
 
 pub(crate) fn check_data(block: &ast::DataBlock, errors: &mut Vec<Diagnostic>) -> Option<DataSpec> {
     let source = match &block.body {
         DataBody::Table(table) => check_table(block, table, errors).map(Source::Table),
+        DataBody::Settings(settings) if settings.iter().any(|s| s.key.name == "images") => {
+            check_images(block, settings, errors).map(Source::Images)
+        }
         DataBody::Settings(settings) => check_csv(block, settings, errors).map(|csv| Source::Csv(Box::new(csv))),
     }?;
     Some(DataSpec { name: name(&block.name), source, span: block.span })
@@ -85,9 +96,81 @@ pub(crate) fn span_of_idents(idents: &[ast::Ident], fallback: Span) -> Span {
     }
 }
 
+/// `images "folder"`, with `resize H W`, `color grey|rgb` and `split`.
+fn check_images(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec<Diagnostic>) -> Option<ImageSpec> {
+    let before = errors.len();
+    let mut s = Settings::new(settings, KEYS, errors);
+    let folder = s.take("images")?;
+    for key in CSV_ONLY {
+        if let Some(setting) = s.take(key) {
+            s.errors.push(
+                Diagnostic::error(
+                    codes::CONFLICTING_SETTINGS,
+                    format!("an image folder does not take `{key}`"),
+                    setting.key.span,
+                    "not used with `images`",
+                )
+                .with_secondary(folder.span, "the inputs are each image's pixels, the target its class folder")
+                .with_help("remove it; an image folder takes `resize`, `color` and `split`")
+                .with_fix(setting.span, ""),
+            );
+        }
+    }
+    let (path, path_span) = string_value(folder, s.errors)?;
+    let resize = s.take("resize").and_then(|r| resize(r, s.errors));
+    let color = match s.take("color") {
+        Some(c) => {
+            Some(s.ident_choice(c, "colour", &[("grey", Color::Grey), ("gray", Color::Grey), ("rgb", Color::Rgb)])?)
+        }
+        None => None,
+    };
+    let split = match s.take("split") {
+        Some(split_setting) => split(split_setting, s.errors),
+        None => Some(Split::all_train(block.name.span)),
+    };
+    let spec = ImageSpec { path, path_span, resize, color, split: split? };
+    (errors.len() == before).then_some(spec)
+}
+
+/// `resize H W`: two whole numbers from 1 to 4096.
+fn resize(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<[usize; 2]> {
+    let numbers: Vec<f64> = setting.values.iter().filter_map(|v| expect_number(v, errors)).collect();
+    match numbers[..] {
+        [h, w] if [h, w].iter().all(|n| n.fract() == 0.0 && (1.0..=4096.0).contains(n)) => {
+            Some([h as usize, w as usize])
+        }
+        _ => {
+            errors.push(
+                Diagnostic::error(
+                    codes::VALUE_FORM,
+                    "`resize` takes a height and a width, whole numbers from 1 to 4096",
+                    setting.span,
+                    "wrong form",
+                )
+                .with_help("write `resize 28 28`"),
+            );
+            None
+        }
+    }
+}
+
 fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec<Diagnostic>) -> Option<CsvSpec> {
     let before = errors.len();
     let mut s = Settings::new(settings, KEYS, errors);
+    for key in ["resize", "color"] {
+        if let Some(setting) = s.take(key) {
+            s.errors.push(
+                Diagnostic::error(
+                    codes::CONFLICTING_SETTINGS,
+                    format!("`{key}` is for an image folder"),
+                    setting.key.span,
+                    "not used with `file`",
+                )
+                .with_help("read images with `images \"folder\"`, one sub-folder per class; or remove it")
+                .with_fix(setting.span, ""),
+            );
+        }
+    }
     let file = s.take("file");
     let Some(file) = file else {
         s.errors.push(

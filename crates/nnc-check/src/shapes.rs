@@ -36,7 +36,13 @@ pub fn settle(model: &mut Model, columns: Option<&[InputColumn]>) -> Vec<Diagnos
         };
         let Some(output) = output else { return errors };
         let layer = &mut model.layers[index];
-        layer.input = input;
+        // A series layer reads a vector as a series of one channel (`input 7; conv1d 8`).
+        let series_layer =
+            matches!(layer.kind, LayerKind::Conv { series: true, .. } | LayerKind::Pool { series: true, .. });
+        layer.input = match input {
+            Features::Flat(len) if series_layer => Features::Series { len, channels: 1 },
+            other => other,
+        };
         layer.output = output;
         if let LayerKind::Pool { series, .. } | LayerKind::Conv { series, .. } = &mut layer.kind {
             *series = matches!(output, Features::Series { .. });

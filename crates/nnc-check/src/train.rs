@@ -95,6 +95,7 @@ pub(crate) fn check_early_stopping(data: &DataSpec, config: &TrainConfig, errors
     let has_validation = match &data.source {
         Source::Table(_) => false,
         Source::Csv(csv) => csv.split.validation > 0.0,
+        Source::Images(images) => images.split.validation > 0.0,
     };
     if has_validation {
         return Some(());

@@ -4,12 +4,14 @@
 //! target columns (`select.rs`), types every used column explicitly (`typing.rs`), applies
 //! the `missing` setting, splits the rows (`split.rs`), fits encodings on the training part
 //! (`encode.rs`) and encodes every part (`tabular.rs`), or cuts a time series into windows
-//! (`window.rs`). Every problem with a file is a diagnostic naming the file and line.
+//! (`window.rs`). A folder of images (`images.rs`) becomes a table of pixels and a class
+//! column, and is prepared as a CSV file would be. Every problem with a file is a diagnostic naming the file and line.
 //! `nnc check` and `nnc run` both load data through here.
 
 mod apply;
 mod dataset;
 mod encode;
+mod images;
 mod read;
 mod rows;
 mod select;
@@ -22,14 +24,15 @@ mod window;
 pub use apply::{Encoded, encode_file};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};
+pub use images::as_csv as image_folder_csv;
 pub use read::{MEMORY_PER_BYTE, Room};
 pub use rows::Rows;
 pub use spec::{
-    ColumnRef, CsvSpec, DEFAULT_MISSING_VALUES, DataSpec, Features, Missing, MissingValues, Name, Normalize, Source,
-    Split, TableSpec, Target, Window, default_markers,
+    Color, ColumnRef, CsvSpec, DEFAULT_MISSING_VALUES, DataSpec, Features, ImageSpec, Missing, MissingValues, Name,
+    Normalize, Source, Split, TableSpec, Target, Window, default_markers,
 };
 
-use nnc_diagnostics::{Diagnostic, codes};
+use nnc_diagnostics::{Diagnostic, Span, codes};
 use std::path::Path;
 
 /// What loading needs to know about the model and the run.
@@ -48,7 +51,31 @@ pub fn load(spec: &DataSpec, base_dir: &Path, options: LoadOptions) -> Result<Pr
     match &spec.source {
         Source::Table(table) => Ok(from_table(table)),
         Source::Csv(csv) => from_csv(csv, base_dir, options),
+        Source::Images(images) => from_images(images, base_dir, options),
     }
+}
+
+/// The pixels of every image and its class, prepared as a CSV file of those columns is:
+/// the class is categorical, and no class name is a missing-value marker (a class folder
+/// named `None` or `NA` is a class).
+fn from_images(spec: &ImageSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
+    let folder = images::read(spec, base_dir, &options.room).map_err(|d| vec![d])?;
+    let class = Name { name: images::CLASS_COLUMN.to_string(), span: spec.path_span };
+    let csv = CsvSpec {
+        path: spec.path.clone(),
+        path_span: spec.path_span,
+        features: None,
+        target: Target::Columns(vec![class.clone()]),
+        categorical: vec![class],
+        normalize: Normalize::None,
+        split: spec.split,
+        window: None,
+        filter: None,
+        missing: Missing::Error,
+        missing_values: MissingValues { markers: Vec::new(), per_column: Vec::new() },
+        insert_at: Span { start: spec.path_span.end, end: spec.path_span.end },
+    };
+    tabular::prepare(&csv, &folder, options.output_width, options.seed)
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {

@@ -23,6 +23,38 @@ pub struct DataSpec {
 pub enum Source {
     Table(TableSpec),
     Csv(Box<CsvSpec>),
+    Images(ImageSpec),
+}
+
+/// A folder of images in one sub-folder per class (Keras' `image_dataset_from_directory`,
+/// torchvision's `ImageFolder`): each image is a row of pixels scaled to [0, 1], height ×
+/// width × channels, channels last; its class is its folder's name.
+#[derive(Clone, Debug)]
+pub struct ImageSpec {
+    /// Relative to the program's directory.
+    pub path: String,
+    pub path_span: Span,
+    /// `resize H W`: every image is resized to this (bilinear); without it, every image
+    /// must have the first one's size.
+    pub resize: Option<[usize; 2]>,
+    /// `color grey|rgb`; without it, grey when every image is grey, else RGB.
+    pub color: Option<Color>,
+    pub split: Split,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Color {
+    Grey,
+    Rgb,
+}
+
+impl Color {
+    pub fn channels(self) -> usize {
+        match self {
+            Color::Grey => 1,
+            Color::Rgb => 3,
+        }
+    }
 }
 
 /// An inline table: column names, then rows of numbers. All of it trains.

@@ -78,6 +78,7 @@ registry! {
     DUPLICATE_FEATURE = "E0425": "a column is selected as a feature twice",
     LOSS_TASK = "E0426": "the loss does not fit the task the target column gives",
     EMPTY_FILE = "E0427": "a data file has no header or no rows",
+    IMAGE_FOLDER = "E0428": "an image folder has no class folders or images, or an image cannot be read or has another size",
     WEIGHTS_UNREADABLE = "E0501": "a weight file cannot be read or was not written by nnc",
     WEIGHTS_MISMATCH = "E0502": "saved weights do not fit the program's model or columns",
     INPUT_COLUMNS = "E0503": "rows to predict lack a column the model was trained on",

@@ -70,7 +70,7 @@ pub fn job_for(jobs: &[Job], weights: &Weights, file: &str) -> Result<(Job, Vec<
 pub fn missing_of(job: &Job) -> Missing {
     match &job.data.source {
         Source::Csv(csv) => csv.missing,
-        Source::Table(_) => Missing::Error,
+        Source::Table(_) | Source::Images(_) => Missing::Error,
     }
 }
 

@@ -232,7 +232,15 @@ impl<'g> Fuser<'g> {
                     .through_reshape(graph.shape(inst.args[0]), &inst.shape)
                     .is_none()
             {
-                operand[self.through_movement(inst.args[0]).index()] = true;
+                // The reshape reads its source as a contiguous buffer: a slice (a
+                // concat's gradient) is copied into one first.
+                let source = inst.args[0];
+                let contiguous = if matches!(graph.inst(source).op, Op::Slice { .. }) {
+                    source
+                } else {
+                    self.through_movement(source)
+                };
+                operand[contiguous.index()] = true;
             }
         }
         for value in graph.values() {
@@ -244,8 +252,10 @@ impl<'g> Fuser<'g> {
                         || operand[value.index()]
                         || (uses[value.index()] >= 2 && self.costly(value))
                 }
-                // Outputs that are leaves or views of them need a kernel that copies them.
-                OpClass::Leaf | OpClass::Movement | OpClass::Generator => self.destinations.contains_key(&value),
+                // Outputs that are leaves or views of them need a kernel that copies them,
+                // as does a slice that a reshape reads whole.
+                OpClass::Movement => self.destinations.contains_key(&value) || operand[value.index()],
+                OpClass::Leaf | OpClass::Generator => self.destinations.contains_key(&value),
             };
         }
     }

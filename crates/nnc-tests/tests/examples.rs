@@ -100,6 +100,42 @@ fn digits_reach_ninety_five_percent() {
 }
 
 #[test]
+fn the_digits_cnn_reaches_98_5_percent_and_beats_the_mlp() {
+    let cnn = metric(&run("digits_cnn.nn"), "test", |s| s.accuracy);
+    let mlp = metric(&run("digits.nn"), "test", |s| s.accuracy);
+    assert!(cnn >= 0.985, "cnn {cnn}");
+    assert!(cnn > mlp, "cnn {cnn}, mlp {mlp}");
+}
+
+#[test]
+fn the_residual_mlp_beats_the_same_layers_without_the_skip() {
+    let residual = metric(&run("digits_residual.nn"), "test", |s| s.accuracy);
+    assert!(residual >= 0.985, "residual {residual}");
+}
+
+#[test]
+fn an_image_folder_trains_with_a_class_named_none() {
+    let report = run("shapes.nn");
+    assert_eq!(report.classes, ["circle", "cross", "none"]);
+    assert_eq!(report.input_names.len(), 144);
+    assert!(metric(&report, "test", |s| s.accuracy) >= 0.95);
+}
+
+#[test]
+fn the_convolutional_forecast_beats_the_naive_one() {
+    let report = run("temperature_conv.nn");
+    let naive = report.naive_mae.as_ref().unwrap().iter().find(|(s, _)| s == "test").unwrap().1;
+    assert!(metric(&report, "test", |s| s.mae) < f64::from(naive));
+}
+
+#[test]
+fn an_embedding_of_the_city_beats_one_hot_columns() {
+    let embedded = metric(&run("house_price_embedding.nn"), "test", |s| s.r2);
+    let one_hot = metric(&run("house_price.nn"), "test", |s| s.r2);
+    assert!(embedded >= 0.6 && embedded > one_hot, "embedding r2 {embedded}, one-hot {one_hot}");
+}
+
+#[test]
 fn autoencoder_reconstructs_and_writes_two_d_codes() {
     let report = run("autoencoder.nn");
     // Better than predicting every pixel's mean: R² above zero on unseen digits.

@@ -107,6 +107,16 @@ fn project_data(
             data.train.lines = (2..table.rows as u64 + 2).collect();
             Ok((format!("data/{}.csv", plan.job.data.name.name), table_csv(table).into_bytes(), data))
         }
+        nnc_data::Source::Images(images) => {
+            // The folder's pixels and classes as one CSV file; image `i` was row `i + 1` of
+            // the folder's table and is line `i + 2` of the file (after the header).
+            let bytes = nnc_data::image_folder_csv(images, &context.base_dir).map_err(|d| vec![d])?;
+            let mut data = plan.data.clone();
+            for part in [Some(&mut data.train), data.validation.as_mut(), data.test.as_mut()].into_iter().flatten() {
+                part.lines.iter_mut().for_each(|line| *line += 1);
+            }
+            Ok((format!("data/{}.csv", plan.job.data.name.name), bytes, data))
+        }
     }
 }
 
