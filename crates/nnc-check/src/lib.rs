@@ -25,6 +25,7 @@ pub use job::{
     Activation, ColumnSlot, Features, Init, Job, Layer, LayerKind, Loss, Model, Padding, ParamSpec, Schedule, Source,
     TrainConfig,
 };
+pub use model::LAYER_KINDS;
 pub use objective::{Formula, Function, Minimize, Operator};
 pub use program::{Checked, check};
 pub use shapes::{InputColumn, conv_padding, settle};

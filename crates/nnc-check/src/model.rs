@@ -140,7 +140,7 @@ fn input_features(dims: &[ast::Integer], errors: &mut Vec<Diagnostic>) -> Option
 }
 
 /// The layer kinds, by name.
-const KINDS: &[&str] = &[
+pub const LAYER_KINDS: &[&str] = &[
     "dense",
     "conv2d",
     "conv1d",
@@ -185,16 +185,16 @@ fn form(kind: &str) -> Form {
 
 fn check_layer(layer: &ast::Layer, name: String, earlier: &[Layer], errors: &mut Vec<Diagnostic>) -> Option<Layer> {
     let kind_name = layer.kind.name.as_str();
-    if !KINDS.contains(&kind_name) {
+    if !LAYER_KINDS.contains(&kind_name) {
         let diagnostic = Diagnostic::error(
             codes::UNKNOWN_CHOICE,
             format!("unknown layer `{kind_name}`"),
             layer.kind.span,
             "not a layer nnc knows",
         );
-        errors.push(match did_you_mean(kind_name, KINDS.iter().copied()) {
+        errors.push(match did_you_mean(kind_name, LAYER_KINDS.iter().copied()) {
             Some(close) => diagnostic.with_help(format!("did you mean `{close}`?")).with_fix(layer.kind.span, close),
-            None => diagnostic.with_help(format!("layers: {}", KINDS.join(", "))),
+            None => diagnostic.with_help(format!("layers: {}", LAYER_KINDS.join(", "))),
         });
         return None;
     }

@@ -117,7 +117,7 @@ impl Preprocessing {
 
     /// One line per source column: its type and encoding, then the target's.
     pub fn describe(&self) -> Vec<String> {
-        let mut lines: Vec<String> = self.features.iter().map(|c| c.encoding.describe(&c.column)).collect();
+        let mut lines = describe_runs(&self.features);
         match &self.target {
             TargetEncoding::Features => lines.push("target: the (encoded) features themselves".to_string()),
             TargetEncoding::Columns(columns) => {
@@ -132,6 +132,29 @@ impl Preprocessing {
         }
         lines
     }
+}
+
+/// One line per column, except that a run of four or more columns read alike (an image's
+/// pixels, `p0` to `p143`: number, as is) is one line.
+fn describe_runs(features: &[ColumnEncoding]) -> Vec<String> {
+    let how = |c: &ColumnEncoding| c.encoding.describe(&c.column).split_once(": ").map(|(_, h)| h.to_string());
+    let mut lines = Vec::new();
+    let mut start = 0;
+    while start < features.len() {
+        let kind = how(&features[start]);
+        let end = (start..features.len()).find(|&i| how(&features[i]) != kind).unwrap_or(features.len());
+        match &kind {
+            Some(kind) if end - start >= 4 => lines.push(format!(
+                "{} .. {} ({} columns): {kind}",
+                features[start].column,
+                features[end - 1].column,
+                end - start
+            )),
+            _ => lines.extend(features[start..end].iter().map(|c| c.encoding.describe(&c.column))),
+        }
+        start = end;
+    }
+    lines
 }
 
 /// How rows were assigned to the parts.

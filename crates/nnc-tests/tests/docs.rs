@@ -44,7 +44,7 @@ fn every_language_snippet_parses() {
 #[test]
 fn the_readme_and_tutorial_programs_parse() {
     for document in ["README.md", "docs/tutorial.md", "docs/tutorial.zh-TW.md"] {
-        assert_eq!(check_snippets(document), 1, "{document} shows one program");
+        assert!(check_snippets(document) >= 1, "{document} shows no program");
     }
 }
 

@@ -14,6 +14,13 @@ fn the_grammar_is_valid_json_and_every_include_resolves() {
     let grammar: serde_json::Value = serde_json::from_str(&text).unwrap();
     assert_eq!(grammar["scopeName"], "source.nn");
     let repository = grammar["repository"].as_object().unwrap();
+    let layers = text.lines().find(|l| l.contains("storage.type.layer.nn")).unwrap();
+    for kind in nnc_check::LAYER_KINDS {
+        assert!(
+            layers.contains(&format!("|{kind}|")) || layers.contains(&format!("({kind}|")),
+            "layer `{kind}` is not coloured as a layer"
+        );
+    }
     for include in text.match_indices("\"include\": \"#").map(|(at, _)| &text[at + 13..]) {
         let name = include.split('"').next().unwrap();
         assert!(repository.contains_key(name), "#{name} is not in the repository");
