@@ -35,6 +35,10 @@ pub fn settle(model: &mut Model, columns: Option<&[InputColumn]>) -> Vec<Diagnos
             kind => output_of(layer, kind, input, &mut errors),
         };
         let Some(output) = output else { return errors };
+        if model.layers[index].activation == Activation::Softmax && output.dims().len() > 1 {
+            errors.push(softmax_on_image(&model.layers[index], output));
+            return errors;
+        }
         let layer = &mut model.layers[index];
         // A series layer reads a vector as a series of one channel (`input 7; conv1d 8`).
         let series_layer =
@@ -54,6 +58,17 @@ pub fn settle(model: &mut Model, columns: Option<&[InputColumn]>) -> Vec<Diagnos
     }
     model.settled = true;
     errors
+}
+
+/// Softmax turns one vector into probabilities; an image or series has no one vector.
+fn softmax_on_image(layer: &Layer, output: Features) -> Diagnostic {
+    Diagnostic::error(
+        codes::LAYER_FORM,
+        format!("`softmax` needs a vector, but `{}` gives {}", layer.name, describe(output)),
+        layer.span,
+        "softmax of an image",
+    )
+    .with_help("give the probabilities from a dense layer after the image layers (`dense 10 softmax`, or `dense 10` with `loss softmax_ce`)")
 }
 
 /// The output of a layer that depends on its input alone.

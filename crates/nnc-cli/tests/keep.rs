@@ -436,3 +436,26 @@ fn inline_tables_are_exported_to_pytorch_as_csv() {
     assert_eq!(settings["data_file"], "data/xor.csv");
     assert_eq!(settings["split_lines"]["train"], serde_json::json!([2, 3, 4, 5]));
 }
+
+/// Batch norm's running statistics are saved with the weights and used when the model is
+/// loaded: `nnc eval` of the saved file gives the loss the run reported after training
+/// (which the evaluation form computes from the running statistics), and the file holds
+/// them by name.
+#[test]
+fn batch_norm_statistics_are_saved_and_used_when_loaded() {
+    let dir = tempfile::tempdir().unwrap();
+    let weights = dir.path().join("bn.safetensors");
+    let program = "tests/oracle/batchnorm_dense.nn";
+    let report = json(&["run", program, "--save", weights.to_str().unwrap()]);
+    let trained = as_f64(&report["final_loss"]);
+    let bytes = std::fs::read(&weights).unwrap();
+    let tensors = safetensors::SafeTensors::deserialize(&bytes).unwrap();
+    let mean = tensors.tensor("batchnorm2.mean").unwrap();
+    let var = tensors.tensor("batchnorm2.var").unwrap();
+    assert_eq!((mean.shape(), var.shape()), ([4].as_slice(), [4].as_slice()));
+    let first_var = f32::from_le_bytes(var.data()[0..4].try_into().unwrap());
+    assert_ne!(first_var, 1.0, "the running variance moved from its start");
+    let evaluated = json(&["eval", program, "--weights", weights.to_str().unwrap()]);
+    let loaded = as_f64(&split(&evaluated, "train")["loss"]);
+    assert!((loaded - trained).abs() <= 1e-6 * trained.abs().max(1.0), "loaded {loaded}, trained {trained}");
+}
