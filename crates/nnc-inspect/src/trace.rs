@@ -237,10 +237,10 @@ impl Entries<'_> {
 
     fn entry(&self, part: Part, v: ValueId, name: Option<String>, expr: String, before: Option<Vec<f32>>) -> Entry {
         let shape = self.derived.graph.shape(v).dims().to_vec();
-        let per_row = shape.first() == Some(&self.derived.rows) && shape.len() == 2 && self.derived.rows > 0;
+        let per_row = shape.first() == Some(&self.derived.rows) && shape.len() >= 2 && self.derived.rows > 0;
         let all = &self.values[v.index()];
         let values = if per_row {
-            let width = shape[1];
+            let width: usize = shape[1..].iter().product();
             self.shown.iter().flat_map(|&r| all[r * width..(r + 1) * width].iter().copied()).collect()
         } else {
             all.clone()
@@ -286,6 +286,10 @@ pub fn render(trace: &Trace) -> String {
             });
         }
         let shape = entry.shape.iter().map(usize::to_string).collect::<Vec<_>>().join("×");
+        if entry.shape.len() >= 3 {
+            out.push_str(&panels_text(entry, trace.shown.len(), &shape));
+            continue;
+        }
         let rows = if entry.per_row { trace.shown.len() } else { entry.shape.first().copied().unwrap_or(1) };
         let columns = if entry.shape.len() == 2 { entry.shape[1] } else { entry.shape.first().copied().unwrap_or(1) };
         let rows = if entry.shape.len() == 2 { rows } else { 1 };
@@ -303,6 +307,81 @@ pub fn render(trace: &Trace) -> String {
         }
     }
     out
+}
+
+/// An image-shaped value as small matrices: feature maps `[rows, h, w, c]` one per shown
+/// row and channel (h × w), a series `[rows, steps, c]` one per row (steps × channels), a
+/// filter bank `[kh, kw, c, f]` one per filter and input channel (kh × kw); an update
+/// shows each before and after. At most two rows, four channels or filters and two input
+/// channels are shown.
+fn panels_text(entry: &Entry, shown_rows: usize, shape: &str) -> String {
+    let mut out = match &entry.before {
+        Some(_) => format!("  {} ← {}  [{shape}]\n", entry.name.clone().unwrap_or_default(), entry.expr),
+        None => format!("  {}  [{shape}]\n", entry.expr),
+    };
+    let dims = &entry.shape;
+    let rows = if entry.per_row { shown_rows } else { dims[0] };
+    for (title, at, height, width) in panels(dims, entry.per_row, rows) {
+        let pick = |values: &[f32]| -> Vec<f32> {
+            (0..height * width).map(|k| values.get(at(k / width, k % width)).copied().unwrap_or(f32::NAN)).collect()
+        };
+        out.push_str(&format!("    {title}\n"));
+        let after = matrix(&pick(&entry.values), height, width);
+        match &entry.before {
+            Some(before) => {
+                for line in side_by_side(&matrix(&pick(before), height, width), &after).lines() {
+                    out.push_str(&format!("  {line}\n"));
+                }
+            }
+            None => after.iter().for_each(|line| out.push_str(&format!("      {line}\n"))),
+        }
+    }
+    out
+}
+
+type Index = Box<dyn Fn(usize, usize) -> usize>;
+
+/// `(title, element at (i, j), height, width)` of each matrix shown of a value of `dims`.
+fn panels(dims: &[usize], per_row: bool, rows: usize) -> Vec<(String, Index, usize, usize)> {
+    let mut out: Vec<(String, Index, usize, usize)> = Vec::new();
+    match (dims.len(), per_row) {
+        (4, true) => {
+            let [_, h, w, c] = dims[..] else { return out };
+            for r in 0..rows.min(2) {
+                for ch in 0..c.min(4) {
+                    let at: Index = Box::new(move |i, j| ((r * h + i) * w + j) * c + ch);
+                    out.push((format!("row {r}, channel {ch}:{}", more(ch, c, 4)), at, h, w));
+                }
+            }
+        }
+        (3, true) => {
+            let [_, len, c] = dims[..] else { return out };
+            for r in 0..rows.min(2) {
+                let at: Index = Box::new(move |i, j| (r * len + i) * c + j);
+                out.push((format!("row {r} (steps × channels):"), at, len, c));
+            }
+        }
+        (4, false) => {
+            let [kh, kw, c, f] = dims[..] else { return out };
+            for filter in 0..f.min(4) {
+                for ch in 0..c.min(2) {
+                    let at: Index = Box::new(move |i, j| ((i * kw + j) * c + ch) * f + filter);
+                    let title = format!("filter {filter}, input channel {ch}:{}", more(filter, f, 4));
+                    out.push((title, at, kh, kw));
+                }
+            }
+        }
+        _ => {
+            let total: usize = dims.iter().product();
+            out.push(("(as a list)".to_string(), Box::new(move |_, j| j), 1, total));
+        }
+    }
+    out
+}
+
+/// ` (of N)` on the last one shown when there are more than `limit`.
+fn more(index: usize, count: usize, limit: usize) -> String {
+    if count > limit && index + 1 == limit { format!(" (first {limit} of {count})") } else { String::new() }
 }
 
 fn row_list(rows: &[u32]) -> String {

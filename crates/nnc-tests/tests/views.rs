@@ -21,6 +21,10 @@ fn main() {
         let input = example.clone();
         trials.push(Trial::test(format!("gradcheck::{stem}"), move || gradients_agree(&input)));
     }
+    // Feature maps and filters as small matrices.
+    let input = root.join("tests/golden/ok/layers-conv-pool.nn");
+    let expected = views.join("layers-conv-pool.trace");
+    trials.push(Trial::test("trace::layers-conv-pool", move || golden(&input, &expected, trace_text)));
     // Every layer kind and op, in the golden and oracle programs, has its gradient checked.
     for program in nn_files(&root.join("tests/golden/ok")).into_iter().chain(nn_files(&root.join("tests/oracle"))) {
         let name = format!("gradcheck::{}", program.strip_prefix(&root).unwrap_or(&program).display());
