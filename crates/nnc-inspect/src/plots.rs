@@ -37,6 +37,12 @@ pub fn job_figures(plan: &JobPlan, report: &JobReport, history: &[Vec<Vec<f32>>]
     if let Some(plot) = predictions(report) {
         figures.push(Figure { name: format!("{name}-predictions"), plot });
     }
+    if let Some(plot) = crate::filters::filter_mosaic(plan, report) {
+        figures.push(Figure { name: format!("{name}-filters"), plot });
+    }
+    if let Some(plot) = crate::filters::feature_maps(plan, report, &params) {
+        figures.push(Figure { name: format!("{name}-feature-maps"), plot });
+    }
     figures
 }
 
@@ -67,7 +73,13 @@ pub fn loss_curves(report: &JobReport) -> Plot {
 }
 
 /// The model's forward outputs by name on `rows` rows of inputs `x`, by the interpreter.
-fn forward(model: &Model, loss: Loss, x: &[f32], rows: usize, params: &[Vec<f32>]) -> Vec<(String, Vec<f32>)> {
+pub(crate) fn forward(
+    model: &Model,
+    loss: Loss,
+    x: &[f32],
+    rows: usize,
+    params: &[Vec<f32>],
+) -> Vec<(String, Vec<f32>)> {
     let lowered = lower_forward(model, loss, None, rows, nnc_lower::Mode::Eval);
     let y = vec![0.0f32; rows * model.output_width().unwrap_or(0)];
     let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();

@@ -64,6 +64,10 @@ pub enum Shade {
     Between(f64),
     /// Palette colour `class`, paler the less `confidence` (0..1).
     Class(usize, f64),
+    /// A grey level, black at 0 and white at 1: pixels, filters, feature maps.
+    Grey(f64),
+    /// No value: the space between the panels of a mosaic.
+    Blank,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -323,6 +327,12 @@ fn shade_color(shade: Shade) -> RGBColor {
             pale(RGBColor(mix(a.0, b.0), mix(a.1, b.1), mix(a.2, b.2)), 0.35)
         }
         Shade::Class(class, confidence) => pale(color(class), 0.15 + 0.35 * step(confidence)),
+        Shade::Grey(t) => {
+            // Finer steps than the pale shades: a filter's 3x3 weights differ by little.
+            let level = ((t.clamp(0.0, 1.0) * 255.0).round()) as u8;
+            RGBColor(level, level, level)
+        }
+        Shade::Blank => pale(color(0), 0.2),
     }
 }
 

@@ -56,6 +56,7 @@ fn main() {
         trials.push(Trial::test(format!("plot::{figure}.svg"), move || figure_golden(&input, figure, &expected)));
     }
     trials.push(Trial::test("plot::kinds_of_xor_and_linreg", expected_figures));
+    trials.push(Trial::test("plot::filters_and_feature_maps", filters_and_feature_maps));
     trials.push(Trial::test("sweep::xor_learning_rates", sweep_shows_the_learning_rate));
     trials.push(Trial::test("gradcheck::catches_a_wrong_gradient", gradcheck_catches_a_wrong_gradient));
     for program in nn_files(&root.join("tests/views/diagnosis")) {
@@ -212,6 +213,32 @@ fn figure_golden(input: &Path, name: &str, expected: &Path) -> Result<(), Failed
     let figure = figures(input)?.into_iter().find(|f| f.name == name).ok_or(format!("no figure {name}"))?;
     let svg = String::from_utf8(nnc_plot::render(&figure.plot, nnc_plot::Format::Svg)?).map_err(|e| e.to_string())?;
     compare_golden(svg, expected).map_err(Failed::from)
+}
+
+/// A convolution's two 3x3 filters as a mosaic of grey levels (the largest |w| black or
+/// white, a blank column between the two), and its two 4x4 feature maps on a row.
+fn filters_and_feature_maps() -> Result<(), Failed> {
+    let figures = figures(&repo_root().join("tests/oracle/conv_same_maxpool.nn"))?;
+    let grid = |name: &str| -> Result<Vec<Vec<nnc_plot::Shade>>, Failed> {
+        let figure = figures.iter().find(|f| f.name == name).ok_or(format!("no figure {name}"))?;
+        match &figure.plot.layers[..] {
+            [nnc_plot::Layer::Field { grid }] => Ok(grid.clone()),
+            _ => Err(format!("{name}: not one field").into()),
+        }
+    };
+    let grey = |shade: &nnc_plot::Shade| match shade {
+        nnc_plot::Shade::Grey(v) => Some(*v),
+        _ => None,
+    };
+    let filters = grid("m-filters")?;
+    assert_eq!((filters.len(), filters[0].len()), (3, 7), "two 3x3 panels and a blank column");
+    assert!(filters.iter().all(|row| row[3] == nnc_plot::Shade::Blank));
+    let levels: Vec<f64> = filters.iter().flatten().filter_map(grey).collect();
+    assert_eq!(levels.len(), 18);
+    assert!(levels.iter().any(|&v| v <= 1e-9 || v >= 1.0 - 1e-9), "the largest |w| is black or white");
+    let maps = grid("m-feature-maps")?;
+    assert_eq!((maps.len(), maps[0].len()), (4, 9), "two 4x4 maps of `same` padding");
+    Ok(())
 }
 
 /// The figures the course asks for: XOR's decision boundary with its four points and a
