@@ -96,9 +96,12 @@ fn program(rows: usize, inputs: usize, model: &str, optimizer: &str, batch: usiz
 fn a_training_step_allocates_only_in_library_products() {
     let small = [("dense 8 relu; dense 1", 2, 4), ("dense 16 tanh; dense 4 sigmoid; dense 1", 2, 5)];
     let large = [("dense 256 relu; dense 256 relu; dense 1", 256, 64)];
-    for (model, inputs, batch) in small.into_iter().chain(large) {
+    // A convolution, pooling, batch norm and dropout (its masks drawn in the step).
+    let layers = [("conv2d 4 relu (kernel = 3, padding = same); maxpool; batchnorm; dropout 0.25; dense 1", 16, 8)];
+    for (model, inputs, batch) in small.into_iter().chain(large).chain(layers) {
         for optimizer in ["sgd(lr = 0.01)", "sgd(lr = 0.01, momentum = 0.9)", "adam(lr = 0.01)"] {
             let source = program(3 * batch + 1, inputs, model, optimizer, batch);
+            let source = if model.starts_with("conv2d") { source.replace("input 16;", "input 4x4;") } else { source };
             // Product kernels keep per-thread buffers made on first use, on whichever thread
             // first runs a block (the helper takes blocks only when it is quick enough):
             // warm both threads up.
