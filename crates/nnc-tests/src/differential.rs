@@ -7,10 +7,15 @@ use nnc_driver::JobPlan;
 use nnc_ir::{Graph, evaluate};
 use nnc_runtime::{DataView, Role};
 
+/// Each element within 1e-4 of the larger of itself and a hundredth of the tensor's
+/// largest magnitude (plus 1e-4): a gradient element is a sum whose terms are the size of
+/// the tensor's elements, and summing in another order moves it by their rounding, not
+/// by its own (a residual MLP's weight gradient: 1.9191 against 1.9188).
 pub fn assert_close(what: &str, compiled: &[f32], reference: &[f32]) {
     assert_eq!(compiled.len(), reference.len(), "{what}: lengths");
+    let largest = reference.iter().filter(|v| v.is_finite()).fold(0.0f32, |m, v| m.max(v.abs()));
     for (i, (a, b)) in compiled.iter().zip(reference).enumerate() {
-        let tolerance = 1e-4 * (1.0 + a.abs().max(b.abs()));
+        let tolerance = 1e-4 * (1.0 + a.abs().max(b.abs()).max(0.01 * largest));
         assert!((a - b).abs() <= tolerance || (a.is_nan() && b.is_nan()), "{what}[{i}]: compiled {a}, reference {b}");
     }
 }
