@@ -160,6 +160,17 @@ def run_jax_scan(w, X, Y, orders):
     return {"seconds": time.perf_counter() - start, "compile_s": compile_s, "loss": float(losses[-1])}
 
 
+def torch_sgd(params, lr):
+    """One plain SGD step on (weight, bias) pairs, gradients cleared."""
+    import torch
+
+    with torch.no_grad():
+        for W, b in params:
+            W -= lr * W.grad
+            b -= lr * b.grad
+            W.grad = b.grad = None
+
+
 def run_torch(w, X, Y, orders):
     import torch
 
@@ -179,11 +190,7 @@ def run_torch(w, X, Y, orders):
                 h = torch.relu(h)
         loss = torch.nn.functional.mse_loss(h, y) if w["loss"] == "mse" else torch.nn.functional.cross_entropy(h, y)
         loss.backward()
-        with torch.no_grad():
-            for W, b in params:
-                W -= w["lr"] * W.grad
-                b -= w["lr"] * b.grad
-                W.grad = b.grad = None
+        torch_sgd(params, w["lr"])
         value = loss.detach()
 
     def epoch(order):
@@ -267,11 +274,7 @@ def run_cnn_torch(w, X, Y, orders):
         # nnc and JAX flatten channels last: NHWC order for the dense layer.
         loss = F.cross_entropy(torch.addmm(b, h.permute(0, 2, 3, 1).reshape(h.shape[0], -1), W), y)
         loss.backward()
-        with torch.no_grad():
-            for W, b in params:
-                W -= w["lr"] * W.grad
-                b -= w["lr"] * b.grad
-                W.grad = b.grad = None
+        torch_sgd(params, w["lr"])
         value = loss.detach()
 
     def epoch(order):

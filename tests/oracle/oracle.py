@@ -504,27 +504,24 @@ def trajectory(case):
     return {"epoch_losses": losses, "parameters": names}
 
 
+def write_case(case, text, result):
+    """Writes NAME.nn and NAME.json of one case."""
+    with open(os.path.join(HERE, case["name"] + ".nn"), "w") as f:
+        f.write(text)
+    result["about"] = case["about"]
+    result["torch"] = torch.__version__
+    with open(os.path.join(HERE, case["name"] + ".json"), "w") as f:
+        json.dump(result, f, indent=1)
+        f.write("\n")
+    evaluation = f", evaluation {result['eval_loss']:.6g}" if "eval_loss" in result else ""
+    print(f"{case['name']}: final loss {result['epoch_losses'][-1]:.6g}{evaluation}")
+
+
 def main():
     for case in LAYER_CASES:
-        with open(os.path.join(HERE, case["name"] + ".nn"), "w") as f:
-            f.write(layer_program(case))
-        result = layer_trajectory(case)
-        result["about"] = case["about"]
-        result["torch"] = torch.__version__
-        with open(os.path.join(HERE, case["name"] + ".json"), "w") as f:
-            json.dump(result, f, indent=1)
-            f.write("\n")
-        print(f"{case['name']}: final loss {result['epoch_losses'][-1]:.6g}, evaluation {result['eval_loss']:.6g}")
+        write_case(case, layer_program(case), layer_trajectory(case))
     for case in CASES:
-        with open(os.path.join(HERE, case["name"] + ".nn"), "w") as f:
-            f.write(program(case))
-        result = trajectory(case)
-        result["about"] = case["about"]
-        result["torch"] = torch.__version__
-        with open(os.path.join(HERE, case["name"] + ".json"), "w") as f:
-            json.dump(result, f, indent=1)
-            f.write("\n")
-        print(f"{case['name']}: final loss {result['epoch_losses'][-1]:.6g}")
+        write_case(case, program(case), trajectory(case))
 
 
 if __name__ == "__main__":

@@ -49,6 +49,31 @@ fn inside(window: &Window, axis: usize, u: usize, size: usize, out: usize) -> Op
     Some((first, last + 1, window.source(axis, first, u, size)?))
 }
 
+/// A kernel offset (u, v) and the output rows and columns whose source it reaches inside
+/// the image: `(first, end, first source)` of each.
+struct Offset {
+    u: usize,
+    v: usize,
+    rows: (usize, usize, usize),
+    columns: (usize, usize, usize),
+}
+
+/// Every kernel offset that reaches inside an image of `size` for some output position.
+fn offsets(window: &Window, size: [usize; 2], out: [usize; 2]) -> Vec<Offset> {
+    let [kh, kw] = window.kernel;
+    let mut found = Vec::new();
+    for u in 0..kh {
+        for v in 0..kw {
+            if let (Some(rows), Some(columns)) =
+                (inside(window, 0, u, size[0], out[0]), inside(window, 1, v, size[1], out[1]))
+            {
+                found.push(Offset { u, v, rows, columns });
+            }
+        }
+    }
+    found
+}
+
 /// Row-major strides of `dims` as view strides.
 fn strides(dims: &[usize]) -> Vec<isize> {
     Shape(dims.to_vec()).strides().into_iter().map(|s| s as isize).collect()
@@ -63,25 +88,19 @@ fn windows(fuser: &mut Fuser, window: &Window, images: ValueId, buffer: BufferId
         zero(fuser, buffer, out.iter().product());
     }
     let into = strides(&out);
-    for u in 0..kh {
-        for v in 0..kw {
-            let (Some((i0, i1, y0)), Some((j0, j1, x0))) = (inside(window, 0, u, h, oh), inside(window, 1, v, w, ow))
-            else {
-                continue;
-            };
-            let kernel = fuser.open_loop(vec![n, i1 - i0, j1 - j0, c]);
-            // Pixel (b, y0 + i·sh, x0 + j·sw, ch) at loop point (b, i, j, ch).
-            let (sh, sw) = (window.stride[0] as i64, window.stride[1] as i64);
-            let map = IndexMap::new(
-                vec![vec![1, 0, 0, 0], vec![0, sh, 0, 0], vec![0, 0, sw, 0], vec![0, 0, 0, 1]],
-                vec![0, y0 as i64, x0 as i64, 0],
-                4,
-            );
-            let node = fuser.expr(kernel, images, &map);
-            let offset = ((i0 * ow + j0) * kh * kw + u * kw + v) * c;
-            let view = View { buffer, offset, strides: vec![into[0], into[1], into[2], into[5]], gather: None };
-            fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine: Combine::Write });
-        }
+    for Offset { u, v, rows: (i0, i1, y0), columns: (j0, j1, x0) } in offsets(window, [h, w], [oh, ow]) {
+        let kernel = fuser.open_loop(vec![n, i1 - i0, j1 - j0, c]);
+        // Pixel (b, y0 + i·sh, x0 + j·sw, ch) at loop point (b, i, j, ch).
+        let (sh, sw) = (window.stride[0] as i64, window.stride[1] as i64);
+        let map = IndexMap::new(
+            vec![vec![1, 0, 0, 0], vec![0, sh, 0, 0], vec![0, 0, sw, 0], vec![0, 0, 0, 1]],
+            vec![0, y0 as i64, x0 as i64, 0],
+            4,
+        );
+        let node = fuser.expr(kernel, images, &map);
+        let offset = ((i0 * ow + j0) * kh * kw + u * kw + v) * c;
+        let view = View { buffer, offset, strides: vec![into[0], into[1], into[2], into[5]], gather: None };
+        fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine: Combine::Write });
     }
 }
 
@@ -100,24 +119,18 @@ fn window_sum(fuser: &mut Fuser, window: &Window, gradient: ValueId, images: &Sh
     let combine = if tiles { Combine::Write } else { Combine::Add };
     let (sh, sw) = (window.stride[0] as isize, window.stride[1] as isize);
     let pixel = strides(&[n, h, w, c]);
-    for u in 0..kh {
-        for v in 0..kw {
-            let (Some((i0, i1, y0)), Some((j0, j1, x0))) = (inside(window, 0, u, h, oh), inside(window, 1, v, w, ow))
-            else {
-                continue;
-            };
-            let kernel = fuser.open_loop(vec![n, i1 - i0, j1 - j0, c]);
-            // Window element (b, i0 + i, j0 + j, u, v, ch) at loop point (b, i, j, ch).
-            let map = IndexMap::new(
-                vec![vec![1, 0, 0, 0], vec![0, 1, 0, 0], vec![0, 0, 1, 0], vec![0; 4], vec![0; 4], vec![0, 0, 0, 1]],
-                vec![0, i0 as i64, j0 as i64, u as i64, v as i64, 0],
-                4,
-            );
-            let node = fuser.expr(kernel, gradient, &map);
-            let offset = (y0 * w + x0) * c;
-            let view = View { buffer, offset, strides: vec![pixel[0], sh * pixel[1], sw * pixel[2], 1], gather: None };
-            fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine });
-        }
+    for Offset { u, v, rows: (i0, i1, y0), columns: (j0, j1, x0) } in offsets(window, [h, w], [oh, ow]) {
+        let kernel = fuser.open_loop(vec![n, i1 - i0, j1 - j0, c]);
+        // Window element (b, i0 + i, j0 + j, u, v, ch) at loop point (b, i, j, ch).
+        let map = IndexMap::new(
+            vec![vec![1, 0, 0, 0], vec![0, 1, 0, 0], vec![0, 0, 1, 0], vec![0; 4], vec![0; 4], vec![0, 0, 0, 1]],
+            vec![0, i0 as i64, j0 as i64, u as i64, v as i64, 0],
+            4,
+        );
+        let node = fuser.expr(kernel, gradient, &map);
+        let offset = (y0 * w + x0) * c;
+        let view = View { buffer, offset, strides: vec![pixel[0], sh * pixel[1], sw * pixel[2], 1], gather: None };
+        fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine });
     }
 }
 
