@@ -1,4 +1,4 @@
-//! The four benchmark workloads of `bench/workloads/` with their data, ready to compile
+//! The benchmark workloads of `bench/workloads/` with their data, ready to compile
 //! and train: what the criterion benches (`cargo bench -p nnc-bench`) measure. The
 //! programs are the same files `bench/compare.py` runs against the Python frameworks; the
 //! data is generated here with the same recipe (Gaussian clusters, a noisy line), so the
@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// The workloads, by file name.
-pub const WORKLOADS: [&str; 4] = ["w1_xor8", "w2_digits", "w3_wide", "w4_linreg"];
+pub const WORKLOADS: [&str; 6] = ["w1_xor8", "w2_digits", "w3_wide", "w4_linreg", "w5_cnn", "w5_cnn28"];
 
 /// A workload checked against its data, ready to compile.
 pub struct Workload {
@@ -63,6 +63,26 @@ fn write_data(dir: &Path) {
     std::fs::copy(repo_root().join("examples/data/digits.csv"), dir.join("digits.csv")).expect("digits.csv");
     std::fs::write(dir.join("wide.csv"), gaussian_clusters(2560, 784, 10, 3)).expect("wide.csv");
     std::fs::write(dir.join("linreg.csv"), noisy_line(1000, 2)).expect("linreg.csv");
+    std::fs::write(dir.join("images28.csv"), images(2048, 784, 10, 5)).expect("images28.csv");
+}
+
+/// Clusters as pixels: each value through the logistic function into (0, 1), with
+/// columns `p0`, `p1`, ... (W5 at 28×28).
+fn images(rows: usize, pixels: usize, classes: usize, seed: u64) -> String {
+    let clusters = gaussian_clusters(rows, pixels, classes, seed);
+    let mut lines = clusters.lines();
+    let header: Vec<String> = (0..pixels).map(|i| format!("p{i}")).chain(["label".to_string()]).collect();
+    let mut csv = header.join(",") + "\n";
+    lines.next();
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        for cell in &cells[..pixels] {
+            let x: f32 = cell.parse().unwrap_or(0.0);
+            let _ = write!(csv, "{:.3},", 1.0 / (1.0 + (-x).exp()));
+        }
+        let _ = writeln!(csv, "{}", cells[pixels]);
+    }
+    csv
 }
 
 /// `rows` rows around `classes` random centres (x = 0.3 centre + N(0, 1)) and a label.
