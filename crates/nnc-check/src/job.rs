@@ -135,6 +135,9 @@ pub struct Layer {
     /// How to initialise weights and bias when no literal is given (`None`: by activation).
     pub init: Option<Init>,
     pub bias_init: Option<Init>,
+    /// `normalize = l2`: each row's output (after the activation) divided by its
+    /// Euclidean length, as an embedding for cosine similarity wants.
+    pub normalize: bool,
     pub span: Span,
     /// Where the size (units, filters, rate) is written, for fixes; the kind when none is.
     pub size_span: Span,
@@ -291,7 +294,7 @@ impl Activation {
     }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Loss {
     Mse,
     Mae,
@@ -299,6 +302,48 @@ pub enum Loss {
     Bce,
     /// Softmax cross-entropy computed from logits, fused with the softmax.
     SoftmaxCe,
+    /// A metric loss: the model's output is an embedding, and the class labels only say
+    /// which rows should lie close together.
+    Metric(Metric),
+}
+
+/// A loss that learns an embedding from class labels, within each batch.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Metric {
+    pub kind: MetricKind,
+    /// How much farther a row of another class must lie than one of its own (triplet), or
+    /// the distance beyond which other classes' rows cost nothing (contrastive).
+    pub margin: f32,
+    /// The number of classes: the width of the one-hot targets. 0 until the data (or the
+    /// weights' metadata) settles it.
+    pub classes: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetricKind {
+    /// FaceNet's triplet loss with batch-hard mining: for each row, its farthest
+    /// same-class row and its nearest other-class row in the batch, by squared distance.
+    Triplet,
+    /// Hadsell, Chopra and LeCun's contrastive loss over every pair of rows in the batch.
+    Contrastive,
+}
+
+impl MetricKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            MetricKind::Triplet => "triplet",
+            MetricKind::Contrastive => "contrastive",
+        }
+    }
+
+    /// The margin when the program gives none: FaceNet's 0.2 (for embeddings of length
+    /// 1, where squared distances lie in [0, 4]); 1.0 for contrastive, as Hadsell et al.
+    pub fn default_margin(self) -> f32 {
+        match self {
+            MetricKind::Triplet => 0.2,
+            MetricKind::Contrastive => 1.0,
+        }
+    }
 }
 
 impl Loss {
@@ -308,6 +353,8 @@ impl Loss {
         ("bce", Loss::Bce),
         ("softmax_ce", Loss::SoftmaxCe),
         ("cross_entropy", Loss::SoftmaxCe),
+        ("triplet", Loss::Metric(Metric { kind: MetricKind::Triplet, margin: 0.2, classes: 0 })),
+        ("contrastive", Loss::Metric(Metric { kind: MetricKind::Contrastive, margin: 1.0, classes: 0 })),
     ];
 
     pub fn name(self) -> &'static str {
@@ -316,13 +363,31 @@ impl Loss {
             Loss::Mae => "mae",
             Loss::Bce => "bce",
             Loss::SoftmaxCe => "softmax_ce",
+            Loss::Metric(metric) => metric.kind.name(),
+        }
+    }
+
+    /// The metric loss, if this is one.
+    pub fn metric(self) -> Option<Metric> {
+        match self {
+            Loss::Metric(metric) => Some(metric),
+            _ => None,
+        }
+    }
+
+    /// The width of the targets `y` for a model of `outputs` outputs: the classes'
+    /// one-hot width for a metric loss, else the outputs.
+    pub fn target_width(self, outputs: usize) -> usize {
+        match self {
+            Loss::Metric(metric) => metric.classes,
+            _ => outputs,
         }
     }
 
     /// The output activation this loss is computed through from logits, if any.
     pub fn fused_activation(self) -> Option<Activation> {
         match self {
-            Loss::Mse | Loss::Mae => None,
+            Loss::Mse | Loss::Mae | Loss::Metric(_) => None,
             Loss::Bce => Some(Activation::Sigmoid),
             Loss::SoftmaxCe => Some(Activation::Softmax),
         }
@@ -349,6 +414,17 @@ impl Schedule {
     }
 }
 
+/// How an epoch's rows are ordered into batches.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Sampler {
+    /// Every row once, in a random order (or file order with `shuffle false`).
+    Rows,
+    /// Every row once, in groups of `per_class` rows of one class, the groups in random
+    /// order: each batch holds several rows of each class it contains, which a metric
+    /// loss needs (PyTorch Metric Learning's `MPerClassSampler` draws likewise).
+    Classes { per_class: usize },
+}
+
 #[derive(Clone, Debug)]
 pub struct TrainConfig {
     pub loss: Loss,
@@ -363,6 +439,8 @@ pub struct TrainConfig {
     /// Shuffle the training rows before each epoch (`shuffle false`: file order, as a
     /// `DataLoader(shuffle=False)`; a batch of every row is never shuffled).
     pub shuffle: bool,
+    /// How the training rows are grouped into batches.
+    pub sampler: Sampler,
     pub schedule: Schedule,
     /// Stop after this many epochs without a better validation loss, keeping the best
     /// weights; with where it is set.

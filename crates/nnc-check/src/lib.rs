@@ -22,8 +22,8 @@ mod shapes;
 mod train;
 
 pub use job::{
-    Activation, ColumnSlot, Features, Init, Job, Layer, LayerKind, Loss, Model, Padding, ParamSpec, Schedule, Source,
-    TrainConfig,
+    Activation, ColumnSlot, Features, Init, Job, Layer, LayerKind, Loss, Metric, MetricKind, Model, Padding, ParamSpec,
+    Sampler, Schedule, Source, TrainConfig,
 };
 pub use model::LAYER_KINDS;
 pub use objective::{Formula, Function, Minimize, Operator};

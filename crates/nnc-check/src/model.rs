@@ -166,7 +166,7 @@ struct Form {
 }
 
 fn form(kind: &str) -> Form {
-    const WEIGHTS: &[&str] = &["weights", "bias", "init", "bias_init", "from"];
+    const WEIGHTS: &[&str] = &["weights", "bias", "init", "bias_init", "normalize", "from"];
     const CONV: &[&str] = &["kernel", "stride", "padding", "weights", "bias", "init", "bias_init", "from"];
     let plain = |options| Form { size: None, size_option: None, activation: false, joins: false, options };
     match kind {
@@ -256,6 +256,7 @@ fn check_layer(layer: &ast::Layer, name: String, earlier: &[Layer], errors: &mut
             LayerKind::Join { concat: kind_name == "concat", other: joined, other_span: other.span }
         }
     };
+    let normalize = options.get("normalize").is_some_and(|v| check_normalize(v, errors));
     let init = options.get("init").and_then(|v| check_init(v, errors));
     let bias_init = options.get("bias_init").and_then(|v| check_init(v, errors));
     (errors.len() == before).then(|| Layer {
@@ -270,9 +271,24 @@ fn check_layer(layer: &ast::Layer, name: String, earlier: &[Layer], errors: &mut
         literals: [options.get("weights").cloned(), options.get("bias").cloned()],
         init,
         bias_init,
+        normalize,
         span: layer.span,
         size_span: layer.size.as_ref().map_or(layer.kind.span, |n| n.span),
     })
+}
+
+/// `normalize = l2`: each row's output divided by its length.
+fn check_normalize(value: &ast::Value, errors: &mut Vec<Diagnostic>) -> bool {
+    match &value.kind {
+        ValueKind::Ident(name) if name == "l2" => true,
+        _ => {
+            errors.push(
+                Diagnostic::error(codes::VALUE_FORM, "expected `l2`", value.span, "not a normalisation")
+                    .with_help("write `normalize = l2` to scale each row's output to length 1"),
+            );
+            false
+        }
+    }
 }
 
 fn last_name(earlier: &[Layer]) -> &str {

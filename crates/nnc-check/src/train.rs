@@ -117,13 +117,24 @@ pub(crate) fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Dia
     let before = errors.len();
     let mut settings = Settings::new(
         &train.settings,
-        &["loss", "optimizer", "epochs", "batch", "seed", "shuffle", "schedule", "early_stopping", "save_layer"],
+        &[
+            "loss",
+            "optimizer",
+            "epochs",
+            "batch",
+            "seed",
+            "shuffle",
+            "sampler",
+            "schedule",
+            "early_stopping",
+            "save_layer",
+        ],
         errors,
     );
     let loss_setting = settings.take("loss");
     let loss_span = loss_setting.and_then(|s| s.values.first()).map_or(train.span, |v| v.span);
     let loss = match loss_setting {
-        Some(setting) => settings.ident_choice(setting, "loss", Loss::ALL),
+        Some(setting) => check_loss(setting, &mut settings),
         None => {
             settings.errors.push(
                 Diagnostic::error(
@@ -148,6 +159,10 @@ pub(crate) fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Dia
         Some(setting) => settings.ident_choice(setting, "shuffle choice", &[("true", true), ("false", false)]),
         None => Some(true),
     };
+    let sampler = match settings.take("sampler") {
+        Some(setting) => check_sampler(setting, settings.errors),
+        None => Some(Sampler::Rows),
+    };
     let schedule = match settings.take("schedule") {
         Some(setting) => check_schedule(setting, settings.errors),
         None => Some(Schedule::Constant),
@@ -155,7 +170,7 @@ pub(crate) fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Dia
     let patience =
         settings.take("early_stopping").and_then(|s| check_patience(s, settings.errors).map(|p| (p, s.span)));
     let save_layer = settings.take("save_layer").and_then(|s| check_save_layer(s, settings.errors));
-    let (schedule, shuffle) = (schedule?, shuffle?);
+    let (schedule, shuffle, sampler) = (schedule?, shuffle?, sampler?);
     let (loss, optimizer, learning_rate) = (loss?, optimizer?, learning_rate?);
     (errors.len() == before).then_some(TrainConfig {
         loss,
@@ -166,6 +181,7 @@ pub(crate) fn check_train_settings(train: &ast::TrainBlock, errors: &mut Vec<Dia
         batch,
         seed,
         shuffle,
+        sampler,
         schedule,
         patience,
         save_layer,
@@ -362,6 +378,94 @@ fn check_patience(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Optio
                     "invalid early stopping",
                 )
                 .with_help(help),
+            );
+            None
+        }
+    }
+}
+
+/// `loss mse`, or a metric loss with its margin: `loss triplet(margin = 0.2)`.
+fn check_loss(setting: &ast::Setting, settings: &mut Settings<'_, '_>) -> Option<Loss> {
+    let value = crate::settings::single_value(setting, settings.errors)?;
+    let ValueKind::Call(name, args) = &value.kind else {
+        return settings.ident_choice(setting, "loss", Loss::ALL);
+    };
+    let kind = match name.name.as_str() {
+        "triplet" => MetricKind::Triplet,
+        "contrastive" => MetricKind::Contrastive,
+        _ => {
+            settings.errors.push(
+                Diagnostic::error(
+                    codes::VALUE_FORM,
+                    format!("loss `{}` takes no arguments", name.name),
+                    value.span,
+                    "",
+                )
+                .with_help("only `triplet(margin = M)` and `contrastive(margin = M)` take one"),
+            );
+            return None;
+        }
+    };
+    let mut margin = kind.default_margin();
+    for arg in args {
+        let ast::Arg::Named(kv) = arg else {
+            settings.errors.push(
+                Diagnostic::error(codes::VALUE_FORM, "the margin is named", value.span, "unnamed argument")
+                    .with_help(format!("write `{}(margin = {margin})`", kind.name())),
+            );
+            return None;
+        };
+        if kv.key.name != "margin" {
+            settings.errors.push(unknown_key(
+                &format!("argument of {}", kind.name()),
+                &kv.key.name,
+                kv.key.span,
+                &["margin"],
+            ));
+            return None;
+        }
+        let number = expect_number(&kv.value, settings.errors)? as f32;
+        if !(number > 0.0 && number.is_finite()) {
+            settings.errors.push(
+                Diagnostic::error(codes::VALUE_RANGE, "the margin must be positive", kv.value.span, "not positive")
+                    .with_help(format!("write `{}(margin = {})`", kind.name(), kind.default_margin())),
+            );
+            return None;
+        }
+        margin = number;
+    }
+    Some(Loss::Metric(Metric { kind, margin, classes: 0 }))
+}
+
+/// `sampler rows` or `sampler classes(per_class = 4)`.
+fn check_sampler(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Sampler> {
+    let help = "write `sampler classes(per_class = 4)` (batches of 4 rows per class) or `sampler rows`";
+    let value = crate::settings::single_value(setting, errors)?;
+    let per_class = match &value.kind {
+        ValueKind::Ident(name) if name == "rows" => return Some(Sampler::Rows),
+        ValueKind::Call(name, args) if name.name == "classes" => match args.as_slice() {
+            [ast::Arg::Named(kv)] if kv.key.name == "per_class" => expect_number(&kv.value, errors),
+            _ => None,
+        },
+        _ => None,
+    };
+    match per_class {
+        Some(k) if (2.0..=65536.0).contains(&k) && k.fract() == 0.0 => Some(Sampler::Classes { per_class: k as usize }),
+        Some(_) => {
+            errors.push(
+                Diagnostic::error(
+                    codes::VALUE_RANGE,
+                    "rows per class must be a whole number from 2",
+                    value.span,
+                    "invalid sampler",
+                )
+                .with_help("a metric loss needs at least two rows of a class in a batch: `per_class = 4`"),
+            );
+            None
+        }
+        None => {
+            errors.push(
+                Diagnostic::error(codes::VALUE_FORM, "expected a sampler", value.span, "not a sampler").with_help(help),
             );
             None
         }

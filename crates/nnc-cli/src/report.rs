@@ -167,7 +167,12 @@ fn scores_text(scores: &Scores, rows: usize) -> String {
     if let Some(accuracy) = scores.accuracy {
         parts.push(format!("accuracy {:.1}% ({}/{rows})", accuracy * 100.0, (accuracy * rows as f64).round()));
     }
-    for (name, value) in [("macro F1", scores.macro_f1), ("ROC AUC", scores.roc_auc)] {
+    if let Some(top1) = scores.top1_accuracy {
+        parts.push(format!("top-1 {:.1}% ({}/{rows}, nearest other row)", top1 * 100.0, (top1 * rows as f64).round()));
+    }
+    for (name, value) in
+        [("macro F1", scores.macro_f1), ("ROC AUC", scores.roc_auc), ("verification AUC", scores.verification_auc)]
+    {
         if let Some(value) = value {
             parts.push(format!("{name} {value:.4}"));
         }
@@ -486,6 +491,8 @@ fn metrics_json(r: &JobReport) -> Map<String, Value> {
             ("macro_recall", scores.macro_recall),
             ("macro_f1", scores.macro_f1),
             ("roc_auc", scores.roc_auc),
+            ("top1_accuracy", scores.top1_accuracy),
+            ("verification_auc", scores.verification_auc),
             ("mse", scores.mse),
             ("mae", scores.mae),
             ("r2", scores.r2),

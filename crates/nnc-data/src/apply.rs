@@ -4,9 +4,10 @@
 //! category never seen in training is encoded as `<unknown>`, with a note.
 
 use crate::dataset::Preprocessing;
+use crate::dataset::TargetEncoding;
 use crate::encode::CellProblem;
-use crate::read::{FileRef, Room, read_rows};
-use crate::spec::Missing;
+use crate::read::{FileRef, Room, Table, read_rows};
+use crate::spec::{ImageSpec, Missing};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use std::path::Path;
 
@@ -22,14 +23,20 @@ pub struct Encoded {
     pub skipped: Vec<(u64, String)>,
     /// Rows predicted with a caveat (an unseen category): line and what.
     pub notes: Vec<(u64, String)>,
+    /// Each encoded row's identity, when the file has the training target's class column
+    /// (or is a folder of class folders): what `nnc similar` and `nnc cluster` compare.
+    pub identities: Option<Vec<String>>,
 }
 
-/// Reads `path` (relative to the working directory) and encodes every row. Diagnostics
-/// point at `span` (the program's data block) and name the file and line.
+/// Reads `path` (relative to the working directory) and encodes every row: a CSV file,
+/// or, when the model was trained on an image folder (`images`), a folder of class
+/// folders read the same way. Diagnostics point at `span` (the program's data block) and
+/// name the file and line.
 pub fn encode_file(
     path: &Path,
     preprocessing: &Preprocessing,
     missing: Missing,
+    images: Option<&ImageSpec>,
     span: Span,
     room: &Room,
 ) -> Result<Encoded, Diagnostic> {
@@ -43,7 +50,61 @@ pub fn encode_file(
         )
         .with_help("evaluate on the program's own split with `nnc eval` instead"));
     }
-    let table = read_rows(&FileRef { path: &display, path_span: span, room }, Path::new(""))?;
+    let table = match images {
+        Some(spec) if path.is_dir() => read_folder(spec, path, preprocessing, span, room)?,
+        _ if path.is_dir() => {
+            return Err(Diagnostic::error(
+                codes::INPUT_COLUMNS,
+                format!("`{display}` is a folder, but the model was trained on a CSV file"),
+                span,
+                "the data the model was trained on",
+            )
+            .with_help("give a CSV file with the training data's feature columns"));
+        }
+        _ => read_rows(&FileRef { path: &display, path_span: span, room }, Path::new(""))?,
+    };
+    encode_table(&table, &display, preprocessing, missing, span)
+}
+
+/// A folder of class folders, read as the training folder was (size, colour), checked to
+/// give the trained number of pixels.
+fn read_folder(
+    spec: &ImageSpec,
+    path: &Path,
+    preprocessing: &Preprocessing,
+    span: Span,
+    room: &Room,
+) -> Result<Table, Diagnostic> {
+    let spec = ImageSpec { path: path.display().to_string(), path_span: span, ..spec.clone() };
+    let table = crate::images::read(&spec, Path::new(""), room)?;
+    let (found, trained) = (table.header.len() - 1, preprocessing.features.len());
+    if found != trained {
+        return Err(Diagnostic::error(
+            codes::IMAGE_FOLDER,
+            format!("the images of `{}` have {found} numbers each, the model was trained on {trained}", spec.path),
+            span,
+            "the images the model was trained on",
+        )
+        .with_help("give images of the training images' size and colour, or add `resize H W` to the data block"));
+    }
+    Ok(table)
+}
+
+fn encode_table(
+    table: &Table,
+    display: &str,
+    preprocessing: &Preprocessing,
+    missing: Missing,
+    span: Span,
+) -> Result<Encoded, Diagnostic> {
+    let display = display.to_string();
+    let identity_column = match &preprocessing.target {
+        TargetEncoding::Classes { column, .. } => Some(column.as_str()),
+        TargetEncoding::Columns(columns) if columns.len() == 1 => Some(columns[0].column.as_str()),
+        TargetEncoding::Columns(_) | TargetEncoding::Features => None,
+    }
+    .and_then(|name| table.header.iter().position(|h| h == name));
+    let mut identities = Vec::new();
     let mut columns = Vec::new();
     for encoding in &preprocessing.features {
         let Some(index) = table.header.iter().position(|h| h == &encoding.column) else {
@@ -99,6 +160,9 @@ pub fn encode_file(
                 out.inputs.extend(encoded);
                 out.lines.push(line);
                 out.rows += 1;
+                if let Some(column) = identity_column {
+                    identities.push(table.cell(row, column).trim().to_string());
+                }
             }
             Some((reason, ..)) if missing == Missing::Drop => out.skipped.push((line, reason)),
             Some((reason, column, cell, categorical)) => {
@@ -115,5 +179,6 @@ pub fn encode_file(
             }
         }
     }
+    out.identities = identity_column.map(|_| identities);
     Ok(out)
 }

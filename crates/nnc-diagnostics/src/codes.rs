@@ -82,6 +82,9 @@ registry! {
     WEIGHTS_UNREADABLE = "E0501": "a weight file cannot be read or was not written by nnc",
     WEIGHTS_MISMATCH = "E0502": "saved weights do not fit the program's model or columns",
     INPUT_COLUMNS = "E0503": "rows to predict lack a column the model was trained on",
+    NO_IDENTITIES = "E0504": "rows to match or score have no identities: no class column, or not a folder of class folders",
+    TOO_FEW_ROWS = "E0505": "clustering asks for more clusters than there are rows, or for fewer than 2",
+    THRESHOLD_RANGE = "E0506": "a similarity threshold is outside the range of its metric",
     INTERNAL = "E0900": "an internal compiler error (a bug in nnc)",
 }
 

@@ -50,10 +50,36 @@ pub fn input_columns(preprocessing: &Preprocessing) -> Vec<InputColumn> {
         .collect()
 }
 
-fn settle_task(job: &Job, data: &mut Prepared) -> Result<(), Diagnostic> {
+fn settle_task(job: &mut Job, data: &mut Prepared) -> Result<(), Diagnostic> {
     let targets = &data.train.targets;
     let loss = job.train.loss;
+    if let nnc_check::Sampler::Classes { .. } = job.train.sampler
+        && !matches!(data.task, Task::Classes(_))
+    {
+        return Err(Diagnostic::error(
+            codes::LOSS_TASK,
+            "`sampler classes` groups rows by class, but the target is not a class column",
+            job.train.span,
+            "uses `sampler classes`",
+        )
+        .with_secondary(data.target_span, "not classes")
+        .with_help("mark the target `categorical`, or remove the sampler"));
+    }
     match (&data.task, loss) {
+        (Task::Classes(classes), Loss::Metric(mut metric)) if classes.len() >= 2 => {
+            metric.classes = classes.len();
+            job.train.loss = Loss::Metric(metric);
+        }
+        (_, Loss::Metric(metric)) => {
+            return Err(Diagnostic::error(
+                codes::LOSS_TASK,
+                format!("loss `{}` learns from class labels, but the target holds no classes", metric.kind.name()),
+                job.train.loss_span,
+                "a metric loss",
+            )
+            .with_secondary(data.target_span, "not a class column of two or more classes")
+            .with_help("the target must be a `categorical` column: rows of one class are pulled together"));
+        }
         (Task::Regression, Loss::Bce) if targets.iter().all(|&t| t == 0.0 || t == 1.0) => {
             data.task = Task::Binary(None);
         }
@@ -148,6 +174,10 @@ fn input_width(job: &Job, data: &Prepared) -> Option<Diagnostic> {
 
 fn output_width(job: &Job, data: &Prepared) -> Option<Diagnostic> {
     let model = &job.model;
+    if job.train.loss.metric().is_some() {
+        // The outputs are the embedding: any width.
+        return None;
+    }
     let (found, wanted) = (data.train.n_targets(), model.output_width()?);
     let last = model.layers.last()?;
     (found != wanted).then(|| {

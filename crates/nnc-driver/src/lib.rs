@@ -9,6 +9,7 @@
 
 mod agree;
 mod compile;
+pub mod embed;
 mod graphs;
 mod init;
 pub mod limits;
@@ -17,8 +18,10 @@ pub mod metrics;
 mod output;
 mod pipeline;
 pub mod predict;
+pub mod products;
 mod report;
 mod run;
+pub mod similar;
 mod stages;
 pub mod weights;
 

@@ -30,6 +30,14 @@ pub struct Scores {
     /// chance that a random positive row scores above a random negative one).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub roc_auc: Option<f64>,
+    /// An embedding's (metric loss): the share of rows whose nearest other row of the
+    /// split, by cosine similarity, has their class.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub top1_accuracy: Option<f64>,
+    /// An embedding's: ROC AUC of cosine similarity over the split's pairs of rows, same
+    /// class against different classes.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub verification_auc: Option<f64>,
 }
 
 /// One class's scores; a class never predicted has precision 0, one absent has recall 0.
@@ -52,6 +60,20 @@ pub fn score(task: &Task, predictions: &Rows, targets: &Rows) -> Scores {
         }
         Task::Classes(classes) => classification(predictions, targets, classes.len(), argmax),
         Task::Regression => regression(predictions, targets),
+    }
+}
+
+/// Scores of embeddings against one-hot classes (a model trained with a metric loss):
+/// leave-one-out top-1 accuracy and verification ROC AUC within the rows, by cosine
+/// similarity (the first `similar::MAX_WITHIN` rows).
+pub fn embedding(embeddings: &Rows, targets: &Rows) -> Scores {
+    let classes: Vec<u32> = targets.iter().map(|row| argmax(row) as u32).collect();
+    let embeddings = crate::similar::Embeddings { values: embeddings.values.clone(), width: embeddings.width };
+    match crate::similar::within(&embeddings, &classes, crate::similar::Measure::Cosine) {
+        Ok((top1, verification)) => {
+            Scores { top1_accuracy: Some(top1), verification_auc: verification.map(|v| v.roc_auc), ..Scores::default() }
+        }
+        Err(_) => Scores::default(),
     }
 }
 

@@ -129,7 +129,10 @@ fn resolve(job: &mut Job, overrides: Overrides) {
 fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
     let started = Instant::now();
     let room = crate::limits::budget(memory_limit).room();
-    let options = LoadOptions { output_width: job.model.output_width().unwrap_or(0), seed: job.train.seed, room };
+    // A metric loss's outputs are an embedding, not one per class: its classes are one-hot
+    // even when there are two.
+    let output_width = if job.train.loss.metric().is_some() { 0 } else { job.model.output_width().unwrap_or(0) };
+    let options = LoadOptions { output_width, seed: job.train.seed, room };
     let mut data = nnc_data::load(&job.data, base_dir, options)?;
     let load_ms = elapsed_ms(started);
     check_model_fits_data(&mut job, &mut data)?;

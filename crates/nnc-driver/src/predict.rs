@@ -34,6 +34,12 @@ pub fn job_for(jobs: &[Job], weights: &Weights, file: &str) -> Result<(Job, Vec<
     crate::agree::settle_model(&mut job.model, &weights.metadata.preprocessing, width).map_err(|mut errors| {
         errors.remove(0).with_note(format!("`{file}` was saved from a model of {width} input columns"))
     })?;
+    if let (nnc_check::Loss::Metric(mut metric), TargetEncoding::Classes { classes, .. }) =
+        (job.train.loss, &weights.metadata.preprocessing.target)
+    {
+        metric.classes = classes.len();
+        job.train.loss = nnc_check::Loss::Metric(metric);
+    }
     let forward = nnc_lower::lower_forward(&job.model, job.train.loss, None, 1, nnc_lower::Mode::Eval).graph;
     let mut params = Vec::new();
     for decl in &forward.params {
@@ -71,6 +77,14 @@ pub fn missing_of(job: &Job) -> Missing {
     match &job.data.source {
         Source::Csv(csv) => csv.missing,
         Source::Table(_) | Source::Images(_) => Missing::Error,
+    }
+}
+
+/// The image folder settings of a job trained on images: new folders are read alike.
+pub fn images_of(job: &Job) -> Option<&nnc_data::ImageSpec> {
+    match &job.data.source {
+        Source::Images(images) => Some(images),
+        Source::Csv(_) | Source::Table(_) => None,
     }
 }
 
@@ -140,19 +154,38 @@ pub fn predict(
     Ok(Predictions { columns, rows: text_rows, values })
 }
 
-/// The model's `prediction` output over `rows` rows, by compiled code.
 /// Rows per call of the compiled forward pass: new files can be any length, and one graph
 /// sized to a whole file would need scratch in proportion to it.
 const BATCH_ROWS: usize = 4096;
 
+/// The model's `prediction` output over `rows` rows, by compiled code.
 fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Result<Vec<f32>, Diagnostic> {
+    forward_to(job, params, inputs, rows, "prediction", output_width(job))
+}
+
+/// Output `output` (`prediction` or a hidden layer's name, `width` numbers a row) of the
+/// evaluation forward pass over `rows` rows: one compiled function that computes only what
+/// that output needs (the graph's other outputs are dropped before the passes, so dead
+/// code elimination stops the pass at the layer), run in batches of at most `BATCH_ROWS`.
+pub fn forward_to(
+    job: &Job,
+    params: &[Vec<f32>],
+    inputs: &[f32],
+    rows: usize,
+    output: &str,
+    width_out: usize,
+) -> Result<Vec<f32>, Diagnostic> {
     if rows == 0 {
         return Ok(Vec::new());
     }
     let batch = rows.min(BATCH_ROWS);
     let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch, nnc_lower::Mode::Eval);
     let mut graph = lowered.graph;
-    graph.outputs.retain(|(name, _)| name == "prediction");
+    graph.outputs.retain(|(name, _)| name == output);
+    if graph.outputs.is_empty() {
+        return Err(internal(format!("the forward pass has no output `{output}`"), job.span));
+    }
+    let input_lens: Vec<usize> = graph.inputs.iter().map(|decl| decl.shape.numel()).collect();
     let graph = nnc_opt::optimize(&graph);
     let program = crate::graphs::lower(&nnc_runtime::Role::Eval("predict"), &graph);
     let unit = nnc_codegen::Unit::Program { name: "predict", program: &program, hot: false };
@@ -160,11 +193,12 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
     let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
-    let (width_in, width_out) = ((inputs.len() / rows).max(1), output_width(job));
-    let targets = vec![0.0f32; batch * width_out];
+    let width_in = (inputs.len() / rows).max(1);
+    // The targets are an input of the graph the loss would read; nothing reads them here.
+    let targets = vec![0.0f32; input_lens.get(1).copied().unwrap_or(0)];
     let mut chunk_inputs = vec![0.0f32; batch * width_in];
     let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
-    let mut predictions = Vec::with_capacity(rows * width_out);
+    let mut results = Vec::with_capacity(rows * width_out);
     for chunk in inputs.chunks(batch * width_in) {
         // The last chunk is padded with zero rows whose outputs are dropped.
         chunk_inputs[..chunk.len()].copy_from_slice(chunk);
@@ -177,9 +211,9 @@ fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Resul
             scratch: &mut scratch,
         });
         let produced = outputs.first().map_or(&[][..], Vec::as_slice);
-        predictions.extend_from_slice(&produced[..chunk.len() / width_in.max(1) * width_out]);
+        results.extend_from_slice(&produced[..chunk.len() / width_in * width_out]);
     }
-    Ok(predictions)
+    Ok(results)
 }
 
 /// The outputs per row of a settled model (`job_for` settles it).

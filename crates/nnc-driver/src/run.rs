@@ -155,12 +155,14 @@ fn train_config(
             listener(&progress_of(plan, epoch));
         }
     };
+    let classes = class_ids(plan);
     let settings = TrainLoop {
         epochs: config.epochs,
         batch: plan.batch,
         patience: config.patience.map(|(p, _)| p),
         shuffle: config.shuffle,
         shuffle_seed: config.seed,
+        classes: classes.as_ref().map(|(ids, k)| (ids.as_slice(), *k)),
         rate: &rate,
         interrupt: watch.interrupt,
         record,
@@ -171,10 +173,21 @@ fn train_config(
         .map_err(|d| vec![diverged(plan, &d)])
 }
 
+/// Under `sampler classes`, each training row's class (its one-hot target's index) and
+/// the rows per class.
+fn class_ids(plan: &JobPlan) -> Option<(Vec<u32>, usize)> {
+    let nnc_check::Sampler::Classes { per_class } = plan.job.train.sampler else { return None };
+    let train = &plan.data.train;
+    let width = train.n_targets().max(1);
+    let ids = train.targets.chunks(width).map(|row| row.iter().position(|&t| t == 1.0).unwrap_or(0) as u32).collect();
+    Some((ids, per_class))
+}
+
 /// The driver's view of an epoch: the validation metric scored from its predictions.
 fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>) -> Progress {
     let data = &plan.data;
-    let val_metric = epoch.validation.and_then(|(_, outputs)| {
+    let embedding = plan.job.train.loss.metric().is_some();
+    let val_metric = epoch.validation.filter(|_| !embedding).and_then(|(_, outputs)| {
         let validation = data.validation.as_ref()?;
         let predictions = outputs.iter().find(|(name, _)| name == "prediction").map(|(_, v)| v)?;
         let width = validation.n_targets();
@@ -204,12 +217,14 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
     let config = &plan.job.train;
     let rate =
         |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
+    let classes = class_ids(plan);
     let settings = TrainLoop {
         epochs: config.epochs,
         batch: plan.batch,
         patience: None,
         shuffle: config.shuffle,
         shuffle_seed: config.seed,
+        classes: classes.as_ref().map(|(ids, k)| (ids.as_slice(), *k)),
         rate: &rate,
         interrupt: None,
         record: false,
@@ -226,7 +241,7 @@ pub fn evaluate_splits(plan: &JobPlan, compiled: &Compiled, params: &[Vec<f32>])
         .iter()
         .map(|(name, split)| {
             let outputs = nnc_runtime::evaluate(compiled, &Role::Eval(name), view(split), params);
-            split_report(name, split, data, outputs)
+            split_report(name, split, data, outputs, plan.job.train.loss.metric().is_some())
         })
         .collect()
 }
@@ -338,7 +353,13 @@ fn kernel_profile(plan: &JobPlan) -> Vec<KernelProfile> {
     profile
 }
 
-fn split_report(name: &str, data: &Dataset, prepared: &Prepared, outputs: Vec<(String, Vec<f32>)>) -> SplitReport {
+fn split_report(
+    name: &str,
+    data: &Dataset,
+    prepared: &Prepared,
+    outputs: Vec<(String, Vec<f32>)>,
+    embedding: bool,
+) -> SplitReport {
     let rows_of = |flat: Vec<f32>| Rows::with_rows(flat, data.rows);
     let scale = prepared.target_scale();
     let unscale = |rows: Rows| rows.map_columns(|v, column| v * scale[column].1 + scale[column].0);
@@ -355,7 +376,11 @@ fn split_report(name: &str, data: &Dataset, prepared: &Prepared, outputs: Vec<(S
         Task::Regression => (unscale(predictions), unscale(targets)),
         Task::Binary(_) | Task::Classes(_) => (predictions, targets),
     };
-    let scores = metrics::score(&prepared.task, &predictions, &targets);
+    let scores = if embedding {
+        metrics::embedding(&predictions, &targets)
+    } else {
+        metrics::score(&prepared.task, &predictions, &targets)
+    };
     let class_counts = scores.confusion.as_ref().map(|m| m.iter().map(|row| row.iter().sum()).collect());
     SplitReport {
         name: name.to_string(),

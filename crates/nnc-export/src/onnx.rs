@@ -174,16 +174,20 @@ pub fn export(job: &Job, weights: &Weights, params: &[Vec<f32>]) -> Onnx {
         let last = index + 1 == model.layers.len();
         let act = if last { fused.unwrap_or(layer.activation) } else { layer.activation };
         let h = format!("{}.h", layer.name);
-        let value = match activation(&mut graph, act, &z.name, &h) {
+        let mut value = match activation(&mut graph, act, &z.name, &h) {
             Some(()) => Value { name: h, layout: z.layout },
             None => z,
         };
+        if layer.normalize {
+            value.name = l2_normalize(&mut graph, &value.name, &layer.name);
+        }
         values.push(value);
     }
     let last = values.pop().unwrap_or(input);
     let result = flat(&mut graph, &last, "result");
     let outputs = model.output_width().unwrap_or(0);
     let output_columns = match &preprocessing.target {
+        _ if job.train.loss.metric().is_some() => (1..=outputs).map(|i| format!("e{i}")).collect(),
         TargetEncoding::Classes { classes, binary: true, .. } => vec![format!("p({})", classes[1])],
         TargetEncoding::Classes { classes, .. } => classes.iter().map(|c| format!("p({c})")).collect(),
         TargetEncoding::Columns(_) | TargetEncoding::Features => weights.metadata.target_names.clone(),
@@ -200,6 +204,19 @@ pub fn export(job: &Job, weights: &Weights, params: &[Vec<f32>]) -> Onnx {
     }
     graph.node("Identity", &[&output], "output", &[]);
     finish(graph, model, weights, width, outputs, output_columns)
+}
+
+/// x / sqrt(Σ x² + 1e-12) along each row, as nnc's `normalize = l2` computes it.
+fn l2_normalize(graph: &mut Graph, input: &str, layer: &str) -> String {
+    let name = |suffix: &str| format!("{layer}.{suffix}");
+    graph.node("Mul", &[input, input], &name("squares"), &[]);
+    graph.int_constant(&name("row"), &[1]);
+    graph.node("ReduceSum", &[&name("squares"), &name("row")], &name("length2"), &[int_attribute("keepdims", 1)]);
+    graph.constant(&name("epsilon"), &[], &[1e-12]);
+    graph.node("Add", &[&name("length2"), &name("epsilon")], &name("length2e"), &[]);
+    graph.node("Sqrt", &[&name("length2e")], &name("length"), &[]);
+    graph.node("Div", &[input, &name("length")], &name("normalized"), &[]);
+    name("normalized")
 }
 
 /// One layer's output before its activation.

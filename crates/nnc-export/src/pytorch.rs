@@ -22,6 +22,12 @@ pub fn project(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str
     if data.preprocessing.window.is_some() {
         return Err("time-series windows are not exported yet".into());
     }
+    if let Some(metric) = job.train.loss.metric() {
+        return Err(format!(
+            "the {} loss is not written into PyTorch projects yet (the ONNX export gives the embedding model)",
+            metric.kind.name()
+        ));
+    }
     if data.train.lines.is_empty() {
         return Err("only data read from a CSV file is exported (inline tables are not)".into());
     }
@@ -226,6 +232,9 @@ fn model_py(job: &Job) -> String {
         if activation != Activation::Identity {
             forward.push_str(&format!("        x = {}\n", torch_activation(activation)));
         }
+        if layer.normalize {
+            forward.push_str("        x = x / torch.sqrt((x * x).sum(dim=1, keepdim=True) + 1e-12)\n");
+        }
         forward.push_str(&format!("        {} = x\n", layer.name));
         layouts.push(built.layout);
     }
@@ -239,7 +248,7 @@ fn model_py(job: &Job) -> String {
     let predict = match job.train.loss {
         Loss::SoftmaxCe => "torch.softmax(self(x), dim=1)",
         Loss::Bce => "torch.sigmoid(self(x))",
-        Loss::Mse | Loss::Mae => "self(x)",
+        Loss::Mse | Loss::Mae | Loss::Metric(_) => "self(x)",
     };
     format!(
         r#""""The network of nnc model `{name}`, layer by layer as nnc trains it. Written by `nnc export`.

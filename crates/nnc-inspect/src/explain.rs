@@ -303,6 +303,26 @@ fn title(plan: &JobPlan) -> String {
     )
 }
 
+/// A metric loss in the course's notation: f(x_i) is row i's embedding, D its squared
+/// distances within the batch.
+fn metric_loss_in_words(metric: nnc_check::Metric) -> String {
+    let distances = "with D_ij = ‖f(x_i) − f(x_j)‖² = ‖f(x_i)‖² + ‖f(x_j)‖² − 2 f(x_i)·f(x_j) for every pair of the batch \
+                     (one product F Fᵀ), and S = Y Yᵀ marking the pairs of one class";
+    match metric.kind {
+        nnc_check::MetricKind::Triplet => format!(
+            "triplet loss with batch-hard mining: L = (1/N) Σᵢ max(0, max_{{p: yₚ = yᵢ}} D_ip − min_{{n: yₙ ≠ yᵢ}} D_in + α), \
+             α = {}, {distances}; each row's hardest positive and hardest negative are found in the batch, and the \
+             gradient flows only through those two distances",
+            metric.margin
+        ),
+        nnc_check::MetricKind::Contrastive => format!(
+            "contrastive loss: L = (1/N²) Σᵢⱼ ½ [S_ij D_ij + (1 − S_ij) max(0, α − √D_ij)²], α = {}, {distances}; \
+             pairs of one class are pulled together, pairs of different classes pushed apart until they are α apart",
+            metric.margin
+        ),
+    }
+}
+
 /// What lowering chose and the passes changed, in words.
 fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_check::Model) -> Vec<String> {
     let mut out = Vec::new();
@@ -318,6 +338,7 @@ fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_check::M
              max(z, 0) − z ⊙ y + log1p(exp(−|z|)), finite for every z and precise where the loss is tiny"
                 .to_string(),
         ),
+        Loss::Metric(metric) => out.push(metric_loss_in_words(metric)),
         Loss::Mse | Loss::Mae => {}
     }
     if model.layers.iter().any(|l| l.activation == Activation::Relu) {

@@ -1,6 +1,6 @@
 //! Lowering a checked model and loss to a forward graph of IR primitives.
 
-use nnc_check::{Activation, Layer, LayerKind, Loss, Model, Source};
+use nnc_check::{Activation, Layer, LayerKind, Loss, Metric, MetricKind, Model, Source};
 use nnc_diagnostics::Span;
 use nnc_ir::{Graph, Op, Origin, Section, Shape, ValueId, assert_valid};
 
@@ -35,7 +35,7 @@ pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: 
     let mut graph = Graph::new(format!("{}.forward", model.name));
     let x = graph.add_input("x", Shape(vec![batch, model.input_width()]), origin("x", Some(model.input_span)));
     let outputs = model.output_width().unwrap_or(0);
-    let y = graph.add_input("y", Shape(vec![batch, outputs]), origin("y", loss_span));
+    let y = graph.add_input("y", Shape(vec![batch, loss.target_width(outputs)]), origin("y", loss_span));
     let random =
         mode == Mode::Train && model.layers.iter().any(|l| matches!(l.kind, LayerKind::Dropout { rate } if rate > 0.0));
     let seed = random.then(|| graph.add_input("seed", Shape::scalar(), origin("seed", None)));
@@ -59,7 +59,11 @@ pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: 
         );
         z = lowering.layer(layer, index, h, other);
         let activation = if index + 1 == model.layers.len() { output_activation } else { layer.activation };
-        values.push(lower_activation(lowering.graph, activation, z, activation_origin(layer)));
+        let mut h = lower_activation(lowering.graph, activation, z, activation_origin(layer));
+        if layer.normalize {
+            h = l2_normalize(lowering.graph, h, origin(&format!("{}.normalize", layer.name), Some(layer.span)));
+        }
+        values.push(h);
     }
     let prediction = *values.last().expect("a model has layers");
     let prediction = lowering.flat(prediction);
@@ -68,6 +72,7 @@ pub fn lower_forward(model: &Model, loss: Loss, loss_span: Option<Span>, batch: 
         Loss::Mse | Loss::Mae => lower_regression_loss(&mut graph, loss, prediction, y),
         Loss::Bce => lower_bce(&mut graph, z, y),
         Loss::SoftmaxCe => lower_softmax_ce(&mut graph, z, y),
+        Loss::Metric(metric) => lower_metric(&mut graph, metric, prediction, y),
     };
     let first_loss_inst = graph.insts.len() - loss_insts(&graph, loss);
     for inst in &mut graph.insts[first_loss_inst..] {
@@ -129,6 +134,17 @@ fn lower_activation(graph: &mut Graph, activation: Activation, z: ValueId, at: O
             graph.push(Op::Div, vec![exp, total], at)
         }
     }
+}
+
+/// h / sqrt(Σ h² + 1e-12) per row: each row scaled to length 1 (a zero row stays zero,
+/// as PyTorch's `F.normalize`).
+fn l2_normalize(graph: &mut Graph, h: ValueId, at: Origin) -> ValueId {
+    let squares = graph.push(Op::Mul, vec![h, h], at.clone());
+    let total = row_sum_broadcast(graph, squares, &at);
+    let epsilon = graph.constant(1e-12, &graph.shape(h).clone(), at.clone());
+    let total = graph.push(Op::Add, vec![total, epsilon], at.clone());
+    let length = graph.push(Op::Sqrt, vec![total], at.clone());
+    graph.push(Op::Div, vec![h, length], at)
 }
 
 /// `z - max(z)` per row: the same softmax, without overflow in `exp`.
@@ -233,4 +249,83 @@ fn lower_softmax_ce(graph: &mut Graph, z: ValueId, y: ValueId) -> ValueId {
     let picked = graph.push(Op::ReduceSum { axes: vec![1] }, vec![picked], at.clone());
     let per_row = graph.push(Op::Sub, vec![log_sum_exp, picked], at.clone());
     scaled_sum(graph, per_row, 1.0 / rows as f32, &at)
+}
+
+/// A metric loss over the batch's embeddings `e` `[n, d]` and one-hot classes `y`
+/// `[n, c]`, from the matrix of squared distances D_ij = |e_i|² + |e_j|² − 2 e_i·e_j
+/// (two products, no loop over pairs) and the same-class matrix S = y yᵀ.
+fn lower_metric(graph: &mut Graph, metric: Metric, e: ValueId, y: ValueId) -> ValueId {
+    let at = origin(metric.kind.name(), None);
+    let rows = graph.shape(e).dims()[0];
+    let square = Shape(vec![rows, rows]);
+    let distances = squared_distances(graph, e, &at);
+    let y_t = graph.push(Op::Transpose, vec![y], at.clone());
+    let same = graph.push(Op::MatMul, vec![y, y_t], at.clone());
+    let margin = graph.constant(metric.margin, &Shape(vec![rows]), at.clone());
+    match metric.kind {
+        // L = mean_i max(0, max_{p: y_p = y_i} D_ip − min_{n: y_n ≠ y_i} D_in + α): each
+        // row's hardest positive and hardest negative in the batch (Hermans et al. 2017's
+        // batch-hard mining of FaceNet's loss). D_ii = 0, so a row alone in its class has
+        // hardest positive 0. The minimum over other classes is −max(−(D + S·big)), with
+        // big = (the row's largest distance + 1) held constant, which lifts same-class
+        // entries above every other-class one.
+        MetricKind::Triplet => {
+            let positives = graph.push(Op::Mul, vec![distances, same], at.clone());
+            let hardest_positive = graph.push(Op::ReduceMax { axes: vec![1] }, vec![positives], at.clone());
+            let farthest = row_max(graph, distances, &at);
+            let one = graph.constant(1.0, &Shape(vec![rows]), at.clone());
+            let big = graph.push(Op::Add, vec![farthest, one], at.clone());
+            let big = widen_rows(graph, big, square.clone(), &at);
+            let lifted = graph.push(Op::Mul, vec![same, big], at.clone());
+            let lifted = graph.push(Op::Add, vec![distances, lifted], at.clone());
+            let negated = graph.push(Op::Neg, vec![lifted], at.clone());
+            let nearest = graph.push(Op::ReduceMax { axes: vec![1] }, vec![negated], at.clone());
+            // hardest_positive − hardest_negative + α = hardest_positive + nearest + α
+            let gap = graph.push(Op::Add, vec![hardest_positive, nearest], at.clone());
+            let gap = graph.push(Op::Add, vec![gap, margin], at.clone());
+            let zero = graph.constant(0.0, &Shape(vec![rows]), at.clone());
+            let per_row = graph.push(Op::Max, vec![gap, zero], at.clone());
+            scaled_sum(graph, per_row, 1.0 / rows as f32, &at)
+        }
+        // L = mean over pairs (i, j) of ½ [S_ij D_ij + (1 − S_ij) max(0, α − d_ij)²], with
+        // d_ij = sqrt(D_ij + 1e-9) (Hadsell, Chopra and LeCun 2006). Every ordered pair is
+        // counted, a row with itself included: D_ii = 0, which adds nothing.
+        MetricKind::Contrastive => {
+            let pulled = graph.push(Op::Mul, vec![same, distances], at.clone());
+            let tiny = graph.constant(1e-9, &square, at.clone());
+            let shifted = graph.push(Op::Add, vec![distances, tiny], at.clone());
+            let d = graph.push(Op::Sqrt, vec![shifted], at.clone());
+            let alpha = graph.constant(metric.margin, &square, at.clone());
+            let short = graph.push(Op::Sub, vec![alpha, d], at.clone());
+            let zero = graph.constant(0.0, &square, at.clone());
+            let short = graph.push(Op::Max, vec![short, zero], at.clone());
+            let pushed = graph.push(Op::Mul, vec![short, short], at.clone());
+            let one = graph.constant(1.0, &square, at.clone());
+            let other = graph.push(Op::Sub, vec![one, same], at.clone());
+            let pushed = graph.push(Op::Mul, vec![other, pushed], at.clone());
+            let per_pair = graph.push(Op::Add, vec![pulled, pushed], at.clone());
+            scaled_sum(graph, per_pair, 0.5 / (rows * rows) as f32, &at)
+        }
+    }
+}
+
+/// D_ij = max(0, |e_i|² + |e_j|² − 2 e_i·e_j): every pair's squared distance (rounding
+/// can make the expansion slightly negative where two rows coincide).
+fn squared_distances(graph: &mut Graph, e: ValueId, at: &Origin) -> ValueId {
+    let rows = graph.shape(e).dims()[0];
+    let square = Shape(vec![rows, rows]);
+    let e_t = graph.push(Op::Transpose, vec![e], at.clone());
+    let products = graph.push(Op::MatMul, vec![e, e_t], at.clone());
+    let squares = graph.push(Op::Mul, vec![e, e], at.clone());
+    let lengths = graph.push(Op::ReduceSum { axes: vec![1] }, vec![squares], at.clone());
+    let column = graph.reshape(lengths, &Shape(vec![rows, 1]), at.clone());
+    let column = graph.broadcast(column, &square, at.clone());
+    let row = graph.reshape(lengths, &Shape(vec![1, rows]), at.clone());
+    let row = graph.broadcast(row, &square, at.clone());
+    let two = graph.constant(2.0, &square, at.clone());
+    let twice = graph.push(Op::Mul, vec![two, products], at.clone());
+    let sum = graph.push(Op::Add, vec![column, row], at.clone());
+    let expanded = graph.push(Op::Sub, vec![sum, twice], at.clone());
+    let zero = graph.constant(0.0, &square, at.clone());
+    graph.push(Op::Max, vec![expanded, zero], at.clone())
 }

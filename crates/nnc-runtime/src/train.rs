@@ -21,6 +21,9 @@ pub struct TrainLoop<'a> {
     pub shuffle: bool,
     /// Seeds the per-epoch shuffle of the training rows.
     pub shuffle_seed: u64,
+    /// Batches of classes instead of a plain shuffle: each training row's class, and how
+    /// many rows of a class go together (`sampler classes(per_class = K)`).
+    pub classes: Option<(&'a [u32], usize)>,
     /// The `lr` input of a step: given the epoch (0-based) and the step (1-based, counted
     /// over the whole run).
     pub rate: &'a dyn Fn(u64, u64) -> f32,
@@ -138,6 +141,9 @@ struct Epochs<'a> {
     /// Numbers per step in the rate table: the rate, then the seed when steps draw random
     /// numbers.
     per_step: usize,
+    /// The class sampler's rows by class and its groups, kept between epochs.
+    by_class: Vec<Vec<u32>>,
+    groups: Vec<(u32, u32)>,
 }
 
 impl<'a> Epochs<'a> {
@@ -148,15 +154,48 @@ impl<'a> Epochs<'a> {
             steps: 0,
             shuffle: settings.shuffle && batch < rows,
             per_step: 1 + usize::from(seeded),
+            by_class: Vec::new(),
+            groups: Vec::new(),
         }
+    }
+
+    /// Writes an order in which rows come in runs of `per_class` rows of one class (fewer
+    /// where a class runs out), the rows of each class and the runs shuffled: every row
+    /// once per epoch, and a batch of B rows holds about B / `per_class` classes with
+    /// several rows each.
+    fn group_by_class(&mut self, perm: &mut [u32], classes: &[u32], per_class: usize) {
+        let count = classes.iter().copied().max().map_or(0, |c| c as usize + 1);
+        self.by_class.resize_with(count, Vec::new);
+        self.by_class.iter_mut().for_each(Vec::clear);
+        for (row, &class) in classes.iter().enumerate().take(perm.len()) {
+            self.by_class[class as usize].push(row as u32);
+        }
+        self.groups.clear();
+        for (class, rows) in self.by_class.iter_mut().enumerate() {
+            rows.shuffle(&mut self.rng);
+            for start in (0..rows.len()).step_by(per_class.max(1)) {
+                self.groups.push((class as u32, start as u32));
+            }
+        }
+        self.groups.shuffle(&mut self.rng);
+        let mut next = 0;
+        for &(class, start) in &self.groups {
+            let rows = &self.by_class[class as usize];
+            let run = &rows[start as usize..(start as usize + per_class).min(rows.len())];
+            perm[next..next + run.len()].copy_from_slice(run);
+            next += run.len();
+        }
+        debug_assert_eq!(next, perm.len(), "every row once");
     }
 
     /// Writes epoch `epoch`'s row order (shuffling the previous one), rates and seeds.
     fn prepare(&mut self, epoch: u64, perm: &mut [u32], lr: &mut [f32]) {
         // One batch of every row: the order cannot change its gradient, only the order of
         // a sum, so a full batch is not shuffled.
-        if self.shuffle {
-            perm.shuffle(&mut self.rng);
+        match self.settings.classes {
+            Some((classes, per_class)) if classes.len() == perm.len() => self.group_by_class(perm, classes, per_class),
+            _ if self.shuffle => perm.shuffle(&mut self.rng),
+            _ => {}
         }
         for step in lr.chunks_mut(self.per_step) {
             self.steps += 1;

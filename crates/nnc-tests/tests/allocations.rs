@@ -65,6 +65,7 @@ fn allocations_of_training(source: &str, epochs: u64) -> (usize, usize) {
         patience: None,
         shuffle: true,
         shuffle_seed: 1,
+        classes: None,
         rate: &rate,
         interrupt: None,
         record: false,

@@ -3,7 +3,7 @@
 use super::{Context, read_weights, write};
 use crate::output::Output;
 use nnc_diagnostics::Diagnostic;
-use nnc_driver::predict::{job_for, jobs_of, missing_of, predict as predict_rows};
+use nnc_driver::predict::{images_of, job_for, jobs_of, missing_of, predict as predict_rows};
 use serde_json::json;
 use std::path::Path;
 
@@ -18,8 +18,8 @@ pub fn predict(
     let (job, params) = job_for(&jobs, &weights, &weights_path.display().to_string()).map_err(|d| vec![d])?;
     let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
     let preprocessing = &weights.metadata.preprocessing;
-    let encoded =
-        nnc_data::encode_file(input, preprocessing, missing_of(&job), job.data.span, &room).map_err(|d| vec![d])?;
+    let encoded = nnc_data::encode_file(input, preprocessing, missing_of(&job), images_of(&job), job.data.span, &room)
+        .map_err(|d| vec![d])?;
     let predictions = predict_rows(&job, &params, &weights, &encoded).map_err(|d| vec![d])?;
     let mut writer = csv::Writer::from_writer(Vec::new());
     let mut rows = std::iter::once(&predictions.columns).chain(&predictions.rows);

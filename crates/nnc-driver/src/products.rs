@@ -1,0 +1,130 @@
+//! Every pairwise dot product of two sets of rows, by a compiled kernel: what `nnc
+//! similar` and `nnc cluster` measure similarities and distances with. One IR graph,
+//! `S = A Bᵀ`, goes through the compiler like any forward pass (fused, then to the
+//! product strategies: nnc's register tiles or the GEMM library on both cores), and runs
+//! block by block, so memory stays bounded by the blocks whatever the row counts.
+
+use nnc_codegen::{Compiled, Frame, Params, Unit};
+use nnc_ir::{Graph, Op, Origin, Shape};
+use nnc_runtime::Role;
+
+/// A compiled `A Bᵀ` for blocks of `rows_a × width` and `rows_b × width`.
+pub struct Products {
+    compiled: Compiled,
+    rows_a: usize,
+    rows_b: usize,
+    width: usize,
+}
+
+/// The kernel's name in its compiled unit.
+const NAME: &str = "products";
+
+impl Products {
+    /// Compiles the product for blocks of at most `rows_a` and `rows_b` rows of `width`
+    /// numbers (0 counts as 1).
+    pub fn new(rows_a: usize, rows_b: usize, width: usize) -> Result<Products, String> {
+        let (rows_a, rows_b, width) = (rows_a.max(1), rows_b.max(1), width.max(1));
+        let mut graph = Graph::new(NAME);
+        let origin = Origin::default();
+        let a = graph.add_input("a", Shape(vec![rows_a, width]), origin.clone());
+        let b = graph.add_input("b", Shape(vec![rows_b, width]), origin.clone());
+        let b_t = graph.push(Op::Transpose, vec![b], origin.clone());
+        let products = graph.push(Op::MatMul, vec![a, b_t], origin);
+        graph.outputs.push(("products".to_string(), products));
+        let graph = nnc_opt::optimize(&graph);
+        let program = crate::graphs::lower(&Role::Eval(NAME), &graph);
+        let unit = Unit::Program { name: NAME, program: &program, hot: true };
+        let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).map_err(|e| e.to_string())?;
+        Ok(Products { compiled, rows_a, rows_b, width })
+    }
+
+    /// Calls `visit(i, j, block)` for every pair of blocks of `a` and `b` (rows of
+    /// `width`, row-major), where `block[r * block_cols + c]` is row `i + r` of `a` dotted
+    /// with row `j + c` of `b`; `block_cols` is the number of rows of that block of `b`.
+    pub fn for_each_block(&self, a: &[f32], b: &[f32], mut visit: impl FnMut(usize, usize, &Block<'_>)) {
+        let kernel = self.compiled.kernel(NAME).expect("internal error: the product kernel was compiled");
+        let width = self.width;
+        let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+        let mut scratch = vec![0.0; kernel.arena_len()];
+        let (mut block_a, mut block_b) = (vec![0.0f32; self.rows_a * width], vec![0.0f32; self.rows_b * width]);
+        let (rows_a, rows_b) = (a.len() / width, b.len() / width);
+        let mut packed = Vec::with_capacity(self.rows_a * self.rows_b);
+        for i in (0..rows_a).step_by(self.rows_a) {
+            let taken_a = (rows_a - i).min(self.rows_a);
+            fill(&mut block_a, &a[i * width..(i + taken_a) * width]);
+            for j in (0..rows_b).step_by(self.rows_b) {
+                let taken_b = (rows_b - j).min(self.rows_b);
+                fill(&mut block_b, &b[j * width..(j + taken_b) * width]);
+                let inputs: [&[f32]; 2] = [&block_a, &block_b];
+                kernel.call(Frame {
+                    inputs: &inputs,
+                    params: Params::Read(&[]),
+                    outputs: &mut outputs,
+                    scratch: &mut scratch,
+                });
+                let full = &outputs[0];
+                // Only the rows and columns of real rows (the last blocks are padded).
+                let values = if taken_b == self.rows_b {
+                    &full[..taken_a * self.rows_b]
+                } else {
+                    packed.clear();
+                    for r in 0..taken_a {
+                        packed.extend_from_slice(&full[r * self.rows_b..r * self.rows_b + taken_b]);
+                    }
+                    &packed[..]
+                };
+                visit(i, j, &Block { values, rows: taken_a, cols: taken_b });
+            }
+        }
+    }
+}
+
+/// One block of products: `rows × cols`, row-major.
+pub struct Block<'a> {
+    pub values: &'a [f32],
+    pub rows: usize,
+    pub cols: usize,
+}
+
+impl Block<'_> {
+    pub fn row(&self, r: usize) -> &[f32] {
+        &self.values[r * self.cols..(r + 1) * self.cols]
+    }
+}
+
+/// Copies `rows` into the front of `block` and zeroes the rest (padding rows).
+fn fill(block: &mut [f32], rows: &[f32]) {
+    block[..rows.len()].copy_from_slice(rows);
+    block[rows.len()..].fill(0.0);
+}
+
+/// Each row's squared length.
+pub fn squared_lengths(rows: &[f32], width: usize) -> Vec<f32> {
+    rows.chunks(width.max(1)).map(|row| row.iter().map(|v| v * v).sum()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_block_matches_the_dot_products_of_its_rows() {
+        let width = 3;
+        let a: Vec<f32> = (0..7 * width).map(|i| (i as f32 * 0.37).sin()).collect();
+        let b: Vec<f32> = (0..5 * width).map(|i| (i as f32 * 0.91).cos()).collect();
+        // Blocks that do not divide the rows: padding on both sides.
+        let products = Products::new(3, 2, width).unwrap();
+        let mut seen = vec![0u32; 7 * 5];
+        products.for_each_block(&a, &b, |i, j, block| {
+            for r in 0..block.rows {
+                for (c, &value) in block.row(r).iter().enumerate() {
+                    let (row_a, row_b) = (&a[(i + r) * width..][..width], &b[(j + c) * width..][..width]);
+                    let expected: f32 = row_a.iter().zip(row_b).map(|(x, y)| x * y).sum();
+                    assert!((value - expected).abs() < 1e-5, "({}, {}): {value} against {expected}", i + r, j + c);
+                    seen[(i + r) * 5 + j + c] += 1;
+                }
+            }
+        });
+        assert!(seen.iter().all(|&n| n == 1), "every pair exactly once: {seen:?}");
+    }
+}

@@ -1,0 +1,359 @@
+//! Matching queries against a database of embeddings: the course's face recognition.
+//! Every query is compared with every database row (brute force, by compiled products:
+//! see `docs/cli.md` for the sizes that answers in under a second), its best matches
+//! kept, and a verdict given against a threshold. When the queries carry identities, the
+//! verification figures over every query-database pair: ROC AUC, the equal-error-rate
+//! threshold, the false accept and reject rates at the threshold, and top-1 accuracy.
+
+use crate::products::{Products, squared_lengths};
+
+/// How two embeddings are compared.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Measure {
+    /// cos(a, b) in [−1, 1]; higher is more alike.
+    Cosine,
+    /// |a − b|; lower is more alike.
+    Euclidean,
+}
+
+impl Measure {
+    pub fn name(self) -> &'static str {
+        match self {
+            Measure::Cosine => "cosine",
+            Measure::Euclidean => "euclidean",
+        }
+    }
+
+    /// A value in this measure's units from a score (higher is more alike).
+    pub fn value(self, score: f32) -> f32 {
+        match self {
+            Measure::Cosine => score,
+            Measure::Euclidean => -score,
+        }
+    }
+
+    /// The score (higher is more alike) of a value in this measure's units.
+    pub fn score(self, value: f32) -> f32 {
+        self.value(value)
+    }
+}
+
+/// Rows of `width` numbers, row-major.
+#[derive(Clone, Debug, Default)]
+pub struct Embeddings {
+    pub values: Vec<f32>,
+    pub width: usize,
+}
+
+impl Embeddings {
+    pub fn rows(&self) -> usize {
+        self.values.len() / self.width.max(1)
+    }
+
+    /// Each row divided by its length (a zero row stays zero): cosine similarity is then
+    /// a dot product.
+    pub fn normalized(&self) -> Embeddings {
+        let mut values = self.values.clone();
+        for row in values.chunks_mut(self.width.max(1)) {
+            let length = row.iter().map(|v| v * v).sum::<f32>().sqrt();
+            if length > 0.0 {
+                row.iter_mut().for_each(|v| *v /= length);
+            }
+        }
+        Embeddings { values, width: self.width }
+    }
+}
+
+/// One database row a query matched: its row index and the similarity (or distance).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Match {
+    pub row: usize,
+    pub value: f32,
+}
+
+/// Every query's best `top` database rows, best first, and optionally every
+/// query-database pair's score (for verification).
+pub struct Search {
+    pub best: Vec<Vec<Match>>,
+    /// `scores[q * database_rows + d]`, higher is more alike (cosine, or −distance).
+    pub scores: Option<Vec<f32>>,
+}
+
+/// Rows per compiled block of queries and of database rows.
+const QUERY_BLOCK: usize = 1024;
+const DATABASE_BLOCK: usize = 4096;
+
+/// Compares every query with every database row by `measure`; keeps each query's `top`
+/// best, and every pair's score when `keep_scores`.
+pub fn search(
+    queries: &Embeddings,
+    database: &Embeddings,
+    measure: Measure,
+    top: usize,
+    keep_scores: bool,
+) -> Result<Search, String> {
+    let (queries, database) = match measure {
+        Measure::Cosine => (queries.normalized(), database.normalized()),
+        Measure::Euclidean => (queries.clone(), database.clone()),
+    };
+    let width = queries.width;
+    let (n_queries, n_database) = (queries.rows(), database.rows());
+    let products = Products::new(n_queries.min(QUERY_BLOCK), n_database.min(DATABASE_BLOCK), width)?;
+    let (query_lengths, database_lengths) =
+        (squared_lengths(&queries.values, width), squared_lengths(&database.values, width));
+    let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(top + 1); n_queries];
+    let mut scores = keep_scores.then(|| vec![0.0f32; n_queries * n_database]);
+    products.for_each_block(&queries.values, &database.values, |i, j, block| {
+        for r in 0..block.rows {
+            let q = i + r;
+            let kept = &mut best[q];
+            for (c, &dot) in block.row(r).iter().enumerate() {
+                let d = j + c;
+                let score = match measure {
+                    Measure::Cosine => dot,
+                    // −|q − d|, from |q|² + |d|² − 2 q·d (never below 0 after rounding).
+                    Measure::Euclidean => -(query_lengths[q] + database_lengths[d] - 2.0 * dot).max(0.0).sqrt(),
+                };
+                if let Some(scores) = scores.as_mut() {
+                    scores[q * n_database + d] = score;
+                }
+                keep_best(kept, top, score, d);
+            }
+        }
+    });
+    let best = best
+        .into_iter()
+        .map(|kept| kept.into_iter().map(|(score, row)| Match { row, value: measure.value(score) }).collect())
+        .collect();
+    Ok(Search { best, scores })
+}
+
+/// Inserts `(score, row)` into `kept` (best first, at most `top`); ties keep the earlier row.
+fn keep_best(kept: &mut Vec<(f32, usize)>, top: usize, score: f32, row: usize) {
+    if top == 0 || (kept.len() == top && kept.last().is_some_and(|&(worst, _)| score <= worst)) {
+        return;
+    }
+    let at = kept.partition_point(|&(s, _)| s >= score);
+    kept.insert(at, (score, row));
+    kept.truncate(top);
+}
+
+/// Verification over genuine (same identity) and impostor pairs.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Verification {
+    pub genuine_pairs: usize,
+    pub impostor_pairs: usize,
+    /// The chance that a random genuine pair scores above a random impostor pair (ties
+    /// count half).
+    pub roc_auc: f64,
+    /// The threshold (in the measure's units) where the false accept and false reject
+    /// rates are closest, and their mean there.
+    pub eer_threshold: f32,
+    pub equal_error_rate: f64,
+}
+
+/// Genuine and impostor scores (higher is more alike), each sorted ascending.
+pub struct Pairs {
+    pub genuine: Vec<f32>,
+    pub impostor: Vec<f32>,
+}
+
+impl Pairs {
+    /// Splits `scores[q * identities_b.len() + d]` by whether identities agree.
+    pub fn split(scores: &[f32], identities_a: &[u32], identities_b: &[u32]) -> Pairs {
+        let (mut genuine, mut impostor) = (Vec::new(), Vec::with_capacity(scores.len()));
+        for (q, row) in scores.chunks(identities_b.len().max(1)).enumerate() {
+            for (&score, &id) in row.iter().zip(identities_b) {
+                if id == identities_a[q] { genuine.push(score) } else { impostor.push(score) }
+            }
+        }
+        genuine.sort_unstable_by(f32::total_cmp);
+        impostor.sort_unstable_by(f32::total_cmp);
+        Pairs { genuine, impostor }
+    }
+
+    /// Pairs `(i, j)`, `i < j`, of one set of rows (a row is not its own pair).
+    pub fn within(scores: &[f32], identities: &[u32]) -> Pairs {
+        let n = identities.len();
+        let (mut genuine, mut impostor) = (Vec::new(), Vec::new());
+        for i in 0..n {
+            for j in i + 1..n {
+                let score = scores[i * n + j];
+                if identities[i] == identities[j] { genuine.push(score) } else { impostor.push(score) }
+            }
+        }
+        genuine.sort_unstable_by(f32::total_cmp);
+        impostor.sort_unstable_by(f32::total_cmp);
+        Pairs { genuine, impostor }
+    }
+
+    /// ROC AUC and the equal error rate, or `None` without both kinds of pairs.
+    pub fn verification(&self, measure: Measure) -> Option<Verification> {
+        let (g, i) = (&self.genuine, &self.impostor);
+        if g.is_empty() || i.is_empty() {
+            return None;
+        }
+        // For each genuine score: impostors below it, and ties at half weight.
+        let (mut below, mut wins) = (0usize, 0.0f64);
+        for &score in g {
+            while below < i.len() && i[below] < score {
+                below += 1;
+            }
+            let ties = i[below..].iter().take_while(|&&s| s == score).count();
+            wins += below as f64 + ties as f64 / 2.0;
+        }
+        let roc_auc = wins / (g.len() as f64 * i.len() as f64);
+        let (threshold, rate) = self.equal_error();
+        Some(Verification {
+            genuine_pairs: g.len(),
+            impostor_pairs: i.len(),
+            roc_auc,
+            eer_threshold: measure.value(threshold),
+            equal_error_rate: rate,
+        })
+    }
+
+    /// The score threshold t (accept when score ≥ t) where FAR and FRR are closest, and
+    /// their mean there. Every distinct score is a candidate.
+    fn equal_error(&self) -> (f32, f64) {
+        let (g, i) = (&self.genuine, &self.impostor);
+        let mut candidates: Vec<f32> = g.iter().chain(i).copied().collect();
+        candidates.sort_unstable_by(f32::total_cmp);
+        candidates.dedup();
+        let (mut best, mut best_gap, mut best_rate) = (candidates[0], f64::INFINITY, 0.0);
+        let (mut rejected, mut refused) = (0usize, 0usize);
+        for &t in &candidates {
+            // Genuine pairs below t are falsely rejected; impostors at or above t accepted.
+            while rejected < g.len() && g[rejected] < t {
+                rejected += 1;
+            }
+            while refused < i.len() && i[refused] < t {
+                refused += 1;
+            }
+            let frr = rejected as f64 / g.len() as f64;
+            let far = (i.len() - refused) as f64 / i.len() as f64;
+            if (far - frr).abs() < best_gap {
+                (best, best_gap, best_rate) = (t, (far - frr).abs(), (far + frr) / 2.0);
+            }
+        }
+        (best, best_rate)
+    }
+
+    /// The false accept and false reject rates when pairs of score ≥ `threshold` are
+    /// accepted.
+    pub fn rates_at(&self, threshold: f32) -> (f64, f64) {
+        let accepted_impostors = self.impostor.len() - self.impostor.partition_point(|&s| s < threshold);
+        let rejected_genuine = self.genuine.partition_point(|&s| s < threshold);
+        (
+            accepted_impostors as f64 / self.impostor.len().max(1) as f64,
+            rejected_genuine as f64 / self.genuine.len().max(1) as f64,
+        )
+    }
+}
+
+/// Identities as small numbers, in order of first appearance over `lists`.
+pub fn identity_ids(lists: &[&[String]]) -> Vec<Vec<u32>> {
+    let mut names: std::collections::HashMap<&str, u32> = std::collections::HashMap::new();
+    lists
+        .iter()
+        .map(|list| {
+            list.iter()
+                .map(|name| {
+                    let next = names.len() as u32;
+                    *names.entry(name.as_str()).or_insert(next)
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// The share of queries whose best match has their identity.
+pub fn top1_accuracy(best: &[Vec<Match>], queries: &[u32], database: &[u32]) -> f64 {
+    let right = best.iter().zip(queries).filter(|(m, q)| m.first().is_some_and(|m| database[m.row] == **q)).count();
+    right as f64 / best.len().max(1) as f64
+}
+
+/// Leave-one-out scores within one set of embeddings with identities: each row's nearest
+/// other row (top-1 accuracy) and the verification over every pair of rows. What a run
+/// trained with a metric loss reports for each split; at most `MAX_WITHIN` rows (a seeded
+/// sample beyond), since the pairs grow with the square of the rows.
+pub fn within(
+    embeddings: &Embeddings,
+    identities: &[u32],
+    measure: Measure,
+) -> Result<(f64, Option<Verification>), String> {
+    let rows = embeddings.rows().min(MAX_WITHIN);
+    let sample = Embeddings { values: embeddings.values[..rows * embeddings.width].to_vec(), width: embeddings.width };
+    let identities = &identities[..rows];
+    let found = search(&sample, &sample, measure, 2, true)?;
+    let scores = found.scores.unwrap_or_default();
+    let nearest_other: Vec<Vec<Match>> = found
+        .best
+        .iter()
+        .enumerate()
+        .map(|(q, best)| best.iter().copied().filter(|m| m.row != q).take(1).collect())
+        .collect();
+    let top1 = top1_accuracy(&nearest_other, identities, identities);
+    Ok((top1, Pairs::within(&scores, identities).verification(measure)))
+}
+
+/// The most rows [`within`] compares pairwise (12.5 million pairs).
+pub const MAX_WITHIN: usize = 5000;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(genuine: &[f32], impostor: &[f32]) -> Pairs {
+        let mut p = Pairs { genuine: genuine.to_vec(), impostor: impostor.to_vec() };
+        p.genuine.sort_unstable_by(f32::total_cmp);
+        p.impostor.sort_unstable_by(f32::total_cmp);
+        p
+    }
+
+    #[test]
+    fn auc_counts_ordered_pairs_and_ties_half() {
+        let v = pairs(&[0.9, 0.8], &[0.1, 0.2]).verification(Measure::Cosine).unwrap();
+        assert_eq!(v.roc_auc, 1.0);
+        assert_eq!(v.equal_error_rate, 0.0);
+        // 0.5 beats 0.3, loses to 0.7; 0.9 beats both: 3 of 4.
+        assert_eq!(pairs(&[0.5, 0.9], &[0.3, 0.7]).verification(Measure::Cosine).unwrap().roc_auc, 0.75);
+        assert_eq!(pairs(&[0.5], &[0.5]).verification(Measure::Cosine).unwrap().roc_auc, 0.5);
+        assert!(pairs(&[], &[0.5]).verification(Measure::Cosine).is_none());
+    }
+
+    #[test]
+    fn the_equal_error_threshold_balances_the_two_rates() {
+        // At t = 0.6 one of four genuine pairs is rejected (0.4) and one of four impostors
+        // accepted (0.6).
+        let p = pairs(&[0.4, 0.7, 0.8, 0.9], &[0.1, 0.2, 0.3, 0.6]);
+        let v = p.verification(Measure::Cosine).unwrap();
+        assert_eq!((v.eer_threshold, v.equal_error_rate), (0.6, 0.25));
+        let (far, frr) = p.rates_at(v.eer_threshold);
+        assert!((far - frr).abs() < 1e-9, "{far} {frr} at {}", v.eer_threshold);
+        assert!((v.equal_error_rate - far).abs() < 1e-9);
+        assert_eq!(p.rates_at(0.95), (0.0, 1.0));
+        assert_eq!(p.rates_at(0.0), (1.0, 0.0));
+    }
+
+    #[test]
+    fn search_finds_the_nearest_rows_by_either_measure() {
+        let database = Embeddings { values: vec![1.0, 0.0, 0.0, 1.0, 3.0, 3.1], width: 2 };
+        let queries = Embeddings { values: vec![0.9, 0.1, 2.9, 3.0], width: 2 };
+        let cosine = search(&queries, &database, Measure::Cosine, 2, true).unwrap();
+        assert_eq!(cosine.best[0][0].row, 0);
+        assert!((cosine.best[0][0].value - 0.9 / (0.82f32).sqrt()).abs() < 1e-5);
+        assert_eq!(cosine.best[1][0].row, 2);
+        let euclidean = search(&queries, &database, Measure::Euclidean, 3, false).unwrap();
+        assert_eq!(euclidean.best[1].iter().map(|m| m.row).collect::<Vec<_>>(), [2, 1, 0]);
+        assert!((euclidean.best[1][0].value - (0.01f32 + 0.01).sqrt()).abs() < 1e-4);
+    }
+
+    #[test]
+    fn pairs_split_by_identity() {
+        let p = Pairs::split(&[0.9, 0.1, 0.2, 0.8], &[0, 1], &[0, 1]);
+        assert_eq!((p.genuine, p.impostor), (vec![0.8, 0.9], vec![0.1, 0.2]));
+        let ids = identity_ids(&[&["a".to_string(), "b".to_string()], &["b".to_string()]]);
+        assert_eq!(ids, vec![vec![0, 1], vec![1]]);
+    }
+}
