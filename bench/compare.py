@@ -121,7 +121,11 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default=",".join(wl.WORKLOADS))
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--kmeans", action="store_true", help="only the k-means comparison with scikit-learn")
     args = parser.parse_args()
+    if args.kmeans:
+        kmeans_side_by_side(build_nnc(), args.repeat)
+        return
     wl.check_programs()
     nnc = build_nnc()
     wl.write_data(WORK)
@@ -164,6 +168,56 @@ def main():
         print(line)
     if args.sweep:
         width_sweep(nnc, wl, data, args.repeat)
+    kmeans_side_by_side(nnc, args.repeat)
+
+
+# (program, k): `nnc cluster` on the program's preprocessed features.
+KMEANS = [("examples/iris.nn", 3), ("examples/digits.nn", 10)]
+
+
+def kmeans_side_by_side(nnc, repeat):
+    """`nnc cluster --k K` against scikit-learn's KMeans(n_init=10) on the very rows nnc
+    clustered (its --json gives them): ARI against the classes, and time per Lloyd
+    iteration (nnc: its Lloyd time over every restart ÷ their iterations; scikit-learn: one
+    fit from nnc's centroids with tol 0, ÷ its iterations). Skipped, and said so, without
+    scikit-learn."""
+    try:
+        import numpy as np
+        from sklearn.cluster import KMeans
+        from sklearn.metrics import adjusted_rand_score
+    except ImportError:
+        print("\nk-means comparison SKIPPED: scikit-learn is not installed in this Python")
+        return
+    print("\nk-means on the same preprocessed features (median of", repeat, "runs)\n")
+    print("| data | rows × features, k | nnc ARI | scikit-learn ARI | nnc µs / Lloyd iteration | "
+          "scikit-learn µs / iteration | ratio |\n|---|---|---|---|---|---|---|")
+    for program, k in KMEANS:
+        runs = []
+        for seed in range(repeat):
+            out = subprocess.run([nnc, "cluster", program, "--k", str(k), "--seed", str(seed), "--json", "-o",
+                                  os.path.join(WORK, "clusters")], cwd=ROOT, capture_output=True, text=True, check=True)
+            runs.append(json.loads(out.stdout))
+        points = np.array(runs[0]["points"], dtype=np.float32)
+        labels = labels_of(runs[0])
+        ours_ari = statistics.median(r["ari"] for r in runs)
+        ours_us = statistics.median(1e6 * r["lloyd_seconds_all_restarts"] / r["lloyd_iterations_all_restarts"]
+                                    for r in runs)
+        theirs_ari = statistics.median(adjusted_rand_score(labels, KMeans(k, n_init=10, random_state=seed)
+                                                           .fit(points).labels_) for seed in range(repeat))
+        per_iteration = []
+        for r in runs:
+            centres = np.array(r["centroids"], dtype=np.float32)
+            started = time.perf_counter()
+            fit = KMeans(k, init=centres, n_init=1, tol=0.0, max_iter=300).fit(points)
+            per_iteration.append((time.perf_counter() - started) * 1e6 / fit.n_iter_)
+        theirs_us = statistics.median(per_iteration)
+        print(f"| {os.path.basename(program)} | {len(points)} × {points.shape[1]}, {k} | {ours_ari:.4f} | "
+              f"{theirs_ari:.4f} | {ours_us:.1f} | {theirs_us:.1f} | {ours_us / theirs_us:.3g} |")
+
+
+def labels_of(report):
+    """Each clustered row's class, as `nnc cluster --json` gives it."""
+    return report["labels"]
 
 
 def targets(name, w, ours, peers):

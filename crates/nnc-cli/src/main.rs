@@ -60,6 +60,13 @@ struct Training {
     lr: Option<f32>,
 }
 
+/// How `nnc similar` compares embeddings.
+#[derive(Clone, Copy, ValueEnum)]
+enum MetricArg {
+    Cosine,
+    Euclidean,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Parse, check, compile, train and evaluate a program, with a diagnosis of training.
@@ -161,6 +168,95 @@ enum Command {
         #[arg(short, long, value_name = "PATH")]
         out: Option<PathBuf>,
     },
+    /// A layer's activations (an embedding) for new rows, with saved weights: a CSV of
+    /// the line, the identity when the rows have one, and the layer's numbers.
+    Embed {
+        /// The program the weights were trained with (a .nn file).
+        file: PathBuf,
+        /// The weight file (`nnc run --save`).
+        #[arg(long, value_name = "PATH")]
+        weights: PathBuf,
+        /// The layer (`dense2`, `nnc explain` names them); by default the output of a
+        /// model trained with a metric loss, else the last hidden layer.
+        #[arg(long, value_name = "NAME")]
+        layer: Option<String>,
+        /// The rows: a CSV file with the program's feature columns, or a folder of class
+        /// folders for a model trained on images.
+        #[arg(long, value_name = "CSV|DIR")]
+        input: PathBuf,
+        /// Write the embeddings here instead of to standard output.
+        #[arg(short, long, value_name = "PATH")]
+        out: Option<PathBuf>,
+    },
+    /// Match queries against a database of known rows by their embeddings: each query's
+    /// best matches and a verdict, and with identities ROC AUC, equal error rate, false
+    /// accept and reject rates and top-1 accuracy, beside the raw features'.
+    Similar {
+        /// The program the weights were trained with (a .nn file).
+        file: PathBuf,
+        /// The weight file (`nnc run --save`).
+        #[arg(long, value_name = "PATH")]
+        weights: PathBuf,
+        /// The known rows with their identities (the target column, or class folders), or
+        /// a database saved with --save-database (.safetensors).
+        #[arg(long, value_name = "CSV|DIR|FILE")]
+        database: PathBuf,
+        /// The rows to match, in the same form (identities optional).
+        #[arg(long, value_name = "CSV|DIR")]
+        query: PathBuf,
+        /// The layer whose activations are compared (default as for `embed`).
+        #[arg(long, value_name = "NAME")]
+        layer: Option<String>,
+        /// Best matches shown per query.
+        #[arg(long, default_value_t = 5, value_name = "K")]
+        top: usize,
+        /// A match needs this similarity (cosine, at least) or distance (euclidean, at
+        /// most); by default the equal-error threshold of the database's own pairs.
+        #[arg(long, value_name = "T", allow_negative_numbers = true)]
+        threshold: Option<f32>,
+        #[arg(long, value_enum, default_value_t = MetricArg::Cosine)]
+        metric: MetricArg,
+        /// Write the database's embeddings here (.safetensors), to pass as --database later.
+        #[arg(long, value_name = "PATH")]
+        save_database: Option<PathBuf>,
+        /// Draw the genuine and impostor histograms into this folder.
+        #[arg(long, value_name = "DIR")]
+        plot: Option<PathBuf>,
+        /// Write PNG instead of SVG.
+        #[arg(long)]
+        png: bool,
+    },
+    /// k-means clustering of the program's preprocessed features (no training), or of a
+    /// layer's embeddings with saved weights: inertia, silhouette, the adjusted Rand
+    /// index and a contingency table against the classes, each row's cluster and a plot.
+    Cluster {
+        /// The program (a .nn file).
+        file: PathBuf,
+        /// Clusters: `K`, or `A..B` for a table and elbow and silhouette plots over k.
+        #[arg(long, value_name = "K|A..B")]
+        k: String,
+        /// Cluster a layer's embeddings from these weights instead of the features.
+        #[arg(long, value_name = "PATH")]
+        weights: Option<PathBuf>,
+        /// The layer (with --weights; default as for `embed`).
+        #[arg(long, value_name = "NAME", requires = "weights")]
+        layer: Option<String>,
+        /// Rows to cluster (with --weights; default: the program's data file).
+        #[arg(long, value_name = "CSV|DIR", requires = "weights")]
+        input: Option<PathBuf>,
+        /// Seeds k-means++ (each restart its own seed from it).
+        #[arg(long, default_value_t = 0)]
+        seed: u64,
+        /// Runs from different seeds; the lowest inertia is kept.
+        #[arg(long, default_value_t = 10, value_name = "N")]
+        restarts: usize,
+        /// Where to write assignments.csv and the plots.
+        #[arg(short, long, default_value = "clusters")]
+        out: PathBuf,
+        /// Write PNG instead of SVG.
+        #[arg(long)]
+        png: bool,
+    },
     /// Score saved weights on the program's data without training.
     Eval {
         /// The program the weights were trained with (a .nn file).
@@ -216,6 +312,9 @@ impl Command {
             | Command::Plot { file, .. }
             | Command::Sweep { file, .. }
             | Command::Predict { file, .. }
+            | Command::Embed { file, .. }
+            | Command::Similar { file, .. }
+            | Command::Cluster { file, .. }
             | Command::Eval { file, .. }
             | Command::Export { file, .. }
             | Command::Fmt { file, .. }
@@ -282,6 +381,42 @@ fn main() -> ExitCode {
         Command::Predict { weights, input, out, .. } => {
             verbs::predict::predict(&context, &weights, &input, out.as_deref())
         }
+        Command::Embed { weights, layer, input, out, .. } => {
+            verbs::embed::embed(&context, &weights, layer.as_deref(), &input, out.as_deref())
+        }
+        Command::Similar {
+            weights, database, query, layer, top, threshold, metric, save_database, plot, png, ..
+        } => verbs::similar::similar(
+            &context,
+            &verbs::similar::Request {
+                weights: &weights,
+                database: &database,
+                query: &query,
+                layer: layer.as_deref(),
+                top,
+                threshold,
+                measure: match metric {
+                    MetricArg::Cosine => nnc_driver::similar::Measure::Cosine,
+                    MetricArg::Euclidean => nnc_driver::similar::Measure::Euclidean,
+                },
+                save_database: save_database.as_deref(),
+                plot: plot.as_deref(),
+                png,
+            },
+        ),
+        Command::Cluster { k, weights, layer, input, seed, restarts, out, png, .. } => verbs::cluster::cluster(
+            &context,
+            &verbs::cluster::Request {
+                k: &k,
+                weights: weights.as_deref(),
+                layer: layer.as_deref(),
+                input: input.as_deref(),
+                seed,
+                restarts,
+                out: &out,
+                png,
+            },
+        ),
         Command::Eval { weights, .. } => verbs::eval::eval(&context, &weights),
         Command::Export { weights, onnx, pytorch, .. } => {
             verbs::export::export(&context, weights.as_deref(), onnx.as_deref(), pytorch.as_deref())

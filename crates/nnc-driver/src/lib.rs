@@ -8,6 +8,7 @@
 //! stage.
 
 mod agree;
+pub mod cluster;
 mod compile;
 pub mod embed;
 mod graphs;

@@ -16,6 +16,14 @@ pub fn jobs_of(source: &str, memory_limit: Option<u64>) -> Result<Vec<Job>, Vec<
     Ok(nnc_check::check(&program)?.jobs)
 }
 
+/// A saved model: the program's job the weights were trained by, its parameters, and the
+/// weight file.
+pub struct SavedModel {
+    pub job: Job,
+    pub params: Vec<Vec<f32>>,
+    pub weights: Weights,
+}
+
 /// The job the weights were saved from (by model name), with its parameters. A model with
 /// `input auto` takes the width the weights were trained with (no data is read here).
 pub fn job_for(jobs: &[Job], weights: &Weights, file: &str) -> Result<(Job, Vec<Vec<f32>>), Diagnostic> {

@@ -167,8 +167,12 @@ impl Pairs {
                 if id == identities_a[q] { genuine.push(score) } else { impostor.push(score) }
             }
         }
-        genuine.sort_unstable_by(f32::total_cmp);
-        impostor.sort_unstable_by(f32::total_cmp);
+        // The two sorts are independent: one on each core.
+        let (genuine, impostor) = std::thread::scope(|scope| {
+            let genuine = scope.spawn(move || sorted(genuine));
+            let impostor = sorted(impostor);
+            (genuine.join().unwrap_or_default(), impostor)
+        });
         Pairs { genuine, impostor }
     }
 
@@ -182,9 +186,7 @@ impl Pairs {
                 if identities[i] == identities[j] { genuine.push(score) } else { impostor.push(score) }
             }
         }
-        genuine.sort_unstable_by(f32::total_cmp);
-        impostor.sort_unstable_by(f32::total_cmp);
-        Pairs { genuine, impostor }
+        Pairs { genuine: sorted(genuine), impostor: sorted(impostor) }
     }
 
     /// ROC AUC and the equal error rate, or `None` without both kinds of pairs.
@@ -217,23 +219,28 @@ impl Pairs {
     /// their mean there. Every distinct score is a candidate.
     fn equal_error(&self) -> (f32, f64) {
         let (g, i) = (&self.genuine, &self.impostor);
-        let mut candidates: Vec<f32> = g.iter().chain(i).copied().collect();
-        candidates.sort_unstable_by(f32::total_cmp);
-        candidates.dedup();
-        let (mut best, mut best_gap, mut best_rate) = (candidates[0], f64::INFINITY, 0.0);
+        let (mut best, mut best_gap, mut best_rate) = (f32::NEG_INFINITY, f64::INFINITY, 0.0);
+        // Both lists are sorted: walking them together visits every distinct score in
+        // order, with the pairs below it counted so far.
         let (mut rejected, mut refused) = (0usize, 0usize);
-        for &t in &candidates {
+        while rejected < g.len() || refused < i.len() {
+            let t = match (g.get(rejected), i.get(refused)) {
+                (Some(&a), Some(&b)) => a.min(b),
+                (Some(&a), None) => a,
+                (None, Some(&b)) => b,
+                (None, None) => break,
+            };
             // Genuine pairs below t are falsely rejected; impostors at or above t accepted.
-            while rejected < g.len() && g[rejected] < t {
-                rejected += 1;
-            }
-            while refused < i.len() && i[refused] < t {
-                refused += 1;
-            }
             let frr = rejected as f64 / g.len() as f64;
             let far = (i.len() - refused) as f64 / i.len() as f64;
             if (far - frr).abs() < best_gap {
                 (best, best_gap, best_rate) = (t, (far - frr).abs(), (far + frr) / 2.0);
+            }
+            while rejected < g.len() && g[rejected] <= t {
+                rejected += 1;
+            }
+            while refused < i.len() && i[refused] <= t {
+                refused += 1;
             }
         }
         (best, best_rate)
@@ -249,6 +256,20 @@ impl Pairs {
             rejected_genuine as f64 / self.genuine.len().max(1) as f64,
         )
     }
+}
+
+/// Scores in ascending order. Sorted as integers whose order is the floats' (the sign bit
+/// flipped for positive numbers, every bit for negative ones): about twice as fast as
+/// comparing floats, for the millions of pairs of a large database.
+fn sorted(scores: Vec<f32>) -> Vec<f32> {
+    let key = |v: f32| {
+        let bits = v.to_bits();
+        if bits >> 31 == 0 { bits | 0x8000_0000 } else { !bits }
+    };
+    let unkey = |k: u32| f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k });
+    let mut keys: Vec<u32> = scores.into_iter().map(key).collect();
+    keys.sort_unstable();
+    keys.into_iter().map(unkey).collect()
 }
 
 /// Identities as small numbers, in order of first appearance over `lists`.
@@ -350,10 +371,86 @@ mod tests {
     }
 
     #[test]
+    fn scores_sort_as_floats_do() {
+        let scores = vec![0.5, -1.0, 0.0, 2.0, -3.5, 1e-30, -1e-30];
+        assert_eq!(sorted(scores), [-3.5, -1.0, -1e-30, 0.0, 1e-30, 0.5, 2.0]);
+    }
+
+    #[test]
     fn pairs_split_by_identity() {
         let p = Pairs::split(&[0.9, 0.1, 0.2, 0.8], &[0, 1], &[0, 1]);
         assert_eq!((p.genuine, p.impostor), (vec![0.8, 0.9], vec![0.1, 0.2]));
         let ids = identity_ids(&[&["a".to_string(), "b".to_string()], &["b".to_string()]]);
         assert_eq!(ids, vec![vec![0, 1], vec![1]]);
+    }
+}
+
+/// A database of embeddings with their identities, as `nnc similar --save-database`
+/// writes it (safetensors: tensor `embeddings` `[rows, width]`; the model, layer,
+/// identities and file lines in the metadata) and `--database FILE.safetensors` reads it
+/// back, so the database's rows are embedded once.
+#[derive(Clone, Debug)]
+pub struct Database {
+    pub model: String,
+    pub layer: String,
+    pub embeddings: Embeddings,
+    pub identities: Vec<String>,
+    pub lines: Vec<u64>,
+}
+
+/// The format tag of a saved database.
+const DATABASE_FORMAT: &str = "nnc-embeddings-1";
+
+impl Database {
+    pub fn to_bytes(&self) -> Result<Vec<u8>, String> {
+        let data: Vec<u8> = self.embeddings.values.iter().flat_map(|v| v.to_le_bytes()).collect();
+        let shape = vec![self.embeddings.rows(), self.embeddings.width];
+        let view =
+            safetensors::tensor::TensorView::new(safetensors::Dtype::F32, shape, &data).map_err(|e| e.to_string())?;
+        let json = |v: &dyn crate::weights::erased::Json| v.json();
+        let metadata: std::collections::HashMap<String, String> = [
+            ("format", DATABASE_FORMAT.to_string()),
+            ("model", self.model.clone()),
+            ("layer", self.layer.clone()),
+            ("identities", json(&self.identities)),
+            ("lines", json(&self.lines)),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+        safetensors::serialize([("embeddings".to_string(), view)], Some(metadata)).map_err(|e| e.to_string())
+    }
+
+    /// Reads a saved database; `Err` says what is wrong with the file.
+    pub fn read(path: &std::path::Path) -> Result<Database, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read `{}`: {e}", path.display()))?;
+        let not_ours = |e: &dyn std::fmt::Display| format!("not a database written by `nnc similar`: {e}");
+        let (_, header) = safetensors::SafeTensors::read_metadata(&bytes).map_err(|e| not_ours(&e))?;
+        let tensors = safetensors::SafeTensors::deserialize(&bytes).map_err(|e| not_ours(&e))?;
+        let meta = header.metadata().clone().unwrap_or_default();
+        let get = |key: &str| meta.get(key).cloned().ok_or_else(|| not_ours(&format!("no `{key}` in its metadata")));
+        if get("format")? != DATABASE_FORMAT {
+            return Err(not_ours(&format!("format `{}`", get("format")?)));
+        }
+        let identities: Vec<String> = serde_json::from_str(&get("identities")?).map_err(|e| not_ours(&e))?;
+        let lines: Vec<u64> = serde_json::from_str(&get("lines")?).map_err(|e| not_ours(&e))?;
+        let tensor = tensors.tensor("embeddings").map_err(|e| not_ours(&e))?;
+        let (shape, data) = (tensor.shape().to_vec(), tensor.data());
+        let ok = tensor.dtype() == safetensors::Dtype::F32
+            && shape.len() == 2
+            && shape[0] == identities.len()
+            && shape[0] == lines.len()
+            && data.len() == shape[0] * shape[1] * 4;
+        if !ok {
+            return Err(not_ours(&"the embeddings do not fit the identities"));
+        }
+        let values = data.chunks_exact(4).map(|b| f32::from_le_bytes([b[0], b[1], b[2], b[3]])).collect();
+        Ok(Database {
+            model: get("model")?,
+            layer: get("layer")?,
+            embeddings: Embeddings { values, width: shape[1] },
+            identities,
+            lines,
+        })
     }
 }

@@ -125,7 +125,7 @@ pub fn encode(plan: &JobPlan, source: &str, params: &[(String, Vec<usize>, Vec<f
 }
 
 /// Serialises to JSON without making every caller name serde_json's error type.
-mod erased {
+pub(crate) mod erased {
     pub trait Json {
         fn json(&self) -> String;
     }

@@ -269,44 +269,10 @@ fn row_labels(plan: &JobPlan, report: &JobReport, targets: &Rows) -> Vec<String>
     }
 }
 
-/// Rows projected on their first two principal components (power iteration).
+/// Rows projected on their first two principal components.
 fn principal_plane(rows: &Rows) -> Option<Vec<(f64, f64)>> {
     let width = rows.iter().next()?.len();
-    let n = rows.len() as f64;
-    let mean: Vec<f64> = (0..width).map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / n).collect();
-    let centred: Vec<Vec<f64>> =
-        rows.iter().map(|r| r.iter().zip(&mean).map(|(&v, m)| f64::from(v) - m).collect()).collect();
-    let mut covariance = vec![vec![0.0; width]; width];
-    for row in &centred {
-        for i in 0..width {
-            for j in 0..width {
-                covariance[i][j] += row[i] * row[j] / n;
-            }
-        }
-    }
-    let first = dominant(&covariance, None);
-    let second = dominant(&covariance, Some(&first));
-    let dot = |a: &[f64], b: &[f64]| a.iter().zip(b).map(|(x, y)| x * y).sum::<f64>();
-    Some(centred.iter().map(|r| (dot(r, &first), dot(r, &second))).collect())
-}
-
-/// The dominant eigenvector of a symmetric matrix, orthogonal to `against` if given.
-fn dominant(matrix: &[Vec<f64>], against: Option<&[f64]>) -> Vec<f64> {
-    let width = matrix.len();
-    let mut v: Vec<f64> = (0..width).map(|i| 1.0 + i as f64 * 0.01).collect();
-    for _ in 0..200 {
-        if let Some(a) = against {
-            let along: f64 = v.iter().zip(a).map(|(x, y)| x * y).sum();
-            v.iter_mut().zip(a).for_each(|(x, y)| *x -= along * y);
-        }
-        let next: Vec<f64> = matrix.iter().map(|row| row.iter().zip(&v).map(|(m, x)| m * x).sum()).collect();
-        let norm = next.iter().map(|x| x * x).sum::<f64>().sqrt();
-        if norm < 1e-300 {
-            break;
-        }
-        v = next.into_iter().map(|x| x / norm).collect();
-    }
-    v
+    Some(nnc_driver::cluster::project_2d(&rows.values, width))
 }
 
 /// For one weight and one bias (linear regression on one feature) trained with MSE: the
@@ -453,4 +419,107 @@ pub fn minimization_figures(plan: &MinimizePlan, report: &MinimizeReport) -> Vec
         _ => return Vec::new(),
     };
     vec![Figure { name: format!("{}-descent", m.name), plot }]
+}
+
+/// `nnc similar`: the genuine and impostor pairs' similarities (or distances) as two
+/// histograms of the share of their pairs per bin, with the threshold as a dashed line.
+pub fn similarity_histograms(genuine: &[f32], impostor: &[f32], threshold: f32, measure: &str) -> Plot {
+    const BINS: usize = 50;
+    let values = genuine.iter().chain(impostor).map(|&v| f64::from(v));
+    let range = Axis::fit("", values.chain([f64::from(threshold)]));
+    let width = (range.max - range.min) / BINS as f64;
+    let outline = |scores: &[f32]| -> Vec<(f64, f64)> {
+        let mut counts = [0usize; BINS];
+        for &s in scores {
+            let bin = ((f64::from(s) - range.min) / width) as usize;
+            counts[bin.min(BINS - 1)] += 1;
+        }
+        let total = scores.len().max(1) as f64;
+        let mut points = vec![(range.min, 0.0)];
+        for (bin, &count) in counts.iter().enumerate() {
+            let (left, share) = (range.min + bin as f64 * width, count as f64 / total);
+            points.extend([(left, share), (left + width, share)]);
+        }
+        points.push((range.max, 0.0));
+        points
+    };
+    let (genuine_line, impostor_line) = (outline(genuine), outline(impostor));
+    let top = genuine_line.iter().chain(&impostor_line).map(|p| p.1).fold(0.0, f64::max);
+    let threshold = f64::from(threshold);
+    Plot {
+        title: format!(
+            "{measure} of genuine ({}) and impostor ({}) pairs, threshold {threshold:.3}",
+            genuine.len(),
+            impostor.len()
+        ),
+        x: Axis { label: measure.to_string(), ..range },
+        y: Axis { label: "share of pairs".to_string(), min: 0.0, max: top * 1.05 + f64::EPSILON, log: false },
+        layers: vec![
+            Layer::Line {
+                label: Some("genuine (same identity)".into()),
+                points: genuine_line,
+                color: 2,
+                dashed: false,
+            },
+            Layer::Line { label: Some("impostor".into()), points: impostor_line, color: 3, dashed: false },
+            Layer::Line {
+                label: Some("threshold".into()),
+                points: vec![(threshold, 0.0), (threshold, top * 1.05)],
+                color: 7,
+                dashed: true,
+            },
+        ],
+    }
+}
+
+/// `nnc cluster`: the rows in two dimensions coloured by cluster, with the centroids.
+pub fn clusters(points: &[(f64, f64)], assignments: &[usize], centroids: &[(f64, f64)], axes: [&str; 2]) -> Plot {
+    let k = centroids.len();
+    let mut layers: Vec<Layer> = (0..k)
+        .map(|c| Layer::Points {
+            label: Some(format!("cluster {c}")),
+            points: points.iter().zip(assignments).filter(|(_, a)| **a == c).map(|(p, _)| *p).collect(),
+            color: c,
+        })
+        .collect();
+    // Each centroid as a cross of two short lines, in its cluster's colour.
+    let x = Axis::fit(axes[0], points.iter().chain(centroids).map(|p| p.0));
+    let y = Axis::fit(axes[1], points.iter().chain(centroids).map(|p| p.1));
+    let (dx, dy) = ((x.max - x.min) / 40.0, (y.max - y.min) / 40.0);
+    for (c, &(cx, cy)) in centroids.iter().enumerate() {
+        let label = (c == 0).then(|| "centroids (×)".to_string());
+        layers.push(Layer::Line {
+            label,
+            points: vec![(cx - dx, cy - dy), (cx + dx, cy + dy)],
+            color: c,
+            dashed: false,
+        });
+        layers.push(Layer::Line {
+            label: None,
+            points: vec![(cx - dx, cy + dy), (cx + dx, cy - dy)],
+            color: c,
+            dashed: false,
+        });
+    }
+    Plot { title: format!("k-means, k = {k}: {} rows", points.len()), x, y, layers }
+}
+
+/// `nnc cluster --k A..B`: inertia (the elbow) and silhouette against k, as two figures.
+pub fn cluster_sweep(rows: &[(usize, f64, Option<f64>)]) -> [Plot; 2] {
+    let ks = || rows.iter().map(|r| r.0 as f64);
+    let inertia: Vec<(f64, f64)> = rows.iter().map(|r| (r.0 as f64, r.1)).collect();
+    let silhouette: Vec<(f64, f64)> = rows.iter().filter_map(|r| r.2.map(|s| (r.0 as f64, s))).collect();
+    let figure = |title: &str, label: &str, points: Vec<(f64, f64)>, color: usize| Plot {
+        title: title.to_string(),
+        x: Axis::fit("k (clusters)", ks()),
+        y: Axis::fit(label, points.iter().map(|p| p.1)),
+        layers: vec![
+            Layer::Line { label: None, points: points.clone(), color, dashed: false },
+            Layer::Points { label: None, points, color },
+        ],
+    };
+    [
+        figure("k-means inertia against k (look for the elbow)", "inertia", inertia, 0),
+        figure("mean silhouette against k (higher is better)", "silhouette", silhouette, 1),
+    ]
 }

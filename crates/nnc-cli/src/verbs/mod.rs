@@ -2,6 +2,8 @@
 //! line's settings) and returns an [`Output`](crate::output::Output) or diagnostics.
 
 pub mod check;
+pub mod cluster;
+pub mod embed;
 pub mod eval;
 pub mod explain;
 pub mod export;
@@ -11,6 +13,7 @@ pub mod ir;
 pub mod plot;
 pub mod predict;
 pub mod run;
+pub mod similar;
 pub mod sweep;
 pub mod trace;
 
@@ -45,6 +48,59 @@ impl<'a> Context<'a> {
 /// A diagnostic about the command line's files (it points at the program's start).
 pub fn file_error(code: nnc_diagnostics::Code, message: String, help: &str) -> Vec<Diagnostic> {
     vec![Diagnostic::error(code, message, Span::new(0, 0), "for this program").with_help(help)]
+}
+
+pub use nnc_driver::predict::SavedModel;
+
+/// Reads `weights_path` and finds the program's job it was saved from.
+pub fn saved_model(context: &Context, weights_path: &Path) -> Result<SavedModel, Vec<Diagnostic>> {
+    let jobs = nnc_driver::predict::jobs_of(context.source, context.overrides.memory_limit)?;
+    let weights = read_weights(weights_path)?;
+    let (job, params) =
+        nnc_driver::predict::job_for(&jobs, &weights, &weights_path.display().to_string()).map_err(|d| vec![d])?;
+    Ok(SavedModel { job, params, weights })
+}
+
+/// The rows of a CSV file (or, for a model trained on images, a folder of class folders)
+/// through the saved preprocessing; rows left out or encoded with a caveat are told on
+/// standard error.
+pub fn encode_rows(context: &Context, model: &SavedModel, path: &Path) -> Result<nnc_data::Encoded, Vec<Diagnostic>> {
+    use nnc_driver::predict::{images_of, missing_of};
+    let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
+    let preprocessing = &model.weights.metadata.preprocessing;
+    let job = &model.job;
+    let encoded = nnc_data::encode_file(path, preprocessing, missing_of(job), images_of(job), job.data.span, &room)
+        .map_err(|d| vec![d])?;
+    if !context.json {
+        for (line, reason) in &encoded.skipped {
+            crate::output::stderr(&format!("note: line {line} of `{}` left out: {reason}\n", path.display()));
+        }
+        for (line, note) in &encoded.notes {
+            crate::output::stderr(&format!("note: line {line} of `{}`: {note}\n", path.display()));
+        }
+    }
+    Ok(encoded)
+}
+
+/// Rows as CSV text (`csv` quotes what needs quoting).
+pub fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let written: Result<(), csv::Error> = rows.into_iter().try_for_each(|row| writer.write_record(&row));
+    written
+        .ok()
+        .and_then(|()| writer.into_inner().ok())
+        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+        .unwrap_or_default()
+}
+
+/// Draws `plot` into `folder/name.svg` (or `.png`); the line that says so.
+pub fn write_plot(folder: &Path, name: &str, plot: &nnc_plot::Plot, png: bool) -> Result<String, Vec<Diagnostic>> {
+    let format = if png { nnc_plot::Format::Png } else { nnc_plot::Format::Svg };
+    let path = folder.join(format!("{name}.{}", format.extension()));
+    let bytes = nnc_plot::render(plot, format)
+        .map_err(|e| file_error(codes::WRITE_FAILED, format!("cannot draw `{name}`: {e}"), "report this bug"))?;
+    write(&path, &bytes)?;
+    Ok(format!("wrote {}: {}\n", path.display(), plot.title))
 }
 
 /// Reads a weight file, or says why it cannot be used.

@@ -1,9 +1,9 @@
 //! `nnc predict`: saved weights on new rows, as CSV.
 
-use super::{Context, read_weights, write};
+use super::{Context, csv_text, encode_rows, saved_model, write};
 use crate::output::Output;
 use nnc_diagnostics::Diagnostic;
-use nnc_driver::predict::{images_of, job_for, jobs_of, missing_of, predict as predict_rows};
+use nnc_driver::predict::predict as predict_rows;
 use serde_json::json;
 use std::path::Path;
 
@@ -13,31 +13,10 @@ pub fn predict(
     input: &Path,
     out: Option<&Path>,
 ) -> Result<Output, Vec<Diagnostic>> {
-    let jobs = jobs_of(context.source, context.overrides.memory_limit)?;
-    let weights = read_weights(weights_path)?;
-    let (job, params) = job_for(&jobs, &weights, &weights_path.display().to_string()).map_err(|d| vec![d])?;
-    let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
-    let preprocessing = &weights.metadata.preprocessing;
-    let encoded = nnc_data::encode_file(input, preprocessing, missing_of(&job), images_of(&job), job.data.span, &room)
-        .map_err(|d| vec![d])?;
-    let predictions = predict_rows(&job, &params, &weights, &encoded).map_err(|d| vec![d])?;
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    let mut rows = std::iter::once(&predictions.columns).chain(&predictions.rows);
-    let written: Result<(), csv::Error> = rows.try_for_each(|row| writer.write_record(row));
-    let csv_text = written
-        .ok()
-        .and_then(|()| writer.into_inner().ok())
-        .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
-        .unwrap_or_default();
-    // Rows left out or predicted with a caveat are told on standard error, by line.
-    if !context.json {
-        for (line, reason) in &encoded.skipped {
-            crate::output::stderr(&format!("note: line {line} of `{}` left out: {reason}\n", input.display()));
-        }
-        for (line, note) in &encoded.notes {
-            crate::output::stderr(&format!("note: line {line} of `{}`: {note}\n", input.display()));
-        }
-    }
+    let model = saved_model(context, weights_path)?;
+    let encoded = encode_rows(context, &model, input)?;
+    let predictions = predict_rows(&model.job, &model.params, &model.weights, &encoded).map_err(|d| vec![d])?;
+    let csv_text = csv_text(std::iter::once(predictions.columns.clone()).chain(predictions.rows.iter().cloned()));
     let text = match out {
         Some(path) => {
             write(path, csv_text.as_bytes())?;
@@ -46,7 +25,7 @@ pub fn predict(
         None => csv_text,
     };
     let json = json!({
-        "model": job.model.name,
+        "model": model.job.model.name,
         "columns": predictions.columns,
         "rows": predictions.rows,
         "skipped": encoded.skipped.iter().map(|(line, why)| json!({ "line": line, "reason": why })).collect::<Vec<_>>(),
