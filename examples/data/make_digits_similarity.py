@@ -4,7 +4,9 @@
   database that the test rows of the same classes are identified against;
 - test_0to6.csv: the other 25% of the digits 0-6;
 - gallery_7to9.csv and probe_7to9.csv: the digits 7-9, never seen in training, halved:
-  the enrolled "faces" and the new photos to verify against them.
+  the enrolled "faces" and the new photos to verify against them;
+- new_photos.csv: the first 20 rows of probe_7to9.csv without their label, as new photos
+  come: to match, with no identity to score against.
 
 Run from examples/data: python3 make_digits_similarity.py
 """
@@ -36,3 +38,7 @@ for name, part in parts.items():
         writer.writerow(header)
         writer.writerows(part)
     print(name, len(part))
+with open("digits_similarity/new_photos.csv", "w", newline="") as f:
+    writer = csv.writer(f, lineterminator="\n")
+    writer.writerow(header[:-1])
+    writer.writerows(row[:-1] for row in parts["probe_7to9.csv"][:20])
