@@ -10,7 +10,7 @@ use nnc_driver::{JobPlan, JobReport};
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Finding {
     /// `diverging`, `dead_relu`, `mean_plateau`, `saturated`, `vanishing_gradients`,
-    /// `exploding_gradients`, or `not_checked` (a check that would not fit in memory).
+    /// `exploding_gradients`, `collapsed_embedding`, or `not_checked` (a check that would not fit in memory).
     pub kind: &'static str,
     pub message: String,
     /// The numbers behind it.
@@ -23,6 +23,7 @@ pub fn diagnose(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
     let mut findings = Vec::new();
     findings.extend(diverging(plan, &report.epoch_losses));
     findings.extend(mean_plateau(plan, report));
+    findings.extend(collapsed_embedding(plan, report));
     findings.extend(dead_and_saturated(plan, report));
     findings.extend(gradient_flow(plan, report));
     findings
@@ -55,6 +56,36 @@ fn diverging(plan: &JobPlan, losses: &[f32]) -> Option<Finding> {
             losses.len() - 1 - best_epoch
         )],
         hint,
+    })
+}
+
+/// A metric loss whose embeddings all lie at one point (the loss then sits at the
+/// margin: every distance is 0, and max(0, 0 − 0 + α) = α). The spread is the mean
+/// distance of the training rows' embeddings from their mean, against their mean length.
+fn collapsed_embedding(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
+    let metric = plan.job.train.loss.metric()?;
+    let train = report.splits.iter().find(|s| s.name == "train")?;
+    let rows = &train.predictions;
+    let width = rows.width.max(1);
+    let n = rows.len().max(1) as f64;
+    let mean: Vec<f64> = (0..width).map(|j| rows.iter().map(|r| f64::from(r[j])).sum::<f64>() / n).collect();
+    let spread = rows
+        .iter()
+        .map(|r| r.iter().zip(&mean).map(|(&v, m)| (f64::from(v) - m).powi(2)).sum::<f64>().sqrt())
+        .sum::<f64>()
+        / n;
+    let length = rows.iter().map(|r| r.iter().map(|&v| f64::from(v).powi(2)).sum::<f64>().sqrt()).sum::<f64>() / n;
+    if spread > 1e-3 * length.max(1e-12) && spread > 1e-6 {
+        return None;
+    }
+    Some(Finding {
+        kind: "collapsed_embedding",
+        message: "the embeddings have collapsed: every training row is embedded at (almost) the same point".to_string(),
+        evidence: vec![
+            format!("mean distance from the mean embedding {} (mean length {})", crate::expr::number(spread as f32), crate::expr::number(length as f32)),
+            format!("final loss {} against the margin {}", report.epoch_losses.last().map_or("-".to_string(), |&l| crate::expr::number(l)), crate::expr::number(metric.margin)),
+        ],
+        hint: "a smaller learning rate, `sampler classes` so every batch has positives and negatives, or more epochs (training can leave the collapse late)".to_string(),
     })
 }
 
