@@ -34,7 +34,8 @@ pub fn job_figures(plan: &JobPlan, report: &JobReport, history: &[Vec<Vec<f32>>]
     if let Some(plot) = loss_surface(plan, history) {
         figures.push(Figure { name: format!("{name}-surface"), plot });
     }
-    if let Some(plot) = predictions(report) {
+    // A metric loss's outputs are an embedding, not predictions of the targets.
+    if let Some(plot) = predictions(report).filter(|_| plan.job.train.loss.metric().is_none()) {
         figures.push(Figure { name: format!("{name}-predictions"), plot });
     }
     if let Some(plot) = crate::filters::filter_mosaic(plan, report) {
@@ -81,7 +82,7 @@ pub(crate) fn forward(
     params: &[Vec<f32>],
 ) -> Vec<(String, Vec<f32>)> {
     let lowered = lower_forward(model, loss, None, rows, nnc_lower::Mode::Eval);
-    let y = vec![0.0f32; rows * model.output_width().unwrap_or(0)];
+    let y = vec![0.0f32; rows * loss.target_width(model.output_width().unwrap_or(0))];
     let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
     let values = nnc_ir::evaluate(&lowered.graph, &[x, &y], &params);
     lowered.graph.outputs.iter().map(|(name, v)| (name.clone(), values[v.index()].clone())).collect()
