@@ -307,31 +307,52 @@ pub fn adjusted_rand_index(table: &[Vec<usize>]) -> f64 {
 /// eigenvectors of the covariance by power iteration). Rows of two numbers are returned as
 /// they are.
 pub fn project_2d(rows: &[f32], width: usize) -> Vec<(f64, f64)> {
-    let n = rows.len() / width.max(1);
-    if width == 2 {
-        return rows.chunks(2).map(|r| (f64::from(r[0]), f64::from(r[1]))).collect();
-    }
-    let mean: Vec<f64> = (0..width)
-        .map(|f| rows.iter().skip(f).step_by(width).map(|&v| f64::from(v)).sum::<f64>() / n.max(1) as f64)
-        .collect();
-    let mut covariance = vec![0.0f64; width * width];
-    for row in rows.chunks(width) {
-        for a in 0..width {
-            let da = f64::from(row[a]) - mean[a];
-            for b in 0..width {
-                covariance[a * width + b] += da * (f64::from(row[b]) - mean[b]);
+    Plane::fit(rows, width).project(rows)
+}
+
+/// The plane of two directions that rows are drawn on: the rows' first two principal
+/// components, or the identity for rows of two numbers. Fitted on some rows, it projects
+/// others (centroids) onto the same axes.
+pub struct Plane {
+    mean: Vec<f64>,
+    axes: Option<[Vec<f64>; 2]>,
+}
+
+impl Plane {
+    pub fn fit(rows: &[f32], width: usize) -> Plane {
+        let n = (rows.len() / width.max(1)).max(1) as f64;
+        let mean: Vec<f64> =
+            (0..width).map(|f| rows.iter().skip(f).step_by(width).map(|&v| f64::from(v)).sum::<f64>() / n).collect();
+        if width == 2 {
+            return Plane { mean, axes: None };
+        }
+        let mut covariance = vec![0.0f64; width * width];
+        for row in rows.chunks(width) {
+            for a in 0..width {
+                let da = f64::from(row[a]) - mean[a];
+                for b in 0..width {
+                    covariance[a * width + b] += da * (f64::from(row[b]) - mean[b]);
+                }
             }
         }
+        let first = top_eigenvector(&covariance, width, None);
+        let second = top_eigenvector(&covariance, width, Some(&first));
+        Plane { mean, axes: Some([first, second]) }
     }
-    let first = top_eigenvector(&covariance, width, None);
-    let second = top_eigenvector(&covariance, width, Some(&first));
-    rows.chunks(width)
-        .map(|row| {
-            let centred =
-                |axis: &[f64]| row.iter().zip(&mean).zip(axis).map(|((&v, m), a)| (f64::from(v) - m) * a).sum();
-            (centred(&first), centred(&second))
-        })
-        .collect()
+
+    pub fn project(&self, rows: &[f32]) -> Vec<(f64, f64)> {
+        let Some([first, second]) = &self.axes else {
+            return rows.chunks(2).map(|r| (f64::from(r[0]), f64::from(r[1]))).collect();
+        };
+        rows.chunks(self.mean.len().max(1))
+            .map(|row| {
+                let along = |axis: &[f64]| {
+                    row.iter().zip(&self.mean).zip(axis).map(|((&v, m), a)| (f64::from(v) - m) * a).sum()
+                };
+                (along(first), along(second))
+            })
+            .collect()
+    }
 }
 
 /// The leading eigenvector of a symmetric matrix, orthogonal to `skip` when given.

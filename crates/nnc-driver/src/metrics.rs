@@ -67,7 +67,7 @@ pub fn score(task: &Task, predictions: &Rows, targets: &Rows) -> Scores {
 /// leave-one-out top-1 accuracy and verification ROC AUC within the rows, by cosine
 /// similarity (the first `similar::MAX_WITHIN` rows).
 pub fn embedding(embeddings: &Rows, targets: &Rows) -> Scores {
-    let classes: Vec<u32> = targets.iter().map(|row| argmax(row) as u32).collect();
+    let classes: Vec<u32> = targets.iter().map(|row| class_of(row) as u32).collect();
     let embeddings = crate::similar::Embeddings { values: embeddings.values.clone(), width: embeddings.width };
     match crate::similar::within(&embeddings, &classes, crate::similar::Measure::Cosine) {
         Ok((top1, verification)) => {
@@ -75,6 +75,11 @@ pub fn embedding(embeddings: &Rows, targets: &Rows) -> Scores {
         }
         Err(_) => Scores::default(),
     }
+}
+
+/// The class a target row encodes: a 0/1 column (binary) or the hot index of a one-hot row.
+pub fn class_of(row: &[f32]) -> usize {
+    if row.len() == 1 { usize::from(row[0] >= 0.5) } else { argmax(row) }
 }
 
 fn argmax(row: &[f32]) -> usize {

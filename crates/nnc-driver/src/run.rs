@@ -179,7 +179,7 @@ fn class_ids(plan: &JobPlan) -> Option<(Vec<u32>, usize)> {
     let nnc_check::Sampler::Classes { per_class } = plan.job.train.sampler else { return None };
     let train = &plan.data.train;
     let width = train.n_targets().max(1);
-    let ids = train.targets.chunks(width).map(|row| row.iter().position(|&t| t == 1.0).unwrap_or(0) as u32).collect();
+    let ids = train.targets.chunks(width).map(|row| metrics::class_of(row) as u32).collect();
     Some((ids, per_class))
 }
 

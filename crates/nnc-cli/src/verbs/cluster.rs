@@ -7,7 +7,7 @@
 use super::{Context, csv_text, encode_rows, file_error, saved_model, write, write_plot};
 use crate::output::Output;
 use nnc_diagnostics::{Diagnostic, Span, codes};
-use nnc_driver::cluster::{Settings, adjusted_rand_index, contingency, kmeans, project_2d, silhouette};
+use nnc_driver::cluster::{Plane, Settings, adjusted_rand_index, contingency, kmeans, silhouette};
 use nnc_driver::similar::identity_ids;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -170,17 +170,10 @@ fn features(context: &Context) -> Result<Points, Vec<Diagnostic>> {
         _ => None,
     }
     .map(|classes| {
-        let names = splits
-            .iter()
-            .flat_map(|(_, d)| d.targets.chunks(d.n_targets().max(1)))
-            .map(|row| {
-                let class = if row.len() == 1 { usize::from(row[0] >= 0.5) } else { argmax(row) };
-                classes[class].clone()
-            })
-            .collect();
-        (data.train.target_names.first().cloned().unwrap_or_else(|| "class".into()), names)
+        let rows = splits.iter().flat_map(|(_, d)| d.targets.chunks(d.n_targets().max(1)));
+        let names = rows.map(|row| classes[nnc_driver::metrics::class_of(row)].clone()).collect();
+        (super::identity_column(&data.preprocessing), names)
     });
-    let labels = labels.map(|(name, names)| (class_column(&data.preprocessing).unwrap_or(name), names));
     Ok(Points {
         values,
         width,
@@ -188,17 +181,6 @@ fn features(context: &Context) -> Result<Points, Vec<Diagnostic>> {
         lines,
         labels,
     })
-}
-
-fn class_column(preprocessing: &nnc_data::Preprocessing) -> Option<String> {
-    match &preprocessing.target {
-        nnc_data::TargetEncoding::Classes { column, .. } => Some(column.clone()),
-        _ => None,
-    }
-}
-
-fn argmax(row: &[f32]) -> usize {
-    row.iter().enumerate().fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
 }
 
 /// A layer's embeddings of `--input`, or of the program's own data file.
@@ -220,7 +202,7 @@ fn embedded(context: &Context, weights: &Path, request: &Request<'_>) -> Result<
     let (layer, embeddings) =
         nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, request.layer)
             .map_err(|d| vec![d])?;
-    let column = super::embed::identity_column(&model);
+    let column = super::identity_column(&model.weights.metadata.preprocessing);
     Ok(Points {
         values: embeddings.values,
         width: embeddings.width,
@@ -247,20 +229,15 @@ fn contingency_text(table: &[Vec<usize>], classes: &[String], column: &str) -> S
     text
 }
 
-/// The rows in two dimensions (two numbers as they are, else the first two principal
-/// components, the centroids projected alike), coloured by cluster.
+/// The rows in two dimensions (two numbers as they are, else their first two principal
+/// components, the centroids projected onto the same axes), coloured by cluster.
 fn cluster_plot(points: &Points, clustering: &nnc_driver::cluster::Clustering) -> nnc_plot::Plot {
-    let rows = points.values.len() / points.width.max(1);
-    let mut all = points.values.clone();
-    all.extend_from_slice(&clustering.centroids);
-    // Projected together, so centroids and rows share the axes; the centroids do not move
-    // the components much (k rows among many).
-    let projected = project_2d(&all, points.width);
-    let (rows_2d, centroids_2d) = projected.split_at(rows);
+    let plane = Plane::fit(&points.values, points.width);
+    let (rows_2d, centroids_2d) = (plane.project(&points.values), plane.project(&clustering.centroids));
     let axes = if points.width == 2 {
         ["first number", "second number"]
     } else {
         ["first principal component", "second principal component"]
     };
-    nnc_inspect::plots::clusters(rows_2d, &clustering.assignments, centroids_2d, axes)
+    nnc_inspect::plots::clusters(&rows_2d, &clustering.assignments, &centroids_2d, axes)
 }

@@ -17,7 +17,7 @@ pub fn embed(
     let encoded = encode_rows(context, &model, input)?;
     let (layer, embeddings) = nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, layer)
         .map_err(|d| vec![d])?;
-    let identity = identity_column(&model);
+    let identity = super::identity_column(&model.weights.metadata.preprocessing);
     let mut header = vec!["line".to_string()];
     header.extend(encoded.identities.as_ref().map(|_| identity.clone()));
     header.extend((0..embeddings.width).map(|i| format!("{layer}_{i}")));
@@ -50,12 +50,4 @@ pub fn embed(
         "skipped": encoded.skipped.iter().map(|(line, why)| json!({ "line": line, "reason": why })).collect::<Vec<_>>(),
     });
     Ok(Output::new(text, json))
-}
-
-/// The name of the rows' identity column: the training target's.
-pub fn identity_column(model: &super::SavedModel) -> String {
-    match &model.weights.metadata.preprocessing.target {
-        nnc_data::TargetEncoding::Classes { column, .. } => column.clone(),
-        _ => "identity".to_string(),
-    }
 }

@@ -82,6 +82,15 @@ pub fn encode_rows(context: &Context, model: &SavedModel, path: &Path) -> Result
     Ok(encoded)
 }
 
+/// The name of rows' identity column: the training target's class column (`identity`
+/// when the target is not one).
+pub fn identity_column(preprocessing: &nnc_data::Preprocessing) -> String {
+    match &preprocessing.target {
+        nnc_data::TargetEncoding::Classes { column, .. } => column.clone(),
+        _ => "identity".to_string(),
+    }
+}
+
 /// Rows as CSV text (`csv` quotes what needs quoting).
 pub fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());

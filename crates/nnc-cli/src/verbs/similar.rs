@@ -182,7 +182,7 @@ fn database(
 }
 
 fn no_identities(model: &SavedModel, path: &Path) -> Diagnostic {
-    let column = super::embed::identity_column(model);
+    let column = super::identity_column(&model.weights.metadata.preprocessing);
     Diagnostic::error(
         codes::NO_IDENTITIES,
         format!("the database `{}` has no identities: no `{column}` column", path.display()),
