@@ -202,6 +202,105 @@ LAYER_CASES = [
 ]
 
 
+# Metric losses learn from class labels in a CSV column (one-hot, so S = Y Yᵀ says which
+# rows match). Each case's classes hold two or more rows per batch, so no row's hardest
+# positive is a tie. One class is named `none`, a value that looks like a missing marker.
+METRIC_CASES = [
+    dict(
+        name="triplet_l2",
+        about="batch-hard triplet loss (margin 0.5) on an L2-normalised embedding, full batch, SGD",
+        features=rand((8, 3), 30, 1.0), labels=["a", "a", "a", "b", "b", "b", "none", "none"],
+        net=[dict(kind="dense", units=4, act="tanh", w=rand((3, 4), 31), b=[0.0, 0.1, -0.1, 0.0]),
+             dict(kind="dense", units=3, normalize="l2", w=rand((4, 3), 32), b=[0.0, 0.0, 0.0])],
+        loss=("triplet", 0.5), optimizer=("sgd", dict(lr=0.2)), epochs=5, batch=None),
+    dict(
+        name="contrastive_batches",
+        about="contrastive loss (margin 1) over every pair, two batches of 4 in file order, momentum",
+        features=rand((8, 3), 33, 1.0), labels=["x", "none", "x", "none", "z", "z", "x", "none"],
+        net=[dict(kind="dense", units=4, act="relu", w=rand((3, 4), 34), b=[0.1, 0.1, 0.1, 0.1]),
+             dict(kind="dense", units=2, w=rand((4, 2), 35), b=[0.0, 0.0])],
+        # Not Adam: the loss ignores a shift of every embedding, so the last bias's gradient
+        # is zero but for rounding, which Adam's m/sqrt(v) would scale up to a full step.
+        loss=("contrastive", 1.0), optimizer=("sgd", dict(lr=0.1, momentum=0.9)), epochs=5, batch=4),
+]
+
+
+def metric_program(case):
+    """A metric case as an nnc program and its CSV file."""
+    file = case["name"] + ".csv"
+    width = len(case["features"][0])
+    header = [f"x{i}" for i in range(width)] + ["label"]
+    with open(os.path.join(HERE, file), "w") as f:
+        f.write(",".join(header) + "\n")
+        for x, label in zip(case["features"], case["labels"]):
+            f.write(",".join(repr(v) for v in x) + f",{label}\n")
+    kind, args = case["optimizer"]
+    optimizer = f"{kind}(" + ", ".join(f"{k} = {v!r}" for k, v in args.items()) + ")"
+    loss, margin = case["loss"]
+    settings = [f"loss {loss}(margin = {margin!r})", f"optimizer {optimizer}", f"epochs {case['epochs']}"]
+    if case["batch"]:
+        settings += [f"batch {case['batch']}", "shuffle false"]
+    return (f"//! oracle: {case['about']} (written by tests/oracle/oracle.py)\n"
+            f"data d {{\n  file \"{file}\"\n  features x0..x{width - 1}\n  target label\n  categorical label\n}}\n\n"
+            "model m {\n  input " + str(width) + "\n" + "\n".join(layer_line(l) for l in case["net"]) + "\n}\n\n"
+            "train m on d {\n" + "\n".join("  " + s for s in settings) + "\n}\n")
+
+
+def squared_distances(e):
+    """D_ij = max(0, |e_i|² + |e_j|² - 2 e_i·e_j), as nnc expands it."""
+    lengths = (e * e).sum(dim=1)
+    return torch.clamp(lengths[:, None] + lengths[None, :] - 2 * e @ e.T, min=0.0)
+
+
+def metric_loss(case, e, y):
+    kind, margin = case["loss"]
+    margin = float(f32(margin))
+    d, same = squared_distances(e), y @ y.T
+    if kind == "triplet":
+        hardest_positive = (d * same).max(dim=1).values
+        hardest_negative = torch.where(same > 0, torch.full_like(d, float("inf")), d).min(dim=1).values
+        return torch.clamp(hardest_positive - hardest_negative + margin, min=0.0).mean()
+    short = torch.clamp(margin - torch.sqrt(d + 1e-9), min=0.0)
+    return 0.5 * (same * d + (1 - same) * short * short).mean()
+
+
+def metric_trajectory(case):
+    classes = sorted(set(case["labels"]))
+    x = torch.tensor(f32(case["features"]))
+    y = torch.tensor([[1.0 if label == c else 0.0 for c in classes] for label in case["labels"]])
+    params = {}
+    for index, layer in enumerate(case["net"]):
+        params[f"dense{index + 1}.w"] = torch.tensor(f32(layer["w"]), requires_grad=True)
+        params[f"dense{index + 1}.b"] = torch.tensor(f32(layer["b"]), requires_grad=True)
+
+    def embed(xb):
+        h = xb
+        for index, layer in enumerate(case["net"]):
+            h = h @ params[f"dense{index + 1}.w"] + params[f"dense{index + 1}.b"]
+            h = {None: lambda t: t, "relu": torch.relu, "tanh": torch.tanh}[layer.get("act")](h)
+            if layer.get("normalize") == "l2":
+                h = h / torch.sqrt((h * h).sum(dim=1, keepdim=True) + 1e-12)
+        return h
+
+    optimizer = optimizer_for(case, list(params.values()))
+    rows, batch = x.shape[0], case["batch"] or x.shape[0]
+    losses = []
+    for _ in range(case["epochs"]):
+        total = 0.0
+        for start in range(0, rows, batch):
+            xb, yb = x[start:start + batch], y[start:start + batch]
+            optimizer.zero_grad()
+            loss = metric_loss(case, embed(xb), yb)
+            loss.backward()
+            optimizer.step()
+            total += loss.item() * xb.shape[0]
+        losses.append(total / rows)
+    with torch.no_grad():
+        eval_loss = metric_loss(case, embed(x), y).item()
+    named = {k: v.detach().numpy().tolist() for k, v in params.items()}
+    return {"epoch_losses": losses, "eval_loss": eval_loss, "parameters": named}
+
+
 def literal(values):
     if isinstance(values, list):
         return "[" + ", ".join(literal(v) for v in values) + "]"
@@ -210,7 +309,7 @@ def literal(values):
 
 def layer_line(layer):
     options = []
-    for key in ("kernel", "stride", "padding", "momentum", "epsilon", "column"):
+    for key in ("kernel", "stride", "padding", "momentum", "epsilon", "column", "normalize"):
         if key in layer:
             options.append(f"{key} = {layer[key]}")
     if "source" in layer:
@@ -518,6 +617,8 @@ def write_case(case, text, result):
 
 
 def main():
+    for case in METRIC_CASES:
+        write_case(case, metric_program(case), metric_trajectory(case))
     for case in LAYER_CASES:
         write_case(case, layer_program(case), layer_trajectory(case))
     for case in CASES:

@@ -89,6 +89,8 @@ fn training_agrees_with_float64_pytorch() {
         "embedding_city",
         "residual_add_concat",
         "dropout_seeded",
+        "triplet_l2",
+        "contrastive_batches",
     ];
     for name in required {
         assert!(names.iter().any(|n| n == name), "the oracle case {name} is missing");
