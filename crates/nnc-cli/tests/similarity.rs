@@ -58,6 +58,12 @@ fn embed_similar_and_cluster_on_the_digits() {
     let hidden = json(&["embed", PROGRAM, "--weights", &weights, "--layer", "conv2d1", "--input", &data("probe_7to9")]);
     assert_eq!(hidden["width"], 8 * 8 * 16);
 
+    // predict: a metric-loss model predicts its embedding (columns e1..e64), not classes.
+    let predicted = json(&["predict", PROGRAM, "--weights", &weights, "--input", &data("probe_7to9")]);
+    assert_eq!(predicted["columns"].as_array().unwrap().len(), 1 + 64);
+    assert_eq!(predicted["columns"][1], "e1");
+    assert_eq!(predicted["rows"].as_array().unwrap().len(), 267);
+
     // similar: unseen digits against their gallery, every figure present and sane.
     let saved = dir.path().join("gallery.safetensors").display().to_string();
     let args = ["similar", PROGRAM, "--weights", &weights, "--query", &data("probe_7to9"), "--top", "3"];

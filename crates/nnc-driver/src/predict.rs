@@ -120,6 +120,16 @@ pub fn predict(
     let mut values = Vec::new();
     let number = |v: f32| format!("{v}");
     match &metadata.preprocessing.target {
+        // A metric loss's output is an embedding, not scores of its classes.
+        _ if job.train.loss.metric().is_some() => {
+            columns.extend((1..=width).map(|i| format!("e{i}")));
+            for (line, row) in encoded.lines.iter().zip(&rows) {
+                let mut cells = vec![line.to_string()];
+                cells.extend(row.iter().map(|&v| number(v)));
+                text_rows.push(cells);
+                values.push(row.to_vec());
+            }
+        }
         TargetEncoding::Classes { classes, binary: true, .. } => {
             columns.extend(["predicted".to_string(), format!("p({})", classes[1])]);
             for (line, row) in encoded.lines.iter().zip(&rows) {

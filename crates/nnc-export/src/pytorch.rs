@@ -5,7 +5,7 @@
 //! `torchrun`), and a README.
 
 use nnc_autodiff::Optimizer;
-use nnc_check::{Activation, Features, Job, Layer, LayerKind, Loss, Model, Schedule, Source, conv_padding};
+use nnc_check::{Activation, Features, Job, Layer, LayerKind, Loss, Model, Sampler, Schedule, Source, conv_padding};
 use nnc_data::{Prepared, Task};
 use serde_json::json;
 
@@ -21,12 +21,6 @@ pub struct File {
 pub fn project(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str) -> Result<Vec<File>, String> {
     if data.preprocessing.window.is_some() {
         return Err("time-series windows are not exported yet".into());
-    }
-    if let Some(metric) = job.train.loss.metric() {
-        return Err(format!(
-            "the {} loss is not written into PyTorch projects yet (the ONNX export gives the embedding model)",
-            metric.kind.name()
-        ));
     }
     if data.train.lines.is_empty() {
         return Err("only data read from a CSV file is exported (inline tables are not)".into());
@@ -298,10 +292,15 @@ fn settings(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str) -
         Schedule::Constant => json!(null),
         Schedule::Step { every, factor } => json!({ "every": every, "factor": factor }),
     };
-    let task = match &data.task {
-        Task::Regression => "regression",
-        Task::Binary(_) => "binary",
-        Task::Classes(_) => "classes",
+    let task = match (&data.task, config.loss) {
+        (_, Loss::Metric(_)) => "embedding",
+        (Task::Regression, _) => "regression",
+        (Task::Binary(_), _) => "binary",
+        (Task::Classes(_), _) => "classes",
+    };
+    let per_class = match config.sampler {
+        Sampler::Classes { per_class } => Some(per_class),
+        Sampler::Rows => None,
     };
     let mut params = serde_json::Map::new();
     let forward = nnc_lower::lower_forward(&job.model, config.loss, None, 1, nnc_lower::Mode::Eval).graph;
@@ -322,6 +321,8 @@ fn settings(job: &Job, data: &Prepared, initial: &[Vec<f32>], data_file: &str) -
         "data_file": data_file,
         "task": task,
         "loss": config.loss.name(),
+        "margin": config.loss.metric().map(|m| m.margin),
+        "per_class": per_class,
         "optimizer": optimizer,
         "learning_rate": config.learning_rate,
         "momentum": momentum,
@@ -361,8 +362,8 @@ torchrun --nnodes 2 --node-rank 0 --master-addr HOST --master-port 29500 --nproc
 ```
 
 `train.py --epochs N --lr R` overrides the settings; with several processes each takes an
-equal share of every batch, so the global batch stays nnc's. The trained state is written to
-`model.pt`.
+equal share of every batch, so the global batch stays nnc's (under a metric loss, each
+process compares the rows of its own share). The trained state is written to `model.pt`.
 "#,
         name = job.model.name
     )
@@ -448,7 +449,7 @@ def load():
         if not xs:
             continue
         x = torch.tensor(xs, dtype=torch.float32)
-        if s["task"] == "classes":
+        if s["task"] in ("classes", "embedding"):
             y = torch.tensor(ys, dtype=torch.long)
         else:
             y = torch.tensor(ys, dtype=torch.float32)
@@ -483,7 +484,29 @@ import data
 from model import Net
 
 
-def loss_function(name):
+def metric_loss(kind, margin):
+    """nnc's metric losses over a batch's embeddings `e` and class indices `y`, from the
+    squared distances D. Triplet: each row's farthest same-class and nearest other-class
+    row (batch-hard mining). Contrastive: every ordered pair, D for the same class and
+    max(0, margin - sqrt(D))² for others, halved and averaged."""
+
+    def loss(e, y):
+        lengths = (e * e).sum(dim=1)
+        d = torch.clamp(lengths[:, None] + lengths[None, :] - 2 * e @ e.T, min=0.0)
+        same = (y[:, None] == y[None, :]).float()
+        if kind == "triplet":
+            positive = (d * same).max(dim=1).values
+            negative = torch.where(same > 0, torch.full_like(d, float("inf")), d).min(dim=1).values
+            return torch.clamp(positive - negative + margin, min=0.0).mean()
+        short = torch.clamp(margin - torch.sqrt(d + 1e-9), min=0.0)
+        return 0.5 * (same * d + (1 - same) * short * short).mean()
+
+    return loss
+
+
+def loss_function(name, margin=None):
+    if name in ("triplet", "contrastive"):
+        return metric_loss(name, margin)
     return {
         "mse": nn.MSELoss(),
         "mae": nn.L1Loss(),
@@ -500,10 +523,39 @@ def optimizer_for(s, parameters, lr):
                            weight_decay=s["weight_decay"])
 
 
+def class_runs(y, per_class):
+    """`sampler classes`: every row once, in runs of `per_class` rows of one class, the
+    runs in random order, so that each batch holds several rows of each of its classes."""
+    runs = []
+    for c in y.unique():
+        rows = (y == c).nonzero().flatten()
+        rows = rows[torch.randperm(len(rows))]
+        runs += [rows[i:i + per_class] for i in range(0, len(rows), per_class)]
+    return torch.cat([runs[i] for i in torch.randperm(len(runs))])
+
+
+def epoch_order(s, y, batch):
+    rows = y.shape[0]
+    if s.get("per_class"):
+        return class_runs(y, s["per_class"])
+    return torch.randperm(rows) if batch < rows and s.get("shuffle", True) else torch.arange(rows)
+
+
+def top1(e, y):
+    """Leave-one-out top-1 by cosine similarity: each row's most similar other row has
+    its class (what nnc reports for an embedding)."""
+    e = e / torch.sqrt((e * e).sum(dim=1, keepdim=True) + 1e-12)
+    similarity = e @ e.T
+    similarity.fill_diagonal_(-float("inf"))
+    return (y[similarity.argmax(dim=1)] == y).float().mean().item()
+
+
 def score(s, model, x, y):
     model.eval()
     with torch.no_grad():
         predicted = model.predict(x)
+    if s["task"] == "embedding":
+        return "top-1", top1(predicted, y)
     if s["task"] == "classes":
         return "accuracy", (predicted.argmax(dim=1) == y).float().mean().item()
     if s["task"] == "binary":
@@ -532,7 +584,7 @@ def main():
     if distributed:
         model = nn.parallel.DistributedDataParallel(model)
     net = model.module if distributed else model
-    loss_of = loss_function(s["loss"])
+    loss_of = loss_function(s["loss"], s.get("margin"))
     optimizer = optimizer_for(s, model.parameters(), args.lr)
     schedule = s["schedule"]
     scheduler = (torch.optim.lr_scheduler.StepLR(optimizer, schedule["every"], schedule["factor"])
@@ -542,7 +594,7 @@ def main():
     best = (float("inf"), None)
     since_best = 0
     for epoch in range(args.epochs):
-        order = torch.randperm(rows) if batch < rows and s.get("shuffle", True) else torch.arange(rows)
+        order = epoch_order(s, y, batch)
         total = 0.0
         for start in range(0, rows, batch):
             rows_of_step = order[start:start + batch]

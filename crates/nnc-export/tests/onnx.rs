@@ -177,3 +177,12 @@ fn and_binary_cross_entropy_agrees() {
 fn linear_regression_agrees() {
     agrees("linreg.nn");
 }
+
+/// A model trained with a metric loss exports its embedding, L2-normalised as in training
+/// (`normalize = l2`): unit rows, the same numbers as `nnc predict` gives.
+#[test]
+fn an_l2_normalised_embedding_exports_and_agrees() {
+    agrees_at("tests/oracle/contrastive_batches.nn");
+    let model = agrees_at("examples/digits_similarity.nn");
+    assert!(uses(&model, "Sqrt") && uses(&model, "Div"), "no normalisation nodes");
+}
