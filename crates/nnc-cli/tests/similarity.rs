@@ -48,7 +48,7 @@ fn embed_similar_and_cluster_on_the_digits() {
     let weights = trained(dir.path());
     // embed: one row per input row, the layer's width, the identities carried along.
     let embedded = json(&["embed", PROGRAM, "--weights", &weights, "--input", &data("probe_7to9")]);
-    assert_eq!(embedded["layer"], "dense5");
+    assert_eq!(embedded["layer"], "dense4");
     assert_eq!(embedded["width"], 64);
     let rows = embedded["embeddings"].as_array().unwrap();
     assert_eq!(rows.len(), 267);
@@ -169,7 +169,7 @@ fn what_a_user_gets_wrong_is_a_diagnostic() {
     run(with(&[], unlabelled.to_str().unwrap()), "E0504");
     run(with(&["--threshold", "1.5"], &data("gallery_7to9")), "E0506");
     let stderr = run(with(&["--layer", "dense9"], &data("gallery_7to9")), "E0206");
-    assert!(stderr.contains("dense5"), "names the layers: {stderr}");
+    assert!(stderr.contains("dense4"), "names the layers: {stderr}");
     fails_with(&["cluster", "examples/iris.nn", "--k", "151"], "E0505");
     fails_with(&["cluster", "examples/iris.nn", "--k", "1"], "E0505");
     fails_with(&["cluster", "examples/iris.nn", "--k", "5..2"], "E0505");

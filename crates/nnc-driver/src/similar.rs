@@ -195,14 +195,19 @@ impl Pairs {
         if g.is_empty() || i.is_empty() {
             return None;
         }
-        // For each genuine score: impostors below it, and ties at half weight.
-        let (mut below, mut wins) = (0usize, 0.0f64);
-        for &score in g {
+        // For each distinct genuine score (a run of `same` pairs): impostors below it,
+        // and ties at half weight. Counting ties once per run keeps this linear when many
+        // pairs share a score (duplicate rows, integer pixels).
+        let (mut below, mut wins, mut next) = (0usize, 0.0f64, 0usize);
+        while next < g.len() {
+            let score = g[next];
+            let same = g[next..].iter().take_while(|&&s| s == score).count();
             while below < i.len() && i[below] < score {
                 below += 1;
             }
             let ties = i[below..].iter().take_while(|&&s| s == score).count();
-            wins += below as f64 + ties as f64 / 2.0;
+            wins += same as f64 * (below as f64 + ties as f64 / 2.0);
+            next += same;
         }
         let roc_auc = wins / (g.len() as f64 * i.len() as f64);
         let (threshold, rate) = self.equal_error();
@@ -223,6 +228,8 @@ impl Pairs {
         // Both lists are sorted: walking them together visits every distinct score in
         // order, with the pairs below it counted so far.
         let (mut rejected, mut refused) = (0usize, 0usize);
+        // Multiplications by the reciprocals, not divisions, in a loop over every pair.
+        let (per_genuine, per_impostor) = (1.0 / g.len() as f64, 1.0 / i.len() as f64);
         while rejected < g.len() || refused < i.len() {
             let t = match (g.get(rejected), i.get(refused)) {
                 (Some(&a), Some(&b)) => a.min(b),
@@ -231,8 +238,8 @@ impl Pairs {
                 (None, None) => break,
             };
             // Genuine pairs below t are falsely rejected; impostors at or above t accepted.
-            let frr = rejected as f64 / g.len() as f64;
-            let far = (i.len() - refused) as f64 / i.len() as f64;
+            let frr = rejected as f64 * per_genuine;
+            let far = (i.len() - refused) as f64 * per_impostor;
             if (far - frr).abs() < best_gap {
                 (best, best_gap, best_rate) = (t, (far - frr).abs(), (far + frr) / 2.0);
             }
@@ -258,18 +265,12 @@ impl Pairs {
     }
 }
 
-/// Scores in ascending order. Sorted as integers whose order is the floats' (the sign bit
-/// flipped for positive numbers, every bit for negative ones): about twice as fast as
-/// comparing floats, for the millions of pairs of a large database.
-fn sorted(scores: Vec<f32>) -> Vec<f32> {
-    let key = |v: f32| {
-        let bits = v.to_bits();
-        if bits >> 31 == 0 { bits | 0x8000_0000 } else { !bits }
-    };
-    let unkey = |k: u32| f32::from_bits(if k >> 31 == 1 { k & 0x7fff_ffff } else { !k });
-    let mut keys: Vec<u32> = scores.into_iter().map(key).collect();
-    keys.sort_unstable();
-    keys.into_iter().map(unkey).collect()
+/// Scores in ascending order, by a radix sort (`radsort` orders floats by their bits, as
+/// `f32::total_cmp`): the ten million pair scores of a large database sort in a few
+/// passes over memory, several times faster than a comparison sort.
+fn sorted(mut scores: Vec<f32>) -> Vec<f32> {
+    radsort::sort(&mut scores);
+    scores
 }
 
 /// Identities as small numbers, in order of first appearance over `lists`.

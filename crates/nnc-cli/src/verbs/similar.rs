@@ -78,13 +78,19 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
     report["matches"] = Value::Array(matches);
     if let Some(identities) = &queries.identities {
         let ids = identity_ids(&[&database.identities, identities]);
-        let pairs = Pairs::split(found.scores.as_deref().unwrap_or_default(), &ids[1], &ids[0]);
+        // The raw features' figures are computed on a second core meanwhile: each side
+        // sorts millions of pair scores.
+        let (pairs, baseline) = std::thread::scope(|scope| {
+            let raw = database_inputs.map(|inputs| {
+                let (queries, ids) = (&queries, &ids);
+                scope.spawn(move || baseline(&inputs, queries, ids, request.measure))
+            });
+            let pairs = Pairs::split(found.scores.as_deref().unwrap_or_default(), &ids[1], &ids[0]);
+            let baseline = raw.map(|thread| thread.join().unwrap_or_else(|_| Err("the baseline failed".into())));
+            (pairs, baseline)
+        });
+        let baseline = baseline.transpose().map_err(internal)?.flatten();
         let top1 = top1_accuracy(&found.best, &ids[1], &ids[0]);
-        let baseline = database_inputs
-            .map(|inputs| baseline(&inputs, &queries, &ids, request.measure))
-            .transpose()
-            .map_err(internal)?
-            .flatten();
         text.push_str(&verification(&mut report, &pairs, top1, baseline, request.measure, threshold, queries.rows));
         if let Some(folder) = request.plot {
             let measure = match request.measure {
