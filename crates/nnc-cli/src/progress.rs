@@ -1,29 +1,31 @@
 //! Progress while training: a bar on a terminal (indicatif) with the epoch, the step, the
-//! loss, the validation metric and the time left; off a terminal, one line per epoch (or
-//! per N epochs) on standard error, written as it happens (buffered for at most a tenth of
-//! a second: a line per epoch of a 2000-epoch run would otherwise double its time).
-//! Standard output keeps only the report, so `--json` stays one JSON object.
+//! loss, the validation metric and the time left, redrawn at most 15 times a second; off
+//! a terminal, lines on standard error: the first and last epoch and at most two a second
+//! between them, or every N-th epoch with `--log-every N`. The driver paces the epochs
+//! (`nnc_driver::Pace`), so the epochs nobody sees cost nothing. Standard output keeps
+//! only the report, so `--json` stays one JSON object.
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use nnc_driver::Progress;
+use nnc_driver::{Pace, Progress};
 use std::cell::RefCell;
-use std::io::{BufWriter, IsTerminal, Stderr, Write};
-use std::time::{Duration, Instant};
+use std::io::{IsTerminal, Write};
 
 /// Shows the progress of one run's trainings.
 pub struct Display {
     mode: Mode,
     bar: RefCell<Option<(String, ProgressBar)>>,
-    lines: RefCell<(BufWriter<Stderr>, Instant)>,
 }
 
-/// How long progress lines may wait in the buffer.
-const FLUSH_EVERY: Duration = Duration::from_millis(100);
+/// Lines a second off a terminal, unless `--log-every` says otherwise.
+const LINES_PER_SECOND: f64 = 2.0;
+/// Redraws a second of the bar on a terminal.
+const REDRAWS_PER_SECOND: f64 = 15.0;
 
+#[derive(Clone, Copy)]
 enum Mode {
     Silent,
     Bar,
-    Lines { every: u64 },
+    Lines { every: Option<u64> },
 }
 
 impl Display {
@@ -34,28 +36,31 @@ impl Display {
         } else if std::io::stderr().is_terminal() && log_every.is_none() {
             Mode::Bar
         } else {
-            Mode::Lines { every: log_every.unwrap_or(1).max(1) }
+            Mode::Lines { every: log_every.map(|n| n.max(1)) }
         };
-        Display {
-            mode,
-            bar: RefCell::new(None),
-            lines: RefCell::new((BufWriter::new(std::io::stderr()), Instant::now())),
+        Display { mode, bar: RefCell::new(None) }
+    }
+
+    /// Whether anything is shown: a silent display needs no news of epochs at all.
+    pub fn listens(&self) -> bool {
+        !matches!(self.mode, Mode::Silent)
+    }
+
+    /// The epochs this display wants to hear about.
+    pub fn pace(&self) -> Pace {
+        match self.mode {
+            Mode::Silent | Mode::Bar => Pace::PerSecond(REDRAWS_PER_SECOND),
+            Mode::Lines { every: Some(n) } => Pace::EveryNth(n),
+            Mode::Lines { every: None } => Pace::PerSecond(LINES_PER_SECOND),
         }
     }
 
+    /// Shows one epoch the driver chose (see [`Display::pace`]).
     pub fn epoch(&self, progress: &Progress) {
         match self.mode {
             Mode::Silent => {}
-            Mode::Lines { every } => {
-                if progress.epoch.is_multiple_of(every) || progress.epoch == progress.epochs {
-                    let mut lines = self.lines.borrow_mut();
-                    let (writer, flushed) = &mut *lines;
-                    let _ = writeln!(writer, "{}", line(progress));
-                    if flushed.elapsed() >= FLUSH_EVERY || progress.epoch == progress.epochs {
-                        let _ = writer.flush();
-                        *flushed = Instant::now();
-                    }
-                }
+            Mode::Lines { .. } => {
+                let _ = writeln!(std::io::stderr().lock(), "{}", line(progress));
             }
             Mode::Bar => self.bar(progress),
         }
@@ -85,9 +90,8 @@ impl Display {
         }
     }
 
-    /// Writes what is buffered and clears a bar left by a training that stopped early.
+    /// Clears a bar left by a training that stopped early.
     pub fn finish(&self) {
-        let _ = self.lines.borrow_mut().0.flush();
         if let Some((_, bar)) = self.bar.borrow_mut().take() {
             bar.finish_and_clear();
         }

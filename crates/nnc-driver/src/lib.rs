@@ -17,6 +17,7 @@ pub mod limits;
 pub mod memory;
 pub mod metrics;
 mod output;
+mod pace;
 mod pipeline;
 pub mod predict;
 pub mod products;
@@ -34,6 +35,7 @@ pub use nnc_codegen::Options as CodegenOptions;
 pub use nnc_runtime::{MAX_POINTS, Point, sampling_stride};
 pub use nnc_syntax::format;
 pub use output::{remove_partial_files, write_atomically};
+pub use pace::Pace;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 pub use run::{

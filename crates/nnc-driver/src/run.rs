@@ -3,6 +3,7 @@
 use crate::compile::{Functions, compile_job, compile_minimization};
 use crate::metrics;
 use crate::output::write_atomically;
+use crate::pace::{Pace, Pacer};
 use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
 use nnc_check::Job;
@@ -107,12 +108,19 @@ fn view(data: &Dataset) -> DataView<'_> {
     DataView { inputs: &data.inputs, targets: &data.targets, rows: data.rows }
 }
 
-/// How a caller watches training: an interrupt flag to stop it, and a listener told after
-/// every epoch (a progress bar).
-#[derive(Clone, Copy, Default)]
+/// How a caller watches training: an interrupt flag to stop it, and a listener told of
+/// epochs (a progress bar) at the pace it asks for.
+#[derive(Clone, Copy)]
 pub struct Watch<'a> {
     pub interrupt: Option<&'a AtomicU32>,
     pub progress: Option<&'a dyn Fn(&Progress)>,
+    pub pace: Pace,
+}
+
+impl Default for Watch<'_> {
+    fn default() -> Self {
+        Watch { interrupt: None, progress: None, pace: Pace::Every }
+    }
 }
 
 /// One epoch's news, for a progress display.
@@ -150,10 +158,15 @@ fn train_config(
     let data = &plan.data;
     let rate =
         |epoch: u64, step: u64| config.optimizer.step_rate(config.schedule.rate(config.learning_rate, epoch), step);
-    let report = |epoch: &nnc_runtime::EpochProgress<'_>| {
-        if let Some(listener) = watch.progress {
+    let pacer = Pacer::new(watch.pace);
+    let report = |epoch: &nnc_runtime::EpochProgress<'_>| -> u64 {
+        let next = pacer.at(epoch.epoch, epoch.epochs);
+        if let Some(listener) = watch.progress
+            && next.tell
+        {
             listener(&progress_of(plan, epoch));
         }
+        next.epoch
     };
     let classes = class_ids(plan);
     let settings = TrainLoop {
@@ -166,7 +179,8 @@ fn train_config(
         rate: &rate,
         interrupt: watch.interrupt,
         record,
-        progress: watch.progress.is_some().then_some(&report as &dyn Fn(&nnc_runtime::EpochProgress<'_>)),
+        progress: watch.progress.is_some().then_some(&report as &dyn Fn(&nnc_runtime::EpochProgress<'_>) -> u64),
+        first_report: pacer.first(config.epochs),
     };
     let initial = plan.start_params(config.seed);
     nnc_runtime::train(compiled, view(&data.train), data.validation.as_ref().map(view), initial, &settings)
@@ -229,6 +243,7 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
         interrupt: None,
         record: false,
         progress: None,
+        first_report: 1,
     };
     nnc_runtime::schedule(&settings, plan.data.train.rows, plan.batch, steps)
 }

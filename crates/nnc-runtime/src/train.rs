@@ -32,8 +32,12 @@ pub struct TrainLoop<'a> {
     /// Keep the forward parameters after every epoch (for plots of the descent's path):
     /// every k-th epoch and the last, at most `MAX_POINTS` of them.
     pub record: bool,
-    /// Told after every epoch how training goes (a progress bar listens).
-    pub progress: Option<&'a dyn Fn(&EpochProgress<'_>)>,
+    /// Told how training goes (a progress bar listens), first after epoch 1; each call
+    /// returns the next epoch (1-based) it wants to hear of, so that the epochs between
+    /// cost one comparison.
+    pub progress: Option<&'a dyn Fn(&EpochProgress<'_>) -> u64>,
+    /// The first epoch `progress` hears of (1-based).
+    pub first_report: u64,
 }
 
 /// A compiled function's output, by name.
@@ -257,6 +261,7 @@ pub fn train(
     // Moved into the loop, so moved out of the closure's reach.
     let (first_perm, first_lr) = (perm, lr);
     let quiet = AtomicU32::new(0);
+    let mut next_report = settings.first_report;
     let mut on_epoch = |end: EpochEnd<'_>| -> bool {
         let loss = (end.loss_sum / data.rows as f64) as f32;
         let bad = if loss.is_finite() { non_finite_param(end.params) } else { Some(NonFinite::Loss(loss)) };
@@ -274,10 +279,13 @@ pub fn train(
             diverged = Some((end.epoch, cause));
             return false;
         }
-        if let Some(report) = settings.progress {
+        if let Some(report) = settings.progress
+            && end.epoch + 1 >= next_report
+        {
             let steps = (end.epoch + 1) * shape.steps() as u64;
             let validation = val_outputs.as_ref().map(|outputs| (loss_of(outputs), outputs.as_slice()));
-            report(&EpochProgress { epoch: end.epoch + 1, epochs: settings.epochs, steps, loss, validation });
+            next_report =
+                report(&EpochProgress { epoch: end.epoch + 1, epochs: settings.epochs, steps, loss, validation });
         }
         if let Some(outputs) = &val_outputs {
             let val_loss = loss_of(outputs);

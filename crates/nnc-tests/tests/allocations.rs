@@ -70,6 +70,7 @@ fn allocations_of_training(source: &str, epochs: u64) -> (usize, usize) {
         interrupt: None,
         record: false,
         progress: None,
+        first_report: 1,
     };
     let before = ALLOCATIONS.load(Ordering::SeqCst);
     let training = nnc_runtime::train(&compiled, data, None, initial, &settings).unwrap();

@@ -23,7 +23,11 @@ pub fn run(context: &Context, save: Option<&Path>, load: Option<&Path>) -> Resul
     let check_ms = started.elapsed().as_secs_f64() * 1000.0;
     let display = Display::new(context.quiet, context.log_every);
     let listener = |progress: &nnc_driver::Progress| display.epoch(progress);
-    let watch = Watch { interrupt: Some(crate::interrupt::flag()), progress: Some(&listener) };
+    let watch = Watch {
+        interrupt: Some(crate::interrupt::flag()),
+        progress: display.listens().then_some(&listener as &dyn Fn(&nnc_driver::Progress)),
+        pace: display.pace(),
+    };
     let run = nnc_driver::run_watched(&checked, &context.base_dir, context.overrides, check_ms, &watch);
     display.finish();
     let run = run?;
