@@ -117,8 +117,9 @@ pub(crate) fn exp(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
     let infinity = constant(b, f32::INFINITY, lanes);
     let result = choose(b, below, zero, result, lanes);
     let result = choose(b, above, infinity, result, lanes);
-    // NaN stays NaN.
-    let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+    // NaN stays NaN. (`x != x` is Cranelift's unordered-or-not-equal, true only for NaN;
+    // its `Unordered` has no vector lowering on aarch64.)
+    let nan = b.ins().fcmp(FloatCC::NotEqual, x, x);
     choose(b, nan, x, result, lanes)
 }
 
@@ -165,9 +166,11 @@ pub(crate) fn log(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
     let result = choose(b, is_zero, minus_infinity, result, lanes);
     let is_infinite = b.ins().fcmp(FloatCC::Equal, x, infinity);
     let result = choose(b, is_infinite, infinity, result, lanes);
-    let invalid = b.ins().fcmp(FloatCC::UnorderedOrLessThan, x, zero);
+    // Anything not ≥ 0 (negatives, NaN) gives NaN; `UnorderedOrLessThan` would say it
+    // directly but has no vector lowering on aarch64.
+    let valid = b.ins().fcmp(FloatCC::GreaterThanOrEqual, x, zero);
     let nan = constant(b, f32::NAN, lanes);
-    choose(b, invalid, nan, result, lanes)
+    choose(b, valid, result, nan, lanes)
 }
 
 /// `log(1 + x)`: with `u = 1 + x` rounded, `log(u) − ((u − 1) − x)/u` takes off the first
@@ -230,7 +233,7 @@ pub(crate) fn tanh(b: &mut FunctionBuilder, x: Value, lanes: usize) -> Value {
     let threshold = constant(b, 0.55, lanes);
     let is_small = b.ins().fcmp(FloatCC::LessThan, magnitude, threshold);
     let result = choose(b, is_small, small, large, lanes);
-    let nan = b.ins().fcmp(FloatCC::Unordered, x, x);
+    let nan = b.ins().fcmp(FloatCC::NotEqual, x, x);
     choose(b, nan, x, result, lanes)
 }
 

@@ -1,0 +1,39 @@
+//! `cargo bench -p nnc-bench --bench products`: nnc's small-product kernels (AVX-512,
+//! AVX2 + FMA, SSE2, portable) against each other on the products of W2 (digits 64-128-10,
+//! batch 32) and of the width sweep, one product per iteration. Kernels this CPU lacks
+//! are left out (and named on standard error).
+
+use criterion::{Criterion, Throughput, criterion_group, criterion_main};
+use nnc_codegen::{ProductKernel, multiply};
+use std::hint::black_box;
+
+/// (m, n, k): W2's forward products and the weight gradient's, a 16-wide sweep layer's.
+const SHAPES: [(usize, usize, usize); 5] = [(32, 128, 64), (32, 10, 128), (64, 128, 32), (32, 16, 16), (32, 512, 512)];
+
+fn products(c: &mut Criterion) {
+    let mut group = c.benchmark_group("product");
+    for (m, n, k) in SHAPES {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+        let mut out = vec![0.0f32; m * n];
+        group.throughput(Throughput::Elements((m * n * k) as u64));
+        for kernel in [ProductKernel::Avx512, ProductKernel::Avx2, ProductKernel::Sse2, ProductKernel::Portable] {
+            if !multiply(kernel, (m, n, k), &a, &b, &mut out) {
+                eprintln!("skipped: {kernel:?} on {m}x{n}x{k} (not on this CPU, or too large for it)");
+                continue;
+            }
+            group.bench_function(format!("{m}x{n}x{k}/{kernel:?}"), |bench| {
+                bench.iter(|| multiply(kernel, (m, n, k), black_box(&a), black_box(&b), &mut out))
+            });
+        }
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(300))
+        .measurement_time(std::time::Duration::from_secs(1));
+    targets = products
+}
+criterion_main!(benches);

@@ -1,0 +1,126 @@
+//! The AVX2 + FMA kernel (Haswell and later, Zen 1 and later): the AVX-512 kernel's plan
+//! on 8-lane vectors and 16 registers. Blocks of 8 rows × 1 vector, 6 × 2 or 4 × 3 keep
+//! the accumulators, B's vectors and A's broadcast within the 16 `ymm` registers. A ragged
+//! last vector is read with `vmaskmovps` and written back with it; full vectors use plain
+//! loads and stores, because masked stores are slow on AMD's cores before Zen 4.
+
+use super::Operands;
+use std::arch::x86_64::*;
+
+/// Column blocks of up to three vectors (24 columns), each over every row.
+///
+/// # Safety
+/// AVX2 and FMA must be present; `b` is B with unit column stride and row stride `b_rows`.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn product(o: &Operands, b: *const f32, b_rows: isize) {
+    let mut j = 0;
+    while j < o.n {
+        let left = o.n - j;
+        // 17–24 columns as one 4 × 3 block; wider as blocks of 16 (6 × 2).
+        let width = if left <= 24 { left } else { 16 };
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match width.div_ceil(8) {
+                1 => rows::<8, 1>(o, b, b_rows, j, width),
+                2 => rows::<6, 2>(o, b, b_rows, j, width),
+                _ => rows::<4, 3>(o, b, b_rows, j, width),
+            }
+        }
+        j += width;
+    }
+}
+
+/// Every row of one column block, `R` rows at a time, then the rest as a smaller block.
+///
+/// # Safety
+/// As [`product`]; columns `j..j + width` lie in C.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn rows<const R: usize, const V: usize>(o: &Operands, b: *const f32, b_rows: isize, j: usize, width: usize) {
+    let lanes: [usize; V] = std::array::from_fn(|v| width.saturating_sub(8 * v).min(8));
+    let masks: [__m256i; V] = std::array::from_fn(|v| lane_mask(lanes[v]));
+    let mut i = 0;
+    while i + R <= o.m {
+        // SAFETY: rows i..i + R lie in A and C.
+        unsafe { tile::<R, V>(o, b, b_rows, i, j, &lanes, &masks) };
+        i += R;
+    }
+    // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
+    unsafe {
+        match o.m - i {
+            0 => {}
+            1 => tile::<1, V>(o, b, b_rows, i, j, &lanes, &masks),
+            2 => tile::<2, V>(o, b, b_rows, i, j, &lanes, &masks),
+            3 => tile::<3, V>(o, b, b_rows, i, j, &lanes, &masks),
+            4 => tile::<4, V>(o, b, b_rows, i, j, &lanes, &masks),
+            5 => tile::<5, V>(o, b, b_rows, i, j, &lanes, &masks),
+            6 => tile::<6, V>(o, b, b_rows, i, j, &lanes, &masks),
+            _ => tile::<7, V>(o, b, b_rows, i, j, &lanes, &masks),
+        }
+    }
+}
+
+/// The first `lanes` lanes set (all-ones 32-bit lanes), for `vmaskmovps`.
+#[target_feature(enable = "avx2,fma")]
+fn lane_mask(lanes: usize) -> __m256i {
+    let index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes as i32), index)
+}
+
+/// One vector of a row of B (or C): a plain load when all 8 lanes are in the block.
+///
+/// # Safety
+/// The first `lanes` elements from `at` must be readable.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn load(at: *const f32, lanes: usize, mask: __m256i) -> __m256 {
+    // SAFETY: a plain load reads 8 elements only when 8 are in the block; a masked one
+    // touches only the lanes its mask sets.
+    unsafe { if lanes == 8 { _mm256_loadu_ps(at) } else { _mm256_maskload_ps(at, mask) } }
+}
+
+/// Rows `i..i + R`, columns `j..` of C: the whole reduction in registers.
+///
+/// # Safety
+/// As [`rows`]. Masked-off lanes are neither read nor written.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile<const R: usize, const V: usize>(
+    o: &Operands,
+    b: *const f32,
+    b_rows: isize,
+    i: usize,
+    j: usize,
+    lanes: &[usize; V],
+    masks: &[__m256i; V],
+) {
+    let mut acc = [[_mm256_setzero_ps(); V]; R];
+    // SAFETY: every address below is an element of A, B or C inside the caller's block.
+    unsafe {
+        let a = o.a.offset(i as isize * o.a_rows);
+        for p in 0..o.k {
+            let row = b.offset(p as isize * b_rows).add(j);
+            let bv: [__m256; V] = std::array::from_fn(|v| load(row.add(8 * v), lanes[v], masks[v]));
+            let column = a.offset(p as isize * o.a_columns);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = _mm256_broadcast_ss(&*column.offset(r as isize * o.a_rows));
+                for v in 0..V {
+                    acc[v] = _mm256_fmadd_ps(x, bv[v], acc[v]);
+                }
+            }
+        }
+        let (alpha, beta) = (_mm256_set1_ps(o.alpha), _mm256_set1_ps(o.beta));
+        for (r, acc) in acc.iter().enumerate() {
+            let c = o.c.add((i + r) * o.ldc + j);
+            for v in 0..V {
+                let at = c.add(8 * v);
+                let mut out = _mm256_mul_ps(acc[v], beta);
+                if o.read {
+                    out = _mm256_fmadd_ps(load(at, lanes[v], masks[v]), alpha, out);
+                }
+                if lanes[v] == 8 {
+                    _mm256_storeu_ps(at, out);
+                } else {
+                    _mm256_maskstore_ps(at, masks[v], out);
+                }
+            }
+        }
+    }
+}

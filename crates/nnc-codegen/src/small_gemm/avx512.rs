@@ -1,0 +1,104 @@
+//! The AVX-512 kernel: blocks of 6–8 rows × up to four 16-lane vectors of C held in
+//! registers over the whole reduction; ragged columns by masked loads and stores.
+
+use super::Operands;
+use std::arch::x86_64::*;
+
+/// Column blocks of up to four vectors (64 columns), each over every row.
+///
+/// # Safety
+/// AVX-512F must be present; `b` is B with unit column stride and row stride `b_rows`.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn product(o: &Operands, b: *const f32, b_rows: isize) {
+    let mut j = 0;
+    while j < o.n {
+        let width = (o.n - j).min(64);
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            match width.div_ceil(16) {
+                1 => rows::<8, 1>(o, b, b_rows, j, width),
+                2 => rows::<8, 2>(o, b, b_rows, j, width),
+                3 => rows::<6, 3>(o, b, b_rows, j, width),
+                _ => rows::<6, 4>(o, b, b_rows, j, width),
+            }
+        }
+        j += width;
+    }
+}
+
+/// Every row of one column block, `R` (at most 8) rows at a time, then the remaining rows
+/// as one smaller block.
+///
+/// # Safety
+/// As [`product`]; columns `j..j + width` lie in C.
+#[target_feature(enable = "avx512f")]
+unsafe fn rows<const R: usize, const V: usize>(o: &Operands, b: *const f32, b_rows: isize, j: usize, width: usize) {
+    let masks: [__mmask16; V] = std::array::from_fn(|v| lane_mask(width.saturating_sub(16 * v)));
+    let mut i = 0;
+    while i + R <= o.m {
+        // SAFETY: rows i..i + R lie in A and C.
+        unsafe { tile::<R, V>(o, b, b_rows, i, j, &masks) };
+        i += R;
+    }
+    // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
+    unsafe {
+        match o.m - i {
+            0 => {}
+            1 => tile::<1, V>(o, b, b_rows, i, j, &masks),
+            2 => tile::<2, V>(o, b, b_rows, i, j, &masks),
+            3 => tile::<3, V>(o, b, b_rows, i, j, &masks),
+            4 => tile::<4, V>(o, b, b_rows, i, j, &masks),
+            5 => tile::<5, V>(o, b, b_rows, i, j, &masks),
+            6 => tile::<6, V>(o, b, b_rows, i, j, &masks),
+            _ => tile::<7, V>(o, b, b_rows, i, j, &masks),
+        }
+    }
+}
+
+/// The first `lanes` lanes of a vector (all 16 when `lanes` ≥ 16).
+fn lane_mask(lanes: usize) -> __mmask16 {
+    if lanes >= 16 { 0xffff } else { ((1u32 << lanes) - 1) as __mmask16 }
+}
+
+/// Rows `i..i + R`, columns `j..` of C under `masks`: the whole reduction in registers.
+///
+/// # Safety
+/// As [`rows`]. Masked-off lanes are neither read nor written (AVX-512 masked accesses do
+/// not touch them), so a ragged last vector stays inside the buffers.
+#[target_feature(enable = "avx512f")]
+unsafe fn tile<const R: usize, const V: usize>(
+    o: &Operands,
+    b: *const f32,
+    b_rows: isize,
+    i: usize,
+    j: usize,
+    masks: &[__mmask16; V],
+) {
+    let mut acc = [[_mm512_setzero_ps(); V]; R];
+    // SAFETY: every address below is an element of A, B or C inside the caller's block.
+    unsafe {
+        let a = o.a.offset(i as isize * o.a_rows);
+        for p in 0..o.k {
+            let row = b.offset(p as isize * b_rows).add(j);
+            let bv: [__m512; V] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], row.add(16 * v)));
+            let column = a.offset(p as isize * o.a_columns);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = _mm512_set1_ps(*column.offset(r as isize * o.a_rows));
+                for v in 0..V {
+                    acc[v] = _mm512_fmadd_ps(x, bv[v], acc[v]);
+                }
+            }
+        }
+        let (alpha, beta) = (_mm512_set1_ps(o.alpha), _mm512_set1_ps(o.beta));
+        for (r, acc) in acc.iter().enumerate() {
+            let c = o.c.add((i + r) * o.ldc + j);
+            for v in 0..V {
+                let mut out = _mm512_mul_ps(acc[v], beta);
+                if o.read {
+                    out = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(masks[v], c.add(16 * v)), alpha, out);
+                }
+                _mm512_mask_storeu_ps(c.add(16 * v), masks[v], out);
+            }
+        }
+    }
+}
