@@ -213,3 +213,43 @@ fn a_long_descent_keeps_a_bounded_trajectory() {
     assert_eq!(trajectory.last().unwrap()["step"], 2_000_000);
     assert_eq!(report["minimize"][0]["sampled_every"], 200);
 }
+
+/// A split evaluated in chunks (`NNC_EVAL_ROWS` caps the planner's chunk, which a split of
+/// this size would never need) gives the same predictions, losses and scores as one call
+/// over the whole split: rows of 150 in chunks of 7, with a last chunk of 3 (iris's
+/// training split is 104 rows) and of validation during training too.
+#[test]
+fn evaluating_in_chunks_gives_what_one_call_gives() {
+    let run = |chunk: Option<&str>| -> serde_json::Value {
+        let mut command = nnc();
+        command.args(["run", "examples/iris.nn", "--json", "--quiet", "--epochs", "30"]);
+        if let Some(rows) = chunk {
+            command.env("NNC_EVAL_ROWS", rows);
+        }
+        let output = command.output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        serde_json::from_slice(&output.stdout).unwrap()
+    };
+    let (whole, chunked) = (run(None), run(Some("7")));
+    let numbers = |value: &serde_json::Value| -> Vec<f64> {
+        let mut out = Vec::new();
+        fn walk(v: &serde_json::Value, out: &mut Vec<f64>) {
+            match v {
+                serde_json::Value::Number(n) => out.push(n.as_f64().unwrap()),
+                serde_json::Value::Array(items) => items.iter().for_each(|i| walk(i, out)),
+                serde_json::Value::Object(map) => map.values().for_each(|i| walk(i, out)),
+                _ => {}
+            }
+        }
+        walk(value, &mut out);
+        out
+    };
+    for key in ["predictions", "metrics", "val_losses", "splits"] {
+        let (a, b) = (numbers(&whole[key]), numbers(&chunked[key]));
+        assert_eq!(a.len(), b.len(), "{key}");
+        assert!(!a.is_empty(), "{key} is empty");
+        for (x, y) in a.iter().zip(&b) {
+            assert!((x - y).abs() <= 1e-5 * (1.0 + x.abs()), "{key}: {x} whole, {y} in chunks");
+        }
+    }
+}

@@ -68,13 +68,36 @@ pub fn build(job: &Job, batch: usize, train_rows: usize, splits: &[(&'static str
         unoptimized.push((Role::TailStep, step_at(tail)));
     }
     for &(split, rows) in splits {
-        let mut eval =
-            lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), rows.max(1), Mode::Eval).graph;
-        eval.name = format!("{}.eval.{split}", job.model.name);
-        unoptimized.push((Role::Eval(split), eval));
+        let chunk = eval_chunk(job, rows);
+        let eval_at = |size: usize, suffix: &str| {
+            let mut eval = lower_forward(&job.model, job.train.loss, Some(job.train.loss_span), size, Mode::Eval).graph;
+            eval.name = format!("{}.eval.{split}{suffix}", job.model.name);
+            eval
+        };
+        unoptimized.push((Role::Eval(split), eval_at(chunk, "")));
+        if rows > chunk && !rows.is_multiple_of(chunk) {
+            unoptimized.push((Role::EvalRest(split), eval_at(rows % chunk, ".rest")));
+        }
     }
     let optimized = unoptimized.iter().map(|(role, graph)| (role.clone(), optimize(graph))).collect();
     Graphs { forward, step, optimized, unoptimized }
+}
+
+/// Bytes of activations one evaluation call may plan: a split whose rows need more is
+/// evaluated in chunks of as many rows as fit (W3's 2,560 rows of 2,048-wide layers take
+/// about 16 MB and stay whole; a million rows of a small model take a few chunks).
+pub const EVAL_BYTES: usize = 32 << 20;
+
+/// Rows per call of the evaluation of a split of `rows` rows: all of them when their
+/// activations fit [`EVAL_BYTES`], else as many as fit (at least one). `NNC_EVAL_ROWS`
+/// caps it, so that tests can evaluate small splits in chunks.
+pub fn eval_chunk(job: &Job, rows: usize) -> usize {
+    let layers: usize = job.model.layers.iter().map(|layer| layer.output.size()).sum();
+    // Inputs, targets (at most the output's width) and each layer's output before and
+    // after its activation, in f32.
+    let per_row = 4 * (job.model.input.size() + 3 * layers).max(1);
+    let cap = std::env::var("NNC_EVAL_ROWS").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(usize::MAX);
+    rows.min(EVAL_BYTES / per_row).min(cap).max(1)
 }
 
 /// The graphs of one minimisation: the objective and the descent step.

@@ -62,7 +62,7 @@ pub fn need(plan: &JobPlan) -> Need {
     let evaluation = plan
         .programs
         .iter()
-        .filter(|(role, _)| matches!(role, Role::Eval(_)))
+        .filter(|(role, _)| matches!(role, Role::Eval(_) | Role::EvalRest(_)))
         .map(|(_, p)| {
             let outputs: Vec<usize> = p.outputs.iter().map(|(_, n)| *n).collect();
             floats(p.arena_len).saturating_add(sum(&outputs))

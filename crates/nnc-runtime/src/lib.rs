@@ -21,8 +21,11 @@ pub enum Role {
     Step,
     /// The training step for the last, smaller batch of an epoch.
     TailStep,
-    /// The forward pass over every row of the named split (`train`, `val`, `test`).
+    /// The forward pass over the named split (`train`, `val`, `test`), a chunk of rows at a
+    /// time: as many as the planner chose, or the whole split when it is smaller.
     Eval(&'static str),
+    /// The forward pass over the split's last rows, fewer than a chunk.
+    EvalRest(&'static str),
     /// One gradient-descent step of a `minimize` block.
     Descend,
 }
@@ -35,6 +38,7 @@ impl Role {
             Role::Step => "step".to_string(),
             Role::TailStep => "tail_step".to_string(),
             Role::Eval(split) => format!("eval.{split}"),
+            Role::EvalRest(split) => format!("eval.{split}.rest"),
             Role::Descend => "descend".to_string(),
         }
     }

@@ -373,15 +373,60 @@ fn loss_of(outputs: &[(String, Vec<f32>)]) -> f32 {
     outputs.iter().find(|(name, _)| name == "loss").map_or(f32::NAN, |(_, v)| v[0])
 }
 
-/// Runs the evaluation kernel of `role` over all rows of `data` with the forward
-/// parameters that lead `params` (read, not copied): each output by name.
+/// Runs the evaluation of a split (`Role::Eval(name)`) over `data`, one chunk of rows at
+/// a time (the kernel's rows; the last, smaller chunk by `Role::EvalRest(name)`), so its
+/// scratch is bounded by a chunk, not by the split. Outputs by name: each row's outputs
+/// (`prediction`, hidden layers) concatenated in row order, and `loss` as the mean over
+/// every row (each chunk's mean weighted by its rows; under a metric loss, the mean of
+/// the chunks' losses over the pairs within each chunk).
 pub fn evaluate(
     compiled: &Compiled,
     role: &Role,
     data: DataView<'_>,
     params: &[impl AsRef<[f32]>],
 ) -> Vec<(String, Vec<f32>)> {
-    let kernel = kernel(compiled, role);
+    let full = kernel(compiled, role);
+    let x_width = data.inputs.len() / data.rows.max(1);
+    let y_width = data.targets.len() / data.rows.max(1);
+    let chunk = (full.input_sizes().first().copied().unwrap_or(0) / x_width.max(1)).max(1);
+    let mut results: Vec<(String, Vec<f32>)> = full.outputs().map(|(name, _)| (name.to_string(), Vec::new())).collect();
+    let mut loss_sum = 0.0f64;
+    let mut start = 0;
+    while start < data.rows {
+        let rows = chunk.min(data.rows - start);
+        let kernel = if rows == chunk { full } else { kernel(compiled, &rest_of(role)) };
+        let view = DataView {
+            inputs: data.inputs.get(start * x_width..(start + rows) * x_width).unwrap_or_default(),
+            targets: data.targets.get(start * y_width..(start + rows) * y_width).unwrap_or_default(),
+            rows,
+        };
+        for ((name, values), (_, result)) in run_eval(kernel, view, params).into_iter().zip(&mut results) {
+            if name == "loss" {
+                loss_sum += f64::from(values.first().copied().unwrap_or(0.0)) * rows.max(1) as f64;
+            } else {
+                result.extend_from_slice(&values);
+            }
+        }
+        start += chunk;
+    }
+    for (name, values) in &mut results {
+        if name == "loss" {
+            *values = vec![(loss_sum / data.rows.max(1) as f64) as f32];
+        }
+    }
+    results
+}
+
+/// The role of a split's last, smaller chunk.
+fn rest_of(role: &Role) -> Role {
+    match role {
+        Role::Eval(split) => Role::EvalRest(split),
+        other => other.clone(),
+    }
+}
+
+/// One call of an evaluation kernel on a chunk that fits it exactly.
+fn run_eval(kernel: &Kernel, data: DataView<'_>, params: &[impl AsRef<[f32]>]) -> Vec<(String, Vec<f32>)> {
     let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
     let mut scratch = vec![0.0; kernel.arena_len()];
     let forward: Vec<&[f32]> = params[..kernel.param_sizes().len()].iter().map(AsRef::as_ref).collect();

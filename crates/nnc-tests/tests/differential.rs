@@ -32,7 +32,7 @@ fn check_net(net: &Net) {
         for graph in [unoptimized, optimized] {
             match role {
                 Role::Step | Role::TailStep => compare_step(&name, plan, &compiled, role, graph),
-                Role::Eval(_) => compare_eval(&name, plan, &compiled, role, graph),
+                Role::Eval(_) | Role::EvalRest(_) => compare_eval(&name, plan, &compiled, role, graph),
                 Role::TrainLoop | Role::Descend => unreachable!(),
             }
         }

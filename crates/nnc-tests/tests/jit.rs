@@ -48,7 +48,7 @@ fn every_compiled_function_matches_the_interpreter_on_the_unoptimised_graph() {
                 ops.extend(graph.insts.iter().map(|i| i.op.name()));
                 match role {
                     Role::Step | Role::TailStep => compare_step(&name, plan, &compiled, role, graph),
-                    Role::Eval(_) => compare_eval(&name, plan, &compiled, role, graph),
+                    Role::Eval(_) | Role::EvalRest(_) => compare_eval(&name, plan, &compiled, role, graph),
                     Role::TrainLoop | Role::Descend => unreachable!(),
                 }
                 functions += 1;
