@@ -120,7 +120,7 @@ fn encode_table(
         columns.push(index);
     }
     let mut out = Encoded::default();
-    for row in 0..table.rows.len() {
+    for row in 0..table.rows() {
         let line = table.lines[row];
         let mut encoded = Vec::new();
         let mut problem = None;

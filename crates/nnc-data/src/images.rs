@@ -45,20 +45,15 @@ pub(crate) fn read(spec: &ImageSpec, base_dir: &Path, room: &Room) -> Result<Tab
     check_room(spec, room, files.len(), pixels)?;
     let mut header: Vec<String> = (0..pixels).map(|i| format!("p{i}")).collect();
     header.push(CLASS_COLUMN.to_string());
-    let mut table = Table { header, rows: Vec::with_capacity(files.len()), lines: Vec::with_capacity(files.len()) };
+    let mut table = Table::new(header);
     for (index, (file, class)) in files.iter().enumerate() {
         let values = pixels_of(spec, base_dir, file, size, color)?;
-        let mut record = csv::StringRecord::with_capacity(values.len() * 6, values.len() + 1);
         // Shortest text that reads back as the same f32: the table is exact.
-        let mut text = String::new();
-        for v in values {
-            text.clear();
-            std::fmt::Write::write_fmt(&mut text, format_args!("{v}")).unwrap_or(());
-            record.push_field(&text);
+        let cells: Vec<String> = values.iter().map(f32::to_string).collect();
+        let row = cells.iter().map(String::as_str).chain(std::iter::once(*class));
+        if !table.push_row(row, index as u64 + 1) {
+            return Err(fail(spec, format!("the images of `{}` hold more than 4 GiB of values", spec.path)));
         }
-        record.push_field(class);
-        table.rows.push(record);
-        table.lines.push(index as u64 + 1);
     }
     Ok(table)
 }
@@ -194,8 +189,8 @@ fn pixels_of(
 pub fn as_csv(spec: &ImageSpec, base_dir: &Path) -> Result<Vec<u8>, Diagnostic> {
     let table = read(spec, base_dir, &Room::unlimited())?;
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let records = std::iter::once(csv::StringRecord::from(table.header.clone())).chain(table.rows);
-    for record in records {
+    let header: Vec<&str> = table.header.iter().map(String::as_str).collect();
+    for record in std::iter::once(header).chain(table.records()) {
         writer.write_record(&record).map_err(|e| fail(spec, format!("cannot write `{}` as CSV: {e}", spec.path)))?;
     }
     writer.into_inner().map_err(|e| fail(spec, format!("cannot write `{}` as CSV: {e}", spec.path)))

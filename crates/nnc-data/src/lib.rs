@@ -83,9 +83,9 @@ fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Pre
     let mut table = read::read(&file, base_dir).map_err(|d| vec![d])?;
     if let Some((column, wanted)) = &spec.filter {
         let index = select::column_index(&table.header, column).map_err(|d| vec![d])?;
-        let keep: Vec<bool> = (0..table.rows.len()).map(|r| table.cell(r, index) == wanted).collect();
+        let keep: Vec<bool> = (0..table.rows()).map(|r| table.cell(r, index) == wanted).collect();
         table.retain_rows(|r| keep[r]);
-        if table.rows.is_empty() {
+        if table.rows() == 0 {
             return Err(vec![
                 Diagnostic::error(
                     codes::FILTER_EMPTY,

@@ -39,10 +39,11 @@ pub(crate) fn prepare(
     seed: u64,
 ) -> Result<Prepared, Vec<Diagnostic>> {
     let (features, targets) = resolve_columns(spec, table)?;
+    let used: Vec<usize> = features.iter().chain(&targets).copied().collect();
     let mut types = Vec::new();
     let mut errors = Vec::new();
-    for &column in features.iter().chain(&targets) {
-        match column_type(spec, table, column) {
+    for typed in type_columns(spec, table, &used) {
+        match typed {
             Ok(t) => types.push(t),
             Err(d) => errors.push(d),
         }
@@ -80,7 +81,7 @@ pub(crate) fn prepare(
         task,
         preprocessing: Preprocessing { features: encodings, target, window: None },
         split_order: if spec.split.train >= 1.0 { SplitOrder::AllTrain } else { SplitOrder::Shuffled(split_seed) },
-        dropped_rows: table.rows.len() - usable.len(),
+        dropped_rows: table.rows() - usable.len(),
         naive_mae: None,
         input_span: feature_span(spec),
         target_span: target_span(spec),
@@ -131,11 +132,11 @@ fn target_span(spec: &CsvSpec) -> Span {
 /// rows with a missing target under `missing mean`.
 fn usable_rows(spec: &CsvSpec, table: &Table, columns: &Columns) -> Vec<usize> {
     let checked: Vec<(usize, &ColumnType)> = match spec.missing {
-        Missing::Error => return (0..table.rows.len()).collect(),
+        Missing::Error => return (0..table.rows()).collect(),
         Missing::Drop => columns.used().into_iter().zip(&columns.types).collect(),
         Missing::Mean => columns.targets.iter().copied().zip(&columns.types[columns.features.len()..]).collect(),
     };
-    (0..table.rows.len())
+    (0..table.rows())
         .filter(|&row| {
             checked.iter().all(|(column, column_type)| match column_type {
                 ColumnType::Numeric(values) => values[row].is_some(),
@@ -154,6 +155,23 @@ fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[
         .enumerate()
         .map(|(index, &column)| fitted(spec, table, column, columns.feature_type(index), train_rows))
         .collect()
+}
+
+/// Types `columns` in order, on two threads for a large table (each column is independent,
+/// and parsing a million rows' numbers is most of loading them).
+fn type_columns(spec: &CsvSpec, table: &Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
+    const PARALLEL_CELLS: usize = 1 << 16;
+    if table.rows() * columns.len() < PARALLEL_CELLS || columns.len() < 2 {
+        return columns.iter().map(|&c| column_type(spec, table, c)).collect();
+    }
+    let (first, second) = columns.split_at(columns.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| second.iter().map(|&c| column_type(spec, table, c)).collect::<Vec<_>>());
+        let mut typed: Vec<_> = first.iter().map(|&c| column_type(spec, table, c)).collect();
+        // A panic on the helper would be a bug in typing; type its half here instead.
+        typed.extend(helper.join().unwrap_or_else(|_| second.iter().map(|&c| column_type(spec, table, c)).collect()));
+        typed
+    })
 }
 
 fn fitted(spec: &CsvSpec, table: &Table, column: usize, column_type: &ColumnType, rows: &[usize]) -> ColumnEncoding {
@@ -222,7 +240,7 @@ fn annotation_column(table: &Table, columns: &Columns) -> Option<usize> {
     let used = columns.used();
     (0..table.header.len()).filter(|c| !used.contains(c)).find(|&column| {
         let mut seen: Vec<&str> = Vec::new();
-        for row in 0..table.rows.len() {
+        for row in 0..table.rows() {
             let cell = table.cell(row, column);
             if !seen.contains(&cell) {
                 if seen.len() == 20 {

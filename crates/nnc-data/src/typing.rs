@@ -37,9 +37,9 @@ pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Resul
         return Ok(ColumnType::Categorical);
     }
     let markers = spec.missing_values.markers_for(name);
-    let mut values = Vec::with_capacity(table.rows.len());
+    let mut values = Vec::with_capacity(table.rows());
     let (mut numbers, mut odd): (usize, Vec<usize>) = (0, Vec::new());
-    for row in 0..table.rows.len() {
+    for row in 0..table.rows() {
         let cell = table.cell(row, column);
         if is_marker(markers, cell) {
             values.push(None);
@@ -84,7 +84,7 @@ pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Resul
     )
     .with_note(format!(
         "{numbers} of {} cells in `{name}` are numbers; a number must be finite (no `inf`)",
-        table.rows.len()
+        table.rows()
     ))
     .with_help(format!(
         "correct those cells in the file (write a missing value as an empty cell or `NA`); if `{name}` holds \
@@ -102,7 +102,7 @@ pub(crate) fn first_missing(
     if spec.missing != Missing::Error {
         return Ok(());
     }
-    for row in 0..table.rows.len() {
+    for row in 0..table.rows() {
         for (&column, column_type) in columns.iter().zip(types) {
             let missing = match column_type {
                 ColumnType::Numeric(values) => values[row].is_none(),

@@ -92,9 +92,9 @@ pub fn identity_column(preprocessing: &nnc_data::Preprocessing) -> String {
 }
 
 /// Rows as CSV text (`csv` quotes what needs quoting).
-pub fn csv_text(rows: impl IntoIterator<Item = Vec<String>>) -> String {
+pub fn csv_text<R: IntoIterator<Item = C>, C: AsRef<[u8]>>(rows: impl IntoIterator<Item = R>) -> String {
     let mut writer = csv::Writer::from_writer(Vec::new());
-    let written: Result<(), csv::Error> = rows.into_iter().try_for_each(|row| writer.write_record(&row));
+    let written: Result<(), csv::Error> = rows.into_iter().try_for_each(|row| writer.write_record(row));
     written
         .ok()
         .and_then(|()| writer.into_inner().ok())
