@@ -147,13 +147,25 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
         Diagnostic::error(code, message, spec.path_span, label.to_string())
             .with_help("paths are relative to the folder of the .nn file")
     };
-    check_size(spec, &base_dir.join(spec.path))?;
-    let bytes = std::fs::read(base_dir.join(spec.path)).map_err(|e| {
+    let path = base_dir.join(spec.path);
+    check_size(spec, &path)?;
+    let unreadable = |e: std::io::Error| {
         fail(codes::UNREADABLE_FILE, format!("cannot read data file `{}`", spec.path), "while reading this file")
             .with_note(e.to_string())
-    })?;
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    if text.iter().all(u8::is_ascii_whitespace) {
+    };
+    // Read as a stream: the file's bytes are never all in memory beside its cells.
+    let file = std::fs::File::open(&path).map_err(unreadable)?;
+    let size = file.metadata().map_or(0, |m| m.len());
+    let mut input = std::io::BufReader::with_capacity(1 << 16, file);
+    skip_byte_order_mark(&mut input).map_err(unreadable)?;
+    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+    let header = reader.byte_headers().map_err(|e| bad_csv(spec, 1, &e.to_string()))?.clone();
+    let header = utf8_record(spec, &header, 1)?;
+    let header: Vec<String> = header.iter().map(str::to_string).collect();
+    // One record, reused: the csv reader checks its UTF-8 once per row.
+    let mut record = csv::StringRecord::new();
+    let mut more = reader.read_record(&mut record).map_err(|e| read_error(spec, &e))?;
+    if !more && header.iter().all(String::is_empty) {
         return Err(Diagnostic::error(
             codes::EMPTY_FILE,
             format!("data file `{}` is empty", spec.path),
@@ -162,23 +174,12 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
         )
         .with_help("a data file starts with a header row naming its columns, then one row per example"));
     }
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(text);
-    let header = reader.byte_headers().map_err(|e| bad_csv(spec, 1, &e.to_string()))?.clone();
-    let header = utf8_record(spec, &header, 1)?;
-    let header: Vec<String> = header.iter().map(str::to_string).collect();
     check_unique_header(spec, &header)?;
     let mut table = Table::new(header);
     // The cells' text takes about the file's bytes; reserving it avoids copying it as the
     // table grows.
-    table.text.reserve(text.len());
-    // One record, reused: the csv reader checks its UTF-8 once per row.
-    let mut record = csv::StringRecord::new();
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(read_error(spec, &e)),
-        }
+    table.text.reserve(usize::try_from(size).unwrap_or(0));
+    while more {
         let header = &table.header;
         let line = record.position().map_or(0, csv::Position::line);
         if record.len() != header.len() {
@@ -198,8 +199,17 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
         if !table.push_row(record.iter(), line) {
             return Err(too_large_text(spec));
         }
+        more = reader.read_record(&mut record).map_err(|e| read_error(spec, &e))?;
     }
     Ok(table)
+}
+
+/// Steps over a UTF-8 byte-order mark at the start of `input`, if there is one.
+fn skip_byte_order_mark(input: &mut impl std::io::BufRead) -> std::io::Result<()> {
+    if input.fill_buf()?.starts_with(b"\xEF\xBB\xBF") {
+        input.consume(3);
+    }
+    Ok(())
 }
 
 fn too_large_text(spec: &FileRef) -> Diagnostic {

@@ -139,7 +139,7 @@ fn usable_rows(spec: &CsvSpec, table: &Table, columns: &Columns) -> Vec<usize> {
     (0..table.rows())
         .filter(|&row| {
             checked.iter().all(|(column, column_type)| match column_type {
-                ColumnType::Numeric(values) => values[row].is_some(),
+                ColumnType::Numeric(values) => values.get(row).is_some(),
                 ColumnType::Categorical => {
                     !spec.missing_values.is_missing(&table.header[*column], table.cell(row, *column))
                 }
@@ -194,7 +194,7 @@ fn fit_column(
     let impute = spec.missing == Missing::Mean;
     match column_type {
         ColumnType::Numeric(values) => {
-            let present: Vec<f32> = rows.iter().filter_map(|&r| values[r]).collect();
+            let present: Vec<f32> = rows.iter().filter_map(|&r| values.get(r)).collect();
             let (offset, scale) = fit_numeric(&present, normalize);
             Encoding::Numeric { offset, scale, fill: if impute { mean(&present) } else { None } }
         }
@@ -307,7 +307,7 @@ impl Builder<'_> {
         out: &mut Vec<f32>,
     ) {
         let encoded = match column_type {
-            ColumnType::Numeric(values) => encoding.encoding.encode_number(values[row], out),
+            ColumnType::Numeric(values) => encoding.encoding.encode_number(values.get(row), out),
             ColumnType::Categorical => encoding.encode(self.table.cell(row, column), out),
         };
         debug_assert!(encoded.is_ok(), "row {row} of column {column} was checked for missing values");

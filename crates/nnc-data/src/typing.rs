@@ -19,9 +19,43 @@ use nnc_diagnostics::{Diagnostic, codes};
 /// The type of one source column.
 #[derive(Clone, Debug, PartialEq)]
 pub(crate) enum ColumnType {
-    /// Values by row; `None` where the cell is missing.
-    Numeric(Vec<Option<f32>>),
+    /// Values by row.
+    Numeric(Numbers),
     Categorical,
+}
+
+/// A numeric column's values by row, NaN where the cell is missing: a cell that parses is
+/// finite (see [`number`]), so NaN marks nothing else, and a value takes 4 bytes, not the
+/// 8 of an `Option<f32>` (44 MB less for a million rows of eleven columns).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Numbers(Vec<f32>);
+
+impl Numbers {
+    pub fn get(&self, row: usize) -> Option<f32> {
+        self.0.get(row).copied().filter(|v| !v.is_nan())
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Every value, `None` where missing.
+    pub fn to_options(&self) -> Vec<Option<f32>> {
+        (0..self.len()).map(|row| self.get(row)).collect()
+    }
+}
+
+impl PartialEq for Numbers {
+    /// Equal when the same cells are missing and the rest are equal.
+    fn eq(&self, other: &Numbers) -> bool {
+        self.len() == other.len() && (0..self.len()).all(|row| self.get(row) == other.get(row))
+    }
+}
+
+impl FromIterator<Option<f32>> for Numbers {
+    fn from_iter<I: IntoIterator<Item = Option<f32>>>(values: I) -> Numbers {
+        Numbers(values.into_iter().map(|v| v.unwrap_or(f32::NAN)).collect())
+    }
 }
 
 /// A finite number that fits an f32.
@@ -42,17 +76,17 @@ pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Resul
     for row in 0..table.rows() {
         let cell = table.cell(row, column);
         if is_marker(markers, cell) {
-            values.push(None);
+            values.push(f32::NAN);
         } else if let Some(value) = number(cell) {
             numbers += 1;
-            values.push(Some(value));
+            values.push(value);
         } else {
             odd.push(row);
-            values.push(None);
+            values.push(f32::NAN);
         }
     }
     if odd.is_empty() && numbers > 0 {
-        return Ok(ColumnType::Numeric(values));
+        return Ok(ColumnType::Numeric(Numbers(values)));
     }
     if numbers < odd.len() {
         return Ok(ColumnType::Categorical);
@@ -105,7 +139,7 @@ pub(crate) fn first_missing(
     for row in 0..table.rows() {
         for (&column, column_type) in columns.iter().zip(types) {
             let missing = match column_type {
-                ColumnType::Numeric(values) => values[row].is_none(),
+                ColumnType::Numeric(values) => values.get(row).is_none(),
                 ColumnType::Categorical => {
                     spec.missing_values.is_missing(&table.header[column], table.cell(row, column))
                 }

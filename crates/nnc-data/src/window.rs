@@ -21,6 +21,7 @@ pub(crate) fn prepare(spec: &CsvSpec, window: &Window, table: &Table) -> Result<
         ColumnType::Categorical => return Err(vec![not_numeric(spec, window)]),
     };
     first_missing(spec, table, &[column], &[ColumnType::Numeric(series.clone())]).map_err(|d| vec![d])?;
+    let series = series.to_options();
     let n = series.len();
     let k = window.size;
     check_windows(&spec.split, n, k, window.span).map_err(|d| vec![d])?;

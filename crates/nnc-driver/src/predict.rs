@@ -96,12 +96,71 @@ pub fn images_of(job: &Job) -> Option<&nnc_data::ImageSpec> {
     }
 }
 
-/// One prediction per encoded row: the column names and each row's values as text.
+/// One prediction per encoded row: the column names, and each row's numbers, from which
+/// its text is made when it is written (a million rows' cells are never all held as text).
 pub struct Predictions {
     pub columns: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-    /// Probabilities or values as numbers, row by row (what the text shows).
-    pub values: Vec<Vec<f32>>,
+    lines: Vec<u64>,
+    /// Probabilities or values as numbers (what the text shows), `width` a row.
+    pub values: Vec<f32>,
+    width: usize,
+    kind: Kind,
+}
+
+/// How a row's numbers read as text.
+enum Kind {
+    /// A metric loss's embedding: the numbers.
+    Embedding,
+    /// The probability of the second class: the class, then the probability.
+    Binary(Vec<String>),
+    /// One probability per class: the likeliest class, then the probabilities.
+    Classes(Vec<String>),
+    /// Values in the targets' units; with `binary`, first the 0/1 they round to.
+    Values { binary: bool },
+}
+
+impl Predictions {
+    pub fn len(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.lines.is_empty()
+    }
+
+    /// Row `row`'s numbers.
+    pub fn numbers(&self, row: usize) -> &[f32] {
+        self.values.get(row * self.width..(row + 1) * self.width).unwrap_or_default()
+    }
+
+    /// Row `row` as text: its line, then what `columns` names.
+    pub fn row(&self, row: usize) -> Vec<String> {
+        let numbers = self.numbers(row);
+        let number = |v: &f32| format!("{v}");
+        let mut cells = vec![self.lines[row].to_string()];
+        match &self.kind {
+            Kind::Embedding => {}
+            Kind::Binary(classes) => {
+                cells.push(classes[usize::from(numbers.first().is_some_and(|&p| p >= 0.5))].clone())
+            }
+            Kind::Classes(classes) => {
+                let best =
+                    numbers.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b });
+                cells.push(classes.get(best.0).cloned().unwrap_or_default());
+            }
+            Kind::Values { binary: true } => {
+                cells.push(u8::from(numbers.first().is_some_and(|&v| v >= 0.5)).to_string())
+            }
+            Kind::Values { binary: false } => {}
+        }
+        cells.extend(numbers.iter().map(number));
+        cells
+    }
+
+    /// Every row as text, in order.
+    pub fn rows(&self) -> impl Iterator<Item = Vec<String>> + '_ {
+        (0..self.len()).map(|row| self.row(row))
+    }
 }
 
 /// Runs the compiled forward pass of `job` over `encoded` and describes the results.
@@ -111,43 +170,24 @@ pub fn predict(
     weights: &Weights,
     encoded: &Encoded,
 ) -> Result<Predictions, Diagnostic> {
-    let outputs = forward(job, params, &encoded.inputs, encoded.rows)?;
-    let width = output_width(job);
-    let rows: Vec<&[f32]> = outputs.chunks(width.max(1)).collect();
+    let mut values = forward(job, params, &encoded.inputs, encoded.rows)?;
+    let width = output_width(job).max(1);
     let metadata = &weights.metadata;
     let mut columns = vec!["line".to_string()];
-    let mut text_rows = Vec::new();
-    let mut values = Vec::new();
-    let number = |v: f32| format!("{v}");
-    match &metadata.preprocessing.target {
+    let kind = match &metadata.preprocessing.target {
         // A metric loss's output is an embedding, not scores of its classes.
         _ if job.train.loss.metric().is_some() => {
             columns.extend((1..=width).map(|i| format!("e{i}")));
-            for (line, row) in encoded.lines.iter().zip(&rows) {
-                let mut cells = vec![line.to_string()];
-                cells.extend(row.iter().map(|&v| number(v)));
-                text_rows.push(cells);
-                values.push(row.to_vec());
-            }
+            Kind::Embedding
         }
         TargetEncoding::Classes { classes, binary: true, .. } => {
             columns.extend(["predicted".to_string(), format!("p({})", classes[1])]);
-            for (line, row) in encoded.lines.iter().zip(&rows) {
-                let class = &classes[usize::from(row[0] >= 0.5)];
-                text_rows.push(vec![line.to_string(), class.clone(), number(row[0])]);
-                values.push(row.to_vec());
-            }
+            Kind::Binary(classes.clone())
         }
         TargetEncoding::Classes { classes, .. } => {
             columns.push("predicted".to_string());
             columns.extend(classes.iter().map(|c| format!("p({c})")));
-            for (line, row) in encoded.lines.iter().zip(&rows) {
-                let best = row.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b }).0;
-                let mut cells = vec![line.to_string(), classes[best].clone()];
-                cells.extend(row.iter().map(|&p| number(p)));
-                text_rows.push(cells);
-                values.push(row.to_vec());
-            }
+            Kind::Classes(classes.clone())
         }
         TargetEncoding::Columns(_) | TargetEncoding::Features => {
             // A 0/1 target given as numbers (an inline table) is a binary task all the same.
@@ -157,19 +197,15 @@ pub fn predict(
             }
             columns.extend(metadata.target_names.iter().cloned());
             let scale = metadata.preprocessing.target_scale(width);
-            for (line, row) in encoded.lines.iter().zip(&rows) {
-                let unscaled: Vec<f32> = row.iter().zip(&scale).map(|(v, (offset, s))| v * s + offset).collect();
-                let mut cells = vec![line.to_string()];
-                if binary {
-                    cells.push(u8::from(unscaled[0] >= 0.5).to_string());
+            for row in values.chunks_mut(width) {
+                for (v, (offset, s)) in row.iter_mut().zip(&scale) {
+                    *v = *v * s + offset;
                 }
-                cells.extend(unscaled.iter().map(|&v| number(v)));
-                text_rows.push(cells);
-                values.push(unscaled);
             }
+            Kind::Values { binary }
         }
-    }
-    Ok(Predictions { columns, rows: text_rows, values })
+    };
+    Ok(Predictions { columns, lines: encoded.lines.clone(), values, width, kind })
 }
 
 /// Rows per call of the compiled forward pass: new files can be any length, and one graph

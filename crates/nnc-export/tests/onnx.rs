@@ -66,7 +66,7 @@ fn agrees_at(example: &str) -> Vec<u8> {
     let outputs = model.run(tvec!(Tensor::from(input).into())).unwrap();
     let onnx: Vec<f32> = outputs[0].to_array_view::<f32>().unwrap().iter().copied().collect();
     // The columns nnc predict reports as numbers: probabilities or values.
-    let ours: Vec<f32> = predicted.values.iter().flatten().copied().collect();
+    let ours: Vec<f32> = predicted.values.clone();
     assert_eq!(onnx.len(), ours.len(), "{example}: {} outputs against {}", onnx.len(), ours.len());
     for (i, (a, b)) in onnx.iter().zip(&ours).enumerate() {
         assert!((a - b).abs() <= 1e-4 * (1.0 + b.abs()), "{example} output {i}: onnx {a}, nnc {b}");

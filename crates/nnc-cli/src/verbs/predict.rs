@@ -16,17 +16,18 @@ pub fn predict(
     let model = saved_model(context, weights_path)?;
     let encoded = encode_rows(context, &model, input)?;
     let predictions = predict_rows(&model.job, &model.params, &model.weights, &encoded).map_err(|d| vec![d])?;
-    // Borrowed rows, not copies: a million predictions are written without a second set.
-    let csv_text = csv_text(std::iter::once(&predictions.columns).chain(&predictions.rows));
+    // Each row's text is made as it is written: a million predictions are never all held
+    // as cells.
+    let csv_text = csv_text(std::iter::once(predictions.columns.clone()).chain(predictions.rows()));
     let text = match out {
         Some(path) => {
             write(path, csv_text.as_bytes())?;
-            format!("wrote {} predictions to {}\n", predictions.rows.len(), path.display())
+            format!("wrote {} predictions to {}\n", predictions.len(), path.display())
         }
         None => csv_text,
     };
     // The rows as JSON values only when JSON is asked for: they take several times the text.
-    let rows = if context.json { json!(predictions.rows) } else { serde_json::Value::Null };
+    let rows = if context.json { json!(predictions.rows().collect::<Vec<_>>()) } else { serde_json::Value::Null };
     let json = json!({
         "model": model.job.model.name,
         "columns": predictions.columns,
