@@ -168,6 +168,22 @@ enum Command {
         #[arg(short, long, value_name = "PATH")]
         out: Option<PathBuf>,
     },
+    /// A local page that shows the program training live: edit, check, save and run it
+    /// there. Prints the page's URL (with its access token) on a line of its own.
+    Serve {
+        /// The program (a .nn file); the page edits and saves this file only.
+        file: PathBuf,
+        /// The port (default: a free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// Listen on this address instead of 127.0.0.1 (the page is then reachable from
+        /// other machines, to anyone with the token).
+        #[arg(long, value_name = "ADDRESS")]
+        host: Option<std::net::IpAddr>,
+        /// Open the page in the browser.
+        #[arg(long)]
+        open: bool,
+    },
     /// A layer's activations (an embedding) for new rows, with saved weights: a CSV of
     /// the line, the identity when the rows have one, and the layer's numbers.
     Embed {
@@ -313,6 +329,7 @@ impl Command {
             | Command::Sweep { file, .. }
             | Command::Predict { file, .. }
             | Command::Embed { file, .. }
+            | Command::Serve { file, .. }
             | Command::Similar { file, .. }
             | Command::Cluster { file, .. }
             | Command::Eval { file, .. }
@@ -384,6 +401,7 @@ fn main() -> ExitCode {
         Command::Embed { weights, layer, input, out, .. } => {
             verbs::embed::embed(&context, &weights, layer.as_deref(), &input, out.as_deref())
         }
+        Command::Serve { port, host, open, .. } => verbs::serve::serve(&context, host, port, open),
         Command::Similar {
             weights, database, query, layer, top, threshold, metric, save_database, plot, png, ..
         } => verbs::similar::similar(

@@ -469,3 +469,37 @@ fn batch_norm_statistics_are_saved_and_used_when_loaded() {
     let loaded = as_f64(&split(&evaluated, "train")["loss"]);
     assert!((loaded - trained).abs() <= 1e-6 * trained.abs().max(1.0), "loaded {loaded}, trained {trained}");
 }
+
+/// `nnc serve` prints its URL alone on the first line, exactly as scripts expect, answers
+/// there, and Ctrl-C ends it cleanly.
+#[cfg(unix)]
+#[test]
+fn serve_prints_its_url_and_stops_on_ctrl_c() {
+    use std::io::{BufRead, BufReader, Read, Write};
+    use std::process::Stdio;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["serve", "examples/xor.nn"])
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    let url = line.trim_end();
+    let rest = url.strip_prefix("http://127.0.0.1:").unwrap_or_else(|| panic!("{url}"));
+    let (port, token) = rest.split_once("/?token=").unwrap_or_else(|| panic!("{url}"));
+    let port: u16 = port.parse().unwrap();
+    assert!(token.len() == 32 && token.chars().all(|c| c.is_ascii_hexdigit()), "{url}");
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let request = format!("GET /?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    stream.write_all(request.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    assert!(reply.starts_with("HTTP/1.1 200"), "{reply}");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    let status = child.wait().unwrap();
+    assert!(status.success(), "{status:?}");
+}

@@ -13,6 +13,7 @@ pub mod ir;
 pub mod plot;
 pub mod predict;
 pub mod run;
+pub mod serve;
 pub mod similar;
 pub mod sweep;
 pub mod trace;

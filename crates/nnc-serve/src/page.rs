@@ -1,0 +1,150 @@
+//! The page `nnc serve` shows: the program in an editor beside its training, in one file
+//! with its script and style (nothing is fetched from elsewhere). It draws only what the
+//! server sends: diagnostics from `/api/check`, losses from `/api/events`.
+
+pub(crate) const PAGE: &str = r##"<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<title>nnc serve</title>
+<style>
+  body { font-family: system-ui, sans-serif; margin: 0; display: flex; flex-direction: column; height: 100vh; }
+  header { padding: 6px 12px; background: #24292f; color: #fff; display: flex; gap: 12px; align-items: center; }
+  header button { font: inherit; }
+  main { flex: 1; display: flex; min-height: 0; }
+  #left { flex: 1; display: flex; flex-direction: column; border-right: 1px solid #ccc; }
+  #source { flex: 1; font: 13px/1.4 ui-monospace, monospace; border: 0; padding: 8px; resize: none; tab-size: 2; }
+  #diagnostics { max-height: 30%; overflow: auto; margin: 0; padding: 6px 12px; background: #fff8f0; font: 13px ui-monospace, monospace; }
+  #diagnostics:empty { display: none; }
+  .code { color: #b00; font-weight: bold; }
+  #right { flex: 1; padding: 8px 12px; overflow: auto; }
+  #status { font-weight: bold; }
+  svg { background: #fafafa; border: 1px solid #ddd; }
+  #results { font: 13px ui-monospace, monospace; white-space: pre-wrap; }
+</style>
+</head>
+<body>
+<header>
+  <strong>nnc serve</strong> <span id="path"></span>
+  <button id="run">Run</button> <button id="stop">Stop</button> <button id="save">Save</button>
+  <button id="reload">Reload from disk</button>
+  <span id="status">loading</span>
+</header>
+<main>
+  <section id="left">
+    <textarea id="source" spellcheck="false" aria-label="program"></textarea>
+    <ul id="diagnostics"></ul>
+  </section>
+  <section id="right">
+    <svg id="chart" width="520" height="300" aria-label="loss per epoch"></svg>
+    <div id="results"></div>
+  </section>
+</main>
+<script>
+"use strict";
+const token = new URLSearchParams(location.search).get("token") || "";
+const $ = (id) => document.getElementById(id);
+const call = (method, path, body) =>
+  fetch(path, { method, body, headers: { "X-NNC-Token": token } }).then((r) => r.json());
+let losses = [], valLosses = [], epochs = 1, stream = null, checking = null;
+
+function setStatus(text) { $("status").textContent = text; }
+
+function showDiagnostics(list) {
+  const box = $("diagnostics");
+  box.textContent = "";
+  for (const d of list) {
+    const item = document.createElement("li");
+    const code = document.createElement("span");
+    code.className = "code";
+    code.textContent = d.code;
+    item.append(code, ` ${d.line}:${d.column} ${d.message}` + (d.help ? ` (help: ${d.help})` : ""));
+    box.append(item);
+  }
+  return list.length === 0;
+}
+
+function check() {
+  return call("POST", "/api/check", $("source").value).then((r) => {
+    const ok = showDiagnostics(r.diagnostics || []);
+    setStatus(ok ? "valid" : `${r.diagnostics.length} error(s)`);
+    return ok;
+  });
+}
+
+function draw() {
+  const svg = $("chart"), w = 520, h = 300, pad = 40;
+  const all = losses.concat(valLosses).filter((x) => x !== null && x > 0);
+  const top = Math.max(...all, 1e-12), bottom = Math.min(...all, top);
+  const logTop = Math.log10(top), logBottom = Math.log10(bottom) - 1e-9;
+  const x = (e) => pad + (w - 2 * pad) * (e / Math.max(epochs, 1));
+  const y = (v) => h - pad - (h - 2 * pad) * ((Math.log10(v) - logBottom) / (logTop - logBottom || 1));
+  const path = (points, colour) => {
+    const d = points.filter((p) => p[1] !== null && p[1] > 0).map((p, i) => `${i ? "L" : "M"}${x(p[0]).toFixed(1)},${y(p[1]).toFixed(1)}`).join("");
+    return d ? `<path d="${d}" fill="none" stroke="${colour}" stroke-width="2"/>` : "";
+  };
+  svg.innerHTML =
+    `<text x="${pad}" y="16" font-size="12">loss (log scale) by epoch: train (blue), validation (orange)</text>` +
+    `<text x="4" y="${pad}" font-size="11">${top.toPrecision(3)}</text>` +
+    `<text x="4" y="${h - pad}" font-size="11">${bottom.toPrecision(3)}</text>` +
+    `<text x="${w - pad}" y="${h - 8}" font-size="11" text-anchor="end">${epochs}</text>` +
+    path(losses, "#1f77b4") + path(valLosses, "#ff7f0e");
+  svg.dataset.points = String(losses.length);
+  svg.dataset.last = losses.length ? String(losses[losses.length - 1][1]) : "";
+}
+
+function listen() {
+  if (stream) stream.close();
+  losses = []; valLosses = []; epochs = 1;
+  stream = new EventSource(`/api/events?from=0&token=${encodeURIComponent(token)}`);
+  stream.onmessage = (message) => {
+    const event = JSON.parse(message.data).data;
+    if (event.event === "epoch") {
+      epochs = event.epochs;
+      losses.push([event.epoch, event.loss]);
+      if (event.val_loss !== null) valLosses.push([event.epoch, event.val_loss]);
+      setStatus(`${event.model}: epoch ${event.epoch}/${event.epochs}, loss ${event.loss}`);
+      draw();
+    } else if (event.event === "done") {
+      stream.close();
+      const lines = event.jobs.map((j) => `${j.model}: final loss ${j.final_loss} after ${j.epochs} epochs` +
+        (j.interrupted ? " (stopped)" : "") + "\n" +
+        j.splits.map((s) => `  ${s.name}: ${s.rows} rows, loss ${s.loss}` +
+          (s.scores.accuracy !== undefined ? `, accuracy ${(100 * s.scores.accuracy).toFixed(1)}%` : "")).join("\n"));
+      $("results").textContent = lines.join("\n");
+      setStatus("done");
+    } else if (event.event === "error") {
+      stream.close();
+      showDiagnostics(event.diagnostics);
+      setStatus("failed");
+    }
+  };
+}
+
+$("run").onclick = () => check().then((ok) => {
+  if (!ok) return;
+  $("results").textContent = "";
+  call("POST", "/api/run", $("source").value).then((r) => {
+    if (r.error) { setStatus(r.error); return; }
+    setStatus("running");
+    listen();
+  });
+});
+$("stop").onclick = () => call("POST", "/api/stop");
+$("save").onclick = () => call("PUT", "/api/program", $("source").value).then((r) => setStatus(r.error || "saved"));
+$("reload").onclick = () => load();
+$("source").oninput = () => { clearTimeout(checking); checking = setTimeout(check, 300); };
+
+function load() {
+  return call("GET", "/api/program").then((r) => {
+    $("path").textContent = r.path;
+    $("source").value = r.source;
+    return check();
+  });
+}
+load();
+draw();
+</script>
+</body>
+</html>
+"##;

@@ -1,0 +1,181 @@
+//! `nnc serve` without a browser: the token, the Host and Origin checks, the paths it
+//! refuses, checking, saving only the program file, and a run whose events end with the
+//! loss `nnc run` reaches for the same program.
+
+#![allow(clippy::unwrap_used)] // Tests fail loudly by design.
+
+use std::io::{Read, Write};
+use std::net::{IpAddr, Ipv4Addr, TcpStream};
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+struct Running {
+    url: String,
+    port: u16,
+    token: String,
+    stop: Arc<AtomicU32>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.stop.store(1, Ordering::SeqCst);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn start(file: &Path) -> Running {
+    let server = nnc_serve::Server::bind(file, IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
+    let url = server.url();
+    let (_, rest) = url.split_once("127.0.0.1:").unwrap();
+    let (port, token) = rest.split_once("/?token=").unwrap();
+    let stop = Arc::new(AtomicU32::new(0));
+    let flag = Arc::clone(&stop);
+    let thread = std::thread::spawn(move || server.serve(&flag));
+    Running { url: url.clone(), port: port.parse().unwrap(), token: token.to_string(), stop, thread: Some(thread) }
+}
+
+/// One request (`headers` as written); the status code and the body.
+fn request(port: u16, method: &str, path: &str, headers: &[(&str, &str)], body: &str) -> (u16, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
+    let mut text = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\nContent-Length: {}\r\n", body.len());
+    for (name, value) in headers {
+        text.push_str(&format!("{name}: {value}\r\n"));
+    }
+    text.push_str("\r\n");
+    text.push_str(body);
+    stream.write_all(text.as_bytes()).unwrap();
+    let mut reply = String::new();
+    stream.read_to_string(&mut reply).unwrap();
+    let status = reply.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let body = reply.split_once("\r\n\r\n").map(|(_, b)| b.to_string()).unwrap_or_default();
+    (status, body)
+}
+
+fn example(dir: &Path) -> std::path::PathBuf {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = dir.join("xor.nn");
+    std::fs::copy(root.join("examples/xor.nn"), &file).unwrap();
+    file
+}
+
+#[test]
+fn the_url_is_loopback_with_a_token() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(&example(dir.path()));
+    assert!(server.url.starts_with("http://127.0.0.1:"), "{}", server.url);
+    assert_eq!(server.token.len(), 32);
+    assert!(server.token.chars().all(|c| c.is_ascii_hexdigit()));
+}
+
+#[test]
+fn every_request_needs_the_token_its_own_host_and_origin() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&example(dir.path()));
+    let host = format!("127.0.0.1:{}", s.port);
+    let with_token = format!("/?token={}", s.token);
+    assert_eq!(request(s.port, "GET", "/", &[("Host", &host)], "").0, 403);
+    assert_eq!(request(s.port, "GET", "/?token=00000000000000000000000000000000", &[("Host", &host)], "").0, 403);
+    let (status, page) = request(s.port, "GET", &with_token, &[("Host", &host)], "");
+    assert_eq!(status, 200);
+    assert!(page.contains("<title>nnc serve</title>") && !page.contains("http://") && !page.contains("https://"));
+    // DNS rebinding: another name for this address.
+    assert_eq!(request(s.port, "GET", &with_token, &[("Host", &format!("evil.example:{}", s.port))], "").0, 403);
+    assert_eq!(request(s.port, "GET", &with_token, &[], "").0, 403);
+    // A request from another site's page.
+    let token = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str()), ("Origin", "http://evil.example")];
+    assert_eq!(request(s.port, "POST", "/api/check", &token, "model m { input 2; dense 1 }").0, 403);
+    let own = format!("http://{host}");
+    let token = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str()), ("Origin", own.as_str())];
+    assert_eq!(request(s.port, "POST", "/api/check", &token, "model m { input 2; dense 1 }").0, 200);
+}
+
+#[test]
+fn no_path_reaches_files_but_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = start(&example(dir.path()));
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    for path in ["/xor.nn", "/../Cargo.toml", "/%2e%2e/Cargo.toml", "/etc/passwd", "/api/nothing", "/api/program/../x"]
+    {
+        assert_eq!(request(s.port, "GET", path, &headers, "").0, 404, "{path}");
+    }
+    let (status, body) = request(s.port, "GET", "/api/program", &headers, "");
+    assert_eq!(status, 200);
+    let program: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(program["source"].as_str().unwrap().contains("model mlp"));
+}
+
+#[test]
+fn checking_gives_the_clis_codes_and_saving_writes_only_the_program() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let source = std::fs::read_to_string(&file).unwrap();
+    let (_, body) = request(s.port, "POST", "/api/check", &headers, &source);
+    assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["diagnostics"], serde_json::json!([]));
+    let broken = source.replace("loss mse", "loss mse(");
+    let (_, body) = request(s.port, "POST", "/api/check", &headers, &broken);
+    let diagnostics: serde_json::Value = serde_json::from_str(&body).unwrap();
+    let first = &diagnostics["diagnostics"][0];
+    assert!(first["code"].as_str().unwrap().starts_with("E0"), "{diagnostics}");
+    assert!(first["line"].as_u64().unwrap() > 1, "{diagnostics}");
+    let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    let edited = source.replace("epochs 2000", "epochs 50");
+    assert_eq!(request(s.port, "PUT", "/api/program", &headers, &edited).0, 200);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
+    let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
+    assert_eq!(before, after, "no other file written");
+}
+
+#[test]
+fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let source = std::fs::read_to_string(&file).unwrap();
+    let (status, body) = request(s.port, "POST", "/api/run", &headers, &source);
+    assert_eq!(status, 200, "{body}");
+    let (status, events) =
+        request(s.port, "GET", &format!("/api/events?from=0&token={}", s.token), &[("Host", &host)], "");
+    assert_eq!(status, 200);
+    let events: Vec<serde_json::Value> = events
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .map(|data| serde_json::from_str::<serde_json::Value>(data).unwrap()["data"].clone())
+        .collect();
+    let epochs: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "epoch").collect();
+    assert!(!epochs.is_empty() && epochs.len() <= 2000, "{} epoch events", epochs.len());
+    assert_eq!(epochs.last().unwrap()["epoch"], 2000);
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done", "{done}");
+    let reference = nnc_driver::run(&source, dir.path(), nnc_driver::Overrides::default()).unwrap();
+    let served = done["jobs"][0]["final_loss"].as_f64().unwrap();
+    assert_eq!(served as f32, reference.jobs[0].final_loss, "the same compiled run as nnc run");
+}
+
+#[test]
+fn one_run_at_a_time_and_stop_ends_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let long = std::fs::read_to_string(&file).unwrap().replace("epochs 2000", "epochs 100000000");
+    assert_eq!(request(s.port, "POST", "/api/run", &headers, &long).0, 200);
+    assert_eq!(request(s.port, "POST", "/api/run", &headers, &long).0, 409);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(request(s.port, "POST", "/api/stop", &headers, "").0, 200);
+    let (_, events) = request(s.port, "GET", &format!("/api/events?from=0&token={}", s.token), &[("Host", &host)], "");
+    let last = events.lines().rev().find_map(|l| l.strip_prefix("data: ")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(last).unwrap();
+    assert_eq!(last["data"]["event"], "done");
+    assert_eq!(last["data"]["jobs"][0]["interrupted"], true);
+}
