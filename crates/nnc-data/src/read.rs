@@ -60,10 +60,10 @@ impl Table {
 
     /// Keeps only the rows for which `keep` holds.
     pub fn retain_rows(&mut self, mut keep: impl FnMut(usize) -> bool) {
-        let mut kept = Table::new(std::mem::take(&mut self.header));
+        let width = self.header.len();
+        let mut kept = Table::new(self.header.clone());
         for row in 0..self.rows() {
             if keep(row) {
-                let width = kept.header.len();
                 let cells: Vec<&str> = (0..width).map(|column| self.cell(row, column)).collect();
                 // The kept rows are fewer than the rows: they fit wherever these did.
                 kept.push_row(cells, self.lines[row]);
@@ -274,4 +274,36 @@ fn check_unique_header(spec: &FileRef, header: &[String]) -> Result<(), Diagnost
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Table;
+
+    fn table() -> Table {
+        let mut table = Table::new(vec!["a".into(), "b".into()]);
+        for (row, line) in [(["1", "x"], 2), (["", "y"], 3), (["3", ""], 5)] {
+            assert!(table.push_row(row, line));
+        }
+        table
+    }
+
+    #[test]
+    fn cells_come_back_as_pushed_empty_ones_too() {
+        let t = table();
+        assert_eq!(t.rows(), 3);
+        let cells: Vec<Vec<&str>> = t.records().collect();
+        assert_eq!(cells, [["1", "x"], ["", "y"], ["3", ""]]);
+        assert_eq!(t.cell(7, 0), "", "outside the table");
+    }
+
+    #[test]
+    fn retained_rows_keep_their_cells_and_lines() {
+        let mut t = table();
+        t.retain_rows(|row| row != 1);
+        let cells: Vec<Vec<&str>> = t.records().collect();
+        assert_eq!(cells, [["1", "x"], ["3", ""]]);
+        assert_eq!(t.lines, [2, 5]);
+        assert_eq!(t.header, ["a", "b"]);
+    }
 }
