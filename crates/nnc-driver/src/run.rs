@@ -115,11 +115,14 @@ pub struct Watch<'a> {
     pub interrupt: Option<&'a AtomicU32>,
     pub progress: Option<&'a dyn Fn(&Progress)>,
     pub pace: Pace,
+    /// Whether each `Progress` carries a copy of the forward parameters (for live
+    /// figures; a progress bar does not need them).
+    pub with_params: bool,
 }
 
 impl Default for Watch<'_> {
     fn default() -> Self {
-        Watch { interrupt: None, progress: None, pace: Pace::Every }
+        Watch { interrupt: None, progress: None, pace: Pace::Every, with_params: false }
     }
 }
 
@@ -135,6 +138,8 @@ pub struct Progress {
     pub val_loss: Option<f32>,
     /// The main validation metric: `("accuracy", 0.93)` or `("R²", 0.8)`.
     pub val_metric: Option<(&'static str, f64)>,
+    /// The forward parameters after the epoch, when the watch asks for them.
+    pub params: Option<Vec<Vec<f32>>>,
 }
 
 /// Trains `plan`'s model with its compiled code from the program's initial parameters:
@@ -164,7 +169,7 @@ fn train_config(
         if let Some(listener) = watch.progress
             && next.tell
         {
-            listener(&progress_of(plan, epoch));
+            listener(&progress_of(plan, epoch, watch.with_params));
         }
         next.epoch
     };
@@ -198,7 +203,7 @@ fn class_ids(plan: &JobPlan) -> Option<(Vec<u32>, usize)> {
 }
 
 /// The driver's view of an epoch: the validation metric scored from its predictions.
-fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>) -> Progress {
+fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>, with_params: bool) -> Progress {
     let data = &plan.data;
     let embedding = plan.job.train.loss.metric().is_some();
     let val_metric = epoch.validation.filter(|_| !embedding).and_then(|(_, outputs)| {
@@ -223,6 +228,7 @@ fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>) -> Progre
         loss: epoch.loss,
         val_loss: epoch.validation.map(|(loss, _)| loss),
         val_metric,
+        params: with_params.then(|| epoch.params.iter().map(|p| p.to_vec()).collect()),
     }
 }
 

@@ -88,11 +88,49 @@ pub(crate) fn forward(
     lowered.graph.outputs.iter().map(|(name, v)| (name.clone(), values[v.index()].clone())).collect()
 }
 
+/// The training rows a decision-boundary figure shows, and its names.
+struct Shown<'a> {
+    inputs: &'a Rows,
+    targets: &'a Rows,
+    input_names: &'a [String],
+    classes: &'a [String],
+    title: String,
+}
+
+fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) -> Option<Plot> {
+    let train = report.splits.iter().find(|s| s.name == "train")?;
+    let shown = Shown {
+        inputs: &train.inputs,
+        targets: &train.targets,
+        input_names: &report.input_names,
+        classes: &report.classes,
+        title: format!("{} on {}: prediction over the inputs", report.model, report.data),
+    };
+    decision_plot(plan, &shown, params)
+}
+
+/// The decision-boundary figure of `plan`'s model at `params` while it trains (`nnc
+/// serve`): the same figure as `nnc plot`'s, over the encoded training rows.
+pub fn live_decision_boundary(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Plot> {
+    let train = &plan.data.train;
+    let (inputs, targets) =
+        (Rows::new(train.inputs.clone(), train.n_inputs()), Rows::new(train.targets.clone(), train.n_targets()));
+    let classes = plan.data.task.class_names();
+    let shown = Shown {
+        inputs: &inputs,
+        targets: &targets,
+        input_names: &train.input_names,
+        classes: &classes,
+        title: format!("{} on {}: prediction over the inputs", plan.job.model.name, plan.job.data.name.name),
+    };
+    decision_plot(plan, &shown, params)
+}
+
 /// For two inputs and one output (or classes): the model's prediction over the input
 /// plane, the training points, and each first-layer ReLU unit's line w·x + b = 0.
-fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) -> Option<Plot> {
+fn decision_plot(plan: &JobPlan, shown: &Shown, params: &[Vec<f32>]) -> Option<Plot> {
     let model = &plan.job.model;
-    let train = report.splits.iter().find(|s| s.name == "train")?;
+    let train = shown;
     if model.input_width() != 2 || train.inputs.is_empty() {
         return None;
     }
@@ -103,7 +141,7 @@ fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) ->
         let pad = 0.15 * (axis.max - axis.min);
         Axis { min: axis.min - pad, max: axis.max + pad, ..axis }
     };
-    let names = &report.input_names;
+    let names = shown.input_names;
     let x = widen(Axis::fit(names.first().cloned().unwrap_or_default(), xs.iter().copied()));
     let y = widen(Axis::fit(names.get(1).cloned().unwrap_or_default(), ys.iter().copied()));
     let centre = |i: usize, axis: &Axis| axis.min + (axis.max - axis.min) * (i as f64 + 0.5) / GRID as f64;
@@ -140,12 +178,12 @@ fn decision_boundary(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) ->
             row.iter().enumerate().fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
         }
     };
-    let groups = class_groups(&train.inputs, &train.targets, label_of);
+    let groups = class_groups(train.inputs, train.targets, label_of);
     for (class, points) in groups {
-        let label = report.classes.get(class).cloned().unwrap_or_else(|| format!("y = {class}"));
+        let label = shown.classes.get(class).cloned().unwrap_or_else(|| format!("y = {class}"));
         layers.push(Layer::Points { label: Some(label), points, color: class });
     }
-    Some(Plot { title: format!("{} on {}: prediction over the inputs", report.model, report.data), x, y, layers })
+    Some(Plot { title: shown.title.clone(), x, y, layers })
 }
 
 /// Training points grouped by label, in label order.

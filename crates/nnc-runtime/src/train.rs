@@ -53,6 +53,8 @@ pub struct EpochProgress<'a> {
     pub loss: f32,
     /// The validation loss and the validation split's outputs by name, when there is one.
     pub validation: Option<(f32, &'a [NamedOutput])>,
+    /// The forward parameters after the epoch.
+    pub params: &'a [&'a [f32]],
 }
 
 /// What training produced.
@@ -284,8 +286,10 @@ pub fn train(
         {
             let steps = (end.epoch + 1) * shape.steps() as u64;
             let validation = val_outputs.as_ref().map(|outputs| (loss_of(outputs), outputs.as_slice()));
-            next_report =
-                report(&EpochProgress { epoch: end.epoch + 1, epochs: settings.epochs, steps, loss, validation });
+            let params = &end.params[..forward_params];
+            let epoch =
+                EpochProgress { epoch: end.epoch + 1, epochs: settings.epochs, steps, loss, validation, params };
+            next_report = report(&epoch);
         }
         if let Some(outputs) = &val_outputs {
             let val_loss = loss_of(outputs);

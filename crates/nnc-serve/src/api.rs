@@ -162,7 +162,7 @@ fn html(text: &str) -> Response<std::io::Cursor<Vec<u8>>> {
         Response::from_string(text).with_header(header("Content-Type", "text/html; charset=utf-8")).with_header(
             header(
                 "Content-Security-Policy",
-                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'",
+                "default-src 'self'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src 'self' data:",
             ),
         ),
     )

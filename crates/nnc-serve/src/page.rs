@@ -37,6 +37,7 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   </section>
   <section id="right">
     <svg id="chart" width="520" height="300" aria-label="loss per epoch"></svg>
+    <div><img id="decision" alt="decision boundary" width="520" hidden></div>
     <div id="results"></div>
   </section>
 </main>
@@ -105,6 +106,14 @@ function listen() {
       if (event.val_loss !== null) valLosses.push([event.epoch, event.val_loss]);
       setStatus(`${event.model}: epoch ${event.epoch}/${event.epochs}, loss ${event.loss}`);
       draw();
+    } else if (event.event === "figure") {
+      // Drawn by the server with nnc plot's code; shown as an image, so nothing in it runs.
+      const img = $(event.name);
+      if (img) {
+        img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(event.svg);
+        img.hidden = false;
+        img.dataset.epoch = String(event.epoch);
+      }
     } else if (event.event === "done") {
       stream.close();
       const lines = event.jobs.map((j) => `${j.model}: final loss ${j.final_loss} after ${j.epochs} epochs` +

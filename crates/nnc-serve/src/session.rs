@@ -13,6 +13,10 @@ use std::time::Duration;
 /// Epochs a second a page hears of.
 const EVENTS_PER_SECOND: f64 = 20.0;
 
+/// Every this many epoch events (and at the last epoch) the figures are drawn again:
+/// about four times a second.
+const FIGURE_EVERY: usize = 5;
+
 /// The events of the current (or last) run, and whether it is still going.
 #[derive(Default)]
 pub(crate) struct Log {
@@ -64,11 +68,23 @@ impl Log {
                 return json!({ "event": "error", "diagnostics": crate::api::diagnostics_json(source, &diagnostics) });
             }
         };
-        let listener = |progress: &Progress| self.push(epoch_event(progress), true);
+        let told = std::sync::atomic::AtomicUsize::new(0);
+        let plans = &checked.jobs;
+        let listener = |progress: &Progress| {
+            self.push(epoch_event(progress), true);
+            let count = told.fetch_add(1, Ordering::Relaxed);
+            if count.is_multiple_of(FIGURE_EVERY) || progress.epoch == progress.epochs {
+                let plan = plans.iter().find(|p| p.job.model.name == progress.model);
+                for event in plan.into_iter().flat_map(|plan| figure_events(plan, progress)) {
+                    self.push(event, true);
+                }
+            }
+        };
         let watch = Watch {
             interrupt: Some(&self.interrupt),
             progress: Some(&listener),
             pace: Pace::PerSecond(EVENTS_PER_SECOND),
+            with_params: true,
         };
         match nnc_driver::run_watched(&checked, base_dir, Overrides::default(), 0.0, &watch) {
             Ok(report) => done_event(&report),
@@ -95,6 +111,21 @@ impl Log {
             .unwrap_or_else(|e| e.into_inner());
         (events.run, events.list.get(from..).unwrap_or_default().to_vec(), events.running)
     }
+}
+
+/// The figures `nnc plot` draws that change while training, for this epoch's parameters:
+/// the same code draws them, rendered to SVG.
+fn figure_events(plan: &nnc_driver::JobPlan, progress: &Progress) -> Vec<Value> {
+    let Some(params) = &progress.params else { return Vec::new() };
+    let figures = [("decision", nnc_inspect::plots::live_decision_boundary(plan, params))];
+    figures
+        .into_iter()
+        .filter_map(|(name, plot)| {
+            let svg = nnc_plot::render(&plot?, nnc_plot::Format::Svg).ok()?;
+            let svg = String::from_utf8(svg).ok()?;
+            Some(json!({ "event": "figure", "name": name, "model": progress.model, "epoch": progress.epoch, "svg": svg }))
+        })
+        .collect()
 }
 
 fn epoch_event(progress: &Progress) -> Value {

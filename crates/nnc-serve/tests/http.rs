@@ -1,6 +1,6 @@
 //! `nnc serve` without a browser: the token, the Host and Origin checks, the paths it
-//! refuses, checking, saving only the program file, and a run whose events end with the
-//! loss `nnc run` reaches for the same program.
+//! refuses, checking, saving only the program file, and a run whose events (the decision
+//! boundary among them) end with the loss `nnc run` reaches for the same program.
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 
@@ -154,6 +154,13 @@ fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
     let epochs: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "epoch").collect();
     assert!(!epochs.is_empty() && epochs.len() <= 2000, "{} epoch events", epochs.len());
     assert_eq!(epochs.last().unwrap()["epoch"], 2000);
+    // The decision boundary, drawn by nnc plot's code, at the first epoch and the last.
+    let figures: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "figure").collect();
+    assert!(figures.len() >= 2, "{} figures", figures.len());
+    assert!(figures.iter().all(|f| f["name"] == "decision" && f["svg"].as_str().unwrap().contains("<svg")));
+    assert_eq!(figures[0]["epoch"], 1);
+    assert_eq!(figures.last().unwrap()["epoch"], 2000);
+    assert_ne!(figures[0]["svg"], figures.last().unwrap()["svg"], "the boundary moved");
     let done = events.last().unwrap();
     assert_eq!(done["event"], "done", "{done}");
     let reference = nnc_driver::run(&source, dir.path(), nnc_driver::Overrides::default()).unwrap();
