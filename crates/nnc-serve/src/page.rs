@@ -75,7 +75,7 @@ function check() {
 
 function draw() {
   const svg = $("chart"), w = 520, h = 300, pad = 40;
-  const all = losses.concat(valLosses).filter((x) => x !== null && x > 0);
+  const all = losses.concat(valLosses).map((p) => p[1]).filter((v) => v !== null && v > 0);
   const top = Math.max(...all, 1e-12), bottom = Math.min(...all, top);
   const logTop = Math.log10(top), logBottom = Math.log10(bottom) - 1e-9;
   const x = (e) => pad + (w - 2 * pad) * (e / Math.max(epochs, 1));
