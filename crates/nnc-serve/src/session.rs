@@ -35,7 +35,7 @@ struct Events {
 
 impl Log {
     /// Starts a run of `source` (its data read relative to `base_dir`) on a thread of its
-    /// own; `false` when one is still going (at most one run at a time).
+    /// own: its number, or `None` while one is still going (at most one run at a time).
     pub fn start(self: &Arc<Self>, source: String, base_dir: PathBuf) -> Option<u64> {
         let run = {
             let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
