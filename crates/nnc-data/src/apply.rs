@@ -31,7 +31,8 @@ pub struct Encoded {
 /// Reads `path` (relative to the working directory) and encodes every row: a CSV file,
 /// or, when the model was trained on an image folder (`images`), a folder of class
 /// folders read the same way. Diagnostics point at `span` (the program's data block) and
-/// name the file and line.
+/// name the file and line. Each row's identity is kept only when `identities` asks (a
+/// million rows' identities are 56 MB of small strings that predicting never reads).
 pub fn encode_file(
     path: &Path,
     preprocessing: &Preprocessing,
@@ -39,6 +40,7 @@ pub fn encode_file(
     images: Option<&ImageSpec>,
     span: Span,
     room: &Room,
+    identities: bool,
 ) -> Result<Encoded, Diagnostic> {
     let display = path.display().to_string();
     if preprocessing.window.is_some() {
@@ -63,7 +65,7 @@ pub fn encode_file(
         }
         _ => read_rows(&FileRef { path: &display, path_span: span, room }, Path::new(""))?,
     };
-    encode_table(&table, &display, preprocessing, missing, span)
+    encode_table(&table, &display, preprocessing, missing, span, identities)
 }
 
 /// A folder of class folders, read as the training folder was (size, colour), checked to
@@ -96,9 +98,11 @@ fn encode_table(
     preprocessing: &Preprocessing,
     missing: Missing,
     span: Span,
+    identities: bool,
 ) -> Result<Encoded, Diagnostic> {
     let display = display.to_string();
     let identity_column = match &preprocessing.target {
+        _ if !identities => None,
         TargetEncoding::Classes { column, .. } => Some(column.as_str()),
         TargetEncoding::Columns(columns) if columns.len() == 1 => Some(columns[0].column.as_str()),
         TargetEncoding::Columns(_) | TargetEncoding::Features => None,

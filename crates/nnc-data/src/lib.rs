@@ -75,7 +75,7 @@ fn from_images(spec: &ImageSpec, base_dir: &Path, options: LoadOptions) -> Resul
         missing_values: MissingValues { markers: Vec::new(), per_column: Vec::new() },
         insert_at: Span { start: spec.path_span.end, end: spec.path_span.end },
     };
-    tabular::prepare(&csv, &folder, options.output_width, options.seed)
+    tabular::prepare(&csv, folder, options.output_width, options.seed)
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
@@ -99,7 +99,7 @@ fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Pre
     }
     match &spec.window {
         Some(window) => window::prepare(spec, window, &table),
-        None => tabular::prepare(spec, &table, options.output_width, options.seed),
+        None => tabular::prepare(spec, table, options.output_width, options.seed),
     }
 }
 

@@ -37,7 +37,9 @@ pub use nnc_syntax::format;
 pub use output::{remove_partial_files, write_atomically};
 pub use pace::Pace;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
-pub use report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+pub use report::{
+    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_ROWS, SplitReport, Timings,
+};
 pub use run::{
     Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded, train_variant,
 };

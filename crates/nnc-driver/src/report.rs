@@ -28,12 +28,18 @@ pub struct SplitReport {
     /// In the targets' original units.
     pub targets: Rows,
     pub predictions: Rows,
+    /// The first [`SAMPLED_ROWS`] rows' inputs (all of them when the split is smaller).
     #[serde(skip)]
     pub inputs: Rows,
-    /// Each hidden layer's activations per row, by layer name.
+    /// Each hidden layer's activations for the rows of `inputs`, by layer name.
     #[serde(skip)]
     pub hidden: Vec<(String, Rows)>,
 }
+
+/// Rows of a split whose inputs and hidden activations a report keeps, for the listing,
+/// the plots and the diagnosis: enough to see every unit's behaviour, while a million
+/// rows' activations would take more memory than the data.
+pub const SAMPLED_ROWS: usize = 65_536;
 
 /// A parameter's name, shape and row-major values.
 pub type NamedTensor = (String, Vec<usize>, Vec<f32>);

@@ -5,7 +5,9 @@ use crate::metrics;
 use crate::output::write_atomically;
 use crate::pace::{Pace, Pacer};
 use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
-use crate::report::{JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings};
+use crate::report::{
+    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_ROWS, SplitReport, Timings,
+};
 use nnc_check::Job;
 use nnc_codegen::Compiled;
 use nnc_data::{Dataset, Prepared, Rows, Task};
@@ -255,14 +257,16 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
 }
 
 /// Every split of `plan`'s data through the compiled evaluation at `params`: predictions
-/// in the targets' units, scores, hidden activations.
+/// in the targets' units, scores, and the inputs and hidden activations of the first
+/// [`SAMPLED_ROWS`] rows (of every row when the program saves a hidden layer).
 pub fn evaluate_splits(plan: &JobPlan, compiled: &Compiled, params: &[Vec<f32>]) -> Vec<SplitReport> {
     let data = &plan.data;
+    let sampled = if plan.job.train.save_layer.is_some() { usize::MAX } else { SAMPLED_ROWS };
     data.splits()
         .iter()
         .map(|(name, split)| {
-            let outputs = nnc_runtime::evaluate(compiled, &Role::Eval(name), view(split), params);
-            split_report(name, split, data, outputs, plan.job.train.loss.metric().is_some())
+            let outputs = nnc_runtime::evaluate(compiled, &Role::Eval(name), view(split), params, sampled);
+            split_report(name, split, data, outputs, plan.job.train.loss.metric().is_some(), sampled)
         })
         .collect()
 }
@@ -380,16 +384,18 @@ fn split_report(
     prepared: &Prepared,
     outputs: Vec<(String, Vec<f32>)>,
     embedding: bool,
+    sampled: usize,
 ) -> SplitReport {
-    let rows_of = |flat: Vec<f32>| Rows::with_rows(flat, data.rows);
+    let sampled = sampled.min(data.rows);
+    let rows_of = |flat: Vec<f32>, rows: usize| Rows::with_rows(flat, rows);
     let scale = prepared.target_scale();
     let unscale = |rows: Rows| rows.map_columns(|v, column| v * scale[column].1 + scale[column].0);
     let (mut predictions, mut loss, mut hidden) = (Rows::default(), f32::NAN, Vec::new());
     for (output, values) in outputs {
         match output.as_str() {
-            "prediction" => predictions = rows_of(values),
+            "prediction" => predictions = rows_of(values, data.rows),
             "loss" => loss = values[0],
-            _ => hidden.push((output, rows_of(values))),
+            _ => hidden.push((output, rows_of(values, sampled))),
         }
     }
     let targets = Rows::new(data.targets.clone(), data.n_targets());
@@ -411,7 +417,7 @@ fn split_report(
         scores,
         targets,
         predictions,
-        inputs: Rows::new(data.inputs.clone(), data.n_inputs()),
+        inputs: Rows::new(data.inputs[..sampled * data.n_inputs()].to_vec(), data.n_inputs()),
         hidden,
     }
 }

@@ -130,6 +130,11 @@ fn mean_plateau(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
     })
 }
 
+/// "806 rows", or "65536 rows examined (the first of 800000)" when the report kept a sample.
+fn examined(kept: usize, rows: usize) -> String {
+    if kept < rows { format!("{kept} rows examined (the first of {rows})") } else { format!("{rows} rows") }
+}
+
 /// Hidden ReLU units that are 0 on every training row; sigmoid or tanh units pinned at
 /// their limits on nearly every row.
 fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
@@ -158,9 +163,9 @@ fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
                             layer.name
                         ),
                         evidence: vec![format!(
-                            "dead {units_word}: {} (0 on all {} rows after training)",
+                            "dead {units_word}: {} (0 on all {} after training)",
                             dead.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
-                            rows.len()
+                            examined(rows.len(), train.rows)
                         )],
                         hint: "another seed, more units, a smaller learning rate, or `leaky_relu`".to_string(),
                     });

@@ -276,7 +276,7 @@ pub fn train(
         if settings.record && recorded_epoch {
             training.history.push(owned(&end.params[..forward_params]));
         }
-        let val_outputs = validation.map(|v| evaluate(compiled, &Role::Eval("val"), v, end.params));
+        let val_outputs = validation.map(|v| evaluate(compiled, &Role::Eval("val"), v, end.params, 0));
         if let Some(cause) = val_outputs.as_deref().and_then(non_finite_validation) {
             diverged = Some((end.epoch, cause));
             return false;
@@ -383,11 +383,15 @@ fn loss_of(outputs: &[(String, Vec<f32>)]) -> f32 {
 /// (`prediction`, hidden layers) concatenated in row order, and `loss` as the mean over
 /// every row (each chunk's mean weighted by its rows; under a metric loss, the mean of
 /// the chunks' losses over the pairs within each chunk).
+///
+/// Hidden layers' outputs are kept for the first `hidden_rows` rows only: a million rows
+/// of a 32-unit layer are 128 MB that a report samples.
 pub fn evaluate(
     compiled: &Compiled,
     role: &Role,
     data: DataView<'_>,
     params: &[impl AsRef<[f32]>],
+    hidden_rows: usize,
 ) -> Vec<(String, Vec<f32>)> {
     let full = kernel(compiled, role);
     let x_width = data.inputs.len() / data.rows.max(1);
@@ -407,8 +411,12 @@ pub fn evaluate(
         for ((name, values), (_, result)) in run_eval(kernel, view, params).into_iter().zip(&mut results) {
             if name == "loss" {
                 loss_sum += f64::from(values.first().copied().unwrap_or(0.0)) * rows.max(1) as f64;
-            } else {
+            } else if name == "prediction" {
                 result.extend_from_slice(&values);
+            } else {
+                let width = values.len() / rows.max(1);
+                let kept = hidden_rows.saturating_sub(start).min(rows);
+                result.extend_from_slice(&values[..kept * width]);
             }
         }
         start += chunk;

@@ -79,7 +79,7 @@ pub fn compare_eval(name: &str, plan: &JobPlan, compiled: &nnc_codegen::Compiled
     let (x, y) = (fill(program.input_lens[0], 3), fill(program.input_lens[1], 4));
     let params = params_for(plan, &program.param_lens);
     let data = DataView { inputs: &x, targets: &y, rows: x.len() / plan.shape.x_width };
-    let outputs = nnc_runtime::evaluate(compiled, role, data, &params);
+    let outputs = nnc_runtime::evaluate(compiled, role, data, &params, usize::MAX);
     let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
     let values = evaluate(graph, &[&x, &y], &refs);
     if std::env::var("NNC_DUMP").is_ok_and(|d| name.contains(&d)) {

@@ -36,3 +36,43 @@ fn a_run_that_cannot_fit_is_refused_before_allocating() {
     assert_eq!(errors[0].code, nnc_diagnostics::codes::TOO_LARGE);
     assert!(errors[0].message.contains("GiB"), "{}", errors[0].message);
 }
+
+/// A split larger than a report samples: every row is predicted, but only the first
+/// `SAMPLED_ROWS` rows' inputs and hidden activations are kept (a million rows' would
+/// outweigh the data). The categorical feature and the plot label are still read as text
+/// after the numeric columns' text is dropped, each row's from its own line.
+#[test]
+fn a_large_split_keeps_every_prediction_and_a_sample_of_activations() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let rows = nnc_driver::SAMPLED_ROWS + 1000;
+    let (colors, kinds) = (["red", "green", "blue"], ["a", "b", "c", "d"]);
+    let mut text = String::from("x,color,kind,y\n");
+    for row in 0..rows {
+        let x = (row % 97) as f32 / 97.0;
+        text += &format!("{x},{},{},{}\n", colors[row % 3], kinds[row % 4], 2.0 * x);
+    }
+    std::fs::write(dir.join("big.csv"), text).unwrap();
+    let source = "data d { file \"big.csv\"; features x color; target y; categorical color }\n\
+                  model m { input 5; dense 3 relu; dense 1 }\n\
+                  train m on d { loss mse; optimizer sgd(lr = 0.1); epochs 1; batch 256 }\n";
+    let checked = nnc_driver::check(source, dir, Overrides::default()).unwrap();
+    let train = &checked.jobs[0].data.train;
+    let (name, labels) = train.annotation.as_ref().unwrap();
+    assert_eq!(name, "kind");
+    for (row, (&line, label)) in train.lines.iter().zip(labels).enumerate() {
+        let source_row = line as usize - 2;
+        assert_eq!(label, kinds[source_row % 4], "row {row}");
+        let color = &train.inputs[row * 5 + 1..row * 5 + 5];
+        let hot = color.iter().position(|&v| v == 1.0).unwrap();
+        assert_eq!(train.input_names[1 + hot], format!("color={}", colors[source_row % 3]), "row {row}");
+    }
+    let report = nnc_driver::run(source, dir, Overrides::default()).unwrap();
+    let split = report.jobs[0].splits.iter().find(|s| s.name == "train").unwrap();
+    assert_eq!(split.rows, train.rows);
+    assert_eq!(split.predictions.len(), train.rows);
+    assert_eq!(split.inputs.len(), nnc_driver::SAMPLED_ROWS);
+    assert_eq!(split.hidden.len(), 1);
+    assert_eq!(split.hidden[0].1.len(), nnc_driver::SAMPLED_ROWS);
+    assert_eq!(split.hidden[0].1.row(0).len(), 3);
+}

@@ -198,7 +198,7 @@ fn embedded(context: &Context, weights: &Path, request: &Request<'_>) -> Result<
             ));
         }
     };
-    let encoded = encode_rows(context, &model, &path)?;
+    let encoded = encode_rows(context, &model, &path, true)?;
     let (layer, embeddings) =
         nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, request.layer)
             .map_err(|d| vec![d])?;

@@ -14,7 +14,7 @@ pub fn embed(
     out: Option<&Path>,
 ) -> Result<Output, Vec<Diagnostic>> {
     let model = saved_model(context, weights_path)?;
-    let encoded = encode_rows(context, &model, input)?;
+    let encoded = encode_rows(context, &model, input, true)?;
     let (layer, embeddings) = nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, layer)
         .map_err(|d| vec![d])?;
     let identity = super::identity_column(&model.weights.metadata.preprocessing);

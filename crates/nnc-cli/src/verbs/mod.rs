@@ -64,14 +64,20 @@ pub fn saved_model(context: &Context, weights_path: &Path) -> Result<SavedModel,
 
 /// The rows of a CSV file (or, for a model trained on images, a folder of class folders)
 /// through the saved preprocessing; rows left out or encoded with a caveat are told on
-/// standard error.
-pub fn encode_rows(context: &Context, model: &SavedModel, path: &Path) -> Result<nnc_data::Encoded, Vec<Diagnostic>> {
+/// standard error. Rows' identities are read when `identities` asks.
+pub fn encode_rows(
+    context: &Context,
+    model: &SavedModel,
+    path: &Path,
+    identities: bool,
+) -> Result<nnc_data::Encoded, Vec<Diagnostic>> {
     use nnc_driver::predict::{images_of, missing_of};
     let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
     let preprocessing = &model.weights.metadata.preprocessing;
     let job = &model.job;
-    let encoded = nnc_data::encode_file(path, preprocessing, missing_of(job), images_of(job), job.data.span, &room)
-        .map_err(|d| vec![d])?;
+    let encoded =
+        nnc_data::encode_file(path, preprocessing, missing_of(job), images_of(job), job.data.span, &room, identities)
+            .map_err(|d| vec![d])?;
     if !context.json {
         for (line, reason) in &encoded.skipped {
             crate::output::stderr(&format!("note: line {line} of `{}` left out: {reason}\n", path.display()));

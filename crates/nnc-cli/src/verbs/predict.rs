@@ -14,7 +14,7 @@ pub fn predict(
     out: Option<&Path>,
 ) -> Result<Output, Vec<Diagnostic>> {
     let model = saved_model(context, weights_path)?;
-    let encoded = encode_rows(context, &model, input)?;
+    let encoded = encode_rows(context, &model, input, false)?;
     let predictions = predict_rows(&model.job, &model.params, &model.weights, &encoded).map_err(|d| vec![d])?;
     // Each row's text is made as it is written: a million predictions are never all held
     // as cells.

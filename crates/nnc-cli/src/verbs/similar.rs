@@ -37,7 +37,7 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
     let (layer, _, _) = nnc_driver::embed::embedding_layer(&model.job, request.layer).map_err(|d| vec![d])?;
     check_threshold(request)?;
     let (database, database_inputs) = database(context, &model, request, &layer)?;
-    let queries = encode_rows(context, &model, request.query)?;
+    let queries = encode_rows(context, &model, request.query, true)?;
     let (_, query_embeddings) =
         nnc_driver::embed::embed(&model.job, &model.params, &queries.inputs, queries.rows, Some(&layer))
             .map_err(|d| vec![d])?;
@@ -169,7 +169,7 @@ fn database(
         }
         return Ok((saved, None));
     }
-    let encoded = encode_rows(context, model, path)?;
+    let encoded = encode_rows(context, model, path, true)?;
     let Some(identities) = encoded.identities.clone() else {
         return Err(vec![no_identities(model, path)]);
     };
