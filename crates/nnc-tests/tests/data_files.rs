@@ -89,7 +89,9 @@ fn harmless_variations_load_exactly_like_the_clean_file() {
     let crlf = CLEAN.replace('\n', "\r\n");
     let quoted = CLEAN.replace("north", "\"north\"");
     let spaced = CLEAN.replace(',', ", ");
+    let padded = CLEAN.replace(',', " ,\t").replace('\n', " \n");
     for (name, bytes) in [
+        ("padded with spaces and tabs, the header too", padded.into_bytes()),
         ("a byte-order mark", bom),
         ("CRLF", crlf.into_bytes()),
         ("quoted", quoted.into_bytes()),
@@ -124,6 +126,11 @@ fn missing_drop_leaves_rows_out_and_missing_mean_fills_them() {
     let no_target = with_cell(3, 3, "");
     let filled = load(no_target.as_bytes(), "\n  missing mean").unwrap();
     assert_eq!(filled.jobs[0].data.train.rows, 5);
+    // A marker that reads as a number is a marker, not the number.
+    let sentinel = with_cell(4, 0, "-999");
+    let dropped = load(sentinel.as_bytes(), "\n  missing_values \"-999\"\n  missing drop").unwrap();
+    assert_eq!((dropped.jobs[0].data.train.rows, dropped.jobs[0].data.dropped_rows), (5, 1));
+    assert_eq!(load(sentinel.as_bytes(), "\n  missing drop").unwrap().jobs[0].data.train.rows, 6);
 }
 
 #[test]
