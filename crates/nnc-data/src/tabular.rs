@@ -7,7 +7,7 @@ use crate::read::Table;
 use crate::select::resolve_columns;
 use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
 use crate::split::{check_rows, split_rows};
-use crate::typing::{ColumnType, column_type, first_missing};
+use crate::typing::{ColumnType, column_types, first_missing};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 
 /// The used columns of a file with their types.
@@ -164,14 +164,14 @@ fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[
 fn type_columns(spec: &CsvSpec, table: &Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
     const PARALLEL_CELLS: usize = 1 << 16;
     if table.rows() * columns.len() < PARALLEL_CELLS || columns.len() < 2 {
-        return columns.iter().map(|&c| column_type(spec, table, c)).collect();
+        return column_types(spec, table, columns);
     }
     let (first, second) = columns.split_at(columns.len() / 2);
     std::thread::scope(|scope| {
-        let helper = scope.spawn(|| second.iter().map(|&c| column_type(spec, table, c)).collect::<Vec<_>>());
-        let mut typed: Vec<_> = first.iter().map(|&c| column_type(spec, table, c)).collect();
+        let helper = scope.spawn(|| column_types(spec, table, second));
+        let mut typed = column_types(spec, table, first);
         // A panic on the helper would be a bug in typing; type its half here instead.
-        typed.extend(helper.join().unwrap_or_else(|_| second.iter().map(|&c| column_type(spec, table, c)).collect()));
+        typed.extend(helper.join().unwrap_or_else(|_| column_types(spec, table, second)));
         typed
     })
 }
