@@ -21,6 +21,7 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   #status { font-weight: bold; }
   svg { background: #fafafa; border: 1px solid #ddd; }
   #results { font: 13px ui-monospace, monospace; white-space: pre-wrap; }
+  #changed { padding: 6px 12px; background: #fff3bf; border-bottom: 1px solid #e0c060; }
 </style>
 </head>
 <body>
@@ -30,6 +31,9 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   <button id="reload">Reload from disk</button>
   <span id="status">loading</span>
 </header>
+<div id="changed" hidden>
+  The file changed on disk. <button id="take">Reload it</button> <button id="keep">Keep what is in the editor</button>
+</div>
 <main>
   <section id="left">
     <textarea id="source" spellcheck="false" aria-label="program"></textarea>
@@ -48,6 +52,8 @@ const $ = (id) => document.getElementById(id);
 const call = (method, path, body) =>
   fetch(path, { method, body, headers: { "X-NNC-Token": token } }).then((r) => r.json());
 let losses = [], valLosses = [], epochs = 1, stream = null, checking = null;
+// The file's text as last loaded, saved or dismissed: a different text on disk is offered.
+let onDisk = null;
 
 function setStatus(text) { $("status").textContent = text; }
 
@@ -140,18 +146,38 @@ $("run").onclick = () => check().then((ok) => {
   });
 });
 $("stop").onclick = () => call("POST", "/api/stop");
-$("save").onclick = () => call("PUT", "/api/program", $("source").value).then((r) => setStatus(r.error || "saved"));
+$("save").onclick = () => {
+  const text = $("source").value;
+  call("PUT", "/api/program", text).then((r) => {
+    if (!r.error) onDisk = text;
+    setStatus(r.error || "saved");
+  });
+};
 $("reload").onclick = () => load();
+$("take").onclick = () => load();
+$("keep").onclick = () => { $("changed").hidden = true; };
 $("source").oninput = () => { clearTimeout(checking); checking = setTimeout(check, 300); };
 
 function load() {
   return call("GET", "/api/program").then((r) => {
     $("path").textContent = r.path;
     $("source").value = r.source;
+    onDisk = r.source;
+    $("changed").hidden = true;
     return check();
   });
 }
-load();
+
+// Every two seconds: has another program (an editor, git) changed the file?
+function watchDisk() {
+  call("GET", "/api/program").then((r) => {
+    if (onDisk !== null && r.source !== undefined && r.source !== onDisk) {
+      onDisk = r.source;
+      $("changed").hidden = r.source === $("source").value;
+    }
+  }).catch(() => {}).finally(() => setTimeout(watchDisk, 2000));
+}
+load().then(watchDisk);
 draw();
 </script>
 </body>

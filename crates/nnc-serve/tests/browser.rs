@@ -1,7 +1,8 @@
 //! `nnc serve` in a real browser: headless Chromium, driven over the DevTools protocol.
 //! The page loads and checks the program, Run trains it until the loss is below 0.01, the
 //! decision boundary image changes while it trains, a syntax error shows its diagnostic
-//! code, and the fixed program runs again. Screenshots of those moments are written to
+//! code, the fixed program runs again, and a change to the file on disk is offered and
+//! taken. Screenshots of those moments are written to
 //! `NNC_SCREENSHOTS` when it names a folder (docs/views/serve.md shows them).
 //!
 //! Chromium is `NNC_CHROMIUM`, else `chromium` on the PATH (`.ci/run` installs Debian's);
@@ -198,6 +199,15 @@ fn a_student_runs_xor_breaks_it_and_fixes_it_in_a_browser() {
     browser.wait_for("document.getElementById('status').textContent === 'done'", "the second run to end");
     let results = browser.eval("document.getElementById('results').textContent");
     assert!(results.as_str().unwrap().contains("after 3000 epochs"), "{results}");
+
+    // Another editor changes the file: the page offers it, and takes it when asked.
+    let edited = source.replace("epochs 3000000", "epochs 12");
+    std::fs::write(&file, &edited).unwrap();
+    browser.wait_for("!document.getElementById('changed').hidden", "the offer to reload");
+    browser.screenshot("serve-changed-on-disk");
+    browser.eval("document.getElementById('take').click(), true");
+    browser.wait_for("document.getElementById('changed').hidden", "the reload");
+    assert_eq!(browser.eval("document.getElementById('source').value"), json!(edited));
 
     stop.store(1, Ordering::SeqCst);
     serving.join().unwrap();
