@@ -32,8 +32,9 @@ const PACKED_MIN: usize = 64;
 /// Spin iterations (about 100 µs) before a waiting thread sleeps.
 const SPIN: u32 = 1 << 16;
 
-/// One product: `C = alpha·C + beta·A·B` (C not read when `read` is false), strides in
-/// elements, `C` row-major with row stride `n`.
+/// One product: `C = alpha·C + beta·A·B` (C not read when `read` is false), then the
+/// optional bias row and ReLU (see [`Operands`]); strides in elements, `C` row-major with
+/// row stride `n`.
 #[derive(Clone, Copy)]
 struct Product {
     read: bool,
@@ -49,6 +50,8 @@ struct Product {
     b_rows: isize,
     b_columns: isize,
     c: *mut f32,
+    bias: *const f32,
+    relu: bool,
 }
 
 /// The part of a product one thread computes.
@@ -83,14 +86,36 @@ impl Block {
             let b = p.b.offset(c0 as isize * p.b_columns);
             let c = p.c.add(r0 * p.n + c0);
             let (m, n) = (r1 - r0, c1 - c0);
+            let bias = if p.bias.is_null() { p.bias } else { p.bias.add(c0) };
             #[rustfmt::skip]
             let small = Operands {
                 m, n, k: p.k, a, a_rows: p.a_rows, a_columns: p.a_columns, b, b_rows: p.b_rows,
-                b_columns: p.b_columns, c, ldc: p.n, read: p.read, alpha: p.alpha, beta: p.beta,
+                b_columns: p.b_columns, c, ldc: p.n, read: p.read, alpha: p.alpha, beta: p.beta, bias, relu: p.relu,
             };
             if try_product(&small) {
                 return;
             }
+            self.library(a, b, c, (m, n));
+            if !bias.is_null() || p.relu {
+                let bias = (!bias.is_null()).then(|| std::slice::from_raw_parts(bias, n));
+                for row in 0..m {
+                    let c = std::slice::from_raw_parts_mut(c.add(row * p.n), n);
+                    for (column, c) in c.iter_mut().enumerate() {
+                        *c = crate::small_gemm::finish(*c, bias.map(|b| b[column]), p.relu);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The block by a GEMM library (no bias or ReLU).
+    ///
+    /// # Safety
+    /// As [`Block::run`]; `a`, `b` and `c` point at the block's corner.
+    unsafe fn library(&self, a: *const f32, b: *const f32, c: *mut f32, (m, n): (usize, usize)) {
+        let p = &self.product;
+        // SAFETY: forwarded from the caller.
+        unsafe {
             if p.b_rows == 1 && p.b_columns != 1 && m.min(n).min(p.k) >= PACKED_MIN {
                 let keep = if p.read { p.alpha } else { 0.0 };
                 #[rustfmt::skip]
@@ -100,8 +125,8 @@ impl Block {
                 return;
             }
             gemm::gemm(
-                r1 - r0,
-                c1 - c0,
+                m,
+                n,
                 p.k,
                 c,
                 1,
@@ -125,7 +150,8 @@ impl Block {
 }
 
 /// Called by generated code: `C = A·B`, or `C = alpha·C + beta·A·B` when `read` is 1,
-/// with the given strides on up to `threads` threads.
+/// with the given strides on up to `threads` threads; then `bias` (a row of `n`, or
+/// null) added to every row and a ReLU applied when `relu` is 1.
 ///
 /// # Safety
 /// The pointers must point to matrices of the given shapes and strides; the kernel
@@ -146,6 +172,8 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     read: i64,
     alpha: f32,
     beta: f32,
+    bias: *const f32,
+    relu: i64,
 ) {
     let product = Product {
         read: read != 0,
@@ -161,6 +189,8 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
         b_rows: b_rows as isize,
         b_columns: b_columns as isize,
         c,
+        bias,
+        relu: relu != 0,
     };
     let whole = Block { product, rows: (0, product.m), columns: (0, product.n) };
     // SAFETY: the caller guarantees the matrices.
@@ -369,6 +399,7 @@ pub(crate) mod tests {
         read: bool,
         alpha: f32,
         beta: f32,
+        finish: (Option<&[f32]>, bool),
     ) -> Vec<f32> {
         let mut out = vec![0.0f32; m * n];
         for i in 0..m {
@@ -380,27 +411,36 @@ pub(crate) mod tests {
                     })
                     .sum();
                 let old = if read { f64::from(alpha) * f64::from(c[i * n + j]) } else { 0.0 };
-                out[i * n + j] = (old + f64::from(beta) * dot) as f32;
+                let value = old + f64::from(beta) * dot + finish.0.map_or(0.0, |b| f64::from(b[j]));
+                out[i * n + j] = if finish.1 && value <= 0.0 { 0.0 } else { value as f32 };
             }
         }
         out
     }
 
     /// Every layout the compiler emits (plain, transposed left, transposed right) on both
-    /// libraries (small and large transposed right operands), with and without reading C,
-    /// on one thread and two.
+    /// libraries (small and large transposed right operands, and past the small kernel's
+    /// size), with and without reading C, with and without a bias row and ReLU, on one
+    /// thread and two.
     #[test]
     fn products_match_a_reference_in_every_layout() {
         let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
-        for (m, n, k) in [(5, 7, 3), (32, 128, 10), (96, 80, 72), (130, 70, 66)] {
+        for (m, n, k) in [(5, 7, 3), (32, 128, 10), (96, 80, 72), (130, 70, 66), (260, 258, 256)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
+            let bias: Vec<f32> = (0..n).map(|j| ((j * 3 % 7) as f32 - 3.0) / 4.0).collect();
             let layouts = [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))];
             for (a_strides, b_strides) in layouts {
-                for (read, alpha, beta, threads) in [(false, 0.0, 1.0, 1), (true, 0.5, -0.25, 2), (false, 0.0, 1.0, 2)]
-                {
+                #[rustfmt::skip]
+                let variants = [
+                    (false, 0.0, 1.0, 1, None, false), (true, 0.5, -0.25, 2, None, false),
+                    (false, 0.0, 1.0, 2, None, false), (false, 0.0, 1.0, 2, Some(bias.as_slice()), true),
+                    (false, 0.0, 1.0, 1, Some(bias.as_slice()), false), (false, 0.0, 1.0, 1, None, true),
+                ];
+                for (read, alpha, beta, threads, bias, relu) in variants {
                     let mut c: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
-                    let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c, read, alpha, beta);
+                    let finish = (bias, relu);
+                    let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c, read, alpha, beta, finish);
                     // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
                     unsafe {
                         nnc_gemm(
@@ -418,12 +458,14 @@ pub(crate) mod tests {
                             i64::from(read),
                             alpha,
                             beta,
+                            bias.map_or(std::ptr::null(), <[f32]>::as_ptr),
+                            i64::from(relu),
                         );
                     }
                     for (got, want) in c.iter().zip(&want) {
                         assert!(
                             (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                            "{m}x{n}x{k} {a_strides:?} {b_strides:?}: {got} vs {want}"
+                            "{m}x{n}x{k} {a_strides:?} {b_strides:?} {finish:?}: {got} vs {want}"
                         );
                     }
                 }
@@ -439,7 +481,7 @@ pub(crate) mod tests {
         #[rustfmt::skip]
         let product = Product {
             read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
-            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(),
+            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false,
         };
         // SAFETY: the pointers cover the matrices the strides describe.
         let outcome = unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) };

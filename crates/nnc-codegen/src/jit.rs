@@ -87,6 +87,11 @@ fn features_above(class: crate::cpu::CpuClass) -> &'static [&'static str] {
     }
 }
 
+/// `a·b + c` rounded once, for generated code on CPUs without FMA instructions.
+extern "C" fn fused_multiply_add(a: f32, b: f32, c: f32) -> f32 {
+    a.mul_add(b, c)
+}
+
 /// A JIT module for the host, and the ISA of each tier (shared with the compiling
 /// threads; the module only links what they compile).
 pub(crate) fn new_module() -> Result<(JITModule, [OwnedTargetIsa; 2]), CodegenError> {
@@ -95,6 +100,9 @@ pub(crate) fn new_module() -> Result<(JITModule, [OwnedTargetIsa; 2]), CodegenEr
     builder.symbol("nnc_gemm", gemm::nnc_gemm as *const u8);
     builder.symbol("nnc_out_of_bounds", out_of_bounds as *const u8);
     builder.symbol("nnc_profile_tick", profile::nnc_profile_tick as *const u8);
+    // Without FMA (`NNC_CPU=generic`), Cranelift calls `fmaf`; it is given here rather
+    // than looked up in the process, where a binary that never calls it has no libm copy.
+    builder.symbol("fmaf", fused_multiply_add as *const u8);
     Ok((JITModule::new(builder), [isa, cold]))
 }
 
@@ -129,6 +137,7 @@ pub(crate) fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, Codeg
     let mut gemm = module.make_signature();
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 12));
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::F32), 2));
+    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 2));
     let mut oob = module.make_signature();
     oob.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
     let mut tick = module.make_signature();

@@ -330,9 +330,15 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
         read,
     ];
     let n: Vec<Value> = numbers.iter().map(|&x| e.iconst(x)).collect();
-    let arguments = [n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta];
+    // A bias row and ReLU applied by the kernel to its register blocks (`finish.rs`).
+    let bias = match mm.finish.as_ref().and_then(|f| f.bias.as_ref()) {
+        Some(row) => e.pointer_to_range(row.buffer, row.offset, row.offset + mm.n.saturating_sub(1)),
+        None => e.iconst(0),
+    };
+    let relu = e.iconst(i64::from(mm.finish.as_ref().is_some_and(|f| f.relu)));
+    let arguments = [n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta, bias, relu];
     e.b.ins().call(e.helpers.gemm, &arguments);
-    if let (Some(acc), None) = (mm.acc, mm.accumulate) {
+    if let (Some(acc), None, None) = (mm.acc, mm.accumulate, &mm.finish) {
         let view = View { buffer: acc, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
         emit_loop(e, program, &[mm.m, mm.n], &mm.epilogue, Some(&view));
     }

@@ -798,6 +798,7 @@ impl<'g> Fuser<'g> {
                         strategy,
                         acc: None,
                         accumulate: None,
+                        finish: None,
                     }),
                 };
                 Kernel { kind, covers: draft.covers, origins, spans }
@@ -815,6 +816,7 @@ impl<'g> Fuser<'g> {
             notes: self.notes,
         };
         crate::accumulate::accumulate_in_place(&mut program);
+        crate::finish::finish_in_registers(&mut program);
         crate::plan::give_library_products_an_accumulator(&mut program);
         crate::plan::place_arena(&mut program);
         program

@@ -227,6 +227,18 @@ pub struct Matmul {
     pub acc: Option<BufferId>,
     /// For [`Strategy::Library`] instead of `acc`: the GEMM updates a buffer in place.
     pub accumulate: Option<Accumulate>,
+    /// For [`Strategy::Library`] with `acc`: the epilogue the GEMM kernel applies to each
+    /// register block before storing it (the epilogue body then stores nothing).
+    pub finish: Option<Box<Finish>>,
+}
+
+/// `acc = relu?(A·B + bias[j])`: a layer's bias and ReLU, applied while the product's
+/// block is still in registers instead of by a pass over the stored product.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Finish {
+    /// A row of `n` values added to every row of the product (strides `[0, 1]`).
+    pub bias: Option<View>,
+    pub relu: bool,
 }
 
 /// `into = alpha·into + beta·A·B`, computed by the GEMM library without a separate pass
@@ -318,6 +330,7 @@ impl Kernel {
         if let KernelKind::Matmul(mm) = &self.kind {
             views.push(&mm.a);
             views.push(&mm.b);
+            views.extend(mm.finish.as_ref().and_then(|f| f.bias.as_ref()));
         }
         views
     }

@@ -6,6 +6,7 @@
 //! check that each is exercised.
 
 mod accumulate;
+mod finish;
 mod fuse;
 mod index;
 mod ir;

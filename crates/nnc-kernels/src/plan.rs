@@ -16,7 +16,7 @@ const ALIGN: usize = 16;
 pub(crate) fn give_library_products_an_accumulator(program: &mut Program) {
     for index in 0..program.kernels.len() {
         let KernelKind::Matmul(mm) = &program.kernels[index].kind else { continue };
-        if !matches!(mm.strategy, Strategy::Library { .. }) || mm.accumulate.is_some() {
+        if !matches!(mm.strategy, Strategy::Library { .. }) || mm.accumulate.is_some() || mm.acc.is_some() {
             continue;
         }
         let whole = vec![mm.n as isize, 1];

@@ -77,8 +77,17 @@ fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> Str
             let mut head =
                 format!("k{index} matmul {}x{}x{} {strategy}{origins}  ({})\n", mm.m, mm.n, mm.k, covers.join(" "));
             let _ = writeln!(head, "  a = {}  b = {}", view_text(&mm.a, &["i", "p"]), view_text(&mm.b, &["p", "j"]));
-            if let Some(acc) = mm.acc {
-                let _ = writeln!(head, "  {acc}[{}·i + j] = a·b", mm.n);
+            match (mm.acc, &mm.finish) {
+                (Some(acc), Some(finish)) => {
+                    let bias =
+                        finish.bias.as_ref().map_or(String::new(), |b| format!(" + {}", view_text(b, &["i", "j"])));
+                    let value = if finish.relu { format!("max(a·b{bias}, 0)") } else { format!("a·b{bias}") };
+                    let _ = writeln!(head, "  {acc}[{}·i + j] = {value}  (in registers)", mm.n);
+                }
+                (Some(acc), None) => {
+                    let _ = writeln!(head, "  {acc}[{}·i + j] = a·b", mm.n);
+                }
+                (None, _) => {}
             }
             if let Some(update) = mm.accumulate {
                 let into = update.into;

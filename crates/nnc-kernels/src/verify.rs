@@ -185,6 +185,14 @@ fn check_bounds(program: &Program, kernel: &Kernel, bound: Option<&DataBound>, h
             let whole = View { buffer: output, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
             check(&whole, &[mm.m, mm.n]);
         }
+        if let Some(finish) = &mm.finish {
+            if let Some(bias) = &finish.bias {
+                check(bias, &[mm.m, mm.n]);
+            }
+            if mm.acc.is_none() || !mm.epilogue.stores.is_empty() {
+                errors.push(format!("{here}: a product finished in registers writes its accumulator, and only it"));
+            }
+        }
         let library = matches!(mm.strategy, Strategy::Library { .. });
         if (mm.acc.is_some() || mm.accumulate.is_some()) != library || (mm.acc.is_some() && mm.accumulate.is_some()) {
             errors.push(format!("{here}: a library product needs one accumulator buffer, and only it"));

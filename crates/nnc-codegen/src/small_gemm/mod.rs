@@ -71,8 +71,9 @@ const PORTABLE_MAX_MACS: usize = 1 << 18;
 /// Elements of a transposed right operand copied to the per-thread buffer, at most.
 const SCRATCH_MAX: usize = 1 << 16;
 
-/// `C = alpha·C + beta·A·B` (C not read unless `read`); strides in elements, C row-major
-/// with row stride `ldc`.
+/// `C = alpha·C + beta·A·B` (C not read unless `read`), then, when given, `bias[j]` added
+/// to every row and `x > 0 ? x : 0` (a ReLU) applied, before C is stored; strides in
+/// elements, C row-major with row stride `ldc`.
 #[derive(Clone, Copy)]
 pub(crate) struct Operands {
     pub m: usize,
@@ -89,6 +90,20 @@ pub(crate) struct Operands {
     pub read: bool,
     pub alpha: f32,
     pub beta: f32,
+    /// `n` values, or null for none.
+    pub bias: *const f32,
+    pub relu: bool,
+}
+
+/// The finish of one element in plain Rust: `out + bias`, then `x > 0 ? x : 0` for a ReLU
+/// (as the interpreter's max: a NaN gives 0).
+pub(crate) fn finish(out: f32, bias: Option<f32>, relu: bool) -> f32 {
+    let out = bias.map_or(out, |b| out + b);
+    match relu {
+        true if out > 0.0 => out,
+        true => 0.0,
+        false => out,
+    }
 }
 
 thread_local! {
@@ -154,7 +169,8 @@ pub fn multiply(kernel: Kernel, (m, n, k): (usize, usize, usize), a: &[f32], b: 
     #[rustfmt::skip]
     let operands = Operands {
         m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: n as isize,
-        b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0,
+        b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
+        relu: false,
     };
     // SAFETY: the slices hold the matrices their sizes describe (checked above), and the
     // host has the kernel's instructions.
@@ -230,7 +246,14 @@ mod tests {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
             for ((a_rows, a_columns), (b_rows, b_columns)) in [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))] {
-                for (read, alpha, beta) in [(false, 0.0, 1.0), (true, 1.0, -0.1)] {
+                // The bias row has a marker past its n values, which must not be read.
+                let bias: Vec<f32> = (0..n).map(|j| ((j * 3 % 7) as f32 - 3.0) / 4.0).chain([f32::NAN]).collect();
+                #[rustfmt::skip]
+                let variants = [
+                    (false, 0.0, 1.0, false, false), (true, 1.0, -0.1, false, false),
+                    (false, 0.0, 1.0, true, false), (false, 0.0, 1.0, true, true), (false, 0.0, 1.0, false, true),
+                ];
+                for (read, alpha, beta, biased, relu) in variants {
                     // C's rows are 3 longer than the product's: those cells must stay 9.
                     let ldc = n + 3;
                     let mut c: Vec<f32> =
@@ -247,7 +270,8 @@ mod tests {
                                 })
                                 .sum();
                             let old = if read { f64::from(alpha) * f64::from(c[e]) } else { 0.0 };
-                            old + f64::from(beta) * dot
+                            let out = old + f64::from(beta) * dot + if biased { f64::from(bias[j]) } else { 0.0 };
+                            if relu && out <= 0.0 { 0.0 } else { out }
                         })
                         .collect();
                     #[rustfmt::skip]
@@ -255,13 +279,14 @@ mod tests {
                         m, n, k, a: a.as_ptr(), a_rows: a_rows as isize, a_columns: a_columns as isize,
                         b: b.as_ptr(), b_rows: b_rows as isize, b_columns: b_columns as isize,
                         c: c.as_mut_ptr(), ldc, read, alpha, beta,
+                        bias: if biased { bias.as_ptr() } else { std::ptr::null() }, relu,
                     };
                     // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
                     assert!(unsafe { try_product_with(kernel, &operands) }, "{kernel:?} {m}x{n}x{k} was not taken");
                     for (e, (got, want)) in c.iter().zip(&want).enumerate() {
                         assert!(
                             (f64::from(*got) - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                            "{kernel:?} {m}x{n}x{k} element {e}: {got} vs {want}"
+                            "{kernel:?} {m}x{n}x{k} bias {biased} relu {relu} element {e}: {got} vs {want}"
                         );
                     }
                 }
@@ -278,7 +303,8 @@ mod tests {
         #[rustfmt::skip]
         let operands = Operands {
             m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: n as isize,
-            b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0,
+            b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
+            relu: false,
         };
         // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
         assert!(!unsafe { try_product(&operands) });

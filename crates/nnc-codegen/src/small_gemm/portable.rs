@@ -63,10 +63,12 @@ unsafe fn tile<const R: usize>(o: &Operands, b: *const f32, b_rows: isize, i: us
                 }
             }
         }
+        let bias = (!o.bias.is_null()).then(|| std::slice::from_raw_parts(o.bias.add(j), width));
         for (r, acc) in acc.iter().enumerate() {
             let c = std::slice::from_raw_parts_mut(o.c.add((i + r) * o.ldc + j), width);
-            for (c, &acc) in c.iter_mut().zip(acc) {
-                *c = if o.read { o.alpha * *c + o.beta * acc } else { o.beta * acc };
+            for (column, (c, &acc)) in c.iter_mut().zip(acc).enumerate() {
+                let out = if o.read { o.alpha * *c + o.beta * acc } else { o.beta * acc };
+                *c = super::finish(out, bias.map(|b| b[column]), o.relu);
             }
         }
     }
