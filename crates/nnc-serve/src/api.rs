@@ -7,11 +7,11 @@
 //! | `GET /api/program` | `{"path", "source"}`: the program file as it is on disk |
 //! | `POST /api/check` | the body is a program: `{"diagnostics": [{"code", "message", "line", "column", "label", "help"}]}` (none when it is valid) |
 //! | `PUT /api/program` | writes the body to the program file, atomically: `{"saved": bytes}` |
-//! | `POST /api/run` | runs the body (a program) in the server: `{"run": n}`, or 409 while a run goes on |
+//! | `POST /api/run?lr=X&seed=N&eps=R` | runs the body (a program) in the server, with the learning rate, seed and epochs a second given (each optional): `{"run": n}`, 400 for a bad setting, or 409 while a run goes on |
 //! | `POST /api/stop` | asks the run to stop after its current step |
 //! | `GET /api/events?from=N` | Server-Sent Events of the current run from its N-th on: `epoch`, then `done` or `error` |
 
-use crate::session::Log;
+use crate::session::{Log, RunSettings};
 use nnc_diagnostics::Diagnostic;
 use serde_json::{Value, json};
 use std::io::{Read, Write};
@@ -48,12 +48,13 @@ impl App {
                 Ok(source) => self.save(&source),
                 Err(reply) => reply,
             },
-            (Method::Post, "/api/run") => match body(&mut request) {
-                Ok(source) => match self.log.start(source, self.base_dir.clone()) {
+            (Method::Post, "/api/run") => match (body(&mut request), run_settings(query)) {
+                (Ok(source), Ok(settings)) => match self.log.start(source, self.base_dir.clone(), settings) {
                     Some(run) => ok_json(&json!({ "run": run })),
                     None => error(409, "a run is going on: stop it first"),
                 },
-                Err(reply) => reply,
+                (Err(reply), _) => reply,
+                (_, Err(message)) => error(400, &message),
             },
             (Method::Post, "/api/stop") => {
                 self.log.stop();
@@ -99,6 +100,26 @@ impl App {
             }
         }
     }
+}
+
+/// The run's settings from the query: `lr` (a positive learning rate), `seed` and `eps`
+/// (epochs a second, positive), each optional.
+fn run_settings(query: &str) -> Result<RunSettings, String> {
+    let value = |name: &str| crate::guard::query_value(query, name).filter(|text| !text.is_empty());
+    let positive = |name: &str| -> Result<Option<f64>, String> {
+        let Some(text) = value(name) else { return Ok(None) };
+        match text.parse::<f64>() {
+            Ok(x) if x.is_finite() && (x as f32) > 0.0 && x <= f64::from(f32::MAX) => Ok(Some(x)),
+            _ => Err(format!("`{name}` must be a positive number, not `{text}`")),
+        }
+    };
+    let seed = match value("seed") {
+        None => None,
+        Some(text) => Some(text.parse::<u64>().map_err(|_| format!("`seed` must be a whole number, not `{text}`"))?),
+    };
+    let learning_rate = positive("lr")?.map(|lr| lr as f32);
+    let overrides = nnc_driver::Overrides { learning_rate, seed, ..nnc_driver::Overrides::default() };
+    Ok(RunSettings { overrides, epochs_per_second: positive("eps")? })
 }
 
 /// The program's diagnostics as the page shows them (none when it checks).

@@ -22,6 +22,11 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   svg { background: #fafafa; border: 1px solid #ddd; }
   #results { font: 13px ui-monospace, monospace; white-space: pre-wrap; }
   #changed { padding: 6px 12px; background: #fff3bf; border-bottom: 1px solid #e0c060; }
+  header input { width: 6em; font: inherit; }
+  header label { font-size: 13px; }
+  #diagnosis { font: 13px system-ui, sans-serif; padding-left: 18px; }
+  #diagnosis:empty { display: none; }
+  .hint { color: #555; }
 </style>
 </head>
 <body>
@@ -29,6 +34,9 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   <strong>nnc serve</strong> <span id="path"></span>
   <button id="run">Run</button> <button id="stop">Stop</button> <button id="save">Save</button>
   <button id="reload">Reload from disk</button>
+  <label>learning rate <input id="lr" type="number" min="0" step="any" placeholder="program's"></label>
+  <label>seed <input id="seed" type="number" min="0" step="1" placeholder="program's"></label>
+  <label>epochs/s <input id="eps" type="number" min="0" step="any" placeholder="all out"></label>
   <span id="status">loading</span>
 </header>
 <div id="changed" hidden>
@@ -43,6 +51,7 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
     <svg id="chart" width="520" height="300" aria-label="loss per epoch"></svg>
     <div><img id="decision" alt="decision boundary" width="520" hidden></div>
     <div id="results"></div>
+    <ul id="diagnosis" aria-label="diagnosis"></ul>
   </section>
 </main>
 <script>
@@ -100,6 +109,34 @@ function draw() {
   svg.dataset.last = losses.length ? String(losses[losses.length - 1][1]) : "";
 }
 
+// nnc's diagnosis of each trained block, as `nnc run` prints it.
+function showDiagnosis(jobs) {
+  const list = $("diagnosis");
+  list.textContent = "";
+  for (const job of jobs) {
+    for (const finding of job.diagnosis || []) {
+      const item = document.createElement("li");
+      item.dataset.kind = finding.kind;
+      const hint = document.createElement("div");
+      hint.className = "hint";
+      hint.textContent = finding.evidence.join("; ") + " — what to do: " + finding.hint;
+      item.append(`${job.model}: ${finding.message}`, hint);
+      list.append(item);
+    }
+  }
+}
+
+// The run's settings as a query: each field the user filled in.
+function settings() {
+  const query = new URLSearchParams();
+  for (const [field, name] of [["lr", "lr"], ["seed", "seed"], ["eps", "eps"]]) {
+    const value = $(field).value.trim();
+    if (value !== "") query.set(name, value);
+  }
+  const text = query.toString();
+  return text ? "?" + text : "";
+}
+
 function listen() {
   if (stream) stream.close();
   losses = []; valLosses = []; epochs = 1;
@@ -123,10 +160,11 @@ function listen() {
     } else if (event.event === "done") {
       stream.close();
       const lines = event.jobs.map((j) => `${j.model}: final loss ${j.final_loss} after ${j.epochs} epochs` +
-        (j.interrupted ? " (stopped)" : "") + "\n" +
+        (j.interrupted ? " (stopped)" : "") + ` (learning rate ${j.learning_rate}, seed ${j.seed})\n` +
         j.splits.map((s) => `  ${s.name}: ${s.rows} rows, loss ${s.loss}` +
           (s.scores.accuracy !== undefined ? `, accuracy ${(100 * s.scores.accuracy).toFixed(1)}%` : "")).join("\n"));
       $("results").textContent = lines.join("\n");
+      showDiagnosis(event.jobs);
       setStatus("done");
     } else if (event.event === "error") {
       stream.close();
@@ -139,7 +177,8 @@ function listen() {
 $("run").onclick = () => check().then((ok) => {
   if (!ok) return;
   $("results").textContent = "";
-  call("POST", "/api/run", $("source").value).then((r) => {
+  $("diagnosis").textContent = "";
+  call("POST", "/api/run" + settings(), $("source").value).then((r) => {
     if (r.error) { setStatus(r.error); return; }
     setStatus("running");
     listen();

@@ -1,21 +1,31 @@
 //! One run of a program in the server's process, by nnc's compiled code: the same
 //! `nnc_driver::run_watched` as `nnc run`, its progress heard through the same listener
 //! the CLI's progress bar uses (paced: at most 20 epochs a second reach the page), kept
-//! as a list of events that any number of pages read from where they are.
+//! as a list of events that any number of pages read from where they are. A run may
+//! override the program's learning rate and seed (as `nnc run --lr --seed` does) and be
+//! slowed to a number of epochs a second, to watch it learn; it ends with its report and
+//! nnc's diagnosis of each trained block.
 
 use nnc_driver::{Overrides, Pace, Progress, Watch};
 use serde_json::{Value, json};
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-/// Epochs a second a page hears of.
+/// Epoch events a second a page hears of, at most.
 const EVENTS_PER_SECOND: f64 = 20.0;
 
-/// Every this many epoch events (and at the last epoch) the figures are drawn again:
-/// about four times a second.
-const FIGURE_EVERY: usize = 5;
+/// The figures are drawn again at most this often (and at the first and last epoch).
+const FIGURE_INTERVAL: Duration = Duration::from_millis(250);
+
+/// How a run goes: the program's settings overridden, and its pace.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct RunSettings {
+    pub overrides: Overrides,
+    /// Epochs a second to slow training to; as fast as it goes when `None`.
+    pub epochs_per_second: Option<f64>,
+}
 
 /// The events of the current (or last) run, and whether it is still going.
 #[derive(Default)]
@@ -36,7 +46,7 @@ struct Events {
 impl Log {
     /// Starts a run of `source` (its data read relative to `base_dir`) on a thread of its
     /// own: its number, or `None` while one is still going (at most one run at a time).
-    pub fn start(self: &Arc<Self>, source: String, base_dir: PathBuf) -> Option<u64> {
+    pub fn start(self: &Arc<Self>, source: String, base_dir: PathBuf, settings: RunSettings) -> Option<u64> {
         let run = {
             let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
             if events.running {
@@ -50,7 +60,7 @@ impl Log {
         self.interrupt.store(0, Ordering::SeqCst);
         let log = Arc::clone(self);
         std::thread::spawn(move || {
-            let last = log.train(&source, &base_dir);
+            let last = log.train(&source, &base_dir, settings);
             log.push(last, false);
         });
         Some(run)
@@ -61,36 +71,40 @@ impl Log {
         self.interrupt.store(1, Ordering::SeqCst);
     }
 
-    fn train(&self, source: &str, base_dir: &std::path::Path) -> Value {
-        let checked = match nnc_driver::check(source, base_dir, Overrides::default()) {
+    fn train(&self, source: &str, base_dir: &std::path::Path, settings: RunSettings) -> Value {
+        let error = |diagnostics: &[nnc_diagnostics::Diagnostic]| json!({ "event": "error", "diagnostics": crate::api::diagnostics_json(source, diagnostics) });
+        let checked = match nnc_driver::check(source, base_dir, settings.overrides) {
             Ok(checked) => checked,
-            Err(diagnostics) => {
-                return json!({ "event": "error", "diagnostics": crate::api::diagnostics_json(source, &diagnostics) });
-            }
+            Err(diagnostics) => return error(&diagnostics),
         };
-        let told = std::sync::atomic::AtomicUsize::new(0);
         let plans = &checked.jobs;
+        let pacing = Mutex::new(Pacing::new(settings.epochs_per_second));
         let listener = |progress: &Progress| {
-            self.push(epoch_event(progress), true);
-            let count = told.fetch_add(1, Ordering::Relaxed);
-            if count.is_multiple_of(FIGURE_EVERY) || progress.epoch == progress.epochs {
+            let mut pacing = pacing.lock().unwrap_or_else(|e| e.into_inner());
+            let last = progress.epoch == progress.epochs;
+            let (event, figures) = pacing.epoch_ended(last);
+            if event {
+                self.push(epoch_event(progress), true);
+            }
+            if figures {
                 let plan = plans.iter().find(|p| p.job.model.name == progress.model);
                 for event in plan.into_iter().flat_map(|plan| figure_events(plan, progress)) {
                     self.push(event, true);
                 }
             }
+            pacing.wait(&self.interrupt);
         };
         let watch = Watch {
             interrupt: Some(&self.interrupt),
             progress: Some(&listener),
-            pace: Pace::PerSecond(EVENTS_PER_SECOND),
+            // A slowed run hears every epoch (to wait after each); a fast one, as many as
+            // reach the page.
+            pace: if settings.epochs_per_second.is_some() { Pace::Every } else { Pace::PerSecond(EVENTS_PER_SECOND) },
             with_params: true,
         };
-        match nnc_driver::run_watched(&checked, base_dir, Overrides::default(), 0.0, &watch) {
-            Ok(report) => done_event(&report),
-            Err(diagnostics) => {
-                json!({ "event": "error", "diagnostics": crate::api::diagnostics_json(source, &diagnostics) })
-            }
+        match nnc_driver::run_watched(&checked, base_dir, settings.overrides, 0.0, &watch) {
+            Ok(report) => done_event(&checked, &report),
+            Err(diagnostics) => error(&diagnostics),
         }
     }
 
@@ -110,6 +124,50 @@ impl Log {
             .wait_timeout_while(events, wait, |e| e.list.len() <= from && e.running)
             .unwrap_or_else(|e| e.into_inner());
         (events.run, events.list.get(from..).unwrap_or_default().to_vec(), events.running)
+    }
+}
+
+/// When epoch events and figures go to the page, and how long a slowed run waits.
+struct Pacing {
+    started: Instant,
+    epochs: u64,
+    per_second: Option<f64>,
+    last_event: Option<Instant>,
+    last_figure: Option<Instant>,
+}
+
+impl Pacing {
+    fn new(per_second: Option<f64>) -> Pacing {
+        Pacing { started: Instant::now(), epochs: 0, per_second, last_event: None, last_figure: None }
+    }
+
+    /// Counts an epoch: whether its event and the figures go to the page now.
+    fn epoch_ended(&mut self, last: bool) -> (bool, bool) {
+        self.epochs += 1;
+        let now = Instant::now();
+        let due = |at: Option<Instant>, interval: Duration| last || at.is_none_or(|t| now - t >= interval);
+        let event = due(self.last_event, Duration::from_secs_f64(1.0 / EVENTS_PER_SECOND));
+        let figures = due(self.last_figure, FIGURE_INTERVAL);
+        if event {
+            self.last_event = Some(now);
+        }
+        if figures {
+            self.last_figure = Some(now);
+        }
+        (event, figures)
+    }
+
+    /// For a slowed run, waits until this many epochs are due, watching for Stop.
+    fn wait(&self, interrupt: &AtomicU32) {
+        let Some(per_second) = self.per_second else { return };
+        let due = self.started + Duration::from_secs_f64(self.epochs as f64 / per_second);
+        while interrupt.load(Ordering::SeqCst) == 0 {
+            let now = Instant::now();
+            if now >= due {
+                break;
+            }
+            std::thread::sleep((due - now).min(Duration::from_millis(50)));
+        }
     }
 }
 
@@ -141,28 +199,41 @@ fn epoch_event(progress: &Progress) -> Value {
     })
 }
 
-/// A number JSON can carry (a diverging loss is `null`).
+/// A number JSON can carry (a diverging loss is `null`), written as the shortest decimal
+/// that is this f32 (0.1, not 0.10000000149011612).
 fn finite(x: f32) -> Value {
-    if x.is_finite() { json!(x) } else { Value::Null }
+    match x.to_string().parse::<f64>() {
+        Ok(shortest) if x.is_finite() => json!(shortest),
+        _ => Value::Null,
+    }
 }
 
 fn split_event(split: &nnc_driver::SplitReport) -> Value {
     json!({ "name": split.name, "rows": split.rows, "loss": finite(split.loss), "scores": split.scores })
 }
 
-fn done_event(report: &nnc_driver::RunReport) -> Value {
-    let jobs: Vec<Value> = report
+fn done_event(checked: &nnc_driver::Checked, report: &nnc_driver::RunReport) -> Value {
+    let jobs: Vec<Value> = checked
         .jobs
         .iter()
-        .map(|job| {
+        .zip(&report.jobs)
+        .map(|(plan, job)| {
             json!({
                 "model": job.model,
                 "final_loss": finite(job.final_loss),
                 "epochs": job.epoch_losses.len(),
+                "learning_rate": finite(job.learning_rate),
+                "seed": job.seed,
                 "interrupted": job.interrupted,
                 "splits": job.splits.iter().map(split_event).collect::<Vec<_>>(),
+                "diagnosis": nnc_inspect::diagnosis::diagnose(plan, job).iter().map(finding_event).collect::<Vec<_>>(),
             })
         })
         .collect();
     json!({ "event": "done", "jobs": jobs, "skipped": report.skipped })
+}
+
+/// One finding of nnc's diagnosis, as `nnc run` prints it.
+fn finding_event(finding: &nnc_inspect::diagnosis::Finding) -> Value {
+    json!({ "kind": finding.kind, "message": finding.message, "evidence": finding.evidence, "hint": finding.hint })
 }

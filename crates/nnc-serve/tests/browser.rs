@@ -200,6 +200,14 @@ fn a_student_runs_xor_breaks_it_and_fixes_it_in_a_browser() {
     let results = browser.eval("document.getElementById('results').textContent");
     assert!(results.as_str().unwrap().contains("after 3000 epochs"), "{results}");
 
+    // The learning rate and seed fields override the program's.
+    browser.eval("document.getElementById('lr').value = '0.5', document.getElementById('seed').value = '7', true");
+    browser.eval("document.getElementById('run').click(), true");
+    browser.wait_for(
+        "document.getElementById('results').textContent.includes('(learning rate 0.5, seed 7)')",
+        "the run with the page's learning rate and seed",
+    );
+
     // Another editor changes the file: the page offers it, and takes it when asked.
     let edited = source.replace("epochs 3000000", "epochs 12");
     std::fs::write(&file, &edited).unwrap();

@@ -186,3 +186,85 @@ fn one_run_at_a_time_and_stop_ends_it() {
     assert_eq!(last["data"]["event"], "done");
     assert_eq!(last["data"]["jobs"][0]["interrupted"], true);
 }
+
+/// The events of the current run, waiting for its end: the `data` of each.
+fn events_until_done(s: &Running) -> Vec<serde_json::Value> {
+    let host = format!("127.0.0.1:{}", s.port);
+    let (status, events) =
+        request(s.port, "GET", &format!("/api/events?from=0&token={}", s.token), &[("Host", &host)], "");
+    assert_eq!(status, 200);
+    events
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .map(|data| serde_json::from_str::<serde_json::Value>(data).unwrap()["data"].clone())
+        .collect()
+}
+
+#[test]
+fn a_run_takes_the_pages_learning_rate_seed_and_pace() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let source = std::fs::read_to_string(&file).unwrap().replace("epochs 2000", "epochs 20");
+    for bad in ["?lr=-1", "?lr=abc", "?seed=1.5", "?eps=0", "?eps=inf"] {
+        let (status, body) = request(s.port, "POST", &format!("/api/run{bad}"), &headers, &source);
+        assert_eq!(status, 400, "{bad}: {body}");
+    }
+    let started = std::time::Instant::now();
+    let (status, body) = request(s.port, "POST", "/api/run?lr=0.5&seed=7&eps=40", &headers, &source);
+    assert_eq!(status, 200, "{body}");
+    let events = events_until_done(&s);
+    let elapsed = started.elapsed().as_secs_f64();
+    // 20 epochs at 40 a second: half a second, however fast the machine.
+    assert!(elapsed >= 0.45, "20 epochs at 40 a second took {elapsed:.3} s");
+    let done = events.last().unwrap();
+    assert_eq!(done["event"], "done", "{done}");
+    let job = &done["jobs"][0];
+    assert_eq!((job["learning_rate"].as_f64(), job["seed"].as_u64()), (Some(0.5), Some(7)));
+    let overrides = nnc_driver::Overrides { learning_rate: Some(0.5), seed: Some(7), ..Default::default() };
+    let reference = nnc_driver::run(&source, dir.path(), overrides).unwrap();
+    assert_eq!(job["final_loss"].as_f64().unwrap() as f32, reference.jobs[0].final_loss);
+    let epochs = events.iter().filter(|e| e["event"] == "epoch").count();
+    assert!((2..=20).contains(&epochs), "{epochs} epoch events");
+}
+
+#[test]
+fn a_run_ends_with_nncs_diagnosis() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = dir.path().join("dead_relu.nn");
+    std::fs::copy(root.join("tests/views/diagnosis/dead_relu.nn"), &file).unwrap();
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let source = std::fs::read_to_string(&file).unwrap();
+    assert_eq!(request(s.port, "POST", "/api/run", &headers, &source).0, 200);
+    let events = events_until_done(&s);
+    let done = events.last().unwrap();
+    let kinds: Vec<&str> =
+        done["jobs"][0]["diagnosis"].as_array().unwrap().iter().map(|f| f["kind"].as_str().unwrap()).collect();
+    assert!(kinds.contains(&"dead_relu"), "{kinds:?}");
+    let finding = &done["jobs"][0]["diagnosis"][0];
+    assert!(!finding["message"].as_str().unwrap().is_empty() && !finding["hint"].as_str().unwrap().is_empty());
+}
+
+#[test]
+fn stop_ends_a_slowed_run_at_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let source = std::fs::read_to_string(&file).unwrap();
+    // 2000 epochs at one a second would take half an hour.
+    assert_eq!(request(s.port, "POST", "/api/run?eps=1", &headers, &source).0, 200);
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    let stopped = std::time::Instant::now();
+    assert_eq!(request(s.port, "POST", "/api/stop", &headers, "").0, 200);
+    let events = events_until_done(&s);
+    assert!(stopped.elapsed().as_secs_f64() < 5.0, "the run took {:?} to stop", stopped.elapsed());
+    let done = events.last().unwrap();
+    assert_eq!(done["jobs"][0]["interrupted"], true, "{done}");
+}
