@@ -315,9 +315,10 @@ fn principal_plane(rows: &Rows) -> Option<Vec<(f64, f64)>> {
 }
 
 /// For one weight and one bias (linear regression on one feature) trained with MSE: the
-/// loss over (w, b) as contours, the path gradient descent took, and the least-squares
-/// optimum.
-fn loss_surface(plan: &JobPlan, history: &[Vec<Vec<f32>>]) -> Option<Plot> {
+/// loss over (w, b) as contours, the least-squares optimum, and the path of `history`
+/// (the parameters before training and after each epoch; `nnc serve` passes the epochs
+/// it has heard so far).
+pub fn loss_surface(plan: &JobPlan, history: &[Vec<Vec<f32>>]) -> Option<Plot> {
     let model = &plan.job.model;
     if !is_scalar_model(model) || plan.job.train.loss != Loss::Mse || history.is_empty() {
         return None;

@@ -50,6 +50,7 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   <section id="right">
     <svg id="chart" width="520" height="300" aria-label="loss per epoch"></svg>
     <div><img id="decision" alt="decision boundary" width="520" hidden></div>
+    <div id="figures"></div>
     <div id="results"></div>
     <ul id="diagnosis" aria-label="diagnosis"></ul>
   </section>
@@ -109,6 +110,22 @@ function draw() {
   svg.dataset.last = losses.length ? String(losses[losses.length - 1][1]) : "";
 }
 
+// The image a figure is shown in: the decision boundary's, or one made for it (the loss
+// surface, a minimize block's function and path).
+function figureImage(name) {
+  if (name === "decision") return $("decision");
+  const id = "figure-" + name;
+  let img = document.getElementById(id);
+  if (!img) {
+    img = document.createElement("img");
+    img.id = id;
+    img.alt = name;
+    img.width = 520;
+    $("figures").append(img);
+  }
+  return img;
+}
+
 // nnc's diagnosis of each trained block, as `nnc run` prints it.
 function showDiagnosis(jobs) {
   const list = $("diagnosis");
@@ -151,8 +168,8 @@ function listen() {
       draw();
     } else if (event.event === "figure") {
       // Drawn by the server with nnc plot's code; shown as an image, so nothing in it runs.
-      const img = $(event.name);
-      if (img) {
+      const img = figureImage(event.name);
+      if (img && event.svg) {
         img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(event.svg);
         img.hidden = false;
         img.dataset.epoch = String(event.epoch);
@@ -178,6 +195,7 @@ $("run").onclick = () => check().then((ok) => {
   if (!ok) return;
   $("results").textContent = "";
   $("diagnosis").textContent = "";
+  $("figures").textContent = "";
   call("POST", "/api/run" + settings(), $("source").value).then((r) => {
     if (r.error) { setStatus(r.error); return; }
     setStatus("running");

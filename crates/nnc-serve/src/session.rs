@@ -79,6 +79,7 @@ impl Log {
         };
         let plans = &checked.jobs;
         let pacing = Mutex::new(Pacing::new(settings.epochs_per_second));
+        let path = Mutex::new(Path::default());
         let listener = |progress: &Progress| {
             let mut pacing = pacing.lock().unwrap_or_else(|e| e.into_inner());
             let last = progress.epoch == progress.epochs;
@@ -86,9 +87,11 @@ impl Log {
             if event {
                 self.push(epoch_event(progress), true);
             }
+            let Some(plan) = plans.iter().find(|p| p.job.model.name == progress.model) else { return };
+            let mut path = path.lock().unwrap_or_else(|e| e.into_inner());
+            path.heard(plan, progress);
             if figures {
-                let plan = plans.iter().find(|p| p.job.model.name == progress.model);
-                for event in plan.into_iter().flat_map(|plan| figure_events(plan, progress)) {
+                for event in figure_events(plan, progress, &path.points) {
                     self.push(event, true);
                 }
             }
@@ -103,7 +106,12 @@ impl Log {
             with_params: true,
         };
         match nnc_driver::run_watched(&checked, base_dir, settings.overrides, 0.0, &watch) {
-            Ok(report) => done_event(&checked, &report),
+            Ok(report) => {
+                for event in minimize_figures(&checked, &report) {
+                    self.push(event, true);
+                }
+                done_event(&checked, &report)
+            }
             Err(diagnostics) => error(&diagnostics),
         }
     }
@@ -171,19 +179,58 @@ impl Pacing {
     }
 }
 
-/// The figures `nnc plot` draws that change while training, for this epoch's parameters:
-/// the same code draws them, rendered to SVG.
-fn figure_events(plan: &nnc_driver::JobPlan, progress: &Progress) -> Vec<Value> {
+/// The parameters of a model with one weight and one bias at the epochs heard so far
+/// (from its initial ones): the path on its loss surface. Larger models keep none.
+#[derive(Default)]
+struct Path {
+    model: String,
+    points: Vec<Vec<Vec<f32>>>,
+}
+
+impl Path {
+    fn heard(&mut self, plan: &nnc_driver::JobPlan, progress: &Progress) {
+        let Some(params) = &progress.params else { return };
+        if params.iter().map(Vec::len).sum::<usize>() != 2 {
+            return;
+        }
+        if self.model != progress.model {
+            self.model.clone_from(&progress.model);
+            self.points = vec![plan.start_params(plan.job.train.seed)];
+        }
+        self.points.push(params.clone());
+    }
+}
+
+/// The figures `nnc plot` draws that change while training, for this epoch's parameters
+/// (and, for the loss surface, the path so far): the same code draws them, as SVG.
+fn figure_events(plan: &nnc_driver::JobPlan, progress: &Progress, path: &[Vec<Vec<f32>>]) -> Vec<Value> {
     let Some(params) = &progress.params else { return Vec::new() };
-    let figures = [("decision", nnc_inspect::plots::live_decision_boundary(plan, params))];
+    let figures = [
+        ("decision", nnc_inspect::plots::live_decision_boundary(plan, params)),
+        ("surface", if path.is_empty() { None } else { nnc_inspect::plots::loss_surface(plan, path) }),
+    ];
     figures
         .into_iter()
-        .filter_map(|(name, plot)| {
-            let svg = nnc_plot::render(&plot?, nnc_plot::Format::Svg).ok()?;
-            let svg = String::from_utf8(svg).ok()?;
-            Some(json!({ "event": "figure", "name": name, "model": progress.model, "epoch": progress.epoch, "svg": svg }))
+        .filter_map(|(name, plot)| Some(figure_event(name, &progress.model, progress.epoch, &plot?)))
+        .collect()
+}
+
+/// The figures of each `minimize` block (the function and the path of gradient descent),
+/// as `nnc plot` draws them.
+fn minimize_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunReport) -> Vec<Value> {
+    let blocks = checked.minimizations.iter().zip(&report.minimizations);
+    blocks
+        .flat_map(|(plan, report)| {
+            nnc_inspect::plots::minimization_figures(plan, report)
+                .into_iter()
+                .map(|figure| figure_event(&figure.name, &plan.minimization.name, report.steps, &figure.plot))
         })
         .collect()
+}
+
+fn figure_event(name: &str, model: &str, epoch: u64, plot: &nnc_plot::Plot) -> Value {
+    let svg = nnc_plot::render(plot, nnc_plot::Format::Svg).ok().and_then(|svg| String::from_utf8(svg).ok());
+    json!({ "event": "figure", "name": name, "model": model, "epoch": epoch, "svg": svg })
 }
 
 fn epoch_event(progress: &Progress) -> Value {

@@ -268,3 +268,43 @@ fn stop_ends_a_slowed_run_at_once() {
     let done = events.last().unwrap();
     assert_eq!(done["jobs"][0]["interrupted"], true, "{done}");
 }
+
+/// A server on a copy of `example` (with its data folder) in a fresh folder.
+fn start_example(dir: &Path, example: &str) -> (Running, String) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let file = dir.join(example);
+    std::fs::copy(root.join("examples").join(example), &file).unwrap();
+    let data = dir.join("data");
+    std::fs::create_dir_all(&data).unwrap();
+    std::fs::copy(root.join("examples/data/stopping_distance.csv"), data.join("stopping_distance.csv")).unwrap();
+    let source = std::fs::read_to_string(&file).unwrap();
+    (start(&file), source)
+}
+
+#[test]
+fn one_feature_regression_shows_its_loss_surface_and_minimize_blocks_their_paths() {
+    let dir = tempfile::tempdir().unwrap();
+    let (s, source) = start_example(dir.path(), "linreg.nn");
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    assert_eq!(request(s.port, "POST", "/api/run", &headers, &source).0, 200);
+    let events = events_until_done(&s);
+    let surfaces: Vec<&serde_json::Value> = events.iter().filter(|e| e["name"] == "surface").collect();
+    assert!(surfaces.len() >= 2, "{} loss surfaces", surfaces.len());
+    assert!(surfaces.iter().all(|f| f["svg"].as_str().unwrap().contains("<svg")));
+    assert_ne!(surfaces[0]["svg"], surfaces.last().unwrap()["svg"], "the path grew");
+    assert_eq!(surfaces.last().unwrap()["epoch"], 20000);
+    drop(s);
+
+    let (s, source) = start_example(dir.path(), "gd_parabola.nn");
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    assert_eq!(request(s.port, "POST", "/api/run", &headers, &source).0, 200);
+    let events = events_until_done(&s);
+    let figures: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "figure").collect();
+    let models: Vec<&str> = figures.iter().map(|f| f["model"].as_str().unwrap()).collect();
+    for block in ["converges", "oscillates"] {
+        assert!(models.contains(&block), "{block}: {models:?}");
+    }
+    assert_eq!(events.last().unwrap()["event"], "done");
+}
