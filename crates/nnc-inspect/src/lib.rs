@@ -10,6 +10,7 @@ pub mod expr;
 mod filters;
 pub mod gradcheck;
 pub mod names;
+pub mod network;
 pub mod plots;
 pub mod sweep;
 pub mod trace;

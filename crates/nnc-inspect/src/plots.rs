@@ -28,6 +28,9 @@ pub fn job_figures(plan: &JobPlan, report: &JobReport, history: &[Vec<Vec<f32>>]
     if let Some(plot) = decision_boundary(plan, report, &params) {
         figures.push(Figure { name: format!("{name}-decision"), plot });
     }
+    if let Some(plot) = crate::network::network(plan, &params) {
+        figures.push(Figure { name: format!("{name}-network"), plot });
+    }
     if let Some(plot) = hidden_space(plan, report) {
         figures.push(Figure { name: format!("{name}-hidden"), plot });
     }

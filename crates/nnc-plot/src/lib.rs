@@ -55,6 +55,17 @@ pub enum Layer {
     Field { grid: Vec<Vec<Shade>> },
     /// Contour lines of a grid covering the axes at the given levels.
     Contours { grid: Vec<Vec<f64>>, levels: Vec<f64>, color: usize },
+    /// Weighted connections (a network's weights): blue for positive, orange for
+    /// negative, wider and stronger the larger the magnitude against the largest.
+    Edges { edges: Vec<Edge> },
+}
+
+/// One connection of [`Layer::Edges`].
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize)]
+pub struct Edge {
+    pub from: (f64, f64),
+    pub to: (f64, f64),
+    pub weight: f64,
 }
 
 /// How one cell of a field is shaded.
@@ -238,6 +249,15 @@ where
                     series.label(label).legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 16, y)], legend_color));
                 }
             }
+            Layer::Edges { edges } => {
+                let largest = edges.iter().map(|e| e.weight.abs()).filter(|w| w.is_finite()).fold(0.0, f64::max);
+                for edge in edges.iter().filter(|e| e.weight.is_finite()) {
+                    let strength = if largest > 0.0 { edge.weight.abs() / largest } else { 0.0 };
+                    let hue = color(if edge.weight >= 0.0 { 0 } else { 1 });
+                    let style = hue.mix(0.25 + 0.75 * strength).stroke_width(1 + (5.0 * strength).round() as u32);
+                    chart.draw_series(LineSeries::new([edge.from, edge.to], style)).map_err(fail)?;
+                }
+            }
             Layer::Points { label, points, color: c } => {
                 let fill = color(*c);
                 let series =
@@ -362,7 +382,7 @@ where
 {
     let labelled = plot.layers.iter().any(|l| match l {
         Layer::Line { label, .. } | Layer::Points { label, .. } => label.is_some(),
-        Layer::Field { .. } | Layer::Contours { .. } => false,
+        Layer::Field { .. } | Layer::Contours { .. } | Layer::Edges { .. } => false,
     });
     if labelled {
         chart

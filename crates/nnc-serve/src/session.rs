@@ -208,6 +208,7 @@ fn figure_events(plan: &nnc_driver::JobPlan, progress: &Progress, path: &[Vec<Ve
     let figures = [
         ("decision", nnc_inspect::plots::live_decision_boundary(plan, params)),
         ("surface", if path.is_empty() { None } else { nnc_inspect::plots::loss_surface(plan, path) }),
+        ("network", nnc_inspect::network::network(plan, params)),
     ];
     figures
         .into_iter()

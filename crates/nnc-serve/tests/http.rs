@@ -155,9 +155,13 @@ fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
     assert!(!epochs.is_empty() && epochs.len() <= 2000, "{} epoch events", epochs.len());
     assert_eq!(epochs.last().unwrap()["epoch"], 2000);
     // The decision boundary, drawn by nnc plot's code, at the first epoch and the last.
-    let figures: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "figure").collect();
+    let figures: Vec<&serde_json::Value> = events.iter().filter(|e| e["name"] == "decision").collect();
     assert!(figures.len() >= 2, "{} figures", figures.len());
-    assert!(figures.iter().all(|f| f["name"] == "decision" && f["svg"].as_str().unwrap().contains("<svg")));
+    assert!(figures.iter().all(|f| f["event"] == "figure" && f["svg"].as_str().unwrap().contains("<svg")));
+    // The network with its weights, from the same code as `nnc plot`'s figure.
+    let networks: Vec<&serde_json::Value> = events.iter().filter(|e| e["name"] == "network").collect();
+    assert!(networks.len() >= 2, "{} network figures", networks.len());
+    assert_ne!(networks[0]["svg"], networks.last().unwrap()["svg"], "the weights changed");
     assert_eq!(figures[0]["epoch"], 1);
     assert_eq!(figures.last().unwrap()["epoch"], 2000);
     assert_ne!(figures[0]["svg"], figures.last().unwrap()["svg"], "the boundary moved");

@@ -242,14 +242,24 @@ fn filters_and_feature_maps() -> Result<(), Failed> {
 }
 
 /// The figures the course asks for: XOR's decision boundary with its four points and a
-/// line per hidden unit, the hidden states, and linear regression's loss surface with the
+/// line per hidden unit, the network with an edge per weight, the hidden states, and linear regression's loss surface with the
 /// path of training ending near the least-squares optimum.
 fn expected_figures() -> Result<(), Failed> {
     let root = repo_root();
     let xor = figures(&root.join("examples/xor.nn"))?;
     let names: Vec<&str> = xor.iter().map(|f| f.name.as_str()).collect();
-    assert_eq!(names, ["mlp-loss", "mlp-decision", "mlp-hidden"]);
+    assert_eq!(names, ["mlp-loss", "mlp-decision", "mlp-network", "mlp-hidden"]);
     let decision = &xor[1].plot;
+    // The network 2-8-1: 11 units, 16 + 8 weights, each an edge.
+    let (mut units, mut edges) = (0, 0);
+    for layer in &xor[2].plot.layers {
+        match layer {
+            nnc_plot::Layer::Points { points, .. } => units += points.len(),
+            nnc_plot::Layer::Edges { edges: e } => edges += e.iter().filter(|e| e.weight.is_finite()).count(),
+            _ => {}
+        }
+    }
+    assert_eq!((units, edges), (11, 24), "the units and weights of xor's 2-8-1 network");
     let count = |plot: &nnc_plot::Plot, points: bool| {
         plot.layers
             .iter()
