@@ -9,6 +9,7 @@
 //! | `PUT /api/program` | writes the body to the program file, atomically: `{"saved": bytes}` |
 //! | `POST /api/run?lr=X&seed=N&eps=R` | runs the body (a program) in the server, with the learning rate, seed and epochs a second given (each optional): `{"run": n}`, 400 for a bad setting, or 409 while a run goes on |
 //! | `POST /api/stop` | asks the run to stop after its current step |
+//! | `POST /api/trace?step=N&lr=X&seed=N` | the body's training step N (1-based) with real numbers, as `nnc trace --step N` prints it: `{"step", "text"}`, or `{"diagnostics"}` |
 //! | `GET /api/events?from=N` | Server-Sent Events of the current run from its N-th on: `epoch`, then `done` or `error` |
 
 use crate::session::{Log, RunSettings};
@@ -55,6 +56,11 @@ impl App {
                 },
                 (Err(reply), _) => reply,
                 (_, Err(message)) => error(400, &message),
+            },
+            (Method::Post, "/api/trace") => match (body(&mut request), run_settings(query), step_of(query)) {
+                (Ok(source), Ok(settings), Ok(step)) => ok_json(&trace(&source, &self.base_dir, settings, step)),
+                (Err(reply), _, _) => reply,
+                (_, Err(message), _) | (_, _, Err(message)) => error(400, &message),
             },
             (Method::Post, "/api/stop") => {
                 self.log.stop();
@@ -120,6 +126,36 @@ fn run_settings(query: &str) -> Result<RunSettings, String> {
     let learning_rate = positive("lr")?.map(|lr| lr as f32);
     let overrides = nnc_driver::Overrides { learning_rate, seed, ..nnc_driver::Overrides::default() };
     Ok(RunSettings { overrides, epochs_per_second: positive("eps")? })
+}
+
+/// `step` from the query: a whole number from 1 (1 when absent).
+fn step_of(query: &str) -> Result<u64, String> {
+    match crate::guard::query_value(query, "step").filter(|text| !text.is_empty()) {
+        None => Ok(1),
+        Some(text) => match text.parse::<u64>() {
+            Ok(step) if step >= 1 => Ok(step),
+            _ => Err(format!("`step` must be a whole number from 1, not `{text}`")),
+        },
+    }
+}
+
+/// Step `step` of every block of `source`, as `nnc trace` renders it.
+fn trace(source: &str, base_dir: &Path, settings: RunSettings, step: u64) -> Value {
+    use nnc_inspect::trace::{TraceOptions, render, trace_job, trace_minimization};
+    let checked = match nnc_driver::check(source, base_dir, settings.overrides) {
+        Ok(checked) => checked,
+        Err(diagnostics) => return json!({ "diagnostics": diagnostics_json(source, &diagnostics) }),
+    };
+    let options = TraceOptions { step: Some(step), rows: None };
+    let mut text: String =
+        checked.minimizations.iter().map(|plan| render(&trace_minimization(plan, &options))).collect();
+    for plan in &checked.jobs {
+        match trace_job(plan, &options) {
+            Ok(trace) => text.push_str(&render(&trace)),
+            Err(message) => text.push_str(&format!("cannot trace `{}`: {message}\n", plan.job.model.name)),
+        }
+    }
+    json!({ "step": step, "text": text })
 }
 
 /// The program's diagnostics as the page shows them (none when it checks).

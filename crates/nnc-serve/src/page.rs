@@ -26,13 +26,16 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   header label { font-size: 13px; }
   #diagnosis { font: 13px system-ui, sans-serif; padding-left: 18px; }
   #diagnosis:empty { display: none; }
+  #trace { font: 12px/1.3 ui-monospace, monospace; background: #f6f8fa; padding: 8px; overflow: auto; max-height: 60vh; }
+  #trace:empty { display: none; }
   .hint { color: #555; }
 </style>
 </head>
 <body>
 <header>
   <strong>nnc serve</strong> <span id="path"></span>
-  <button id="run">Run</button> <button id="stop">Stop</button> <button id="save">Save</button>
+  <button id="run">Run</button> <button id="stop">Stop</button> <button id="step">Step</button>
+  <button id="reset">Reset</button> <button id="save">Save</button>
   <button id="reload">Reload from disk</button>
   <label>learning rate <input id="lr" type="number" min="0" step="any" placeholder="program's"></label>
   <label>seed <input id="seed" type="number" min="0" step="1" placeholder="program's"></label>
@@ -53,6 +56,7 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
     <div id="figures"></div>
     <div id="results"></div>
     <ul id="diagnosis" aria-label="diagnosis"></ul>
+    <pre id="trace" aria-label="the trace of a step"></pre>
   </section>
 </main>
 <script>
@@ -203,6 +207,30 @@ $("run").onclick = () => check().then((ok) => {
   });
 });
 $("stop").onclick = () => call("POST", "/api/stop");
+// Step shows the next training step with real numbers (`nnc trace --step N`): the
+// matrices of the forward pass, the gradients and the update, as the course writes them.
+let traceStep = 0;
+$("step").onclick = () => {
+  traceStep += 1;
+  const query = settings();
+  const path = "/api/trace" + (query ? query + "&" : "?") + "step=" + traceStep;
+  call("POST", path, $("source").value).then((r) => {
+    if (r.diagnostics) { showDiagnostics(r.diagnostics); setStatus("cannot trace"); return; }
+    if (r.error) { setStatus(r.error); return; }
+    $("trace").textContent = r.text;
+    setStatus(`step ${r.step}`);
+  });
+};
+// Reset stops a run and clears what it drew; the next Step is the first again.
+$("reset").onclick = () => {
+  call("POST", "/api/stop");
+  if (stream) stream.close();
+  losses = []; valLosses = []; epochs = 1; traceStep = 0;
+  for (const id of ["results", "diagnosis", "figures", "trace"]) $(id).textContent = "";
+  $("decision").hidden = true;
+  draw();
+  setStatus("reset");
+};
 $("save").onclick = () => {
   const text = $("source").value;
   call("PUT", "/api/program", text).then((r) => {
@@ -213,7 +241,7 @@ $("save").onclick = () => {
 $("reload").onclick = () => load();
 $("take").onclick = () => load();
 $("keep").onclick = () => { $("changed").hidden = true; };
-$("source").oninput = () => { clearTimeout(checking); checking = setTimeout(check, 300); };
+$("source").oninput = () => { traceStep = 0; clearTimeout(checking); checking = setTimeout(check, 300); };
 
 function load() {
   return call("GET", "/api/program").then((r) => {

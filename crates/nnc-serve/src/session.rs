@@ -107,7 +107,7 @@ impl Log {
         };
         match nnc_driver::run_watched(&checked, base_dir, settings.overrides, 0.0, &watch) {
             Ok(report) => {
-                for event in minimize_figures(&checked, &report) {
+                for event in minimize_figures(&checked, &report).into_iter().chain(end_figures(&checked, &report)) {
                     self.push(event, true);
                 }
                 done_event(&checked, &report)
@@ -225,6 +225,23 @@ fn minimize_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunRepor
             nnc_inspect::plots::minimization_figures(plan, report)
                 .into_iter()
                 .map(|figure| figure_event(&figure.name, &plan.minimization.name, report.steps, &figure.plot))
+        })
+        .collect()
+}
+
+/// The figures `nnc plot` draws from a finished block that the page has not drawn live:
+/// the hidden states, predictions against targets, a convolution's filters and feature
+/// maps (the loss, decision boundary, network and loss surface were sent while it ran).
+fn end_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunReport) -> Vec<Value> {
+    const LIVE: [&str; 4] = ["-loss", "-decision", "-network", "-surface"];
+    let blocks = checked.jobs.iter().zip(&report.jobs);
+    blocks
+        .flat_map(|(plan, job)| {
+            let epochs = job.epoch_losses.len() as u64;
+            nnc_inspect::plots::job_figures(plan, job, &[])
+                .into_iter()
+                .filter(|figure| !LIVE.iter().any(|live| figure.name.ends_with(live)))
+                .map(move |figure| figure_event(&figure.name, &job.model, epochs, &figure.plot))
         })
         .collect()
 }

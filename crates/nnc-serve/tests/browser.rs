@@ -208,6 +208,14 @@ fn a_student_runs_xor_breaks_it_and_fixes_it_in_a_browser() {
         "the run with the page's learning rate and seed",
     );
 
+    // Step shows the matrices of the next step, as `nnc trace` prints them.
+    browser.eval("document.getElementById('reset').click(), true");
+    browser.eval("document.getElementById('step').click(), true");
+    browser.wait_for("document.getElementById('trace').textContent.startsWith('step 1 of')", "the first step's trace");
+    browser.eval("document.getElementById('step').click(), true");
+    browser.wait_for("document.getElementById('trace').textContent.startsWith('step 2 of')", "the second step's trace");
+    browser.screenshot("serve-step");
+
     // Another editor changes the file: the page offers it, and takes it when asked.
     let edited = source.replace("epochs 3000000", "epochs 12");
     std::fs::write(&file, &edited).unwrap();

@@ -165,6 +165,8 @@ fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
     assert_eq!(figures[0]["epoch"], 1);
     assert_eq!(figures.last().unwrap()["epoch"], 2000);
     assert_ne!(figures[0]["svg"], figures.last().unwrap()["svg"], "the boundary moved");
+    // At the end, nnc plot's figures of the finished block that were not drawn live.
+    assert!(events.iter().any(|e| e["name"] == "mlp-hidden"), "no hidden-states figure");
     let done = events.last().unwrap();
     assert_eq!(done["event"], "done", "{done}");
     let reference = nnc_driver::run(&source, dir.path(), nnc_driver::Overrides::default()).unwrap();
@@ -311,4 +313,29 @@ fn one_feature_regression_shows_its_loss_surface_and_minimize_blocks_their_paths
         assert!(models.contains(&block), "{block}: {models:?}");
     }
     assert_eq!(events.last().unwrap()["event"], "done");
+}
+
+#[test]
+fn a_step_is_traced_as_nnc_trace_prints_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let source = std::fs::read_to_string(&file).unwrap();
+    let (status, body) = request(s.port, "POST", "/api/trace?step=2", &headers, &source);
+    assert_eq!(status, 200, "{body}");
+    let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(reply["step"], 2);
+    let checked = nnc_driver::check(&source, dir.path(), nnc_driver::Overrides::default()).unwrap();
+    let options = nnc_inspect::trace::TraceOptions { step: Some(2), rows: None };
+    let expected = nnc_inspect::trace::render(&nnc_inspect::trace::trace_job(&checked.jobs[0], &options).unwrap());
+    assert_eq!(reply["text"], expected.as_str());
+    assert!(expected.starts_with("step 2 of `mlp`"), "{expected}");
+    for bad in ["?step=0", "?step=x"] {
+        assert_eq!(request(s.port, "POST", &format!("/api/trace{bad}"), &headers, &source).0, 400, "{bad}");
+    }
+    let (_, body) = request(s.port, "POST", "/api/trace", &headers, "model m {");
+    let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert!(reply["diagnostics"][0]["code"].as_str().unwrap().starts_with('E'), "{reply}");
 }
