@@ -5,6 +5,7 @@
 //! |---|---|
 //! | `GET /` | the page |
 //! | `GET /api/program` | `{"path", "source"}`: the program file as it is on disk |
+//! | `GET /api/grammar` | the TextMate grammar of `editors/` (the page colours the program with it) |
 //! | `POST /api/check` | the body is a program: `{"diagnostics": [{"code", "message", "line", "column", "label", "help"}]}` (none when it is valid) |
 //! | `PUT /api/program` | writes the body to the program file, atomically: `{"saved": bytes}` |
 //! | `POST /api/run?lr=X&seed=N&eps=R` | runs the body (a program) in the server, with the learning rate, seed and epochs a second given (each optional): `{"run": n}`, 400 for a bad setting, or 409 while a run goes on |
@@ -28,6 +29,10 @@ pub(crate) struct App {
     pub log: Arc<Log>,
 }
 
+/// The grammar the editors colour `.nn` files with (`editors/nn.tmLanguage.json`), so
+/// that the page colours programs the same way.
+const GRAMMAR: &str = include_str!("../../../editors/nn.tmLanguage.json");
+
 /// Bodies larger than this are refused: a program is a few kilobytes.
 const MAX_BODY: u64 = 1 << 20;
 
@@ -41,6 +46,7 @@ impl App {
                 Ok(source) => ok_json(&json!({ "path": self.file.display().to_string(), "source": source })),
                 Err(e) => error(500, &format!("cannot read {}: {e}", self.file.display())),
             },
+            (Method::Get, "/api/grammar") => json_text(GRAMMAR),
             (Method::Post, "/api/check") => match body(&mut request) {
                 Ok(source) => ok_json(&json!({ "diagnostics": check(&source, &self.base_dir) })),
                 Err(reply) => reply,
@@ -223,6 +229,10 @@ fn html(text: &str) -> Response<std::io::Cursor<Vec<u8>>> {
             ),
         ),
     )
+}
+
+fn json_text(text: &str) -> Response<std::io::Cursor<Vec<u8>>> {
+    with_safety_headers(Response::from_string(text).with_header(header("Content-Type", "application/json")))
 }
 
 fn ok_json(value: &Value) -> Response<std::io::Cursor<Vec<u8>>> {

@@ -13,7 +13,15 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
   header button { font: inherit; }
   main { flex: 1; display: flex; min-height: 0; }
   #left { flex: 1; display: flex; flex-direction: column; border-right: 1px solid #ccc; }
-  #source { flex: 1; font: 13px/1.4 ui-monospace, monospace; border: 0; padding: 8px; resize: none; tab-size: 2; }
+  #editor { flex: 1; position: relative; min-height: 0; }
+  #source, #colours { position: absolute; inset: 0; margin: 0; box-sizing: border-box; font: 13px/1.4 ui-monospace, monospace;
+    padding: 8px; border: 0; tab-size: 2; white-space: pre-wrap; overflow-wrap: break-word; overflow: auto; }
+  #source { resize: none; background: transparent; color: transparent; caret-color: #000; z-index: 1; }
+  #colours { color: #24292f; pointer-events: none; }
+  .t-comment { color: #6a737d; } .t-block { color: #d73a49; font-weight: bold; } .t-name { color: #6f42c1; }
+  .t-layer { color: #005cc5; font-weight: bold; } .t-setting { color: #e36209; } .t-activation { color: #22863a; }
+  .t-constant { color: #032f62; } .t-number { color: #005cc5; } .t-string { color: #032f62; }
+  .t-operator { color: #d73a49; } .t-invalid { color: #b31d28; background: #ffeef0; }
   #diagnostics { max-height: 30%; overflow: auto; margin: 0; padding: 6px 12px; background: #fff8f0; font: 13px ui-monospace, monospace; }
   #diagnostics:empty { display: none; }
   .code { color: #b00; font-weight: bold; }
@@ -47,7 +55,10 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
 </div>
 <main>
   <section id="left">
-    <textarea id="source" spellcheck="false" aria-label="program"></textarea>
+    <div id="editor">
+      <pre id="colours" aria-hidden="true"></pre>
+      <textarea id="source" spellcheck="false" aria-label="program"></textarea>
+    </div>
     <ul id="diagnostics"></ul>
   </section>
   <section id="right">
@@ -70,6 +81,104 @@ let losses = [], valLosses = [], epochs = 1, stream = null, checking = null;
 let onDisk = null;
 
 function setStatus(text) { $("status").textContent = text; }
+
+// Syntax colouring by the editors' TextMate grammar (GET /api/grammar), applied with
+// TextMate's rules for the parts it uses (match, begin/end with captures, includes): the
+// coloured text lies under the transparent text of the editor.
+let grammar = null;
+const CLASSES = [
+  ["comment", "t-comment"], ["keyword.control", "t-block"], ["entity.name", "t-name"],
+  ["storage.type.layer", "t-layer"], ["keyword.other.setting", "t-setting"],
+  ["support.function.activation", "t-activation"], ["support.function.math", "t-activation"],
+  ["support.constant", "t-constant"], ["constant.numeric", "t-number"], ["string", "t-string"],
+  ["keyword.operator", "t-operator"], ["invalid", "t-invalid"],
+];
+function classOf(scope) {
+  const found = CLASSES.find(([prefix]) => (scope || "").startsWith(prefix));
+  return found ? found[1] : null;
+}
+function resolve(patterns) {
+  const out = [];
+  for (const p of patterns) {
+    if (p.include) {
+      const rule = grammar.repository[p.include.slice(1)];
+      if (rule) out.push(...(rule.patterns && !rule.begin && !rule.match ? resolve(rule.patterns) : [rule]));
+    } else if (p.patterns && !p.begin && !p.match) {
+      out.push(...resolve(p.patterns));
+    } else {
+      out.push(p);
+    }
+  }
+  return out;
+}
+function earliest(line, pos, candidates) {
+  let best = null;
+  for (const c of candidates) {
+    const re = new RegExp(c.source, "gd");
+    re.lastIndex = pos;
+    const m = re.exec(line);
+    if (m && m[0].length > 0 && (best === null || m.index < best.match.index)) best = { match: m, candidate: c };
+  }
+  return best;
+}
+// Appends `text` to `out`, in a span of the scope's colour when it has one.
+function emit(out, text, scope) {
+  if (!text) return;
+  const cls = classOf(scope);
+  if (!cls) { out.append(text); return; }
+  const span = document.createElement("span");
+  span.className = cls;
+  span.textContent = text;
+  out.append(span);
+}
+// A begin or end match: its numbered captures coloured, the rest as the rule's own scope.
+function emitMatch(out, match, captures, scope) {
+  const groups = [];
+  for (let g = 1; g < match.length; g++) {
+    if (match[g] !== undefined && captures && captures[g]) groups.push([match.indices[g], captures[g].name]);
+  }
+  if (captures && captures[0]) { emit(out, match[0], captures[0].name); return; }
+  let at = match.index;
+  for (const [[start, end], name] of groups) {
+    emit(out, match.input.slice(at, start), scope);
+    emit(out, match.input.slice(start, end), name);
+    at = end;
+  }
+  emit(out, match.input.slice(at, match.index + match[0].length), scope);
+}
+function colour(text) {
+  const out = $("colours");
+  out.textContent = "";
+  if (!grammar) { out.textContent = text; return; }
+  const stack = [];
+  text.split("\n").forEach((line, number) => {
+    if (number > 0) out.append("\n");
+    let pos = 0;
+    while (pos < line.length) {
+      const top = stack.length ? stack[stack.length - 1] : null;
+      const candidates = resolve(top ? top.patterns : grammar.patterns).map((rule) => ({ source: rule.match || rule.begin, rule }));
+      if (top) candidates.unshift({ source: top.end, rule: top, end: true });
+      const found = earliest(line, pos, candidates);
+      const stop = found ? found.match.index : line.length;
+      emit(out, line.slice(pos, stop), null);
+      if (!found) break;
+      const { match, candidate } = found;
+      if (candidate.end) {
+        emitMatch(out, match, candidate.rule.endCaptures, candidate.rule.name);
+        stack.pop();
+      } else if (candidate.rule.begin) {
+        emitMatch(out, match, candidate.rule.beginCaptures, candidate.rule.name);
+        stack.push(candidate.rule);
+      } else {
+        emit(out, match[0], candidate.rule.name);
+      }
+      pos = match.index + match[0].length;
+    }
+  });
+  // A last empty line still takes its height, so the two layers scroll alike.
+  out.append("\n");
+  out.scrollTop = $("source").scrollTop;
+}
 
 function showDiagnostics(list) {
   const box = $("diagnostics");
@@ -96,6 +205,12 @@ function check() {
 function draw() {
   const svg = $("chart"), w = 520, h = 300, pad = 40;
   const all = losses.concat(valLosses).map((p) => p[1]).filter((v) => v !== null && v > 0);
+  if (all.length === 0) {
+    svg.innerHTML = `<text x="${pad}" y="16" font-size="12">loss by epoch: none yet (Run trains the program)</text>`;
+    svg.dataset.points = "0";
+    svg.dataset.last = "";
+    return;
+  }
   const top = Math.max(...all, 1e-12), bottom = Math.min(...all, top);
   const logTop = Math.log10(top), logBottom = Math.log10(bottom) - 1e-9;
   const x = (e) => pad + (w - 2 * pad) * (e / Math.max(epochs, 1));
@@ -241,12 +356,19 @@ $("save").onclick = () => {
 $("reload").onclick = () => load();
 $("take").onclick = () => load();
 $("keep").onclick = () => { $("changed").hidden = true; };
-$("source").oninput = () => { traceStep = 0; clearTimeout(checking); checking = setTimeout(check, 300); };
+$("source").oninput = () => {
+  traceStep = 0;
+  colour($("source").value);
+  clearTimeout(checking);
+  checking = setTimeout(check, 300);
+};
+$("source").onscroll = () => { $("colours").scrollTop = $("source").scrollTop; };
 
 function load() {
   return call("GET", "/api/program").then((r) => {
     $("path").textContent = r.path;
     $("source").value = r.source;
+    colour(r.source);
     onDisk = r.source;
     $("changed").hidden = true;
     return check();
@@ -262,6 +384,7 @@ function watchDisk() {
     }
   }).catch(() => {}).finally(() => setTimeout(watchDisk, 2000));
 }
+call("GET", "/api/grammar").then((g) => { grammar = g; colour($("source").value); }).catch(() => {});
 load().then(watchDisk);
 draw();
 </script>

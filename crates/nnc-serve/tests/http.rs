@@ -107,6 +107,11 @@ fn no_path_reaches_files_but_the_program() {
     assert_eq!(status, 200);
     let program: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(program["source"].as_str().unwrap().contains("model mlp"));
+    // The editors' grammar, which the page colours the program with.
+    let (status, body) = request(s.port, "GET", "/api/grammar", &headers, "");
+    assert_eq!(status, 200);
+    let grammar: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(grammar["scopeName"], "source.nn");
 }
 
 #[test]
