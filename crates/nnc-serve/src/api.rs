@@ -10,6 +10,7 @@
 //! | `PUT /api/program` | writes the body to the program file, atomically: `{"saved": bytes}` |
 //! | `POST /api/run?lr=X&seed=N&eps=R` | runs the body (a program) in the server, with the learning rate, seed and epochs a second given (each optional): `{"run": n}`, 400 for a bad setting, or 409 while a run goes on |
 //! | `POST /api/stop` | asks the run to stop after its current step |
+//! | `POST /api/pause`, `POST /api/resume` | holds the run at its next progress report (within 1/20 s), or lets it go on |
 //! | `POST /api/trace?step=N&lr=X&seed=N` | the body's training step N (1-based) with real numbers, as `nnc trace --step N` prints it: `{"step", "text"}`, or `{"diagnostics"}` |
 //! | `GET /api/events?from=N` | Server-Sent Events of the current run from its N-th on: `epoch`, then `done` or `error` |
 
@@ -68,6 +69,11 @@ impl App {
                 (Err(reply), _, _) => reply,
                 (_, Err(message), _) | (_, _, Err(message)) => error(400, &message),
             },
+            (Method::Post, "/api/pause" | "/api/resume") => {
+                let paused = path == "/api/pause";
+                self.log.pause(paused);
+                ok_json(&json!({ "paused": paused }))
+            }
             (Method::Post, "/api/stop") => {
                 self.log.stop();
                 ok_json(&json!({ "stopping": true }))

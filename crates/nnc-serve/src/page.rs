@@ -42,7 +42,7 @@ pub(crate) const PAGE: &str = r##"<!doctype html>
 <body>
 <header>
   <strong>nnc serve</strong> <span id="path"></span>
-  <button id="run">Run</button> <button id="stop">Stop</button> <button id="step">Step</button>
+  <button id="run">Run</button> <button id="pause">Pause</button> <button id="stop">Stop</button> <button id="step">Step</button>
   <button id="reset">Reset</button> <button id="save">Save</button>
   <button id="reload">Reload from disk</button>
   <label>learning rate <input id="lr" type="number" min="0" step="any" placeholder="program's"></label>
@@ -283,7 +283,7 @@ function listen() {
       epochs = event.epochs;
       losses.push([event.epoch, event.loss]);
       if (event.val_loss !== null) valLosses.push([event.epoch, event.val_loss]);
-      setStatus(`${event.model}: epoch ${event.epoch}/${event.epochs}, loss ${event.loss}`);
+      if (!paused) setStatus(`${event.model}: epoch ${event.epoch}/${event.epochs}, loss ${event.loss}`);
       draw();
     } else if (event.event === "figure") {
       // Drawn by the server with nnc plot's code; shown as an image, so nothing in it runs.
@@ -295,6 +295,7 @@ function listen() {
       }
     } else if (event.event === "done") {
       stream.close();
+      setPaused(false);
       const lines = event.jobs.map((j) => `${j.model}: final loss ${j.final_loss} after ${j.epochs} epochs` +
         (j.interrupted ? " (stopped)" : "") + ` (learning rate ${j.learning_rate}, seed ${j.seed})\n` +
         j.splits.map((s) => `  ${s.name}: ${s.rows} rows, loss ${s.loss}` +
@@ -313,6 +314,7 @@ function listen() {
 $("run").onclick = () => check().then((ok) => {
   if (!ok) return;
   $("results").textContent = "";
+  setPaused(false);
   $("diagnosis").textContent = "";
   $("figures").textContent = "";
   call("POST", "/api/run" + settings(), $("source").value).then((r) => {
@@ -321,7 +323,21 @@ $("run").onclick = () => check().then((ok) => {
     listen();
   });
 });
-$("stop").onclick = () => call("POST", "/api/stop");
+$("stop").onclick = () => { setPaused(false); call("POST", "/api/stop"); };
+// Pause holds the run where it is (the server waits at its next progress report);
+// pressed again, it goes on.
+let paused = false;
+function setPaused(value) {
+  paused = value;
+  $("pause").textContent = paused ? "Resume" : "Pause";
+}
+$("pause").onclick = () => {
+  const next = !paused;
+  call("POST", next ? "/api/pause" : "/api/resume").then(() => {
+    setPaused(next);
+    if (next) setStatus("paused");
+  });
+};
 // Step shows the next training step with real numbers (`nnc trace --step N`): the
 // matrices of the forward pass, the gradients and the update, as the course writes them.
 let traceStep = 0;

@@ -33,6 +33,8 @@ pub(crate) struct Log {
     events: Mutex<Events>,
     changed: Condvar,
     pub interrupt: AtomicU32,
+    /// While set, the run waits at its next progress report (within 1/20 s of training).
+    paused: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -58,6 +60,7 @@ impl Log {
             events.run
         };
         self.interrupt.store(0, Ordering::SeqCst);
+        self.paused.store(false, Ordering::SeqCst);
         let log = Arc::clone(self);
         std::thread::spawn(move || {
             let last = log.train(&source, &base_dir, settings);
@@ -68,7 +71,20 @@ impl Log {
 
     /// Asks the run to stop after its current step.
     pub fn stop(&self) {
+        self.paused.store(false, Ordering::SeqCst);
         self.interrupt.store(1, Ordering::SeqCst);
+    }
+
+    /// Pauses the run at its next progress report, or lets it go on.
+    pub fn pause(&self, paused: bool) {
+        self.paused.store(paused, Ordering::SeqCst);
+    }
+
+    /// Waits while the run is paused and not stopped.
+    fn wait_while_paused(&self) {
+        while self.paused.load(Ordering::SeqCst) && self.interrupt.load(Ordering::SeqCst) == 0 {
+            std::thread::sleep(Duration::from_millis(20));
+        }
     }
 
     fn train(&self, source: &str, base_dir: &std::path::Path, settings: RunSettings) -> Value {
@@ -96,6 +112,8 @@ impl Log {
                 }
             }
             pacing.wait(&self.interrupt);
+            drop(pacing);
+            self.wait_while_paused();
         };
         let watch = Watch {
             interrupt: Some(&self.interrupt),

@@ -344,3 +344,53 @@ fn a_step_is_traced_as_nnc_trace_prints_it() {
     let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(reply["diagnostics"][0]["code"].as_str().unwrap().starts_with('E'), "{reply}");
 }
+
+/// The last epoch among the events the server has sent so far (read for `wait`).
+fn last_epoch_so_far(s: &Running, wait: std::time::Duration) -> u64 {
+    let mut stream = TcpStream::connect(("127.0.0.1", s.port)).unwrap();
+    stream.set_read_timeout(Some(wait)).unwrap();
+    let request = format!("GET /api/events?from=0&token={} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\n\r\n", s.token, s.port);
+    stream.write_all(request.as_bytes()).unwrap();
+    let (mut text, mut chunk) = (Vec::new(), [0u8; 65536]);
+    // A running stream never ends: read what arrives within `wait`.
+    let until = std::time::Instant::now() + wait;
+    while std::time::Instant::now() < until {
+        match stream.read(&mut chunk) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => text.extend_from_slice(&chunk[..n]),
+        }
+    }
+    String::from_utf8_lossy(&text)
+        .lines()
+        .filter_map(|line| line.strip_prefix("data: "))
+        .filter_map(|data| serde_json::from_str::<serde_json::Value>(data).ok())
+        .filter_map(|event| event["data"]["epoch"].as_u64())
+        .max()
+        .unwrap_or(0)
+}
+
+#[test]
+fn pause_holds_a_run_and_resume_lets_it_go_on() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = example(dir.path());
+    let s = start(&file);
+    let host = format!("127.0.0.1:{}", s.port);
+    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
+    let long = std::fs::read_to_string(&file).unwrap().replace("epochs 2000", "epochs 100000000");
+    let moment = std::time::Duration::from_millis(300);
+    assert_eq!(request(s.port, "POST", "/api/run", &headers, &long).0, 200);
+    std::thread::sleep(moment);
+    assert_eq!(request(s.port, "POST", "/api/pause", &headers, "").0, 200);
+    std::thread::sleep(moment);
+    let held = last_epoch_so_far(&s, moment);
+    std::thread::sleep(moment);
+    assert_eq!(last_epoch_so_far(&s, moment), held, "a paused run went on");
+    assert_eq!(request(s.port, "POST", "/api/resume", &headers, "").0, 200);
+    std::thread::sleep(moment);
+    assert!(last_epoch_so_far(&s, moment) > held, "a resumed run did not go on");
+    // Stop ends a paused run too.
+    assert_eq!(request(s.port, "POST", "/api/pause", &headers, "").0, 200);
+    assert_eq!(request(s.port, "POST", "/api/stop", &headers, "").0, 200);
+    let events = events_until_done(&s);
+    assert_eq!(events.last().unwrap()["jobs"][0]["interrupted"], true);
+}
