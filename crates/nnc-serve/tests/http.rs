@@ -27,6 +27,14 @@ impl Drop for Running {
     }
 }
 
+impl Running {
+    /// A request as the page makes it: the server's own Host and the token.
+    fn call(&self, method: &str, path: &str, body: &str) -> (u16, String) {
+        let host = format!("127.0.0.1:{}", self.port);
+        request(self.port, method, path, &[("Host", &host), ("X-NNC-Token", &self.token)], body)
+    }
+}
+
 fn start(file: &Path) -> Running {
     let server = nnc_serve::Server::bind(file, IpAddr::V4(Ipv4Addr::LOCALHOST), 0).unwrap();
     let url = server.url();
@@ -97,18 +105,16 @@ fn every_request_needs_the_token_its_own_host_and_origin() {
 fn no_path_reaches_files_but_the_program() {
     let dir = tempfile::tempdir().unwrap();
     let s = start(&example(dir.path()));
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     for path in ["/xor.nn", "/../Cargo.toml", "/%2e%2e/Cargo.toml", "/etc/passwd", "/api/nothing", "/api/program/../x"]
     {
-        assert_eq!(request(s.port, "GET", path, &headers, "").0, 404, "{path}");
+        assert_eq!(s.call("GET", path, "").0, 404, "{path}");
     }
-    let (status, body) = request(s.port, "GET", "/api/program", &headers, "");
+    let (status, body) = s.call("GET", "/api/program", "");
     assert_eq!(status, 200);
     let program: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(program["source"].as_str().unwrap().contains("model mlp"));
     // The editors' grammar, which the page colours the program with.
-    let (status, body) = request(s.port, "GET", "/api/grammar", &headers, "");
+    let (status, body) = s.call("GET", "/api/grammar", "");
     assert_eq!(status, 200);
     let grammar: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(grammar["scopeName"], "source.nn");
@@ -119,20 +125,18 @@ fn checking_gives_the_clis_codes_and_saving_writes_only_the_program() {
     let dir = tempfile::tempdir().unwrap();
     let file = example(dir.path());
     let s = start(&file);
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let source = std::fs::read_to_string(&file).unwrap();
-    let (_, body) = request(s.port, "POST", "/api/check", &headers, &source);
+    let (_, body) = s.call("POST", "/api/check", &source);
     assert_eq!(serde_json::from_str::<serde_json::Value>(&body).unwrap()["diagnostics"], serde_json::json!([]));
     let broken = source.replace("loss mse", "loss mse(");
-    let (_, body) = request(s.port, "POST", "/api/check", &headers, &broken);
+    let (_, body) = s.call("POST", "/api/check", &broken);
     let diagnostics: serde_json::Value = serde_json::from_str(&body).unwrap();
     let first = &diagnostics["diagnostics"][0];
     assert!(first["code"].as_str().unwrap().starts_with("E0"), "{diagnostics}");
     assert!(first["line"].as_u64().unwrap() > 1, "{diagnostics}");
     let before: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     let edited = source.replace("epochs 2000", "epochs 50");
-    assert_eq!(request(s.port, "PUT", "/api/program", &headers, &edited).0, 200);
+    assert_eq!(s.call("PUT", "/api/program", &edited).0, 200);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), edited);
     let after: Vec<_> = std::fs::read_dir(dir.path()).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(before, after, "no other file written");
@@ -144,9 +148,8 @@ fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
     let file = example(dir.path());
     let s = start(&file);
     let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let source = std::fs::read_to_string(&file).unwrap();
-    let (status, body) = request(s.port, "POST", "/api/run", &headers, &source);
+    let (status, body) = s.call("POST", "/api/run", &source);
     assert_eq!(status, 200, "{body}");
     let (status, events) =
         request(s.port, "GET", &format!("/api/events?from=0&token={}", s.token), &[("Host", &host)], "");
@@ -185,12 +188,11 @@ fn one_run_at_a_time_and_stop_ends_it() {
     let file = example(dir.path());
     let s = start(&file);
     let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let long = std::fs::read_to_string(&file).unwrap().replace("epochs 2000", "epochs 100000000");
-    assert_eq!(request(s.port, "POST", "/api/run", &headers, &long).0, 200);
-    assert_eq!(request(s.port, "POST", "/api/run", &headers, &long).0, 409);
+    assert_eq!(s.call("POST", "/api/run", &long).0, 200);
+    assert_eq!(s.call("POST", "/api/run", &long).0, 409);
     std::thread::sleep(std::time::Duration::from_millis(300));
-    assert_eq!(request(s.port, "POST", "/api/stop", &headers, "").0, 200);
+    assert_eq!(s.call("POST", "/api/stop", "").0, 200);
     let (_, events) = request(s.port, "GET", &format!("/api/events?from=0&token={}", s.token), &[("Host", &host)], "");
     let last = events.lines().rev().find_map(|l| l.strip_prefix("data: ")).unwrap();
     let last: serde_json::Value = serde_json::from_str(last).unwrap();
@@ -216,15 +218,13 @@ fn a_run_takes_the_pages_learning_rate_seed_and_pace() {
     let dir = tempfile::tempdir().unwrap();
     let file = example(dir.path());
     let s = start(&file);
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let source = std::fs::read_to_string(&file).unwrap().replace("epochs 2000", "epochs 20");
     for bad in ["?lr=-1", "?lr=abc", "?seed=1.5", "?eps=0", "?eps=inf"] {
-        let (status, body) = request(s.port, "POST", &format!("/api/run{bad}"), &headers, &source);
+        let (status, body) = s.call("POST", &format!("/api/run{bad}"), &source);
         assert_eq!(status, 400, "{bad}: {body}");
     }
     let started = std::time::Instant::now();
-    let (status, body) = request(s.port, "POST", "/api/run?lr=0.5&seed=7&eps=40", &headers, &source);
+    let (status, body) = s.call("POST", "/api/run?lr=0.5&seed=7&eps=40", &source);
     assert_eq!(status, 200, "{body}");
     let events = events_until_done(&s);
     let elapsed = started.elapsed().as_secs_f64();
@@ -248,10 +248,8 @@ fn a_run_ends_with_nncs_diagnosis() {
     let file = dir.path().join("dead_relu.nn");
     std::fs::copy(root.join("tests/views/diagnosis/dead_relu.nn"), &file).unwrap();
     let s = start(&file);
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let source = std::fs::read_to_string(&file).unwrap();
-    assert_eq!(request(s.port, "POST", "/api/run", &headers, &source).0, 200);
+    assert_eq!(s.call("POST", "/api/run", &source).0, 200);
     let events = events_until_done(&s);
     let done = events.last().unwrap();
     let kinds: Vec<&str> =
@@ -266,14 +264,12 @@ fn stop_ends_a_slowed_run_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let file = example(dir.path());
     let s = start(&file);
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let source = std::fs::read_to_string(&file).unwrap();
     // 2000 epochs at one a second would take half an hour.
-    assert_eq!(request(s.port, "POST", "/api/run?eps=1", &headers, &source).0, 200);
+    assert_eq!(s.call("POST", "/api/run?eps=1", &source).0, 200);
     std::thread::sleep(std::time::Duration::from_millis(300));
     let stopped = std::time::Instant::now();
-    assert_eq!(request(s.port, "POST", "/api/stop", &headers, "").0, 200);
+    assert_eq!(s.call("POST", "/api/stop", "").0, 200);
     let events = events_until_done(&s);
     assert!(stopped.elapsed().as_secs_f64() < 5.0, "the run took {:?} to stop", stopped.elapsed());
     let done = events.last().unwrap();
@@ -296,9 +292,7 @@ fn start_example(dir: &Path, example: &str) -> (Running, String) {
 fn one_feature_regression_shows_its_loss_surface_and_minimize_blocks_their_paths() {
     let dir = tempfile::tempdir().unwrap();
     let (s, source) = start_example(dir.path(), "linreg.nn");
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
-    assert_eq!(request(s.port, "POST", "/api/run", &headers, &source).0, 200);
+    assert_eq!(s.call("POST", "/api/run", &source).0, 200);
     let events = events_until_done(&s);
     let surfaces: Vec<&serde_json::Value> = events.iter().filter(|e| e["name"] == "surface").collect();
     assert!(surfaces.len() >= 2, "{} loss surfaces", surfaces.len());
@@ -308,9 +302,7 @@ fn one_feature_regression_shows_its_loss_surface_and_minimize_blocks_their_paths
     drop(s);
 
     let (s, source) = start_example(dir.path(), "gd_parabola.nn");
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
-    assert_eq!(request(s.port, "POST", "/api/run", &headers, &source).0, 200);
+    assert_eq!(s.call("POST", "/api/run", &source).0, 200);
     let events = events_until_done(&s);
     let figures: Vec<&serde_json::Value> = events.iter().filter(|e| e["event"] == "figure").collect();
     let models: Vec<&str> = figures.iter().map(|f| f["model"].as_str().unwrap()).collect();
@@ -325,10 +317,8 @@ fn a_step_is_traced_as_nnc_trace_prints_it() {
     let dir = tempfile::tempdir().unwrap();
     let file = example(dir.path());
     let s = start(&file);
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let source = std::fs::read_to_string(&file).unwrap();
-    let (status, body) = request(s.port, "POST", "/api/trace?step=2", &headers, &source);
+    let (status, body) = s.call("POST", "/api/trace?step=2", &source);
     assert_eq!(status, 200, "{body}");
     let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert_eq!(reply["step"], 2);
@@ -338,9 +328,9 @@ fn a_step_is_traced_as_nnc_trace_prints_it() {
     assert_eq!(reply["text"], expected.as_str());
     assert!(expected.starts_with("step 2 of `mlp`"), "{expected}");
     for bad in ["?step=0", "?step=x"] {
-        assert_eq!(request(s.port, "POST", &format!("/api/trace{bad}"), &headers, &source).0, 400, "{bad}");
+        assert_eq!(s.call("POST", &format!("/api/trace{bad}"), &source).0, 400, "{bad}");
     }
-    let (_, body) = request(s.port, "POST", "/api/trace", &headers, "model m {");
+    let (_, body) = s.call("POST", "/api/trace", "model m {");
     let reply: serde_json::Value = serde_json::from_str(&body).unwrap();
     assert!(reply["diagnostics"][0]["code"].as_str().unwrap().starts_with('E'), "{reply}");
 }
@@ -374,23 +364,21 @@ fn pause_holds_a_run_and_resume_lets_it_go_on() {
     let dir = tempfile::tempdir().unwrap();
     let file = example(dir.path());
     let s = start(&file);
-    let host = format!("127.0.0.1:{}", s.port);
-    let headers = [("Host", host.as_str()), ("X-NNC-Token", s.token.as_str())];
     let long = std::fs::read_to_string(&file).unwrap().replace("epochs 2000", "epochs 100000000");
     let moment = std::time::Duration::from_millis(300);
-    assert_eq!(request(s.port, "POST", "/api/run", &headers, &long).0, 200);
+    assert_eq!(s.call("POST", "/api/run", &long).0, 200);
     std::thread::sleep(moment);
-    assert_eq!(request(s.port, "POST", "/api/pause", &headers, "").0, 200);
+    assert_eq!(s.call("POST", "/api/pause", "").0, 200);
     std::thread::sleep(moment);
     let held = last_epoch_so_far(&s, moment);
     std::thread::sleep(moment);
     assert_eq!(last_epoch_so_far(&s, moment), held, "a paused run went on");
-    assert_eq!(request(s.port, "POST", "/api/resume", &headers, "").0, 200);
+    assert_eq!(s.call("POST", "/api/resume", "").0, 200);
     std::thread::sleep(moment);
     assert!(last_epoch_so_far(&s, moment) > held, "a resumed run did not go on");
     // Stop ends a paused run too.
-    assert_eq!(request(s.port, "POST", "/api/pause", &headers, "").0, 200);
-    assert_eq!(request(s.port, "POST", "/api/stop", &headers, "").0, 200);
+    assert_eq!(s.call("POST", "/api/pause", "").0, 200);
+    assert_eq!(s.call("POST", "/api/stop", "").0, 200);
     let events = events_until_done(&s);
     assert_eq!(events.last().unwrap()["jobs"][0]["interrupted"], true);
 }
