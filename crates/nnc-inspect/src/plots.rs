@@ -251,21 +251,69 @@ fn clip_line(a: f64, b: f64, c: f64, x: &Axis, y: &Axis) -> Option<Vec<(f64, f64
 /// The training rows in a hidden layer: its two units directly (the course's "hidden
 /// states h"), or the first two principal components of a wider layer.
 fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
-    let model = &plan.job.model;
     let train = report.splits.iter().find(|s| s.name == "train")?;
+    let labels = row_labels(plan, &report.classes, &train.targets);
+    hidden_plot(plan, &train.hidden, &labels)
+}
+
+/// Training rows a live hidden-states figure shows, at most: the interpreter computes
+/// them about four times a second beside training.
+pub const LIVE_ROWS: usize = 512;
+
+/// Multiply-adds the interpreter may spend on one live hidden-states figure (a few
+/// milliseconds): wider stacks show fewer rows.
+const LIVE_MACS: usize = 1 << 22;
+
+/// The hidden-states figure of `plan`'s model at `params` while it trains (`nnc serve`):
+/// the same figure as `nnc plot`'s, over the first [`LIVE_ROWS`] encoded training rows
+/// (fewer for a wide stack). Only for stacks of dense layers: the interpreter's
+/// convolutions would take seconds, so those models get the figure when training ends.
+pub fn live_hidden_space(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Plot> {
+    let model = &plan.job.model;
+    let train = &plan.data.train;
+    if !model.is_dense_stack() || model.layers.len() < 2 {
+        return None;
+    }
+    let mut fan_in = model.input_width();
+    let mut per_row = 0;
+    for layer in &model.layers {
+        let units = layer.units()?;
+        per_row += fan_in * units;
+        fan_in = units;
+    }
+    let rows = train.rows.min(LIVE_ROWS).min(LIVE_MACS / per_row.max(1));
+    if rows < 2 {
+        return None;
+    }
+    let inputs = &train.inputs[..rows * train.n_inputs()];
+    let outputs = forward(model, plan.job.train.loss, inputs, rows, params);
+    let hidden: Vec<(String, Rows)> = outputs
+        .into_iter()
+        .filter(|(name, values)| name != "prediction" && name != "loss" && !values.is_empty())
+        .map(|(name, values)| (name, Rows::with_rows(values, rows)))
+        .collect();
+    let targets = Rows::new(train.targets[..rows * train.n_targets()].to_vec(), train.n_targets());
+    let mut labels = row_labels(plan, &plan.data.task.class_names(), &targets);
+    labels.truncate(rows);
+    hidden_plot(plan, &hidden, &labels)
+}
+
+/// The hidden-states figure of the rows whose activations `hidden` holds, coloured by
+/// `labels`.
+fn hidden_plot(plan: &JobPlan, hidden: &[(String, Rows)], labels: &[String]) -> Option<Plot> {
+    let model = &plan.job.model;
     let layer = model
         .layers
         .iter()
-        .find(|l| l.units() == Some(2) && train.hidden.iter().any(|(n, _)| n == &l.name))
-        .or_else(|| model.layers.iter().find(|l| train.hidden.iter().any(|(n, _)| n == &l.name)))?;
-    let rows = &train.hidden.iter().find(|(n, _)| n == &layer.name)?.1;
+        .find(|l| l.units() == Some(2) && hidden.iter().any(|(n, _)| n == &l.name))
+        .or_else(|| model.layers.iter().find(|l| hidden.iter().any(|(n, _)| n == &l.name)))?;
+    let rows = &hidden.iter().find(|(n, _)| n == &layer.name)?.1;
     let (points, (x_label, y_label)) = if layer.units() == Some(2) {
         let points: Vec<(f64, f64)> = rows.iter().map(|r| (f64::from(r[0]), f64::from(r[1]))).collect();
         (points, (format!("{} unit 0", layer.name), format!("{} unit 1", layer.name)))
     } else {
         (principal_plane(rows)?, ("first principal component".to_string(), "second principal component".to_string()))
     };
-    let labels = row_labels(plan, report, &train.targets);
     let mut names: Vec<&String> = labels.iter().collect();
     names.sort_by(|a, b| match (a.parse::<f64>(), b.parse::<f64>()) {
         (Ok(x), Ok(y)) => x.total_cmp(&y),
@@ -277,7 +325,7 @@ fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
         .enumerate()
         .map(|(color, &name)| Layer::Points {
             label: (names.len() > 1).then(|| name.clone()),
-            points: points.iter().zip(&labels).filter(|(_, l)| *l == name).map(|(p, _)| *p).collect(),
+            points: points.iter().zip(labels).filter(|(_, l)| *l == name).map(|(p, _)| *p).collect(),
             color,
         })
         .collect();
@@ -291,8 +339,8 @@ fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
 
 /// What to colour each training row by: its class, else a column of the file the model does
 /// not use (an autoencoder's digit), else nothing (one colour).
-fn row_labels(plan: &JobPlan, report: &JobReport, targets: &Rows) -> Vec<String> {
-    if !report.classes.is_empty() {
+fn row_labels(plan: &JobPlan, classes: &[String], targets: &Rows) -> Vec<String> {
+    if !classes.is_empty() {
         return targets
             .iter()
             .map(|row| {
@@ -301,7 +349,7 @@ fn row_labels(plan: &JobPlan, report: &JobReport, targets: &Rows) -> Vec<String>
                 } else {
                     row.iter().enumerate().fold((0, f32::MIN), |b, (i, &v)| if v > b.1 { (i, v) } else { b }).0
                 };
-                report.classes.get(class).cloned().unwrap_or_default()
+                classes.get(class).cloned().unwrap_or_default()
             })
             .collect();
     }

@@ -95,6 +95,8 @@ impl Log {
         };
         let plans = &checked.jobs;
         let pacing = Mutex::new(Pacing::new(settings.epochs_per_second));
+        // The figures drawn while training, by model: the end does not send them again.
+        let live = Mutex::new(Vec::<(String, String)>::new());
         let path = Mutex::new(Path::default());
         let listener = |progress: &Progress| {
             let mut pacing = pacing.lock().unwrap_or_else(|e| e.into_inner());
@@ -107,9 +109,16 @@ impl Log {
             let mut path = path.lock().unwrap_or_else(|e| e.into_inner());
             path.heard(plan, progress);
             if figures {
+                let started = Instant::now();
+                let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
                 for event in figure_events(plan, progress, &path.points) {
+                    let name = (progress.model.clone(), event["name"].as_str().unwrap_or_default().to_string());
+                    if !live.contains(&name) {
+                        live.push(name);
+                    }
                     self.push(event, true);
                 }
+                pacing.figure_cost = started.elapsed();
             }
             pacing.wait(&self.interrupt);
             drop(pacing);
@@ -125,7 +134,10 @@ impl Log {
         };
         match nnc_driver::run_watched(&checked, base_dir, settings.overrides, 0.0, &watch) {
             Ok(report) => {
-                for event in minimize_figures(&checked, &report).into_iter().chain(end_figures(&checked, &report)) {
+                let live = live.into_inner().unwrap_or_else(|e| e.into_inner());
+                for event in
+                    minimize_figures(&checked, &report).into_iter().chain(end_figures(&checked, &report, &live))
+                {
                     self.push(event, true);
                 }
                 done_event(&checked, &report)
@@ -160,11 +172,21 @@ struct Pacing {
     per_second: Option<f64>,
     last_event: Option<Instant>,
     last_figure: Option<Instant>,
+    /// How long drawing the figures took last time: they are drawn at most a fifth of
+    /// the time, so a large model's figures do not slow its training much.
+    figure_cost: Duration,
 }
 
 impl Pacing {
     fn new(per_second: Option<f64>) -> Pacing {
-        Pacing { started: Instant::now(), epochs: 0, per_second, last_event: None, last_figure: None }
+        Pacing {
+            started: Instant::now(),
+            epochs: 0,
+            per_second,
+            last_event: None,
+            last_figure: None,
+            figure_cost: Duration::ZERO,
+        }
     }
 
     /// Counts an epoch: whether its event and the figures go to the page now.
@@ -173,7 +195,7 @@ impl Pacing {
         let now = Instant::now();
         let due = |at: Option<Instant>, interval: Duration| last || at.is_none_or(|t| now - t >= interval);
         let event = due(self.last_event, Duration::from_secs_f64(1.0 / EVENTS_PER_SECOND));
-        let figures = due(self.last_figure, FIGURE_INTERVAL);
+        let figures = due(self.last_figure, FIGURE_INTERVAL.max(self.figure_cost * 4));
         if event {
             self.last_event = Some(now);
         }
@@ -227,6 +249,7 @@ fn figure_events(plan: &nnc_driver::JobPlan, progress: &Progress, path: &[Vec<Ve
         ("decision", nnc_inspect::plots::live_decision_boundary(plan, params)),
         ("surface", if path.is_empty() { None } else { nnc_inspect::plots::loss_surface(plan, path) }),
         ("network", nnc_inspect::network::network(plan, params)),
+        ("hidden", nnc_inspect::plots::live_hidden_space(plan, params)),
     ];
     figures
         .into_iter()
@@ -247,18 +270,22 @@ fn minimize_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunRepor
         .collect()
 }
 
-/// The figures `nnc plot` draws from a finished block that the page has not drawn live:
-/// the hidden states, predictions against targets, a convolution's filters and feature
-/// maps (the loss, decision boundary, network and loss surface were sent while it ran).
-fn end_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunReport) -> Vec<Value> {
-    const LIVE: [&str; 4] = ["-loss", "-decision", "-network", "-surface"];
+/// The figures `nnc plot` draws from a finished block that the page has not drawn live
+/// (`live`: model and figure names sent while it trained): predictions against targets,
+/// a convolution's filters and feature maps, and the hidden states of a model too costly
+/// to draw them live. The loss is the page's own chart.
+fn end_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunReport, live: &[(String, String)]) -> Vec<Value> {
     let blocks = checked.jobs.iter().zip(&report.jobs);
     blocks
         .flat_map(|(plan, job)| {
             let epochs = job.epoch_losses.len() as u64;
+            let drawn = |figure: &str| {
+                figure.ends_with("-loss")
+                    || live.iter().any(|(model, name)| *model == job.model && figure == format!("{model}-{name}"))
+            };
             nnc_inspect::plots::job_figures(plan, job, &[])
                 .into_iter()
-                .filter(|figure| !LIVE.iter().any(|live| figure.name.ends_with(live)))
+                .filter(move |figure| !drawn(&figure.name))
                 .map(move |figure| figure_event(&figure.name, &job.model, epochs, &figure.plot))
         })
         .collect()

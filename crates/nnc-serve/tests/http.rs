@@ -173,8 +173,10 @@ fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
     assert_eq!(figures[0]["epoch"], 1);
     assert_eq!(figures.last().unwrap()["epoch"], 2000);
     assert_ne!(figures[0]["svg"], figures.last().unwrap()["svg"], "the boundary moved");
-    // At the end, nnc plot's figures of the finished block that were not drawn live.
-    assert!(events.iter().any(|e| e["name"] == "mlp-hidden"), "no hidden-states figure");
+    // The hidden states, live, as nnc plot draws them.
+    let hidden: Vec<&serde_json::Value> = events.iter().filter(|e| e["name"] == "hidden").collect();
+    assert!(hidden.len() >= 2, "{} hidden-state figures", hidden.len());
+    assert_ne!(hidden[0]["svg"], hidden.last().unwrap()["svg"], "the hidden states moved");
     let done = events.last().unwrap();
     assert_eq!(done["event"], "done", "{done}");
     let reference = nnc_driver::run(&source, dir.path(), nnc_driver::Overrides::default()).unwrap();
@@ -299,6 +301,8 @@ fn one_feature_regression_shows_its_loss_surface_and_minimize_blocks_their_paths
     assert!(surfaces.iter().all(|f| f["svg"].as_str().unwrap().contains("<svg")));
     assert_ne!(surfaces[0]["svg"], surfaces.last().unwrap()["svg"], "the path grew");
     assert_eq!(surfaces.last().unwrap()["epoch"], 20000);
+    // At the end, nnc plot's figures of the finished block that were not drawn live.
+    assert!(events.iter().any(|e| e["name"] == "line-predictions"), "no predictions figure");
     drop(s);
 
     let (s, source) = start_example(dir.path(), "gd_parabola.nn");
