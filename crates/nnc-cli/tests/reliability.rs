@@ -253,3 +253,31 @@ fn evaluating_in_chunks_gives_what_one_call_gives() {
         }
     }
 }
+
+/// A step past the end of a training run or a descent is a diagnostic at once, never an
+/// attempt to replay a trillion steps (which aborted on memory, or never ended); steps
+/// past `MAX_STEP` are refused the same way.
+#[cfg(unix)]
+#[test]
+fn tracing_a_step_past_the_end_is_a_diagnostic() {
+    let xor = root().join("examples/xor.nn");
+    let descent = root().join("examples/gd_parabola.nn");
+    let cases = [
+        (&xor, 1_000_000_000_000u64, "past the run's last step, 2000 (2000 epochs of 1 step)"),
+        (&descent, 1_000_000_000_000, "past the descent's last step, 20"),
+    ];
+    for (path, step, message) in cases {
+        let output = under_ulimit(2_000_000, &format!("trace {} --step {step}", path.display()));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stderr}");
+        assert!(stderr.contains("error[E0416]") && stderr.contains(message), "{stderr}");
+    }
+    let (_dir, long) = program(
+        "long.nn",
+        "data d { a -> y; 0 -> 1; 1 -> 0 }\nmodel m { input 1; dense 1 }\n\
+         train m on d { loss mse; optimizer sgd(lr = 0.1); epochs 5000000 }",
+    );
+    let output = nnc().args(["trace", long.to_str().unwrap(), "--step", "2000000"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("steps up to 1000000 can be traced"), "{stderr}");
+}

@@ -55,9 +55,29 @@ pub struct Trace {
     pub entries: Vec<Entry>,
 }
 
+/// The last step that can be traced: reaching it replays every earlier step, whose rows
+/// the schedule holds (a million steps of a batch of 32 are about 200 MB).
+pub const MAX_STEP: u64 = 1_000_000;
+
 /// Traces step `options.step` of `plan`; `Err` says why that step cannot be traced.
 pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String> {
     let step = options.step.unwrap_or(1).max(1);
+    let per_epoch = plan.shape.steps() as u64;
+    let total = plan.job.train.epochs.saturating_mul(per_epoch);
+    // Step 1 always exists: it is what the starting parameters give (with `epochs 0`
+    // too, where it shows the written weights at work).
+    if step > total.max(1) {
+        let steps = if per_epoch == 1 { "1 step".to_string() } else { format!("{per_epoch} steps") };
+        return Err(format!(
+            "step {step} is past the run's last step, {total} ({} epochs of {steps})",
+            plan.job.train.epochs
+        ));
+    }
+    if step > MAX_STEP {
+        return Err(format!(
+            "steps up to {MAX_STEP} can be traced (every step before it is replayed, its batch kept in memory)"
+        ));
+    }
     let schedule = nnc_driver::schedule(plan, step);
     let Some(traced) = schedule.last().filter(|_| schedule.len() as u64 == step) else {
         return Err(format!("the training split has no rows for step {step}"));
@@ -122,8 +142,12 @@ pub fn trace_job(plan: &JobPlan, options: &TraceOptions) -> Result<Trace, String
 
 /// Step `options.step` of gradient descent on a formula: the variables, f, its gradient
 /// and the update, by the reference interpreter.
-pub fn trace_minimization(plan: &MinimizePlan, options: &TraceOptions) -> Trace {
+pub fn trace_minimization(plan: &MinimizePlan, options: &TraceOptions) -> Result<Trace, String> {
     let step = options.step.unwrap_or(1).max(1);
+    let last = plan.minimization.steps.max(1);
+    if step > last {
+        return Err(format!("step {step} is past the descent's last step, {last}"));
+    }
     let derived = derive_minimization(plan);
     let lr = [plan.minimization.learning_rate];
     let mut params: Vec<Vec<f32>> = plan.minimization.params.iter().map(|(_, start)| vec![*start]).collect();
@@ -139,7 +163,7 @@ pub fn trace_minimization(plan: &MinimizePlan, options: &TraceOptions) -> Trace 
     }
     let values = evaluate(&params);
     let entries = Entries { derived: &derived, values: &values, shown: &[], width: 1 }.collect(&params);
-    Trace {
+    Ok(Trace {
         model: plan.minimization.name.clone(),
         step,
         epoch: step - 1,
@@ -147,7 +171,7 @@ pub fn trace_minimization(plan: &MinimizePlan, options: &TraceOptions) -> Trace 
         batch_rows: Vec::new(),
         shown: Vec::new(),
         entries,
-    }
+    })
 }
 
 /// The batch's inputs and targets, row-major.

@@ -159,8 +159,13 @@ fn trace(source: &str, base_dir: &Path, settings: RunSettings, step: u64) -> Val
         Err(diagnostics) => return json!({ "diagnostics": diagnostics_json(source, &diagnostics) }),
     };
     let options = TraceOptions { step: Some(step), rows: None };
-    let mut text: String =
-        checked.minimizations.iter().map(|plan| render(&trace_minimization(plan, &options))).collect();
+    let mut text = String::new();
+    for plan in &checked.minimizations {
+        match trace_minimization(plan, &options) {
+            Ok(trace) => text.push_str(&render(&trace)),
+            Err(message) => text.push_str(&format!("cannot trace `{}`: {message}\n", plan.minimization.name)),
+        }
+    }
     for plan in &checked.jobs {
         match trace_job(plan, &options) {
             Ok(trace) => text.push_str(&render(&trace)),
