@@ -4,23 +4,13 @@
 use super::Operands;
 use std::arch::x86_64::*;
 
-/// The product, with the bias-and-ReLU finish compiled in only when it is asked for (its
-/// checks in the store loop cost the plain products registers: 16% more instructions).
-///
-/// # Safety
-/// As [`columns`].
-#[target_feature(enable = "avx512f")]
-pub(super) unsafe fn product(o: &Operands, b: *const f32, b_rows: isize) {
-    // SAFETY: forwarded from the caller.
-    unsafe { if o.bias.is_null() && !o.relu { columns::<false>(o, b, b_rows) } else { columns::<true>(o, b, b_rows) } }
-}
-
-/// Column blocks of up to four vectors (64 columns), each over every row.
+/// Column blocks of up to four vectors (64 columns), each over every row. With `F`, each block is
+/// finished (the bias row, the ReLU) before it is stored.
 ///
 /// # Safety
 /// AVX-512F must be present; `b` is B with unit column stride and row stride `b_rows`.
 #[target_feature(enable = "avx512f")]
-unsafe fn columns<const F: bool>(o: &Operands, b: *const f32, b_rows: isize) {
+pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows: isize) {
     let mut j = 0;
     while j < o.n {
         let width = (o.n - j).min(64);
