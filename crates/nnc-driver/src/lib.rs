@@ -41,6 +41,7 @@ pub use report::{
     JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_ROWS, SplitReport, Timings,
 };
 pub use run::{
-    Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded, train_variant,
+    DescentListener, Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded,
+    train_variant,
 };
 pub use stages::{Stage, stage_text};

@@ -92,8 +92,15 @@ fn run_minimization(plan: &MinimizePlan, watch: &Watch<'_>) -> Result<MinimizeRe
     let compile_ms = elapsed_ms(started);
     let started = Instant::now();
     let start: Vec<f32> = minimization.params.iter().map(|(_, x)| *x).collect();
-    let descent =
-        nnc_runtime::descend(&compiled, &start, minimization.learning_rate, minimization.steps, watch.interrupt);
+    let listener = watch.descent.map(|descent| move |path: &[nnc_runtime::Point]| descent(plan, path));
+    let descent = nnc_runtime::descend(
+        &compiled,
+        &start,
+        minimization.learning_rate,
+        minimization.steps,
+        watch.interrupt,
+        listener.as_ref().map(|l| l as nnc_runtime::DescentWatch<'_>),
+    );
     Ok(MinimizeReport {
         name: minimization.name.clone(),
         formula: minimization.formula.clone(),
@@ -120,13 +127,18 @@ pub struct Watch<'a> {
     /// Whether each `Progress` carries a copy of the forward parameters (for live
     /// figures; a progress bar does not need them).
     pub with_params: bool,
+    /// Shown each `minimize` block's path so far as it grows.
+    pub descent: Option<DescentListener<'a>>,
 }
 
 impl Default for Watch<'_> {
     fn default() -> Self {
-        Watch { interrupt: None, progress: None, pace: Pace::Every, with_params: false }
+        Watch { interrupt: None, progress: None, pace: Pace::Every, with_params: false, descent: None }
     }
 }
+
+/// Hears a `minimize` block's trajectory so far, each time it gains a point.
+pub type DescentListener<'a> = &'a dyn Fn(&MinimizePlan, &[nnc_runtime::Point]);
 
 /// One epoch's news, for a progress display.
 #[derive(Clone, Debug)]
@@ -142,6 +154,9 @@ pub struct Progress {
     pub val_metric: Option<(&'static str, f64)>,
     /// The forward parameters after the epoch, when the watch asks for them.
     pub params: Option<Vec<Vec<f32>>>,
+    /// The validation rows' predictions after the epoch (encoded, as the compiled
+    /// evaluation gives them), when the watch asks for the parameters.
+    pub val_predictions: Option<Vec<f32>>,
 }
 
 /// Trains `plan`'s model with its compiled code from the program's initial parameters:
@@ -231,6 +246,9 @@ fn progress_of(plan: &JobPlan, epoch: &nnc_runtime::EpochProgress<'_>, with_para
         val_loss: epoch.validation.map(|(loss, _)| loss),
         val_metric,
         params: with_params.then(|| epoch.params.iter().map(|p| p.to_vec()).collect()),
+        val_predictions: epoch.validation.filter(|_| with_params).and_then(|(_, outputs)| {
+            outputs.iter().find(|(name, _)| name == "prediction").map(|(_, values)| values.clone())
+        }),
     }
 }
 

@@ -5,6 +5,7 @@
 use crate::gradcheck::compiled_gradient_norms;
 use crate::names::param_name;
 use nnc_check::{Activation, Loss};
+use nnc_data::Rows;
 use nnc_driver::{JobPlan, JobReport};
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -20,23 +21,47 @@ pub struct Finding {
 
 /// Every finding that applies to one trained block.
 pub fn diagnose(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
+    let curve: Vec<(u64, f32)> = (1..).zip(report.epoch_losses.iter().copied()).collect();
     let mut findings = Vec::new();
-    findings.extend(diverging(plan, &report.epoch_losses));
-    findings.extend(mean_plateau(plan, report));
+    findings.extend(diverging(plan, &curve));
+    findings.extend(mean_plateau(plan, &curve));
     findings.extend(collapsed_embedding(plan, report));
-    findings.extend(dead_and_saturated(plan, report));
+    if let Some(train) = report.splits.iter().find(|s| s.name == "train") {
+        findings.extend(dead_and_saturated(plan, &train.hidden, train.rows, "after training"));
+    }
     findings.extend(gradient_flow(plan, report));
     findings
 }
 
+/// The findings that show while a block trains (`nnc serve`): from the losses heard so
+/// far, `(epoch, loss)` in order (a fast run reports some epochs only), and from the
+/// hidden activations of the first training rows at this epoch's parameters, when there
+/// are any (`hidden`: by layer, and of how many training rows).
+pub fn diagnose_live(plan: &JobPlan, curve: &[(u64, f32)], hidden: Option<(&[(String, Rows)], usize)>) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    findings.extend(diverging(plan, curve));
+    findings.extend(mean_plateau(plan, curve));
+    if let (Some((hidden, rows)), Some(&(epoch, _))) = (hidden, curve.last()) {
+        findings.extend(dead_and_saturated(plan, hidden, rows, &format!("at epoch {epoch}")));
+    }
+    findings
+}
+
 /// A finite loss that ended well above its best: the learning rate overshoots.
-fn diverging(plan: &JobPlan, losses: &[f32]) -> Option<Finding> {
-    let (best_epoch, best) = losses.iter().copied().enumerate().min_by(|a, b| a.1.total_cmp(&b.1))?;
-    let last = *losses.last()?;
-    if losses.len() < 3 || best_epoch + 1 >= losses.len() || !(last > 2.0 * best && last > best + 1e-6) {
+fn diverging(plan: &JobPlan, curve: &[(u64, f32)]) -> Option<Finding> {
+    let (best_at, &(best_epoch, best)) = curve.iter().enumerate().min_by(|a, b| a.1.1.total_cmp(&b.1.1))?;
+    let &(last_epoch, last) = curve.last()?;
+    if curve.len() < 3 || best_at + 1 >= curve.len() || !(last > 2.0 * best && last > best + 1e-6) {
         return None;
     }
-    let rises = losses.windows(2).skip(best_epoch).filter(|w| w[1] > w[0]).count();
+    let rises = curve.windows(2).skip(best_at).filter(|w| w[1].1 > w[0].1).count();
+    let heard = curve.len() - 1 - best_at;
+    // A live curve holds the epochs that were reported, not necessarily all of them.
+    let after = if heard as u64 == last_epoch - best_epoch {
+        format!("the loss rose in {rises} of the {heard} epochs after its best")
+    } else {
+        format!("the loss rose at {rises} of the {heard} epochs reported after its best")
+    };
     let lr = plan.job.train.learning_rate;
     let mut hint = format!("lower the learning rate (try lr = {})", crate::expr::number(lr / 4.0));
     let largest = plan.data.train.inputs.iter().fold(0.0f32, |m, x| m.max(x.abs()));
@@ -48,13 +73,10 @@ fn diverging(plan: &JobPlan, losses: &[f32]) -> Option<Finding> {
         message: format!(
             "the loss grew: its best was {} at epoch {}, it ended at {}",
             crate::expr::number(best),
-            best_epoch + 1,
+            best_epoch,
             crate::expr::number(last)
         ),
-        evidence: vec![format!(
-            "the loss rose in {rises} of the {} epochs after its best",
-            losses.len() - 1 - best_epoch
-        )],
+        evidence: vec![after],
         hint,
     })
 }
@@ -90,8 +112,8 @@ fn collapsed_embedding(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
 }
 
 /// MSE stuck at the variance of the targets: the network predicts their mean (XOR's 0.25).
-fn mean_plateau(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
-    if plan.job.train.loss != Loss::Mse || report.epoch_losses.len() < 10 {
+fn mean_plateau(plan: &JobPlan, curve: &[(u64, f32)]) -> Option<Finding> {
+    if plan.job.train.loss != Loss::Mse || curve.len() < 3 || curve.last()?.0 < 10 {
         return None;
     }
     let data = &plan.data.train;
@@ -103,9 +125,9 @@ fn mean_plateau(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
         variance += values.iter().map(|v| (v - mean).powi(2)).sum::<f64>() / values.len().max(1) as f64;
     }
     let variance = variance / width as f64;
-    let losses = &report.epoch_losses;
-    let last = f64::from(*losses.last()?);
-    let half = f64::from(losses[losses.len() / 2]);
+    let last = f64::from(curve.last()?.1);
+    let (half_epoch, half) = curve[curve.len() / 2];
+    let half = f64::from(half);
     let flat = (half - last).abs() <= 0.01 * last.max(1e-12);
     if variance <= 1e-12 || (last - variance).abs() > 0.02 * variance || !flat {
         return None;
@@ -120,7 +142,7 @@ fn mean_plateau(plan: &JobPlan, report: &JobReport) -> Option<Finding> {
             format!(
                 "loss {} at epoch {}, {} at the end",
                 crate::expr::number(half as f32),
-                losses.len() / 2 + 1,
+                half_epoch,
                 crate::expr::number(last as f32)
             ),
             format!("variance of the training targets {}", crate::expr::number(variance as f32)),
@@ -137,11 +159,12 @@ fn examined(kept: usize, rows: usize) -> String {
 
 /// Hidden ReLU units that are 0 on every training row; sigmoid or tanh units pinned at
 /// their limits on nearly every row.
-fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
-    let Some(train) = report.splits.iter().find(|s| s.name == "train") else { return Vec::new() };
+/// `hidden`: each layer's activations on the first training rows (of `train_rows`), at
+/// the parameters `when` says.
+fn dead_and_saturated(plan: &JobPlan, hidden: &[(String, Rows)], train_rows: usize, when: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     for layer in &plan.job.model.layers {
-        let Some((_, rows)) = train.hidden.iter().find(|(name, _)| name == &layer.name) else { continue };
+        let Some((_, rows)) = hidden.iter().find(|(name, _)| name == &layer.name) else { continue };
         let units = if rows.is_empty() { 0 } else { rows.width };
         let column = |u: usize| rows.iter().map(move |row| row[u]);
         // A convolution's unit is a filter (a channel): it is dead when it is 0 at every
@@ -163,9 +186,9 @@ fn dead_and_saturated(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
                             layer.name
                         ),
                         evidence: vec![format!(
-                            "dead {units_word}: {} (0 on all {} after training)",
+                            "dead {units_word}: {} (0 on all {} {when})",
                             dead.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
-                            examined(rows.len(), train.rows)
+                            examined(rows.len(), train_rows)
                         )],
                         hint: "another seed, more units, a smaller learning rate, or `leaky_relu`".to_string(),
                     });

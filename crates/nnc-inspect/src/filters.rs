@@ -2,7 +2,7 @@
 //! its feature maps on one training example, each a small image in a mosaic.
 
 use nnc_check::{Features, LayerKind, Model};
-use nnc_driver::{JobPlan, JobReport};
+use nnc_driver::JobPlan;
 use nnc_plot::{Axis, Layer, Plot, Shade};
 
 /// Panels per mosaic row.
@@ -11,11 +11,16 @@ const ACROSS: usize = 8;
 const MOST: usize = 32;
 
 /// The first 2-D convolution's filters (input channel 0) in grey levels on one scale:
-/// black the most negative weight, mid-grey 0, white the most positive.
-pub(crate) fn filter_mosaic(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
+/// black the most negative weight, mid-grey 0, white the most positive. `params`: the
+/// forward parameters in order, trained or (`nnc serve`) as they are now.
+pub fn filter_mosaic(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Plot> {
     let (index, [kh, kw], channels, filters) = first_conv(&plan.job.model)?;
     let name = &plan.job.model.layers[index].name;
-    let weights = &report.parameters.iter().find(|(n, _, _)| n == &format!("{name}.w"))?.2;
+    let slot = plan.graphs.forward.params.iter().position(|decl| decl.name == format!("{name}.w"))?;
+    let weights = params.get(slot)?;
+    if weights.len() != kh * kw * channels * filters {
+        return None;
+    }
     let largest = weights.iter().fold(0.0f32, |m, w| m.max(w.abs())).max(f32::MIN_POSITIVE);
     let panels: Vec<Vec<Vec<f64>>> = (0..filters.min(MOST))
         .map(|f| {
@@ -36,13 +41,14 @@ pub(crate) fn filter_mosaic(plan: &JobPlan, report: &JobReport) -> Option<Plot> 
 }
 
 /// The first 2-D convolution's output channels on the first training row, each scaled to
-/// its own range.
-pub(crate) fn feature_maps(plan: &JobPlan, report: &JobReport, params: &[Vec<f32>]) -> Option<Plot> {
+/// its own range, at `params` (one row through the reference interpreter: cheap enough to
+/// redraw while the model trains).
+pub fn feature_maps(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Plot> {
     let model = &plan.job.model;
     let (index, _, _, _) = first_conv(model)?;
     let Features::Image { height, width, channels } = model.layers[index].output else { return None };
-    let train = report.splits.iter().find(|s| s.name == "train")?;
-    let row = train.inputs.iter().next()?;
+    let train = &plan.data.train;
+    let row = train.inputs.get(..train.n_inputs()).filter(|_| train.rows > 0)?;
     let outputs = crate::plots::forward(model, plan.job.train.loss, row, 1, params);
     let name = &model.layers[index].name;
     let maps = &outputs.iter().find(|(n, _)| n == name)?.1;

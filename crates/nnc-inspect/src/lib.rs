@@ -7,7 +7,7 @@
 pub mod diagnosis;
 pub mod explain;
 pub mod expr;
-mod filters;
+pub mod filters;
 pub mod gradcheck;
 pub mod names;
 pub mod network;

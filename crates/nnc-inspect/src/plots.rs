@@ -5,9 +5,10 @@
 use crate::names::{is_scalar_model, param_name};
 use nnc_check::{Activation, Loss, Model};
 use nnc_data::Rows;
-use nnc_driver::{JobPlan, JobReport, MinimizePlan, MinimizeReport};
+use nnc_driver::{JobPlan, JobReport, MinimizePlan};
 use nnc_lower::lower_forward;
 use nnc_plot::{Axis, Layer, Plot, Shade};
+use nnc_runtime::Point;
 
 /// One figure and the file name it is written under (without extension).
 #[derive(Clone, Debug)]
@@ -41,10 +42,10 @@ pub fn job_figures(plan: &JobPlan, report: &JobReport, history: &[Vec<Vec<f32>>]
     if let Some(plot) = predictions(report).filter(|_| plan.job.train.loss.metric().is_none()) {
         figures.push(Figure { name: format!("{name}-predictions"), plot });
     }
-    if let Some(plot) = crate::filters::filter_mosaic(plan, report) {
+    if let Some(plot) = crate::filters::filter_mosaic(plan, &params) {
         figures.push(Figure { name: format!("{name}-filters"), plot });
     }
-    if let Some(plot) = crate::filters::feature_maps(plan, report, &params) {
+    if let Some(plot) = crate::filters::feature_maps(plan, &params) {
         figures.push(Figure { name: format!("{name}-feature-maps"), plot });
     }
     figures
@@ -264,11 +265,11 @@ pub const LIVE_ROWS: usize = 512;
 /// milliseconds): wider stacks show fewer rows.
 const LIVE_MACS: usize = 1 << 22;
 
-/// The hidden-states figure of `plan`'s model at `params` while it trains (`nnc serve`):
-/// the same figure as `nnc plot`'s, over the first [`LIVE_ROWS`] encoded training rows
-/// (fewer for a wide stack). Only for stacks of dense layers: the interpreter's
-/// convolutions would take seconds, so those models get the figure when training ends.
-pub fn live_hidden_space(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Plot> {
+/// The hidden layers' activations on the first [`LIVE_ROWS`] encoded training rows
+/// (fewer for a wide stack) at `params`, computed by the reference interpreter while the
+/// model trains (`nnc serve`), with the number of rows. Only for stacks of dense layers:
+/// the interpreter's convolutions would take seconds.
+pub fn live_hidden(plan: &JobPlan, params: &[Vec<f32>]) -> Option<(Vec<(String, Rows)>, usize)> {
     let model = &plan.job.model;
     let train = &plan.data.train;
     if !model.is_dense_stack() || model.layers.len() < 2 {
@@ -287,15 +288,22 @@ pub fn live_hidden_space(plan: &JobPlan, params: &[Vec<f32>]) -> Option<Plot> {
     }
     let inputs = &train.inputs[..rows * train.n_inputs()];
     let outputs = forward(model, plan.job.train.loss, inputs, rows, params);
-    let hidden: Vec<(String, Rows)> = outputs
+    let hidden = outputs
         .into_iter()
         .filter(|(name, values)| name != "prediction" && name != "loss" && !values.is_empty())
         .map(|(name, values)| (name, Rows::with_rows(values, rows)))
         .collect();
+    Some((hidden, rows))
+}
+
+/// The hidden-states figure of `plan`'s model while it trains (`nnc serve`): the same
+/// figure as `nnc plot`'s, over the rows [`live_hidden`] computed.
+pub fn live_hidden_space(plan: &JobPlan, hidden: &[(String, Rows)], rows: usize) -> Option<Plot> {
+    let train = &plan.data.train;
     let targets = Rows::new(train.targets[..rows * train.n_targets()].to_vec(), train.n_targets());
     let mut labels = row_labels(plan, &plan.data.task.class_names(), &targets);
     labels.truncate(rows);
-    hidden_plot(plan, &hidden, &labels)
+    hidden_plot(plan, hidden, &labels)
 }
 
 /// The hidden-states figure of the rows whose activations `hidden` holds, coloured by
@@ -434,18 +442,39 @@ fn predictions(report: &JobReport) -> Option<Plot> {
         .zip(&split.predictions)
         .filter_map(|(t, p)| Some((f64::from(*t.first()?), f64::from(*p.first()?))))
         .collect();
+    let target = report.target_names.first().cloned().unwrap_or_else(|| "target".into());
+    Some(prediction_plot(&split.name, &target, points))
+}
+
+/// Regression while it trains (`nnc serve`): the validation rows' predictions at this
+/// epoch, as the compiled evaluation gave them (in encoded units), against their targets.
+pub fn live_predictions(plan: &JobPlan, predictions: &[f32]) -> Option<Plot> {
+    let data = &plan.data;
+    let validation = data.validation.as_ref()?;
+    let single = validation.n_targets() == 1 && validation.targets.len() == predictions.len();
+    if !matches!(data.task, nnc_data::Task::Regression) || !single || plan.job.train.loss.metric().is_some() {
+        return None;
+    }
+    let &(offset, scale) = data.target_scale().first()?;
+    let unscale = |v: f32| f64::from(v * scale + offset);
+    let points = validation.targets.iter().zip(predictions).map(|(&t, &p)| (unscale(t), unscale(p))).collect();
+    let target = validation.target_names.first().cloned().unwrap_or_else(|| "target".into());
+    Some(prediction_plot("validation", &target, points))
+}
+
+/// Predicted against actual values of one target, with the diagonal of perfect ones.
+fn prediction_plot(split: &str, target: &str, points: Vec<(f64, f64)>) -> Plot {
     let axis = Axis::fit("", points.iter().flat_map(|&(a, b)| [a, b]));
     let diagonal = vec![(axis.min, axis.min), (axis.max, axis.max)];
-    let target = report.target_names.first().cloned().unwrap_or_else(|| "target".into());
-    Some(Plot {
-        title: format!("predicted against actual {target} ({} rows)", split.name),
+    Plot {
+        title: format!("predicted against actual {target} ({split} rows)"),
         x: Axis { label: format!("actual {target}"), ..axis.clone() },
         y: Axis { label: format!("predicted {target}"), ..axis },
         layers: vec![
             Layer::Line { label: Some("perfect".into()), points: diagonal, color: 7, dashed: true },
-            Layer::Points { label: Some(split.name.clone()), points, color: 0 },
+            Layer::Points { label: Some(split.to_string()), points, color: 0 },
         ],
-    })
+    }
 }
 
 /// The path gradient descent took, as a line through its points.
@@ -458,11 +487,11 @@ fn descent(steps: Vec<(f64, f64)>) -> Vec<Layer> {
 
 /// A `minimize` block: f along its one variable (or as contours over two) with the path
 /// gradient descent took.
-pub fn minimization_figures(plan: &MinimizePlan, report: &MinimizeReport) -> Vec<Figure> {
+/// `trajectory`: the whole descent, or (`nnc serve`) its points so far.
+pub fn minimization_figures(plan: &MinimizePlan, trajectory: &[Point]) -> Vec<Figure> {
     let m = &plan.minimization;
-    let path: Vec<Vec<f64>> =
-        report.trajectory.iter().map(|p| p.params.iter().map(|&v| f64::from(v)).collect()).collect();
-    let values: Vec<f64> = report.trajectory.iter().map(|p| f64::from(p.value)).collect();
+    let path: Vec<Vec<f64>> = trajectory.iter().map(|p| p.params.iter().map(|&v| f64::from(v)).collect()).collect();
+    let values: Vec<f64> = trajectory.iter().map(|p| f64::from(p.value)).collect();
     let f = |point: &[f64]| -> f64 {
         let params: Vec<Vec<f64>> = point.iter().map(|&v| vec![v]).collect();
         let refs: Vec<&[f64]> = params.iter().map(Vec::as_slice).collect();

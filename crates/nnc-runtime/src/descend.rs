@@ -27,6 +27,9 @@ pub struct Descent {
     pub interrupted: bool,
 }
 
+/// Shown a descent's trajectory so far, each time it gains a point.
+pub type DescentWatch<'a> = &'a dyn Fn(&[Point]);
+
 /// The step between kept points of a descent of `steps` steps.
 pub fn sampling_stride(steps: u64) -> u64 {
     steps.div_ceil(MAX_POINTS - 1).max(1)
@@ -34,13 +37,16 @@ pub fn sampling_stride(steps: u64) -> u64 {
 
 /// Takes `steps` steps of the `Descend` kernel (outputs: the value, then one gradient
 /// per parameter) from `start`, polling `interrupt` before each. The trajectory ends at the
-/// last step, at the first non-finite value, or where the interrupt stopped it.
+/// last step, at the first non-finite value, or where the interrupt stopped it. `watch`,
+/// when given, is shown the trajectory so far each time it gains a point (`nnc serve`
+/// draws the path as it grows).
 pub fn descend(
     compiled: &Compiled,
     start: &[f32],
     learning_rate: f32,
     steps: u64,
     interrupt: Option<&AtomicU32>,
+    watch: Option<DescentWatch<'_>>,
 ) -> Descent {
     let kernel = compiled.kernel(&Role::Descend.name()).expect("internal error: no descent kernel");
     let mut params: Vec<Vec<f32>> = start.iter().map(|&x| vec![x]).collect();
@@ -69,6 +75,9 @@ pub fn descend(
         let finite = point.value.is_finite() && point.params.iter().all(|p| p.is_finite());
         if step.is_multiple_of(stride) || last || !finite {
             trajectory.push(point);
+            if let Some(watch) = watch {
+                watch(&trajectory);
+            }
         }
         if last || !finite {
             break;

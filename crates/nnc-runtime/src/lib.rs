@@ -6,7 +6,7 @@
 mod descend;
 mod train;
 
-pub use descend::{Descent, MAX_POINTS, Point, descend, sampling_stride};
+pub use descend::{Descent, DescentWatch, MAX_POINTS, Point, descend, sampling_stride};
 pub use train::{
     Diverged, EpochProgress, NonFinite, ScheduledStep, TrainLoop, Training, evaluate, first_non_finite, schedule,
     step_once, train,

@@ -245,10 +245,12 @@ function figureImage(name) {
   return img;
 }
 
-// nnc's diagnosis of each trained block, as `nnc run` prints it.
-function showDiagnosis(jobs) {
+// nnc's diagnosis of each trained block, as `nnc run` prints it: at the end, or (`when`)
+// what it has seen so far of the block training now.
+function showDiagnosis(jobs, when) {
   const list = $("diagnosis");
   list.textContent = "";
+  list.dataset.live = when ? "true" : "false";
   for (const job of jobs) {
     for (const finding of job.diagnosis || []) {
       const item = document.createElement("li");
@@ -256,7 +258,7 @@ function showDiagnosis(jobs) {
       const hint = document.createElement("div");
       hint.className = "hint";
       hint.textContent = finding.evidence.join("; ") + " — what to do: " + finding.hint;
-      item.append(`${job.model}: ${finding.message}`, hint);
+      item.append(`${job.model}${when ? " (" + when + ")" : ""}: ${finding.message}`, hint);
       list.append(item);
     }
   }
@@ -293,6 +295,8 @@ function listen() {
         img.hidden = false;
         img.dataset.epoch = String(event.epoch);
       }
+    } else if (event.event === "diagnosis") {
+      showDiagnosis([{ model: event.model, diagnosis: event.findings }], `so far, at epoch ${event.epoch}`);
     } else if (event.event === "done") {
       stream.close();
       setPaused(false);

@@ -95,9 +95,7 @@ impl Log {
         };
         let plans = &checked.jobs;
         let pacing = Mutex::new(Pacing::new(settings.epochs_per_second));
-        // The figures drawn while training, by model: the end does not send them again.
-        let live = Mutex::new(Vec::<(String, String)>::new());
-        let path = Mutex::new(Path::default());
+        let watched = Mutex::new(Watched::default());
         let listener = |progress: &Progress| {
             let mut pacing = pacing.lock().unwrap_or_else(|e| e.into_inner());
             let last = progress.epoch == progress.epochs;
@@ -106,19 +104,31 @@ impl Log {
                 self.push(epoch_event(progress), true);
             }
             let Some(plan) = plans.iter().find(|p| p.job.model.name == progress.model) else { return };
-            let mut path = path.lock().unwrap_or_else(|e| e.into_inner());
-            path.heard(plan, progress);
+            let mut watched = watched.lock().unwrap_or_else(|e| e.into_inner());
+            watched.heard(plan, progress);
             if figures {
                 let started = Instant::now();
-                let mut live = live.lock().unwrap_or_else(|e| e.into_inner());
-                for event in figure_events(plan, progress, &path.points) {
-                    let name = (progress.model.clone(), event["name"].as_str().unwrap_or_default().to_string());
-                    if !live.contains(&name) {
-                        live.push(name);
-                    }
+                for event in watched.events(plan, progress) {
                     self.push(event, true);
                 }
                 pacing.figure_cost = started.elapsed();
+            }
+            drop(watched);
+            pacing.wait(&self.interrupt);
+            drop(pacing);
+            self.wait_while_paused();
+        };
+        // A `minimize` block's path grows on the page as its steps are taken (a slowed
+        // run takes `epochs_per_second` steps a second).
+        let descent_pacing = Mutex::new(Pacing::new(settings.epochs_per_second));
+        let descent = |plan: &nnc_driver::MinimizePlan, path: &[nnc_driver::Point]| {
+            let mut pacing = descent_pacing.lock().unwrap_or_else(|e| e.into_inner());
+            let last = path.last().is_some_and(|p| p.step == plan.minimization.steps);
+            if pacing.epoch_ended(last).1 {
+                let steps = path.last().map_or(0, |p| p.step);
+                for figure in nnc_inspect::plots::minimization_figures(plan, path) {
+                    self.push(figure_event(&figure.name, &plan.minimization.name, steps, &figure.plot), true);
+                }
             }
             pacing.wait(&self.interrupt);
             drop(pacing);
@@ -131,12 +141,13 @@ impl Log {
             // reach the page.
             pace: if settings.epochs_per_second.is_some() { Pace::Every } else { Pace::PerSecond(EVENTS_PER_SECOND) },
             with_params: true,
+            descent: Some(&descent),
         };
         match nnc_driver::run_watched(&checked, base_dir, settings.overrides, 0.0, &watch) {
             Ok(report) => {
-                let live = live.into_inner().unwrap_or_else(|e| e.into_inner());
+                let watched = watched.into_inner().unwrap_or_else(|e| e.into_inner());
                 for event in
-                    minimize_figures(&checked, &report).into_iter().chain(end_figures(&checked, &report, &live))
+                    minimize_figures(&checked, &report).into_iter().chain(end_figures(&checked, &report, &watched.live))
                 {
                     self.push(event, true);
                 }
@@ -219,42 +230,84 @@ impl Pacing {
     }
 }
 
-/// The parameters of a model with one weight and one bias at the epochs heard so far
-/// (from its initial ones): the path on its loss surface. Larger models keep none.
+/// What the page has been shown of the runs's training blocks so far.
 #[derive(Default)]
-struct Path {
+struct Watched {
+    /// The block heard last.
     model: String,
-    points: Vec<Vec<Vec<f32>>>,
+    /// Its losses heard so far, `(epoch, loss)`, for the live diagnosis.
+    curve: Vec<(u64, f32)>,
+    /// The parameters of a model with one weight and one bias at the epochs heard so far
+    /// (from its initial ones): the path on its loss surface. Larger models keep none.
+    path: Vec<Vec<Vec<f32>>>,
+    /// The figures drawn while training, by model and name: the end sends only those
+    /// drawn from other rows than `nnc plot`'s ([`REDRAWN_AT_END`]).
+    live: Vec<(String, String)>,
+    /// The live diagnosis last sent, to send it again only when it changes.
+    findings: Value,
 }
 
-impl Path {
+/// Figures drawn live from other rows than the file's (the validation rows' predictions;
+/// the file shows the test rows'): sent again at the end, under the same name.
+const REDRAWN_AT_END: [&str; 1] = ["predictions"];
+
+impl Watched {
     fn heard(&mut self, plan: &nnc_driver::JobPlan, progress: &Progress) {
+        if self.model != progress.model {
+            self.model.clone_from(&progress.model);
+            self.curve.clear();
+            self.path.clear();
+            self.findings = Value::Null;
+        }
+        self.curve.push((progress.epoch, progress.loss));
         let Some(params) = &progress.params else { return };
         if params.iter().map(Vec::len).sum::<usize>() != 2 {
             return;
         }
-        if self.model != progress.model {
-            self.model.clone_from(&progress.model);
-            self.points = vec![plan.start_params(plan.job.train.seed)];
+        if self.path.is_empty() {
+            self.path.push(plan.start_params(plan.job.train.seed));
         }
-        self.points.push(params.clone());
+        self.path.push(params.clone());
     }
-}
 
-/// The figures `nnc plot` draws that change while training, for this epoch's parameters
-/// (and, for the loss surface, the path so far): the same code draws them, as SVG.
-fn figure_events(plan: &nnc_driver::JobPlan, progress: &Progress, path: &[Vec<Vec<f32>>]) -> Vec<Value> {
-    let Some(params) = &progress.params else { return Vec::new() };
-    let figures = [
-        ("decision", nnc_inspect::plots::live_decision_boundary(plan, params)),
-        ("surface", if path.is_empty() { None } else { nnc_inspect::plots::loss_surface(plan, path) }),
-        ("network", nnc_inspect::network::network(plan, params)),
-        ("hidden", nnc_inspect::plots::live_hidden_space(plan, params)),
-    ];
-    figures
-        .into_iter()
-        .filter_map(|(name, plot)| Some(figure_event(name, &progress.model, progress.epoch, &plot?)))
-        .collect()
+    /// The figures `nnc plot` draws that change while training, for this epoch's
+    /// parameters (and, for the loss surface, the path so far), drawn by the same code as
+    /// SVG; then the diagnosis so far, when it changed.
+    fn events(&mut self, plan: &nnc_driver::JobPlan, progress: &Progress) -> Vec<Value> {
+        use nnc_inspect::{filters, plots};
+        let Some(params) = &progress.params else { return Vec::new() };
+        let hidden = plots::live_hidden(plan, params);
+        let figures = [
+            ("decision", plots::live_decision_boundary(plan, params)),
+            ("surface", if self.path.is_empty() { None } else { plots::loss_surface(plan, &self.path) }),
+            ("network", nnc_inspect::network::network(plan, params)),
+            ("hidden", hidden.as_ref().and_then(|(layers, rows)| plots::live_hidden_space(plan, layers, *rows))),
+            ("predictions", progress.val_predictions.as_ref().and_then(|p| plots::live_predictions(plan, p))),
+            ("filters", filters::filter_mosaic(plan, params)),
+            ("feature-maps", filters::feature_maps(plan, params)),
+        ];
+        let mut events = Vec::new();
+        for (name, plot) in figures {
+            let Some(plot) = plot else { continue };
+            let drawn = (progress.model.clone(), name.to_string());
+            if !self.live.contains(&drawn) {
+                self.live.push(drawn);
+            }
+            events.push(figure_event(name, &progress.model, progress.epoch, &plot));
+        }
+        let train_rows = plan.data.train.rows;
+        let hidden = hidden.as_ref().map(|(layers, _)| (layers.as_slice(), train_rows));
+        let findings: Vec<Value> =
+            nnc_inspect::diagnosis::diagnose_live(plan, &self.curve, hidden).iter().map(finding_event).collect();
+        let findings = Value::from(findings);
+        if findings != self.findings && !(self.findings.is_null() && findings.as_array().is_some_and(Vec::is_empty)) {
+            events.push(
+                json!({ "event": "diagnosis", "model": progress.model, "epoch": progress.epoch, "findings": findings }),
+            );
+            self.findings = findings;
+        }
+        events
+    }
 }
 
 /// The figures of each `minimize` block (the function and the path of gradient descent),
@@ -263,7 +316,7 @@ fn minimize_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunRepor
     let blocks = checked.minimizations.iter().zip(&report.minimizations);
     blocks
         .flat_map(|(plan, report)| {
-            nnc_inspect::plots::minimization_figures(plan, report)
+            nnc_inspect::plots::minimization_figures(plan, &report.trajectory)
                 .into_iter()
                 .map(|figure| figure_event(&figure.name, &plan.minimization.name, report.steps, &figure.plot))
         })
@@ -271,22 +324,30 @@ fn minimize_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunRepor
 }
 
 /// The figures `nnc plot` draws from a finished block that the page has not drawn live
-/// (`live`: model and figure names sent while it trained): predictions against targets,
-/// a convolution's filters and feature maps, and the hidden states of a model too costly
-/// to draw them live. The loss is the page's own chart.
+/// (`live`: model and figure names sent while it trained): the hidden states of a model
+/// too costly to draw them live, and the figures of a block stopped before its figures
+/// were due. A figure drawn live from other rows than the file's ([`REDRAWN_AT_END`]) is
+/// sent again, under its live name, so that the page ends as the files do. The loss is
+/// the page's own chart.
 fn end_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunReport, live: &[(String, String)]) -> Vec<Value> {
     let blocks = checked.jobs.iter().zip(&report.jobs);
     blocks
         .flat_map(|(plan, job)| {
             let epochs = job.epoch_losses.len() as u64;
-            let drawn = |figure: &str| {
-                figure.ends_with("-loss")
-                    || live.iter().any(|(model, name)| *model == job.model && figure == format!("{model}-{name}"))
+            let live_name = |figure: &str| -> Option<String> {
+                let drawn =
+                    live.iter().find(|(model, name)| *model == job.model && figure == format!("{model}-{name}"));
+                drawn.map(|(_, name)| name.clone())
             };
-            nnc_inspect::plots::job_figures(plan, job, &[])
-                .into_iter()
-                .filter(move |figure| !drawn(&figure.name))
-                .map(move |figure| figure_event(&figure.name, &job.model, epochs, &figure.plot))
+            nnc_inspect::plots::job_figures(plan, job, &[]).into_iter().filter_map(move |figure| {
+                let name = match live_name(&figure.name) {
+                    Some(name) if REDRAWN_AT_END.contains(&name.as_str()) => name,
+                    Some(_) => return None,
+                    None if figure.name.ends_with("-loss") => return None,
+                    None => figure.name.clone(),
+                };
+                Some(figure_event(&name, &job.model, epochs, &figure.plot))
+            })
         })
         .collect()
 }

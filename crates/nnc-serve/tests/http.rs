@@ -177,6 +177,10 @@ fn a_run_streams_its_epochs_and_ends_with_what_nnc_run_gives() {
     let hidden: Vec<&serde_json::Value> = events.iter().filter(|e| e["name"] == "hidden").collect();
     assert!(hidden.len() >= 2, "{} hidden-state figures", hidden.len());
     assert_ne!(hidden[0]["svg"], hidden.last().unwrap()["svg"], "the hidden states moved");
+    // The diagnosis as it appears: xor's first layer loses ReLU units while it trains.
+    let live = events.iter().find(|e| e["event"] == "diagnosis").expect("a live diagnosis");
+    assert_eq!(live["findings"][0]["kind"], "dead_relu", "{live}");
+    assert!(live["findings"][0]["evidence"][0].as_str().unwrap().contains("at epoch"), "{live}");
     let done = events.last().unwrap();
     assert_eq!(done["event"], "done", "{done}");
     let reference = nnc_driver::run(&source, dir.path(), nnc_driver::Overrides::default()).unwrap();
@@ -278,16 +282,67 @@ fn stop_ends_a_slowed_run_at_once() {
     assert_eq!(done["jobs"][0]["interrupted"], true, "{done}");
 }
 
-/// A server on a copy of `example` (with its data folder) in a fresh folder.
+/// A server on a copy of `example` (with the data files it names) in a fresh folder.
 fn start_example(dir: &Path, example: &str) -> (Running, String) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
     let file = dir.join(example);
     std::fs::copy(root.join("examples").join(example), &file).unwrap();
-    let data = dir.join("data");
-    std::fs::create_dir_all(&data).unwrap();
-    std::fs::copy(root.join("examples/data/stopping_distance.csv"), data.join("stopping_distance.csv")).unwrap();
     let source = std::fs::read_to_string(&file).unwrap();
+    std::fs::create_dir_all(dir.join("data")).unwrap();
+    for line in source.lines() {
+        if let Some(name) = line.trim().strip_prefix("file \"data/").and_then(|rest| rest.strip_suffix('"')) {
+            std::fs::copy(root.join("examples/data").join(name), dir.join("data").join(name)).unwrap();
+        }
+    }
     (start(&file), source)
+}
+
+/// The figure events named `name`, with the epochs they were drawn at.
+fn figures<'a>(events: &'a [serde_json::Value], name: &str) -> Vec<&'a serde_json::Value> {
+    events.iter().filter(|e| e["event"] == "figure" && e["name"] == name).collect()
+}
+
+#[test]
+fn predictions_filters_and_descent_paths_are_drawn_while_training() {
+    let dir = tempfile::tempdir().unwrap();
+    // Regression with a validation split: its predictions against the targets, live,
+    // then the test rows' at the end, as the file shows them.
+    let (s, source) = start_example(dir.path(), "house_price.nn");
+    // (A smaller training split may lack a city: the model takes what the data gives.)
+    let source = source.replace("split 0.8 0.2", "split 0.7 0.15 0.15").replace("input 45", "input auto");
+    assert_eq!(s.call("POST", "/api/run", &source).0, 200);
+    let events = events_until_done(&s);
+    let predictions = figures(&events, "predictions");
+    assert!(predictions.len() >= 3, "{} predictions figures", predictions.len());
+    assert!(predictions[0]["svg"].as_str().unwrap().contains("validation rows"));
+    assert!(predictions[0]["epoch"].as_u64().unwrap() < 150, "drawn while training");
+    assert!(predictions.last().unwrap()["svg"].as_str().unwrap().contains("test rows"), "the file's figure last");
+    drop(s);
+
+    // A convolution's filters and feature maps, live.
+    let (s, source) = start_example(dir.path(), "digits_cnn.nn");
+    let source = source.replace("epochs 30", "epochs 4");
+    assert_eq!(s.call("POST", "/api/run?eps=8", &source).0, 200);
+    let events = events_until_done(&s);
+    for name in ["filters", "feature-maps"] {
+        let drawn = figures(&events, name);
+        assert!(drawn.len() >= 2, "{name}: {} figures", drawn.len());
+        assert_eq!(drawn[0]["epoch"], 1, "{name}");
+        assert_ne!(drawn[0]["svg"], drawn.last().unwrap()["svg"], "{name} changed");
+    }
+    assert!(figures(&events, "cnn-filters").is_empty(), "not sent again at the end");
+    drop(s);
+
+    // A `minimize` block's path grows step by step (slowed to 40 steps a second).
+    let (s, source) = start_example(dir.path(), "gd_parabola.nn");
+    assert_eq!(s.call("POST", "/api/run?eps=40", &source).0, 200);
+    let events = events_until_done(&s);
+    let done = events.iter().position(|e| e["event"] == "done").unwrap();
+    let paths: Vec<&serde_json::Value> =
+        events[..done].iter().filter(|e| e["event"] == "figure" && e["name"] == "converges-descent").collect();
+    let steps: Vec<u64> = paths.iter().map(|e| e["epoch"].as_u64().unwrap()).collect();
+    assert!(steps.len() >= 3 && steps.windows(2).any(|w| w[0] < w[1]), "steps drawn: {steps:?}");
+    assert!(steps.contains(&20), "the whole path: {steps:?}");
 }
 
 #[test]

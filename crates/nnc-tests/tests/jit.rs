@@ -60,7 +60,7 @@ fn every_compiled_function_matches_the_interpreter_on_the_unoptimised_graph() {
             ops.extend(graph.insts.iter().map(|i| i.op.name()));
             let start: Vec<f32> = plan.minimization.params.iter().map(|(_, x)| *x).collect();
             let trajectory =
-                nnc_runtime::descend(&compiled, &start, plan.minimization.learning_rate, 3, None).trajectory;
+                nnc_runtime::descend(&compiled, &start, plan.minimization.learning_rate, 3, None, None).trajectory;
             let mut params: Vec<Vec<f32>> = start.iter().map(|&x| vec![x]).collect();
             for point in &trajectory {
                 let refs: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();

@@ -168,7 +168,7 @@ fn figures(input: &Path) -> Result<Vec<nnc_inspect::plots::Figure>, Failed> {
     let run = nnc_driver::run_checked(&checked, &dir, Overrides::default(), 0.0).map_err(|d| format!("{d:?}"))?;
     let mut figures = Vec::new();
     for (plan, report) in checked.minimizations.iter().zip(&run.minimizations) {
-        figures.extend(nnc_inspect::plots::minimization_figures(plan, report));
+        figures.extend(nnc_inspect::plots::minimization_figures(plan, &report.trajectory));
     }
     for (plan, report) in checked.jobs.iter().zip(&run.jobs) {
         let compiled = nnc_driver::compile_job(plan, nnc_driver::Functions::Run, nnc_driver::CodegenOptions::default())

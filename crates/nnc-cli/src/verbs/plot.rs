@@ -14,7 +14,7 @@ pub fn plot(context: &Context, out: &Path, png: bool) -> Result<Output, Vec<Diag
     let run = nnc_driver::run_checked(&checked, &context.base_dir, context.overrides, 0.0)?;
     let mut figures: Vec<Figure> = Vec::new();
     for (plan, report) in checked.minimizations.iter().zip(&run.minimizations) {
-        figures.extend(minimization_figures(plan, report));
+        figures.extend(minimization_figures(plan, &report.trajectory));
     }
     for (plan, report) in checked.jobs.iter().zip(&run.jobs) {
         // The path on the loss surface needs the parameters after every epoch: train again,

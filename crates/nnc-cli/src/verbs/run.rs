@@ -28,6 +28,7 @@ pub fn run(context: &Context, save: Option<&Path>, load: Option<&Path>) -> Resul
         progress: display.listens().then_some(&listener as &dyn Fn(&nnc_driver::Progress)),
         pace: display.pace(),
         with_params: false,
+        descent: None,
     };
     let run = nnc_driver::run_watched(&checked, &context.base_dir, context.overrides, check_ms, &watch);
     display.finish();
