@@ -261,39 +261,48 @@ fn hidden_space(plan: &JobPlan, report: &JobReport) -> Option<Plot> {
 /// them about four times a second beside training.
 pub const LIVE_ROWS: usize = 512;
 
-/// Multiply-adds the interpreter may spend on one live hidden-states figure (a few
-/// milliseconds): wider stacks show fewer rows.
-const LIVE_MACS: usize = 1 << 22;
+/// Work (multiply-adds and other element operations) the interpreter may spend on one
+/// live hidden-states figure, a few milliseconds: a larger model shows fewer rows (a
+/// dense 2-8-1 network all 512, `digits_cnn.nn` 46).
+const LIVE_WORK: usize = 1 << 22;
 
 /// The hidden layers' activations on the first [`LIVE_ROWS`] encoded training rows
-/// (fewer for a wide stack) at `params`, computed by the reference interpreter while the
-/// model trains (`nnc serve`), with the number of rows. Only for stacks of dense layers:
-/// the interpreter's convolutions would take seconds.
+/// (fewer for a larger model, see [`LIVE_WORK`]) at `params`, computed by the reference
+/// interpreter while the model trains (`nnc serve`), with the number of rows.
 pub fn live_hidden(plan: &JobPlan, params: &[Vec<f32>]) -> Option<(Vec<(String, Rows)>, usize)> {
     let model = &plan.job.model;
     let train = &plan.data.train;
-    if !model.is_dense_stack() || model.layers.len() < 2 {
+    let loss = plan.job.train.loss;
+    if model.layers.len() < 2 {
         return None;
     }
-    let mut fan_in = model.input_width();
-    let mut per_row = 0;
-    for layer in &model.layers {
-        let units = layer.units()?;
-        per_row += fan_in * units;
-        fan_in = units;
-    }
-    let rows = train.rows.min(LIVE_ROWS).min(LIVE_MACS / per_row.max(1));
+    let per_row = interpreter_work(&lower_forward(model, loss, None, 1, nnc_lower::Mode::Eval).graph);
+    let rows = train.rows.min(LIVE_ROWS).min(LIVE_WORK / per_row.max(1));
     if rows < 2 {
         return None;
     }
     let inputs = &train.inputs[..rows * train.n_inputs()];
-    let outputs = forward(model, plan.job.train.loss, inputs, rows, params);
+    let outputs = forward(model, loss, inputs, rows, params);
     let hidden = outputs
         .into_iter()
         .filter(|(name, values)| name != "prediction" && name != "loss" && !values.is_empty())
         .map(|(name, values)| (name, Rows::with_rows(values, rows)))
         .collect();
     Some((hidden, rows))
+}
+
+/// What evaluating `graph` costs the interpreter: each product's multiply-adds, and one
+/// for every other element computed.
+fn interpreter_work(graph: &nnc_ir::Graph) -> usize {
+    let elements = |shape: &nnc_ir::Shape| shape.dims().iter().product::<usize>();
+    graph
+        .insts
+        .iter()
+        .map(|inst| match inst.op {
+            nnc_ir::Op::MatMul => elements(&inst.shape) * graph.shape(inst.args[0]).dims().get(1).copied().unwrap_or(1),
+            _ => elements(&inst.shape),
+        })
+        .sum()
 }
 
 /// The hidden-states figure of `plan`'s model while it trains (`nnc serve`): the same

@@ -247,9 +247,11 @@ struct Watched {
     findings: Value,
 }
 
-/// Figures drawn live from other rows than the file's (the validation rows' predictions;
-/// the file shows the test rows'): sent again at the end, under the same name.
-const REDRAWN_AT_END: [&str; 1] = ["predictions"];
+/// Figures drawn live from other rows than the file's (the validation rows' predictions,
+/// where the file shows the test rows'; the hidden states of the first 512 training rows
+/// or fewer, where the file shows all it kept): sent again at the end, under the same
+/// name.
+const REDRAWN_AT_END: [&str; 2] = ["predictions", "hidden"];
 
 impl Watched {
     fn heard(&mut self, plan: &nnc_driver::JobPlan, progress: &Progress) {
@@ -325,7 +327,7 @@ fn minimize_figures(checked: &nnc_driver::Checked, report: &nnc_driver::RunRepor
 
 /// The figures `nnc plot` draws from a finished block that the page has not drawn live
 /// (`live`: model and figure names sent while it trained): the hidden states of a model
-/// too costly to draw them live, and the figures of a block stopped before its figures
+/// too large to draw them live, and the figures of a block stopped before its figures
 /// were due. A figure drawn live from other rows than the file's ([`REDRAWN_AT_END`]) is
 /// sent again, under its live name, so that the page ends as the files do. The loss is
 /// the page's own chart.

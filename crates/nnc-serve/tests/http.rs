@@ -324,7 +324,7 @@ fn predictions_filters_and_descent_paths_are_drawn_while_training() {
     let source = source.replace("epochs 30", "epochs 4");
     assert_eq!(s.call("POST", "/api/run?eps=8", &source).0, 200);
     let events = events_until_done(&s);
-    for name in ["filters", "feature-maps"] {
+    for name in ["filters", "feature-maps", "hidden"] {
         let drawn = figures(&events, name);
         assert!(drawn.len() >= 2, "{name}: {} figures", drawn.len());
         assert_eq!(drawn[0]["epoch"], 1, "{name}");
