@@ -3,16 +3,16 @@
 //! with affine views — no kernel kind of their own, so the code generator needs nothing
 //! new and every later pass (arena plan, verifier) sees ordinary loops.
 //!
-//! - `window` (im2col): for each kernel offset `(u, v)`, one loop over the batch and the
-//!   output positions whose source pixel lies inside the image copies a channel vector;
-//!   with padding, a first kernel zeroes the buffer so positions in the padding read 0.
-//! - `window_sum` (col2im): a kernel zeroes the images, then for each `(u, v)` one loop
-//!   adds the window elements back onto their pixels (`Combine::Add`: each kernel adds
-//!   onto what the earlier ones left).
+//! - `window` (im2col): one loop over `[n, oh, ow, kh, kw, c]` copies each window element
+//!   from its pixel. With padding, the images are first copied into the interior of a
+//!   zeroed padded buffer (their operand computed there once), which the loop reads.
+//! - `window_sum` (col2im): one loop over the window elements adds each onto its pixel
+//!   (`Combine::Add`) in a zeroed buffer (a padded one, whose interior is then copied out,
+//!   for a padded window); windows that tile the image write their pixels instead.
 //! - `concat`: one loop per operand storing it into its part of the result.
 //!
-//! Operands are computed inline where the copies read them (an activation feeding a
-//! convolution is not stored twice).
+//! Operands are computed inline where the copies read them (an activation feeding an
+//! unpadded window is not stored twice).
 
 use super::{Fuser, IndexMap};
 use crate::ir::*;
@@ -41,96 +41,105 @@ pub(super) fn place(fuser: &mut Fuser, value: ValueId) {
     }
 }
 
-/// The output positions `i0..i1` along `axis` whose source for kernel offset `u` lies
-/// inside the image of `size` rows (or columns), and that first source.
-fn inside(window: &Window, axis: usize, u: usize, size: usize, out: usize) -> Option<(usize, usize, usize)> {
-    let first = (0..out).find(|&i| window.source(axis, i, u, size).is_some())?;
-    let last = (first..out).take_while(|&i| window.source(axis, i, u, size).is_some()).last()?;
-    Some((first, last + 1, window.source(axis, first, u, size)?))
-}
-
-/// A kernel offset (u, v) and the output rows and columns whose source it reaches inside
-/// the image: `(first, end, first source)` of each.
-struct Offset {
-    u: usize,
-    v: usize,
-    rows: (usize, usize, usize),
-    columns: (usize, usize, usize),
-}
-
-/// Every kernel offset that reaches inside an image of `size` for some output position.
-fn offsets(window: &Window, size: [usize; 2], out: [usize; 2]) -> Vec<Offset> {
-    let [kh, kw] = window.kernel;
-    let mut found = Vec::new();
-    for u in 0..kh {
-        for v in 0..kw {
-            if let (Some(rows), Some(columns)) =
-                (inside(window, 0, u, size[0], out[0]), inside(window, 1, v, size[1], out[1]))
-            {
-                found.push(Offset { u, v, rows, columns });
-            }
-        }
-    }
-    found
-}
-
 /// Row-major strides of `dims` as view strides.
 fn strides(dims: &[usize]) -> Vec<isize> {
     Shape(dims.to_vec()).strides().into_iter().map(|s| s as isize).collect()
 }
 
-fn windows(fuser: &mut Fuser, window: &Window, images: ValueId, buffer: BufferId) {
-    let [n, h, w, c] = image_dims(fuser, images);
-    let [oh, ow] = window.output([h, w]).expect("checked by the typing rule");
-    let [kh, kw] = window.kernel;
-    let out = [n, oh, ow, kh, kw, c];
-    if window.before.iter().chain(&window.after).any(|&p| p > 0) {
-        zero(fuser, buffer, out.iter().product());
-    }
-    let into = strides(&out);
-    for Offset { u, v, rows: (i0, i1, y0), columns: (j0, j1, x0) } in offsets(window, [h, w], [oh, ow]) {
-        let kernel = fuser.open_loop(vec![n, i1 - i0, j1 - j0, c]);
-        // Pixel (b, y0 + i·sh, x0 + j·sw, ch) at loop point (b, i, j, ch).
-        let (sh, sw) = (window.stride[0] as i64, window.stride[1] as i64);
-        let map = IndexMap::new(
-            vec![vec![1, 0, 0, 0], vec![0, sh, 0, 0], vec![0, 0, sw, 0], vec![0, 0, 0, 1]],
-            vec![0, y0 as i64, x0 as i64, 0],
-            4,
-        );
-        let node = fuser.expr(kernel, images, &map);
-        let offset = ((i0 * ow + j0) * kh * kw + u * kw + v) * c;
-        let view = View { buffer, offset, strides: vec![into[0], into[1], into[2], into[5]], gather: None };
-        fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine: Combine::Write });
-    }
+fn is_padded(window: &Window) -> bool {
+    window.before.iter().chain(&window.after).any(|&p| p > 0)
 }
 
+/// Strides over the loop `[n, oh, ow, kh, kw, c]` that read (or write) each window
+/// element's pixel in images of `[n, h, w, c]` (padded ones, for a padded window).
+fn pixel_strides(window: &Window, [_, h, w, c]: [usize; 4]) -> Vec<isize> {
+    let pixel = strides(&[0, h, w, c]);
+    let (sh, sw) = (window.stride[0] as isize, window.stride[1] as isize);
+    vec![pixel[0], sh * pixel[1], sw * pixel[2], pixel[1], pixel[2], 1]
+}
+
+/// The dimensions of `window`'s images with its padding added, `[n, h', w', c]`.
+fn padded_dims(window: &Window, [n, h, w, c]: [usize; 4]) -> [usize; 4] {
+    [n, h + window.before[0] + window.after[0], w + window.before[1] + window.after[1], c]
+}
+
+/// Where pixel (0, 0) of an image lies in its padded copy (an element offset).
+fn interior_offset(window: &Window, padded: [usize; 4]) -> usize {
+    (window.before[0] * padded[2] + window.before[1]) * padded[3]
+}
+
+/// `window` (im2col) as one kernel over `[n, oh, ow, kh, kw, c]`, each window element
+/// read from its pixel. A padded window first copies the images (their operand computed
+/// once, inline) into the interior of a zeroed padded buffer, so that every window element
+/// has a pixel to read, 0 in the padding: three kernels, where one per kernel offset with
+/// its own range of output positions took kh·kw + 1 (W5 has 71 kernels in all, 46 of them
+/// windows; the compile time follows the kernel count).
+fn windows(fuser: &mut Fuser, window: &Window, images: ValueId, buffer: BufferId) {
+    let dims = image_dims(fuser, images);
+    let [n, h, w, c] = dims;
+    let [oh, ow] = window.output([h, w]).expect("checked by the typing rule");
+    let [kh, kw] = window.kernel;
+    let out = vec![n, oh, ow, kh, kw, c];
+    let into = View { buffer, offset: 0, strides: strides(&out), gather: None };
+    if !is_padded(window) {
+        let kernel = fuser.open_loop(out);
+        // Pixel (b, i·sh + u, j·sw + v, ch) at loop point (b, i, j, u, v, ch).
+        let (sh, sw) = (window.stride[0] as i64, window.stride[1] as i64);
+        let map = IndexMap::new(
+            vec![vec![1, 0, 0, 0, 0, 0], vec![0, sh, 0, 1, 0, 0], vec![0, 0, sw, 0, 1, 0], vec![0, 0, 0, 0, 0, 1]],
+            vec![0; 4],
+            6,
+        );
+        let node = fuser.expr(kernel, images, &map);
+        fuser.drafts[kernel].body.stores.push(Store { view: into, value: node, combine: Combine::Write });
+        return;
+    }
+    let padded = padded_dims(window, dims);
+    let scratch = fuser.new_buffer(format!("{images}.padded"), padded.iter().product(), Storage::Arena(0));
+    zero(fuser, scratch, padded.iter().product());
+    let kernel = fuser.open_loop(dims.to_vec());
+    let node = fuser.expr(kernel, images, &IndexMap::identity(4));
+    let interior =
+        View { buffer: scratch, offset: interior_offset(window, padded), strides: strides(&padded), gather: None };
+    fuser.drafts[kernel].body.stores.push(Store { view: interior, value: node, combine: Combine::Write });
+    let kernel = fuser.open_loop(out);
+    let from = View { buffer: scratch, offset: 0, strides: pixel_strides(window, padded), gather: None };
+    let node = fuser.drafts[kernel].push(Node::Load(from));
+    fuser.drafts[kernel].body.stores.push(Store { view: into, value: node, combine: Combine::Write });
+}
+
+/// `window_sum` (col2im) as one kernel over `[n, oh, ow, kh, kw, c]` adding each window
+/// element onto its pixel (in a zeroed padded buffer for a padded window, whose interior
+/// is then copied out). Windows that tile the image exactly (a 2x2 pool of stride 2 over
+/// an even size) put every pixel in one window: the kernel writes them, and nothing needs
+/// zeroing first.
 fn window_sum(fuser: &mut Fuser, window: &Window, gradient: ValueId, images: &Shape, buffer: BufferId) {
     let [n, h, w, c] = *images.dims() else { unreachable!("checked by the typing rule") };
     let [oh, ow] = window.output([h, w]).expect("checked by the typing rule");
     let [kh, kw] = window.kernel;
-    // Windows that tile the image exactly (a 2x2 pool of stride 2 over an even size) put
-    // every pixel in one window: each offset's kernel writes its pixels, and nothing needs
-    // zeroing first.
-    let unpadded = window.before.iter().chain(&window.after).all(|&p| p == 0);
-    let tiles = unpadded && window.stride == window.kernel && [oh * kh, ow * kw] == [h, w];
+    let tiles = !is_padded(window) && window.stride == window.kernel && [oh * kh, ow * kw] == [h, w];
+    let padded = padded_dims(window, [n, h, w, c]);
+    let (target, len) = if is_padded(window) {
+        let len = padded.iter().product();
+        (fuser.new_buffer(format!("{gradient}.padded"), len, Storage::Arena(0)), len)
+    } else {
+        (buffer, images.numel())
+    };
     if !tiles {
-        zero(fuser, buffer, images.numel());
+        zero(fuser, target, len);
     }
+    let kernel = fuser.open_loop(vec![n, oh, ow, kh, kw, c]);
+    let node = fuser.expr(kernel, gradient, &IndexMap::identity(6));
+    let view = View { buffer: target, offset: 0, strides: pixel_strides(window, padded), gather: None };
     let combine = if tiles { Combine::Write } else { Combine::Add };
-    let (sh, sw) = (window.stride[0] as isize, window.stride[1] as isize);
-    let pixel = strides(&[n, h, w, c]);
-    for Offset { u, v, rows: (i0, i1, y0), columns: (j0, j1, x0) } in offsets(window, [h, w], [oh, ow]) {
-        let kernel = fuser.open_loop(vec![n, i1 - i0, j1 - j0, c]);
-        // Window element (b, i0 + i, j0 + j, u, v, ch) at loop point (b, i, j, ch).
-        let map = IndexMap::new(
-            vec![vec![1, 0, 0, 0], vec![0, 1, 0, 0], vec![0, 0, 1, 0], vec![0; 4], vec![0; 4], vec![0, 0, 0, 1]],
-            vec![0, i0 as i64, j0 as i64, u as i64, v as i64, 0],
-            4,
-        );
-        let node = fuser.expr(kernel, gradient, &map);
-        let offset = (y0 * w + x0) * c;
-        let view = View { buffer, offset, strides: vec![pixel[0], sh * pixel[1], sw * pixel[2], 1], gather: None };
-        fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine });
+    fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine });
+    if is_padded(window) {
+        let kernel = fuser.open_loop(vec![n, h, w, c]);
+        let from =
+            View { buffer: target, offset: interior_offset(window, padded), strides: strides(&padded), gather: None };
+        let node = fuser.drafts[kernel].push(Node::Load(from));
+        let view = View { buffer, offset: 0, strides: strides(&[n, h, w, c]), gather: None };
+        fuser.drafts[kernel].body.stores.push(Store { view, value: node, combine: Combine::Write });
     }
 }
 
