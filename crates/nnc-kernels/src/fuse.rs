@@ -815,6 +815,7 @@ impl<'g> Fuser<'g> {
             outputs: graph.outputs.iter().map(|(name, v)| (name.clone(), graph.shape(*v).numel())).collect(),
             notes: self.notes,
         };
+        crate::merge::merge_loop_axes(&mut program);
         crate::accumulate::accumulate_in_place(&mut program);
         crate::finish::finish_in_registers(&mut program);
         crate::plan::give_library_products_an_accumulator(&mut program);

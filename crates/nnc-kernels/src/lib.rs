@@ -1,7 +1,8 @@
 //! The kernel IR between the graph IR and Cranelift: a graph fused into loop nests and
 //! matrix products over index maps, scheduled, with a buffer plan.
 //!
-//! [`lower`] runs the one pass, [`fuse`](fuse::fuse), then the verifier; [`print_program`]
+//! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: merged loop axes,
+//! updates inside the GEMM, finishes in registers, the buffer plan), then the verifier; [`print_program`]
 //! is stage `kernels`; [`patterns`] names the fusion patterns a program uses, so tests can
 //! check that each is exercised.
 
@@ -10,6 +11,7 @@ mod finish;
 mod fuse;
 mod index;
 mod ir;
+mod merge;
 mod plan;
 mod print;
 mod verify;
