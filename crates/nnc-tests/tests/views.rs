@@ -1,8 +1,9 @@
 //! The views of `nnc-inspect` on every example and on small programs made to trigger
 //! them: `explain` and `trace` pinned as goldens (`tests/golden/views/`), the course's
 //! matrices in the trace of `xor_by_hand.nn`, `gradcheck` passing on every example and
-//! failing on a wrong gradient, and each diagnosis triggered by its program in
-//! `tests/views/diagnosis/` (a `//@ diagnosis: KIND ...` line lists what it must report).
+//! failing on a wrong gradient, each diagnosis triggered by its program in
+//! `tests/views/diagnosis/` (a `//@ diagnosis: KIND ...` line lists what it must report),
+//! and what `nnc serve` draws while each example trains.
 
 use libtest_mimic::{Arguments, Failed, Trial};
 use nnc_driver::{Checked, Overrides};
@@ -41,7 +42,9 @@ fn main() {
     trials.push(Trial::test("trace::xor_by_hand_is_the_course", trace_reproduces_the_course));
     for example in nn_files(&root.join("examples")) {
         let stem = stem(&example);
-        trials.push(Trial::test(format!("plot::{stem}"), move || figures_are_drawn(&example)));
+        let input = example.clone();
+        trials.push(Trial::test(format!("plot::{stem}"), move || figures_are_drawn(&input)));
+        trials.push(Trial::test(format!("live::{stem}"), move || live_views_are_drawn(&example)));
     }
     // Figures whose numbers involve no trained floating point (literal weights, formulas),
     // pinned as SVG: one per kind of plot that can be.
@@ -204,6 +207,45 @@ fn figures_are_drawn(input: &Path) -> Result<(), Failed> {
         let image = image::load_from_memory(&png).map_err(|e| format!("{}: {e}", figure.name))?;
         if (image.width(), image.height()) != nnc_plot::SIZE {
             return Err(format!("{}: PNG of {}×{}", figure.name, image.width(), image.height()).into());
+        }
+    }
+    Ok(())
+}
+
+/// What `nnc serve` draws while a block trains, at its initial parameters: every live
+/// figure that applies renders, the diagnosis of a made-up curve runs, and the hidden
+/// states of any model of two layers or more are drawn (the interpreter's work budgeted).
+fn live_views_are_drawn(input: &Path) -> Result<(), Failed> {
+    use nnc_inspect::{diagnosis, filters, network, plots};
+    let checked = checked(input)?;
+    for plan in &checked.jobs {
+        let params = plan.start_params(plan.job.train.seed);
+        let hidden = plots::live_hidden(plan, &params);
+        if plan.job.model.layers.len() >= 2 && hidden.is_none() {
+            return Err(format!("{}: no live hidden states", plan.job.model.name).into());
+        }
+        let validation_rows = plan.data.validation.as_ref().map_or(0, |v| v.rows * v.n_targets());
+        let figures = [
+            plots::live_decision_boundary(plan, &params),
+            network::network(plan, &params),
+            hidden.as_ref().and_then(|(layers, rows)| plots::live_hidden_space(plan, layers, *rows)),
+            plots::live_predictions(plan, &vec![0.5; validation_rows]),
+            filters::filter_mosaic(plan, &params),
+            filters::feature_maps(plan, &params),
+        ];
+        for plot in figures.iter().flatten() {
+            let svg = String::from_utf8(nnc_plot::render(plot, nnc_plot::Format::Svg)?).map_err(|e| e.to_string())?;
+            if !svg.starts_with("<svg") {
+                return Err(format!("{}: {} is not an SVG document", plan.job.model.name, plot.title).into());
+            }
+        }
+        // A loss that fell to 0.1 at epoch 5, then grew to 15: diverging, whatever the model.
+        let turned: Vec<(u64, f32)> = (1..=20).map(|epoch| (epoch, (epoch as f32 - 5.0).abs() + 0.1)).collect();
+        let train_rows = plan.data.train.rows;
+        let findings =
+            diagnosis::diagnose_live(plan, &turned, hidden.as_ref().map(|(layers, _)| (layers.as_slice(), train_rows)));
+        if !findings.iter().any(|f| f.kind == "diverging") {
+            return Err(format!("{}: a loss that grew is not diverging: {findings:?}", plan.job.model.name).into());
         }
     }
     Ok(())
