@@ -3,18 +3,20 @@
 eager on the benchmark workloads, in one run, with the issue's targets as ratios (the
 CNN workloads, W5, against JAX jit and PyTorch eager only).
 
-usage: python3 bench/compare.py [--repeat N] [--only w1_xor8,w2_digits] [--sweep]
+usage: python3 bench/compare.py [--repeat N] [--only w1_xor8,w2_digits] [--sweep] [--cpu avx2]
 
 Sets up its own Python (target/bench-venv, with numpy, JAX and matplotlib from PyPI;
 PyTorch is used when that Python can import it) unless NNC_BENCH_PYTHON names one that
 already has numpy and JAX. Builds nnc in release mode, writes the data into target/bench,
 runs every system REPEAT times in fresh processes and reports medians. --sweep adds the
-width sweep (784-w-w-10, batch 128) against JAX and writes its table and plot.
+width sweep (784-w-w-10, batch 128) against JAX and writes its table and plot. --cpu avx2
+runs every system as on a CPU with AVX2 and FMA but no AVX-512 (see AVX2_MACHINE).
 See docs/performance.md.
 """
 import argparse
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -31,6 +33,20 @@ TARGETS = [("w1_xor8", "jax-scan", 1 / 20), ("w2_digits", "jax-jit", 1 / 3),
            ("w3_wide", "jax-jit", 1.0), ("w4_linreg", "jax-scan", 1 / 5), ("w5_cnn", "jax-jit", 1 / 10)]
 COMPILE_MS = {"w1_xor8": 5, "w2_digits": 5, "w3_wide": 20, "w4_linreg": 5, "w5_cnn": 10, "w5_cnn28": 10}
 SWEEP = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
+
+# `--cpu avx2`: what keeps each system below AVX-512, so that an AVX-512 machine measures
+# the paths an AVX2 laptop runs, peers included. nnc's GEMM library detects the CPU itself,
+# so nnc is also built without its `library-avx512` feature (see build_nnc).
+AVX2_MACHINE = {
+    "NNC_CPU": "avx2",  # nnc's generated code and its own product kernels
+    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2",  # JAX: XLA's generated code
+    "OPENBLAS_CORETYPE": "Haswell",  # numpy's BLAS
+    "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512F AVX512CD AVX512_SKX AVX512_ICL AVX512_SPR",  # numpy's loops
+    "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's kernels
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",  # PyTorch's BLAS
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # PyTorch's convolutions
+    "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD",  # memcpy in all
+}
 
 
 def ensure_python():
@@ -49,9 +65,25 @@ def ensure_python():
     os.execv(python, [python, *sys.argv])
 
 
-def build_nnc():
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "nnc-cli"], cwd=ROOT, check=True)
-    return os.path.join(ROOT, "target", "release", "nnc")
+def build_nnc(cpu="native"):
+    """The release binary; for `--cpu avx2` one whose GEMM library stops at AVX2, copied
+    aside so that the next default build does not replace it mid-run."""
+    features = ["--no-default-features"] if cpu == "avx2" else []
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "nnc-cli", *features], cwd=ROOT, check=True)
+    built = os.path.join(ROOT, "target", "release", "nnc")
+    if cpu == "native":
+        return built
+    os.makedirs(WORK, exist_ok=True)
+    aside = os.path.join(WORK, f"nnc-{cpu}")
+    shutil.copy2(built, aside)
+    return aside
+
+
+def limit_cpu(cpu):
+    """Sets the environment every process of the run inherits for `--cpu`."""
+    if cpu == "avx2":
+        for key, value in AVX2_MACHINE.items():
+            os.environ[key] = f"{os.environ[key]} {value}" if key == "XLA_FLAGS" and key in os.environ else value
 
 
 def run_nnc(nnc, program, extra=()):
@@ -75,7 +107,7 @@ def nnc_measure(nnc, program, steps, repeat, epochs=None):
     med = lambda key: statistics.median(r["timings_ms"][key] for r, _ in runs)  # noqa: E731
     report = runs[0][0]
     return {"us_per_step": med("train") * 1000 / steps, "compile_ms": med("compile"), "load_ms": med("load"),
-            "loss": report["final_loss"], "memory": report["memory_bytes"]}
+            "loss": report["final_loss"], "memory": report["memory_bytes"], "cpu": report.get("cpu", "?")}
 
 
 def peer(args, repeat):
@@ -121,13 +153,16 @@ def main():
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--only", default=",".join(wl.WORKLOADS))
     parser.add_argument("--sweep", action="store_true")
+    parser.add_argument("--cpu", choices=["native", "avx2"], default="native",
+                        help="avx2: every system as on a CPU without AVX-512")
     parser.add_argument("--kmeans", action="store_true", help="only the k-means comparison with scikit-learn")
     args = parser.parse_args()
     if args.kmeans:
         kmeans_side_by_side(build_nnc(), args.repeat)
         return
     wl.check_programs()
-    nnc = build_nnc()
+    limit_cpu(args.cpu)
+    nnc = build_nnc(args.cpu)
     wl.write_data(WORK)
     data = os.path.join(WORK, "data")
     frameworks = ["numpy", "jax-jit", "jax-scan", "torch"]
@@ -139,7 +174,8 @@ def main():
         rows.append((name, ours, peers))
         verdicts += targets(name, w, ours, peers)
     sgemm = peer_sgemm()
-    print(f"\nµs per training step (median of {args.repeat} runs each, fresh processes)\n")
+    print(f"\nµs per training step (median of {args.repeat} runs each, fresh processes; nnc: {rows[0][1]['cpu']}; "
+          f"--cpu {args.cpu})\n")
     print("| workload | nnc | numpy | JAX jit | JAX scan | PyTorch | nnc compile ms | nnc load ms |")
     print("|---|---|---|---|---|---|---|---|")
     for name, ours, peers in rows:
@@ -167,7 +203,7 @@ def main():
     for line in verdicts:
         print(line)
     if args.sweep:
-        width_sweep(nnc, wl, data, args.repeat)
+        width_sweep(nnc, wl, data, args.repeat, "" if args.cpu == "native" else f"-{args.cpu}")
     kmeans_side_by_side(nnc, args.repeat)
 
 
@@ -242,7 +278,7 @@ def peer_sgemm():
     return json.loads(proc.stdout)["gflops"]
 
 
-def width_sweep(nnc, wl, data, repeat):
+def width_sweep(nnc, wl, data, repeat, suffix):
     print("\nwidth sweep: 784-w-w-10, batch 128, SGD (steady-state µs per step: both exclude the first epoch; "
           "GFLOP/s of the step's matmul work)\n")
     print("| width | nnc µs | nnc GFLOP/s | JAX jit µs | JAX GFLOP/s | nnc ÷ JAX |\n|---|---|---|---|---|---|")
@@ -262,7 +298,7 @@ def width_sweep(nnc, wl, data, repeat):
         table.append((width, ours, jax, flops))
         print(f"| {width} | {fmt(ours)} | {flops / ours / 1e3:.1f} | {fmt(jax)} | {flops / jax / 1e3:.1f} | "
               f"{ours / jax:.2f} |", flush=True)
-    plot_sweep(table, os.path.join(WORK, "width-sweep.svg"))
+    plot_sweep(table, os.path.join(WORK, f"width-sweep{suffix}.svg"))
 
 
 def plot_sweep(table, path):

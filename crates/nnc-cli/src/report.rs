@@ -69,7 +69,8 @@ fn profile_text(profile: &[nnc_driver::KernelProfile]) -> String {
         return String::new();
     }
     let total: f64 = profile.iter().map(|k| k.total_us).sum();
-    let mut out = format!("kernels (profile, {:.1} ms in all):\n", total / 1000.0);
+    let cpu = nnc_driver::describe_cpu();
+    let mut out = format!("kernels (profile, {cpu}; {:.1} ms in all):\n", total / 1000.0);
     let _ = writeln!(out, "  {:>9} {:>6} {:>9} {:>8}  kernel", "total ms", "share", "µs/call", "GFLOP/s");
     for kernel in profile {
         let _ = writeln!(
@@ -468,6 +469,7 @@ fn job_json(r: &JobReport) -> Value {
         "saved": r.saved,
         "timings_ms": r.timings,
         "memory_bytes": r.memory,
+        "cpu": nnc_driver::describe_cpu(),
     })
 }
 

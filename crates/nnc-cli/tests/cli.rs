@@ -32,6 +32,16 @@ fn json_report_has_the_documented_fields() {
     assert_eq!(json["epochs"], 300);
     assert_eq!(json["seed"], 4);
     assert_eq!(json["epoch_losses"].as_array().unwrap().len(), 300);
+    let cpu = json["cpu"].as_str().unwrap();
+    assert!(cpu.contains(" thread") && cpu.contains(", library "), "cpu: {cpu}");
+}
+
+#[test]
+fn the_cpu_class_asked_for_is_the_one_reported() {
+    let output =
+        nnc().args(["run", "examples/xor.nn", "--json", "--quiet"]).env("NNC_CPU", "generic").output().unwrap();
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert!(json["cpu"].as_str().unwrap().starts_with("generic, "), "{}", json["cpu"]);
 }
 
 #[test]

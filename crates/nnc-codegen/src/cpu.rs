@@ -8,7 +8,8 @@
 //!   Zen 4 and later). It decides the instructions Cranelift may use and nnc's own product
 //!   kernels (`small_gemm.rs`). A class above the host's is lowered to the host's: code
 //!   for a CPU the machine does not have would not run. The GEMM libraries that large
-//!   products call choose their own kernels at run time.
+//!   products call choose their own kernels at run time, up to AVX2 unless nnc is built
+//!   with the `library-avx512` feature (nnc-cli's default).
 //! - `NNC_THREADS=N`: threads for products and for compiling (default: two, or one on a
 //!   one-core machine). `NNC_THREADS=2` splits products over two threads even on one core,
 //!   which is how the split is tested anywhere.
@@ -77,8 +78,34 @@ pub fn threads() -> usize {
     })
 }
 
-/// "avx512, 2 threads" for reports and benchmarks.
+/// The best class the GEMM library for large products may use: it detects the host's
+/// instructions itself, so `NNC_CPU` does not reach it; AVX-512 only in a build with the
+/// `library-avx512` feature.
+pub fn library_class() -> CpuClass {
+    let ceiling = if cfg!(feature = "library-avx512") { CpuClass::Avx512 } else { CpuClass::Avx2 };
+    host_class().min(ceiling)
+}
+
+/// "avx512, 2 threads, library avx512" for reports and benchmarks.
 pub fn describe() -> String {
     let threads = threads();
-    format!("{}, {threads} thread{}", class().name(), if threads == 1 { "" } else { "s" })
+    let plural = if threads == 1 { "" } else { "s" };
+    format!("{}, {threads} thread{plural}, library {}", class().name(), library_class().name())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_library_class_is_the_hosts_under_the_builds_ceiling() {
+        let library = library_class();
+        assert!(library <= host_class());
+        if cfg!(feature = "library-avx512") {
+            assert_eq!(library, host_class());
+        } else {
+            assert!(library <= CpuClass::Avx2);
+        }
+        assert!(describe().ends_with(&format!("library {}", library.name())));
+    }
 }
