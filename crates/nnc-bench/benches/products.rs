@@ -2,9 +2,14 @@
 //! AVX2 + FMA, SSE2, portable) against each other on the products of W2 (digits 64-128-10,
 //! batch 32) and of the width sweep, one product per iteration. Kernels this CPU lacks
 //! are left out (and named on standard error).
+//!
+//! The `crossover` group times each kernel against the GEMM library (`gemm`, one thread)
+//! on blocks around the size above which blocks go to the library: the measurement behind
+//! each kernel's limit in `small_gemm/mod.rs`. With `--no-default-features` the library
+//! stops at AVX2, as on a CPU without AVX-512, which is what the AVX2 kernel competes with.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nnc_codegen::{ProductKernel, multiply};
+use nnc_codegen::{ProductKernel, multiply, multiply_any_size};
 use std::hint::black_box;
 
 /// (m, n, k): W2's forward products and the weight gradient's, a 16-wide sweep layer's.
@@ -30,10 +35,48 @@ fn products(c: &mut Criterion) {
     group.finish();
 }
 
+/// Blocks of 2¹⁸ to 2²⁶ multiply-adds, as one thread's share of a library-sized product.
+const CROSSOVER: [(usize, usize, usize); 5] =
+    [(64, 64, 64), (64, 128, 256), (128, 256, 256), (256, 256, 256), (256, 512, 512)];
+
+fn crossover(c: &mut Criterion) {
+    let mut group = c.benchmark_group("crossover");
+    for (m, n, k) in CROSSOVER {
+        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+        let mut out = vec![0.0f32; m * n];
+        group.throughput(Throughput::Elements((m * n * k) as u64));
+        for kernel in [ProductKernel::Avx512, ProductKernel::Avx2, ProductKernel::Sse2] {
+            if multiply_any_size(kernel, (m, n, k), &a, &b, &mut out) {
+                group.bench_function(format!("{m}x{n}x{k}/{kernel:?}"), |bench| {
+                    bench.iter(|| multiply_any_size(kernel, (m, n, k), black_box(&a), black_box(&b), &mut out))
+                });
+            }
+        }
+        group.bench_function(format!("{m}x{n}x{k}/library"), |bench| {
+            bench.iter(|| library(m, n, k, black_box(&a), black_box(&b), &mut out))
+        });
+    }
+    group.finish();
+}
+
+/// `out = a·b` by `gemm` on this thread, row-major.
+fn library(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], out: &mut [f32]) {
+    assert!(a.len() == m * k && b.len() == k * n && out.len() == m * n);
+    // SAFETY: the slices hold row-major m×k, k×n and m×n matrices (checked above).
+    unsafe {
+        #[rustfmt::skip]
+        gemm::gemm(
+            m, n, k, out.as_mut_ptr(), 1, n as isize, false, a.as_ptr(), 1, k as isize, b.as_ptr(), 1, n as isize,
+            0.0, 1.0, false, false, false, gemm::Parallelism::None,
+        );
+    }
+}
+
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1));
-    targets = products
+    targets = products, crossover
 }
 criterion_main!(benches);

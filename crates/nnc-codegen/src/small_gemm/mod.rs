@@ -52,6 +52,16 @@ impl Kernel {
         }
     }
 
+    /// Whether this CPU has the kernel's instructions.
+    fn runs_here(self) -> bool {
+        let needs = match self {
+            Kernel::Portable | Kernel::Sse2 => crate::cpu::CpuClass::Generic,
+            Kernel::Avx2 => crate::cpu::CpuClass::Avx2,
+            Kernel::Avx512 => crate::cpu::CpuClass::Avx512,
+        };
+        crate::cpu::host_class() >= needs
+    }
+
     /// The largest block (multiply-adds) this kernel takes; larger ones go to a library.
     fn max_macs(self) -> usize {
         match self {
@@ -62,10 +72,17 @@ impl Kernel {
     }
 }
 
-/// The AVX2 kernel's largest block: @@AVX2@@
-const AVX2_MAX_MACS: usize = 1 << 24;
+/// The AVX2 kernel's largest block. Against `gemm` limited to AVX2 (as on a CPU without
+/// AVX-512; `cargo bench -p nnc-bench --no-default-features --bench products -- crossover`,
+/// one thread, medians): 158.6 against 159.1 µs at 2²³ (128×256×256), 320.7 against 304.3
+/// at 2²⁴ and 1,620 against 1,309 at 2²⁶: from 2²⁴ the library's packing pays.
+const AVX2_MAX_MACS: usize = 1 << 23;
 
-/// The portable kernel's largest block: @@PORTABLE@@
+/// The SSE2 and portable kernels' largest block. They run at about a third of the vector
+/// kernels' rate (17–19 G multiply-adds a second from 2¹⁸ to 2²⁶ in the `crossover`
+/// group, against 50–57), so beyond small blocks the library, with whatever kernels the
+/// CPU has, is the better bet; a library limited to SSE2 cannot be forced on this machine,
+/// so this limit is not measured against one.
 const PORTABLE_MAX_MACS: usize = 1 << 18;
 
 /// Elements of a transposed right operand copied to the per-thread buffer, at most.
@@ -158,12 +175,7 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
 /// False, computing nothing, when the sizes do not match, the kernel does not take the
 /// product, or the CPU lacks the kernel's instructions.
 pub fn multiply(kernel: Kernel, (m, n, k): (usize, usize, usize), a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
-    let needs = match kernel {
-        Kernel::Portable | Kernel::Sse2 => crate::cpu::CpuClass::Generic,
-        Kernel::Avx2 => crate::cpu::CpuClass::Avx2,
-        Kernel::Avx512 => crate::cpu::CpuClass::Avx512,
-    };
-    if a.len() != m * k || b.len() != k * n || c.len() != m * n || crate::cpu::host_class() < needs {
+    if a.len() != m * k || b.len() != k * n || c.len() != m * n || !kernel.runs_here() {
         return false;
     }
     #[rustfmt::skip]
@@ -175,6 +187,30 @@ pub fn multiply(kernel: Kernel, (m, n, k): (usize, usize, usize), a: &[f32], b: 
     // SAFETY: the slices hold the matrices their sizes describe (checked above), and the
     // host has the kernel's instructions.
     unsafe { try_product_with(kernel, &operands) }
+}
+
+/// [`multiply`] at any size: for measuring where [`Kernel::max_macs`] belongs against the
+/// library (`cargo bench -p nnc-bench --bench products`, the `crossover` group).
+pub fn multiply_any_size(
+    kernel: Kernel,
+    (m, n, k): (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> bool {
+    if a.len() != m * k || b.len() != k * n || c.len() != m * n || m == 0 || n == 0 || !kernel.runs_here() {
+        return false;
+    }
+    #[rustfmt::skip]
+    let operands = Operands {
+        m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: n as isize,
+        b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
+        relu: false,
+    };
+    // SAFETY: the slices hold the matrices their sizes describe (checked above), and the
+    // host has the kernel's instructions.
+    unsafe { product(kernel, &operands, b.as_ptr(), n as isize) };
+    true
 }
 
 /// Runs `kernel` on the product, B read from `b` with unit column stride.
