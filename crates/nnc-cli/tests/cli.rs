@@ -32,6 +32,9 @@ fn json_report_has_the_documented_fields() {
     assert_eq!(json["epochs"], 300);
     assert_eq!(json["seed"], 4);
     assert_eq!(json["epoch_losses"].as_array().unwrap().len(), 300);
+    let timing = |phase: &str| json["timings_ms"][phase].as_f64().unwrap();
+    let split = timing("compile_front") + timing("compile_codegen");
+    assert!((timing("compile") - split).abs() < 1e-6 && timing("compile_front") > 0.0, "{}", json["timings_ms"]);
     let cpu = json["cpu"].as_str().unwrap();
     assert!(cpu.contains(" thread") && cpu.contains(", library "), "cpu: {cpu}");
 }

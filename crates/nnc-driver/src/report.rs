@@ -6,13 +6,26 @@ use nnc_data::{Rows, SplitOrder};
 /// Wall-clock time of each phase, in milliseconds: `compile` is source to callable code
 /// without reading data, which `load` times; `train` is the training run alone (every epoch
 /// with its validation), `evaluate` the final evaluation of every split and the outputs.
+/// `compile` is `compile_front` (nnc's own work: checking, lowering, autodiff, the graph
+/// passes and kernel planning) plus `compile_codegen` (kernels to Cranelift IR and
+/// Cranelift's compile to machine code, on both cores).
 #[derive(Clone, Copy, Debug, Default, serde::Serialize)]
 pub struct Timings {
     pub parse: f64,
     pub load: f64,
     pub compile: f64,
+    pub compile_front: f64,
+    pub compile_codegen: f64,
     pub train: f64,
     pub evaluate: f64,
+}
+
+impl Timings {
+    /// Adds the front end's time (measured once for all blocks of a run) to `compile`.
+    pub(crate) fn add_front(&mut self, front_ms: f64) {
+        self.compile_front = front_ms;
+        self.compile = self.compile_codegen + front_ms;
+    }
 }
 
 /// One split's rows, predictions and scores.

@@ -56,7 +56,7 @@ pub fn run_watched(
         }
         let mut minimized = run_minimization(plan, watch)?;
         minimized.timings.parse = checked.parse_ms;
-        minimized.timings.compile += front_ms;
+        minimized.timings.add_front(front_ms);
         report.minimizations.push(minimized);
     }
     for plan in &checked.jobs {
@@ -66,7 +66,7 @@ pub fn run_watched(
         }
         let mut trained = run_job(plan, base_dir, overrides.profile, watch)?;
         trained.timings.parse = checked.parse_ms;
-        trained.timings.compile += front_ms;
+        trained.timings.add_front(front_ms);
         report.jobs.push(trained);
     }
     Ok(report)
@@ -109,7 +109,12 @@ fn run_minimization(plan: &MinimizePlan, watch: &Watch<'_>) -> Result<MinimizeRe
         steps: minimization.steps,
         trajectory: descent.trajectory,
         interrupted: descent.interrupted,
-        timings: Timings { parse: 0.0, load: 0.0, compile: compile_ms, train: elapsed_ms(started), evaluate: 0.0 },
+        timings: Timings {
+            compile: compile_ms,
+            compile_codegen: compile_ms,
+            train: elapsed_ms(started),
+            ..Timings::default()
+        },
     })
 }
 
@@ -359,6 +364,8 @@ fn run_job(plan: &JobPlan, base_dir: &Path, profile: bool, watch: &Watch<'_>) ->
             parse: 0.0,
             load: plan.load_ms,
             compile: compile_ms,
+            compile_codegen: compile_ms,
+            compile_front: 0.0,
             train: train_ms,
             evaluate: evaluate_ms,
         },
