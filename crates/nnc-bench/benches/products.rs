@@ -18,9 +18,7 @@ const SHAPES: [(usize, usize, usize); 5] = [(32, 128, 64), (32, 10, 128), (64, 1
 fn products(c: &mut Criterion) {
     let mut group = c.benchmark_group("product");
     for (m, n, k) in SHAPES {
-        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-        let mut out = vec![0.0f32; m * n];
+        let (a, b, mut out) = operands(m, n, k);
         group.throughput(Throughput::Elements((m * n * k) as u64));
         for kernel in [ProductKernel::Avx512, ProductKernel::Avx2, ProductKernel::Sse2, ProductKernel::Portable] {
             if !multiply(kernel, (m, n, k), &a, &b, &mut out) {
@@ -35,6 +33,13 @@ fn products(c: &mut Criterion) {
     group.finish();
 }
 
+/// A (m×k) and B (k×n) with small repeating values, and a zeroed C (m×n).
+fn operands(m: usize, n: usize, k: usize) -> (Vec<f32>, Vec<f32>, Vec<f32>) {
+    let a = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
+    let b = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
+    (a, b, vec![0.0; m * n])
+}
+
 /// Blocks of 2¹⁸ to 2²⁶ multiply-adds, as one thread's share of a library-sized product.
 const CROSSOVER: [(usize, usize, usize); 5] =
     [(64, 64, 64), (64, 128, 256), (128, 256, 256), (256, 256, 256), (256, 512, 512)];
@@ -42,9 +47,7 @@ const CROSSOVER: [(usize, usize, usize); 5] =
 fn crossover(c: &mut Criterion) {
     let mut group = c.benchmark_group("crossover");
     for (m, n, k) in CROSSOVER {
-        let a: Vec<f32> = (0..m * k).map(|i| (i % 7) as f32 * 0.1).collect();
-        let b: Vec<f32> = (0..k * n).map(|i| (i % 5) as f32 * 0.1).collect();
-        let mut out = vec![0.0f32; m * n];
+        let (a, b, mut out) = operands(m, n, k);
         group.throughput(Throughput::Elements((m * n * k) as u64));
         for kernel in [ProductKernel::Avx512, ProductKernel::Avx2, ProductKernel::Sse2] {
             if multiply_any_size(kernel, (m, n, k), &a, &b, &mut out) {

@@ -174,32 +174,35 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
 /// benchmarks and tests outside this crate (`cargo bench -p nnc-bench --bench products`).
 /// False, computing nothing, when the sizes do not match, the kernel does not take the
 /// product, or the CPU lacks the kernel's instructions.
-pub fn multiply(kernel: Kernel, (m, n, k): (usize, usize, usize), a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
-    if a.len() != m * k || b.len() != k * n || c.len() != m * n || !kernel.runs_here() {
-        return false;
-    }
-    #[rustfmt::skip]
-    let operands = Operands {
-        m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: n as isize,
-        b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
-        relu: false,
-    };
-    // SAFETY: the slices hold the matrices their sizes describe (checked above), and the
-    // host has the kernel's instructions.
-    unsafe { try_product_with(kernel, &operands) }
+pub fn multiply(kernel: Kernel, dims: (usize, usize, usize), a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+    // SAFETY: `row_major` checked the slices' sizes and the kernel's instructions.
+    row_major(kernel, dims, a, b, c).is_some_and(|operands| unsafe { try_product_with(kernel, &operands) })
 }
 
 /// [`multiply`] at any size: for measuring where [`Kernel::max_macs`] belongs against the
 /// library (`cargo bench -p nnc-bench --bench products`, the `crossover` group).
-pub fn multiply_any_size(
+pub fn multiply_any_size(kernel: Kernel, dims: (usize, usize, usize), a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
+    match row_major(kernel, dims, a, b, c) {
+        Some(operands) if operands.m > 0 && operands.n > 0 => {
+            // SAFETY: as in `multiply`.
+            unsafe { product(kernel, &operands, operands.b, operands.n as isize) };
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The operands of `C = A·B` over row-major slices, when their sizes are m×k, k×n and m×n
+/// and this CPU runs `kernel`.
+fn row_major(
     kernel: Kernel,
     (m, n, k): (usize, usize, usize),
     a: &[f32],
     b: &[f32],
     c: &mut [f32],
-) -> bool {
-    if a.len() != m * k || b.len() != k * n || c.len() != m * n || m == 0 || n == 0 || !kernel.runs_here() {
-        return false;
+) -> Option<Operands> {
+    if a.len() != m * k || b.len() != k * n || c.len() != m * n || !kernel.runs_here() {
+        return None;
     }
     #[rustfmt::skip]
     let operands = Operands {
@@ -207,10 +210,7 @@ pub fn multiply_any_size(
         b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
         relu: false,
     };
-    // SAFETY: the slices hold the matrices their sizes describe (checked above), and the
-    // host has the kernel's instructions.
-    unsafe { product(kernel, &operands, b.as_ptr(), n as isize) };
-    true
+    Some(operands)
 }
 
 /// Runs `kernel` on the product, B read from `b` with unit column stride.
