@@ -16,7 +16,6 @@ See docs/performance.md.
 import argparse
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -66,17 +65,15 @@ def ensure_python():
 
 
 def build_nnc(cpu="native"):
-    """The release binary; for `--cpu avx2` one whose GEMM library stops at AVX2, copied
-    aside so that the next default build does not replace it mid-run."""
-    features = ["--no-default-features"] if cpu == "avx2" else []
-    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "nnc-cli", *features], cwd=ROOT, check=True)
-    built = os.path.join(ROOT, "target", "release", "nnc")
+    """The release binary; for `--cpu avx2` one whose GEMM library stops at AVX2, built in
+    a target directory of its own so that target/release/nnc stays the default build."""
     if cpu == "native":
-        return built
-    os.makedirs(WORK, exist_ok=True)
-    aside = os.path.join(WORK, f"nnc-{cpu}")
-    shutil.copy2(built, aside)
-    return aside
+        subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "nnc-cli"], cwd=ROOT, check=True)
+        return os.path.join(ROOT, "target", "release", "nnc")
+    target = os.path.join(ROOT, "target", f"cpu-{cpu}")
+    subprocess.run(["cargo", "build", "--release", "--quiet", "-p", "nnc-cli", "--no-default-features",
+                    "--target-dir", target], cwd=ROOT, check=True)
+    return os.path.join(target, "release", "nnc")
 
 
 def limit_cpu(cpu):
