@@ -363,6 +363,9 @@ fn simplifications(loss: Loss, changes: &[nnc_opt::Change], model: &nnc_check::M
             "unused" => "instructions nothing reads, removed".to_string(),
             "computed before" => "repeated computations, merged".to_string(),
             "folded constant" => "constant expressions, folded".to_string(),
+            rule if rule.starts_with("f(window_sum") => {
+                "derivatives applied inside a pool's gradient (its windows tile the image)".to_string()
+            }
             other => format!("`{other}`"),
         };
         out.push(format!("{what}: {n}"));

@@ -2,7 +2,8 @@
 //!
 //! Every graph value ends up in one of three places:
 //! - **inlined**: computed inside each kernel that reads it (elementwise ops and chains of
-//!   movement ops, constants), through an index map, never stored;
+//!   movement ops, unpadded windows no product reads whole, constants), through an index
+//!   map, never stored;
 //! - a **root**: computed once by one kernel (products, reductions, outputs, parameter
 //!   updates, matmul operands, and values read more than once whose computation is costly)
 //!   and stored only when a later kernel reads it;
@@ -49,6 +50,11 @@ pub fn fuse(graph: &Graph, row_inputs: &[u32], options: &Options) -> Program {
         fuser.visit(value);
     }
     fuser.finish()
+}
+
+/// Whether `op` is a window without padding (each window element is one pixel).
+fn is_unpadded_window(op: &Op) -> bool {
+    matches!(op, Op::Window(window) if window.before.iter().chain(&window.after).all(|&p| p == 0))
 }
 
 /// A kernel under construction.
@@ -246,7 +252,12 @@ impl<'g> Fuser<'g> {
         for value in graph.values() {
             let inst = graph.inst(value);
             self.root[value.index()] = match inst.op.class() {
-                OpClass::Reduce | OpClass::Contraction | OpClass::Layout => true,
+                OpClass::Reduce | OpClass::Contraction => true,
+                // An unpadded window is a view of its images: stored only when a product
+                // reads it whole (im2col) or it is an output.
+                OpClass::Layout => {
+                    !is_unpadded_window(&inst.op) || self.destinations.contains_key(&value) || operand[value.index()]
+                }
                 OpClass::Unary | OpClass::Binary => {
                     self.destinations.contains_key(&value)
                         || operand[value.index()]
@@ -257,6 +268,18 @@ impl<'g> Fuser<'g> {
                 OpClass::Movement => self.destinations.contains_key(&value) || operand[value.index()],
                 OpClass::Leaf | OpClass::Generator => self.destinations.contains_key(&value),
             };
+        }
+    }
+
+    /// The op class of `value` as the fuser treats it: an unpadded window that is not a
+    /// root is read through its index map, like a movement op, so that a pool or a
+    /// pool's gradient reads the activation itself rather than a copy of it in window
+    /// order (W5 stored each pooled activation twice).
+    fn class(&self, value: ValueId) -> OpClass {
+        let op = &self.graph.inst(value).op;
+        match op.class() {
+            OpClass::Layout if is_unpadded_window(op) && !self.root[value.index()] => OpClass::Movement,
+            class => class,
         }
     }
 
@@ -279,7 +302,7 @@ impl<'g> Fuser<'g> {
             }
             count += 1;
             expensive |= matches!(inst.op, Op::Exp | Op::Log | Op::Log1p | Op::Tanh | Op::Sqrt | Op::Div);
-            if matches!(inst.op.class(), OpClass::Unary | OpClass::Binary | OpClass::Movement) {
+            if matches!(self.class(v), OpClass::Unary | OpClass::Binary | OpClass::Movement) {
                 stack.extend(inst.args.iter().copied());
             }
         }
@@ -290,7 +313,7 @@ impl<'g> Fuser<'g> {
         let inst = self.graph.inst(value);
         if inst.op == Op::MatMul {
             self.open_matmul(value);
-        } else if inst.op.class() == OpClass::Layout {
+        } else if inst.op.class() == OpClass::Layout && self.root[value.index()] {
             layout::place(self, value);
         } else if self.root[value.index()] {
             self.place_root(value);
@@ -480,7 +503,7 @@ impl<'g> Fuser<'g> {
                 return;
             }
         }
-        match inst.op.class() {
+        match self.class(value) {
             OpClass::Leaf | OpClass::Contraction | OpClass::Layout => {}
             OpClass::Generator => self.reads(inst.args[0], &IndexMap::scalar(map.loop_rank()), false, out),
             OpClass::Unary | OpClass::Binary => {
@@ -515,6 +538,7 @@ impl<'g> Fuser<'g> {
             Op::StopGradient => Some(map.clone()),
             Op::Reshape => map.through_reshape(source, &inst.shape),
             Op::Slice { axis, start } => Some(map.through_slice(axis, start)),
+            Op::Window(window) if !self.root[value.index()] => Some(map.through_window(window.stride)),
             _ => None,
         }
     }
@@ -731,7 +755,7 @@ impl<'g> Fuser<'g> {
             let view = self.view_of(value, buffer, map);
             return self.drafts[kernel].push(Node::Load(view));
         }
-        match inst.op.class() {
+        match self.class(value) {
             OpClass::Leaf => match inst.op {
                 Op::Const(c) => self.drafts[kernel].push(Node::Const(c)),
                 ref op => unreachable!("{} has a buffer", op.name()),

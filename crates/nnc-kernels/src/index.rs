@@ -73,6 +73,23 @@ impl IndexMap {
         map
     }
 
+    /// The map of the images `[n, h, w, c]` of an unpadded `window` read at this map of its
+    /// windows `[n, oh, ow, kh, kw, c]`: pixel (b, i·sh + u, j·sw + v, ch).
+    pub fn through_window(&self, stride: [usize; 2]) -> IndexMap {
+        let combine = |outer: usize, inner: usize, s: usize| -> (Vec<i64>, i64) {
+            let s = s as i64;
+            let row = self.rows[outer].iter().zip(&self.rows[inner]).map(|(&o, &i)| s * o + i).collect();
+            (row, s * self.offsets[outer] + self.offsets[inner])
+        };
+        let (h, h_offset) = combine(1, 3, stride[0]);
+        let (w, w_offset) = combine(2, 4, stride[1]);
+        IndexMap {
+            rows: vec![self.rows[0].clone(), h, w, self.rows[5].clone()],
+            offsets: vec![self.offsets[0], h_offset, w_offset, self.offsets[5]],
+            loop_rank: self.loop_rank,
+        }
+    }
+
     /// The map of the source of `reshape(source) -> target` when the reshape only adds or
     /// removes axes of size 1; `None` otherwise.
     pub fn through_reshape(&self, source: &Shape, target: &Shape) -> Option<IndexMap> {
@@ -145,6 +162,16 @@ mod tests {
         let at_source = at_reshape.through_reshape(&Shape(vec![4]), &Shape(vec![4, 1])).expect("a unit axis reshapes");
         assert_eq!(at_source.strides(&Shape(vec![4])), vec![1, 0]);
         assert!(at_reshape.through_reshape(&Shape(vec![2, 2]), &Shape(vec![4, 1])).is_none());
+    }
+
+    #[test]
+    fn a_window_reads_its_pixel_at_stride_times_position_plus_offset() {
+        // Windows [2, 3, 3, 2, 2, 4] of images [2, 6, 6, 4], stride 2: the window element
+        // (b, i, j, u, v, c) is pixel (b, 2i + u, 2j + v, c).
+        let map = IndexMap::identity(6).through_window([2, 2]);
+        let images = Shape(vec![2, 6, 6, 4]);
+        assert_eq!(map.strides(&images), vec![144, 48, 8, 24, 4, 1]);
+        assert_eq!(map.offset(&images), 0);
     }
 
     #[test]

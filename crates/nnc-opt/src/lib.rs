@@ -4,12 +4,14 @@
 
 mod cse;
 mod dce;
+mod into_window_sum;
 mod mask_from_output;
 mod rebuild;
 mod simplify;
 
 pub use cse::eliminate_common_subexpressions;
 pub use dce::eliminate_dead_code;
+pub use into_window_sum::move_into_window_sum;
 pub use mask_from_output::mask_from_output;
 pub use rebuild::Note;
 pub use simplify::simplify;
@@ -32,6 +34,7 @@ pub const PIPELINE: &[(&str, Pass)] = &[
     ("simplify", simplify),
     ("cse", eliminate_common_subexpressions),
     ("mask-from-output", mask_from_output),
+    ("into-window-sum", move_into_window_sum),
     ("dce", eliminate_dead_code),
 ];
 

@@ -12,7 +12,8 @@
 //! - `concat`: one loop per operand storing it into its part of the result.
 //!
 //! Operands are computed inline where the copies read them (an activation feeding an
-//! unpadded window is not stored twice).
+//! unpadded window is not stored twice). An unpadded window that no product reads whole
+//! never comes here: the fuser reads it through its index map (`Fuser::class`).
 
 use super::{Fuser, IndexMap};
 use crate::ir::*;
