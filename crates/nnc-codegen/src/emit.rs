@@ -28,7 +28,7 @@ pub(crate) struct Place {
     pub written: bool,
 }
 
-pub(crate) struct Emitter<'a, 'b> {
+pub(crate) struct Emitter<'a, 'b, 's> {
     pub b: &'a mut FunctionBuilder<'b>,
     pub helpers: Helpers,
     pub places: Vec<Place>,
@@ -39,6 +39,9 @@ pub(crate) struct Emitter<'a, 'b> {
     pub kernel: usize,
     /// Data rows already looked up, valid where the code being emitted runs.
     pub known_rows: Vec<(Option<Value>, i64, Value)>,
+    /// Builds the functions of loop kernels split between threads, in a function that
+    /// runs every step (`None`: every kernel is emitted inline).
+    pub split: Option<&'s mut dyn crate::parallel::LoopFunctions>,
 }
 
 /// A loop index: a runtime value (in a loop) plus a constant (unrolled, or an offset).
@@ -65,7 +68,7 @@ pub(crate) struct Element {
     add: i64,
 }
 
-impl Emitter<'_, '_> {
+impl Emitter<'_, '_, '_> {
     pub fn iconst(&mut self, n: i64) -> Value {
         self.b.ins().iconst(types::I64, n)
     }
@@ -97,6 +100,23 @@ impl Emitter<'_, '_> {
         body(self, Ix { var: Some(i), add: 0 });
         let next = self.b.ins().iadd_imm_s(i, step as i64);
         let more = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, next, (iterations * step) as i64);
+        self.b.ins().brif(more, head, &[BlockArg::Value(next)], exit, &[]);
+        self.b.seal_block(head);
+        self.b.switch_to_block(exit);
+        self.b.seal_block(exit);
+    }
+
+    /// `for i in start..end` over runtime bounds (nothing when `start >= end`).
+    pub fn range(&mut self, start: Value, end: Value, body: &mut dyn FnMut(&mut Self, Ix)) {
+        let (head, exit) = (self.b.create_block(), self.b.create_block());
+        self.b.append_block_param(head, types::I64);
+        let any = self.b.ins().icmp(IntCC::SignedLessThan, start, end);
+        self.b.ins().brif(any, head, &[BlockArg::Value(start)], exit, &[]);
+        self.b.switch_to_block(head);
+        let i = self.b.block_params(head)[0];
+        body(self, Ix { var: Some(i), add: 0 });
+        let next = self.b.ins().iadd_imm_s(i, 1);
+        let more = self.b.ins().icmp(IntCC::SignedLessThan, next, end);
         self.b.ins().brif(more, head, &[BlockArg::Value(next)], exit, &[]);
         self.b.seal_block(head);
         self.b.switch_to_block(exit);

@@ -9,6 +9,9 @@
 //! block in the same order every time, so results are the same from run to run for a
 //! fixed thread count.
 //!
+//! The same helper runs the second half of a large loop kernel ([`nnc_parallel_loop`],
+//! `crate::parallel`).
+//!
 //! Helper threads spin for a while before sleeping after a job, because the next product
 //! of a training step usually follows within microseconds; waking a sleeping thread costs
 //! more than that. A caller that finishes its block before a helper has started the one
@@ -65,6 +68,41 @@ struct Block {
 // SAFETY: a block is handed to a worker only while the caller waits for it to finish,
 // and the blocks of one product write disjoint parts of C.
 unsafe impl Send for Block {}
+
+/// A compiled loop kernel over points `start..end` of its first axis, with the addresses
+/// of its buffers in `env` (see `crate::parallel`).
+#[derive(Clone, Copy)]
+struct LoopPart {
+    kernel: LoopKernel,
+    env: i64,
+    start: i64,
+    end: i64,
+}
+
+/// A loop kernel compiled as a function of its environment and a range of its first axis.
+pub(crate) type LoopKernel = unsafe extern "C" fn(i64, i64, i64);
+
+/// What a helper thread is given to run.
+#[derive(Clone, Copy)]
+enum Job {
+    Product(Block),
+    Loop(LoopPart),
+}
+
+impl Job {
+    /// # Safety
+    /// As [`Block::run`] for a product; for a loop, `env` must hold its kernel's
+    /// addresses, and the kernel's parts must write disjoint elements.
+    unsafe fn run(&self) {
+        match self {
+            // SAFETY: forwarded from the caller.
+            Job::Product(block) => unsafe { block.run() },
+            // SAFETY: the kernel is generated code for this environment, and the parts
+            // of its first axis write disjoint elements (`crate::parallel::split`).
+            Job::Loop(part) => unsafe { (part.kernel)(part.env, part.start, part.end) },
+        }
+    }
+}
 
 impl Block {
     /// # Safety
@@ -222,7 +260,7 @@ unsafe fn run_product(whole: Block, threads: usize) -> Result<(), String> {
     let (blocks, count) = split(whole, helpers + 1);
     let posted = &blocks[1..count];
     for (worker, block) in pool().iter().zip(posted) {
-        worker.post(*block);
+        worker.post(Job::Product(*block));
     }
     let mut outcome = caught(&blocks[0]);
     for (worker, block) in pool().iter().zip(posted) {
@@ -235,6 +273,42 @@ unsafe fn run_product(whole: Block, threads: usize) -> Result<(), String> {
 
 /// Whether some caller is using the helpers.
 static BUSY: AtomicBool = AtomicBool::new(false);
+
+/// Runs a compiled loop kernel over `0..count` of its first axis, the second half on the
+/// helper thread when there is one and it is free (else all here). Generated code calls it
+/// for the large loop kernels of a training step (`crate::parallel`).
+///
+/// # Safety
+/// `kernel` must be a loop kernel compiled for `env`, which stays valid until this returns
+/// (the caller's stack frame), and its parts along the first axis must write disjoint
+/// elements.
+pub(crate) unsafe extern "C" fn nnc_parallel_loop(kernel: LoopKernel, env: i64, count: i64) {
+    let half = count / 2;
+    let helper =
+        pool().first().filter(|_| BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok());
+    let Some(worker) = helper else {
+        // SAFETY: as the caller guarantees.
+        unsafe { kernel(env, 0, count) };
+        return;
+    };
+    let second = LoopPart { kernel, env, start: half, end: count };
+    worker.post(Job::Loop(second));
+    // SAFETY: as the caller guarantees; the two parts write disjoint elements.
+    unsafe { kernel(env, 0, half) };
+    let outcome = if worker.take_back() {
+        // SAFETY: as above.
+        unsafe { kernel(env, half, count) };
+        Ok(())
+    } else {
+        worker.wait()
+    };
+    BUSY.store(false, Ordering::Release);
+    if let Err(message) = outcome {
+        // Generated code does not unwind; this is here for the pool's contract.
+        eprintln!("nnc: internal error: a loop kernel failed: {message}; please report this bug");
+        std::process::abort();
+    }
+}
 
 /// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side, and how many
 /// there are: an array, so that a product allocates nothing here.
@@ -260,25 +334,25 @@ const FAILED: u32 = 4;
 
 /// A persistent helper thread that runs one block at a time.
 struct Worker {
-    block: UnsafeCell<Option<Block>>,
+    job: UnsafeCell<Option<Job>>,
     state: AtomicU32,
     thread: OnceLock<Thread>,
     caller: UnsafeCell<Option<Thread>>,
     failure: UnsafeCell<Option<String>>,
 }
 
-// SAFETY: `block` and `caller` are written by the posting thread only while the state is
+// SAFETY: `job` and `caller` are written by the posting thread only while the state is
 // IDLE (the worker does not read them), and read by the worker only after it moved the
-// state from POSTED to RUNNING; a caller that takes a block back (POSTED to IDLE) reads
-// its own copy. `failure` is written by the worker before it publishes FAILED (release)
+// state from POSTED to RUNNING; a caller that takes a job back (POSTED to IDLE) runs its
+// own copy. `failure` is written by the worker before it publishes FAILED (release)
 // and read by the caller after it sees FAILED (acquire).
 unsafe impl Sync for Worker {}
 
 impl Worker {
-    fn post(&self, block: Block) {
+    fn post(&self, job: Job) {
         // SAFETY: the worker is idle (every post is followed by a wait before the next).
         unsafe {
-            *self.block.get() = Some(block);
+            *self.job.get() = Some(job);
             *self.caller.get() = Some(thread::current());
         }
         self.state.store(POSTED, Ordering::Release);
@@ -327,13 +401,13 @@ impl Worker {
             spins = 0;
             // SAFETY: the worker claimed a POSTED block: the caller wrote `block` and
             // `caller`, and waits for DONE.
-            let (block, caller) = unsafe { ((*self.block.get()).take(), (*self.caller.get()).take()) };
+            let (job, caller) = unsafe { ((*self.job.get()).take(), (*self.caller.get()).take()) };
             // A panic is caught and handed to the caller: it must never wait for a block
             // that will not finish, and this thread stays to serve the next product.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                if let Some(block) = block {
-                    // SAFETY: the caller guarantees the matrices and waits for DONE.
-                    unsafe { block.run() };
+                if let Some(job) = job {
+                    // SAFETY: the caller guarantees the job's memory and waits for DONE.
+                    unsafe { job.run() };
                 }
             }));
             let state = match outcome {
@@ -361,7 +435,7 @@ fn pool() -> &'static [&'static Worker] {
 fn spawn(index: usize) -> Option<&'static Worker> {
     // The pool lives as long as the process.
     let worker: &'static Worker = Box::leak(Box::new(Worker {
-        block: UnsafeCell::new(None),
+        job: UnsafeCell::new(None),
         state: AtomicU32::new(IDLE),
         thread: OnceLock::new(),
         caller: UnsafeCell::new(None),

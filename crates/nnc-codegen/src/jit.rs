@@ -98,6 +98,7 @@ pub(crate) fn new_module() -> Result<(JITModule, [OwnedTargetIsa; 2]), CodegenEr
     let (isa, cold) = (host_isa(Tier::Hot)?, host_isa(Tier::Cold)?);
     let mut builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
     builder.symbol("nnc_gemm", gemm::nnc_gemm as *const u8);
+    builder.symbol("nnc_parallel_loop", gemm::nnc_parallel_loop as *const u8);
     builder.symbol("nnc_out_of_bounds", out_of_bounds as *const u8);
     builder.symbol("nnc_profile_tick", profile::nnc_profile_tick as *const u8);
     // Without FMA (`NNC_CPU=generic`), Cranelift calls `fmaf`; it is given here rather
@@ -127,8 +128,10 @@ extern "C" fn out_of_bounds(kernel: i64, buffer: i64, element: i64, len: i64) {
 #[cfg(test)]
 pub(crate) static OUT_OF_BOUNDS_SEEN: AtomicUsize = AtomicUsize::new(0);
 
+#[derive(Clone, Copy)]
 pub(crate) struct HelperIds {
     pub gemm: FuncId,
+    pub parallel_loop: FuncId,
     pub out_of_bounds: FuncId,
     pub profile: FuncId,
 }
@@ -140,6 +143,8 @@ pub(crate) fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, Codeg
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 2));
     let mut oob = module.make_signature();
     oob.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
+    let mut parallel = module.make_signature();
+    parallel.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 3));
     let mut tick = module.make_signature();
     tick.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 2));
     let declare = |module: &mut JITModule, name: &str, sig| {
@@ -149,6 +154,8 @@ pub(crate) fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, Codeg
         gemm: declare(module, "nnc_gemm", &gemm)?,
         out_of_bounds: declare(module, "nnc_out_of_bounds", &oob)?,
         profile: declare(module, "nnc_profile_tick", &tick)?,
+        // Last, so that the others keep their numbers in the CLIF text.
+        parallel_loop: declare(module, "nnc_parallel_loop", &parallel)?,
     })
 }
 

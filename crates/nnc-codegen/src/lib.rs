@@ -22,6 +22,7 @@ mod jit;
 mod loops;
 mod math;
 mod matmul;
+mod parallel;
 mod profile;
 mod program;
 mod small_gemm;
@@ -161,20 +162,32 @@ impl Builder<'_> {
             Unit::Program { name, program, hot } => {
                 let name = format!("{name}.{index}");
                 let tier = if *hot { Tier::Hot } else { Tier::Cold };
-                self.function(&name, 1, false, tier, 2 * index, |b, helpers, _| {
-                    emit_program_function(b, helpers, program, options)
-                })
+                let (workers, ids) = (self.workers, self.ids);
+                let mut spawned = String::new();
+                let (id, mut clif) = self.function(&name, 1, false, tier, 2 * index, |b, helpers, module| {
+                    let mut spawner = Spawner::new(module, workers, ids, &name, options.clif.then_some(&mut spawned));
+                    let split = hot.then_some(&mut spawner as &mut dyn parallel::LoopFunctions);
+                    emit_program_function(b, helpers, program, options, split)
+                })?;
+                clif.push_str(&spawned);
+                Ok((id, clif))
             }
             Unit::TrainLoop { name, step, tail, shape } => {
+                let (workers, ids) = (self.workers, self.ids);
+                let step_name = format!("{name}.{index}.step");
+                let mut spawned = String::new();
                 let (step_id, mut clif) =
-                    self.function(&format!("{name}.{index}.step"), 3, false, Tier::Hot, 2 * index, |b, h, _| {
-                        train_loop::emit_step(b, h, step, *shape, shape.batch, checked)
+                    self.function(&step_name, 3, false, Tier::Hot, 2 * index, |b, h, module| {
+                        let text = options.clif.then_some(&mut spawned);
+                        let mut spawner = Spawner::new(module, workers, ids, &step_name, text);
+                        train_loop::emit_step(b, h, step, *shape, shape.batch, checked, Some(&mut spawner))
                     })?;
+                clif.push_str(&spawned);
                 let tail = match tail {
                     Some(tail) => {
                         let name = format!("{name}.{index}.tail");
                         let (id, text) = self.function(&name, 3, false, Tier::Cold, 2 * index + 1, |b, h, _| {
-                            train_loop::emit_step(b, h, tail, *shape, shape.tail_rows(), checked)
+                            train_loop::emit_step(b, h, tail, *shape, shape.tail_rows(), checked, None)
                         })?;
                         clif.push_str(&text);
                         Some(id)
@@ -249,8 +262,74 @@ fn far_call(module: &mut JITModule, callee: FuncId, b: &mut FunctionBuilder) -> 
     call
 }
 
+/// Builds and queues the functions of loop kernels split between threads
+/// (`parallel.rs`) while the function that calls them is being built.
+struct Spawner<'m> {
+    module: &'m mut JITModule,
+    workers: &'m jit::Workers,
+    ids: jit::HelperIds,
+    context: FunctionBuilderContext,
+    /// The calling function's name: kernel `k`'s function is `{caller}.k{k}`.
+    caller: String,
+    /// Where the CLIF text of each function goes, when it is kept (stage `clif`).
+    clif: Option<&'m mut String>,
+    /// `nnc_parallel_loop` as the calling function imports it, once it does.
+    helper: Option<cranelift_codegen::ir::FuncRef>,
+}
+
+impl<'m> Spawner<'m> {
+    fn new(
+        module: &'m mut JITModule,
+        workers: &'m jit::Workers,
+        ids: jit::HelperIds,
+        caller: &str,
+        clif: Option<&'m mut String>,
+    ) -> Spawner<'m> {
+        let context = FunctionBuilderContext::new();
+        Spawner { module, workers, ids, context, caller: caller.to_string(), clif, helper: None }
+    }
+}
+
+impl parallel::LoopFunctions for Spawner<'_> {
+    fn build(
+        &mut self,
+        caller: &mut FunctionBuilder,
+        spec: &parallel::LoopSpec,
+    ) -> Option<(cranelift_codegen::ir::FuncRef, cranelift_codegen::ir::FuncRef)> {
+        let name = format!("{}.k{}", self.caller, spec.kernel);
+        let mut context = self.module.make_context();
+        context.func.signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 3));
+        let id = self.module.declare_function(&name, Linkage::Local, &context.func.signature).ok()?;
+        let target = self.module.target_config();
+        {
+            let mut b = FunctionBuilder::new(&mut context.func, &mut self.context);
+            let helpers = Helpers {
+                gemm: self.module.declare_func_in_func(self.ids.gemm, b.func),
+                out_of_bounds: self.module.declare_func_in_func(self.ids.out_of_bounds, b.func),
+                profile: None,
+            };
+            parallel::emit_kernel_function(&mut b, helpers, spec);
+            b.seal_all_blocks();
+            b.finalize(target);
+        }
+        if let Some(text) = self.clif.as_deref_mut() {
+            text.push_str(&format!("; {name}\n{}", context.func.display()));
+        }
+        self.workers.submit(id, name, context, Tier::Hot);
+        let helper =
+            *self.helper.get_or_insert_with(|| self.module.declare_func_in_func(self.ids.parallel_loop, caller.func));
+        Some((far_call(self.module, id, caller), helper))
+    }
+}
+
 /// A program function: the slots are the inputs, parameters, outputs, then the arena.
-fn emit_program_function(b: &mut FunctionBuilder, helpers: Helpers, program: &Program, options: Options) {
+fn emit_program_function(
+    b: &mut FunctionBuilder,
+    helpers: Helpers,
+    program: &Program,
+    options: Options,
+    split: Option<&mut dyn parallel::LoopFunctions>,
+) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
@@ -276,7 +355,8 @@ fn emit_program_function(b: &mut FunctionBuilder, helpers: Helpers, program: &Pr
             Place { base, len: buffer.len, written: written[index] }
         })
         .collect();
-    let mut e = Emitter { b, helpers, places, rows: None, checked: options.checked, kernel: 0, known_rows: Vec::new() };
+    let mut e =
+        Emitter { b, helpers, places, rows: None, checked: options.checked, kernel: 0, known_rows: Vec::new(), split };
     program::emit_program(&mut e, program);
     e.b.ins().return_(&[]);
 }

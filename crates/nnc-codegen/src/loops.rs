@@ -21,11 +21,34 @@ pub(crate) fn emit_loop(e: &mut Emitter, program: &Program, dims: &[usize], body
         }
         return;
     };
-    let axis = dims.len() - 1;
-    let invariant = inner_invariant(body, axis);
+    let mut emit_outer = outer_levels(body, acc, dims.len() - 1, inner);
     // Outer levels unroll only when short, so that long kernels stay loops.
+    e.nest(outer, OUTER_UNROLL, &mut Vec::new(), &mut emit_outer);
+}
+
+/// Emits points `start..end` (runtime values) of the first axis of a loop kernel of at
+/// least two axes, whose reductions the caller has initialised: one thread's part of a
+/// kernel split between threads (`crate::parallel`).
+pub(crate) fn emit_loop_part(e: &mut Emitter, dims: &[usize], body: &Body, start: Value, end: Value) {
+    debug_assert!(dims.len() >= 2, "internal error: a split kernel keeps an inner axis");
+    let (&inner, outer) = dims.split_last().expect("at least two axes");
+    let mut emit_outer = outer_levels(body, None, dims.len() - 1, inner);
+    e.range(start, end, &mut |e, first| {
+        e.nest(&outer[1..], OUTER_UNROLL, &mut vec![first], &mut emit_outer);
+    });
+}
+
+/// The code of one outer index: the run along the innermost axis (`axis`, of `inner`
+/// points), with the values invariant along it hoisted.
+fn outer_levels<'a>(
+    body: &'a Body,
+    acc: Option<&'a View>,
+    axis: usize,
+    inner: usize,
+) -> impl FnMut(&mut Emitter, &[Ix]) + 'a {
+    let invariant = inner_invariant(body, axis);
     let gathered_outer = gathered_axes(body).into_iter().filter(|&a| a < axis).collect::<Vec<_>>();
-    e.nest(outer, OUTER_UNROLL, &mut Vec::new(), &mut |e, outer_index| {
+    move |e, outer_index| {
         // The data row of an outer index is the same all along the innermost axis.
         let rows: Vec<Ix> = gathered_outer.iter().map(|&a| outer_index[a]).collect();
         let known = e.remember_rows(&rows);
@@ -34,7 +57,7 @@ pub(crate) fn emit_loop(e: &mut Emitter, program: &Program, dims: &[usize], body
         let along = Along { body, acc, hoisted: &hoisted };
         along.emit(e, outer_index, inner);
         e.forget_rows(known);
-    });
+    }
 }
 
 /// The axes some load of the body reads through the row table.

@@ -11,7 +11,11 @@ pub(crate) fn emit_program(e: &mut Emitter, program: &Program) {
         e.kernel = index;
         tick(e, index as i64);
         match &kernel.kind {
-            KernelKind::Loop { dims, body } => emit_loop(e, program, dims, body, None),
+            KernelKind::Loop { dims, body } => {
+                if !crate::parallel::emit_split(e, program, dims, body) {
+                    emit_loop(e, program, dims, body, None);
+                }
+            }
             KernelKind::Matmul(mm) => emit_matmul(e, program, mm),
         }
     }

@@ -160,6 +160,7 @@ pub(crate) fn emit_train_loop(
             checked: false,
             kernel: 0,
             known_rows: Vec::new(),
+            split: None,
         };
         e.counted(shape.full_steps(), 1, 1, &mut |e, s| {
             let s = e.value(s);
@@ -193,6 +194,7 @@ pub(crate) fn emit_step(
     shape: LoopShape,
     rows: usize,
     checked: bool,
+    split: Option<&mut dyn crate::parallel::LoopFunctions>,
 ) {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
@@ -200,7 +202,8 @@ pub(crate) fn emit_step(
     b.seal_block(entry);
     let (context, first_row, step) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
     let fields = step_fields(b, context, program.param_lens.len());
-    let mut e = Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new() };
+    let mut e =
+        Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new(), split };
     run_step(&mut e, &fields, program, first_row, step, shape, rows);
     e.b.ins().return_(&[]);
 }

@@ -88,8 +88,14 @@ fn every_compiled_function_matches_the_interpreter_on_the_unoptimised_graph() {
 #[test]
 fn the_training_loop_matches_its_standalone_steps() {
     let root = repo_root();
-    for example in ["examples/xor.nn", "examples/iris.nn", "examples/digits.nn", "tests/golden/ok/tanh-two-outputs.nn"]
-    {
+    for example in [
+        "examples/xor.nn",
+        "examples/iris.nn",
+        "examples/digits.nn",
+        "examples/digits_cnn.nn",
+        "tests/golden/ok/tanh-two-outputs.nn",
+        "tests/golden/ok/rows-split.nn",
+    ] {
         let path = root.join(example);
         let source = std::fs::read_to_string(&path).unwrap();
         let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
