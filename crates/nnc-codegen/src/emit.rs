@@ -39,8 +39,8 @@ pub(crate) struct Emitter<'a, 'b, 's> {
     pub kernel: usize,
     /// Data rows already looked up, valid where the code being emitted runs.
     pub known_rows: Vec<(Option<Value>, i64, Value)>,
-    /// Builds the functions of loop kernels split between threads, in a function that
-    /// runs every step (`None`: every kernel is emitted inline).
+    /// Builds the functions of loop kernels split between threads (`None`: every kernel
+    /// is emitted inline, as in the loop around the steps).
     pub split: Option<&'s mut dyn crate::parallel::LoopFunctions>,
 }
 

@@ -165,9 +165,9 @@ impl Builder<'_> {
                 let (workers, ids) = (self.workers, self.ids);
                 let mut spawned = String::new();
                 let (id, mut clif) = self.function(&name, 1, false, tier, 2 * index, |b, helpers, module| {
-                    let mut spawner = Spawner::new(module, workers, ids, &name, options.clif.then_some(&mut spawned));
-                    let split = hot.then_some(&mut spawner as &mut dyn parallel::LoopFunctions);
-                    emit_program_function(b, helpers, program, options, split)
+                    let text = options.clif.then_some(&mut spawned);
+                    let mut spawner = Spawner::new(module, workers, ids, &name, tier, text);
+                    emit_program_function(b, helpers, program, options, Some(&mut spawner))
                 })?;
                 clif.push_str(&spawned);
                 Ok((id, clif))
@@ -179,17 +179,30 @@ impl Builder<'_> {
                 let (step_id, mut clif) =
                     self.function(&step_name, 3, false, Tier::Hot, 2 * index, |b, h, module| {
                         let text = options.clif.then_some(&mut spawned);
-                        let mut spawner = Spawner::new(module, workers, ids, &step_name, text);
+                        let mut spawner = Spawner::new(module, workers, ids, &step_name, Tier::Hot, text);
                         train_loop::emit_step(b, h, step, *shape, shape.batch, checked, Some(&mut spawner))
                     })?;
                 clif.push_str(&spawned);
                 let tail = match tail {
                     Some(tail) => {
                         let name = format!("{name}.{index}.tail");
-                        let (id, text) = self.function(&name, 3, false, Tier::Cold, 2 * index + 1, |b, h, _| {
-                            train_loop::emit_step(b, h, tail, *shape, shape.tail_rows(), checked, None)
-                        })?;
+                        let mut spawned = String::new();
+                        let (id, text) =
+                            self.function(&name, 3, false, Tier::Cold, 2 * index + 1, |b, h, module| {
+                                let text = options.clif.then_some(&mut spawned);
+                                let mut spawner = Spawner::new(module, workers, ids, &name, Tier::Cold, text);
+                                train_loop::emit_step(
+                                    b,
+                                    h,
+                                    tail,
+                                    *shape,
+                                    shape.tail_rows(),
+                                    checked,
+                                    Some(&mut spawner),
+                                )
+                            })?;
                         clif.push_str(&text);
+                        clif.push_str(&spawned);
                         Some(id)
                     }
                     None => None,
@@ -271,6 +284,8 @@ struct Spawner<'m> {
     context: FunctionBuilderContext,
     /// The calling function's name: kernel `k`'s function is `{caller}.k{k}`.
     caller: String,
+    /// How hard Cranelift works on the kernels' functions: as on their caller's.
+    tier: Tier,
     /// Where the CLIF text of each function goes, when it is kept (stage `clif`).
     clif: Option<&'m mut String>,
     /// `nnc_parallel_loop` as the calling function imports it, once it does.
@@ -283,10 +298,11 @@ impl<'m> Spawner<'m> {
         workers: &'m jit::Workers,
         ids: jit::HelperIds,
         caller: &str,
+        tier: Tier,
         clif: Option<&'m mut String>,
     ) -> Spawner<'m> {
         let context = FunctionBuilderContext::new();
-        Spawner { module, workers, ids, context, caller: caller.to_string(), clif, helper: None }
+        Spawner { module, workers, ids, context, caller: caller.to_string(), tier, clif, helper: None }
     }
 }
 
@@ -315,7 +331,7 @@ impl parallel::LoopFunctions for Spawner<'_> {
         if let Some(text) = self.clif.as_deref_mut() {
             text.push_str(&format!("; {name}\n{}", context.func.display()));
         }
-        self.workers.submit(id, name, context, Tier::Hot);
+        self.workers.submit(id, name, context, self.tier);
         let helper =
             *self.helper.get_or_insert_with(|| self.module.declare_func_in_func(self.ids.parallel_loop, caller.func));
         Some((far_call(self.module, id, caller), helper))

@@ -1,8 +1,9 @@
-//! Loop kernels split between two threads. A large loop kernel of a function that runs
-//! every step is compiled as a function of its own, `(env, start, end)`, that runs points
-//! `start..end` of its first axis; the step writes the addresses of the buffers the kernel
-//! touches into `env` (a stack slot) and calls `nnc_parallel_loop`, which runs the second
-//! half on the helper thread that computes products' halves, and the first half itself.
+//! Loop kernels split between two threads. A large loop kernel is compiled as a function
+//! of its own, `(env, start, end)`, that runs points `start..end` of its first axis (at
+//! the tier of the function it belongs to: a step's kernels optimised, an evaluation's
+//! quickly); the caller writes the addresses of the buffers the kernel touches into `env`
+//! (a stack slot) and calls `nnc_parallel_loop`, which runs the second half on the helper
+//! thread that computes products' halves, and the first half itself.
 //!
 //! Only a kernel whose two halves write disjoint elements is split: every store's stride
 //! along the first axis is larger than the span of all its other axes. So a reduction

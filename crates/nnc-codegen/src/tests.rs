@@ -112,16 +112,17 @@ fn a_panic_while_building_is_an_error_not_a_hang() {
     assert!(crate::compile(&units, Options::default()).is_err(), "compile refuses it before building");
 }
 
-/// `y = exp(x)·x` over `[rows, 256]`, compiled hot (a large loop kernel is split between
-/// threads) or cold (every kernel inline), run over the same inputs: its output, the
-/// accesses the bounds checks reported, and the CLIF text.
+/// `y = max(x, 0)·x` over `[rows, 256]`, compiled hot or cold, run checked: its output,
+/// the accesses the bounds checks reported, and the CLIF text.
 fn elementwise(rows: usize, hot: bool, claimed: Option<usize>) -> (Vec<f32>, usize, String) {
     let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
     let len = rows * 256;
+    let shape = Shape(vec![rows, 256]);
     let mut graph = Graph::new("wide");
-    let x = graph.add_input("x", Shape(vec![rows, 256]), Origin::default());
-    let e = graph.push(Op::Exp, vec![x], Origin::default());
-    let y = graph.push(Op::Mul, vec![e, x], Origin::default());
+    let x = graph.add_input("x", shape.clone(), Origin::default());
+    let zero = graph.constant(0.0, &shape, Origin::default());
+    let relu = graph.push(Op::Max, vec![x, zero], Origin::default());
+    let y = graph.push(Op::Mul, vec![relu, x], Origin::default());
     graph.outputs.push(("y".to_string(), y));
     let mut program = nnc_kernels::lower(&graph, &[], &nnc_kernels::Options::default());
     if let Some(claimed) = claimed {
@@ -131,9 +132,9 @@ fn elementwise(rows: usize, hot: bool, claimed: Option<usize>) -> (Vec<f32>, usi
     let options = Options { checked: true, clif: true, ..Options::default() };
     let compiled = build(&[Unit::Program { name: "wide", program: &program, hot }], options).expect("it compiles");
     let kernel = compiled.kernel("wide").expect("compiled under its name");
-    let x: Vec<f32> = (0..len).map(|i| (i % 97) as f32 / 50.0 - 1.0).collect();
     let mut outputs = vec![vec![0.0f32; len]];
     let mut scratch = vec![0.0f32; kernel.arena_len()];
+    let x = input(len);
     let inputs: [&[f32]; 1] = [&x];
     let before = OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst);
     let frame =
@@ -143,16 +144,22 @@ fn elementwise(rows: usize, hot: bool, claimed: Option<usize>) -> (Vec<f32>, usi
     (outputs.remove(0), reports, kernel.clif().to_string())
 }
 
+fn input(len: usize) -> Vec<f32> {
+    (0..len).map(|i| (i % 97) as f32 / 50.0 - 1.0).collect()
+}
+
 #[test]
-fn a_loop_kernel_split_between_threads_computes_what_one_thread_does() {
-    let (split, reports, clif) = elementwise(256, true, None);
-    assert!(clif.contains("; wide.0.k0"), "the kernel has a function of its own:\n{clif}");
-    let (inline, _, clif) = elementwise(256, false, None);
-    assert!(!clif.contains(".k0"), "cold code is not split");
-    assert_eq!(split, inline);
-    assert_eq!(reports, 0);
-    let (_, _, clif) = elementwise(8, true, None);
+fn a_loop_kernel_split_between_threads_computes_every_element() {
+    let expected: Vec<f32> = input(256 * 256).iter().map(|&x| if x > 0.0 { x * x } else { 0.0 * x }).collect();
+    for hot in [true, false] {
+        let (split, reports, clif) = elementwise(256, hot, None);
+        assert!(clif.contains("; wide.0.k0"), "the kernel has a function of its own:\n{clif}");
+        assert_eq!(split, expected, "hot: {hot}");
+        assert_eq!(reports, 0);
+    }
+    let (small, _, clif) = elementwise(8, true, None);
     assert!(!clif.contains(".k0"), "2,048 points stay on one thread");
+    assert_eq!(small, expected[..8 * 256]);
 }
 
 #[test]
