@@ -336,6 +336,13 @@ impl parallel::LoopFunctions for Spawner<'_> {
             *self.helper.get_or_insert_with(|| self.module.declare_func_in_func(self.ids.parallel_loop, caller.func));
         Some((far_call(self.module, id, caller), helper))
     }
+
+    fn min_points(&self) -> usize {
+        match self.tier {
+            Tier::Hot => parallel::MIN_POINTS,
+            Tier::Cold => parallel::MIN_POINTS_COLD,
+        }
+    }
 }
 
 /// A program function: the slots are the inputs, parameters, outputs, then the arena.

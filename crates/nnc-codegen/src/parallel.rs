@@ -18,11 +18,17 @@ use cranelift::prelude::*;
 use cranelift_codegen::ir::{FuncRef, MemFlagsData};
 use nnc_kernels::{Body, BufferId, Node, Program};
 
-/// Loop kernels of fewer points stay on one thread: handing half of a kernel to the
-/// other core costs about a microsecond on the machine `docs/performance.md` measures.
-/// W5 trained in 225, 198 and 206 ms (medians of 10 interleaved runs) with limits of
-/// 2¹⁵, 2¹³ and 2¹² points.
-pub(crate) const MIN_POINTS: usize = 1 << 13;
+/// Loop kernels of fewer points stay on one thread in code that runs every step. Each
+/// split kernel is a function of its own, and Cranelift's cost per function is what sets
+/// this limit: W5 trained in 220, 198 ms and compiled in 9.8, 11.1 ms with limits of 2¹⁵
+/// and 2¹³ points (9.5 ms unsplit; medians of 12 interleaved runs), against a target of
+/// 10 ms.
+pub(crate) const MIN_POINTS: usize = 1 << 15;
+
+/// The limit in code that runs at most once per epoch (evaluations, predictions, the last
+/// smaller step): only kernels large enough for the split to outweigh the compile time
+/// it costs every run (an evaluation of 2,048 images of 28×28).
+pub(crate) const MIN_POINTS_COLD: usize = 1 << 18;
 
 /// Builds the function of a split loop kernel.
 pub(crate) trait LoopFunctions {
@@ -30,6 +36,9 @@ pub(crate) trait LoopFunctions {
     /// the function `caller` is building, to it and to `nnc_parallel_loop`; `None` when it
     /// cannot (the kernel is then emitted inline).
     fn build(&mut self, caller: &mut FunctionBuilder, spec: &LoopSpec) -> Option<(FuncRef, FuncRef)>;
+
+    /// The fewest points of a kernel worth splitting in the function being built.
+    fn min_points(&self) -> usize;
 }
 
 /// A loop kernel to compile as a function of its own.
@@ -51,10 +60,8 @@ pub(crate) struct LoopSpec<'a> {
 /// Emits a loop kernel as a call that splits it between threads; `false` (emitting
 /// nothing) when it is not split.
 pub(crate) fn emit_split(e: &mut Emitter, program: &Program, dims: &[usize], body: &Body) -> bool {
-    if e.split.is_none() {
-        return false;
-    }
-    let Some((dims, body)) = split(dims, body) else { return false };
+    let Some(min_points) = e.split.as_ref().map(|functions| functions.min_points()) else { return false };
+    let Some((dims, body)) = split(dims, body, min_points) else { return false };
     let buffers = touched(&body);
     let spec = LoopSpec {
         kernel: e.kernel,
@@ -116,8 +123,8 @@ pub(crate) fn emit_kernel_function(b: &mut FunctionBuilder, helpers: Helpers, sp
 /// The kernel's dimensions and body as split between threads (a one-axis kernel as two
 /// halves of its axis), or `None` when it is small or its halves would write the same
 /// elements.
-pub(crate) fn split(dims: &[usize], body: &Body) -> Option<(Vec<usize>, Body)> {
-    if dims.iter().product::<usize>() < MIN_POINTS {
+pub(crate) fn split(dims: &[usize], body: &Body, min_points: usize) -> Option<(Vec<usize>, Body)> {
+    if dims.iter().product::<usize>() < min_points {
         return None;
     }
     let (dims, body) = match dims {
@@ -174,6 +181,10 @@ mod tests {
     use super::*;
     use nnc_kernels::{Combine, NodeId, Store, View};
 
+    fn split_step(dims: &[usize], body: &Body) -> Option<(Vec<usize>, Body)> {
+        split(dims, body, MIN_POINTS)
+    }
+
     fn view(buffer: u32, strides: Vec<isize>) -> View {
         View { buffer: BufferId(buffer), offset: 0, strides, gather: None }
     }
@@ -185,27 +196,27 @@ mod tests {
 
     #[test]
     fn a_large_elementwise_kernel_splits_and_a_small_one_does_not() {
-        assert!(split(&[256, 256], &copy(vec![256, 1], Combine::Write)).is_some());
-        assert!(split(&[32, 64], &copy(vec![64, 1], Combine::Write)).is_none(), "2,048 points");
+        assert!(split_step(&[256, 256], &copy(vec![256, 1], Combine::Write)).is_some());
+        assert!(split_step(&[32, 64], &copy(vec![64, 1], Combine::Write)).is_none(), "2,048 points");
     }
 
     #[test]
     fn a_one_axis_kernel_splits_in_two_halves_of_whole_vectors() {
-        let (dims, body) = split(&[65536], &copy(vec![1], Combine::Write)).expect("split");
+        let (dims, body) = split_step(&[65536], &copy(vec![1], Combine::Write)).expect("split");
         assert_eq!(dims, [2, 32768]);
         assert_eq!(body.stores[0].view.strides, [32768, 1]);
-        assert!(split(&[65538], &copy(vec![1], Combine::Write)).is_none(), "halves of whole vectors");
+        assert!(split_step(&[65538], &copy(vec![1], Combine::Write)).is_none(), "halves of whole vectors");
     }
 
     #[test]
     fn halves_that_would_store_to_the_same_elements_stay_inline() {
         // A sum over the first axis.
-        assert!(split(&[256, 256], &copy(vec![0, 1], Combine::Sum)).is_none());
+        assert!(split_step(&[256, 256], &copy(vec![0, 1], Combine::Sum)).is_none());
         // Overlapping windows along the first axis (rows 2 apart, windows 3 rows tall).
         let body = copy(vec![2 * 64, 64, 1], Combine::Add);
-        assert!(split(&[64, 3, 64], &body).is_none());
+        assert!(split_step(&[64, 3, 64], &body).is_none());
         // Windows that do not overlap (images apart).
         let body = copy(vec![3 * 64, 64, 1], Combine::Add);
-        assert!(split(&[256, 3, 64], &body).is_some());
+        assert!(split_step(&[256, 3, 64], &body).is_some());
     }
 }
