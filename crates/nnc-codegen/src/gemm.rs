@@ -7,7 +7,8 @@
 //! operands, runs those at full speed (212), so they go to it. A product is split along its larger side (rows, or columns), so
 //! each thread packs only its share of the operand it splits. Each thread computes its
 //! block in the same order every time, so results are the same from run to run for a
-//! fixed thread count.
+//! fixed thread count, and the same whether or not the helper is free: when another
+//! caller holds it, this thread computes the same blocks in turn.
 //!
 //! The same helper runs the second half of a large loop kernel ([`nnc_parallel_loop`],
 //! `crate::parallel`).
@@ -239,43 +240,20 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     }
 }
 
-/// Runs a product on up to `threads` threads; a panic in any block (on this thread or a
+/// Runs a product in up to `threads` blocks; a panic in any block (on this thread or a
 /// helper) is caught and returned, never left for the other thread to wait on.
 ///
 /// # Safety
 /// As [`nnc_gemm`].
 unsafe fn run_product(whole: Block, threads: usize) -> Result<(), String> {
-    // SAFETY (of each `run` below): the caller guarantees the matrices; the blocks are
-    // disjoint.
-    let caught = |block: &Block| {
-        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { block.run() }))
-            .map_err(|panic| crate::jit::panic_message(&*panic))
-    };
-    let helpers = pool().len().min(threads.saturating_sub(1));
-    // One caller at a time uses the helpers; another (say, a second training run on
-    // another thread) computes its product alone.
-    if helpers == 0 || BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
-        return caught(&whole);
-    }
-    let (blocks, count) = split(whole, helpers + 1);
-    let posted = &blocks[1..count];
-    for (worker, block) in pool().iter().zip(posted) {
-        worker.post(Job::Product(*block));
-    }
-    let mut outcome = caught(&blocks[0]);
-    for (worker, block) in pool().iter().zip(posted) {
-        let helped = if worker.take_back() { caught(block) } else { worker.wait() };
-        outcome = outcome.and(helped);
-    }
-    BUSY.store(false, Ordering::Release);
-    outcome
+    let (blocks, count) = split(whole, threads);
+    let jobs = blocks.map(Job::Product);
+    // SAFETY: the caller guarantees the matrices; the blocks write disjoint parts of C.
+    unsafe { run_parts(&jobs[..count]) }
 }
 
-/// Whether some caller is using the helpers.
-static BUSY: AtomicBool = AtomicBool::new(false);
-
-/// Runs a compiled loop kernel over `0..count` of its first axis, the second half on the
-/// helper thread when there is one and it is free (else all here). Generated code calls it
+/// Runs a compiled loop kernel over `0..count` of its first axis in two halves, the
+/// second on the helper thread when there is one and it is free. Generated code calls it
 /// for the large loop kernels of a training step (`crate::parallel`).
 ///
 /// # Safety
@@ -284,31 +262,50 @@ static BUSY: AtomicBool = AtomicBool::new(false);
 /// elements.
 pub(crate) unsafe extern "C" fn nnc_parallel_loop(kernel: LoopKernel, env: i64, count: i64) {
     let half = count / 2;
-    let helper =
-        pool().first().filter(|_| BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok());
-    let Some(worker) = helper else {
-        // SAFETY: as the caller guarantees.
-        unsafe { kernel(env, 0, count) };
-        return;
-    };
-    let second = LoopPart { kernel, env, start: half, end: count };
-    worker.post(Job::Loop(second));
-    // SAFETY: as the caller guarantees; the two parts write disjoint elements.
-    unsafe { kernel(env, 0, half) };
-    let outcome = if worker.take_back() {
-        // SAFETY: as above.
-        unsafe { kernel(env, half, count) };
-        Ok(())
-    } else {
-        worker.wait()
-    };
-    BUSY.store(false, Ordering::Release);
-    if let Err(message) = outcome {
+    let parts = [(0, half), (half, count)].map(|(start, end)| Job::Loop(LoopPart { kernel, env, start, end }));
+    // SAFETY: as the caller guarantees; the two halves write disjoint elements.
+    if let Err(message) = unsafe { run_parts(&parts) } {
         // Generated code does not unwind; this is here for the pool's contract.
         eprintln!("nnc: internal error: a loop kernel failed: {message}; please report this bug");
         std::process::abort();
     }
 }
+
+/// Runs `jobs` (at most [`MAX_THREADS`]): all but the first on the helpers when they are
+/// free, else every one on this thread in turn. The parts are the same either way, so
+/// a result does not depend on whether another caller (a second training run in this
+/// process) holds the helpers. A panic in any part is caught and returned.
+///
+/// # Safety
+/// Each job's memory must stay valid until this returns, and the jobs must write
+/// disjoint elements.
+unsafe fn run_parts(jobs: &[Job]) -> Result<(), String> {
+    // SAFETY (of each `run` below): forwarded from the caller.
+    let caught = |job: &Job| {
+        std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| unsafe { job.run() }))
+            .map_err(|panic| crate::jit::panic_message(&*panic))
+    };
+    let Some((first, posted)) = jobs.split_first() else { return Ok(()) };
+    let helped = !posted.is_empty()
+        && pool().len() >= posted.len()
+        && BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_ok();
+    if !helped {
+        return jobs.iter().map(caught).fold(Ok(()), Result::and);
+    }
+    for (worker, job) in pool().iter().zip(posted) {
+        worker.post(*job);
+    }
+    let mut outcome = caught(first);
+    for (worker, job) in pool().iter().zip(posted) {
+        let part = if worker.take_back() { caught(job) } else { worker.wait() };
+        outcome = outcome.and(part);
+    }
+    BUSY.store(false, Ordering::Release);
+    outcome
+}
+
+/// Whether some caller is using the helpers.
+static BUSY: AtomicBool = AtomicBool::new(false);
 
 /// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side, and how many
 /// there are: an array, so that a product allocates nothing here.
@@ -448,7 +445,7 @@ fn spawn(index: usize) -> Option<&'static Worker> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{Block, Product, nnc_gemm, pool, run_product};
+    use super::{BUSY, Block, Product, nnc_gemm, pool, run_product};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -543,6 +540,43 @@ pub(crate) mod tests {
                         );
                     }
                 }
+            }
+        }
+    }
+
+    /// A product split for two threads gives the same bits whether the helper is free or
+    /// held by another caller (a second training run in the process): the same blocks are
+    /// computed either way. 2²⁴ multiply-adds, where the whole product and its halves
+    /// would go to different kernels, in each layout the compiler emits.
+    #[test]
+    fn a_busy_helper_does_not_change_a_product() {
+        let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
+        for (m, n, k) in [(512, 128, 256), (128, 64, 2048)] {
+            let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32 - 506.0) / 97.0).collect();
+            let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 997) as f32 - 498.0) / 89.0).collect();
+            for ((a_rows, a_columns), (b_rows, b_columns)) in [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))] {
+                let run = |c: &mut Vec<f32>| {
+                    #[rustfmt::skip]
+                let product = Product {
+                    read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: a_rows as isize,
+                    a_columns: a_columns as isize, b: b.as_ptr(), b_rows: b_rows as isize, b_columns: b_columns as isize,
+                    c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false,
+                };
+                    // SAFETY: the pointers cover the matrices the strides describe.
+                    unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) }
+                };
+                let mut free = vec![0.0f32; m * n];
+                assert_eq!(run(&mut free), Ok(()));
+                // Hold the helpers as another caller would (waiting for any test using them).
+                while BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+                    std::thread::yield_now();
+                }
+                let mut held = vec![0.0f32; m * n];
+                let outcome = run(&mut held);
+                BUSY.store(false, Ordering::Release);
+                assert_eq!(outcome, Ok(()));
+                let differ = free.iter().zip(&held).filter(|(x, y)| x.to_bits() != y.to_bits()).count();
+                assert_eq!(differ, 0, "{differ} elements differ with the helper busy ({b_rows}, {b_columns})");
             }
         }
     }

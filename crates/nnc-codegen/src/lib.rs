@@ -234,35 +234,59 @@ impl Builder<'_> {
         profile_unit: usize,
         body: impl FnOnce(&mut FunctionBuilder, Helpers, &mut JITModule),
     ) -> Result<(FuncId, String), CodegenError> {
-        let mut context = self.module.make_context();
-        let signature = &mut context.func.signature;
-        signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), params));
-        if returns {
-            signature.returns.push(AbiParam::new(types::I32));
-        }
-        let id = self
-            .module
-            .declare_function(name, Linkage::Local, &context.func.signature)
-            .map_err(|e| err("declare")(&e))?;
-        let target = self.module.target_config();
-        {
-            let mut b = FunctionBuilder::new(&mut context.func, &mut self.context);
-            let helpers = Helpers {
-                gemm: self.module.declare_func_in_func(self.ids.gemm, b.func),
-                out_of_bounds: self.module.declare_func_in_func(self.ids.out_of_bounds, b.func),
-                profile: self
-                    .options
-                    .profile
-                    .then(|| (self.module.declare_func_in_func(self.ids.profile, b.func), profile_unit)),
-            };
-            body(&mut b, helpers, self.module);
-            b.seal_all_blocks();
-            b.finalize(target);
-        }
-        let clif = if self.options.clif { format!("; {name}\n{}", context.func.display()) } else { String::new() };
-        self.workers.submit(id, name.to_string(), context, tier);
-        Ok((id, clif))
+        let shape = FunctionShape { name, params, returns, tier };
+        let profile = self.options.profile.then_some(profile_unit);
+        let (module, workers, ids, clif) = (&mut *self.module, self.workers, self.ids, self.options.clif);
+        define_function(module, workers, &mut self.context, (ids, profile), shape, clif, body)
+            .map_err(|e| err("declare")(&e))
     }
+}
+
+/// The name, signature and compilation tier of a function [`define_function`] builds.
+struct FunctionShape<'a> {
+    name: &'a str,
+    /// How many i64 parameters it takes.
+    params: usize,
+    /// Whether it returns an i32.
+    returns: bool,
+    tier: Tier,
+}
+
+/// Declares a function, builds its body with `body`, and queues it for compilation on
+/// `workers`: the steps every compiled function goes through. `profile` is the profile
+/// unit its kernels count under, when profiling. Returns its id and, when `clif`, its
+/// CLIF text.
+fn define_function(
+    module: &mut JITModule,
+    workers: &jit::Workers,
+    context: &mut FunctionBuilderContext,
+    (ids, profile): (jit::HelperIds, Option<usize>),
+    shape: FunctionShape<'_>,
+    clif: bool,
+    body: impl FnOnce(&mut FunctionBuilder, Helpers, &mut JITModule),
+) -> Result<(FuncId, String), cranelift_module::ModuleError> {
+    let mut function = module.make_context();
+    let signature = &mut function.func.signature;
+    signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), shape.params));
+    if shape.returns {
+        signature.returns.push(AbiParam::new(types::I32));
+    }
+    let id = module.declare_function(shape.name, Linkage::Local, &function.func.signature)?;
+    let target = module.target_config();
+    {
+        let mut b = FunctionBuilder::new(&mut function.func, context);
+        let helpers = Helpers {
+            gemm: module.declare_func_in_func(ids.gemm, b.func),
+            out_of_bounds: module.declare_func_in_func(ids.out_of_bounds, b.func),
+            profile: profile.map(|unit| (module.declare_func_in_func(ids.profile, b.func), unit)),
+        };
+        body(&mut b, helpers, module);
+        b.seal_all_blocks();
+        b.finalize(target);
+    }
+    let text = if clif { format!("; {}\n{}", shape.name, function.func.display()) } else { String::new() };
+    workers.submit(id, shape.name.to_string(), function, shape.tier);
+    Ok((id, text))
 }
 
 /// A call from one compiled function to another of the same module, through its absolute
@@ -313,25 +337,16 @@ impl parallel::LoopFunctions for Spawner<'_> {
         spec: &parallel::LoopSpec,
     ) -> Option<(cranelift_codegen::ir::FuncRef, cranelift_codegen::ir::FuncRef)> {
         let name = format!("{}.k{}", self.caller, spec.kernel);
-        let mut context = self.module.make_context();
-        context.func.signature.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 3));
-        let id = self.module.declare_function(&name, Linkage::Local, &context.func.signature).ok()?;
-        let target = self.module.target_config();
-        {
-            let mut b = FunctionBuilder::new(&mut context.func, &mut self.context);
-            let helpers = Helpers {
-                gemm: self.module.declare_func_in_func(self.ids.gemm, b.func),
-                out_of_bounds: self.module.declare_func_in_func(self.ids.out_of_bounds, b.func),
-                profile: None,
-            };
-            parallel::emit_kernel_function(&mut b, helpers, spec);
-            b.seal_all_blocks();
-            b.finalize(target);
+        let shape = FunctionShape { name: &name, params: 3, returns: false, tier: self.tier };
+        let (module, workers, keep_text) = (&mut *self.module, self.workers, self.clif.is_some());
+        let (id, text) =
+            define_function(module, workers, &mut self.context, (self.ids, None), shape, keep_text, |b, h, _| {
+                parallel::emit_kernel_function(b, h, spec)
+            })
+            .ok()?;
+        if let Some(clif) = self.clif.as_deref_mut() {
+            clif.push_str(&text);
         }
-        if let Some(text) = self.clif.as_deref_mut() {
-            text.push_str(&format!("; {name}\n{}", context.func.display()));
-        }
-        self.workers.submit(id, name, context, self.tier);
         let helper =
             *self.helper.get_or_insert_with(|| self.module.declare_func_in_func(self.ids.parallel_loop, caller.func));
         Some((far_call(self.module, id, caller), helper))
