@@ -60,8 +60,45 @@ impl FromIterator<Option<f32>> for Numbers {
 
 /// A finite number that fits an f32.
 fn number(cell: &str) -> Option<f32> {
-    let value = cell.parse::<f64>().ok().filter(|v| v.is_finite() && v.abs() <= f64::from(f32::MAX))?;
+    let value = plain_decimal(cell).or_else(|| cell.parse::<f64>().ok());
+    let value = value.filter(|v| v.is_finite() && v.abs() <= f64::from(f32::MAX))?;
     Some(value as f32)
+}
+
+/// A plain decimal (`-12.5`: a sign, at most 15 digits, at most one point, no exponent)
+/// as the f64 nearest to it, which is what `str::parse` gives, in a third less time on a
+/// file of such numbers (most of them are). Both the digits as an integer (below 10¹⁵
+/// < 2⁵³) and the power of ten (at most 10¹⁵) are exact f64s, so the one correctly
+/// rounded division is the nearest f64 to the decimal (Clinger's fast path). Anything
+/// else is `None`, for `str::parse`.
+fn plain_decimal(cell: &str) -> Option<f64> {
+    const MAX_DIGITS: usize = 15;
+    const POWERS: [f64; MAX_DIGITS + 1] =
+        [1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15];
+    let bytes = cell.as_bytes();
+    let (negative, body) = match bytes.first()? {
+        b'-' => (true, &bytes[1..]),
+        b'+' => (false, &bytes[1..]),
+        _ => (false, bytes),
+    };
+    let (mut digits, mut point) = (0usize, None);
+    let mut integer: u64 = 0;
+    for (at, &byte) in body.iter().enumerate() {
+        match byte {
+            b'0'..=b'9' if digits < MAX_DIGITS => {
+                integer = integer * 10 + u64::from(byte - b'0');
+                digits += 1;
+            }
+            b'.' if point.is_none() => point = Some(at),
+            _ => return None,
+        }
+    }
+    if digits == 0 {
+        return None;
+    }
+    let scale = point.map_or(0, |at| body.len() - at - 1);
+    let magnitude = integer as f64 / POWERS[scale];
+    Some(if negative { -magnitude } else { magnitude })
 }
 
 /// Types `column`, or explains the first cell that makes a numeric column unusable.
@@ -231,4 +268,48 @@ pub(crate) fn missing_values_note(column: &str, cell: &str, categorical: bool) -
 /// A cell as a message shows it: `NA`, or "empty".
 pub(crate) fn shown(cell: &str) -> String {
     if cell.is_empty() { "empty".to_string() } else { format!("`{cell}`") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{number, plain_decimal};
+
+    /// The fast path gives what `str::parse` gives, to the bit, wherever it answers, and
+    /// leaves every other form to it.
+    #[test]
+    fn plain_decimals_parse_as_the_standard_library_does() {
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let mut answered = 0;
+        for _ in 0..200_000 {
+            let digits = (next() % 17) as usize;
+            let mut cell: String = (0..digits).map(|_| char::from(b'0' + (next() % 10) as u8)).collect();
+            if digits > 0 && next() % 4 != 0 {
+                let at = (next() % (digits as u64 + 1)) as usize;
+                cell.insert(at, '.');
+            }
+            match next() % 3 {
+                0 => cell.insert(0, '-'),
+                1 => cell.insert(0, '+'),
+                _ => {}
+            }
+            let fast = plain_decimal(&cell);
+            if let Some(value) = fast {
+                answered += 1;
+                let standard: f64 = cell.parse().unwrap_or_else(|_| panic!("`{cell}` is a number"));
+                assert_eq!(value.to_bits(), standard.to_bits(), "`{cell}`");
+            }
+        }
+        assert!(answered > 100_000, "the fast path answered {answered} times");
+        for cell in ["", "-", "+", ".", "-.", "1e5", "1.2.3", "0x10", "inf", "NaN", "1_000", "١٢", "1234567890123456"] {
+            assert_eq!(plain_decimal(cell), None, "`{cell}`");
+        }
+        assert_eq!(plain_decimal("-0.0").map(f64::to_bits), Some((-0.0f64).to_bits()));
+        assert_eq!((number(".5"), number("5."), number("1e39"), number("-1.5e3")), (Some(0.5), Some(5.0), None, Some(-1500.0)));
+    }
 }
