@@ -306,10 +306,14 @@ mod tests {
             }
         }
         assert!(answered > 100_000, "the fast path answered {answered} times");
-        for cell in ["", "-", "+", ".", "-.", "1e5", "1.2.3", "0x10", "inf", "NaN", "1_000", "١٢", "1234567890123456"] {
+        for cell in ["", "-", "+", ".", "-.", "1e5", "1.2.3", "0x10", "inf", "NaN", "1_000", "١٢", "1234567890123456"]
+        {
             assert_eq!(plain_decimal(cell), None, "`{cell}`");
         }
         assert_eq!(plain_decimal("-0.0").map(f64::to_bits), Some((-0.0f64).to_bits()));
-        assert_eq!((number(".5"), number("5."), number("1e39"), number("-1.5e3")), (Some(0.5), Some(5.0), None, Some(-1500.0)));
+        assert_eq!(
+            (number(".5"), number("5."), number("1e39"), number("-1.5e3")),
+            (Some(0.5), Some(5.0), None, Some(-1500.0))
+        );
     }
 }
