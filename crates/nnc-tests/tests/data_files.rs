@@ -80,6 +80,8 @@ fn damaged_files_name_the_file_and_line() {
     expect_error("header only", b"size,rooms,city,price\n", codes::EMPTY_FILE, None);
     expect_error("an empty file", b"", codes::EMPTY_FILE, None);
     expect_error("only blank lines", b"\n\n  \n", codes::EMPTY_FILE, None);
+    let cr_alone = CLEAN.replace('\n', "\r");
+    expect_error("lines ended by CR alone", cr_alone.as_bytes(), codes::UNREADABLE_FILE, None);
 }
 
 #[test]
