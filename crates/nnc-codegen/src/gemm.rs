@@ -37,8 +37,8 @@ const PACKED_MIN: usize = 64;
 const SPIN: u32 = 1 << 16;
 
 /// One product: `C = alpha·C + beta·A·B` (C not read when `read` is false), then the
-/// optional bias row and ReLU (see [`Operands`]); strides in elements, `C` row-major with
-/// row stride `n`.
+/// optional bias row, ReLU, mask and column sums (see [`Operands`]); strides in elements,
+/// `C` and the mask row-major with row stride `n`.
 #[derive(Clone, Copy)]
 struct Product {
     read: bool,
@@ -56,6 +56,8 @@ struct Product {
     c: *mut f32,
     bias: *const f32,
     relu: bool,
+    mask: *const f32,
+    sums: *mut f32,
 }
 
 /// The part of a product one thread computes.
@@ -125,25 +127,22 @@ impl Block {
             let b = p.b.offset(c0 as isize * p.b_columns);
             let c = p.c.add(r0 * p.n + c0);
             let (m, n) = (r1 - r0, c1 - c0);
+            // The bias row and the sums start at the block's first column, the mask at its
+            // corner (laid out as C).
             let bias = if p.bias.is_null() { p.bias } else { p.bias.add(c0) };
+            let mask = if p.mask.is_null() { p.mask } else { p.mask.add(r0 * p.n + c0) };
+            let sums = if p.sums.is_null() { p.sums } else { p.sums.add(c0) };
             #[rustfmt::skip]
             let small = Operands {
                 m, n, k: p.k, a, a_rows: p.a_rows, a_columns: p.a_columns, b, b_rows: p.b_rows,
                 b_columns: p.b_columns, c, ldc: p.n, read: p.read, alpha: p.alpha, beta: p.beta, bias, relu: p.relu,
+                mask, sums,
             };
             if try_product(&small) {
                 return;
             }
             self.library(a, b, c, (m, n));
-            if !bias.is_null() || p.relu {
-                let bias = (!bias.is_null()).then(|| std::slice::from_raw_parts(bias, n));
-                for row in 0..m {
-                    let c = std::slice::from_raw_parts_mut(c.add(row * p.n), n);
-                    for (column, c) in c.iter_mut().enumerate() {
-                        *c = crate::small_gemm::finish(*c, bias.map(|b| b[column]), p.relu);
-                    }
-                }
-            }
+            crate::small_gemm::finish_stored(&small);
         }
     }
 
@@ -190,7 +189,9 @@ impl Block {
 
 /// Called by generated code: `C = A·B`, or `C = alpha·C + beta·A·B` when `read` is 1,
 /// with the given strides on up to `threads` threads; then `bias` (a row of `n`, or
-/// null) added to every row and a ReLU applied when `relu` is 1.
+/// null) added to every row, a ReLU applied when `relu` is 1, each element multiplied by
+/// `mask[i, j] > 0` (a matrix laid out as C, or null), and the columns summed into `sums`
+/// (`n` values, or null).
 ///
 /// # Safety
 /// The pointers must point to matrices of the given shapes and strides; the kernel
@@ -213,6 +214,8 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     beta: f32,
     bias: *const f32,
     relu: i64,
+    mask: *const f32,
+    sums: *mut f32,
 ) {
     let product = Product {
         read: read != 0,
@@ -230,7 +233,13 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
         c,
         bias,
         relu: relu != 0,
+        mask,
+        sums,
     };
+    if !sums.is_null() {
+        // SAFETY: the caller guarantees `n` sums.
+        unsafe { std::slice::from_raw_parts_mut(sums, product.n) }.fill(0.0);
+    }
     let whole = Block { product, rows: (0, product.m), columns: (0, product.n) };
     // SAFETY: the caller guarantees the matrices.
     if let Err(message) = unsafe { run_product(whole, threads.max(1) as usize) } {
@@ -307,12 +316,13 @@ unsafe fn run_parts(jobs: &[Job]) -> Result<(), String> {
 /// Whether some caller is using the helpers.
 static BUSY: AtomicBool = AtomicBool::new(false);
 
-/// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side, and how many
+/// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side (its columns
+/// when it sums them, so that each sum has one writer adding rows in order), and how many
 /// there are: an array, so that a product allocates nothing here.
 fn split(whole: Block, parts: usize) -> ([Block; MAX_THREADS], usize) {
     let parts = parts.clamp(1, MAX_THREADS);
     let (m, n) = (whole.product.m, whole.product.n);
-    let along_rows = m >= n;
+    let along_rows = m >= n && whole.product.sums.is_null();
     let length = if along_rows { m } else { n };
     let per = length.div_ceil(parts);
     let blocks = std::array::from_fn(|index| {
@@ -470,7 +480,7 @@ pub(crate) mod tests {
         read: bool,
         alpha: f32,
         beta: f32,
-        finish: (Option<&[f32]>, bool),
+        finish: (Option<&[f32]>, bool, Option<&[f32]>),
     ) -> Vec<f32> {
         let mut out = vec![0.0f32; m * n];
         for i in 0..m {
@@ -483,7 +493,9 @@ pub(crate) mod tests {
                     .sum();
                 let old = if read { f64::from(alpha) * f64::from(c[i * n + j]) } else { 0.0 };
                 let value = old + f64::from(beta) * dot + finish.0.map_or(0.0, |b| f64::from(b[j]));
-                out[i * n + j] = if finish.1 && value <= 0.0 { 0.0 } else { value as f32 };
+                let value = if finish.1 && value <= 0.0 { 0.0 } else { value };
+                let kept = finish.2.is_none_or(|mask| mask[i * n + j] > 0.0);
+                out[i * n + j] = if kept { value as f32 } else { 0.0 };
             }
         }
         out
@@ -491,8 +503,9 @@ pub(crate) mod tests {
 
     /// Every layout the compiler emits (plain, transposed left, transposed right) on both
     /// libraries (small and large transposed right operands, and past the small kernel's
-    /// size), with and without reading C, with and without a bias row and ReLU, on one
-    /// thread and two.
+    /// size), with and without reading C, with and without a bias row and ReLU or a mask
+    /// and column sums, on one thread and two (the sums split by columns even when the
+    /// product has more rows).
     #[test]
     fn products_match_a_reference_in_every_layout() {
         let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
@@ -500,17 +513,24 @@ pub(crate) mod tests {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
             let bias: Vec<f32> = (0..n).map(|j| ((j * 3 % 7) as f32 - 3.0) / 4.0).collect();
+            let mask: Vec<f32> = (0..m * n).map(|e| [1.0, 0.0, -2.0, f32::NAN, 0.25][e * 3 % 5]).collect();
+            let (bias, mask) = (Some(bias.as_slice()), Some(mask.as_slice()));
             let layouts = [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))];
             for (a_strides, b_strides) in layouts {
                 #[rustfmt::skip]
                 let variants = [
-                    (false, 0.0, 1.0, 1, None, false), (true, 0.5, -0.25, 2, None, false),
-                    (false, 0.0, 1.0, 2, None, false), (false, 0.0, 1.0, 2, Some(bias.as_slice()), true),
-                    (false, 0.0, 1.0, 1, Some(bias.as_slice()), false), (false, 0.0, 1.0, 1, None, true),
+                    (false, 0.0, 1.0, 1, None, false, None), (true, 0.5, -0.25, 2, None, false, None),
+                    (false, 0.0, 1.0, 2, None, false, None), (false, 0.0, 1.0, 2, bias, true, None),
+                    (false, 0.0, 1.0, 1, bias, false, None), (false, 0.0, 1.0, 1, None, true, None),
+                    (false, 0.0, 1.0, 1, None, false, mask), (false, 0.0, 1.0, 2, None, false, mask),
+                    (false, 0.0, 1.0, 2, bias, true, mask),
                 ];
-                for (read, alpha, beta, threads, bias, relu) in variants {
+                for (read, alpha, beta, threads, bias, relu, mask) in variants {
                     let mut c: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
-                    let finish = (bias, relu);
+                    // The sums come with the mask (as a ReLU layer's gradient has them); they
+                    // start as a marker the product must overwrite.
+                    let mut sums = vec![f32::NAN; n];
+                    let finish = (bias, relu, mask);
                     let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c, read, alpha, beta, finish);
                     // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
                     unsafe {
@@ -531,12 +551,23 @@ pub(crate) mod tests {
                             beta,
                             bias.map_or(std::ptr::null(), <[f32]>::as_ptr),
                             i64::from(relu),
+                            mask.map_or(std::ptr::null(), <[f32]>::as_ptr),
+                            if mask.is_some() { sums.as_mut_ptr() } else { std::ptr::null_mut() },
                         );
                     }
                     for (got, want) in c.iter().zip(&want) {
                         assert!(
                             (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
                             "{m}x{n}x{k} {a_strides:?} {b_strides:?} {finish:?}: {got} vs {want}"
+                        );
+                    }
+                    for j in (0..n).filter(|_| mask.is_some()) {
+                        let want: f64 = (0..m).map(|i| f64::from(want[i * n + j])).sum();
+                        let got = f64::from(sums[j]);
+                        let close = (got - want).abs() <= 1e-4 * (1.0 + want.abs());
+                        assert!(
+                            close,
+                            "{m}x{n}x{k} {a_strides:?} {b_strides:?} threads {threads} sum {j}: {got} vs {want}"
                         );
                     }
                 }
@@ -560,7 +591,7 @@ pub(crate) mod tests {
                 let product = Product {
                     read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: a_rows as isize,
                     a_columns: a_columns as isize, b: b.as_ptr(), b_rows: b_rows as isize, b_columns: b_columns as isize,
-                    c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false,
+                    c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
                 };
                     // SAFETY: the pointers cover the matrices the strides describe.
                     unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) }
@@ -589,7 +620,7 @@ pub(crate) mod tests {
         #[rustfmt::skip]
         let product = Product {
             read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
-            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false,
+            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
         };
         // SAFETY: the pointers cover the matrices the strides describe.
         let outcome = unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) };

@@ -330,13 +330,24 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
         read,
     ];
     let n: Vec<Value> = numbers.iter().map(|&x| e.iconst(x)).collect();
-    // A bias row and ReLU applied by the kernel to its register blocks (`finish.rs`).
-    let bias = match mm.finish.as_ref().and_then(|f| f.bias.as_ref()) {
+    // A bias row, ReLU, mask and column sums applied by the kernel to its register blocks
+    // (`finish.rs`).
+    let finish = mm.finish.as_deref();
+    let bias = match finish.and_then(|f| f.bias.as_ref()) {
         Some(row) => e.pointer_to_range(row.buffer, row.offset, row.offset + mm.n.saturating_sub(1)),
         None => e.iconst(0),
     };
-    let relu = e.iconst(i64::from(mm.finish.as_ref().is_some_and(|f| f.relu)));
-    let arguments = [n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta, bias, relu];
+    let relu = e.iconst(i64::from(finish.is_some_and(|f| f.relu)));
+    let mask = match finish.and_then(|f| f.mask.as_ref()) {
+        Some(mask) => e.pointer_to_range(mask.buffer, mask.offset, last(mask, mm.m, mm.n)),
+        None => e.iconst(0),
+    };
+    let sums = match finish.and_then(|f| f.sums) {
+        Some(sums) => e.pointer_to_range(sums, 0, mm.n.saturating_sub(1)),
+        None => e.iconst(0),
+    };
+    let arguments =
+        [n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta, bias, relu, mask, sums];
     e.b.ins().call(e.helpers.gemm, &arguments);
     if let (Some(acc), None, None) = (mm.acc, mm.accumulate, &mm.finish) {
         let view = View { buffer: acc, offset: 0, strides: vec![mm.n as isize, 1], gather: None };

@@ -232,13 +232,21 @@ pub struct Matmul {
     pub finish: Option<Box<Finish>>,
 }
 
-/// `acc = relu?(A·B + bias[j])`: a layer's bias and ReLU, applied while the product's
-/// block is still in registers instead of by a pass over the stored product.
+/// `acc = relu?(A·B + bias[j]) · (mask[i, j] > 0)`, then `sums[j] += acc[i, j]`: a
+/// layer's bias and ReLU, or a gradient's ReLU-derivative mask and column sums, applied
+/// while the product's block is still in registers instead of by a pass over the stored
+/// product.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Finish {
     /// A row of `n` values added to every row of the product (strides `[0, 1]`).
     pub bias: Option<View>,
     pub relu: bool,
+    /// A matrix laid out as the output (strides `[n, 1]`): each result is kept where the
+    /// mask's element is above 0 and multiplied by 0 elsewhere (`x · (m > 0)`, as the
+    /// interpreter's `mul` of a `cmp_gt`: an infinite or NaN result stays NaN).
+    pub mask: Option<View>,
+    /// `n` sums, set to 0 and then given every row of the result in row order.
+    pub sums: Option<BufferId>,
 }
 
 /// `into = alpha·into + beta·A·B`, computed by the GEMM library without a separate pass
@@ -330,7 +338,9 @@ impl Kernel {
         if let KernelKind::Matmul(mm) = &self.kind {
             views.push(&mm.a);
             views.push(&mm.b);
-            views.extend(mm.finish.as_ref().and_then(|f| f.bias.as_ref()));
+            if let Some(finish) = &mm.finish {
+                views.extend(finish.bias.iter().chain(&finish.mask));
+            }
         }
         views
     }
@@ -342,6 +352,7 @@ impl Kernel {
         if let KernelKind::Matmul(mm) = &self.kind {
             buffers.extend(mm.acc);
             buffers.extend(mm.accumulate.map(|a| a.into));
+            buffers.extend(mm.finish.as_ref().and_then(|f| f.sums));
         }
         buffers
     }

@@ -113,10 +113,10 @@ pub fn patterns(program: &Program) -> BTreeSet<Pattern> {
                 if mm.a.strides.last() != Some(&1) || mm.b.strides.last() != Some(&1) {
                     found.insert(Pattern::TransposedOperand);
                 }
-                if body.nodes.iter().any(|n| !matches!(n, Node::Acc)) {
+                if body.nodes.iter().any(|n| !matches!(n, Node::Acc)) || mm.finish.is_some() {
                     found.insert(Pattern::Epilogue);
                 }
-                if reduces {
+                if reduces || mm.finish.as_ref().is_some_and(|f| f.sums.is_some()) {
                     found.insert(Pattern::EpilogueReduction);
                 }
                 if updates {

@@ -82,7 +82,14 @@ fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> Str
                     let bias =
                         finish.bias.as_ref().map_or(String::new(), |b| format!(" + {}", view_text(b, &["i", "j"])));
                     let value = if finish.relu { format!("max(a·b{bias}, 0)") } else { format!("a·b{bias}") };
+                    let value = match &finish.mask {
+                        Some(mask) => format!("{value} · ({} > 0)", view_text(mask, &["i", "j"])),
+                        None => value,
+                    };
                     let _ = writeln!(head, "  {acc}[{}·i + j] = {value}  (in registers)", mm.n);
+                    if let Some(sums) = finish.sums {
+                        let _ = writeln!(head, "  {sums}[j] = Σ_i {acc}[{}·i + j]  (in registers)", mm.n);
+                    }
                 }
                 (Some(acc), None) => {
                     let _ = writeln!(head, "  {acc}[{}·i + j] = a·b", mm.n);

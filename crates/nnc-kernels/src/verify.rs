@@ -189,8 +189,25 @@ fn check_bounds(program: &Program, kernel: &Kernel, bound: Option<&DataBound>, h
             if let Some(bias) = &finish.bias {
                 check(bias, &[mm.m, mm.n]);
             }
+            if let Some(mask) = &finish.mask {
+                check(mask, &[mm.m, mm.n]);
+            }
+            if let Some(sums) = finish.sums {
+                check(&View { buffer: sums, offset: 0, strides: vec![0, 1], gather: None }, &[mm.m, mm.n]);
+            }
+            let mask_laid_out = finish.mask.as_ref().is_none_or(|m| m.strides == [mm.n as isize, 1]);
+            let bias_a_row = finish.bias.as_ref().is_none_or(|b| b.strides == [0, 1]);
+            if !mask_laid_out || !bias_a_row || finish.bias.iter().chain(&finish.mask).any(|v| v.gather.is_some()) {
+                errors.push(format!("{here}: a product finished in registers reads a bias row and a mask as laid out"));
+            }
             if mm.acc.is_none() || !mm.epilogue.stores.is_empty() {
                 errors.push(format!("{here}: a product finished in registers writes its accumulator, and only it"));
+            }
+            let view = |v: &Option<View>| v.as_ref().map(|v| v.buffer);
+            let reads = [Some(mm.a.buffer), Some(mm.b.buffer), view(&finish.bias), view(&finish.mask)];
+            let written = [mm.acc, finish.sums];
+            if written.iter().flatten().any(|w| reads.contains(&Some(*w))) || mm.acc == finish.sums {
+                errors.push(format!("{here}: a product finished in registers writes a buffer it reads, or one twice"));
             }
         }
         let library = matches!(mm.strategy, Strategy::Library { .. });

@@ -158,3 +158,46 @@ fn compiled_functions_call_each_other_at_any_distance() {
     assert!(clif.contains("call fn"), "the loop calls its steps");
     assert!(!clif.contains("colocated"), "no call needs its callee within 2 GiB:\n{clif}");
 }
+
+/// A product whose ReLU mask and column sums the GEMM kernel applies (`finish.rs`) reads
+/// the mask and writes the sums through raw pointers: a mask past its buffer, sums shorter
+/// than a row of the product, and sums that are one of the product's operands are refused.
+#[test]
+fn a_finish_outside_its_buffers_is_refused() {
+    let (step, _, _) = plan("digits.nn");
+    let finished = |program: &Program| -> usize {
+        program
+            .kernels
+            .iter()
+            .position(
+                |k| matches!(&k.kind, KernelKind::Matmul(mm) if mm.finish.as_ref().is_some_and(|f| f.sums.is_some())),
+            )
+            .expect("digits' hidden layer's gradient is finished in registers")
+    };
+    let edit = |change: &dyn Fn(&mut Program, usize)| {
+        let mut program = step.clone();
+        let index = finished(&program);
+        change(&mut program, index);
+        program_refused(&program)
+    };
+    let far = edit(&|p, k| finish(p, k).mask.as_mut().unwrap().offset += 1);
+    assert!(far.contains("beyond"), "{far}");
+    let short = edit(&|p, k| {
+        let sums = finish(p, k).sums.unwrap();
+        p.buffers[sums.index()].len -= 1;
+    });
+    assert!(short.contains("beyond"), "{short}");
+    let aliased = edit(&|p, k| {
+        let KernelKind::Matmul(mm) = &p.kernels[k].kind else { unreachable!() };
+        let operand = mm.a.buffer;
+        finish(p, k).sums = Some(operand);
+    });
+    assert!(aliased.contains("writes a buffer it reads"), "{aliased}");
+}
+
+fn finish(program: &mut Program, index: usize) -> &mut nnc_kernels::Finish {
+    match &mut program.kernels[index].kind {
+        KernelKind::Matmul(mm) => mm.finish.as_deref_mut().unwrap(),
+        KernelKind::Loop { .. } => unreachable!(),
+    }
+}

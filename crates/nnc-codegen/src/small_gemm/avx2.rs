@@ -7,13 +7,13 @@
 use super::Operands;
 use std::arch::x86_64::*;
 
-/// Column blocks of up to three vectors (24 columns), each over every row. With `F`, each block is
-/// finished (the bias row, the ReLU) before it is stored.
+/// Column blocks of up to three vectors (24 columns), each over every row. With `F`, each block gets
+/// the bias row and the ReLU, with `G` the mask and the column sums, as it is stored.
 ///
 /// # Safety
 /// AVX2 and FMA must be present; `b` is B with unit column stride and row stride `b_rows`.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows: isize) {
+pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_rows: isize) {
     let mut j = 0;
     while j < o.n {
         let left = o.n - j;
@@ -22,9 +22,9 @@ pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows:
         // SAFETY: forwarded from the caller.
         unsafe {
             match width.div_ceil(8) {
-                1 => rows::<8, 1, F>(o, b, b_rows, j, width),
-                2 => rows::<6, 2, F>(o, b, b_rows, j, width),
-                _ => rows::<4, 3, F>(o, b, b_rows, j, width),
+                1 => rows::<8, 1, F, G>(o, b, b_rows, j, width),
+                2 => rows::<6, 2, F, G>(o, b, b_rows, j, width),
+                _ => rows::<4, 3, F, G>(o, b, b_rows, j, width),
             }
         }
         j += width;
@@ -36,7 +36,7 @@ pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows:
 /// # Safety
 /// As [`product`]; columns `j..j + width` lie in C.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn rows<const R: usize, const V: usize, const F: bool>(
+unsafe fn rows<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -48,20 +48,20 @@ unsafe fn rows<const R: usize, const V: usize, const F: bool>(
     let mut i = 0;
     while i + R <= o.m {
         // SAFETY: rows i..i + R lie in A and C.
-        unsafe { tile::<R, V, F>(o, b, b_rows, i, j, &lanes, &masks) };
+        unsafe { tile::<R, V, F, G>(o, b, b_rows, i, j, &lanes, &masks) };
         i += R;
     }
     // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
     unsafe {
         match o.m - i {
             0 => {}
-            1 => tile::<1, V, F>(o, b, b_rows, i, j, &lanes, &masks),
-            2 => tile::<2, V, F>(o, b, b_rows, i, j, &lanes, &masks),
-            3 => tile::<3, V, F>(o, b, b_rows, i, j, &lanes, &masks),
-            4 => tile::<4, V, F>(o, b, b_rows, i, j, &lanes, &masks),
-            5 => tile::<5, V, F>(o, b, b_rows, i, j, &lanes, &masks),
-            6 => tile::<6, V, F>(o, b, b_rows, i, j, &lanes, &masks),
-            _ => tile::<7, V, F>(o, b, b_rows, i, j, &lanes, &masks),
+            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            _ => tile::<7, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
         }
     }
 }
@@ -84,12 +84,29 @@ unsafe fn load(at: *const f32, lanes: usize, mask: __m256i) -> __m256 {
     unsafe { if lanes == 8 { _mm256_loadu_ps(at) } else { _mm256_maskload_ps(at, mask) } }
 }
 
+/// Stores one vector of a row of C (or the sums): a plain store when all 8 lanes are in
+/// the block.
+///
+/// # Safety
+/// The first `lanes` elements from `at` must be writable.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn store(at: *mut f32, lanes: usize, mask: __m256i, value: __m256) {
+    // SAFETY: as in `load`.
+    unsafe {
+        if lanes == 8 {
+            _mm256_storeu_ps(at, value);
+        } else {
+            _mm256_maskstore_ps(at, mask, value);
+        }
+    }
+}
+
 /// Rows `i..i + R`, columns `j..` of C: the whole reduction in registers.
 ///
 /// # Safety
 /// As [`rows`]. Masked-off lanes are neither read nor written.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize, const V: usize, const F: bool>(
+unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -114,6 +131,14 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool>(
             }
         }
         let (alpha, beta) = (_mm256_set1_ps(o.alpha), _mm256_set1_ps(o.beta));
+        // The block's column sums, added to row by row in order.
+        let summed = G && !o.sums.is_null();
+        let mut sums = [_mm256_setzero_ps(); V];
+        if summed {
+            for v in 0..V {
+                sums[v] = load(o.sums.add(j + 8 * v), lanes[v], masks[v]);
+            }
+        }
         for (r, acc) in acc.iter().enumerate() {
             let c = o.c.add((i + r) * o.ldc + j);
             for v in 0..V {
@@ -129,11 +154,21 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool>(
                     // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
                     out = _mm256_max_ps(out, _mm256_setzero_ps());
                 }
-                if lanes[v] == 8 {
-                    _mm256_storeu_ps(at, out);
-                } else {
-                    _mm256_maskstore_ps(at, masks[v], out);
+                if G && !o.mask.is_null() {
+                    // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
+                    let m = load(o.mask.add((i + r) * o.ldc + j + 8 * v), lanes[v], masks[v]);
+                    let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(m, _mm256_setzero_ps());
+                    out = _mm256_mul_ps(out, _mm256_and_ps(keep, _mm256_set1_ps(1.0)));
                 }
+                if summed {
+                    sums[v] = _mm256_add_ps(sums[v], out);
+                }
+                store(at, lanes[v], masks[v], out);
+            }
+        }
+        if summed {
+            for v in 0..V {
+                store(o.sums.add(j + 8 * v), lanes[v], masks[v], sums[v]);
             }
         }
     }

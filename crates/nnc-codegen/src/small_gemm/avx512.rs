@@ -4,23 +4,23 @@
 use super::Operands;
 use std::arch::x86_64::*;
 
-/// Column blocks of up to four vectors (64 columns), each over every row. With `F`, each block is
-/// finished (the bias row, the ReLU) before it is stored.
+/// Column blocks of up to four vectors (64 columns), each over every row. With `F`, each block gets
+/// the bias row and the ReLU, with `G` the mask and the column sums, as it is stored.
 ///
 /// # Safety
 /// AVX-512F must be present; `b` is B with unit column stride and row stride `b_rows`.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows: isize) {
+pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_rows: isize) {
     let mut j = 0;
     while j < o.n {
         let width = (o.n - j).min(64);
         // SAFETY: forwarded from the caller.
         unsafe {
             match width.div_ceil(16) {
-                1 => rows::<8, 1, F>(o, b, b_rows, j, width),
-                2 => rows::<8, 2, F>(o, b, b_rows, j, width),
-                3 => rows::<6, 3, F>(o, b, b_rows, j, width),
-                _ => rows::<6, 4, F>(o, b, b_rows, j, width),
+                1 => rows::<8, 1, F, G>(o, b, b_rows, j, width),
+                2 => rows::<8, 2, F, G>(o, b, b_rows, j, width),
+                3 => rows::<6, 3, F, G>(o, b, b_rows, j, width),
+                _ => rows::<6, 4, F, G>(o, b, b_rows, j, width),
             }
         }
         j += width;
@@ -33,7 +33,7 @@ pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows:
 /// # Safety
 /// As [`product`]; columns `j..j + width` lie in C.
 #[target_feature(enable = "avx512f")]
-unsafe fn rows<const R: usize, const V: usize, const F: bool>(
+unsafe fn rows<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -44,20 +44,20 @@ unsafe fn rows<const R: usize, const V: usize, const F: bool>(
     let mut i = 0;
     while i + R <= o.m {
         // SAFETY: rows i..i + R lie in A and C.
-        unsafe { tile::<R, V, F>(o, b, b_rows, i, j, &masks) };
+        unsafe { tile::<R, V, F, G>(o, b, b_rows, i, j, &masks) };
         i += R;
     }
     // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
     unsafe {
         match o.m - i {
             0 => {}
-            1 => tile::<1, V, F>(o, b, b_rows, i, j, &masks),
-            2 => tile::<2, V, F>(o, b, b_rows, i, j, &masks),
-            3 => tile::<3, V, F>(o, b, b_rows, i, j, &masks),
-            4 => tile::<4, V, F>(o, b, b_rows, i, j, &masks),
-            5 => tile::<5, V, F>(o, b, b_rows, i, j, &masks),
-            6 => tile::<6, V, F>(o, b, b_rows, i, j, &masks),
-            _ => tile::<7, V, F>(o, b, b_rows, i, j, &masks),
+            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, &masks),
+            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, &masks),
+            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, &masks),
+            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, &masks),
+            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, &masks),
+            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, &masks),
+            _ => tile::<7, V, F, G>(o, b, b_rows, i, j, &masks),
         }
     }
 }
@@ -73,7 +73,7 @@ fn lane_mask(lanes: usize) -> __mmask16 {
 /// As [`rows`]. Masked-off lanes are neither read nor written (AVX-512 masked accesses do
 /// not touch them), so a ragged last vector stays inside the buffers.
 #[target_feature(enable = "avx512f")]
-unsafe fn tile<const R: usize, const V: usize, const F: bool>(
+unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -97,6 +97,14 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool>(
             }
         }
         let (alpha, beta) = (_mm512_set1_ps(o.alpha), _mm512_set1_ps(o.beta));
+        // The block's column sums, added to row by row in order.
+        let summed = G && !o.sums.is_null();
+        let mut sums = [_mm512_setzero_ps(); V];
+        if summed {
+            for v in 0..V {
+                sums[v] = _mm512_maskz_loadu_ps(masks[v], o.sums.add(j + 16 * v));
+            }
+        }
         for (r, acc) in acc.iter().enumerate() {
             let c = o.c.add((i + r) * o.ldc + j);
             for v in 0..V {
@@ -111,7 +119,21 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool>(
                     // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
                     out = _mm512_max_ps(out, _mm512_setzero_ps());
                 }
+                if G && !o.mask.is_null() {
+                    // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
+                    let m = _mm512_maskz_loadu_ps(masks[v], o.mask.add((i + r) * o.ldc + j + 16 * v));
+                    let keep = _mm512_cmp_ps_mask::<_CMP_GT_OQ>(m, _mm512_setzero_ps());
+                    out = _mm512_mul_ps(out, _mm512_maskz_mov_ps(keep, _mm512_set1_ps(1.0)));
+                }
+                if summed {
+                    sums[v] = _mm512_add_ps(sums[v], out);
+                }
                 _mm512_mask_storeu_ps(c.add(16 * v), masks[v], out);
+            }
+        }
+        if summed {
+            for v in 0..V {
+                _mm512_mask_storeu_ps(o.sums.add(j + 16 * v), masks[v], sums[v]);
             }
         }
     }

@@ -89,8 +89,10 @@ const PORTABLE_MAX_MACS: usize = 1 << 18;
 const SCRATCH_MAX: usize = 1 << 16;
 
 /// `C = alpha·C + beta·A·B` (C not read unless `read`), then, when given, `bias[j]` added
-/// to every row and `x > 0 ? x : 0` (a ReLU) applied, before C is stored; strides in
-/// elements, C row-major with row stride `ldc`.
+/// to every row, `x > 0 ? x : 0` (a ReLU) applied and each element multiplied by
+/// `mask[i, j] > 0`, before C is stored; then, when given, each column of C added to
+/// `sums[j]` in row order. Strides in elements; C and the mask row-major with row stride
+/// `ldc`.
 #[derive(Clone, Copy)]
 pub(crate) struct Operands {
     pub m: usize,
@@ -110,16 +112,57 @@ pub(crate) struct Operands {
     /// `n` values, or null for none.
     pub bias: *const f32,
     pub relu: bool,
+    /// `m` rows of `n`, or null for none.
+    pub mask: *const f32,
+    /// `n` values, or null for none.
+    pub sums: *mut f32,
+}
+
+impl Operands {
+    /// Whether anything follows `alpha·C + beta·A·B`.
+    fn finishes(&self) -> bool {
+        !self.bias.is_null() || self.relu || !self.mask.is_null() || !self.sums.is_null()
+    }
 }
 
 /// The finish of one element in plain Rust: `out + bias`, then `x > 0 ? x : 0` for a ReLU
-/// (as the interpreter's max: a NaN gives 0).
-pub(crate) fn finish(out: f32, bias: Option<f32>, relu: bool) -> f32 {
+/// (as the interpreter's max: a NaN gives 0), then `x · (mask > 0)` (as the interpreter's
+/// `mul` of a `cmp_gt`: 0 or x, and NaN for an infinite or NaN x).
+fn finish(out: f32, bias: Option<f32>, relu: bool, mask: Option<f32>) -> f32 {
     let out = bias.map_or(out, |b| out + b);
-    match relu {
+    let out = match relu {
         true if out > 0.0 => out,
         true => 0.0,
         false => out,
+    };
+    mask.map_or(out, |m| out * if m > 0.0 { 1.0 } else { 0.0 })
+}
+
+/// Applies the finish (bias, ReLU, mask, column sums) to C as stored, row by row: for a
+/// block computed by a library, and by the portable kernel.
+///
+/// # Safety
+/// The operands' C, bias, mask and sums pointers must cover what their shapes describe.
+pub(crate) unsafe fn finish_stored(o: &Operands) {
+    if !o.finishes() {
+        return;
+    }
+    // SAFETY: rows of C and the mask are `n` long at stride `ldc`; bias and sums are `n`.
+    unsafe {
+        let bias = (!o.bias.is_null()).then(|| std::slice::from_raw_parts(o.bias, o.n));
+        let mut sums = (!o.sums.is_null()).then(|| std::slice::from_raw_parts_mut(o.sums, o.n));
+        for row in 0..o.m {
+            let c = std::slice::from_raw_parts_mut(o.c.add(row * o.ldc), o.n);
+            let mask = (!o.mask.is_null()).then(|| std::slice::from_raw_parts(o.mask.add(row * o.ldc), o.n));
+            for (column, c) in c.iter_mut().enumerate() {
+                *c = finish(*c, bias.map(|b| b[column]), o.relu, mask.map(|m| m[column]));
+            }
+            if let Some(sums) = sums.as_deref_mut() {
+                for (sum, c) in sums.iter_mut().zip(c.iter()) {
+                    *sum += *c;
+                }
+            }
+        }
     }
 }
 
@@ -208,7 +251,7 @@ fn row_major(
     let operands = Operands {
         m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: n as isize,
         b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
-        relu: false,
+        relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
     };
     Some(operands)
 }
@@ -218,25 +261,36 @@ fn row_major(
 /// # Safety
 /// As [`try_product_with`].
 unsafe fn product(kernel: Kernel, o: &Operands, b: *const f32, b_rows: isize) {
-    // The vector kernels compile the bias-and-ReLU finish in only when it is asked for:
-    // its checks in the store loop cost the plain products registers (16% more
-    // instructions under callgrind).
-    let finish = !o.bias.is_null() || o.relu;
+    // The vector kernels compile each finish in only when it is asked for: its checks in
+    // the store loop cost the plain products registers (16% more instructions under
+    // callgrind), and the mask and sums cost the bias and ReLU twice their time.
+    let layer = !o.bias.is_null() || o.relu;
+    let gradient = !o.mask.is_null() || !o.sums.is_null();
     // SAFETY: forwarded from the caller.
     unsafe {
-        match (kernel, finish) {
+        match (layer, gradient) {
+            (false, false) => finishing::<false, false>(kernel, o, b, b_rows),
+            (true, false) => finishing::<true, false>(kernel, o, b, b_rows),
+            (false, true) => finishing::<false, true>(kernel, o, b, b_rows),
+            (true, true) => finishing::<true, true>(kernel, o, b, b_rows),
+        }
+    }
+}
+
+/// Runs `kernel` with the bias and ReLU compiled in when `F`, the mask and sums when `G`.
+///
+/// # Safety
+/// As [`try_product_with`].
+unsafe fn finishing<const F: bool, const G: bool>(kernel: Kernel, o: &Operands, b: *const f32, b_rows: isize) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match kernel {
             #[cfg(target_arch = "x86_64")]
-            (Kernel::Avx512, false) => avx512::product::<false>(o, b, b_rows),
+            Kernel::Avx512 => avx512::product::<F, G>(o, b, b_rows),
             #[cfg(target_arch = "x86_64")]
-            (Kernel::Avx512, true) => avx512::product::<true>(o, b, b_rows),
+            Kernel::Avx2 => avx2::product::<F, G>(o, b, b_rows),
             #[cfg(target_arch = "x86_64")]
-            (Kernel::Avx2, false) => avx2::product::<false>(o, b, b_rows),
-            #[cfg(target_arch = "x86_64")]
-            (Kernel::Avx2, true) => avx2::product::<true>(o, b, b_rows),
-            #[cfg(target_arch = "x86_64")]
-            (Kernel::Sse2, false) => sse2::product::<false>(o, b, b_rows),
-            #[cfg(target_arch = "x86_64")]
-            (Kernel::Sse2, true) => sse2::product::<true>(o, b, b_rows),
+            Kernel::Sse2 => sse2::product::<F, G>(o, b, b_rows),
             _ => portable::product(o, b, b_rows),
         }
     }
@@ -264,8 +318,9 @@ mod tests {
     }
 
     /// Every ragged edge of the tiles (rows not a multiple of 6 or 8, 1 to 130 columns,
-    /// a reduction of 1), every layout (transposed left, transposed right) and both
-    /// writes (C = A·B, C = alpha·C + beta·A·B), against an f64 reference.
+    /// a reduction of 1), every layout (transposed left, transposed right), both writes
+    /// (C = A·B, C = alpha·C + beta·A·B) and every finish (bias, ReLU, mask, column sums),
+    /// against an f64 reference.
     #[test]
     fn ragged_products_match_a_reference() {
         for kernel in runnable() {
@@ -292,14 +347,21 @@ mod tests {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
             for ((a_rows, a_columns), (b_rows, b_columns)) in [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))] {
-                // The bias row has a marker past its n values, which must not be read.
+                // The bias row and the sums have a marker past their n values, which must be
+                // neither read nor written.
                 let bias: Vec<f32> = (0..n).map(|j| ((j * 3 % 7) as f32 - 3.0) / 4.0).chain([f32::NAN]).collect();
+                // The mask, laid out as C, keeps positive elements only (a NaN, 0 and -0 do not).
+                let marks = [1.0, -1.0, 0.0, f32::NAN, 0.5, -0.0, 2.0];
+                let mask: Vec<f32> = (0..m * (n + 3)).map(|e| marks[e * 5 % 7]).collect();
                 #[rustfmt::skip]
                 let variants = [
-                    (false, 0.0, 1.0, false, false), (true, 1.0, -0.1, false, false),
-                    (false, 0.0, 1.0, true, false), (false, 0.0, 1.0, true, true), (false, 0.0, 1.0, false, true),
+                    (false, 0.0, 1.0, false, false, false, false), (true, 1.0, -0.1, false, false, false, false),
+                    (false, 0.0, 1.0, true, false, false, false), (false, 0.0, 1.0, true, true, false, false),
+                    (false, 0.0, 1.0, false, true, false, false), (false, 0.0, 1.0, false, false, true, true),
+                    (false, 0.0, 1.0, false, false, true, false), (false, 0.0, 1.0, false, false, false, true),
+                    (true, 0.5, 2.0, true, true, true, true),
                 ];
-                for (read, alpha, beta, biased, relu) in variants {
+                for (read, alpha, beta, biased, relu, masked, summed) in variants {
                     // C's rows are 3 longer than the product's: those cells must stay 9.
                     let ldc = n + 3;
                     let mut c: Vec<f32> =
@@ -317,23 +379,43 @@ mod tests {
                                 .sum();
                             let old = if read { f64::from(alpha) * f64::from(c[e]) } else { 0.0 };
                             let out = old + f64::from(beta) * dot + if biased { f64::from(bias[j]) } else { 0.0 };
-                            if relu && out <= 0.0 { 0.0 } else { out }
+                            let out = if relu && out <= 0.0 { 0.0 } else { out };
+                            if masked && mask[e].partial_cmp(&0.0) != Some(std::cmp::Ordering::Greater) {
+                                0.0
+                            } else {
+                                out
+                            }
                         })
                         .collect();
+                    // The sums start at 0.5: the kernel adds to them.
+                    let mut sums: Vec<f32> = vec![0.5; n].into_iter().chain([9.0]).collect();
+                    let want_sums: Vec<f64> =
+                        (0..n).map(|j| 0.5 + (0..m).map(|i| want[i * ldc + j]).sum::<f64>()).chain([9.0]).collect();
                     #[rustfmt::skip]
                     let operands = Operands {
                         m, n, k, a: a.as_ptr(), a_rows: a_rows as isize, a_columns: a_columns as isize,
                         b: b.as_ptr(), b_rows: b_rows as isize, b_columns: b_columns as isize,
                         c: c.as_mut_ptr(), ldc, read, alpha, beta,
                         bias: if biased { bias.as_ptr() } else { std::ptr::null() }, relu,
+                        mask: if masked { mask.as_ptr() } else { std::ptr::null() },
+                        sums: if summed { sums.as_mut_ptr() } else { std::ptr::null_mut() },
                     };
-                    // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
+                    // SAFETY: the strides describe matrices inside `a`, `b`, `c` and `mask`.
                     assert!(unsafe { try_product_with(kernel, &operands) }, "{kernel:?} {m}x{n}x{k} was not taken");
+                    let case = format!("{kernel:?} {m}x{n}x{k} bias {biased} relu {relu} mask {masked}");
                     for (e, (got, want)) in c.iter().zip(&want).enumerate() {
                         assert!(
                             (f64::from(*got) - want).abs() <= 1e-5 * (1.0 + want.abs()),
-                            "{kernel:?} {m}x{n}x{k} bias {biased} relu {relu} element {e}: {got} vs {want}"
+                            "{case} element {e}: {got} vs {want}"
                         );
+                    }
+                    if summed {
+                        for (j, (got, want)) in sums.iter().zip(&want_sums).enumerate() {
+                            let close = (f64::from(*got) - want).abs() <= 1e-4 * (1.0 + want.abs());
+                            assert!(close, "{case} sum {j}: {got} vs {want}");
+                        }
+                    } else {
+                        assert!(sums.iter().take(n).all(|&s| s == 0.5), "{case}: sums written when not asked");
                     }
                 }
             }
@@ -350,7 +432,7 @@ mod tests {
         let operands = Operands {
             m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: n as isize,
             b_columns: 1, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0, bias: std::ptr::null(),
-            relu: false,
+            relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
         };
         // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
         assert!(!unsafe { try_product(&operands) });

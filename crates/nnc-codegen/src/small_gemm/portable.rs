@@ -63,13 +63,19 @@ unsafe fn tile<const R: usize>(o: &Operands, b: *const f32, b_rows: isize, i: us
                 }
             }
         }
-        let bias = (!o.bias.is_null()).then(|| std::slice::from_raw_parts(o.bias.add(j), width));
         for (r, acc) in acc.iter().enumerate() {
             let c = std::slice::from_raw_parts_mut(o.c.add((i + r) * o.ldc + j), width);
-            for (column, (c, &acc)) in c.iter_mut().zip(acc).enumerate() {
-                let out = if o.read { o.alpha * *c + o.beta * acc } else { o.beta * acc };
-                *c = super::finish(out, bias.map(|b| b[column]), o.relu);
+            for (c, &acc) in c.iter_mut().zip(acc) {
+                *c = if o.read { o.alpha * *c + o.beta * acc } else { o.beta * acc };
             }
         }
+        // The finish over the block as stored, while it is still in cache.
+        let at = |p: *const f32, offset: usize| if p.is_null() { p } else { p.add(offset) };
+        #[rustfmt::skip]
+        let block = Operands {
+            m: R, n: width, c: o.c.add(i * o.ldc + j), bias: at(o.bias, j), mask: at(o.mask, i * o.ldc + j),
+            sums: at(o.sums, j).cast_mut(), ..*o
+        };
+        super::finish_stored(&block);
     }
 }

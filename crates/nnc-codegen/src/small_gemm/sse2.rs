@@ -7,19 +7,23 @@
 use super::Operands;
 use std::arch::x86_64::*;
 
-/// Column blocks of up to two vectors (8 columns), each over every row. With `F`, each block is
-/// finished (the bias row, the ReLU) before it is stored.
+/// Column blocks of up to two vectors (8 columns), each over every row. With `F`, each block gets
+/// the bias row and the ReLU, with `G` the mask and the column sums, as it is stored.
 ///
 /// # Safety
 /// `b` is B with unit column stride and row stride `b_rows`; the operands' pointers cover
 /// their matrices.
-pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows: isize) {
+pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_rows: isize) {
     let mut j = 0;
     while j < o.n {
         let width = (o.n - j).min(8);
         // SAFETY: forwarded from the caller.
         unsafe {
-            if width <= 4 { rows::<8, 1, F>(o, b, b_rows, j, width) } else { rows::<6, 2, F>(o, b, b_rows, j, width) }
+            if width <= 4 {
+                rows::<8, 1, F, G>(o, b, b_rows, j, width)
+            } else {
+                rows::<6, 2, F, G>(o, b, b_rows, j, width)
+            }
         }
         j += width;
     }
@@ -29,7 +33,7 @@ pub(super) unsafe fn product<const F: bool>(o: &Operands, b: *const f32, b_rows:
 ///
 /// # Safety
 /// As [`product`]; columns `j..j + width` lie in C.
-unsafe fn rows<const R: usize, const V: usize, const F: bool>(
+unsafe fn rows<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -40,20 +44,20 @@ unsafe fn rows<const R: usize, const V: usize, const F: bool>(
     let mut i = 0;
     while i + R <= o.m {
         // SAFETY: rows i..i + R lie in A and C.
-        unsafe { tile::<R, V, F>(o, b, b_rows, i, j, &lanes) };
+        unsafe { tile::<R, V, F, G>(o, b, b_rows, i, j, &lanes) };
         i += R;
     }
     // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
     unsafe {
         match o.m - i {
             0 => {}
-            1 => tile::<1, V, F>(o, b, b_rows, i, j, &lanes),
-            2 => tile::<2, V, F>(o, b, b_rows, i, j, &lanes),
-            3 => tile::<3, V, F>(o, b, b_rows, i, j, &lanes),
-            4 => tile::<4, V, F>(o, b, b_rows, i, j, &lanes),
-            5 => tile::<5, V, F>(o, b, b_rows, i, j, &lanes),
-            6 => tile::<6, V, F>(o, b, b_rows, i, j, &lanes),
-            _ => tile::<7, V, F>(o, b, b_rows, i, j, &lanes),
+            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, &lanes),
+            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, &lanes),
+            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, &lanes),
+            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, &lanes),
+            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, &lanes),
+            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, &lanes),
+            _ => tile::<7, V, F, G>(o, b, b_rows, i, j, &lanes),
         }
     }
 }
@@ -99,7 +103,7 @@ unsafe fn store(at: *mut f32, lanes: usize, value: __m128) {
 /// # Safety
 /// As [`rows`].
 #[inline(always)]
-unsafe fn tile<const R: usize, const V: usize, const F: bool>(
+unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -124,6 +128,14 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool>(
             }
         }
         let (alpha, beta) = (_mm_set1_ps(o.alpha), _mm_set1_ps(o.beta));
+        // The block's column sums, added to row by row in order.
+        let summed = G && !o.sums.is_null();
+        let mut sums = [_mm_setzero_ps(); V];
+        if summed {
+            for v in 0..V {
+                sums[v] = load(o.sums.add(j + 4 * v), lanes[v]);
+            }
+        }
         for (r, acc) in acc.iter().enumerate() {
             let c = o.c.add((i + r) * o.ldc + j);
             for v in 0..V {
@@ -139,7 +151,21 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool>(
                     // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
                     out = _mm_max_ps(out, _mm_setzero_ps());
                 }
+                if G && !o.mask.is_null() {
+                    // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
+                    let m = load(o.mask.add((i + r) * o.ldc + j + 4 * v), lanes[v]);
+                    let keep = _mm_cmpgt_ps(m, _mm_setzero_ps());
+                    out = _mm_mul_ps(out, _mm_and_ps(keep, _mm_set1_ps(1.0)));
+                }
+                if summed {
+                    sums[v] = _mm_add_ps(sums[v], out);
+                }
                 store(at, lanes[v], out);
+            }
+        }
+        if summed {
+            for v in 0..V {
+                store(o.sums.add(j + 4 * v), lanes[v], sums[v]);
             }
         }
     }
