@@ -84,7 +84,7 @@ enum Command {
         /// Start training from these saved weights instead of the initialisers.
         #[arg(long, value_name = "PATH")]
         load: Option<PathBuf>,
-        /// Off a terminal, print a progress line every N epochs (default: every epoch).
+        /// Off a terminal, print a progress line every N epochs (default: the first and last epoch and at most two lines a second).
         #[arg(long, value_name = "N")]
         log_every: Option<u64>,
     },
