@@ -199,12 +199,15 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
     SCRATCH.with(|scratch| {
         let Ok(mut scratch) = scratch.try_borrow_mut() else { return false };
         scratch.resize(o.k * o.n, 0.0);
-        // Column j of B is a contiguous row of the matrix given transposed: read it in order.
-        for j in 0..o.n {
-            // SAFETY: column j of B lies in the caller's matrix.
-            let column = unsafe { std::slice::from_raw_parts(o.b.offset(j as isize * o.b_columns), o.k) };
-            for (p, &x) in column.iter().enumerate() {
-                scratch[p * o.n + j] = x;
+        // Row p of the copy gathers element p of each row of the matrix given transposed.
+        // Written in order through an iterator, so the loop has no bounds checks (with them,
+        // and written column by column, the copy was 4 % of W2's step on AVX2).
+        for (p, row) in scratch.chunks_exact_mut(o.n).enumerate() {
+            // SAFETY: B's element (p, 0) lies in the caller's matrix.
+            let first = unsafe { o.b.add(p) };
+            for (j, x) in row.iter_mut().enumerate() {
+                // SAFETY: B's element (p, j) lies in the caller's matrix.
+                *x = unsafe { *first.offset(j as isize * o.b_columns) };
             }
         }
         // SAFETY: as above; B is now the row-major copy.
