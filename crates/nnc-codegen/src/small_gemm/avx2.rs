@@ -101,6 +101,43 @@ unsafe fn store(at: *mut f32, lanes: usize, mask: __m256i, value: __m256) {
     }
 }
 
+/// The accumulators of rows `i..i + R`, columns `j..j + 8·V` of A·B; with `RAGGED`, the
+/// last vector's lanes are read under `last`.
+///
+/// # Safety
+/// As [`tile`].
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn reduce<const R: usize, const V: usize, const RAGGED: bool>(
+    o: &Operands,
+    b: *const f32,
+    b_rows: isize,
+    i: usize,
+    j: usize,
+    last: __m256i,
+) -> [[__m256; V]; R] {
+    let mut acc = [[_mm256_setzero_ps(); V]; R];
+    // SAFETY: as in `tile`; a ragged last vector is read only in its lanes.
+    unsafe {
+        let a = o.a.offset(i as isize * o.a_rows);
+        for p in 0..o.k {
+            let row = b.offset(p as isize * b_rows).add(j);
+            let bv: [__m256; V] = std::array::from_fn(|v| {
+                let at = row.add(8 * v);
+                if RAGGED && v == V - 1 { _mm256_maskload_ps(at, last) } else { _mm256_loadu_ps(at) }
+            });
+            let column = a.offset(p as isize * o.a_columns);
+            for (r, acc) in acc.iter_mut().enumerate() {
+                let x = _mm256_broadcast_ss(&*column.offset(r as isize * o.a_rows));
+                for v in 0..V {
+                    acc[v] = _mm256_fmadd_ps(x, bv[v], acc[v]);
+                }
+            }
+        }
+    }
+    acc
+}
+
 /// Rows `i..i + R`, columns `j..` of C: the whole reduction in registers.
 ///
 /// # Safety
@@ -115,21 +152,15 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     lanes: &[usize; V],
     masks: &[__m256i; V],
 ) {
-    let mut acc = [[_mm256_setzero_ps(); V]; R];
     // SAFETY: every address below is an element of A, B or C inside the caller's block.
     unsafe {
-        let a = o.a.offset(i as isize * o.a_rows);
-        for p in 0..o.k {
-            let row = b.offset(p as isize * b_rows).add(j);
-            let bv: [__m256; V] = std::array::from_fn(|v| load(row.add(8 * v), lanes[v], masks[v]));
-            let column = a.offset(p as isize * o.a_columns);
-            for (r, acc) in acc.iter_mut().enumerate() {
-                let x = _mm256_broadcast_ss(&*column.offset(r as isize * o.a_rows));
-                for v in 0..V {
-                    acc[v] = _mm256_fmadd_ps(x, bv[v], acc[v]);
-                }
-            }
-        }
+        // Only the last vector can be ragged: deciding that once, outside the reduction,
+        // keeps a compare and branch per load out of its loop (LLVM did not hoist it).
+        let acc = if lanes[V - 1] == 8 {
+            reduce::<R, V, false>(o, b, b_rows, i, j, masks[V - 1])
+        } else {
+            reduce::<R, V, true>(o, b, b_rows, i, j, masks[V - 1])
+        };
         let (alpha, beta) = (_mm256_set1_ps(o.alpha), _mm256_set1_ps(o.beta));
         // The block's column sums, added to row by row in order.
         let summed = G && !o.sums.is_null();
