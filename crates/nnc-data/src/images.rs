@@ -52,7 +52,7 @@ pub(crate) fn read(spec: &ImageSpec, base_dir: &Path, room: &Room) -> Result<Tab
         let cells: Vec<String> = values.iter().map(f32::to_string).collect();
         let row = cells.iter().map(String::as_str).chain(std::iter::once(*class));
         if !table.push_row(row, index as u64 + 1) {
-            return Err(fail(spec, format!("the images of `{}` hold more than 4 GiB of values", spec.path)));
+            return Err(fail(spec, format!("an image in `{}` holds more than 4 GiB of values", spec.path)));
         }
     }
     Ok(table)

@@ -8,45 +8,54 @@ use nnc_diagnostics::{Diagnostic, codes};
 use std::path::Path;
 
 /// A CSV file as text: one header, then rows of exactly as many cells. Every cell's text
-/// lies in one string, found by where each cell ends: a million rows of eleven cells take
-/// the file's text and 44 MB of offsets, not a million small allocations.
+/// lies in one string per part of the table, found by where each cell ends: a million
+/// rows of eleven cells take the file's text and 44 MB of offsets, not a million small
+/// allocations. A file read as two halves is a table of two parts, joined without
+/// copying their text.
 pub(crate) struct Table {
     pub header: Vec<String>,
-    text: String,
-    /// Where each cell's text ends in `text`, row by row.
-    ends: Vec<u32>,
+    /// At least one; rows are added to the last.
+    parts: Vec<Part>,
     /// The file line each row starts on (1-based), for diagnostics.
     pub lines: Vec<u64>,
 }
 
-impl Table {
-    pub fn new(header: Vec<String>) -> Table {
-        Table { header, text: String::new(), ends: Vec::new(), lines: Vec::new() }
+/// One row's cells, as [`Table::row_cells`] gives them.
+pub(crate) struct RowCells<'t> {
+    text: &'t str,
+    /// Where the row's first cell starts in `text`.
+    start: u32,
+    /// Where each of its cells ends.
+    ends: &'t [u32],
+}
+
+impl<'t> RowCells<'t> {
+    pub fn cell(&self, column: usize) -> &'t str {
+        let start = match column {
+            0 => self.start,
+            _ => self.ends.get(column - 1).copied().unwrap_or(self.start),
+        };
+        let end = self.ends.get(column).copied().unwrap_or(start);
+        self.text.get(start as usize..end as usize).unwrap_or("")
+    }
+}
+
+/// Consecutive rows of a table.
+struct Part {
+    /// The table's row this part starts with.
+    first_row: usize,
+    text: String,
+    /// Where each cell's text ends in `text`, row by row.
+    ends: Vec<u32>,
+}
+
+impl Part {
+    fn new(first_row: usize) -> Part {
+        Part { first_row, text: String::new(), ends: Vec::new() }
     }
 
-    pub fn rows(&self) -> usize {
-        self.lines.len()
-    }
-
-    pub fn cell(&self, row: usize, column: usize) -> &str {
-        let index = row * self.header.len() + column;
-        let start = if index == 0 { 0 } else { self.ends.get(index - 1).map_or(0, |&e| e as usize) };
-        let end = self.ends.get(index).map_or(start, |&e| e as usize);
-        self.text.get(start..end).unwrap_or("")
-    }
-
-    /// Appends a row of exactly the header's number of cells; `false` (nothing added) when
-    /// the table's text would pass 4 GiB.
-    pub fn push_row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>, line: u64) -> bool {
-        let pushed = self.push_cells(cells);
-        if pushed {
-            self.lines.push(line);
-        }
-        pushed
-    }
-
-    /// [`Table::push_row`] without its line.
-    fn push_cells<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>) -> bool {
+    /// Appends a row's cells; `false` (nothing added) when the text would pass 4 GiB.
+    fn push_cells<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>, width: usize) -> bool {
         let (text_len, ends_len) = (self.text.len(), self.ends.len());
         for cell in cells {
             self.text.push_str(cell);
@@ -57,8 +66,81 @@ impl Table {
             };
             self.ends.push(end);
         }
-        debug_assert_eq!(self.ends.len() - ends_len, self.header.len(), "a row of the header's width");
+        debug_assert_eq!(self.ends.len() - ends_len, width, "a row of the header's width");
         true
+    }
+}
+
+impl Table {
+    pub fn new(header: Vec<String>) -> Table {
+        Table { header, parts: vec![Part::new(0)], lines: Vec::new() }
+    }
+
+    pub fn rows(&self) -> usize {
+        self.lines.len()
+    }
+
+    pub fn cell(&self, row: usize, column: usize) -> &str {
+        let Some(part) = self.parts.iter().rev().find(|part| part.first_row <= row) else { return "" };
+        let index = (row - part.first_row) * self.header.len() + column;
+        let start = if index == 0 { 0 } else { part.ends.get(index - 1).map_or(0, |&e| e as usize) };
+        let end = part.ends.get(index).map_or(start, |&e| e as usize);
+        part.text.get(start..end).unwrap_or("")
+    }
+
+    /// Room for `bytes` more of cells' text without copying what is there.
+    fn reserve(&mut self, bytes: u64) {
+        if let Some(part) = self.parts.last_mut() {
+            part.text.reserve(usize::try_from(bytes).unwrap_or(0));
+        }
+    }
+
+    /// Appends a row of exactly the header's number of cells; `false` (nothing added) when
+    /// the row's text alone passes 4 GiB.
+    pub fn push_row<'a>(&mut self, cells: impl IntoIterator<Item = &'a str> + Clone, line: u64) -> bool {
+        let pushed = self.push_cells(cells);
+        if pushed {
+            self.lines.push(line);
+        }
+        pushed
+    }
+
+    /// [`Table::push_row`] without its line. A part holds at most 4 GiB of text (its
+    /// offsets are `u32`): a row that would pass that starts a new part.
+    fn push_cells<'a>(&mut self, cells: impl IntoIterator<Item = &'a str> + Clone) -> bool {
+        let rows = self.lines.len();
+        let width = self.header.len();
+        let Some(part) = self.parts.last_mut() else { return false };
+        if part.push_cells(cells.clone(), width) {
+            return true;
+        }
+        if part.ends.is_empty() {
+            return false;
+        }
+        let mut fresh = Part::new(rows);
+        let pushed = fresh.push_cells(cells, width);
+        self.parts.push(fresh);
+        pushed
+    }
+
+    /// Appends the rows of `rest` (a table as wide), whose lines are counted from
+    /// `lines_before`, as parts of this table.
+    pub fn append(&mut self, rest: Table, lines_before: u64) {
+        debug_assert_eq!(rest.header.len(), self.header.len(), "tables of one width");
+        let rows = self.rows();
+        let parts = rest.parts.into_iter().filter(|part| !part.ends.is_empty());
+        self.parts.extend(parts.map(|part| Part { first_row: rows + part.first_row, ..part }));
+        self.lines.extend(rest.lines.iter().map(|&line| line + lines_before));
+    }
+
+    /// Each row's cells, row after row: the cheap way to read a whole table (no search
+    /// for the row's part, no index arithmetic per cell).
+    pub fn row_cells(&self) -> impl Iterator<Item = RowCells<'_>> {
+        let width = self.header.len().max(1);
+        self.parts.iter().flat_map(move |part| {
+            let starts = std::iter::once(0).chain(part.ends.chunks_exact(width).map(move |ends| ends[width - 1]));
+            starts.zip(part.ends.chunks_exact(width)).map(|(start, ends)| RowCells { text: &part.text, start, ends })
+        })
     }
 
     /// Each row's cells, in order.
@@ -72,7 +154,7 @@ impl Table {
         let header = columns.iter().map(|&c| self.header[c].clone()).collect();
         let mut kept = Table::new(header);
         for row in 0..self.rows() {
-            // Fewer cells than the table had: they fit wherever these did.
+            // Fewer cells than a row had: they fit.
             kept.push_cells(columns.iter().map(|&c| self.cell(row, c)));
         }
         kept.lines = self.lines;
@@ -86,8 +168,8 @@ impl Table {
         for row in 0..self.rows() {
             if keep(row) {
                 let cells: Vec<&str> = (0..width).map(|column| self.cell(row, column)).collect();
-                // The kept rows are fewer than the rows: they fit wherever these did.
-                kept.push_row(cells, self.lines[row]);
+                // A row that fitted before fits.
+                kept.push_row(cells.iter().copied(), self.lines[row]);
             }
         }
         *self = kept;
@@ -163,28 +245,148 @@ pub(crate) fn read(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic>
     Ok(table)
 }
 
+/// Files from this size on are read as two halves, one on each of two threads (a file
+/// of a million rows is read in a little over half the time); smaller ones are read whole.
+const HALVES_FROM_BYTES: u64 = 4 << 20;
+
 /// Reads a CSV file: a header, then any number of rows (new rows to predict may be none).
 pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
-    let fail = |code, message: String, label: &str| {
-        Diagnostic::error(code, message, spec.path_span, label.to_string())
-            .with_help("paths are relative to the folder of the .nn file")
-    };
+    read_rows_from(spec, base_dir, HALVES_FROM_BYTES)
+}
+
+/// [`read_rows`], reading files of at least `halves_from` bytes as two halves.
+///
+/// The second half starts right after a line end near the middle of the file, and is
+/// read while the first is. That line end ends a row only if it is not inside a quoted
+/// value, which is certain when the first half holds no quote at all; otherwise, or when
+/// anything in the second half is amiss (a diagnostic needs the line numbers the first
+/// half gives), the file is read again from its start, whole, as smaller files are: the
+/// same rows, lines and diagnostics either way.
+fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64) -> Result<Table, Diagnostic> {
     let path = base_dir.join(spec.path);
     check_size(spec, &path)?;
-    let unreadable = |note: String| {
-        fail(codes::UNREADABLE_FILE, format!("cannot read data file `{}`", spec.path), "while reading this file")
-            .with_note(note)
-    };
     // Read as a stream: the file's bytes are never all in memory beside its cells.
-    let file = std::fs::File::open(&path).map_err(|e| unreadable(e.to_string()))?;
+    let file = std::fs::File::open(&path).map_err(|e| unreadable(spec, e.to_string()))?;
     let size = file.metadata().map_or(0, |m| m.len());
+    if size >= halves_from
+        && let Some(split) = split_point(&file, size)
+        && let Some(table) = read_halves(spec, &path, size, split)?
+    {
+        return Ok(table);
+    }
+    let file = std::fs::File::open(&path).map_err(|e| unreadable(spec, e.to_string()))?;
+    read_stream(spec, &mut LineEnds::new(file), size)
+}
+
+fn unreadable(spec: &FileRef, note: String) -> Diagnostic {
+    Diagnostic::error(
+        codes::UNREADABLE_FILE,
+        format!("cannot read data file `{}`", spec.path),
+        spec.path_span,
+        "while reading this file",
+    )
+    .with_help("paths are relative to the folder of the .nn file")
+    .with_note(note)
+}
+
+/// Where the second half starts: just past the first line end from the middle of the
+/// file on, unless the bytes there begin with a byte-order mark (which the CSV reader
+/// drops at the start of what it reads) or no line end lies near.
+fn split_point(file: &std::fs::File, size: u64) -> Option<u64> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut file = file.try_clone().ok()?;
+    let middle = size / 2;
+    file.seek(SeekFrom::Start(middle)).ok()?;
+    let mut window = vec![0; 1 << 16];
+    let read = file.read(&mut window).ok()?;
+    let window = &window[..read];
+    let end = memchr::memchr(b'\n', window)?;
+    let after = &window[end + 1..];
+    let split = middle + end as u64 + 1;
+    (split < size && !after.starts_with(b"\xEF\xBB\xBF")).then_some(split)
+}
+
+/// The file read as two halves split at `split`, or `None` when it must be read whole.
+fn read_halves(spec: &FileRef, path: &Path, size: u64, split: u64) -> Result<Option<Table>, Diagnostic> {
+    use std::io::Read;
+    let file = std::fs::File::open(path).map_err(|e| unreadable(spec, e.to_string()))?;
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        let second = std::thread::Builder::new()
+            .name("nnc-csv".to_string())
+            .spawn_scoped(scope, || read_second_half(path, size, split, &stop));
+        let Ok(second) = second else { return Ok(None) };
+        let mut first_half = LineEnds::new(file.take(split));
+        first_half.watch_quotes = true;
+        // The halves are parts of one table: the first needs room for its own text only.
+        let first = read_stream(spec, &mut first_half, split);
+        if first_half.quoted || first.is_err() {
+            stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        if first_half.quoted {
+            return Ok(None);
+        }
+        let mut table = first?;
+        let Some(rest) = second.join().ok().flatten() else { return Ok(None) };
+        if rest.header.len() != table.header.len() {
+            return Ok(None);
+        }
+        table.append(rest, first_half.line_ends());
+        Ok(Some(table))
+    })
+}
+
+/// The rows from `split` on, numbered from there; `None` at the first thing amiss (a row
+/// of another width than the first, text that is not UTF-8, an error), or when `stop`
+/// is set.
+fn read_second_half(path: &Path, size: u64, split: u64, stop: &std::sync::atomic::AtomicBool) -> Option<Table> {
+    use std::io::{Seek, SeekFrom};
+    let mut file = std::fs::File::open(path).ok()?;
+    file.seek(SeekFrom::Start(split)).ok()?;
+    let mut reader = simd_csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(false)
+        .buffer_capacity(1 << 16)
+        .from_reader(LineEnds::new(file));
+    let mut record = simd_csv::ByteRecord::new();
+    if !reader.read_byte_record(&mut record).ok()? {
+        return None;
+    }
+    // Only the width matters: the header is the first half's.
+    let mut table = Table::new(vec![String::new(); record.len()]);
+    table.reserve(size - split);
+    let mut places = Vec::new();
+    loop {
+        let end = reader.position();
+        let line = row_line(reader.get_mut(), end, &record);
+        if record.len() != table.header.len() || stop.load(std::sync::atomic::Ordering::Relaxed) {
+            return None;
+        }
+        let text = cells(&record, &mut places).ok()?;
+        if !table.push_row(pieces(text, &places), line) {
+            return None;
+        }
+        if !reader.read_byte_record(&mut record).ok()? {
+            return Some(table);
+        }
+    }
+}
+
+/// The line the record just read starts on, given where it ends in `ends`' bytes.
+fn row_line<R>(ends: &mut LineEnds<R>, end: u64, record: &simd_csv::ByteRecord) -> u64 {
+    let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
+    ends.row_line(end, inside)
+}
+
+/// Reads a header and the rows after it from `source`.
+fn read_stream<R: std::io::Read>(spec: &FileRef, source: &mut LineEnds<R>, size: u64) -> Result<Table, Diagnostic> {
+    let unreadable = |e: simd_csv::Error| unreadable(spec, e.to_string());
     // simd-csv finds separators 16 bytes at a time (SSE2 on every x86-64, NEON on ARM):
     // the `csv` crate's byte-at-a-time reader was a fifth of loading a large file.
-    let mut reader =
-        simd_csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 16).from_reader(LineEnds::new(file));
+    let mut reader = simd_csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 16).from_reader(source);
     let mut record = simd_csv::ByteRecord::new();
     let mut places = Vec::new();
-    let header = reader.byte_headers().map_err(|e| unreadable(e.to_string()))?;
+    let header = reader.byte_headers().map_err(unreadable)?;
     let header: Vec<String> = match cells(header, &mut places) {
         Ok(text) => pieces(text, &places).map(str::to_string).collect(),
         Err(column) => return Err(not_utf8(spec, 1, column)),
@@ -199,7 +401,7 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
         )
         .with_help("save the file with LF or CRLF line ends (the classic Mac OS CR alone is not read)"));
     }
-    let mut more = reader.read_byte_record(&mut record).map_err(|e| unreadable(e.to_string()))?;
+    let mut more = reader.read_byte_record(&mut record).map_err(unreadable)?;
     if !more && header.iter().all(String::is_empty) {
         return Err(Diagnostic::error(
             codes::EMPTY_FILE,
@@ -213,12 +415,11 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
     let mut table = Table::new(header);
     // The cells' text takes about the file's bytes; reserving it avoids copying it as the
     // table grows.
-    table.text.reserve(usize::try_from(size).unwrap_or(0));
+    table.reserve(size);
     while more {
         let header = &table.header;
-        let inside = memchr::memchr_iter(b'\n', record.as_slice()).count() as u64;
         let end = reader.position();
-        let line = reader.get_mut().row_line(end, inside);
+        let line = row_line(reader.get_mut(), end, &record);
         if record.len() != header.len() {
             return Err(Diagnostic::error(
                 codes::UNREADABLE_FILE,
@@ -237,7 +438,7 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
         if !table.push_row(pieces(text, &places), line) {
             return Err(too_large_text(spec));
         }
-        more = reader.read_byte_record(&mut record).map_err(|e| unreadable(e.to_string()))?;
+        more = reader.read_byte_record(&mut record).map_err(unreadable)?;
     }
     Ok(table)
 }
@@ -263,7 +464,7 @@ fn cells<'r>(record: &'r simd_csv::ByteRecord, places: &mut Vec<(usize, usize)>)
 }
 
 /// The cells [`cells`] placed in `text`.
-fn pieces<'t>(text: &'t str, places: &[(usize, usize)]) -> impl Iterator<Item = &'t str> {
+fn pieces<'t>(text: &'t str, places: &[(usize, usize)]) -> impl Iterator<Item = &'t str> + Clone {
     places.iter().map(|&(start, end)| text.get(start..end).unwrap_or(""))
 }
 
@@ -288,11 +489,26 @@ struct LineEnds<R> {
     ahead: std::collections::VecDeque<u64>,
     /// Line ends passed.
     passed: u64,
+    /// Whether to look for quotes, and whether one was handed to the reader.
+    watch_quotes: bool,
+    quoted: bool,
 }
 
 impl<R> LineEnds<R> {
     fn new(inner: R) -> LineEnds<R> {
-        LineEnds { inner, offset: 0, ahead: std::collections::VecDeque::new(), passed: 0 }
+        LineEnds {
+            inner,
+            offset: 0,
+            ahead: std::collections::VecDeque::new(),
+            passed: 0,
+            watch_quotes: false,
+            quoted: false,
+        }
+    }
+
+    /// The line ends handed to the reader so far.
+    fn line_ends(&self) -> u64 {
+        self.passed + self.ahead.len() as u64
     }
 
     /// The line a row starts on, given the offset where it ends (its line end included)
@@ -316,6 +532,7 @@ impl<R: std::io::Read> std::io::Read for LineEnds<R> {
         let offset = self.offset;
         self.ahead.extend(memchr::memchr_iter(b'\n', &buffer[..read]).map(|at| offset + at as u64));
         self.offset += read as u64;
+        self.quoted |= self.watch_quotes && memchr::memchr(b'"', &buffer[..read]).is_some();
         Ok(read)
     }
 }
@@ -323,7 +540,7 @@ impl<R: std::io::Read> std::io::Read for LineEnds<R> {
 fn too_large_text(spec: &FileRef) -> Diagnostic {
     Diagnostic::error(
         codes::TOO_LARGE,
-        format!("data file `{}` holds more than 4 GiB of values", spec.path),
+        format!("a row of data file `{}` holds more than 4 GiB of values", spec.path),
         spec.path_span,
         "this file",
     )
@@ -362,7 +579,7 @@ fn check_unique_header(spec: &FileRef, header: &[String]) -> Result<(), Diagnost
 
 #[cfg(test)]
 mod tests {
-    use super::{FileRef, Room, Table, read_rows};
+    use super::{FileRef, Room, Table, read_halves, read_rows, read_rows_from, split_point};
     use nnc_diagnostics::Span;
 
     /// The rows of a file with these bytes, and the line each starts on.
@@ -429,6 +646,76 @@ mod tests {
             assert_eq!(got, line, "row {row}");
             line += if row % 7 == 0 { 2 } else { 1 };
         }
+    }
+
+    /// Rows with their lines, or a diagnostic's message.
+    type Read = Result<(Vec<Vec<String>>, Vec<u64>), String>;
+
+    /// What reading `bytes` gives when read whole and when read as two halves.
+    fn both_ways(bytes: &[u8]) -> [Read; 2] {
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        std::fs::write(folder.path().join("d.csv"), bytes).expect("a temporary file");
+        let room = Room::unlimited();
+        let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+        [u64::MAX, 0].map(|halves_from| {
+            read_rows_from(&file, folder.path(), halves_from)
+                .map(|table| {
+                    let cells = table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect();
+                    (cells, table.lines)
+                })
+                .map_err(|d| d.message)
+        })
+    }
+
+    /// Rows, lines and diagnostics are the same however the file is split: quotes (with
+    /// line ends inside) before or after the middle, blank lines, CRLF, a byte-order mark,
+    /// rows of the wrong width and broken UTF-8 on either side.
+    #[test]
+    fn halves_read_as_the_whole_file_does() {
+        let pieces: [&[u8]; 12] =
+            [b"1", b"2.5", b",", b"\n", b"\r\n", b"\n\n", b"\"a\nb\"", b"\"", b"x", b" ", b"\xFF", b"\xEF\xBB\xBF"];
+        let mut state: u64 = 0x2545_F491_4F6C_DD1D;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for _ in 0..600 {
+            let mut bytes = b"a,b\n".to_vec();
+            for _ in 0..(next() % 40) {
+                // Mostly well-formed rows, with a damaged piece now and then.
+                if next() % 4 == 0 {
+                    bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+                } else {
+                    bytes.extend_from_slice(format!("{},{}\n", next() % 100, next() % 7).as_bytes());
+                }
+            }
+            let [whole, halves] = both_ways(&bytes);
+            assert_eq!(whole, halves, "{:?}", String::from_utf8_lossy(&bytes));
+        }
+    }
+
+    /// A file with no quote before its middle is read as two halves (the property above
+    /// holds because the halves agree, not because every file is read whole); one with
+    /// a quote before the middle is read whole.
+    #[test]
+    fn only_a_file_without_quotes_before_the_middle_is_split() {
+        let halves = |bytes: &[u8]| {
+            let folder = tempfile::tempdir().expect("a temporary folder");
+            let path = folder.path().join("d.csv");
+            std::fs::write(&path, bytes).expect("a temporary file");
+            let room = Room::unlimited();
+            let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+            let opened = std::fs::File::open(&path).expect("the file");
+            let split = split_point(&opened, bytes.len() as u64).expect("a line end past the middle");
+            read_halves(&file, &path, bytes.len() as u64, split).expect("no diagnostic").map(|t| (t.rows(), t.lines))
+        };
+        let plain = "a,b\n1,2\n3,4\n\n5,6\n7,8\n9,10\n";
+        assert_eq!(halves(plain.as_bytes()), Some((5, vec![2, 3, 5, 6, 7])));
+        assert_eq!(halves("a,b\n\"1\",2\n3,4\n5,6\n7,8\n9,10\n".as_bytes()), None);
+        // A row of another width after the middle: read whole, for the diagnostic's line.
+        assert_eq!(halves("a,b\n1,2\n3,4\n5,6\n7,8\n9\n".as_bytes()), None);
     }
 
     fn table() -> Table {
