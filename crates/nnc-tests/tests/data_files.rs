@@ -65,6 +65,31 @@ fn damaged_cells_name_the_file_and_line() {
     expect_error("beyond f32", with_cell(2, 0, "1e39").as_bytes(), codes::ODD_VALUE, Some(2));
 }
 
+/// With several missing cells, the one reported is on the earliest line, and the
+/// leftmost of that line's, whether its column is numeric or categorical.
+#[test]
+fn the_first_missing_cell_is_reported() {
+    let first = |bytes: &str| {
+        let errors = load(bytes.as_bytes(), "").err().unwrap();
+        assert_eq!(errors[0].code, codes::MISSING_VALUE, "{}", errors[0].message);
+        errors[0].primary.message.clone()
+    };
+    let two = |a: (usize, usize), b: (usize, usize)| {
+        let once = with_cell(a.0, a.1, "");
+        let mut lines: Vec<String> = once.lines().map(str::to_string).collect();
+        let mut cells: Vec<&str> = lines[b.0 - 1].split(',').collect();
+        cells[b.1] = "";
+        lines[b.0 - 1] = cells.join(",");
+        lines.join("\n") + "\n"
+    };
+    assert_eq!(first(&two((5, 0), (3, 1))), "line 3, column 2 (`rooms`)");
+    assert_eq!(first(&two((3, 1), (5, 0))), "line 3, column 2 (`rooms`)");
+    assert_eq!(first(&two((4, 2), (4, 1))), "line 4, column 2 (`rooms`)");
+    assert_eq!(first(&two((4, 3), (4, 2))), "line 4, column 3 (`city`)");
+    assert_eq!(first(&two((6, 2), (7, 0))), "line 6, column 3 (`city`)");
+    assert_eq!(first(&two((7, 3), (7, 3))), "line 7, column 4 (`price`)");
+}
+
 #[test]
 fn damaged_files_name_the_file_and_line() {
     let short = CLEAN.replace("2.5,3,north,31", "2.5,3,north");
