@@ -21,6 +21,7 @@ pub(crate) struct Table {
 }
 
 /// One row's cells, as [`Table::row_cells`] gives them.
+#[derive(Clone, Copy)]
 pub(crate) struct RowCells<'t> {
     text: &'t str,
     /// Where the row's first cell starts in `text`.
@@ -137,10 +138,13 @@ impl Table {
     /// for the row's part, no index arithmetic per cell).
     pub fn row_cells(&self) -> impl Iterator<Item = RowCells<'_>> {
         let width = self.header.len().max(1);
-        self.parts.iter().flat_map(move |part| {
+        let rows = self.parts.iter().flat_map(move |part| {
             let starts = std::iter::once(0).chain(part.ends.chunks_exact(width).map(move |ends| ends[width - 1]));
             starts.zip(part.ends.chunks_exact(width)).map(|(start, ends)| RowCells { text: &part.text, start, ends })
-        })
+        });
+        // A table of no columns has rows of no cells (and no offsets to count them by).
+        let empty = RowCells { text: "", start: 0, ends: &[] };
+        rows.chain(std::iter::repeat_n(empty, if self.header.is_empty() { self.rows() } else { 0 }))
     }
 
     /// Each row's cells, in order.
@@ -153,9 +157,11 @@ impl Table {
     pub fn project(self, columns: &[usize]) -> Table {
         let header = columns.iter().map(|&c| self.header[c].clone()).collect();
         let mut kept = Table::new(header);
-        for row in 0..self.rows() {
-            // Fewer cells than a row had: they fit.
-            kept.push_cells(columns.iter().map(|&c| self.cell(row, c)));
+        if !columns.is_empty() {
+            for cells in self.row_cells() {
+                // Fewer cells than a row had: they fit.
+                kept.push_cells(columns.iter().map(|&c| cells.cell(c)));
+            }
         }
         kept.lines = self.lines;
         kept
@@ -733,6 +739,20 @@ mod tests {
         let cells: Vec<Vec<&str>> = t.records().collect();
         assert_eq!(cells, [["1", "x"], ["", "y"], ["3", ""]]);
         assert_eq!(t.cell(7, 0), "", "outside the table");
+    }
+
+    /// `row_cells` gives what `cell` gives, across parts and on a table of no columns.
+    #[test]
+    fn rows_of_cells_are_the_cells() {
+        let mut t = table();
+        t.append(table(), 10);
+        assert_eq!(t.rows(), 6);
+        assert_eq!(t.lines, [2, 3, 5, 12, 13, 15]);
+        let by_rows: Vec<Vec<&str>> = t.row_cells().map(|row| (0..2).map(|c| row.cell(c)).collect()).collect();
+        assert_eq!(by_rows, t.records().collect::<Vec<_>>());
+        assert_eq!(by_rows[4], ["", "y"]);
+        let none = t.project(&[]);
+        assert_eq!(none.row_cells().count(), 6);
     }
 
     #[test]
