@@ -3,8 +3,9 @@
 //! [`crate::small_gemm`] (AVX-512, no packing) when it is small enough and the CPU has
 //! AVX-512, else in the `gemm` crate (rustc-compiled, packing). A product whose right operand is a transposed view (`δ·Wᵀ`, the
 //! gradient of a layer's input) runs at half speed in `gemm` once it is large (91 against
-//! 198 GFLOP/s at 128×2048×2048 on one core); `matrixmultiply`, which always packs both
-//! operands, runs those at full speed (212), so they go to it. A product is split along its larger side (rows, or columns), so
+//! 198 GFLOP/s at 128×2048×2048 on one core, AVX-512); `matrixmultiply`, which always
+//! packs both operands, runs those at full speed (212), so they go to it where the
+//! libraries use AVX-512 (with AVX2, `gemm` is the faster of the two). A product is split along its larger side (rows, or columns), so
 //! each thread packs only its share of the operand it splits. Each thread computes its
 //! block in the same order every time, so results are the same from run to run for a
 //! fixed thread count, and the same whether or not the helper is free: when another
@@ -32,6 +33,14 @@ pub const MAX_THREADS: usize = 2;
 /// Products with a transposed right operand and every side at least this long go to
 /// `matrixmultiply` (below it, `gemm` is faster: 0.78 against 0.98 µs at 32×128×10).
 const PACKED_MIN: usize = 64;
+
+/// Whether large products with a transposed right operand go to `matrixmultiply`: its
+/// AVX-512 kernel runs them at twice `gemm`'s rate, but with AVX2 `gemm` is the faster
+/// (the AVX2 build under `NNC_CPU=avx2`, interleaved runs: W3 trained in 661 against 669
+/// ms, the width-2048 network in 644 against 696).
+fn packs_transposed() -> bool {
+    crate::cpu::library_class() == crate::cpu::CpuClass::Avx512
+}
 
 /// Spin iterations (about 100 µs) before a waiting thread sleeps.
 const SPIN: u32 = 1 << 16;
@@ -154,7 +163,7 @@ impl Block {
         let p = &self.product;
         // SAFETY: forwarded from the caller.
         unsafe {
-            if p.b_rows == 1 && p.b_columns != 1 && m.min(n).min(p.k) >= PACKED_MIN {
+            if p.b_rows == 1 && p.b_columns != 1 && m.min(n).min(p.k) >= PACKED_MIN && packs_transposed() {
                 let keep = if p.read { p.alpha } else { 0.0 };
                 #[rustfmt::skip]
                 matrixmultiply::sgemm(
