@@ -265,9 +265,10 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
 /// The second half starts right after a line end near the middle of the file, and is
 /// read while the first is. That line end ends a row only if it is not inside a quoted
 /// value, which is certain when the first half holds no quote at all; otherwise, or when
-/// anything in the second half is amiss (a diagnostic needs the line numbers the first
-/// half gives), the file is read again from its start, whole, as smaller files are: the
-/// same rows, lines and diagnostics either way.
+/// anything in either half is amiss (a diagnostic needs the line numbers the first half
+/// gives, and must not depend on where the file was split), the file is read again from
+/// its start, whole, as smaller files are: the same rows, lines and diagnostics either
+/// way, a damaged file read twice.
 fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64) -> Result<Table, Diagnostic> {
     let path = base_dir.join(spec.path);
     check_size(spec, &path)?;
@@ -309,7 +310,8 @@ fn split_point(file: &std::fs::File, size: u64) -> Option<u64> {
     let end = memchr::memchr(b'\n', window)?;
     let after = &window[end + 1..];
     let split = middle + end as u64 + 1;
-    (split < size && !after.starts_with(b"\xEF\xBB\xBF")).then_some(split)
+    // Fewer than three bytes seen after the line end may be the start of a mark.
+    (split < size && after.len() >= 3 && !after.starts_with(b"\xEF\xBB\xBF")).then_some(split)
 }
 
 /// The file read as two halves split at `split`, or `None` when it must be read whole.
@@ -326,13 +328,12 @@ fn read_halves(spec: &FileRef, path: &Path, size: u64, split: u64) -> Result<Opt
         first_half.watch_quotes = true;
         // The halves are parts of one table: the first needs room for its own text only.
         let first = read_stream(spec, &mut first_half, split);
-        if first_half.quoted || first.is_err() {
+        // A diagnostic comes from reading the file whole, where it cannot depend on the
+        // split (a first half of only a header is "empty", for one).
+        let (false, Ok(mut table)) = (first_half.quoted, first) else {
             stop.store(true, std::sync::atomic::Ordering::Relaxed);
-        }
-        if first_half.quoted {
             return Ok(None);
-        }
-        let mut table = first?;
+        };
         let Some(rest) = second.join().ok().flatten() else { return Ok(None) };
         if rest.header.len() != table.header.len() {
             return Ok(None);
@@ -680,6 +681,13 @@ mod tests {
     fn halves_read_as_the_whole_file_does() {
         let pieces: [&[u8]; 12] =
             [b"1", b"2.5", b",", b"\n", b"\r\n", b"\n\n", b"\"a\nb\"", b"\"", b"x", b" ", b"\xFF", b"\xEF\xBB\xBF"];
+        // Headers longer than the rest of the file: the first half is the header alone.
+        let unnamed = format!("{}\n1,2\n", ",".repeat(40));
+        let long = format!("{},b\n1,2\n3,4\n", "a".repeat(40));
+        for text in [unnamed, long] {
+            let [whole, halves] = both_ways(text.as_bytes());
+            assert_eq!(whole, halves, "{text:?}");
+        }
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
         let mut next = || {
             state ^= state << 13;
