@@ -21,6 +21,15 @@ mod tabular;
 mod typing;
 mod window;
 
+/// One xorshift step: the tests' reproducible stream of pseudo-random numbers.
+#[cfg(test)]
+fn xorshift(state: &mut u64) -> u64 {
+    *state ^= *state << 13;
+    *state ^= *state >> 7;
+    *state ^= *state << 17;
+    *state
+}
+
 pub use apply::{Encoded, encode_file};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};

@@ -624,10 +624,8 @@ mod tests {
         for _ in 0..400 {
             let mut bytes = Vec::new();
             for _ in 0..(state % 60) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                bytes.extend_from_slice(alphabet[(state % alphabet.len() as u64) as usize]);
+                let next = crate::xorshift(&mut state);
+                bytes.extend_from_slice(alphabet[(next % alphabet.len() as u64) as usize]);
             }
             let folder = tempfile::tempdir().expect("a temporary folder");
             std::fs::write(folder.path().join("d.csv"), &bytes).expect("a temporary file");
@@ -689,12 +687,7 @@ mod tests {
             assert_eq!(whole, halves, "{text:?}");
         }
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || crate::xorshift(&mut state);
         for _ in 0..600 {
             let mut bytes = b"a,b\n".to_vec();
             for _ in 0..(next() % 40) {

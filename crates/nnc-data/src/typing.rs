@@ -235,8 +235,9 @@ pub(crate) fn first_missing(
         return Ok(());
     }
     // Each column's first missing row, then the first of those (the leftmost column on
-    // that row): a numeric column is one scan of its values (a tenth of the time of
-    // looking at every row's cells in turn on a million rows).
+    // that row): a numeric column is one scan of its values, where looking at every row's
+    // cells in turn went through each row's cells (on a million rows this check and the
+    // class check took 10 ms instead of about 30, timed with `eprintln!`).
     let first_of_column = |(&column, column_type): (&usize, &ColumnType)| match column_type {
         ColumnType::Numeric(values) => values.0.iter().position(|v| v.is_nan()),
         ColumnType::Categorical => (0..table.rows())
@@ -292,12 +293,7 @@ mod tests {
     #[test]
     fn plain_decimals_parse_as_the_standard_library_does() {
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || {
-            state ^= state << 13;
-            state ^= state >> 7;
-            state ^= state << 17;
-            state
-        };
+        let mut next = || crate::xorshift(&mut state);
         let mut answered = 0;
         for _ in 0..200_000 {
             let digits = (next() % 17) as usize;
