@@ -586,12 +586,13 @@ pub(crate) mod tests {
 
     /// A product split for two threads gives the same bits whether the helper is free or
     /// held by another caller (a second training run in the process): the same blocks are
-    /// computed either way. 2²⁴ multiply-adds, where the whole product and its halves
-    /// would go to different kernels, in each layout the compiler emits.
+    /// computed either way. 2²³ and 2²⁴ multiply-adds, where the whole product and its
+    /// halves would go to different kernels (AVX-512's limit is 2²², AVX2's 2²³), in each
+    /// layout the compiler emits.
     #[test]
     fn a_busy_helper_does_not_change_a_product() {
         let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
-        for (m, n, k) in [(512, 128, 256), (128, 64, 2048)] {
+        for (m, n, k) in [(512, 128, 256), (128, 64, 2048), (256, 128, 256), (128, 64, 1024)] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7919 % 1013) as f32 - 506.0) / 97.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 104_729 % 997) as f32 - 498.0) / 89.0).collect();
             for ((a_rows, a_columns), (b_rows, b_columns)) in [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))] {

@@ -25,10 +25,15 @@ mod sse2;
 
 /// Blocks of products (the share of one thread) with at most this many multiply-adds (and
 /// whose transposed right operand fits [`SCRATCH_MAX`]) run here on AVX-512. Measured
-/// against `gemm` (medians of interleaved runs): W2 13.8 → 11.4 µs per step, the
-/// width-16 sweep network 42 → 31 µs; equal at W3's size (blocks up to 12.8 M), where
-/// larger blocks' panels of B no longer stay in L2 and packing starts to pay.
-pub(crate) const SMALL_MAX_MACS: usize = 1 << 24;
+/// against `gemm` (medians of interleaved runs) on a Zen 5: W2 13.8 → 11.4 µs per step,
+/// the width-16 sweep network 42 → 31 µs, equal at W3's size. On a Xeon (Sapphire Rapids
+/// class), `gemm` is 5–10 % faster from 2²¹ up (`cargo bench -p nnc-bench --bench products
+/// -- crossover`), and the limit was 2²⁴, exactly W3's 128×256×512 block: lowered to 2²²,
+/// W3 trained in 371 instead of 418 ms, the width-512 sweep network 118 instead of 128
+/// and W5 at 28×28 460 instead of 493 (7 interleaved runs, medians); W2, whose blocks are
+/// at most 2¹⁸, and W5 unchanged. Between 2²² and 2²⁴ the Zen 5 measured both kernels
+/// equal, so the lower limit costs it nothing.
+pub(crate) const SMALL_MAX_MACS: usize = 1 << 22;
 
 /// A kernel for one class of CPU.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
