@@ -5,7 +5,7 @@
 
 use crate::emit::{Emitter, Ix, UNROLL, inner_invariant};
 use cranelift::prelude::*;
-use nnc_kernels::{Body, Combine, Node, Program, Store, View};
+use nnc_kernels::{Body, Combine, Node, Program, Store, Unary, View};
 
 /// Emits a loop kernel. `acc` is the product a library matmul's epilogue reads for
 /// `Node::Acc`.
@@ -142,19 +142,29 @@ impl Along<'_> {
             })
             .collect();
         let vectors = if inner >= 4 { inner / 4 * 4 } else { 0 };
-        // Long rows run four vectors per iteration: fewer branches, and the addresses of
-        // the four share one base.
-        let unrolled = if vectors / 4 > UNROLL { vectors / 16 * 16 } else { 0 };
-        e.counted(unrolled, 16, 1, &mut |e, j| {
-            for lane in 0..4 {
-                self.point(e, outer, j.plus(4 * lane), 4, &accumulators);
+        if self.inlines_math() {
+            // One copy of the body for the vectors and one for the remainder: each copy
+            // of an inline exp, log or tanh is 40–80 instructions, which unrolled cost
+            // compile time and gained nothing (W2's loss took 640 of its step's 1,560).
+            e.counted(vectors, 4, 1, &mut |e, j| self.point(e, outer, j, 4, &accumulators));
+            e.counted(inner - vectors, 1, 1, &mut |e, j| {
+                self.point(e, outer, j.plus(vectors as i64), 1, &accumulators)
+            });
+        } else {
+            // Long rows run four vectors per iteration: fewer branches, and the addresses
+            // of the four share one base.
+            let unrolled = if vectors / 4 > UNROLL { vectors / 16 * 16 } else { 0 };
+            e.counted(unrolled, 16, 1, &mut |e, j| {
+                for lane in 0..4 {
+                    self.point(e, outer, j.plus(4 * lane), 4, &accumulators);
+                }
+            });
+            for j in (unrolled..vectors).step_by(4) {
+                self.point(e, outer, Ix::constant(j), 4, &accumulators);
             }
-        });
-        for j in (unrolled..vectors).step_by(4) {
-            self.point(e, outer, Ix::constant(j), 4, &accumulators);
-        }
-        for j in vectors..inner {
-            self.point(e, outer, Ix::constant(j), 1, &accumulators);
+            for j in vectors..inner {
+                self.point(e, outer, Ix::constant(j), 1, &accumulators);
+            }
         }
         let at_start: Vec<Ix> = outer.iter().copied().chain([Ix::constant(0)]).collect();
         for accumulator in &accumulators {
@@ -166,6 +176,14 @@ impl Along<'_> {
             }
             e.store(accumulator.store, &at_start, total, 1);
         }
+    }
+
+    /// Whether the run computes an inline exp, log, log1p or tanh at every point (not
+    /// only once per run, hoisted).
+    fn inlines_math(&self) -> bool {
+        self.body.nodes.iter().zip(self.hoisted).any(|(node, hoisted)| {
+            hoisted.is_none() && matches!(node, Node::Unary(Unary::Exp | Unary::Log | Unary::Log1p | Unary::Tanh, _))
+        })
     }
 
     /// The body at one point (`lanes` points along the innermost axis).

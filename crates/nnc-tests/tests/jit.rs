@@ -239,6 +239,43 @@ fn exp_log_and_tanh_are_accurate() {
     );
 }
 
+/// Rows of every width around the four lanes (and long ones), through each inline
+/// function and a sum along the row: the kernels that compute an exp, log or tanh at
+/// every point run it once per vector and once per remaining element in loops
+/// (`loops.rs`), and every element must land where the interpreter puts it.
+#[test]
+fn inline_math_fills_rows_of_every_width() {
+    type Reference = fn(f64) -> f64;
+    let ops: [(Op, Reference); 3] = [(Op::Exp, f64::exp), (Op::Log, f64::ln), (Op::Tanh, f64::tanh)];
+    let shapes = (1..=13).flat_map(|width| [(1, width), (3, width)]).chain([(2, 33), (1, 70), (5, 64)]);
+    for (rows, width) in shapes {
+        // Distinct positive values, so a misplaced or skipped element shows.
+        let xs: Vec<f32> = (0..rows * width).map(|i| 0.25 + i as f32 * 0.0625).collect();
+        for (op, reference) in &ops {
+            let mut graph = Graph::new("rows");
+            let x = graph.add_input("x", Shape(vec![rows, width]), Origin::default());
+            let y = graph.push(op.clone(), vec![x], Origin::default());
+            let sums = graph.push(Op::ReduceSum { axes: vec![1] }, vec![y], Origin::default());
+            graph.outputs.push(("y".to_string(), y));
+            graph.outputs.push(("sums".to_string(), sums));
+            let compiled = run_compiled(&graph, &[&xs], &mut []);
+            let name = op.name();
+            for (i, (&x, &y)) in xs.iter().zip(&compiled[0]).enumerate() {
+                let want = reference(f64::from(x)) as f32;
+                assert!(ulps(y, want) <= 2, "{name} of {rows}x{width}, element {i}: {y}, expected {want}");
+            }
+            for (row, &sum) in compiled[1].iter().enumerate() {
+                let want: f64 = xs[row * width..(row + 1) * width].iter().map(|&x| reference(f64::from(x))).sum();
+                let tolerance = 1e-5 * want.abs().max(1.0);
+                assert!(
+                    (f64::from(sum) - want).abs() <= tolerance,
+                    "{name} row sum {row} of {rows}x{width}: {sum}, expected {want}"
+                );
+            }
+        }
+    }
+}
+
 /// `random` draws the same numbers in compiled code as in the interpreter, bit for bit,
 /// whatever the kernel reads them through: along a vectorised row with a scalar tail, and
 /// transposed (a stride other than 1 along the innermost loop).
