@@ -252,21 +252,20 @@ fn gradient_flow(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
     }
     let initial = plan.start_params(plan.job.train.seed);
     let trained: Vec<Vec<f32>> = report.parameters.iter().map(|(_, _, values)| values.clone()).collect();
-    let weights_of = |params: &[Vec<f32>]| -> Option<Vec<(String, f64, f64)>> {
-        let norms = compiled_gradient_norms(plan, params)?;
-        let rms = |v: &[f32]| (v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt();
-        Some(
-            norms
-                .into_iter()
-                .zip(params)
-                .filter(|((name, _), _)| name.ends_with(".w"))
-                .map(|((name, gradient), values)| (param_name(model, &name), gradient, rms(values)))
-                .collect(),
-        )
+    // One compile of the gradient program, run at both points.
+    let Some(norms) = compiled_gradient_norms(plan, &[&initial, &trained]) else { return Vec::new() };
+    let rms = |v: &[f32]| (v.iter().map(|&x| f64::from(x).powi(2)).sum::<f64>() / v.len().max(1) as f64).sqrt();
+    let weights_of = |norms: Vec<(String, f64)>, params: &[Vec<f32>]| -> Vec<(String, f64, f64)> {
+        norms
+            .into_iter()
+            .zip(params)
+            .filter(|((name, _), _)| name.ends_with(".w"))
+            .map(|((name, gradient), values)| (param_name(model, &name), gradient, rms(values)))
+            .collect()
     };
     let lr = f64::from(plan.job.train.learning_rate);
-    for (when, params) in [("at the start", &initial), ("after training", &trained)] {
-        let Some(weights) = weights_of(params) else { continue };
+    for ((when, params), norms) in [("at the start", &initial), ("after training", &trained)].into_iter().zip(norms) {
+        let weights = weights_of(norms, params);
         let (Some(first), Some(last)) = (weights.first(), weights.last()) else { continue };
         let evidence = vec![format!(
             "RMS gradient per weight matrix {when}: {}",
