@@ -74,5 +74,5 @@ fn values_on_path(graph: &Graph, loss: ValueId) -> Vec<bool> {
 fn backward_origin(graph: &Graph, value: ValueId) -> Origin {
     let primal = &graph.inst(value).origin;
     let label = if primal.label.is_empty() { format!("d{value}") } else { format!("d {}", primal.label) };
-    Origin { section: Some(Section::Backward), label, span: primal.span }
+    Origin { section: Some(Section::Backward), label: label.into(), span: primal.span }
 }

@@ -59,7 +59,7 @@ pub fn append_updates(graph: &mut Graph, grads: &[Option<ValueId>], optimizer: &
 }
 
 fn update_origin(label: &str) -> Origin {
-    Origin { section: Some(Section::Update), label: label.to_string(), span: None }
+    Origin { section: Some(Section::Update), label: label.into(), span: None }
 }
 
 struct Updater<'g> {

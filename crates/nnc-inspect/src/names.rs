@@ -48,7 +48,7 @@ fn layer_param(model: &Model, base: &str) -> Option<String> {
 /// The value a layer's instructions end with in `graph` (its last instruction labelled
 /// `label`), if any.
 pub fn last_labelled(graph: &Graph, label: &str) -> Option<ValueId> {
-    graph.values().filter(|&v| graph.inst(v).origin.label == label).last()
+    graph.values().filter(|&v| *graph.inst(v).origin.label == *label).last()
 }
 
 /// The forward values of each layer: `(z, h)` with `z` its output before the activation
@@ -60,7 +60,7 @@ pub fn layer_values(graph: &Graph, model: &Model) -> Vec<Option<(ValueId, Option
         .layers
         .iter()
         .map(|layer| {
-            let labelled = graph.values().filter(|&v| graph.inst(v).origin.label == layer.name);
+            let labelled = graph.values().filter(|&v| *graph.inst(v).origin.label == *layer.name);
             // A dense layer's z is its bias added (a convolution reshapes it to images
             // after); any other layer's is its last instruction.
             let z = match layer.kind {

@@ -35,7 +35,9 @@ pub enum Section {
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct Origin {
     pub section: Option<Section>,
-    pub label: String,
+    /// Shared, not copied: every pass rebuilds the graph, copying each instruction's
+    /// origin.
+    pub label: std::sync::Arc<str>,
     pub span: Option<Span>,
 }
 

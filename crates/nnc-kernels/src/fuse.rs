@@ -800,7 +800,7 @@ impl<'g> Fuser<'g> {
 
     fn finish(self) -> Program {
         let graph = self.graph;
-        let origin = |v: &ValueId| graph.inst(*v).origin.label.clone();
+        let origin = |v: &ValueId| graph.inst(*v).origin.label.to_string();
         let kernels = self
             .drafts
             .into_iter()

@@ -94,7 +94,7 @@ fn loss_insts(graph: &Graph, loss: ValueId) -> usize {
 }
 
 pub(crate) fn origin(label: &str, span: Option<Span>) -> Origin {
-    Origin { section: Some(Section::Forward), label: label.to_string(), span }
+    Origin { section: Some(Section::Forward), label: label.into(), span }
 }
 
 fn activation_origin(layer: &Layer) -> Origin {

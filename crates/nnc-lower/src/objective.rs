@@ -25,7 +25,7 @@ pub struct Minimization {
 pub fn lower_minimization(block: &Minimize) -> Minimization {
     let mut graph = Graph::new(format!("{}.objective", block.name));
     let origin =
-        Origin { section: Some(Section::Forward), label: "objective".to_string(), span: Some(block.objective_span) };
+        Origin { section: Some(Section::Forward), label: "objective".into(), span: Some(block.objective_span) };
     let params: Vec<ValueId> =
         block.params.iter().map(|(name, _)| graph.add_param(name.clone(), Shape::scalar(), origin.clone())).collect();
     let objective = Lowering { graph: &mut graph, params: &params, origin }.lower(&block.objective);

@@ -6,7 +6,7 @@
 use crate::Rewritten;
 use crate::rebuild::{Action, rebuild};
 use nnc_ir::{Graph, Op, Shape, ValueId};
-use std::collections::HashMap;
+use rustc_hash::FxHashMap;
 
 /// The identity of an instruction: op name, attribute bits, operands, result shape.
 #[derive(PartialEq, Eq, Hash)]
@@ -18,7 +18,7 @@ struct Key {
 }
 
 pub fn eliminate_common_subexpressions(graph: &Graph) -> Rewritten {
-    let mut seen: HashMap<Key, ValueId> = HashMap::new();
+    let mut seen: FxHashMap<Key, ValueId> = FxHashMap::default();
     rebuild(graph, |new, _, inst, args| {
         let mut args = args.to_vec();
         if inst.op.is_commutative() {
