@@ -70,9 +70,13 @@ impl Budget {
 
 /// The memory this process may allocate from now on (`requested`: `--max-memory`).
 pub fn budget(requested: Option<u64>) -> Budget {
-    let status = read("/proc/self/status");
-    let in_use = |key: &str| status.as_deref().and_then(|s| kib_field(s, key));
     let limits = Limits::of_this_process();
+    // What the process maps counts only against `ulimit -v` and `-d`: most runs have
+    // neither and need not read it (each file read here costs tens of microseconds, and
+    // a run asks for its budget several times).
+    let status =
+        (limits.address_space.is_some() || limits.data_segment.is_some()).then(|| read("/proc/self/status")).flatten();
+    let in_use = |key: &str| status.as_deref().and_then(|s| kib_field(s, key));
     let under = |limit: Option<u64>, used: Option<u64>| {
         limit.map(|limit| limit.saturating_sub(used.unwrap_or(0)).saturating_sub(HEADROOM))
     };
@@ -164,13 +168,19 @@ fn cgroup_limits() -> Vec<(u64, PathBuf)> {
             continue;
         };
         for folder in ancestors(Path::new(root), path) {
-            // `max` (v2) does not parse: no limit; v1 writes "no limit" as a huge number.
-            if let Some(limit) = read_number(folder.join(limit)) {
+            // `max` (v2) does not parse: no limit; v1 writes "no limit" as a huge number
+            // (2⁶³ less a page), which no usage comes near: its usage is not worth reading.
+            if let Some(limit) = read_number(folder.join(limit)).filter(|&limit| binds(limit)) {
                 limits.push((limit, folder.join(usage)));
             }
         }
     }
     limits
+}
+
+/// Whether a cgroup limit can bind: cgroup v1 writes "no limit" as 2⁶³ less a page.
+fn binds(limit: u64) -> bool {
+    limit < 1 << 62
 }
 
 /// `root/a/b`, `root/a`, `root` for the cgroup path `/a/b`.
@@ -240,6 +250,15 @@ mod tests {
         std::fs::write(&parent, "max").expect("write");
         assert_eq!(limits.cgroup_room(), Some(100));
         assert_eq!(Limits { cgroups: Vec::new(), ..limits }.cgroup_room(), None);
+    }
+
+    /// cgroup v1 writes "no limit" as 2⁶³ less a page; a real limit, however large a
+    /// machine, is far below the cut-off that leaves it out.
+    #[test]
+    fn cgroup_v1_no_limit_is_not_a_limit() {
+        assert!(!binds(9_223_372_036_854_771_712));
+        assert!(binds(64 << 40), "64 TiB is a limit");
+        assert!(binds(512 << 20));
     }
 
     #[test]
