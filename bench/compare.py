@@ -38,12 +38,16 @@ SWEEP = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 # so nnc is also built without its `library-avx512` feature (see build_nnc).
 AVX2_MACHINE = {
     "NNC_CPU": "avx2",  # nnc's generated code and its own product kernels
-    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2",  # JAX: XLA's generated code
+    # JAX: XLA's generated code, and its products: XLA hands a lone product to YNNPACK,
+    # which picks its kernels at run time whatever `max_isa` says (2048³ at 299 GFLOP/s on
+    # two AVX-512 cores with the ISA flag alone, above the 215 the two cores can do with
+    # AVX2; 181–197 without YNNPACK, like numpy's 170–191 with OpenBLAS' Haswell kernels).
+    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2 --xla_cpu_experimental_ynn_fusion_type=-LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
     "OPENBLAS_CORETYPE": "Haswell",  # numpy's BLAS
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512F AVX512CD AVX512_SKX AVX512_ICL AVX512_SPR",  # numpy's loops
     "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's kernels
     "MKL_ENABLE_INSTRUCTIONS": "AVX2",  # PyTorch's BLAS
-    "ONEDNN_MAX_CPU_ISA": "AVX2",  # PyTorch's convolutions
+    "ONEDNN_MAX_CPU_ISA": "AVX2",  # PyTorch's convolutions, and oneDNN's products in JAX
     "GLIBC_TUNABLES": "glibc.cpu.hwcaps=-AVX512F,-AVX512VL,-AVX512BW,-AVX512DQ,-AVX512CD",  # memcpy in all
 }
 
@@ -172,6 +176,8 @@ def main():
         rows.append((name, ours, peers))
         verdicts += targets(name, w, ours, peers)
     sgemm = peer_sgemm()
+    if args.cpu != "native":
+        print(peers_within(sgemm, args.cpu))
     print(f"\nµs per training step (median of {args.repeat} runs each, fresh processes; nnc: {rows[0][1]['cpu']}; "
           f"--cpu {args.cpu})\n")
     print("| workload | nnc | numpy | JAX jit | JAX scan | PyTorch | nnc compile ms | nnc load ms |")
@@ -273,10 +279,25 @@ def check(what, ratio, limit, at_least=False, shown=""):
     return f"| {what} | {shown} | {ratio:.3g} | {'met' if met else '**missed**'} |"
 
 
-def peer_sgemm():
-    proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "sgemm"], capture_output=True,
-                          text=True, cwd=HERE, check=True)
+def peer_sgemm(framework="numpy"):
+    """A 2048³ float32 product's GFLOP/s in one peer (None when it is not installed)."""
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), "sgemm", framework],
+                          capture_output=True, text=True, cwd=HERE)
+    if proc.returncode != 0:
+        return None
     return json.loads(proc.stdout)["gflops"]
+
+
+def peers_within(numpy_rate, cpu):
+    """Whether each peer's products keep to `cpu`'s instructions: a 2048³ product faster
+    than 1.3 × numpy's (OpenBLAS with its Haswell kernels) needs wider vectors. On two
+    AVX-512 cores the uncapped rates are 300–420 GFLOP/s and the capped ones 170–200."""
+    rates = {f: peer_sgemm(f) for f in ("jax", "torch")}
+    shown = ", ".join(f"{f} {r:.0f}" for f, r in rates.items() if r)
+    escaped = [f for f, r in rates.items() if r and r > 1.3 * numpy_rate]
+    verdict = (f"**not limited to {cpu}: {', '.join(escaped)}** (their ratios compare against wider vectors)"
+               if escaped else f"all within {cpu}")
+    return f"peers' 2048³ product under --cpu {cpu}, GFLOP/s: numpy {numpy_rate:.0f}, {shown}: {verdict}"
 
 
 def width_sweep(nnc, wl, data, repeat, suffix):

@@ -3,7 +3,7 @@
 
 usage: peers.py FRAMEWORK WORKLOAD DATA_DIR      (FRAMEWORK: numpy, jax-jit, jax-scan, torch)
        peers.py FRAMEWORK --width W DATA_DIR     (784-W-W-10 on the W3 data, batch 128)
-       peers.py sgemm                            (numpy float32 GEMM rate, GFLOP/s)
+       peers.py sgemm [numpy|jax|torch]          (a float32 GEMM's rate, GFLOP/s; numpy's by default)
 
 Every framework trains the same network sizes on the same rows with the same batches:
 epoch 0 runs untimed (it compiles every batch shape), the rest are timed. JAX's scan mode
@@ -294,11 +294,23 @@ CNN_RUNNERS = {"numpy": unavailable, "jax-jit": run_cnn_jax_jit, "jax-scan": una
 RUNNERS = {"numpy": run_numpy, "jax-jit": run_jax_jit, "jax-scan": run_jax_scan, "torch": run_torch}
 
 
-def sgemm_rate(n=2048, repeats=7):
+def sgemm_rate(framework="numpy", n=2048, repeats=7):
+    """GFLOP/s of one n×n×n float32 product in `framework` (best of `repeats`)."""
     a = np.random.default_rng(0).standard_normal((n, n)).astype(np.float32)
     b = a.T.copy()
-    a @ b
-    best = min(timeit(lambda: a @ b) for _ in range(repeats))
+    if framework == "jax":
+        import jax
+        product = jax.jit(lambda x, y: x @ y)
+        a, b = jax.numpy.asarray(a), jax.numpy.asarray(b)
+        run = lambda: product(a, b).block_until_ready()  # noqa: E731
+    elif framework == "torch":
+        import torch
+        a, b = torch.from_numpy(a), torch.from_numpy(b)
+        run = lambda: a @ b  # noqa: E731
+    else:
+        run = lambda: a @ b  # noqa: E731
+    run()
+    best = min(timeit(run) for _ in range(repeats))
     return 2 * n ** 3 / best / 1e9
 
 
@@ -310,7 +322,10 @@ def timeit(f):
 
 def main(argv):
     if argv[0] == "sgemm":
-        print(json.dumps({"gflops": sgemm_rate()}))
+        try:
+            print(json.dumps({"gflops": sgemm_rate(*argv[1:2])}))
+        except ModuleNotFoundError as missing:
+            sys.exit(f"ModuleNotFoundError: {missing}")
         return
     framework, data_dir = argv[0], argv[-1]
     if argv[1] == "--width":
