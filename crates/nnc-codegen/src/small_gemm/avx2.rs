@@ -31,7 +31,8 @@ pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *con
     }
 }
 
-/// Every row of one column block, `R` rows at a time, then the rest as a smaller block.
+/// Every row of one column block, `R` rows at a time, the last of them with the ragged rest
+/// as two lower blocks.
 ///
 /// # Safety
 /// As [`product`]; columns `j..j + width` lie in C.
@@ -45,23 +46,52 @@ unsafe fn rows<const R: usize, const V: usize, const F: bool, const G: bool>(
 ) {
     let lanes: [usize; V] = std::array::from_fn(|v| width.saturating_sub(8 * v).min(8));
     let masks: [__m256i; V] = std::array::from_fn(|v| lane_mask(lanes[v]));
-    let mut i = 0;
-    while i + R <= o.m {
-        // SAFETY: rows i..i + R lie in A and C.
-        unsafe { tile::<R, V, F, G>(o, b, b_rows, i, j, &lanes, &masks) };
-        i += R;
+    // The last full block and a ragged rest are run as two blocks of nearly equal height:
+    // a block of one or two rows has too few accumulators to hide the FMA's latency
+    // (6 + 6 + 6 + 6 + 4 + 4 rows instead of 6 + 6 + 6 + 6 + 6 + 2 for 32).
+    let rest = o.m % R;
+    let full = if rest > 0 && o.m > R { o.m / R - 1 } else { o.m / R };
+    for block in 0..full {
+        // SAFETY: rows block·R..(block + 1)·R lie in A and C.
+        unsafe { tile::<R, V, F, G>(o, b, b_rows, block * R, j, &lanes, &masks) };
     }
-    // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
+    let i = full * R;
+    let left = o.m - i;
+    let (first, second) = if left > R { (left.div_ceil(2), left / 2) } else { (left, 0) };
+    for (start, count) in [(i, first), (i + first, second)] {
+        // SAFETY: rows start..start + count lie in A and C; count is at most R (at most 8).
+        unsafe { short_tile::<V, F, G>(o, b, b_rows, start, count, j, &lanes, &masks) };
+    }
+}
+
+/// Rows `i..i + count` of one column block (`count` ≤ 8), as a block of that height.
+///
+/// # Safety
+/// As [`tile`].
+#[allow(clippy::too_many_arguments)]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn short_tile<const V: usize, const F: bool, const G: bool>(
+    o: &Operands,
+    b: *const f32,
+    b_rows: isize,
+    i: usize,
+    count: usize,
+    j: usize,
+    lanes: &[usize; V],
+    masks: &[__m256i; V],
+) {
+    // SAFETY: forwarded from the caller.
     unsafe {
-        match o.m - i {
+        match count {
             0 => {}
-            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
-            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
-            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
-            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
-            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
-            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
-            _ => tile::<7, V, F, G>(o, b, b_rows, i, j, &lanes, &masks),
+            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            7 => tile::<7, V, F, G>(o, b, b_rows, i, j, lanes, masks),
+            _ => tile::<8, V, F, G>(o, b, b_rows, i, j, lanes, masks),
         }
     }
 }

@@ -351,6 +351,9 @@ mod tests {
             (5, 23, 6),
             (9, 25, 2),
             (8, 8, 8),
+            // A ragged rest shared with the last full block (AVX2: 6·4 + 4 + 4, 8 + 6 + 6 rows).
+            (32, 16, 7),
+            (20, 8, 3),
         ] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
