@@ -33,6 +33,10 @@ TARGETS = [("w1_xor8", "jax-scan", 1 / 20), ("w2_digits", "jax-jit", 1 / 3),
 COMPILE_MS = {"w1_xor8": 5, "w2_digits": 5, "w3_wide": 20, "w4_linreg": 5, "w5_cnn": 10, "w5_cnn28": 10}
 SWEEP = [16, 32, 64, 128, 256, 512, 1024, 2048, 4096]
 
+# Removes YNNPACK's products from XLA (see AVX2_MACHINE). An XLA that does not know a flag
+# refuses to start, and one from before YNNPACK has no such flag (`limit_cpu` then drops it).
+YNN_FLAG = "--xla_cpu_experimental_ynn_fusion_type=-LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT"
+
 # `--cpu avx2`: what keeps each system below AVX-512, so that an AVX-512 machine measures
 # the paths an AVX2 laptop runs, peers included. nnc's GEMM library detects the CPU itself,
 # so nnc is also built without its `library-avx512` feature (see build_nnc).
@@ -42,7 +46,7 @@ AVX2_MACHINE = {
     # which picks its kernels at run time whatever `max_isa` says (2048³ at 299 GFLOP/s on
     # two AVX-512 cores with the ISA flag alone, above the 215 the two cores can do with
     # AVX2; 181–197 without YNNPACK, like numpy's 170–191 with OpenBLAS' Haswell kernels).
-    "XLA_FLAGS": "--xla_cpu_max_isa=AVX2 --xla_cpu_experimental_ynn_fusion_type=-LIBRARY_FUSION_TYPE_INDIVIDUAL_DOT",
+    "XLA_FLAGS": f"--xla_cpu_max_isa=AVX2 {YNN_FLAG}",
     "OPENBLAS_CORETYPE": "Haswell",  # numpy's BLAS
     "NPY_DISABLE_CPU_FEATURES": "X86_V4 AVX512F AVX512CD AVX512_SKX AVX512_ICL AVX512_SPR",  # numpy's loops
     "ATEN_CPU_CAPABILITY": "avx2",  # PyTorch's kernels
@@ -85,6 +89,11 @@ def limit_cpu(cpu):
     if cpu == "avx2":
         for key, value in AVX2_MACHINE.items():
             os.environ[key] = f"{os.environ[key]} {value}" if key == "XLA_FLAGS" and key in os.environ else value
+        probe = subprocess.run([sys.executable, "-c", "import jax.numpy as j; j.ones(1).block_until_ready()"],
+                               capture_output=True, text=True)
+        if probe.returncode != 0 and "ynn_fusion_type" in probe.stderr:
+            os.environ["XLA_FLAGS"] = os.environ["XLA_FLAGS"].replace(YNN_FLAG, "").strip()
+            print("this JAX has no YNNPACK flag; its products are checked below", file=sys.stderr)
 
 
 def run_nnc(nnc, program, extra=()):
