@@ -333,9 +333,12 @@ impl Op {
         }
     }
 
-    /// Whether `op(a, b) == op(b, a)`, so CSE may order the operands.
+    /// Whether `op(a, b) == op(b, a)`, so CSE may order the operands. Not `max`: it is
+    /// `a > b ? a : b`, so `max(NaN, 0)` is 0 and `max(0, NaN)` is NaN; a ReLU is
+    /// `max(x, 0)` and must stay so (the product kernels' ReLU and the mask-from-output
+    /// rewrite rely on that order).
     pub fn is_commutative(&self) -> bool {
-        matches!(self, Op::Add | Op::Mul | Op::Max)
+        matches!(self, Op::Add | Op::Mul)
     }
 
     /// The typing rule: the result shape for operand shapes, or why they do not fit.
