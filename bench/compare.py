@@ -185,6 +185,8 @@ def main():
         rows.append((name, ours, peers))
         verdicts += targets(name, w, ours, peers)
     sgemm = peer_sgemm()
+    if sgemm is None:
+        sys.exit("numpy's sgemm rate could not be measured (bench/peers.py sgemm failed)")
     if args.cpu != "native":
         print(peers_within(sgemm, args.cpu))
     print(f"\nµs per training step (median of {args.repeat} runs each, fresh processes; nnc: {rows[0][1]['cpu']}; "
