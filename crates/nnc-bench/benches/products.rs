@@ -9,7 +9,7 @@
 //! stops at AVX2, as on a CPU without AVX-512, which is what the AVX2 kernel competes with.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nnc_codegen::{ProductKernel, multiply, multiply_any_size};
+use nnc_codegen::{ProductKernel, multiply, multiply_any_size, multiply_left_transposed};
 use std::hint::black_box;
 
 /// (m, n, k): W2's forward products and the weight gradient's, a 16-wide sweep layer's.
@@ -26,6 +26,34 @@ fn products(c: &mut Criterion) {
                 continue;
             }
             group.bench_function(format!("{m}x{n}x{k}/{kernel:?}"), |bench| {
+                bench.iter(|| multiply(kernel, (m, n, k), black_box(&a), black_box(&b), &mut out))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// (m, n, k): weight gradients of narrow layers, `Xᵀ·δ`: W2's output layer, W3's, and a
+/// one-output regression's.
+const GRADIENTS: [(usize, usize, usize); 3] = [(128, 10, 32), (512, 10, 128), (64, 1, 32)];
+
+/// Each kernel on the products with A given transposed (AVX-512 and AVX2 take them in
+/// `avx2_narrow.rs`, with vectors down C's columns), beside the same kernel with A
+/// row-major (vectors along C's rows, as these products ran before that kernel).
+fn gradients(c: &mut Criterion) {
+    let mut group = c.benchmark_group("gradient");
+    for (m, n, k) in GRADIENTS {
+        let (a, b, mut out) = operands(m, n, k);
+        group.throughput(Throughput::Elements((m * n * k) as u64));
+        for kernel in [ProductKernel::Avx512, ProductKernel::Avx2, ProductKernel::Sse2] {
+            if !multiply_left_transposed(kernel, (m, n, k), &a, &b, &mut out) {
+                eprintln!("skipped: {kernel:?} on {m}x{n}x{k} (not on this CPU)");
+                continue;
+            }
+            group.bench_function(format!("{m}x{n}x{k}/{kernel:?}/transposed"), |bench| {
+                bench.iter(|| multiply_left_transposed(kernel, (m, n, k), black_box(&a), black_box(&b), &mut out))
+            });
+            group.bench_function(format!("{m}x{n}x{k}/{kernel:?}/rows"), |bench| {
                 bench.iter(|| multiply(kernel, (m, n, k), black_box(&a), black_box(&b), &mut out))
             });
         }
@@ -95,6 +123,6 @@ criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1));
-    targets = products, crossover
+    targets = products, gradients, crossover
 }
 criterion_main!(benches);

@@ -98,7 +98,7 @@ unsafe fn short_tile<const V: usize, const F: bool, const G: bool>(
 
 /// The first `lanes` lanes set (all-ones 32-bit lanes), for `vmaskmovps`.
 #[target_feature(enable = "avx2,fma")]
-fn lane_mask(lanes: usize) -> __m256i {
+pub(super) fn lane_mask(lanes: usize) -> __m256i {
     let index = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
     _mm256_cmpgt_epi32(_mm256_set1_epi32(lanes as i32), index)
 }
@@ -108,7 +108,7 @@ fn lane_mask(lanes: usize) -> __m256i {
 /// # Safety
 /// The first `lanes` elements from `at` must be readable.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn load(at: *const f32, lanes: usize, mask: __m256i) -> __m256 {
+pub(super) unsafe fn load(at: *const f32, lanes: usize, mask: __m256i) -> __m256 {
     // SAFETY: a plain load reads 8 elements only when 8 are in the block; a masked one
     // touches only the lanes its mask sets.
     unsafe { if lanes == 8 { _mm256_loadu_ps(at) } else { _mm256_maskload_ps(at, mask) } }
@@ -120,7 +120,7 @@ unsafe fn load(at: *const f32, lanes: usize, mask: __m256i) -> __m256 {
 /// # Safety
 /// The first `lanes` elements from `at` must be writable.
 #[target_feature(enable = "avx2,fma")]
-unsafe fn store(at: *mut f32, lanes: usize, mask: __m256i, value: __m256) {
+pub(super) unsafe fn store(at: *mut f32, lanes: usize, mask: __m256i, value: __m256) {
     // SAFETY: as in `load`.
     unsafe {
         if lanes == 8 {
@@ -168,6 +168,51 @@ unsafe fn reduce<const R: usize, const V: usize, const RAGGED: bool>(
     acc
 }
 
+/// Stores `acc`, one vector of A·B (row `i`, columns `j..j + lanes`), into C as
+/// `alpha·C + beta·acc`, with the bias and ReLU when `F` and the mask when `G`, and adds
+/// it to `sums` when `G` and the product has sums.
+///
+/// # Safety
+/// The `lanes` elements from (i, j) must lie in C (and the bias row and the mask, when
+/// given); `mask` sets the first `lanes` lanes.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn finish_vector<const F: bool, const G: bool>(
+    o: &Operands,
+    acc: __m256,
+    i: usize,
+    j: usize,
+    lanes: usize,
+    mask: __m256i,
+    sums: &mut __m256,
+) {
+    // SAFETY: as the caller guarantees; masked-off lanes are neither read nor written.
+    unsafe {
+        let at = o.c.add(i * o.ldc + j);
+        let mut out = _mm256_mul_ps(acc, _mm256_set1_ps(o.beta));
+        if o.read {
+            out = _mm256_fmadd_ps(load(at, lanes, mask), _mm256_set1_ps(o.alpha), out);
+        }
+        if F && !o.bias.is_null() {
+            out = _mm256_add_ps(out, load(o.bias.add(j), lanes, mask));
+        }
+        if F && o.relu {
+            // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
+            out = _mm256_max_ps(out, _mm256_setzero_ps());
+        }
+        if G && !o.mask.is_null() {
+            // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
+            let m = load(o.mask.add(i * o.ldc + j), lanes, mask);
+            let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(m, _mm256_setzero_ps());
+            out = _mm256_mul_ps(out, _mm256_and_ps(keep, _mm256_set1_ps(1.0)));
+        }
+        if G && !o.sums.is_null() {
+            *sums = _mm256_add_ps(*sums, out);
+        }
+        store(at, lanes, mask, out);
+    }
+}
+
 /// Rows `i..i + R`, columns `j..` of C: the whole reduction in registers.
 ///
 /// # Safety
@@ -191,7 +236,6 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
         } else {
             reduce::<R, V, true>(o, b, b_rows, i, j, masks[V - 1])
         };
-        let (alpha, beta) = (_mm256_set1_ps(o.alpha), _mm256_set1_ps(o.beta));
         // The block's column sums, added to row by row in order.
         let summed = G && !o.sums.is_null();
         let mut sums = [_mm256_setzero_ps(); V];
@@ -201,30 +245,8 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
             }
         }
         for (r, acc) in acc.iter().enumerate() {
-            let c = o.c.add((i + r) * o.ldc + j);
             for v in 0..V {
-                let at = c.add(8 * v);
-                let mut out = _mm256_mul_ps(acc[v], beta);
-                if o.read {
-                    out = _mm256_fmadd_ps(load(at, lanes[v], masks[v]), alpha, out);
-                }
-                if F && !o.bias.is_null() {
-                    out = _mm256_add_ps(out, load(o.bias.add(j + 8 * v), lanes[v], masks[v]));
-                }
-                if F && o.relu {
-                    // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
-                    out = _mm256_max_ps(out, _mm256_setzero_ps());
-                }
-                if G && !o.mask.is_null() {
-                    // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
-                    let m = load(o.mask.add((i + r) * o.ldc + j + 8 * v), lanes[v], masks[v]);
-                    let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(m, _mm256_setzero_ps());
-                    out = _mm256_mul_ps(out, _mm256_and_ps(keep, _mm256_set1_ps(1.0)));
-                }
-                if summed {
-                    sums[v] = _mm256_add_ps(sums[v], out);
-                }
-                store(at, lanes[v], masks[v], out);
+                finish_vector::<F, G>(o, acc[v], i + r, j + 8 * v, lanes[v], masks[v], &mut sums[v]);
             }
         }
         if summed {

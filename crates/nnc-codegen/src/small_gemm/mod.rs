@@ -18,6 +18,8 @@ use std::cell::RefCell;
 #[cfg(target_arch = "x86_64")]
 mod avx2;
 #[cfg(target_arch = "x86_64")]
+mod avx2_narrow;
+#[cfg(target_arch = "x86_64")]
 mod avx512;
 mod portable;
 #[cfg(target_arch = "x86_64")]
@@ -193,6 +195,12 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
     if o.m * o.n * o.k > kernel.max_macs() || o.m == 0 || o.n == 0 {
         return false;
     }
+    #[cfg(target_arch = "x86_64")]
+    if matches!(kernel, Kernel::Avx2 | Kernel::Avx512) && avx2_narrow::takes(o) {
+        // SAFETY: the caller guarantees the matrices and the instructions; A's row stride is 1.
+        unsafe { narrow(o) };
+        return true;
+    }
     if o.b_columns == 1 {
         // SAFETY: the caller guarantees the matrices and the instructions.
         unsafe { product(kernel, o, o.b, o.b_rows) };
@@ -228,6 +236,23 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
 pub fn multiply(kernel: Kernel, dims: (usize, usize, usize), a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
     // SAFETY: `row_major` checked the slices' sizes and the kernel's instructions.
     row_major(kernel, dims, a, b, c).is_some_and(|operands| unsafe { try_product_with(kernel, &operands) })
+}
+
+/// `C = Aᵀ·B` for row-major `a` (k×m, so A is m×k), `b` (k×n) and `c` (m×n) with
+/// `kernel`, as in a layer's weight gradient: for benchmarks and tests outside this crate.
+/// False, computing nothing, as for [`multiply`].
+pub fn multiply_left_transposed(
+    kernel: Kernel,
+    dims: (usize, usize, usize),
+    a: &[f32],
+    b: &[f32],
+    c: &mut [f32],
+) -> bool {
+    let m = dims.0;
+    let transposed = |o: Operands| Operands { a_rows: 1, a_columns: m as isize, ..o };
+    // SAFETY: `row_major` checked the slices' sizes (a has k·m elements either way) and the
+    // kernel's instructions; A's element (i, p) is a[p·m + i].
+    row_major(kernel, dims, a, b, c).map(transposed).is_some_and(|o| unsafe { try_product_with(kernel, &o) })
 }
 
 /// [`multiply`] at any size: for measuring where [`Kernel::max_macs`] belongs against the
@@ -281,6 +306,26 @@ unsafe fn product(kernel: Kernel, o: &Operands, b: *const f32, b_rows: isize) {
             (true, false) => finishing::<true, false>(kernel, o, b, b_rows),
             (false, true) => finishing::<false, true>(kernel, o, b, b_rows),
             (true, true) => finishing::<true, true>(kernel, o, b, b_rows),
+        }
+    }
+}
+
+/// Runs the AVX2 kernel for a narrow product with a transposed left operand, with each
+/// finish compiled in only when it is asked for (as in [`product`]).
+///
+/// # Safety
+/// As [`try_product_with`] for the AVX2 kernel, and [`avx2_narrow::takes`] the product.
+#[cfg(target_arch = "x86_64")]
+unsafe fn narrow(o: &Operands) {
+    let layer = !o.bias.is_null() || o.relu;
+    let gradient = !o.mask.is_null() || !o.sums.is_null();
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match (layer, gradient) {
+            (false, false) => avx2_narrow::product::<false, false>(o),
+            (true, false) => avx2_narrow::product::<true, false>(o),
+            (false, true) => avx2_narrow::product::<false, true>(o),
+            (true, true) => avx2_narrow::product::<true, true>(o),
         }
     }
 }
@@ -354,10 +399,18 @@ mod tests {
             // A ragged rest shared with the last full block (AVX2: 6·4 + 4 + 4, 8 + 6 + 6 rows).
             (32, 16, 7),
             (20, 8, 3),
+            // Narrow with a transposed left operand (AVX2: column groups 5 + 5, 6 + 6, 6 + 5,
+            // 1 and 3; ragged blocks of 5, 8, 9 and 1 rows).
+            (21, 10, 5),
+            (40, 12, 9),
+            (25, 11, 4),
+            (16, 1, 3),
+            (17, 3, 2),
         ] {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
-            for ((a_rows, a_columns), (b_rows, b_columns)) in [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k))] {
+            let layouts = [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k)), ((1, m), (1, k))];
+            for ((a_rows, a_columns), (b_rows, b_columns)) in layouts {
                 // The bias row and the sums have a marker past their n values, which must be
                 // neither read nor written.
                 let bias: Vec<f32> = (0..n).map(|j| ((j * 3 % 7) as f32 - 3.0) / 4.0).chain([f32::NAN]).collect();
