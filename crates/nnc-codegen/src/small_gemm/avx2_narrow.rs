@@ -8,7 +8,7 @@
 //! the row kernel's finish (`avx2::finish_vector`).
 
 use super::Operands;
-use super::avx2::{finish_vector, lane_mask, load, store};
+use super::avx2::{finish_vector, lane_mask, load, store, transpose};
 use std::arch::x86_64::*;
 
 /// Columns in one block, at most: 2 × 6 accumulators, A's two vectors and B's broadcast
@@ -117,36 +117,4 @@ unsafe fn reduce<const W: usize, const RAGGED: bool>(
         }
     }
     acc
-}
-
-/// The 8 rows of the 8 × W corner whose columns are `columns` (the lanes past W are 0).
-#[inline]
-#[target_feature(enable = "avx2,fma")]
-fn transpose<const W: usize>(columns: &[__m256; W]) -> [__m256; 8] {
-    let c: [__m256; 8] = std::array::from_fn(|x| if x < W { columns[x] } else { _mm256_setzero_ps() });
-    // Pairs of columns interleaved, then pairs of pairs, then the two halves of each row.
-    let pairs = [
-        _mm256_unpacklo_ps(c[0], c[1]),
-        _mm256_unpackhi_ps(c[0], c[1]),
-        _mm256_unpacklo_ps(c[2], c[3]),
-        _mm256_unpackhi_ps(c[2], c[3]),
-        _mm256_unpacklo_ps(c[4], c[5]),
-        _mm256_unpackhi_ps(c[4], c[5]),
-        _mm256_unpacklo_ps(c[6], c[7]),
-        _mm256_unpackhi_ps(c[6], c[7]),
-    ];
-    let quads = [
-        _mm256_shuffle_ps::<0x44>(pairs[0], pairs[2]),
-        _mm256_shuffle_ps::<0xEE>(pairs[0], pairs[2]),
-        _mm256_shuffle_ps::<0x44>(pairs[1], pairs[3]),
-        _mm256_shuffle_ps::<0xEE>(pairs[1], pairs[3]),
-        _mm256_shuffle_ps::<0x44>(pairs[4], pairs[6]),
-        _mm256_shuffle_ps::<0xEE>(pairs[4], pairs[6]),
-        _mm256_shuffle_ps::<0x44>(pairs[5], pairs[7]),
-        _mm256_shuffle_ps::<0xEE>(pairs[5], pairs[7]),
-    ];
-    std::array::from_fn(|r| {
-        let (low, high) = (quads[r % 4], quads[4 + r % 4]);
-        if r < 4 { _mm256_permute2f128_ps::<0x20>(low, high) } else { _mm256_permute2f128_ps::<0x31>(low, high) }
-    })
 }
