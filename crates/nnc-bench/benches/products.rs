@@ -3,6 +3,9 @@
 //! batch 32) and of the width sweep, one product per iteration. Kernels this CPU lacks
 //! are left out (and named on standard error).
 //!
+//! The `gradient` group times the products with a transposed left operand (a layer's
+//! weight gradient) on each kernel, beside the same kernel with A row-major.
+//!
 //! The `crossover` group times each kernel against the GEMM library (`gemm`, one thread)
 //! on blocks around the size above which blocks go to the library: the measurement behind
 //! each kernel's limit in `small_gemm/mod.rs`. With `--no-default-features` the library
