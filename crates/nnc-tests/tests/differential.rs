@@ -55,6 +55,14 @@ fn a_found_case_trains_as_the_interpreter_says() {
     check_source(include_str!("differential/adam_mae_dead_relu.nn"));
 }
 
+/// Found by the generator: Adam on an MAE loss whose bias's six sign gradients cancel in
+/// the first batch (rounding noise, moved by Adam up to the learning rate) and whose last
+/// batch of one row then gives it a real gradient.
+#[test]
+fn a_cancelled_first_batch_trains_as_the_interpreter_says() {
+    check_source(include_str!("differential/adam_mae_linear_tail.nn"));
+}
+
 proptest! {
     #![proptest_config(ProptestConfig { cases: cases(), failure_persistence: None, ..ProptestConfig::default() })]
 
