@@ -1,6 +1,6 @@
 //! Generated networks, compiled, against the reference interpreter. proptest draws
 //! well-typed programs: up to two hidden layers of 1 to 6 units with every activation;
-//! regression (mse, mae), binary (bce) and class (softmax_ce) outputs; SGD with and
+//! regression (mse, mae), binary (bce) and class (softmax_ce, 2 to 7 classes) outputs; SGD with and
 //! without momentum and Nesterov, Adam with and without weight decay; constant and step
 //! schedules; 1 to 9 rows in batches that leave ragged last batches. For each:
 //!
