@@ -35,7 +35,8 @@ impl ColumnEncoding {
                 let value = if missing {
                     None
                 } else {
-                    Some(cell.parse::<f32>().ok().filter(|v| v.is_finite()).ok_or(CellProblem::NotANumber)?)
+                    // As the training data was typed: a cell is the same number in both.
+                    Some(crate::typing::number(cell).ok_or(CellProblem::NotANumber)?)
                 };
                 self.encoding.encode_number(value, out)
             }
@@ -114,28 +115,41 @@ impl Encoding {
     }
 }
 
-/// `(offset, scale)` so that `(x - offset) / scale` is standardised or in [0, 1].
-pub(crate) fn fit_numeric(values: &[f32], normalize: Normalize) -> (f32, f32) {
-    if values.is_empty() {
-        return (0.0, 1.0);
-    }
+/// `(offset, scale)` so that `(x - offset) / scale` is standardised or in [0, 1]. The
+/// values are read twice (for the mean, then the variance), where they are.
+pub(crate) fn fit_numeric(values: impl Iterator<Item = f32> + Clone, normalize: Normalize) -> (f32, f32) {
     match normalize {
         Normalize::None => (0.0, 1.0),
         Normalize::Standard => {
-            let mean = values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64;
-            let var = values.iter().map(|&v| (f64::from(v) - mean).powi(2)).sum::<f64>() / values.len() as f64;
+            let Some(mean) = mean_f64(values.clone()) else { return (0.0, 1.0) };
+            let (squares, n) = sum_and_count(values.map(|v| (f64::from(v) - mean).powi(2)));
+            let var = squares / n as f64;
             (mean as f32, if var > 0.0 { var.sqrt() as f32 } else { 1.0 })
         }
         Normalize::MinMax => {
-            let min = values.iter().copied().fold(f32::INFINITY, f32::min);
-            let max = values.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let min = values.clone().fold(f32::INFINITY, f32::min);
+            let max = values.fold(f32::NEG_INFINITY, f32::max);
+            if min > max {
+                return (0.0, 1.0);
+            }
             (min, if max > min { max - min } else { 1.0 })
         }
     }
 }
 
-pub(crate) fn mean(values: &[f32]) -> Option<f32> {
-    (!values.is_empty()).then(|| (values.iter().map(|&v| f64::from(v)).sum::<f64>() / values.len() as f64) as f32)
+pub(crate) fn mean(values: impl Iterator<Item = f32>) -> Option<f32> {
+    mean_f64(values).map(|mean| mean as f32)
+}
+
+fn mean_f64(values: impl Iterator<Item = f32>) -> Option<f64> {
+    let (sum, n) = sum_and_count(values.map(f64::from));
+    (n > 0).then(|| sum / n as f64)
+}
+
+/// The sum in order, as `Iterator::sum` adds (from -0.0, so that the sum of -0.0 alone
+/// keeps its sign), and the count.
+fn sum_and_count(values: impl Iterator<Item = f64>) -> (f64, usize) {
+    values.fold((-0.0, 0), |(sum, n), v| (sum + v, n + 1))
 }
 
 /// The sorted distinct categories of `cells` (those in `missing` left out) and the most
@@ -165,5 +179,50 @@ pub(crate) fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
     match (a.parse::<f64>(), b.parse::<f64>()) {
         (Ok(x), Ok(y)) => x.total_cmp(&y),
         _ => a.cmp(b),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{ColumnEncoding, Encoding, fit_numeric, mean};
+    use crate::spec::Normalize;
+
+    /// A cell is encoded for prediction as the same number it was typed as for training,
+    /// also where rounding the decimal to f64 first (as typing does) and rounding it
+    /// straight to f32 differ: this one lies just below a point halfway between two f32s,
+    /// and rounds onto it as an f64.
+    #[test]
+    fn prediction_reads_a_number_as_training_did() {
+        let cell = "1.0000001788139343";
+        let straight: f32 = cell.parse().expect("a number");
+        let typed = crate::typing::number(cell).expect("a number");
+        assert_ne!(straight, typed, "the cell tells the two roundings apart");
+        let encoding = ColumnEncoding {
+            column: "x".to_string(),
+            encoding: Encoding::Numeric { offset: 0.0, scale: 1.0, fill: None },
+            missing: Vec::new(),
+        };
+        let mut out = Vec::new();
+        assert!(encoding.encode(cell, &mut out).is_ok());
+        assert_eq!(out, [typed]);
+    }
+
+    /// Fitting reads the values in place in the order a copy of them was summed: the same
+    /// mean and scale to the bit, and the sign of a mean of negative zeros.
+    #[test]
+    fn fits_sum_as_a_copy_did() {
+        let values = [0.1f32, 3.7, -2.25, 1e-3, 7.5, -0.0];
+        let sum: f64 = values.iter().map(|&v| f64::from(v)).sum();
+        let mean_then = sum / values.len() as f64;
+        let var_then = values.iter().map(|&v| (f64::from(v) - mean_then).powi(2)).sum::<f64>() / values.len() as f64;
+        let (offset, scale) = fit_numeric(values.iter().copied(), Normalize::Standard);
+        assert_eq!(
+            (offset.to_bits(), scale.to_bits()),
+            ((mean_then as f32).to_bits(), (var_then.sqrt() as f32).to_bits())
+        );
+        assert_eq!(mean([-0.0f32, -0.0].into_iter()).map(f32::to_bits), Some((-0.0f32).to_bits()));
+        assert_eq!(fit_numeric(std::iter::empty(), Normalize::Standard), (0.0, 1.0));
+        assert_eq!(fit_numeric(std::iter::empty(), Normalize::MinMax), (0.0, 1.0));
+        assert_eq!(fit_numeric([2.0f32, 5.0].into_iter(), Normalize::MinMax), (2.0, 3.0));
     }
 }

@@ -21,6 +21,44 @@ mod tabular;
 mod typing;
 mod window;
 
+/// `work` over all of `items`, as two halves on two threads when `parallel` (the halves'
+/// results in order). Loading a large file types columns, fits them and encodes rows
+/// this way: each is independent of the others.
+fn in_halves<T: Sync, R: Send>(items: &[T], parallel: bool, work: impl Fn(&[T]) -> Vec<R> + Sync) -> Vec<R> {
+    if !parallel || items.len() < 2 {
+        return work(items);
+    }
+    let (first, second) = items.split_at(items.len() / 2);
+    std::thread::scope(|scope| {
+        let helper = scope.spawn(|| work(second));
+        let mut done = work(first);
+        // A panic on the helper would be a bug in `work`: its half is done here instead.
+        done.extend(helper.join().unwrap_or_else(|_| work(second)));
+        done
+    })
+}
+
+/// [`in_halves`] for work that writes a fixed number of values per item into `out`: each
+/// half writes its own part of `out` in place (joining two results copied half of a
+/// million rows' encoding and faulted in its pages a second time).
+fn fill_in_halves<T: Sync, V: Send>(items: &[T], out: &mut [V], parallel: bool, work: impl Fn(&[T], &mut [V]) + Sync) {
+    if !parallel || items.len() < 2 {
+        return work(items, out);
+    }
+    let per_item = out.len() / items.len();
+    let (first, second) = items.split_at(items.len() / 2);
+    let (first_out, second_out) = out.split_at_mut(first.len() * per_item);
+    let helper_failed = std::thread::scope(|scope| {
+        let helper = scope.spawn(|| work(second, &mut *second_out));
+        work(first, first_out);
+        helper.join().is_err()
+    });
+    // A panic on the helper would be a bug in `work`: its half is done here instead.
+    if helper_failed {
+        work(second, second_out);
+    }
+}
+
 /// One xorshift step: the tests' reproducible stream of pseudo-random numbers.
 #[cfg(test)]
 fn xorshift(state: &mut u64) -> u64 {

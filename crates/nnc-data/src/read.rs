@@ -48,11 +48,19 @@ struct Part {
     text: String,
     /// Where each cell's text ends in `text`, row by row.
     ends: Vec<u32>,
+    /// Each column's cells as numbers, NaN where a cell is not one, when the table parses
+    /// its cells as they are read (see [`Table::parsing`]).
+    numbers: Option<Vec<Vec<f32>>>,
 }
 
 impl Part {
-    fn new(first_row: usize) -> Part {
-        Part { first_row, text: String::new(), ends: Vec::new() }
+    fn new(first_row: usize, parsed_columns: Option<usize>) -> Part {
+        let numbers = parsed_columns.map(|width| vec![Vec::new(); width]);
+        Part { first_row, text: String::new(), ends: Vec::new(), numbers }
+    }
+
+    fn rows(&self, width: usize) -> usize {
+        self.ends.len() / width.max(1)
     }
 
     /// Appends a row's cells; `false` (nothing added) when the text would pass 4 GiB.
@@ -68,13 +76,53 @@ impl Part {
             self.ends.push(end);
         }
         debug_assert_eq!(self.ends.len() - ends_len, width, "a row of the header's width");
+        self.parse_last_row(ends_len);
         true
+    }
+
+    /// Parses the cells of the row whose offsets start at `ends[first]`, while they are
+    /// still in cache.
+    fn parse_last_row(&mut self, first: usize) {
+        let Some(numbers) = &mut self.numbers else { return };
+        let mut start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
+        // `number_at` is fastest with 8 bytes of text after a cell: the row's last cells
+        // get them from padding, taken off again below.
+        let length = self.text.len();
+        self.text.push_str("        ");
+        for (column, &end) in numbers.iter_mut().zip(&self.ends[first..]) {
+            column.push(crate::typing::number_at(&self.text, start, end as usize).unwrap_or(f32::NAN));
+            start = end as usize;
+        }
+        self.text.truncate(length);
     }
 }
 
 impl Table {
     pub fn new(header: Vec<String>) -> Table {
-        Table { header, parts: vec![Part::new(0)], lines: Vec::new() }
+        Table { header, parts: vec![Part::new(0, None)], lines: Vec::new() }
+    }
+
+    /// A table that also parses each cell as a number as its row is added, on the thread
+    /// that reads it, while the cell is in cache: typing a numeric column then reads its
+    /// numbers, not its text (the pass over the text that typed a million rows took 100
+    /// ms after reading them; see docs/performance.md).
+    pub fn parsing(header: Vec<String>) -> Table {
+        let width = header.len();
+        Table { header, parts: vec![Part::new(0, Some(width))], lines: Vec::new() }
+    }
+
+    /// The numbers of `column` parsed as the table was read (NaN where a cell is not a
+    /// number), one piece per part of the table (as `Numbers` keeps them: joining them
+    /// would copy them), once: `None` when the table was not read with
+    /// [`Table::parsing`], or they were taken before.
+    pub fn take_numbers(&mut self, column: usize) -> Option<Vec<Vec<f32>>> {
+        let width = self.header.len();
+        let complete = |part: &Part| part.numbers.as_ref().and_then(|n| n.get(column)).map(Vec::len);
+        if !self.parts.iter().all(|part| complete(part) == Some(part.rows(width))) || self.rows() == 0 {
+            return None;
+        }
+        let take = |part: &mut Part| part.numbers.as_mut().map(|numbers| std::mem::take(&mut numbers[column]));
+        Some(self.parts.iter_mut().filter_map(take).collect())
     }
 
     pub fn rows(&self) -> usize {
@@ -118,7 +166,7 @@ impl Table {
         if part.ends.is_empty() {
             return false;
         }
-        let mut fresh = Part::new(rows);
+        let mut fresh = Part::new(rows, part.numbers.as_ref().map(Vec::len));
         let pushed = fresh.push_cells(cells, width);
         self.parts.push(fresh);
         pushed
@@ -238,7 +286,7 @@ fn check_size(spec: &FileRef, path: &Path) -> Result<(), Diagnostic> {
 
 /// Reads a data file for training: a header and at least one row.
 pub(crate) fn read(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
-    let table = read_rows(spec, base_dir)?;
+    let table = read_rows_from(spec, base_dir, HALVES_FROM_BYTES, Cells::Parsed)?;
     if table.rows() == 0 {
         return Err(Diagnostic::error(
             codes::EMPTY_FILE,
@@ -257,7 +305,24 @@ const HALVES_FROM_BYTES: u64 = 4 << 20;
 
 /// Reads a CSV file: a header, then any number of rows (new rows to predict may be none).
 pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
-    read_rows_from(spec, base_dir, HALVES_FROM_BYTES)
+    read_rows_from(spec, base_dir, HALVES_FROM_BYTES, Cells::Text)
+}
+
+/// What a table holds of its cells: their text, or also each parsed as a number
+/// ([`Table::parsing`]) for a loader that types the columns.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum Cells {
+    Text,
+    Parsed,
+}
+
+impl Cells {
+    fn table(self, header: Vec<String>) -> Table {
+        match self {
+            Cells::Text => Table::new(header),
+            Cells::Parsed => Table::parsing(header),
+        }
+    }
 }
 
 /// [`read_rows`], reading files of at least `halves_from` bytes as two halves.
@@ -269,7 +334,7 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
 /// gives, and must not depend on where the file was split), the file is read again from
 /// its start, whole, as smaller files are: the same rows, lines and diagnostics either
 /// way, a damaged file read twice.
-fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64) -> Result<Table, Diagnostic> {
+fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64, kind: Cells) -> Result<Table, Diagnostic> {
     let path = base_dir.join(spec.path);
     check_size(spec, &path)?;
     // Read as a stream: the file's bytes are never all in memory beside its cells.
@@ -277,12 +342,12 @@ fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64) -> Result<T
     let size = file.metadata().map_or(0, |m| m.len());
     if size >= halves_from
         && let Some(split) = split_point(&file, size)
-        && let Some(table) = read_halves(spec, &path, size, split)?
+        && let Some(table) = read_halves(spec, &path, size, split, kind)?
     {
         return Ok(table);
     }
     let file = std::fs::File::open(&path).map_err(|e| unreadable(spec, e.to_string()))?;
-    read_stream(spec, &mut LineEnds::new(file), size)
+    read_stream(spec, &mut LineEnds::new(file), size, kind)
 }
 
 fn unreadable(spec: &FileRef, note: String) -> Diagnostic {
@@ -315,19 +380,19 @@ fn split_point(file: &std::fs::File, size: u64) -> Option<u64> {
 }
 
 /// The file read as two halves split at `split`, or `None` when it must be read whole.
-fn read_halves(spec: &FileRef, path: &Path, size: u64, split: u64) -> Result<Option<Table>, Diagnostic> {
+fn read_halves(spec: &FileRef, path: &Path, size: u64, split: u64, kind: Cells) -> Result<Option<Table>, Diagnostic> {
     use std::io::Read;
     let file = std::fs::File::open(path).map_err(|e| unreadable(spec, e.to_string()))?;
     let stop = std::sync::atomic::AtomicBool::new(false);
     std::thread::scope(|scope| {
         let second = std::thread::Builder::new()
             .name("nnc-csv".to_string())
-            .spawn_scoped(scope, || read_second_half(path, size, split, &stop));
+            .spawn_scoped(scope, || read_second_half(path, size, split, &stop, kind));
         let Ok(second) = second else { return Ok(None) };
         let mut first_half = LineEnds::new(file.take(split));
         first_half.watch_quotes = true;
         // The halves are parts of one table: the first needs room for its own text only.
-        let first = read_stream(spec, &mut first_half, split);
+        let first = read_stream(spec, &mut first_half, split, kind);
         // A diagnostic comes from reading the file whole, where it cannot depend on the
         // split (a first half of only a header is "empty", for one).
         let (false, Ok(mut table)) = (first_half.quoted, first) else {
@@ -346,7 +411,13 @@ fn read_halves(spec: &FileRef, path: &Path, size: u64, split: u64) -> Result<Opt
 /// The rows from `split` on, numbered from there; `None` at the first thing amiss (a row
 /// of another width than the first, text that is not UTF-8, an error), or when `stop`
 /// is set.
-fn read_second_half(path: &Path, size: u64, split: u64, stop: &std::sync::atomic::AtomicBool) -> Option<Table> {
+fn read_second_half(
+    path: &Path,
+    size: u64,
+    split: u64,
+    stop: &std::sync::atomic::AtomicBool,
+    kind: Cells,
+) -> Option<Table> {
     use std::io::{Seek, SeekFrom};
     let mut file = std::fs::File::open(path).ok()?;
     file.seek(SeekFrom::Start(split)).ok()?;
@@ -360,7 +431,7 @@ fn read_second_half(path: &Path, size: u64, split: u64, stop: &std::sync::atomic
         return None;
     }
     // Only the width matters: the header is the first half's.
-    let mut table = Table::new(vec![String::new(); record.len()]);
+    let mut table = kind.table(vec![String::new(); record.len()]);
     table.reserve(size - split);
     let mut places = Vec::new();
     loop {
@@ -386,7 +457,12 @@ fn row_line<R>(ends: &mut LineEnds<R>, end: u64, record: &simd_csv::ByteRecord) 
 }
 
 /// Reads a header and the rows after it from `source`.
-fn read_stream<R: std::io::Read>(spec: &FileRef, source: &mut LineEnds<R>, size: u64) -> Result<Table, Diagnostic> {
+fn read_stream<R: std::io::Read>(
+    spec: &FileRef,
+    source: &mut LineEnds<R>,
+    size: u64,
+    kind: Cells,
+) -> Result<Table, Diagnostic> {
     let unreadable = |e: simd_csv::Error| unreadable(spec, e.to_string());
     // simd-csv finds separators 16 bytes at a time (SSE2 on every x86-64, NEON on ARM):
     // the `csv` crate's byte-at-a-time reader was a fifth of loading a large file.
@@ -419,7 +495,7 @@ fn read_stream<R: std::io::Read>(spec: &FileRef, source: &mut LineEnds<R>, size:
         .with_help("a data file starts with a header row naming its columns, then one row per example"));
     }
     check_unique_header(spec, &header)?;
-    let mut table = Table::new(header);
+    let mut table = kind.table(header);
     // The cells' text takes about the file's bytes; reserving it avoids copying it as the
     // table grows.
     table.reserve(size);
@@ -586,7 +662,7 @@ fn check_unique_header(spec: &FileRef, header: &[String]) -> Result<(), Diagnost
 
 #[cfg(test)]
 mod tests {
-    use super::{FileRef, Room, Table, read_halves, read_rows, read_rows_from, split_point};
+    use super::{Cells, FileRef, Room, Table, read_halves, read_rows, read_rows_from, split_point};
     use nnc_diagnostics::Span;
 
     /// The rows of a file with these bytes, and the line each starts on.
@@ -663,12 +739,32 @@ mod tests {
         let room = Room::unlimited();
         let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
         [u64::MAX, 0].map(|halves_from| {
-            read_rows_from(&file, folder.path(), halves_from)
-                .map(|table| {
-                    let cells = table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect();
-                    (cells, table.lines)
+            let read = |kind| {
+                read_rows_from(&file, folder.path(), halves_from, kind).map(|table| {
+                    let cells: Vec<Vec<String>> =
+                        table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect();
+                    (cells, table)
                 })
-                .map_err(|d| d.message)
+            };
+            let parsed = read(Cells::Parsed).map(|(cells, mut table)| {
+                let numbers: Vec<Option<Vec<f32>>> =
+                    (0..table.header.len()).map(|column| table.take_numbers(column).map(|p| p.concat())).collect();
+                (cells, numbers, table.lines)
+            });
+            let text = read(Cells::Text).map(|(cells, table)| (cells, table.lines)).map_err(|d| d.message);
+            // Parsing as it reads changes nothing else, and gives each cell's `number`.
+            let (Ok((cells, numbers, lines)), Ok(read)) = (parsed, &text) else { return text };
+            assert_eq!((&cells, &lines), (&read.0, &read.1));
+            for (column, numbers) in numbers.iter().enumerate() {
+                let expected = cells.iter().map(|row| crate::typing::number(&row[column]).map(f32::to_bits));
+                let Some(numbers) = numbers else {
+                    assert!(cells.is_empty(), "numbers of column {column}");
+                    continue;
+                };
+                let found = numbers.iter().map(|v| (!v.is_nan()).then(|| v.to_bits()));
+                assert!(found.eq(expected), "numbers of column {column}");
+            }
+            text
         })
     }
 
@@ -716,7 +812,9 @@ mod tests {
             let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
             let opened = std::fs::File::open(&path).expect("the file");
             let split = split_point(&opened, bytes.len() as u64).expect("a line end past the middle");
-            read_halves(&file, &path, bytes.len() as u64, split).expect("no diagnostic").map(|t| (t.rows(), t.lines))
+            read_halves(&file, &path, bytes.len() as u64, split, Cells::Parsed)
+                .expect("no diagnostic")
+                .map(|t| (t.rows(), t.lines))
         };
         let plain = "a,b\n1,2\n3,4\n\n5,6\n7,8\n9,10\n";
         assert_eq!(halves(plain.as_bytes()), Some((5, vec![2, 3, 5, 6, 7])));

@@ -7,7 +7,7 @@ use crate::read::Table;
 use crate::select::resolve_columns;
 use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
 use crate::split::{check_rows, split_rows};
-use crate::typing::{ColumnType, column_types, first_missing};
+use crate::typing::{ColumnType, Numbers, column_types, first_missing, parsed_type};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 
 /// The used columns of a file with their types.
@@ -34,7 +34,7 @@ impl Columns {
 
 pub(crate) fn prepare(
     spec: &CsvSpec,
-    table: Table,
+    mut table: Table,
     output_width: usize,
     seed: u64,
 ) -> Result<Prepared, Vec<Diagnostic>> {
@@ -42,7 +42,7 @@ pub(crate) fn prepare(
     let used: Vec<usize> = features.iter().chain(&targets).copied().collect();
     let mut types = Vec::new();
     let mut errors = Vec::new();
-    for typed in type_columns(spec, &table, &used) {
+    for typed in type_columns(spec, &mut table, &used) {
         match typed {
             Ok(t) => types.push(t),
             Err(d) => errors.push(d),
@@ -150,31 +150,43 @@ fn usable_rows(spec: &CsvSpec, table: &Table, columns: &Columns) -> Vec<usize> {
         .collect()
 }
 
+/// The features' encodings, fitted on the training rows (on two threads for many rows).
 fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[usize]) -> Vec<ColumnEncoding> {
-    columns
-        .features
-        .iter()
-        .enumerate()
-        .map(|(index, &column)| fitted(spec, table, column, columns.feature_type(index), train_rows))
-        .collect()
-}
-
-/// Types `columns` in order, on two threads for a large table (each column is independent,
-/// and parsing a million rows' numbers is most of loading them).
-fn type_columns(spec: &CsvSpec, table: &Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
-    const PARALLEL_CELLS: usize = 1 << 16;
-    if table.rows() * columns.len() < PARALLEL_CELLS || columns.len() < 2 {
-        return column_types(spec, table, columns);
-    }
-    let (first, second) = columns.split_at(columns.len() / 2);
-    std::thread::scope(|scope| {
-        let helper = scope.spawn(|| column_types(spec, table, second));
-        let mut typed = column_types(spec, table, first);
-        // A panic on the helper would be a bug in typing; type its half here instead.
-        typed.extend(helper.join().unwrap_or_else(|_| column_types(spec, table, second)));
-        typed
+    let indices: Vec<usize> = (0..columns.features.len()).collect();
+    let parallel = train_rows.len() * indices.len() >= PARALLEL_CELLS;
+    crate::in_halves(&indices, parallel, |indices| {
+        let fit =
+            |&index: &usize| fitted(spec, table, columns.features[index], columns.feature_type(index), train_rows);
+        indices.iter().map(fit).collect()
     })
 }
+
+/// Types `columns` in order: from the numbers parsed as the file was read where they
+/// decide it (most numeric columns), and the rest from their text.
+fn type_columns(spec: &CsvSpec, table: &mut Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
+    let mut parsed = Vec::with_capacity(columns.len());
+    for &column in columns {
+        let pieces = table.take_numbers(column);
+        parsed.push(pieces.and_then(|pieces| parsed_type(spec, table, column, pieces)));
+    }
+    let table = &*table;
+    let rest: Vec<usize> = columns.iter().zip(&parsed).filter(|(_, t)| t.is_none()).map(|(&c, _)| c).collect();
+    let mut rest = types_from_text(spec, table, &rest).into_iter();
+    parsed.into_iter().filter_map(|typed| typed.map(Ok).or_else(|| rest.next())).collect()
+}
+
+/// Types `columns` from their text in order, on two threads for a large table (parsing a
+/// million rows' numbers is most of typing them).
+fn types_from_text(spec: &CsvSpec, table: &Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
+    if columns.is_empty() {
+        return Vec::new();
+    }
+    let parallel = table.rows() * columns.len() >= PARALLEL_CELLS;
+    crate::in_halves(columns, parallel, |columns| column_types(spec, table, columns))
+}
+
+/// Work on fewer cells than this is not worth a second thread.
+const PARALLEL_CELLS: usize = 1 << 16;
 
 fn fitted(spec: &CsvSpec, table: &Table, column: usize, column_type: &ColumnType, rows: &[usize]) -> ColumnEncoding {
     let name = &table.header[column];
@@ -196,9 +208,10 @@ fn fit_column(
     let impute = spec.missing == Missing::Mean;
     match column_type {
         ColumnType::Numeric(values) => {
-            let present: Vec<f32> = rows.iter().filter_map(|&r| values.get(r)).collect();
-            let (offset, scale) = fit_numeric(&present, normalize);
-            Encoding::Numeric { offset, scale, fill: if impute { mean(&present) } else { None } }
+            // The present values, read where they are (a copy of them took a third of fitting).
+            let present = rows.iter().filter_map(|&r| values.get(r));
+            let (offset, scale) = fit_numeric(present.clone(), normalize);
+            Encoding::Numeric { offset, scale, fill: if impute { mean(present) } else { None } }
         }
         ColumnType::Categorical => {
             let markers = spec.missing_values.markers_for(&table.header[column]);
@@ -287,6 +300,27 @@ impl TextColumns {
     }
 }
 
+/// Where one source column's model columns come from: a numeric column's value, encoded
+/// in place (most columns, and most of encoding a large file, where going through
+/// [`Builder::encode`] for each cell matched on the column's type and encoding each
+/// time), or the cell through [`Builder::encode`].
+#[derive(Clone, Copy)]
+enum Source<'a> {
+    Number { values: &'a Numbers, offset: f32, scale: f32, fill: Option<f32> },
+    Cell { column: usize, column_type: &'a ColumnType, encoding: &'a ColumnEncoding },
+}
+
+impl<'a> Source<'a> {
+    fn new(column: usize, column_type: &'a ColumnType, encoding: &'a ColumnEncoding) -> Source<'a> {
+        match (column_type, &encoding.encoding) {
+            (ColumnType::Numeric(values), &Encoding::Numeric { offset, scale, fill }) => {
+                Source::Number { values, offset, scale, fill }
+            }
+            _ => Source::Cell { column, column_type, encoding },
+        }
+    }
+}
+
 /// Encodes rows of the table with fitted encodings.
 struct Builder<'a> {
     spec: &'a CsvSpec,
@@ -300,23 +334,23 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn build(&self, rows: &[usize]) -> Result<Dataset, Diagnostic> {
         let input_names: Vec<String> = self.encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
-        let mut inputs = Vec::with_capacity(rows.len() * input_names.len());
-        for &row in rows {
-            for (index, encoding) in self.encodings.iter().enumerate() {
-                self.encode(self.columns.features[index], self.columns.feature_type(index), encoding, row, &mut inputs);
-            }
-        }
+        let features: Vec<Source> = (self.encodings.iter().enumerate())
+            .map(|(index, encoding)| {
+                Source::new(self.columns.features[index], self.columns.feature_type(index), encoding)
+            })
+            .collect();
+        let inputs = self.encode_all(rows, &features, input_names.len());
         let (target_names, targets) = match self.target {
             TargetEncoding::Features => (input_names.clone(), inputs.clone()),
             TargetEncoding::Columns(encodings) => {
-                let mut out = Vec::with_capacity(rows.len() * encodings.len());
-                for &row in rows {
-                    for (index, encoding) in encodings.iter().enumerate() {
-                        let column = self.columns.targets[index];
-                        self.encode(column, self.columns.target_type(index), encoding, row, &mut out);
-                    }
-                }
-                (encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect(), out)
+                let targets: Vec<Source> = (encodings.iter().enumerate())
+                    .map(|(index, encoding)| {
+                        Source::new(self.columns.targets[index], self.columns.target_type(index), encoding)
+                    })
+                    .collect();
+                let names: Vec<String> = encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
+                let out = self.encode_all(rows, &targets, names.len());
+                (names, out)
             }
             TargetEncoding::Classes { classes, binary, .. } => {
                 let names = if *binary { vec![classes[1].clone()] } else { classes.clone() };
@@ -330,6 +364,44 @@ impl Builder<'_> {
         });
         let lines = rows.iter().map(|&row| self.text.line(row)).collect();
         Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len(), annotation, lines })
+    }
+
+    /// The `width` model columns of `sources` for each of `rows`, row after row: in two
+    /// halves on two threads for many rows (rows are independent, and encoding them is a
+    /// fifth of loading a million rows).
+    fn encode_all(&self, rows: &[usize], sources: &[Source], width: usize) -> Vec<f32> {
+        let mut out = vec![0.0; rows.len() * width];
+        let parallel = out.len() >= PARALLEL_CELLS;
+        crate::fill_in_halves(rows, &mut out, parallel, |rows, out| self.encode_rows(rows, sources, out));
+        out
+    }
+
+    /// Writes the model columns of `sources` for each of `rows` into `out`, row after row.
+    fn encode_rows(&self, rows: &[usize], sources: &[Source], out: &mut [f32]) {
+        if out.is_empty() {
+            return;
+        }
+        let width = out.len() / rows.len();
+        let mut cell = Vec::new();
+        for (&row, row_out) in rows.iter().zip(out.chunks_exact_mut(width)) {
+            let mut slots = row_out.iter_mut();
+            for source in sources {
+                match *source {
+                    Source::Number { values, offset, scale, fill } => {
+                        let value = values.get(row).or(fill);
+                        debug_assert!(value.is_some(), "row {row} was checked for missing values");
+                        if let Some(slot) = slots.next() {
+                            *slot = value.map_or(0.0, |v| (v - offset) / scale);
+                        }
+                    }
+                    Source::Cell { column, column_type, encoding } => {
+                        cell.clear();
+                        self.encode(column, column_type, encoding, row, &mut cell);
+                        slots.by_ref().zip(&cell).for_each(|(slot, &value)| *slot = value);
+                    }
+                }
+            }
+        }
     }
 
     /// Missing cells reaching here have a fill (`missing mean`) or were dropped.

@@ -28,9 +28,9 @@ pub(crate) fn prepare(spec: &CsvSpec, window: &Window, table: &Table) -> Result<
     let [n_train, n_val, _] = part_sizes(n, &spec.split);
     let (train_part, rest) = series.split_at(n_train);
     let (val_part, test_part) = rest.split_at(n_val);
-    let present: Vec<f32> = train_part.iter().flatten().copied().collect();
-    let (offset, scale) = fit_numeric(&present, spec.normalize);
-    let fill = if spec.missing == Missing::Mean { mean(&present) } else { None };
+    let present = train_part.iter().flatten().copied();
+    let (offset, scale) = fit_numeric(present.clone(), spec.normalize);
+    let fill = if spec.missing == Missing::Mean { mean(present) } else { None };
     let encoding = Encoding::Numeric { offset, scale, fill };
     let name = &window.column.name;
     let windows = Windows { k, name, encoding: &encoding };
@@ -101,7 +101,7 @@ impl Windows<'_> {
     /// series' units.
     fn naive_mae(&self, part: &[Option<f32>]) -> Option<f32> {
         let errors: Vec<f32> = (self.k..part.len()).filter_map(|t| Some((part[t]? - part[t - 1]?).abs())).collect();
-        mean(&errors)
+        mean(errors.iter().copied())
     }
 }
 
