@@ -570,6 +570,16 @@ fn cells<'r>(record: &'r simd_csv::ByteRecord, places: &mut Vec<(usize, usize)>)
     for cell in record.iter() {
         // Every cell is a piece of the record's bytes (simd-csv's `ByteRecord`).
         let start = (cell.as_ptr() as usize).checked_sub(base).ok_or_else(first_bad)?;
+        // Most cells start and end with a plain ASCII byte: they are pieces of the text
+        // as they are, and need no test of where characters start (a third of this).
+        if let (Some(first), Some(last)) = (cell.first(), cell.last())
+            && plain(first)
+            && plain(last)
+            && start + cell.len() <= text.len()
+        {
+            places.push((start, start + cell.len()));
+            continue;
+        }
         // A cell can end inside a character only if its bytes are not UTF-8 on their own.
         let piece = trim(text.get(start..start + cell.len()).ok_or_else(first_bad)?);
         let start = piece.as_ptr() as usize - text.as_ptr() as usize;
@@ -583,10 +593,15 @@ fn pieces<'t>(text: &'t str, places: &[(usize, usize)]) -> impl Iterator<Item = 
     places.iter().map(|&(start, end)| text.get(start..end).unwrap_or(""))
 }
 
+/// An ASCII byte that is not whitespace: a cell that starts and ends with one has no
+/// whitespace to trim, and starts and ends on a character's edge.
+fn plain(byte: &u8) -> bool {
+    byte.is_ascii() && !byte.is_ascii_whitespace() && *byte != 0x0B
+}
+
 /// `cell` without leading and trailing whitespace; most cells have none, and telling so
 /// from their first and last bytes is a tenth of the cost of `str::trim`.
 fn trim(cell: &str) -> &str {
-    let plain = |byte: &u8| byte.is_ascii() && !byte.is_ascii_whitespace() && *byte != 0x0B;
     match (cell.as_bytes().first(), cell.as_bytes().last()) {
         (Some(first), Some(last)) if plain(first) && plain(last) => cell,
         _ => cell.trim(),
