@@ -122,12 +122,18 @@ fn from_images(spec: &ImageSpec, base_dir: &Path, options: LoadOptions) -> Resul
         missing_values: MissingValues { markers: Vec::new(), per_column: Vec::new() },
         insert_at: Span { start: spec.path_span.end, end: spec.path_span.end },
     };
-    tabular::prepare(&csv, folder, options.output_width, options.seed)
+    tabular::prepare(&csv, folder, options.output_width, options.seed, None)
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
     let file = read::FileRef { path: &spec.path, path_span: spec.path_span, room: &options.room };
-    let mut table = read::read(&file, base_dir).map_err(|d| vec![d])?;
+    // A filter compares a column's text, and a window's series is typed from its text:
+    // only other data leaves out the text of numbers (see `tabular::numbers_only`).
+    let numbers_only = |header: &[String]| match (&spec.filter, &spec.window) {
+        (None, None) => tabular::numbers_only(spec, header),
+        _ => Vec::new(),
+    };
+    let mut table = read::read(&file, base_dir, read::Cells::Parsed(&numbers_only)).map_err(|d| vec![d])?;
     if let Some((column, wanted)) = &spec.filter {
         let index = select::column_index(&table.header, column).map_err(|d| vec![d])?;
         let keep: Vec<bool> = (0..table.rows()).map(|r| table.cell(r, index) == wanted).collect();
@@ -146,7 +152,10 @@ fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Pre
     }
     match &spec.window {
         Some(window) => window::prepare(spec, window, &table),
-        None => tabular::prepare(spec, table, options.output_width, options.seed),
+        None => {
+            let read_again = || read::read(&file, base_dir, read::Cells::ALL_TEXT).map_err(|d| vec![d]);
+            tabular::prepare(spec, table, options.output_width, options.seed, Some(&read_again))
+        }
     }
 }
 

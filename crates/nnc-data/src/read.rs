@@ -48,15 +48,38 @@ struct Part {
     text: String,
     /// Where each cell's text ends in `text`, row by row.
     ends: Vec<u32>,
-    /// Each column's cells as numbers, NaN where a cell is not one, when the table parses
-    /// its cells as they are read (see [`Table::parsing`]).
-    numbers: Option<Vec<Vec<f32>>>,
+    /// The cells as numbers, when the table parses its cells as they are read (see
+    /// [`Table::parsing`]).
+    parsed: Option<Parsed>,
+}
+
+/// A part's cells parsed as numbers.
+#[derive(Clone, Default)]
+struct Parsed {
+    /// Each column's cells as numbers, NaN where a cell is not one.
+    numbers: Vec<Vec<f32>>,
+    /// The columns whose cells keep no text when they are numbers (may be empty).
+    numbers_only: Vec<bool>,
+    /// The columns that have a cell whose text was not kept.
+    dropped: Vec<bool>,
+    /// A row's text with room after its last cell, for [`crate::typing::number_at`].
+    scratch: String,
 }
 
 impl Part {
-    fn new(first_row: usize, parsed_columns: Option<usize>) -> Part {
-        let numbers = parsed_columns.map(|width| vec![Vec::new(); width]);
-        Part { first_row, text: String::new(), ends: Vec::new(), numbers }
+    fn new(first_row: usize, parsed: Option<&Parsed>) -> Part {
+        let parsed = parsed.map(|like| Parsed {
+            numbers: vec![Vec::new(); like.numbers.len()],
+            numbers_only: like.numbers_only.clone(),
+            dropped: vec![false; like.numbers.len()],
+            scratch: String::new(),
+        });
+        Part { first_row, text: String::new(), ends: Vec::new(), parsed }
+    }
+
+    /// Whether some cells of this part keep no text when they are numbers.
+    fn drops_numbers_text(&self) -> bool {
+        self.parsed.as_ref().is_some_and(|parsed| parsed.numbers_only.contains(&true))
     }
 
     fn rows(&self, width: usize) -> usize {
@@ -94,10 +117,35 @@ impl Part {
         true
     }
 
+    /// Appends a row whose cells lie at `places` in `text`, parsing each as a number and
+    /// keeping the text of a cell that is one only outside the `numbers_only` columns;
+    /// `false` (nothing added) when the text could pass 4 GiB.
+    fn push_parsed(&mut self, text: &str, places: &[(usize, usize)]) -> bool {
+        let Part { text: kept, ends, parsed: Some(parsed), .. } = self else { return false };
+        if u32::try_from(kept.len() + text.len()).is_err() || places.len() != parsed.numbers.len() {
+            return false;
+        }
+        parsed.scratch.clear();
+        parsed.scratch.push_str(text);
+        parsed.scratch.push_str("        ");
+        for (column, &(start, end)) in places.iter().enumerate() {
+            let value = crate::typing::number_at(&parsed.scratch, start, end);
+            parsed.numbers[column].push(value.unwrap_or(f32::NAN));
+            if value.is_some() && parsed.numbers_only.get(column) == Some(&true) {
+                parsed.dropped[column] = true;
+            } else {
+                kept.push_str(text.get(start..end).unwrap_or(""));
+            }
+            // Below 4 GiB: checked above.
+            ends.push(kept.len() as u32);
+        }
+        true
+    }
+
     /// Parses the cells of the row whose offsets start at `ends[first]`, while they are
     /// still in cache.
     fn parse_last_row(&mut self, first: usize) {
-        let Some(numbers) = &mut self.numbers else { return };
+        let Some(numbers) = self.parsed.as_mut().map(|parsed| &mut parsed.numbers) else { return };
         let mut start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
         // `number_at` is fastest with 8 bytes of text after a cell: the row's last cells
         // get them from padding, taken off again below.
@@ -120,9 +168,21 @@ impl Table {
     /// that reads it, while the cell is in cache: typing a numeric column then reads its
     /// numbers, not its text (the pass over the text that typed a million rows took 100
     /// ms after reading them; see docs/performance.md).
-    pub fn parsing(header: Vec<String>) -> Table {
+    ///
+    /// In the columns `numbers_only` marks, a cell that is a number keeps no text (its
+    /// text reads as empty): the text of a million rows of numbers was 100 MB, and
+    /// copying it a sixth of reading them. A column that turns out to need it all
+    /// ([`Table::text_dropped`]) must be read again.
+    pub fn parsing(header: Vec<String>, numbers_only: Vec<bool>) -> Table {
         let width = header.len();
-        Table { header, parts: vec![Part::new(0, Some(width))], lines: Vec::new() }
+        let parsed = Parsed { numbers: vec![Vec::new(); width], numbers_only, ..Parsed::default() };
+        Table { header, parts: vec![Part::new(0, Some(&parsed))], lines: Vec::new() }
+    }
+
+    /// Whether a cell of `column` that is a number kept no text.
+    pub fn text_dropped(&self, column: usize) -> bool {
+        let dropped = |part: &Part| part.parsed.as_ref().is_some_and(|p| p.dropped.get(column) == Some(&true));
+        self.parts.iter().any(dropped)
     }
 
     /// The numbers of `column` parsed as the table was read (NaN where a cell is not a
@@ -131,11 +191,11 @@ impl Table {
     /// [`Table::parsing`], or they were taken before.
     pub fn take_numbers(&mut self, column: usize) -> Option<Vec<Vec<f32>>> {
         let width = self.header.len();
-        let complete = |part: &Part| part.numbers.as_ref().and_then(|n| n.get(column)).map(Vec::len);
+        let complete = |part: &Part| part.parsed.as_ref().and_then(|p| p.numbers.get(column)).map(Vec::len);
         if !self.parts.iter().all(|part| complete(part) == Some(part.rows(width))) || self.rows() == 0 {
             return None;
         }
-        let take = |part: &mut Part| part.numbers.as_mut().map(|numbers| std::mem::take(&mut numbers[column]));
+        let take = |part: &mut Part| part.parsed.as_mut().map(|p| std::mem::take(&mut p.numbers[column]));
         Some(self.parts.iter_mut().filter_map(take).collect())
     }
 
@@ -175,8 +235,17 @@ impl Table {
         let joined = places.first().is_some_and(|&(start, _)| start == 0)
             && places.last().is_some_and(|&(_, end)| end == text.len())
             && places.windows(2).all(|pair| pair[0].1 == pair[1].0);
+        let width = self.header.len();
+        if let Some(part) = self.parts.last_mut()
+            && places.len() == width
+            && part.drops_numbers_text()
+            && part.push_parsed(text, places)
+        {
+            self.lines.push(line);
+            return true;
+        }
         if joined
-            && places.len() == self.header.len()
+            && places.len() == width
             && let Some(part) = self.parts.last_mut()
             && part.push_joined(text, places)
         {
@@ -198,7 +267,7 @@ impl Table {
         if part.ends.is_empty() {
             return false;
         }
-        let mut fresh = Part::new(rows, part.numbers.as_ref().map(Vec::len));
+        let mut fresh = Part::new(rows, part.parsed.as_ref());
         let pushed = fresh.push_cells(cells, width);
         self.parts.push(fresh);
         pushed
@@ -272,8 +341,9 @@ pub(crate) struct FileRef<'a> {
 
 /// Bytes of memory reading and preparing a CSV file takes, per byte of the file: its
 /// cells' text and offsets while they are typed, and the numbers (measured on a 100 MB
-/// file of a million rows of numbers: 2.1 for `nnc run`, 1.9 for `nnc predict`). Kept
-/// above the measurement for files of many short categorical cells.
+/// file of a million rows of numbers: 1.3 for `nnc run`, which keeps no text for them,
+/// and 1.9 for `nnc predict`). Kept above the measurement for files of many short
+/// categorical cells, and for a file read twice (see `tabular::numbers_only`).
 pub const MEMORY_PER_BYTE: u64 = 5;
 
 /// The memory a loader may still take, and how a diagnostic names that limit.
@@ -317,8 +387,8 @@ fn check_size(spec: &FileRef, path: &Path) -> Result<(), Diagnostic> {
 }
 
 /// Reads a data file for training: a header and at least one row.
-pub(crate) fn read(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
-    let table = read_rows_from(spec, base_dir, HALVES_FROM_BYTES, Cells::Parsed)?;
+pub(crate) fn read(spec: &FileRef, base_dir: &Path, kind: Cells) -> Result<Table, Diagnostic> {
+    let table = read_rows_from(spec, base_dir, HALVES_FROM_BYTES, kind)?;
     if table.rows() == 0 {
         return Err(Diagnostic::error(
             codes::EMPTY_FILE,
@@ -341,18 +411,27 @@ pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagno
 }
 
 /// What a table holds of its cells: their text, or also each parsed as a number
-/// ([`Table::parsing`]) for a loader that types the columns.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub(crate) enum Cells {
+/// ([`Table::parsing`]) for a loader that types the columns, which says from the file's
+/// header in which columns a number needs no text.
+#[derive(Clone, Copy)]
+pub(crate) enum Cells<'a> {
     Text,
-    Parsed,
+    Parsed(&'a (dyn Fn(&[String]) -> Vec<bool> + Sync)),
 }
 
-impl Cells {
-    fn table(self, header: Vec<String>) -> Table {
+impl Cells<'_> {
+    /// Reading every cell's text and number, for a loader that types the columns.
+    pub const ALL_TEXT: Cells<'static> = Cells::Parsed(&|_| Vec::new());
+
+    /// An empty table of this kind, for a file whose header is `named` (`None`: `header`
+    /// itself; the second half of a file has no header of its own).
+    fn table(self, header: Vec<String>, named: Option<&[String]>) -> Table {
         match self {
             Cells::Text => Table::new(header),
-            Cells::Parsed => Table::parsing(header),
+            Cells::Parsed(numbers_only) => {
+                let numbers_only = numbers_only(named.unwrap_or(&header));
+                Table::parsing(header, numbers_only)
+            }
         }
     }
 }
@@ -462,7 +541,8 @@ fn read_second_half(
         return None;
     }
     // Only the width matters: the header is the first half's.
-    let mut table = kind.table(vec![String::new(); record.len()]);
+    let header = kind_header(path, kind);
+    let mut table = kind.table(vec![String::new(); record.len()], Some(&header));
     table.reserve(size - split);
     let mut places = Vec::new();
     loop {
@@ -478,6 +558,21 @@ fn read_second_half(
         if !reader.read_byte_record(&mut record).ok()? {
             return Some(table);
         }
+    }
+}
+
+/// The file's header, as [`read_stream`] reads it, when `kind` needs it: the second half
+/// of a file is read without it.
+fn kind_header(path: &Path, kind: Cells) -> Vec<String> {
+    if matches!(kind, Cells::Text) {
+        return Vec::new();
+    }
+    let Ok(file) = std::fs::File::open(path) else { return Vec::new() };
+    let mut reader = simd_csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 16).from_reader(file);
+    let mut places = Vec::new();
+    match reader.byte_headers().map(|header| cells(header, &mut places).map(|text| (text, &places))) {
+        Ok(Ok((text, places))) => pieces(text, places).map(str::to_string).collect(),
+        _ => Vec::new(),
     }
 }
 
@@ -527,7 +622,7 @@ fn read_stream<R: std::io::Read>(
         .with_help("a data file starts with a header row naming its columns, then one row per example"));
     }
     check_unique_header(spec, &header)?;
-    let mut table = kind.table(header);
+    let mut table = kind.table(header, None);
     // The cells' text takes about the file's bytes; reserving it avoids copying it as the
     // table grows.
     table.reserve(size);
@@ -785,23 +880,39 @@ mod tests {
                     (cells, table)
                 })
             };
-            let parsed = read(Cells::Parsed).map(|(cells, mut table)| {
+            let numbers_of = |(cells, mut table): (Vec<Vec<String>>, Table)| {
+                let dropped: Vec<bool> = (0..table.header.len()).map(|column| table.text_dropped(column)).collect();
                 let numbers: Vec<Option<Vec<f32>>> =
                     (0..table.header.len()).map(|column| table.take_numbers(column).map(|p| p.concat())).collect();
-                (cells, numbers, table.lines)
-            });
+                (cells, numbers, dropped, table.lines)
+            };
+            let parsed = read(Cells::ALL_TEXT).map(numbers_of);
+            // The first column keeps the text of its numbers, the others not.
+            let first_kept = |header: &[String]| (0..header.len()).map(|column| column > 0).collect();
+            let numbers_only = read(Cells::Parsed(&first_kept)).map(numbers_of);
             let text = read(Cells::Text).map(|(cells, table)| (cells, table.lines)).map_err(|d| d.message);
+            let Ok(read) = &text else { return text };
             // Parsing as it reads changes nothing else, and gives each cell's `number`.
-            let (Ok((cells, numbers, lines)), Ok(read)) = (parsed, &text) else { return text };
-            assert_eq!((&cells, &lines), (&read.0, &read.1));
-            for (column, numbers) in numbers.iter().enumerate() {
-                let expected = cells.iter().map(|row| crate::typing::number(&row[column]).map(f32::to_bits));
-                let Some(numbers) = numbers else {
-                    assert!(cells.is_empty(), "numbers of column {column}");
-                    continue;
-                };
-                let found = numbers.iter().map(|v| (!v.is_nan()).then(|| v.to_bits()));
-                assert!(found.eq(expected), "numbers of column {column}");
+            for (kept, table) in [(false, parsed), (true, numbers_only)] {
+                let Ok((cells, numbers, dropped, lines)) = table else { panic!("read as text, not parsed") };
+                assert_eq!(lines, read.1);
+                for (column, numbers) in numbers.iter().enumerate() {
+                    let expected = read.0.iter().map(|row| crate::typing::number(&row[column]).map(f32::to_bits));
+                    let Some(numbers) = numbers else {
+                        assert!(cells.is_empty(), "numbers of column {column}");
+                        continue;
+                    };
+                    let found = numbers.iter().map(|v| (!v.is_nan()).then(|| v.to_bits()));
+                    assert!(found.eq(expected), "numbers of column {column}");
+                    // A cell keeps its text unless it is a number of a column that keeps none.
+                    let keeps =
+                        |row: &Vec<String>| !kept || column == 0 || crate::typing::number(&row[column]).is_none();
+                    for (row, found) in read.0.iter().zip(&cells) {
+                        let expected = if keeps(row) { row[column].as_str() } else { "" };
+                        assert_eq!(found[column], expected, "column {column}");
+                    }
+                    assert_eq!(dropped[column], read.0.iter().any(|row| !keeps(row)), "column {column}");
+                }
             }
             text
         })
@@ -851,7 +962,7 @@ mod tests {
             let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
             let opened = std::fs::File::open(&path).expect("the file");
             let split = split_point(&opened, bytes.len() as u64).expect("a line end past the middle");
-            read_halves(&file, &path, bytes.len() as u64, split, Cells::Parsed)
+            read_halves(&file, &path, bytes.len() as u64, split, Cells::ALL_TEXT)
                 .expect("no diagnostic")
                 .map(|t| (t.rows(), t.lines))
         };

@@ -37,6 +37,7 @@ pub(crate) fn prepare(
     mut table: Table,
     output_width: usize,
     seed: u64,
+    read_again: Option<&dyn Fn() -> Result<Table, Vec<Diagnostic>>>,
 ) -> Result<Prepared, Vec<Diagnostic>> {
     let split_seed = spec.split.seed.unwrap_or(seed);
     let split = |n: usize| split_rows(n, &spec.split, split_seed);
@@ -45,7 +46,16 @@ pub(crate) fn prepare(
     let all_rows = (spec.missing == Missing::Error).then(|| table.rows());
     let (columns, usable, parts) = std::thread::scope(|scope| {
         let early = all_rows.map(|n| scope.spawn(move || split(n)));
-        let columns = typed_columns(spec, &mut table)?;
+        let mut columns = typed_columns(spec, &mut table)?;
+        if let Some(read_again) = read_again
+            && text_needed(&table, &columns)
+        {
+            // The first reading's cells go before the second reading's come.
+            drop(std::mem::replace(&mut table, Table::new(Vec::new())));
+            table = read_again()?;
+            columns = typed_columns(spec, &mut table)?;
+        }
+        check_columns(spec, &table, &columns)?;
         let usable = usable_rows(spec, &table, &columns);
         check_rows(&spec.split, usable.len()).map_err(|d| vec![d])?;
         let parts = match early {
@@ -88,8 +98,30 @@ pub(crate) fn prepare(
     })
 }
 
-/// The used columns with their types, checked: a class target alone, and no missing
-/// value under `missing error`.
+/// The columns whose cells that are numbers need not keep their text (see
+/// [`Table::parsing`]) when the file is read for training: the used columns, except those
+/// declared categorical and those with a missing-value marker that reads as a number
+/// (both compare every cell's text). Unused columns keep theirs, for labelling plots.
+pub(crate) fn numbers_only(spec: &CsvSpec, header: &[String]) -> Vec<bool> {
+    let Ok((features, targets)) = resolve_columns(spec, &Table::new(header.to_vec())) else { return Vec::new() };
+    let mut only = vec![false; header.len()];
+    for column in features.into_iter().chain(targets) {
+        let name = &header[column];
+        let declared = spec.categorical.iter().any(|c| &c.name == name);
+        let numeric_marker = spec.missing_values.markers_for(name).iter().any(|m| crate::typing::number(m).is_some());
+        only[column] = !declared && !numeric_marker;
+    }
+    only
+}
+
+/// Whether a column typed categorical by its data (mostly text, with some numbers) lost
+/// the text of its numbers: its categories need it, so the file must be read again.
+fn text_needed(table: &Table, columns: &Columns) -> bool {
+    let categorical = columns.used().into_iter().zip(&columns.types).filter(|(_, t)| **t == ColumnType::Categorical);
+    categorical.map(|(column, _)| column).any(|column| table.text_dropped(column))
+}
+
+/// The used columns with their types.
 fn typed_columns(spec: &CsvSpec, table: &mut Table) -> Result<Columns, Vec<Diagnostic>> {
     let (features, targets) = resolve_columns(spec, table)?;
     let used: Vec<usize> = features.iter().chain(&targets).copied().collect();
@@ -104,10 +136,13 @@ fn typed_columns(spec: &CsvSpec, table: &mut Table) -> Result<Columns, Vec<Diagn
     if !errors.is_empty() {
         return Err(errors);
     }
-    let columns = Columns { features, targets, types };
-    check_class_target(spec, table, &columns).map_err(|d| vec![d])?;
-    first_missing(spec, table, &columns.used(), &columns.types).map_err(|d| vec![d])?;
-    Ok(columns)
+    Ok(Columns { features, targets, types })
+}
+
+/// A class target alone, and no missing value under `missing error`.
+fn check_columns(spec: &CsvSpec, table: &Table, columns: &Columns) -> Result<(), Vec<Diagnostic>> {
+    check_class_target(spec, table, columns).map_err(|d| vec![d])?;
+    first_missing(spec, table, &columns.used(), &columns.types).map_err(|d| vec![d])
 }
 
 /// A class column is the one target: its classes become the outputs.
@@ -184,19 +219,32 @@ fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[
 /// decide it (most numeric columns), and the rest from their text.
 fn type_columns(spec: &CsvSpec, table: &mut Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
     let mut parsed = Vec::with_capacity(columns.len());
+    let mut undecided = Vec::new();
     for &column in columns {
-        let pieces = table.take_numbers(column);
-        parsed.push(pieces.and_then(|pieces| parsed_type(spec, table, column, pieces)));
+        match table.take_numbers(column).map(|pieces| parsed_type(spec, table, column, pieces)) {
+            Some(Ok(typed)) => parsed.push(Some(typed)),
+            Some(Err(numbers)) => {
+                parsed.push(None);
+                undecided.push((column, Some(numbers)));
+            }
+            None => {
+                parsed.push(None);
+                undecided.push((column, None));
+            }
+        }
     }
-    let table = &*table;
-    let rest: Vec<usize> = columns.iter().zip(&parsed).filter(|(_, t)| t.is_none()).map(|(&c, _)| c).collect();
+    let rest: Vec<(usize, Option<&Numbers>)> = undecided.iter().map(|(c, numbers)| (*c, numbers.as_ref())).collect();
     let mut rest = types_from_text(spec, table, &rest).into_iter();
     parsed.into_iter().filter_map(|typed| typed.map(Ok).or_else(|| rest.next())).collect()
 }
 
 /// Types `columns` from their text in order, on two threads for a large table (parsing a
 /// million rows' numbers is most of typing them).
-fn types_from_text(spec: &CsvSpec, table: &Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
+fn types_from_text(
+    spec: &CsvSpec,
+    table: &Table,
+    columns: &[(usize, Option<&Numbers>)],
+) -> Vec<Result<ColumnType, Diagnostic>> {
     if columns.is_empty() {
         return Vec::new();
     }
@@ -301,6 +349,7 @@ impl TextColumns {
         let categorical =
             columns.used().into_iter().zip(&columns.types).filter(|(_, t)| **t == ColumnType::Categorical);
         let kept: Vec<usize> = categorical.map(|(c, _)| c).chain(annotation).collect();
+        debug_assert!(kept.iter().all(|&c| !table.text_dropped(c)), "the text kept was read whole");
         let mut index = vec![None; table.header.len()];
         for (new, &old) in kept.iter().enumerate() {
             index[old] = Some(new);

@@ -253,8 +253,14 @@ fn plain_decimal(cell: &str) -> Option<f64> {
 /// cell is not a number; in pieces, see [`Numbers`]), when they decide it: a column that is not declared
 /// categorical, has no missing-value marker that reads as a number, and whose every cell
 /// is a number is numeric, with those values. `None` for any other column, which is typed
-/// from its text by [`column_types`] (that finds its markers and odd cells).
-pub(crate) fn parsed_type(spec: &CsvSpec, table: &Table, column: usize, pieces: Vec<Vec<f32>>) -> Option<ColumnType> {
+/// from its text by [`column_types`] (that finds its markers and odd cells), with these
+/// numbers for the cells whose text was not kept.
+pub(crate) fn parsed_type(
+    spec: &CsvSpec,
+    table: &Table,
+    column: usize,
+    pieces: Vec<Vec<f32>>,
+) -> Result<ColumnType, Numbers> {
     let name = &table.header[column];
     let declared = spec.categorical.iter().any(|c| &c.name == name);
     let numeric_marker = spec.missing_values.markers_for(name).iter().any(|m| number(m).is_some());
@@ -264,23 +270,28 @@ pub(crate) fn parsed_type(spec: &CsvSpec, table: &Table, column: usize, pieces: 
         && numbers.first_missing.is_none()
         && numbers.len() > 0
         && numbers.len() == table.rows();
-    decided.then_some(ColumnType::Numeric(numbers))
+    if decided { Ok(ColumnType::Numeric(numbers)) } else { Err(numbers) }
 }
 
 /// Types `column`, or explains the first cell that makes a numeric column unusable.
 pub(crate) fn column_type(spec: &CsvSpec, table: &Table, column: usize) -> Result<ColumnType, Diagnostic> {
-    column_types(spec, table, &[column]).pop().expect("one column typed")
+    column_types(spec, table, &[(column, None)]).pop().expect("one column typed")
 }
 
 /// Types each of `columns`, reading the table row by row: a row's cells lie together, so
 /// a wide file is read in order instead of one far-apart cell per row and column (for
-/// 1,000 columns, this made typing 3x faster).
-pub(crate) fn column_types(spec: &CsvSpec, table: &Table, columns: &[usize]) -> Vec<Result<ColumnType, Diagnostic>> {
+/// 1,000 columns, this made typing 3x faster). A column given with its numbers as the
+/// table's reader parsed them takes them from there, and only the other cells' text.
+pub(crate) fn column_types(
+    spec: &CsvSpec,
+    table: &Table,
+    columns: &[(usize, Option<&Numbers>)],
+) -> Vec<Result<ColumnType, Diagnostic>> {
     let is_categorical = |column: usize| spec.categorical.iter().any(|c| c.name == table.header[column]);
     let mut tallies: Vec<Option<Tally>> =
-        columns.iter().map(|&c| (!is_categorical(c)).then(|| Tally::new(spec, table, c))).collect();
+        (columns.iter()).map(|&(c, parsed)| (!is_categorical(c)).then(|| Tally::new(spec, table, c, parsed))).collect();
     for (row, cells) in table.row_cells().enumerate() {
-        for (tally, &column) in tallies.iter_mut().zip(columns) {
+        for (tally, &(column, _)) in tallies.iter_mut().zip(columns) {
             if let Some(tally) = tally {
                 tally.add(row, cells.cell(column));
             }
@@ -289,7 +300,7 @@ pub(crate) fn column_types(spec: &CsvSpec, table: &Table, columns: &[usize]) -> 
     tallies
         .into_iter()
         .zip(columns)
-        .map(|(tally, &column)| match tally {
+        .map(|(tally, &(column, _))| match tally {
             None => Ok(ColumnType::Categorical),
             Some(tally) => tally.finish(spec, table, column),
         })
@@ -302,22 +313,32 @@ struct Tally<'a> {
     markers: &'a [String],
     /// A marker reads as a number (`-999`): it must be looked for before the number.
     numeric_marker: bool,
+    /// The column's numbers as the reader parsed them (NaN where a cell is not one),
+    /// read instead of parsing the cells' text again (which a number may not have kept).
+    parsed: Option<&'a Numbers>,
     values: Vec<f32>,
     numbers: usize,
     odd: Vec<usize>,
 }
 
 impl<'a> Tally<'a> {
-    fn new(spec: &'a CsvSpec, table: &Table, column: usize) -> Tally<'a> {
+    fn new(spec: &'a CsvSpec, table: &Table, column: usize, parsed: Option<&'a Numbers>) -> Tally<'a> {
         let markers = spec.missing_values.markers_for(&table.header[column]);
         let numeric_marker = markers.iter().any(|m| number(m).is_some());
-        Tally { markers, numeric_marker, values: Vec::with_capacity(table.rows()), numbers: 0, odd: Vec::new() }
+        // A numeric marker is compared with the cell's text, which is then kept.
+        let parsed = parsed.filter(|numbers| !numeric_marker && numbers.len() == table.rows());
+        let values = Vec::with_capacity(table.rows());
+        Tally { markers, numeric_marker, parsed, values, numbers: 0, odd: Vec::new() }
     }
 
     /// A cell is parsed first and compared with the markers only when it is not a number
     /// (most cells are numbers, and this is most of loading a large file).
     fn add(&mut self, row: usize, cell: &str) {
-        match number(cell) {
+        let value = match self.parsed {
+            Some(numbers) => numbers.get(row),
+            None => number(cell),
+        };
+        match value {
             Some(value) if !(self.numeric_marker && is_marker(self.markers, cell)) => {
                 self.numbers += 1;
                 self.values.push(value);

@@ -167,6 +167,32 @@ fn every_accepted_file_trains() {
     assert!(report.jobs[0].final_loss.is_finite());
 }
 
+/// A column of text with a few number-like values is categorical, and its categories are
+/// the cells' text as written (`007`, not 7): the loader keeps no text for numbers it may
+/// not need, and reads the file again when a column turns out to need it.
+#[test]
+fn number_like_categories_keep_their_text() {
+    let text = CLEAN.replacen(",south,", ",007,", 1).replacen(",north,", ",12,", 1);
+    let checked = load_auto(text.as_bytes(), "").unwrap();
+    let names = &checked.jobs[0].data.train.input_names;
+    for category in ["city=007", "city=12", "city=north", "city=east"] {
+        assert!(names.contains(&category.to_string()), "{category} in {names:?}");
+    }
+    // Declared categorical: the same categories, read once.
+    let declared = load_auto(text.as_bytes(), "\n  categorical city").unwrap();
+    assert_eq!(&declared.jobs[0].data.train.input_names, names);
+    // A file of more than 4 MiB, read as two halves, the same way.
+    let mut big = String::from("size,rooms,city,price\n");
+    for row in 0..400_000 {
+        let city = ["north", "12", "south", "007", "east"][row % 5];
+        big.push_str(&format!("{}.5,{},{city},{}\n", row % 7, row % 5, row % 11));
+    }
+    assert!(big.len() > 4 << 20);
+    let checked = load_auto(big.as_bytes(), "").unwrap();
+    let names = &checked.jobs[0].data.train.input_names;
+    assert!(names.contains(&"city=007".to_string()) && names.contains(&"city=12".to_string()), "{names:?}");
+}
+
 /// `load`, with the model's width taken from the data (categories change it).
 fn load_auto(bytes: &[u8], extra: &str) -> Result<nnc_driver::Checked, Vec<Diagnostic>> {
     let dir = folder_with(bytes);
