@@ -6,8 +6,9 @@
 use crate::dataset::Preprocessing;
 use crate::dataset::TargetEncoding;
 use crate::encode::CellProblem;
-use crate::read::{FileRef, Room, Table, read_rows};
+use crate::read::{Cells, FileRef, Room, Table, read_rows};
 use crate::spec::{ImageSpec, Missing};
+use crate::typing::Numbers;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use std::path::Path;
 
@@ -63,9 +64,14 @@ pub fn encode_file(
             )
             .with_help("give a CSV file with the training data's feature columns"));
         }
-        _ => read_rows(&FileRef { path: &display, path_span: span, room }, Path::new(""))?,
+        _ => {
+            let identity = identities.then(|| identity_name(preprocessing)).flatten();
+            let numbers_only = |header: &[String]| numbers_only(preprocessing, identity, header);
+            let file = FileRef { path: &display, path_span: span, room };
+            read_rows(&file, Path::new(""), Cells(&numbers_only))?
+        }
     };
-    encode_table(&table, &display, preprocessing, missing, span, identities)
+    encode_table(table, &display, preprocessing, missing, span, identities)
 }
 
 /// A folder of class folders, read as the training folder was (size, colour), checked to
@@ -92,8 +98,31 @@ fn read_folder(
     Ok(table)
 }
 
+/// The column whose cells are the rows' identities, when the training target is one.
+fn identity_name(preprocessing: &Preprocessing) -> Option<&str> {
+    match &preprocessing.target {
+        TargetEncoding::Classes { column, .. } => Some(column.as_str()),
+        TargetEncoding::Columns(columns) if columns.len() == 1 => Some(columns[0].column.as_str()),
+        TargetEncoding::Columns(_) | TargetEncoding::Features => None,
+    }
+}
+
+/// The columns of `header` that prediction reads only as numbers (see
+/// [`Table::parsing`]): numeric features with no marker that reads as a number (which is
+/// compared with the cell's text), unless they are the rows' identities.
+fn numbers_only(preprocessing: &Preprocessing, identity: Option<&str>, header: &[String]) -> Vec<bool> {
+    let numeric = |name: &String| {
+        preprocessing.features.iter().any(|feature| {
+            &feature.column == name
+                && matches!(feature.encoding, crate::Encoding::Numeric { .. })
+                && !feature.missing.iter().any(|m| crate::typing::number(m).is_some())
+        })
+    };
+    header.iter().map(|name| numeric(name) && identity != Some(name.as_str())).collect()
+}
+
 fn encode_table(
-    table: &Table,
+    mut table: Table,
     display: &str,
     preprocessing: &Preprocessing,
     missing: Missing,
@@ -101,13 +130,10 @@ fn encode_table(
     identities: bool,
 ) -> Result<Encoded, Diagnostic> {
     let display = display.to_string();
-    let identity_column = match &preprocessing.target {
-        _ if !identities => None,
-        TargetEncoding::Classes { column, .. } => Some(column.as_str()),
-        TargetEncoding::Columns(columns) if columns.len() == 1 => Some(columns[0].column.as_str()),
-        TargetEncoding::Columns(_) | TargetEncoding::Features => None,
-    }
-    .and_then(|name| table.header.iter().position(|h| h == name));
+    let identity_column = identities
+        .then(|| identity_name(preprocessing))
+        .flatten()
+        .and_then(|name| table.header.iter().position(|h| h == name));
     let mut identities = Vec::new();
     let mut columns = Vec::new();
     for encoding in &preprocessing.features {
@@ -123,12 +149,29 @@ fn encode_table(
         };
         columns.push(index);
     }
+    // The numbers of the columns read only as numbers, as the file was read; their cells
+    // that are not numbers keep their text, for the markers and the diagnostics.
+    let only = numbers_only(preprocessing, identity_column.map(|c| table.header[c].as_str()), &table.header);
+    let parsed: Vec<Option<Numbers>> = (columns.iter())
+        .map(|&column| only.get(column).copied().unwrap_or(false).then(|| table.take_numbers(column)).flatten())
+        .map(|pieces| pieces.map(Numbers::from_pieces))
+        .collect();
+    let table = &table;
     let mut out = Encoded::default();
+    let mut encoded = Vec::new();
     for row in 0..table.rows() {
         let line = table.lines[row];
-        let mut encoded = Vec::new();
+        encoded.clear();
         let mut problem = None;
-        for (encoding, &column) in preprocessing.features.iter().zip(&columns) {
+        for ((encoding, &column), parsed) in preprocessing.features.iter().zip(&columns).zip(&parsed) {
+            if let (crate::Encoding::Numeric { .. }, Some(value)) =
+                (&encoding.encoding, parsed.as_ref().and_then(|n| n.get(row)))
+            {
+                // A number (no marker of this column reads as one): as `encode` takes it.
+                if encoding.encoding.encode_number(Some(value), &mut encoded).is_ok() {
+                    continue;
+                }
+            }
             let cell = table.cell(row, column);
             if encoding.is_unseen_category(cell) {
                 out.notes.push((
@@ -161,7 +204,7 @@ fn encode_table(
         }
         match problem {
             None => {
-                out.inputs.extend(encoded);
+                out.inputs.extend_from_slice(&encoded);
                 out.lines.push(line);
                 out.rows += 1;
                 if let Some(column) = identity_column {
@@ -185,4 +228,57 @@ fn encode_table(
     }
     out.identities = identity_column.map(|_| identities);
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::encode_file;
+    use crate::dataset::{Preprocessing, TargetEncoding};
+    use crate::encode::{ColumnEncoding, Encoding};
+    use crate::read::Room;
+    use crate::spec::Missing;
+    use nnc_diagnostics::Span;
+
+    /// Prediction reads numeric features as numbers, keeping no text for them, and still
+    /// sees a marker that reads as a number (`-999`) as missing, and other markers too,
+    /// in a small file and in one read as two halves.
+    #[test]
+    fn numbers_and_markers_are_read_as_training_read_them() {
+        let numeric = |column: &str, fill: Option<f32>, missing: &[&str]| ColumnEncoding {
+            column: column.to_string(),
+            encoding: Encoding::Numeric { offset: 1.0, scale: 2.0, fill },
+            missing: missing.iter().map(|m| m.to_string()).collect(),
+        };
+        let preprocessing = Preprocessing {
+            features: vec![numeric("x", Some(5.0), &["-999"]), numeric("y", None, &["", "NA"])],
+            target: TargetEncoding::Features,
+            window: None,
+        };
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        for repeat in [1, 200_000] {
+            let rows = "-999,1.5\n2,NA\n3,2.5\n-999.0,7\n".repeat(repeat);
+            let path = folder.path().join("new.csv");
+            std::fs::write(
+                &path,
+                format!(
+                    "y,other,x\n{}",
+                    rows.lines()
+                        .map(|r| {
+                            let (x, y) = r.split_once(',').expect("two cells");
+                            format!("{y},text,{x}\n")
+                        })
+                        .collect::<String>()
+                ),
+            )
+            .expect("a temporary file");
+            let encoded =
+                encode_file(&path, &preprocessing, Missing::Drop, None, Span::default(), &Room::unlimited(), false)
+                    .expect("encoded");
+            // x: the marker takes the fill 5, `-999.0` is a number; y: `NA` drops the row.
+            let expected = [(5.0 - 1.0) / 2.0, 0.25, 1.0, 0.75, (-999.0 - 1.0) / 2.0, 3.0];
+            assert_eq!(encoded.rows, 3 * repeat);
+            assert_eq!(encoded.skipped.len(), repeat);
+            assert!(encoded.inputs.chunks(6).all(|rows| rows == expected), "{:?}", &encoded.inputs[..6]);
+        }
+    }
 }

@@ -133,7 +133,7 @@ fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Pre
         (None, None) => tabular::numbers_only(spec, header),
         _ => Vec::new(),
     };
-    let mut table = read::read(&file, base_dir, read::Cells::Parsed(&numbers_only)).map_err(|d| vec![d])?;
+    let mut table = read::read(&file, base_dir, read::Cells(&numbers_only)).map_err(|d| vec![d])?;
     if let Some((column, wanted)) = &spec.filter {
         let index = select::column_index(&table.header, column).map_err(|d| vec![d])?;
         let keep: Vec<bool> = (0..table.rows()).map(|r| table.cell(r, index) == wanted).collect();

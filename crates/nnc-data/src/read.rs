@@ -406,33 +406,25 @@ pub(crate) fn read(spec: &FileRef, base_dir: &Path, kind: Cells) -> Result<Table
 const HALVES_FROM_BYTES: u64 = 4 << 20;
 
 /// Reads a CSV file: a header, then any number of rows (new rows to predict may be none).
-pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path) -> Result<Table, Diagnostic> {
-    read_rows_from(spec, base_dir, HALVES_FROM_BYTES, Cells::Text)
+pub(crate) fn read_rows(spec: &FileRef, base_dir: &Path, kind: Cells) -> Result<Table, Diagnostic> {
+    read_rows_from(spec, base_dir, HALVES_FROM_BYTES, kind)
 }
 
-/// What a table holds of its cells: their text, or also each parsed as a number
-/// ([`Table::parsing`]) for a loader that types the columns, which says from the file's
-/// header in which columns a number needs no text.
+/// Which columns of a file keep no text for their cells that are numbers, said from its
+/// header: every table read from a file also parses its cells as numbers, for the loader
+/// that types them or the prediction that encodes them (see [`Table::parsing`]).
 #[derive(Clone, Copy)]
-pub(crate) enum Cells<'a> {
-    Text,
-    Parsed(&'a (dyn Fn(&[String]) -> Vec<bool> + Sync)),
-}
+pub(crate) struct Cells<'a>(pub &'a (dyn Fn(&[String]) -> Vec<bool> + Sync));
 
 impl Cells<'_> {
-    /// Reading every cell's text and number, for a loader that types the columns.
-    pub const ALL_TEXT: Cells<'static> = Cells::Parsed(&|_| Vec::new());
+    /// Every cell keeps its text.
+    pub const ALL_TEXT: Cells<'static> = Cells(&|_| Vec::new());
 
-    /// An empty table of this kind, for a file whose header is `named` (`None`: `header`
-    /// itself; the second half of a file has no header of its own).
+    /// An empty table for a file whose header is `named` (`None`: `header` itself; the
+    /// second half of a file has no header of its own).
     fn table(self, header: Vec<String>, named: Option<&[String]>) -> Table {
-        match self {
-            Cells::Text => Table::new(header),
-            Cells::Parsed(numbers_only) => {
-                let numbers_only = numbers_only(named.unwrap_or(&header));
-                Table::parsing(header, numbers_only)
-            }
-        }
+        let numbers_only = (self.0)(named.unwrap_or(&header));
+        Table::parsing(header, numbers_only)
     }
 }
 
@@ -541,7 +533,7 @@ fn read_second_half(
         return None;
     }
     // Only the width matters: the header is the first half's.
-    let header = kind_header(path, kind);
+    let header = file_header(path);
     let mut table = kind.table(vec![String::new(); record.len()], Some(&header));
     table.reserve(size - split);
     let mut places = Vec::new();
@@ -561,12 +553,9 @@ fn read_second_half(
     }
 }
 
-/// The file's header, as [`read_stream`] reads it, when `kind` needs it: the second half
-/// of a file is read without it.
-fn kind_header(path: &Path, kind: Cells) -> Vec<String> {
-    if matches!(kind, Cells::Text) {
-        return Vec::new();
-    }
+/// The file's header, as [`read_stream`] reads it: the second half of a file is read
+/// without it.
+fn file_header(path: &Path) -> Vec<String> {
     let Ok(file) = std::fs::File::open(path) else { return Vec::new() };
     let mut reader = simd_csv::ReaderBuilder::new().flexible(true).buffer_capacity(1 << 16).from_reader(file);
     let mut places = Vec::new();
@@ -805,7 +794,7 @@ mod tests {
         std::fs::write(folder.path().join("d.csv"), bytes).expect("a temporary file");
         let room = Room::unlimited();
         let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
-        let table = read_rows(&file, folder.path()).unwrap_or_else(|d| panic!("{d:?}"));
+        let table = read_rows(&file, folder.path(), Cells::ALL_TEXT).unwrap_or_else(|d| panic!("{d:?}"));
         let cells = table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect();
         (cells, table.lines)
     }
@@ -841,7 +830,7 @@ mod tests {
             std::fs::write(folder.path().join("d.csv"), &bytes).expect("a temporary file");
             let room = Room::unlimited();
             let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
-            if let Ok(table) = read_rows(&file, folder.path()) {
+            if let Ok(table) = read_rows(&file, folder.path(), Cells::ALL_TEXT) {
                 assert!(table.lines.windows(2).all(|pair| pair[0] < pair[1]), "{bytes:?}: {:?}", table.lines);
             }
         }
@@ -889,10 +878,11 @@ mod tests {
             let parsed = read(Cells::ALL_TEXT).map(numbers_of);
             // The first column keeps the text of its numbers, the others not.
             let first_kept = |header: &[String]| (0..header.len()).map(|column| column > 0).collect();
-            let numbers_only = read(Cells::Parsed(&first_kept)).map(numbers_of);
-            let text = read(Cells::Text).map(|(cells, table)| (cells, table.lines)).map_err(|d| d.message);
+            let numbers_only = read(Cells(&first_kept)).map(numbers_of);
+            let text = parsed.as_ref().map(|(cells, _, _, lines)| (cells.clone(), lines.clone()));
+            let text = text.map_err(|d| d.message.clone());
             let Ok(read) = &text else { return text };
-            // Parsing as it reads changes nothing else, and gives each cell's `number`.
+            // Each cell's `number`, and its text unless it keeps none.
             for (kept, table) in [(false, parsed), (true, numbers_only)] {
                 let Ok((cells, numbers, dropped, lines)) = table else { panic!("read as text, not parsed") };
                 assert_eq!(lines, read.1);

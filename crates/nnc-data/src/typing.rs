@@ -46,7 +46,7 @@ impl Numbers {
     }
 
     /// The values of `pieces`, one after another.
-    fn from_pieces(pieces: Vec<Vec<f32>>) -> Numbers {
+    pub fn from_pieces(pieces: Vec<Vec<f32>>) -> Numbers {
         let mut pieces = pieces.into_iter();
         let first = pieces.next().unwrap_or_default();
         // More than two pieces only past 4 GiB of text: those are joined.
