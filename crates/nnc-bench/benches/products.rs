@@ -90,9 +90,6 @@ fn crossover(c: &mut Criterion) {
         group.bench_function(format!("{m}x{n}x{k}/library"), |bench| {
             bench.iter(|| library(m, n, k, black_box(&a), black_box(&b), &mut out))
         });
-        group.bench_function(format!("{m}x{n}x{k}/matrixmultiply"), |bench| {
-            bench.iter(|| packed(m, n, k, black_box(&a), black_box(&b), &mut out))
-        });
     }
     group.finish();
 }
@@ -106,18 +103,6 @@ fn library(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], out: &mut [f32]) 
         gemm::gemm(
             m, n, k, out.as_mut_ptr(), 1, n as isize, false, a.as_ptr(), 1, k as isize, b.as_ptr(), 1, n as isize,
             0.0, 1.0, false, false, false, gemm::Parallelism::None,
-        );
-    }
-}
-
-/// `out = a·b` by `matrixmultiply` (which packs both operands; AVX2 + FMA at most).
-fn packed(m: usize, n: usize, k: usize, a: &[f32], b: &[f32], out: &mut [f32]) {
-    assert!(a.len() == m * k && b.len() == k * n && out.len() == m * n);
-    // SAFETY: the slices hold row-major m×k, k×n and m×n matrices (checked above).
-    unsafe {
-        #[rustfmt::skip]
-        matrixmultiply::sgemm(
-            m, k, n, 1.0, a.as_ptr(), k as isize, 1, b.as_ptr(), n as isize, 1, 0.0, out.as_mut_ptr(), n as isize, 1,
         );
     }
 }

@@ -1,11 +1,11 @@
 //! Matrix products too large for register tiles: generated code calls [`nnc_gemm`], which
 //! runs blocks of the product, one per thread of a persistent pool, each in
 //! [`crate::small_gemm`] (AVX-512, no packing) when it is small enough and the CPU has
-//! AVX-512, else in the `gemm` crate (rustc-compiled, packing). A product whose right operand is a transposed view (`δ·Wᵀ`, the
-//! gradient of a layer's input) runs at half speed in `gemm` once it is large (91 against
-//! 198 GFLOP/s at 128×2048×2048 on one core, AVX-512); `matrixmultiply`, which always
-//! packs both operands, runs those at full speed (212), so they go to it where the
-//! libraries use AVX-512 (with AVX2, `gemm` is the faster of the two). A product is split along its larger side (rows, or columns), so
+//! AVX-512, else in the `gemm` crate (rustc-compiled, packing). A product whose right
+//! operand is a transposed view (`δ·Wᵀ`, the gradient of a layer's input) runs at half
+//! speed in `gemm`'s AVX-512 kernels once it is large, so there each thread copies its
+//! columns of that operand row-major, a panel at a time, and multiplies the copy. A
+//! product is split along its larger side (rows, or columns), so
 //! each thread packs only its share of the operand it splits. Each thread computes its
 //! block in the same order every time, so results are the same from run to run for a
 //! fixed thread count, and the same whether or not the helper is free: when another
@@ -30,15 +30,17 @@ use std::thread::{self, Thread};
 /// At most this many threads work on one product.
 pub const MAX_THREADS: usize = 2;
 
-/// Products with a transposed right operand and every side at least this long go to
-/// `matrixmultiply` (below it, `gemm` is faster: 0.78 against 0.98 µs at 32×128×10).
-const PACKED_MIN: usize = 64;
+/// Products with a transposed right operand and every side at least this long are copied
+/// (below it, `gemm` on the view is faster: 0.78 against 0.98 µs at 32×128×10).
+const COPIED_MIN: usize = 64;
 
-/// Whether large products with a transposed right operand go to `matrixmultiply`: its
-/// AVX-512 kernel runs them at twice `gemm`'s rate, but with AVX2 `gemm` is the faster
-/// (the AVX2 build under `NNC_CPU=avx2`, interleaved runs: W3 trained in 661 against 669
-/// ms, the width-2048 network in 644 against 696).
-fn packs_transposed() -> bool {
+/// Whether large products with a transposed right operand are computed on a row-major
+/// copy of it. `gemm`'s AVX-512 path runs the transposed view at half its plain rate
+/// (91 against 198 GFLOP/s at 128×2048×2048 on one core) and copying pays; its AVX2
+/// path runs the view at the plain rate (W3's `δ·W2ᵀ` with `NNC_CPU=avx2` 7 % slower
+/// than the same-shaped forward product, that 7 % its mask and sums), and the copy
+/// would not.
+fn copies_transposed() -> bool {
     crate::cpu::library_class() == crate::cpu::CpuClass::Avx512
 }
 
@@ -155,45 +157,87 @@ impl Block {
         }
     }
 
-    /// The block by a GEMM library (no bias or ReLU).
+    /// The block by the GEMM library (no bias or ReLU).
     ///
     /// # Safety
     /// As [`Block::run`]; `a`, `b` and `c` point at the block's corner.
     unsafe fn library(&self, a: *const f32, b: *const f32, c: *mut f32, (m, n): (usize, usize)) {
         let p = &self.product;
-        // SAFETY: forwarded from the caller.
-        unsafe {
-            if p.b_rows == 1 && p.b_columns != 1 && m.min(n).min(p.k) >= PACKED_MIN && packs_transposed() {
-                let keep = if p.read { p.alpha } else { 0.0 };
-                #[rustfmt::skip]
-                matrixmultiply::sgemm(
-                    m, p.k, n, p.beta, a, p.a_rows, p.a_columns, b, p.b_rows, p.b_columns, keep, c, p.n as isize, 1,
-                );
+        let transposed = p.b_rows == 1 && p.b_columns != 1;
+        if transposed && m.min(n).min(p.k) >= COPIED_MIN && copies_transposed() {
+            let width = (PANEL_FLOATS / p.k).max(COPIED_MIN).min(n);
+            // SAFETY: forwarded from the caller.
+            if unsafe { self.in_panels(a, b, c, (m, n), width) } {
                 return;
             }
+        }
+        // SAFETY: forwarded from the caller.
+        unsafe { self.gemm(a, (b, p.b_rows, p.b_columns), c, (m, n)) };
+    }
+
+    /// `gemm`'s product of the block's `m` rows of A and `n` columns of `b` (its strides
+    /// given) into C at `c`.
+    ///
+    /// # Safety
+    /// As [`Block::library`], for `b` and its strides.
+    unsafe fn gemm(
+        &self,
+        a: *const f32,
+        (b, b_rows, b_columns): (*const f32, isize, isize),
+        c: *mut f32,
+        (m, n): (usize, usize),
+    ) {
+        let p = &self.product;
+        // SAFETY: forwarded from the caller.
+        unsafe {
+            #[rustfmt::skip]
             gemm::gemm(
-                m,
-                n,
-                p.k,
-                c,
-                1,
-                p.n as isize,
-                p.read,
-                a,
-                p.a_columns,
-                p.a_rows,
-                b,
-                p.b_columns,
-                p.b_rows,
-                p.alpha,
-                p.beta,
-                false,
-                false,
-                false,
-                gemm::Parallelism::None,
+                m, n, p.k, c, 1, p.n as isize, p.read, a, p.a_columns, p.a_rows, b, b_columns, b_rows,
+                p.alpha, p.beta, false, false, false, gemm::Parallelism::None,
             );
         }
     }
+
+    /// The block with its right operand given transposed, as `gemm` products of row-major
+    /// copies of B made `width` columns at a time; false (computing nothing) when this
+    /// thread's panel is in use.
+    ///
+    /// # Safety
+    /// As [`Block::library`]; B is given transposed (unit row stride).
+    unsafe fn in_panels(
+        &self,
+        a: *const f32,
+        b: *const f32,
+        c: *mut f32,
+        (m, n): (usize, usize),
+        width: usize,
+    ) -> bool {
+        let p = &self.product;
+        PANEL.with(|panel| {
+            let Ok(mut panel) = panel.try_borrow_mut() else { return false };
+            panel.resize(width * p.k, 0.0);
+            for first in (0..n).step_by(width.max(1)) {
+                let columns = width.min(n - first);
+                // SAFETY: columns first..first + columns of B lie in the caller's matrix and
+                // the panel holds k rows of them; they are C's columns of the same numbers.
+                unsafe {
+                    let from = b.offset(first as isize * p.b_columns);
+                    crate::small_gemm::copy_right_transposed(from, p.b_columns, (columns, p.k), &mut panel);
+                    self.gemm(a, (panel.as_ptr(), columns as isize, 1), c.add(first), (m, columns));
+                }
+            }
+            true
+        })
+    }
+}
+
+/// A right operand given transposed is copied row-major, this many elements at a time
+/// (1 MB, half a core's L2 here): the copy is then still cached when `gemm` reads it.
+const PANEL_FLOATS: usize = 1 << 18;
+
+thread_local! {
+    /// The copy of a transposed right operand's panel (kept: allocated once per thread).
+    static PANEL: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Called by generated code: `C = A·B`, or `C = alpha·C + beta·A·B` when `read` is 1,
@@ -579,6 +623,49 @@ pub(crate) mod tests {
                             "{m}x{n}x{k} {a_strides:?} {b_strides:?} threads {threads} sum {j}: {got} vs {want}"
                         );
                     }
+                }
+            }
+        }
+    }
+
+    /// A right operand given transposed, copied in panels as on AVX-512 (called directly,
+    /// so every CPU runs it): panels that divide the columns and a ragged last one, a
+    /// block starting past C's first row and column, C read or not, against f64.
+    #[test]
+    fn transposed_right_operands_copied_in_panels_match_a_reference() {
+        let (m, n, k) = (70, 150, 66);
+        let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
+        let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
+        let (a_strides, b_strides) = ((k, 1), (1, k));
+        for (width, (rows, columns), read) in
+            [(64, ((0, m), (0, n)), false), (50, ((3, m), (7, n)), true), (150, ((0, m), (0, n)), true)]
+        {
+            let c0: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
+            let mut c = c0.clone();
+            let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c0, read, 0.5, -0.25, (None, false, None));
+            #[rustfmt::skip]
+            let product = Product {
+                read, alpha: 0.5, beta: -0.25, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
+                b: b.as_ptr(), b_rows: 1, b_columns: k as isize, c: c.as_mut_ptr(), bias: std::ptr::null(),
+                relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
+            };
+            let block = Block { product, rows, columns };
+            let (shape, (r0, c0_)) = ((rows.1 - rows.0, columns.1 - columns.0), (rows.0, columns.0));
+            // SAFETY: the block's corner and its rows and columns lie inside `a`, `b` and `c`.
+            let copied = unsafe {
+                let at_a = a.as_ptr().add(r0 * k);
+                let at_b = b.as_ptr().add(c0_ * k);
+                block.in_panels(at_a, at_b, c.as_mut_ptr().add(r0 * n + c0_), shape, width)
+            };
+            assert!(copied);
+            for i in 0..m {
+                for j in 0..n {
+                    let inside = rows.0 <= i && columns.0 <= j;
+                    let (got, want) = (c[i * n + j], if inside { want[i * n + j] } else { c0[i * n + j] });
+                    assert!(
+                        (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
+                        "width {width} ({i}, {j}): {got} vs {want}"
+                    );
                 }
             }
         }

@@ -4,9 +4,9 @@
 //! - Generated code, the training loop around it, and products nnc computes itself (register
 //!   tiles, and its own product kernel) allocate nothing per step: a run of ten times the
 //!   epochs makes exactly the allocations of setting the run up.
-//! - Products handed to the GEMM libraries (`gemm`, `matrixmultiply`) allocate their packing
-//!   buffers on every call, by their design: a few allocations per call, never more, and
-//!   never growing with the product's size.
+//! - Products handed to the GEMM library (`gemm`) allocate its packing buffers on every
+//!   call, by its design: a few allocations per call, never more, and never growing with
+//!   the product's size. (The panel a transposed right operand is copied into is kept.)
 
 #![allow(clippy::unwrap_used)] // Tests fail loudly by design.
 

@@ -220,36 +220,47 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
         let Ok(mut scratch) = scratch.try_borrow_mut() else { return false };
         scratch.resize(o.k * o.n, 0.0);
         // SAFETY: B given transposed is the n × k matrix at b with row stride b_columns.
-        unsafe { copy_transposed(kernel, o, &mut scratch) };
+        unsafe { copy_transposed(kernel, o.b, o.b_columns, (o.n, o.k), &mut scratch) };
         // SAFETY: as above; B is now the row-major copy.
         unsafe { product(kernel, o, scratch.as_ptr(), o.n as isize) };
         true
     })
 }
 
-/// Copies B, given transposed (unit row stride), to `out` row-major (k rows of n).
+/// Copies B (k × n), given transposed at `b` (unit row stride, column stride
+/// `b_columns`), to `out` row-major (k rows of n).
 ///
 /// # Safety
 /// B must lie in the caller's matrix; `out` holds `k · n` elements; the CPU must have
 /// the kernel's instructions.
-unsafe fn copy_transposed(kernel: Kernel, o: &Operands, out: &mut [f32]) {
+unsafe fn copy_transposed(kernel: Kernel, b: *const f32, b_columns: isize, (n, k): (usize, usize), out: &mut [f32]) {
     #[cfg(target_arch = "x86_64")]
     if matches!(kernel, Kernel::Avx2 | Kernel::Avx512) {
         // SAFETY: forwarded from the caller; these kernels' CPUs have AVX2.
-        unsafe { avx2::copy_transposed(o.b, o.b_columns, (o.n, o.k), out) };
+        unsafe { avx2::copy_transposed(b, b_columns, (n, k), out) };
         return;
     }
     // Row p of the copy gathers element p of each row of the matrix given transposed.
     // Written in order through an iterator, so the loop has no bounds checks (with them,
     // and written column by column, the copy was 4 % of W2's step on AVX2).
-    for (p, row) in out.chunks_exact_mut(o.n).enumerate() {
+    for (p, row) in out[..k * n].chunks_exact_mut(n).enumerate() {
         // SAFETY: B's element (p, 0) lies in the caller's matrix.
-        let first = unsafe { o.b.add(p) };
+        let first = unsafe { b.add(p) };
         for (j, x) in row.iter_mut().enumerate() {
             // SAFETY: B's element (p, j) lies in the caller's matrix.
-            *x = unsafe { *first.offset(j as isize * o.b_columns) };
+            *x = unsafe { *first.offset(j as isize * b_columns) };
         }
     }
+}
+
+/// [`copy_transposed`] with the instructions of the class code is generated for: how a
+/// library product copies a right operand given transposed (`crate::gemm`).
+///
+/// # Safety
+/// As [`copy_transposed`].
+pub(crate) unsafe fn copy_right_transposed(b: *const f32, b_columns: isize, (n, k): (usize, usize), out: &mut [f32]) {
+    // SAFETY: forwarded from the caller; the chosen kernel runs on this CPU (`cpu::class`).
+    unsafe { copy_transposed(Kernel::chosen(), b, b_columns, (n, k), out) }
 }
 
 /// `C = A·B` for row-major `a` (m×k), `b` (k×n) and `c` (m×n) with `kernel`, for
