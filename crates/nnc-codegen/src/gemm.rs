@@ -164,8 +164,12 @@ impl Block {
     unsafe fn library(&self, a: *const f32, b: *const f32, c: *mut f32, (m, n): (usize, usize)) {
         let p = &self.product;
         let transposed = p.b_rows == 1 && p.b_columns != 1;
-        if transposed && m.min(n).min(p.k) >= COPIED_MIN && copies_transposed() {
-            let width = (PANEL_FLOATS / p.k).max(COPIED_MIN).min(n);
+        // The panel holds at least COPIED_MIN columns, so it stays within PANEL_FLOATS
+        // only up to a reduction of PANEL_FLOATS / COPIED_MIN (4,096): longer ones read
+        // the view, so that the panel's memory is bounded.
+        let copied = m.min(n).min(p.k) >= COPIED_MIN && p.k * COPIED_MIN <= PANEL_FLOATS;
+        if transposed && copied && copies_transposed() {
+            let width = (PANEL_FLOATS / p.k).min(n);
             // SAFETY: forwarded from the caller.
             if unsafe { self.in_panels(a, b, c, (m, n), width) } {
                 return;
