@@ -30,8 +30,11 @@ use std::thread::{self, Thread};
 /// At most this many threads work on one product.
 pub const MAX_THREADS: usize = 2;
 
-/// Products with a transposed right operand and every side at least this long are copied
-/// (below it, `gemm` on the view is faster: 0.78 against 0.98 µs at 32×128×10).
+/// Products with a transposed right operand and every side at least this long are copied.
+/// The threshold is the one that split such products between `gemm` on the view and
+/// `matrixmultiply` before the copy (0.78 against 0.98 µs at 32×128×10); it was not
+/// measured against the copy, because blocks that small run in nnc's own kernel on
+/// AVX-512, where the copy is made (up to 2²² multiply-adds).
 const COPIED_MIN: usize = 64;
 
 /// Whether large products with a transposed right operand are computed on a row-major
@@ -69,6 +72,17 @@ struct Product {
     relu: bool,
     mask: *const f32,
     sums: *mut f32,
+    /// Each finished row's softmax, or none.
+    softmax: Option<SoftmaxInto>,
+}
+
+/// Where each row's softmax goes (`nnc_kernels::Softmax`): its maximum and sum (one per
+/// row) and its exponentials (laid out as C).
+#[derive(Clone, Copy)]
+struct SoftmaxInto {
+    max: *mut f32,
+    exps: *mut f32,
+    total: *mut f32,
 }
 
 /// The part of a product one thread computes.
@@ -149,11 +163,19 @@ impl Block {
                 b_columns: p.b_columns, c, ldc: p.n, read: p.read, alpha: p.alpha, beta: p.beta, bias, relu: p.relu,
                 mask, sums,
             };
-            if try_product(&small) {
-                return;
+            if !try_product(&small) {
+                self.library(a, b, c, (m, n));
+                crate::small_gemm::finish_stored(&small);
             }
-            self.library(a, b, c, (m, n));
-            crate::small_gemm::finish_stored(&small);
+            if let Some(into) = p.softmax {
+                // A product with a softmax is split along rows (`split`): the block's rows are whole.
+                debug_assert!(c0 == 0 && c1 == p.n);
+                #[rustfmt::skip]
+                let rows = crate::softmax::Rows {
+                    c, ldc: p.n, m, n, max: into.max.add(r0), exps: into.exps.add(r0 * p.n), total: into.total.add(r0),
+                };
+                crate::softmax::softmax_rows(&rows);
+            }
         }
     }
 
@@ -248,7 +270,8 @@ thread_local! {
 /// with the given strides on up to `threads` threads; then `bias` (a row of `n`, or
 /// null) added to every row, a ReLU applied when `relu` is 1, each element multiplied by
 /// `mask[i, j] > 0` (a matrix laid out as C, or null), and the columns summed into `sums`
-/// (`n` values, or null).
+/// (`n` values, or null); then, when `max` is not null, each row's softmax (maximum into
+/// `max`, exponentials into `exps`, laid out as C, and their sum into `total`).
 ///
 /// # Safety
 /// The pointers must point to matrices of the given shapes and strides; the kernel
@@ -273,6 +296,9 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     relu: i64,
     mask: *const f32,
     sums: *mut f32,
+    max: *mut f32,
+    exps: *mut f32,
+    total: *mut f32,
 ) {
     let product = Product {
         read: read != 0,
@@ -292,6 +318,7 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
         relu: relu != 0,
         mask,
         sums,
+        softmax: (!max.is_null()).then_some(SoftmaxInto { max, exps, total }),
     };
     if !sums.is_null() {
         // SAFETY: the caller guarantees `n` sums.
@@ -374,12 +401,13 @@ unsafe fn run_parts(jobs: &[Job]) -> Result<(), String> {
 static BUSY: AtomicBool = AtomicBool::new(false);
 
 /// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side (its columns
-/// when it sums them, so that each sum has one writer adding rows in order), and how many
-/// there are: an array, so that a product allocates nothing here.
+/// when it sums them, so that each sum has one writer adding rows in order; its rows when
+/// it has a softmax, which needs whole rows), and how many there are: an array, so that a
+/// product allocates nothing here.
 fn split(whole: Block, parts: usize) -> ([Block; MAX_THREADS], usize) {
     let parts = parts.clamp(1, MAX_THREADS);
     let (m, n) = (whole.product.m, whole.product.n);
-    let along_rows = m >= n && whole.product.sums.is_null();
+    let along_rows = (m >= n || whole.product.softmax.is_some()) && whole.product.sums.is_null();
     let length = if along_rows { m } else { n };
     let per = length.div_ceil(parts);
     let blocks = std::array::from_fn(|index| {
@@ -561,8 +589,9 @@ pub(crate) mod tests {
     /// Every layout the compiler emits (plain, transposed left, transposed right) on both
     /// libraries (small and large transposed right operands, and past the small kernel's
     /// size), with and without reading C, with and without a bias row and ReLU or a mask
-    /// and column sums, on one thread and two (the sums split by columns even when the
-    /// product has more rows).
+    /// and column sums, or a bias and the rows' softmax, on one thread and two (the sums
+    /// split by columns even when the product has more rows, the softmax by rows even when
+    /// it has more columns).
     #[test]
     fn products_match_a_reference_in_every_layout() {
         let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
@@ -580,13 +609,17 @@ pub(crate) mod tests {
                     (false, 0.0, 1.0, 2, None, false, None), (false, 0.0, 1.0, 2, bias, true, None),
                     (false, 0.0, 1.0, 1, bias, false, None), (false, 0.0, 1.0, 1, None, true, None),
                     (false, 0.0, 1.0, 1, None, false, mask), (false, 0.0, 1.0, 2, None, false, mask),
-                    (false, 0.0, 1.0, 2, bias, true, mask),
+                    (false, 0.0, 1.0, 2, bias, true, mask), (false, 0.0, 1.0, 2, bias, false, None),
                 ];
                 for (read, alpha, beta, threads, bias, relu, mask) in variants {
                     let mut c: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
                     // The sums come with the mask (as a ReLU layer's gradient has them); they
                     // start as a marker the product must overwrite.
                     let mut sums = vec![f32::NAN; n];
+                    // A bias alone comes with the rows' softmax (as a classifier's logits do).
+                    let softmax = bias.is_some() && !relu && mask.is_none() && !read;
+                    let (mut max, mut exps, mut total) = (vec![f32::NAN; m], vec![f32::NAN; m * n], vec![f32::NAN; m]);
+                    let into = |v: &mut Vec<f32>| if softmax { v.as_mut_ptr() } else { std::ptr::null_mut() };
                     let finish = (bias, relu, mask);
                     let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c, read, alpha, beta, finish);
                     // SAFETY: the strides describe matrices inside `a`, `b` and `c`.
@@ -610,7 +643,23 @@ pub(crate) mod tests {
                             i64::from(relu),
                             mask.map_or(std::ptr::null(), <[f32]>::as_ptr),
                             if mask.is_some() { sums.as_mut_ptr() } else { std::ptr::null_mut() },
+                            into(&mut max),
+                            into(&mut exps),
+                            into(&mut total),
                         );
+                    }
+                    for i in (0..m).filter(|_| softmax) {
+                        let row = &want[i * n..(i + 1) * n];
+                        let top = row.iter().fold(f32::NEG_INFINITY, |a, &b| a.max(b));
+                        let here = format!("{m}x{n}x{k} {a_strides:?} {b_strides:?} threads {threads} row {i}");
+                        assert!((max[i] - top).abs() <= 1e-4 * (1.0 + top.abs()), "{here}: max {} vs {top}", max[i]);
+                        let want_exps: Vec<f64> = row.iter().map(|&x| f64::from(x - top).exp()).collect();
+                        for (got, want) in exps[i * n..(i + 1) * n].iter().zip(&want_exps) {
+                            assert!((f64::from(*got) - want).abs() <= 1e-3 * want, "{here}: exp {got} vs {want}");
+                        }
+                        let want_total: f64 = want_exps.iter().sum();
+                        let got = f64::from(total[i]);
+                        assert!((got - want_total).abs() <= 1e-3 * want_total, "{here}: total {got} vs {want_total}");
                     }
                     for (got, want) in c.iter().zip(&want) {
                         assert!(
@@ -651,7 +700,7 @@ pub(crate) mod tests {
             let product = Product {
                 read, alpha: 0.5, beta: -0.25, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
                 b: b.as_ptr(), b_rows: 1, b_columns: k as isize, c: c.as_mut_ptr(), bias: std::ptr::null(),
-                relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
+                relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(), softmax: None,
             };
             let block = Block { product, rows, columns };
             let (shape, (r0, c0_)) = ((rows.1 - rows.0, columns.1 - columns.0), (rows.0, columns.0));
@@ -692,7 +741,7 @@ pub(crate) mod tests {
                 let product = Product {
                     read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: a_rows as isize,
                     a_columns: a_columns as isize, b: b.as_ptr(), b_rows: b_rows as isize, b_columns: b_columns as isize,
-                    c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
+                    c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(), softmax: None,
                 };
                     // SAFETY: the pointers cover the matrices the strides describe.
                     unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) }
@@ -721,7 +770,7 @@ pub(crate) mod tests {
         #[rustfmt::skip]
         let product = Product {
             read: false, alpha: 0.0, beta: 1.0, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
-            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
+            b: b.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(), bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(), softmax: None,
         };
         // SAFETY: the pointers cover the matrices the strides describe.
         let outcome = unsafe { run_product(Block { product, rows: (0, m), columns: (0, n) }, 2) };

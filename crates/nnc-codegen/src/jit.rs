@@ -140,7 +140,7 @@ pub(crate) fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, Codeg
     let mut gemm = module.make_signature();
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 12));
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::F32), 2));
-    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
+    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 7));
     let mut oob = module.make_signature();
     oob.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 4));
     let mut parallel = module.make_signature();

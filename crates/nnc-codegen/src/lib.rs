@@ -6,7 +6,8 @@
 //! ([`TrainLoop::run`]). The emitter (`emit.rs`) turns views into 64-bit addresses and,
 //! when [`Options::checked`] is on (debug builds), guards every load and store with a
 //! bounds check; `loops.rs` and `matmul.rs` emit the two kinds of kernel, `math.rs` the
-//! elementwise math, `gemm.rs` the library path for large products.
+//! elementwise math, `gemm.rs` the library path for large products (`softmax.rs` the rows' softmax it
+//! computes after one).
 //!
 //! Every call into generated code, and the types guarding it, are in `boundary.rs`: a
 //! [`Compiled`] unit owns the code; kernels and loops are reachable only as references
@@ -26,6 +27,7 @@ mod parallel;
 mod profile;
 mod program;
 mod small_gemm;
+mod softmax;
 mod train_loop;
 mod validate;
 

@@ -331,7 +331,7 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
     ];
     let n: Vec<Value> = numbers.iter().map(|&x| e.iconst(x)).collect();
     // A bias row, ReLU, mask and column sums applied by the kernel to its register blocks
-    // (`finish.rs`).
+    // (`nnc_kernels`' `finish.rs`).
     let finish = mm.finish.as_deref();
     let bias = match finish.and_then(|f| f.bias.as_ref()) {
         Some(row) => e.pointer_to_range(row.buffer, row.offset, row.offset + mm.n.saturating_sub(1)),
@@ -346,10 +346,29 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
         Some(sums) => e.pointer_to_range(sums, 0, mm.n.saturating_sub(1)),
         None => e.iconst(0),
     };
-    let arguments =
-        [n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta, bias, relu, mask, sums];
+    // Each row's softmax, computed by the kernel on the rows it has stored (`softmax.rs`).
+    let rows = |e: &mut Emitter, buffer| e.pointer_to_range(buffer, 0, mm.m.saturating_sub(1));
+    let (max, exps, total) = match finish.and_then(|f| f.softmax) {
+        Some(softmax) => {
+            let whole = View { buffer: softmax.exps, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
+            (
+                rows(e, softmax.max),
+                e.pointer_to_range(softmax.exps, 0, last(&whole, mm.m, mm.n)),
+                rows(e, softmax.total),
+            )
+        }
+        None => (e.iconst(0), e.iconst(0), e.iconst(0)),
+    };
+    #[rustfmt::skip]
+    let arguments = [
+        n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta, bias, relu, mask, sums, max, exps,
+        total,
+    ];
     e.b.ins().call(e.helpers.gemm, &arguments);
-    if let (Some(acc), None, None) = (mm.acc, mm.accumulate, &mm.finish) {
+    // The epilogue runs over the stored product; a product finished in registers has none,
+    // unless a softmax left it the stores that read the finished product.
+    let epilogue_left = mm.finish.is_none() || !mm.epilogue.stores.is_empty();
+    if let (Some(acc), None, true) = (mm.acc, mm.accumulate, epilogue_left) {
         let view = View { buffer: acc, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
         emit_loop(e, program, &[mm.m, mm.n], &mm.epilogue, Some(&view));
     }

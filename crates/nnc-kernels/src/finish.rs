@@ -71,7 +71,7 @@ fn finishing(mm: &Matmul) -> Option<(BufferId, Finish)> {
         },
         _ => return None,
     };
-    let finish = Finish { bias, relu, mask, sums };
+    let finish = Finish { bias, relu, mask, sums, softmax: None };
     (finish.bias.is_some() || relu || finish.mask.is_some() || sums.is_some()).then_some((store.view.buffer, finish))
 }
 

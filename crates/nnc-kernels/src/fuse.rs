@@ -842,6 +842,7 @@ impl<'g> Fuser<'g> {
         crate::merge::merge_loop_axes(&mut program);
         crate::accumulate::accumulate_in_place(&mut program);
         crate::finish::finish_in_registers(&mut program);
+        crate::softmax::softmax_in_registers(&mut program);
         crate::plan::give_library_products_an_accumulator(&mut program);
         crate::plan::place_arena(&mut program);
         program

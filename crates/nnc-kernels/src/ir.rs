@@ -228,7 +228,9 @@ pub struct Matmul {
     /// For [`Strategy::Library`] instead of `acc`: the GEMM updates a buffer in place.
     pub accumulate: Option<Accumulate>,
     /// For [`Strategy::Library`] with `acc`: the epilogue the GEMM kernel applies to each
-    /// register block before storing it (the epilogue body then stores nothing).
+    /// register block before storing it. The epilogue body then stores nothing, unless the
+    /// finish has a softmax: then it runs over the finished product afterwards (its `Acc`
+    /// is the finished element).
     pub finish: Option<Box<Finish>>,
 }
 
@@ -247,6 +249,30 @@ pub struct Finish {
     pub mask: Option<View>,
     /// `n` sums, set to 0 and then given every row of the result in row order.
     pub sums: Option<BufferId>,
+    /// The softmax of each finished row (then there are no sums, and each thread's block
+    /// holds whole rows).
+    pub softmax: Option<Softmax>,
+}
+
+/// The softmax of each row of a finished product `out`, computed by the GEMM kernel on the
+/// rows it has just stored: `max[i]` = the row's largest element (a NaN skipped, as a
+/// `Combine::Max` store skips it), `exps[i, j] = exp(out[i, j] − max[i])` laid out as
+/// the product, and `total[i] = Σ_j exps[i, j]`. What a softmax (or a softmax
+/// cross-entropy) lowers to, before its normalisation, in one pass instead of a loop
+/// kernel that reads the product back.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Softmax {
+    pub max: BufferId,
+    pub exps: BufferId,
+    pub total: BufferId,
+}
+
+impl Finish {
+    /// The buffers the finish writes besides the product.
+    pub fn writes(&self) -> Vec<BufferId> {
+        let softmax = self.softmax.iter().flat_map(|s| [s.max, s.exps, s.total]);
+        self.sums.into_iter().chain(softmax).collect()
+    }
 }
 
 /// `into = alpha·into + beta·A·B`, computed by the GEMM library without a separate pass
@@ -352,7 +378,7 @@ impl Kernel {
         if let KernelKind::Matmul(mm) = &self.kind {
             buffers.extend(mm.acc);
             buffers.extend(mm.accumulate.map(|a| a.into));
-            buffers.extend(mm.finish.as_ref().and_then(|f| f.sums));
+            buffers.extend(mm.finish.as_ref().map_or(Vec::new(), |f| f.writes()));
         }
         buffers
     }

@@ -2,7 +2,8 @@
 //! matrix products over index maps, scheduled, with a buffer plan.
 //!
 //! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: merged loop axes,
-//! updates inside the GEMM, finishes in registers, the buffer plan), then the verifier; [`print_program`]
+//! updates inside the GEMM, finishes in registers, softmax rows in the GEMM, the buffer
+//! plan), then the verifier; [`print_program`]
 //! is stage `kernels`; [`patterns`] names the fusion patterns a program uses, so tests can
 //! check that each is exercised.
 
@@ -14,6 +15,7 @@ mod ir;
 mod merge;
 mod plan;
 mod print;
+mod softmax;
 mod verify;
 
 pub use fuse::{Options, fuse};
@@ -53,6 +55,8 @@ pub enum Pattern {
     EpilogueReduction,
     /// A parameter update written by a product's epilogue.
     EpilogueUpdate,
+    /// Each row's softmax computed by the GEMM kernel on the rows it stores.
+    SoftmaxRows,
     /// An elementwise chain and what it feeds computed in one loop, storing several values.
     MultiOutputLoop,
     /// A reduction in the loop that computes what it reduces.
@@ -68,7 +72,7 @@ pub enum Pattern {
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 13] = [
+    pub const ALL: [Pattern; 14] = [
         Pattern::TiledMatmul,
         Pattern::LibraryMatmul,
         Pattern::ThreadedMatmul,
@@ -76,6 +80,7 @@ impl Pattern {
         Pattern::Epilogue,
         Pattern::EpilogueReduction,
         Pattern::EpilogueUpdate,
+        Pattern::SoftmaxRows,
         Pattern::MultiOutputLoop,
         Pattern::LoopReduction,
         Pattern::UpdateLoop,
@@ -121,6 +126,9 @@ pub fn patterns(program: &Program) -> BTreeSet<Pattern> {
                 }
                 if updates {
                     found.insert(Pattern::EpilogueUpdate);
+                }
+                if mm.finish.as_ref().is_some_and(|f| f.softmax.is_some()) {
+                    found.insert(Pattern::SoftmaxRows);
                 }
             }
             KernelKind::Loop { .. } => {

@@ -90,6 +90,14 @@ fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> Str
                     if let Some(sums) = finish.sums {
                         let _ = writeln!(head, "  {sums}[j] = Σ_i {acc}[{}·i + j]  (in registers)", mm.n);
                     }
+                    if let Some(Softmax { max, exps, total }) = finish.softmax {
+                        let n = mm.n;
+                        let _ = writeln!(
+                            head,
+                            "  {max}[i] = max_j {acc}[{n}·i + j], {exps}[{n}·i + j] = exp({acc}[{n}·i + j] - {max}[i]), \
+                             {total}[i] = Σ_j {exps}[{n}·i + j]  (rows, as stored)"
+                        );
+                    }
                 }
                 (Some(acc), None) => {
                     let _ = writeln!(head, "  {acc}[{}·i + j] = a·b", mm.n);

@@ -195,18 +195,34 @@ fn check_bounds(program: &Program, kernel: &Kernel, bound: Option<&DataBound>, h
             if let Some(sums) = finish.sums {
                 check(&View { buffer: sums, offset: 0, strides: vec![0, 1], gather: None }, &[mm.m, mm.n]);
             }
+            if let Some(softmax) = finish.softmax {
+                for (buffer, strides) in
+                    [(softmax.max, [1, 0]), (softmax.total, [1, 0]), (softmax.exps, [mm.n as isize, 1])]
+                {
+                    check(&View { buffer, offset: 0, strides: strides.to_vec(), gather: None }, &[mm.m, mm.n]);
+                }
+            }
             let mask_laid_out = finish.mask.as_ref().is_none_or(|m| m.strides == [mm.n as isize, 1]);
             let bias_a_row = finish.bias.as_ref().is_none_or(|b| b.strides == [0, 1]);
             if !mask_laid_out || !bias_a_row || finish.bias.iter().chain(&finish.mask).any(|v| v.gather.is_some()) {
                 errors.push(format!("{here}: a product finished in registers reads a bias row and a mask as laid out"));
             }
-            if mm.acc.is_none() || !mm.epilogue.stores.is_empty() {
+            // Only a softmax leaves an epilogue to run over the finished product.
+            if mm.acc.is_none() || (finish.softmax.is_none() && !mm.epilogue.stores.is_empty()) {
                 errors.push(format!("{here}: a product finished in registers writes its accumulator, and only it"));
+            }
+            if finish.softmax.is_some() && (finish.sums.is_some() || finish.mask.is_some() || finish.relu) {
+                errors.push(format!("{here}: a softmax in registers finishes a product with at most a bias"));
             }
             let view = |v: &Option<View>| v.as_ref().map(|v| v.buffer);
             let reads = [Some(mm.a.buffer), Some(mm.b.buffer), view(&finish.bias), view(&finish.mask)];
-            let written = [mm.acc, finish.sums];
-            if written.iter().flatten().any(|w| reads.contains(&Some(*w))) || mm.acc == finish.sums {
+            let mut written: Vec<BufferId> = mm.acc.into_iter().chain(finish.writes()).collect();
+            let stored: Vec<BufferId> = mm.epilogue.stores.iter().map(|s| s.view.buffer).collect();
+            let clobbered = finish.writes().iter().any(|w| stored.contains(w) || Some(*w) == mm.acc);
+            let read_back = written.iter().any(|w| reads.contains(&Some(*w)));
+            written.sort_unstable();
+            written.dedup();
+            if read_back || clobbered || written.len() != 1 + finish.writes().len() {
                 errors.push(format!("{here}: a product finished in registers writes a buffer it reads, or one twice"));
             }
         }
