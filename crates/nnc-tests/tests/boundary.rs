@@ -195,6 +195,42 @@ fn a_finish_outside_its_buffers_is_refused() {
     assert!(aliased.contains("writes a buffer it reads"), "{aliased}");
 }
 
+/// A product whose rows' softmax the GEMM helper computes (`softmax.rs`) writes each row's
+/// maximum, exponentials and sum through raw pointers: exponentials or sums shorter than
+/// the product needs, a maximum written into one of the product's operands and two of
+/// them in one buffer are refused.
+#[test]
+fn a_softmax_outside_its_buffers_is_refused() {
+    let (step, _, _) = plan("digits.nn");
+    let index = step
+        .kernels
+        .iter()
+        .position(
+            |k| matches!(&k.kind, KernelKind::Matmul(mm) if mm.finish.as_ref().is_some_and(|f| f.softmax.is_some())),
+        )
+        .expect("digits' output layer's softmax is computed by the product");
+    let edit = |change: &dyn Fn(&mut Program, &mut nnc_kernels::Softmax)| {
+        let mut program = step.clone();
+        let mut softmax = finish(&mut program, index).softmax.unwrap();
+        change(&mut program, &mut softmax);
+        finish(&mut program, index).softmax = Some(softmax);
+        program_refused(&program)
+    };
+    // Later kernels read the exponentials and sums too; the product itself must be refused.
+    let beyond = format!("k{index}: reads or writes");
+    let short_exps = edit(&|p, s| p.buffers[s.exps.index()].len -= 1);
+    assert!(short_exps.contains(&beyond), "{short_exps}");
+    let short_total = edit(&|p, s| p.buffers[s.total.index()].len -= 1);
+    assert!(short_total.contains(&beyond), "{short_total}");
+    let into_operand = edit(&|p, s| {
+        let KernelKind::Matmul(mm) = &p.kernels[index].kind else { unreachable!() };
+        s.max = mm.b.buffer;
+    });
+    assert!(into_operand.contains("writes a buffer it reads"), "{into_operand}");
+    let twice = edit(&|_, s| s.total = s.max);
+    assert!(twice.contains("one twice"), "{twice}");
+}
+
 fn finish(program: &mut Program, index: usize) -> &mut nnc_kernels::Finish {
     match &mut program.kernels[index].kind {
         KernelKind::Matmul(mm) => mm.finish.as_deref_mut().unwrap(),
