@@ -839,6 +839,7 @@ impl<'g> Fuser<'g> {
             outputs: graph.outputs.iter().map(|(name, v)| (name.clone(), graph.shape(*v).numel())).collect(),
             notes: self.notes,
         };
+        crate::rows_reduced::reduce_in_producer(&mut program);
         crate::merge::merge_loop_axes(&mut program);
         crate::accumulate::accumulate_in_place(&mut program);
         crate::finish::finish_in_registers(&mut program);

@@ -1,7 +1,8 @@
 //! The kernel IR between the graph IR and Cranelift: a graph fused into loop nests and
 //! matrix products over index maps, scheduled, with a buffer plan.
 //!
-//! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: merged loop axes,
+//! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: small products
+//! over the rows summed by the kernel producing their operand, merged loop axes,
 //! updates inside the GEMM, finishes in registers, softmax rows in the GEMM, the buffer
 //! plan), then the verifier; [`print_program`]
 //! is stage `kernels`; [`patterns`] names the fusion patterns a program uses, so tests can
@@ -15,6 +16,7 @@ mod ir;
 mod merge;
 mod plan;
 mod print;
+mod rows_reduced;
 mod softmax;
 mod verify;
 

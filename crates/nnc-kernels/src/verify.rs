@@ -71,7 +71,12 @@ pub fn verify_with(program: &Program, bound: Option<&DataBound>) -> Result<(), V
 }
 
 fn check_declared(program: &Program, errors: &mut Vec<String>) {
+    let ranges = live_ranges(program);
     for (index, buffer) in program.buffers.iter().enumerate() {
+        // Scratch no kernel touches has no place in the arena (a pass removed its uses).
+        if matches!(buffer.storage, Storage::Arena(_)) && ranges[index].is_none() {
+            continue;
+        }
         let declared = match buffer.storage {
             Storage::Input(n) => program.input_lens.get(n as usize).copied(),
             Storage::Param(n) => program.param_lens.get(n as usize).copied(),
