@@ -63,14 +63,7 @@ fn finishing(mm: &Matmul) -> Option<(BufferId, Finish)> {
         Node::Binary(Binary::Max, x, zero) if *node(*zero) == Node::Const(0.0) => (*x, true),
         _ => (value, false),
     };
-    let bias = match node(value) {
-        Node::Acc => None,
-        Node::Binary(Binary::Add, a, b) => match (node(*a), node(*b)) {
-            (Node::Acc, Node::Load(row)) | (Node::Load(row), Node::Acc) if is_row(row) => Some(row.clone()),
-            _ => return None,
-        },
-        _ => return None,
-    };
+    let bias = acc_plus_bias(&mm.epilogue, value)?;
     let finish = Finish { bias, relu, mask, sums, softmax: None };
     (finish.bias.is_some() || relu || finish.mask.is_some() || sums.is_some()).then_some((store.view.buffer, finish))
 }
@@ -88,6 +81,20 @@ fn positive(body: &Body, id: NodeId, n: usize) -> Option<View> {
     let Node::Binary(Binary::CmpGt, m, zero) = node(id) else { return None };
     match (node(*m), node(*zero)) {
         (Node::Load(m), Node::Const(0.0)) if m.strides == [n as isize, 1] && m.gather.is_none() => Some(m.clone()),
+        _ => None,
+    }
+}
+
+/// Node `id` as `acc` (`Some(None)`) or `acc + bias[j]` (`Some(Some(bias))`, the bias a
+/// row read the same at every `i`), else `None`.
+pub(crate) fn acc_plus_bias(body: &Body, id: NodeId) -> Option<Option<View>> {
+    let node = |id: NodeId| &body.nodes[id.0 as usize];
+    match node(id) {
+        Node::Acc => Some(None),
+        Node::Binary(Binary::Add, a, b) => match (node(*a), node(*b)) {
+            (Node::Acc, Node::Load(row)) | (Node::Load(row), Node::Acc) if is_row(row) => Some(Some(row.clone())),
+            _ => None,
+        },
         _ => None,
     }
 }

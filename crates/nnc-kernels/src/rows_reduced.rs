@@ -58,8 +58,8 @@ fn matching(program: &Program, consumer: usize) -> Option<usize> {
     let stores: Vec<&Store> = kernel.body().stores.iter().filter(|s| s.view.buffer == delta).collect();
     let written_whole =
         matches!(stores.as_slice(), [s] if s.combine == Combine::Write && s.view.gather.is_none() && same(&s.view));
-    let reads_x = kernel.writes().contains(&mm.a.buffer);
-    (shaped && written_whole && !reads_x).then_some(producer)
+    let writes_x = kernel.writes().contains(&mm.a.buffer);
+    (shaped && written_whole && !writes_x).then_some(producer)
 }
 
 /// Strides with those of extent-1 axes zeroed (their index is always 0).

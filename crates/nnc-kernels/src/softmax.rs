@@ -61,14 +61,7 @@ fn matching(program: &Program, index: usize) -> Option<Found> {
     let max = epilogue.stores.iter().position(|s| s.combine == Combine::Max && laid_out(&s.view, &[1, 0]))?;
     let (z, m, value) =
         (epilogue.stores[plain].view.buffer, epilogue.stores[max].view.buffer, epilogue.stores[max].value);
-    let bias = match node(value) {
-        Node::Acc => None,
-        Node::Binary(Binary::Add, a, b) => match (node(*a), node(*b)) {
-            (Node::Acc, Node::Load(row)) | (Node::Load(row), Node::Acc) if is_row(row) => Some(row.clone()),
-            _ => return None,
-        },
-        _ => return None,
-    };
+    let bias = crate::finish::acc_plus_bias(epilogue, value)?;
     let rest: Vec<Store> = (epilogue.stores.iter().enumerate())
         .filter(|(i, _)| *i != plain && *i != max)
         .map(|(_, s)| s.clone())
@@ -210,9 +203,4 @@ fn compacted(body: Body) -> Body {
 /// A view with these strides from the buffer's start, not gathered.
 fn laid_out(view: &View, strides: &[isize]) -> bool {
     view.strides == strides && view.offset == 0 && view.gather.is_none()
-}
-
-/// A view that reads element `j` of one row at every `(i, j)`.
-fn is_row(view: &View) -> bool {
-    view.strides == [0, 1] && view.gather.is_none()
 }
