@@ -2,11 +2,10 @@
 //! matrix products over index maps, scheduled, with a buffer plan.
 //!
 //! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: small products
-//! over the rows summed by the kernel producing their operand, merged loop axes,
-//! updates inside the GEMM, finishes in registers, softmax rows in the GEMM, the buffer
-//! plan), then the verifier; [`print_program`]
-//! is stage `kernels`; [`patterns`] names the fusion patterns a program uses, so tests can
-//! check that each is exercised.
+//! over the rows summed by the kernel producing their operand, merged loop axes, updates
+//! inside the GEMM, finishes in registers, softmax rows in the GEMM, the buffer plan),
+//! then the verifier; [`print_program`] is stage `kernels`; [`patterns`] names the fusion
+//! patterns a program uses, so tests can check that each is exercised.
 
 mod accumulate;
 mod finish;

@@ -223,7 +223,7 @@ fn check_bounds(program: &Program, kernel: &Kernel, bound: Option<&DataBound>, h
             let reads = [Some(mm.a.buffer), Some(mm.b.buffer), view(&finish.bias), view(&finish.mask)];
             let mut written: Vec<BufferId> = mm.acc.into_iter().chain(finish.writes()).collect();
             let stored: Vec<BufferId> = mm.epilogue.stores.iter().map(|s| s.view.buffer).collect();
-            let clobbered = finish.writes().iter().any(|w| stored.contains(w) || Some(*w) == mm.acc);
+            let clobbered = finish.writes().iter().any(|w| stored.contains(w));
             let read_back = written.iter().any(|w| reads.contains(&Some(*w)));
             written.sort_unstable();
             written.dedup();
