@@ -211,6 +211,7 @@ def main():
             rate = wl.work_flops(w["sizes"], w["batch"]) / ours["us_per_step"] / 1e3
             verdicts.append(check(f"w3 GFLOP/s ≥ 80% of numpy 2-thread sgemm ({sgemm:.0f})", rate / sgemm, 0.8,
                                   at_least=True, shown=f"{rate:.0f} GFLOP/s"))
+            print("\n" + own_products_line(ours["us_per_step"]))
             planned = ours["memory"]["params"] + ours["memory"]["scratch"]
             bound = memory_bound(w["sizes"], w["batch"])
             verdicts.append(check("w3 training buffers ≤ 1.5 × (params + batch activations and gradients)",
@@ -297,6 +298,21 @@ def peer_sgemm(framework="numpy"):
     if proc.returncode != 0:
         return None
     return json.loads(proc.stdout)["gflops"]
+
+
+def own_products_line(step_us):
+    """W3's eight products timed alone in numpy on their own shapes and layouts
+    (`bench/step_products.py`), beside nnc's whole step: the rate OpenBLAS reaches on
+    these shapes, which the 2048³ rate of the target above overstates."""
+    proc = subprocess.run([sys.executable, os.path.join(HERE, "step_products.py"), "w3", "--json"],
+                          capture_output=True, text=True, cwd=HERE)
+    if proc.returncode != 0:
+        return "w3's products alone in numpy: not measured (bench/step_products.py failed)"
+    alone = json.loads(proc.stdout)
+    rate = alone["flops"] / alone["us"] / 1e3
+    return (f"w3's eight products alone in numpy (OpenBLAS, W3's shapes and layouts): {alone['us']:,.0f} µs, "
+            f"{rate:.0f} GFLOP/s, {rate / alone['sgemm']:.2f} of its 2048³ rate ({alone['sgemm']:.0f}); "
+            f"nnc's whole step takes {step_us / alone['us']:.2f} × that")
 
 
 def peers_within(numpy_rate, cpu):
