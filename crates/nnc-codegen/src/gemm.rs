@@ -1,10 +1,13 @@
 //! Matrix products too large for register tiles: generated code calls [`nnc_gemm`], which
 //! runs blocks of the product, one per thread of a persistent pool, each in
-//! [`crate::small_gemm`] (AVX-512, no packing) when it is small enough and the CPU has
-//! AVX-512, else in the `gemm` crate (rustc-compiled, packing). A product whose right
+//! [`crate::small_gemm`] (the kernel for the CPU class, no packing) when it is small
+//! enough, else in the `gemm` crate (rustc-compiled, packing). A product whose right
 //! operand is a transposed view (`δ·Wᵀ`, the gradient of a layer's input) runs at half
-//! speed in `gemm`'s AVX-512 kernels once it is large, so there each thread copies its
-//! columns of that operand row-major, a panel at a time, and multiplies the copy. A
+//! speed in `gemm`'s AVX-512 kernels once it is large, so with AVX-512 nnc's own kernel
+//! takes it at any size, on row-major copies of 64 of its columns at a time
+//! ([`crate::small_gemm::try_on_panels`]); where only the library has AVX-512
+//! (`NNC_CPU=avx2` on an AVX-512 machine) each thread copies its columns of that operand
+//! row-major, a panel at a time, and the library multiplies the copy. A
 //! product is split along its larger side (rows, or columns), so
 //! each thread packs only its share of the operand it splits. Each thread computes its
 //! block in the same order every time, so results are the same from run to run for a
@@ -21,7 +24,7 @@
 //! helper may not get a core for milliseconds, a product then costs at most what it costs
 //! on one thread.
 
-use crate::small_gemm::{Operands, try_product};
+use crate::small_gemm::{Operands, try_on_panels, try_product};
 use std::cell::UnsafeCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
@@ -163,7 +166,7 @@ impl Block {
                 b_columns: p.b_columns, c, ldc: p.n, read: p.read, alpha: p.alpha, beta: p.beta, bias, relu: p.relu,
                 mask, sums,
             };
-            if !try_product(&small) {
+            if !try_product(&small) && !try_on_panels(&small) {
                 self.library(a, b, c, (m, n));
                 crate::small_gemm::finish_stored(&small);
             }

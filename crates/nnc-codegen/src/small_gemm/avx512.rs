@@ -16,14 +16,26 @@ pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *con
         let width = (o.n - j).min(64);
         // SAFETY: forwarded from the caller.
         unsafe {
-            match width.div_ceil(16) {
-                1 => rows::<8, 1, F, G>(o, b, b_rows, j, width),
-                2 => rows::<8, 2, F, G>(o, b, b_rows, j, width),
-                3 => rows::<6, 3, F, G>(o, b, b_rows, j, width),
-                _ => rows::<6, 4, F, G>(o, b, b_rows, j, width),
-            }
+            block::<F, G>(o, b.add(j), b_rows, j, width);
         }
         j += width;
+    }
+}
+
+/// Every row of C's columns `j..j + width` (at most 64), whose B columns start at `b`.
+///
+/// # Safety
+/// As [`product`]; columns `j..j + width` lie in C, and `width` columns from `b` in B.
+#[target_feature(enable = "avx512f")]
+unsafe fn block<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_rows: isize, j: usize, width: usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match width.div_ceil(16) {
+            1 => rows::<8, 1, F, G>(o, b, b_rows, j, width),
+            2 => rows::<8, 2, F, G>(o, b, b_rows, j, width),
+            3 => rows::<6, 3, F, G>(o, b, b_rows, j, width),
+            _ => rows::<6, 4, F, G>(o, b, b_rows, j, width),
+        }
     }
 }
 
@@ -67,7 +79,8 @@ fn lane_mask(lanes: usize) -> __mmask16 {
     if lanes >= 16 { 0xffff } else { ((1u32 << lanes) - 1) as __mmask16 }
 }
 
-/// Rows `i..i + R`, columns `j..` of C under `masks`: the whole reduction in registers.
+/// Rows `i..i + R`, columns `j..` of C under `masks` (B's columns from `b`): the whole
+/// reduction in registers.
 ///
 /// # Safety
 /// As [`rows`]. Masked-off lanes are neither read nor written (AVX-512 masked accesses do
@@ -86,7 +99,7 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     unsafe {
         let a = o.a.offset(i as isize * o.a_rows);
         for p in 0..o.k {
-            let row = b.offset(p as isize * b_rows).add(j);
+            let row = b.offset(p as isize * b_rows);
             let bv: [__m512; V] = std::array::from_fn(|v| _mm512_maskz_loadu_ps(masks[v], row.add(16 * v)));
             let column = a.offset(p as isize * o.a_columns);
             for (r, acc) in acc.iter_mut().enumerate() {
@@ -136,5 +149,30 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
                 _mm512_mask_storeu_ps(o.sums.add(j + 16 * v), masks[v], sums[v]);
             }
         }
+    }
+}
+
+/// [`product`] for B given transposed (unit row stride, a weight matrix `W` read as
+/// `Wᵀ` in an input gradient `δ·Wᵀ`), at any size: each block of 64 columns of B is
+/// first copied row-major into `panel` (k rows of at most 64, contiguous, through the
+/// 8 × 8 register transposes), and the row tiles then read it in order, the block's
+/// finish applied in registers as in [`product`].
+///
+/// # Safety
+/// As [`product`]; `o.b` is B given transposed: column j of B is the row of `k` elements
+/// at `o.b + j·b_columns`.
+#[target_feature(enable = "avx512f")]
+pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel: &mut Vec<f32>) {
+    panel.resize(o.k * 64, 0.0);
+    let mut j = 0;
+    while j < o.n {
+        let width = (o.n - j).min(64);
+        // SAFETY: columns j..j + width of B lie in the caller's matrix, and the panel holds
+        // k rows of width; AVX-512 implies AVX2.
+        unsafe {
+            super::avx2::copy_transposed(o.b.offset(j as isize * o.b_columns), o.b_columns, (width, o.k), panel);
+            block::<F, G>(o, panel.as_ptr(), width as isize, j, width);
+        }
+        j += width;
     }
 }

@@ -227,6 +227,75 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
     })
 }
 
+/// The longest reduction [`try_on_panels`] takes: its panel, 64 columns of it, is then at
+/// most 1 MB, half the L2 of the cores it was measured on.
+const PANEL_REDUCTION_MAX: usize = 4096;
+
+thread_local! {
+    /// [`try_on_panels`]'s copy of 64 columns of B (kept: allocated once per thread).
+    static PANEL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+}
+
+/// A block of any size whose right operand is given transposed (`δ·Wᵀ`), by the AVX-512
+/// kernel on row-major copies of 64 columns of B at a time (`avx512::on_panels`), and
+/// true; false (computing nothing) unless the chosen class is AVX-512 and the reduction
+/// at most [`PANEL_REDUCTION_MAX`]. For these blocks the library runs at half speed on
+/// the transposed view, and on a row-major copy (`crate::gemm`, `in_panels`) it packs
+/// what was just copied and applies the finish in a second pass over C: W3's 128×512×512
+/// `δ·W2ᵀ` took 266 µs a step against 293, and the 784-w-w-10 networks trained 3–11 %
+/// faster from width 512 to 4096 (docs/performance.md, *The twelfth measurement*).
+/// A row-major B was tried the same way and lost to the library (W3 4–5 % slower).
+///
+/// # Safety
+/// As [`try_product`].
+pub(crate) unsafe fn try_on_panels(o: &Operands) -> bool {
+    // SAFETY: forwarded; the chosen kernel runs on this CPU (`cpu::class`).
+    unsafe { try_on_panels_with(Kernel::chosen(), o) }
+}
+
+/// [`try_on_panels`] when `kernel` is the chosen one.
+///
+/// # Safety
+/// As [`try_on_panels`], and the CPU must have the kernel's instructions.
+unsafe fn try_on_panels_with(kernel: Kernel, o: &Operands) -> bool {
+    let transposed = o.b_rows == 1 && o.b_columns != 1;
+    if kernel != Kernel::Avx512 || !transposed || o.k > PANEL_REDUCTION_MAX || o.m == 0 || o.n == 0 {
+        return false;
+    }
+    PANEL.with(|panel| {
+        let Ok(mut panel) = panel.try_borrow_mut() else { return false };
+        // SAFETY: forwarded from the caller, who guarantees AVX-512.
+        unsafe { on_panels(o, &mut panel) }
+    })
+}
+
+/// [`avx512::on_panels`] with each finish compiled in only when it is asked for (as in
+/// [`product`]); true.
+///
+/// # Safety
+/// As [`try_on_panels`], whose conditions hold.
+#[cfg(target_arch = "x86_64")]
+unsafe fn on_panels(o: &Operands, panel: &mut Vec<f32>) -> bool {
+    let layer = !o.bias.is_null() || o.relu;
+    let gradient = !o.mask.is_null() || !o.sums.is_null();
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match (layer, gradient) {
+            (false, false) => avx512::on_panels::<false, false>(o, panel),
+            (true, false) => avx512::on_panels::<true, false>(o, panel),
+            (false, true) => avx512::on_panels::<false, true>(o, panel),
+            (true, true) => avx512::on_panels::<true, true>(o, panel),
+        }
+    }
+    true
+}
+
+/// No AVX-512 kernel off x86-64 ([`try_on_panels`] never gets here).
+#[cfg(not(target_arch = "x86_64"))]
+unsafe fn on_panels(_: &Operands, _: &mut Vec<f32>) -> bool {
+    false
+}
+
 /// Copies B (k × n), given transposed at `b` (unit row stride, column stride
 /// `b_columns`), to `out` row-major (k rows of n).
 ///
@@ -240,6 +309,9 @@ unsafe fn copy_transposed(kernel: Kernel, b: *const f32, b_columns: isize, (n, k
         unsafe { avx2::copy_transposed(b, b_columns, (n, k), out) };
         return;
     }
+    // Off x86-64 this copy is the only one.
+    #[cfg(not(target_arch = "x86_64"))]
+    let _ = kernel;
     // Row p of the copy gathers element p of each row of the matrix given transposed.
     // Written in order through an iterator, so the loop has no bounds checks (with them,
     // and written column by column, the copy was 4 % of W2's step on AVX2).
@@ -486,7 +558,7 @@ mod tests {
     }
 
     fn ragged_products_match(kernel: Kernel) {
-        for (m, n, k) in [
+        const SHAPES: &[(usize, usize, usize)] = &[
             (1, 1, 1),
             (7, 15, 3),
             (9, 16, 1),
@@ -515,11 +587,73 @@ mod tests {
             (7, 9, 70),
             (13, 19, 64),
             (5, 11, 67),
-        ] {
+        ];
+        // SAFETY (of the call): `products_match` gives operands inside its buffers.
+        products_match(SHAPES, false, &format!("{kernel:?}"), &|o| unsafe { try_product_with(kernel, o) });
+    }
+
+    /// The AVX-512 kernel on panels of a transposed right operand (`try_on_panels`): ragged
+    /// rows (not a multiple of 6), columns around the 64-column panels and their 16-lane
+    /// vectors, short and long reductions, both layouts of A, every write and finish.
+    #[cfg(target_arch = "x86_64")]
+    #[test]
+    fn products_on_panels_match_a_reference() {
+        if host_class() < CpuClass::Avx512 {
+            nnc_testkit::skip("products on panels", "this CPU lacks AVX-512");
+            return;
+        }
+        const SHAPES: &[(usize, usize, usize)] = &[
+            (1, 1, 2),
+            (7, 15, 3),
+            (6, 16, 70),
+            (13, 17, 5),
+            (5, 63, 9),
+            (11, 64, 2),
+            (8, 65, 33),
+            (19, 130, 7),
+            (3, 200, 300),
+        ];
+        // SAFETY (of the call): `products_match` gives operands inside its buffers.
+        products_match(SHAPES, true, "panels", &|o| unsafe { super::try_on_panels_with(Kernel::Avx512, o) });
+    }
+
+    /// Refused: a reduction whose panel would pass 1 MB, a right operand not given
+    /// transposed; C is left as it was.
+    #[test]
+    fn panels_refuse_long_reductions_and_plain_operands() {
+        let (m, n, k) = (2, 3, super::PANEL_REDUCTION_MAX + 1);
+        let (a, b, mut c) = (vec![1.0f32; m * k], vec![1.0f32; k * n], vec![7.0f32; m * n]);
+        #[rustfmt::skip]
+        let transposed = Operands {
+            m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1, b: b.as_ptr(), b_rows: 1,
+            b_columns: k as isize, c: c.as_mut_ptr(), ldc: n, read: false, alpha: 0.0, beta: 1.0,
+            bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
+        };
+        let plain = Operands { k: 4, b_rows: n as isize, b_columns: 1, ..transposed };
+        // SAFETY: the strides describe matrices inside `a`, `b` and `c`; the kernel is
+        // refused before its instructions would run.
+        assert!(!unsafe { super::try_on_panels_with(Kernel::Avx512, &transposed) });
+        // SAFETY: as above.
+        assert!(!unsafe { super::try_on_panels_with(Kernel::Avx512, &plain) });
+        assert!(c.iter().all(|&x| x == 7.0));
+    }
+
+    /// Each shape in every layout (only B given transposed when `transposed_b`), both
+    /// writes and every finish, by `run`, against an f64 reference; `name` says which.
+    fn products_match(
+        shapes: &[(usize, usize, usize)],
+        transposed_b: bool,
+        name: &str,
+        run: &dyn Fn(&Operands) -> bool,
+    ) {
+        for &(m, n, k) in shapes {
             let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
             let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
             let layouts = [((k, 1), (n, 1)), ((1, m), (n, 1)), ((k, 1), (1, k)), ((1, m), (1, k))];
             for ((a_rows, a_columns), (b_rows, b_columns)) in layouts {
+                if transposed_b && (b_rows, b_columns) != (1, k) {
+                    continue;
+                }
                 // The bias row and the sums have a marker past their n values, which must be
                 // neither read nor written.
                 let bias: Vec<f32> = (0..n).map(|j| ((j * 3 % 7) as f32 - 3.0) / 4.0).chain([f32::NAN]).collect();
@@ -574,8 +708,8 @@ mod tests {
                         sums: if summed { sums.as_mut_ptr() } else { std::ptr::null_mut() },
                     };
                     // SAFETY: the strides describe matrices inside `a`, `b`, `c` and `mask`.
-                    assert!(unsafe { try_product_with(kernel, &operands) }, "{kernel:?} {m}x{n}x{k} was not taken");
-                    let case = format!("{kernel:?} {m}x{n}x{k} bias {biased} relu {relu} mask {masked}");
+                    assert!(run(&operands), "{name} {m}x{n}x{k} was not taken");
+                    let case = format!("{name} {m}x{n}x{k} bias {biased} relu {relu} mask {masked}");
                     for (e, (got, want)) in c.iter().zip(&want).enumerate() {
                         assert!(
                             (f64::from(*got) - want).abs() <= 1e-5 * (1.0 + want.abs()),
