@@ -242,8 +242,8 @@ thread_local! {
 /// at most [`PANEL_REDUCTION_MAX`]. For these blocks the library runs at half speed on
 /// the transposed view, and on a row-major copy (`crate::gemm`, `in_panels`) it packs
 /// what was just copied and applies the finish in a second pass over C: W3's 128×512×512
-/// `δ·W2ᵀ` took 266 µs a step against 293, and the 784-w-w-10 networks trained 3–11 %
-/// faster from width 512 to 4096 (docs/performance.md, *The twelfth measurement*).
+/// `δ·W2ᵀ` took 244 µs a step against 273, and the 784-w-w-10 networks trained 3–11 %
+/// faster from width 512 to 4096 (docs/performance.md, *the twelfth measurement*).
 /// A row-major B was tried the same way and lost to the library (W3 4–5 % slower).
 ///
 /// # Safety
