@@ -3,11 +3,10 @@
 //! [`crate::small_gemm`] (the kernel for the CPU class, no packing) when it is small
 //! enough, else in the `gemm` crate (rustc-compiled, packing). A product whose right
 //! operand is a transposed view (`δ·Wᵀ`, the gradient of a layer's input) runs at half
-//! speed in `gemm`'s AVX-512 kernels once it is large, so with AVX-512 nnc's own kernel
-//! takes it at any size, on row-major copies of 64 of its columns at a time
-//! ([`crate::small_gemm::try_on_panels`]); where only the library has AVX-512
-//! (`NNC_CPU=avx2` on an AVX-512 machine) each thread copies its columns of that operand
-//! row-major, a panel at a time, and the library multiplies the copy. A
+//! speed in `gemm`'s AVX-512 kernels once it is large, and its AVX2 kernels apply the
+//! finish in a second pass over C, so nnc's vector kernels take it at any size, on
+//! row-major copies of a few of its columns at a time
+//! ([`crate::small_gemm::try_on_panels`]). A
 //! product is split along its larger side (rows, or columns), so
 //! each thread packs only its share of the operand it splits. Each thread computes its
 //! block in the same order every time, so results are the same from run to run for a
@@ -32,23 +31,6 @@ use std::thread::{self, Thread};
 
 /// At most this many threads work on one product.
 pub const MAX_THREADS: usize = 2;
-
-/// Products with a transposed right operand and every side at least this long are copied.
-/// The threshold is the one that split such products between `gemm` on the view and
-/// `matrixmultiply` before the copy (0.78 against 0.98 µs at 32×128×10); it was not
-/// measured against the copy, because blocks that small run in nnc's own kernel on
-/// AVX-512, where the copy is made (up to 2²² multiply-adds).
-const COPIED_MIN: usize = 64;
-
-/// Whether large products with a transposed right operand are computed on a row-major
-/// copy of it. `gemm`'s AVX-512 path runs the transposed view at half its plain rate
-/// (91 against 198 GFLOP/s at 128×2048×2048 on one core) and copying pays; its AVX2
-/// path runs the view at the plain rate (W3's `δ·W2ᵀ` with `NNC_CPU=avx2` 7 % slower
-/// than the same-shaped forward product, that 7 % its mask and sums), and the copy
-/// would not.
-fn copies_transposed() -> bool {
-    crate::cpu::library_class() == crate::cpu::CpuClass::Avx512
-}
 
 /// Spin iterations (about 100 µs) before a waiting thread sleeps.
 const SPIN: u32 = 1 << 16;
@@ -188,85 +170,15 @@ impl Block {
     /// As [`Block::run`]; `a`, `b` and `c` point at the block's corner.
     unsafe fn library(&self, a: *const f32, b: *const f32, c: *mut f32, (m, n): (usize, usize)) {
         let p = &self.product;
-        let transposed = p.b_rows == 1 && p.b_columns != 1;
-        // The panel holds at least COPIED_MIN columns, so it stays within PANEL_FLOATS
-        // only up to a reduction of PANEL_FLOATS / COPIED_MIN (4,096): longer ones read
-        // the view, so that the panel's memory is bounded.
-        let copied = m.min(n).min(p.k) >= COPIED_MIN && p.k * COPIED_MIN <= PANEL_FLOATS;
-        if transposed && copied && copies_transposed() {
-            let width = (PANEL_FLOATS / p.k).min(n);
-            // SAFETY: forwarded from the caller.
-            if unsafe { self.in_panels(a, b, c, (m, n), width) } {
-                return;
-            }
-        }
-        // SAFETY: forwarded from the caller.
-        unsafe { self.gemm(a, (b, p.b_rows, p.b_columns), c, (m, n)) };
-    }
-
-    /// `gemm`'s product of the block's `m` rows of A and `n` columns of `b` (its strides
-    /// given) into C at `c`.
-    ///
-    /// # Safety
-    /// As [`Block::library`], for `b` and its strides.
-    unsafe fn gemm(
-        &self,
-        a: *const f32,
-        (b, b_rows, b_columns): (*const f32, isize, isize),
-        c: *mut f32,
-        (m, n): (usize, usize),
-    ) {
-        let p = &self.product;
         // SAFETY: forwarded from the caller.
         unsafe {
             #[rustfmt::skip]
             gemm::gemm(
-                m, n, p.k, c, 1, p.n as isize, p.read, a, p.a_columns, p.a_rows, b, b_columns, b_rows,
+                m, n, p.k, c, 1, p.n as isize, p.read, a, p.a_columns, p.a_rows, b, p.b_columns, p.b_rows,
                 p.alpha, p.beta, false, false, false, gemm::Parallelism::None,
             );
         }
     }
-
-    /// The block with its right operand given transposed, as `gemm` products of row-major
-    /// copies of B made `width` columns at a time; false (computing nothing) when this
-    /// thread's panel is in use.
-    ///
-    /// # Safety
-    /// As [`Block::library`]; B is given transposed (unit row stride).
-    unsafe fn in_panels(
-        &self,
-        a: *const f32,
-        b: *const f32,
-        c: *mut f32,
-        (m, n): (usize, usize),
-        width: usize,
-    ) -> bool {
-        let p = &self.product;
-        PANEL.with(|panel| {
-            let Ok(mut panel) = panel.try_borrow_mut() else { return false };
-            panel.resize(width * p.k, 0.0);
-            for first in (0..n).step_by(width.max(1)) {
-                let columns = width.min(n - first);
-                // SAFETY: columns first..first + columns of B lie in the caller's matrix and
-                // the panel holds k rows of them; they are C's columns of the same numbers.
-                unsafe {
-                    let from = b.offset(first as isize * p.b_columns);
-                    crate::small_gemm::copy_right_transposed(from, p.b_columns, (columns, p.k), &mut panel);
-                    self.gemm(a, (panel.as_ptr(), columns as isize, 1), c.add(first), (m, columns));
-                }
-            }
-            true
-        })
-    }
-}
-
-/// A right operand given transposed is copied row-major, this many elements at a time
-/// (1 MB, half a core's L2 here): the copy is then still cached when `gemm` reads it.
-const PANEL_FLOATS: usize = 1 << 18;
-
-thread_local! {
-    /// The copy of a transposed right operand's panel (kept: allocated once per thread).
-    static PANEL: std::cell::RefCell<Vec<f32>> = const { std::cell::RefCell::new(Vec::new()) };
 }
 
 /// Called by generated code: `C = A·B`, or `C = alpha·C + beta·A·B` when `read` is 1,
@@ -684,45 +596,45 @@ pub(crate) mod tests {
         }
     }
 
-    /// A right operand given transposed, copied in panels as on AVX-512 (called directly,
-    /// so every CPU runs it): panels that divide the columns and a ragged last one, a
-    /// block starting past C's first row and column, C read or not, against f64.
+    /// A block too large for the small kernels whose right operand is given transposed
+    /// (on the vector classes it runs on panels, `small_gemm::try_on_panels`; otherwise in
+    /// the library), starting at C's corner or past its first row and column, C read or
+    /// not, with the mask and column sums or none, against f64.
     #[test]
-    fn transposed_right_operands_copied_in_panels_match_a_reference() {
-        let (m, n, k) = (70, 150, 66);
+    fn large_blocks_with_a_transposed_right_operand_match_a_reference() {
+        let (m, n, k) = (260, 300, 130);
+        assert!((m - 3) * (n - 7) * k > 1 << 23, "the blocks must be too large for every small kernel");
         let a: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
         let b: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
+        let gate: Vec<f32> = (0..m * n).map(|i| if i % 3 == 0 { -1.0 } else { 1.0 }).collect();
         let (a_strides, b_strides) = ((k, 1), (1, k));
-        for (width, (rows, columns), read) in
-            [(64, ((0, m), (0, n)), false), (50, ((3, m), (7, n)), true), (150, ((0, m), (0, n)), true)]
+        for ((rows, columns), read, masked) in
+            [(((0, m), (0, n)), false, false), (((3, m), (7, n)), true, false), (((0, m), (0, n)), true, true)]
         {
             let c0: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
             let mut c = c0.clone();
-            let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c0, read, 0.5, -0.25, (None, false, None));
+            let mut sums = vec![0.0f32; n];
+            let mask = masked.then_some(&gate[..]);
+            let want = reference(m, n, k, &a, a_strides, &b, b_strides, &c0, read, 0.5, -0.25, (None, false, mask));
             #[rustfmt::skip]
             let product = Product {
                 read, alpha: 0.5, beta: -0.25, m, n, k, a: a.as_ptr(), a_rows: k as isize, a_columns: 1,
                 b: b.as_ptr(), b_rows: 1, b_columns: k as isize, c: c.as_mut_ptr(), bias: std::ptr::null(),
-                relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(), softmax: None,
+                relu: false, mask: if masked { gate.as_ptr() } else { std::ptr::null() },
+                sums: if masked { sums.as_mut_ptr() } else { std::ptr::null_mut() }, softmax: None,
             };
-            let block = Block { product, rows, columns };
-            let (shape, (r0, c0_)) = ((rows.1 - rows.0, columns.1 - columns.0), (rows.0, columns.0));
-            // SAFETY: the block's corner and its rows and columns lie inside `a`, `b` and `c`.
-            let copied = unsafe {
-                let at_a = a.as_ptr().add(r0 * k);
-                let at_b = b.as_ptr().add(c0_ * k);
-                block.in_panels(at_a, at_b, c.as_mut_ptr().add(r0 * n + c0_), shape, width)
-            };
-            assert!(copied);
+            // SAFETY: the block's rows and columns lie inside `a`, `b`, `c` and the mask.
+            unsafe { Block { product, rows, columns }.run() };
             for i in 0..m {
                 for j in 0..n {
                     let inside = rows.0 <= i && columns.0 <= j;
                     let (got, want) = (c[i * n + j], if inside { want[i * n + j] } else { c0[i * n + j] });
-                    assert!(
-                        (got - want).abs() <= 1e-4 * (1.0 + want.abs()),
-                        "width {width} ({i}, {j}): {got} vs {want}"
-                    );
+                    assert!((got - want).abs() <= 1e-4 * (1.0 + want.abs()), "({i}, {j}): {got} vs {want}");
                 }
+            }
+            for (j, got) in sums.iter().enumerate().filter(|_| masked) {
+                let want: f32 = (0..m).map(|i| want[i * n + j]).sum();
+                assert!((got - want).abs() <= 1e-3 * (1.0 + want.abs()), "sum {j}: {got} vs {want}");
             }
         }
     }

@@ -19,13 +19,48 @@ pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *con
         let left = o.n - j;
         // 17–24 columns as one 4 × 3 block; wider as blocks of 16 (6 × 2).
         let width = if left <= 24 { left } else { 16 };
-        // SAFETY: forwarded from the caller.
+        // SAFETY: forwarded from the caller; column j lies in B.
+        unsafe { block::<F, G>(o, b.add(j), b_rows, j, width) };
+        j += width;
+    }
+}
+
+/// Every row of C's columns `j..j + width` (at most 24), whose B columns start at `b`.
+///
+/// # Safety
+/// As [`product`]; columns `j..j + width` lie in C, and `width` columns from `b` in B.
+#[target_feature(enable = "avx2,fma")]
+unsafe fn block<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_rows: isize, j: usize, width: usize) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        match width.div_ceil(8) {
+            1 => rows::<8, 1, F, G>(o, b, b_rows, j, width),
+            2 => rows::<6, 2, F, G>(o, b, b_rows, j, width),
+            _ => rows::<4, 3, F, G>(o, b, b_rows, j, width),
+        }
+    }
+}
+
+/// [`product`] for B given transposed (unit row stride, `Wᵀ` in an input gradient
+/// `δ·Wᵀ`), at any size: each column block (16 columns, or the last 17–24 as one) is first
+/// copied row-major into `panel` through the 8 × 8 register transposes, and its row tiles
+/// then read it in order, with the finish in registers.
+///
+/// # Safety
+/// As [`product`]; `o.b` is B given transposed: column j of B is the row of `k` elements
+/// at `o.b + j·b_columns`; AVX2 and FMA must be present.
+#[target_feature(enable = "avx2,fma")]
+pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel: &mut Vec<f32>) {
+    panel.resize(o.k * 24, 0.0);
+    let mut j = 0;
+    while j < o.n {
+        let left = o.n - j;
+        let width = if left <= 24 { left } else { 16 };
+        // SAFETY: columns j..j + width of B lie in the caller's matrix, and the panel holds
+        // k rows of width.
         unsafe {
-            match width.div_ceil(8) {
-                1 => rows::<8, 1, F, G>(o, b, b_rows, j, width),
-                2 => rows::<6, 2, F, G>(o, b, b_rows, j, width),
-                _ => rows::<4, 3, F, G>(o, b, b_rows, j, width),
-            }
+            copy_transposed(o.b.offset(j as isize * o.b_columns), o.b_columns, (width, o.k), panel);
+            block::<F, G>(o, panel.as_ptr(), width as isize, j, width);
         }
         j += width;
     }
@@ -143,7 +178,6 @@ unsafe fn reduce<const R: usize, const V: usize, const RAGGED: bool>(
     b: *const f32,
     b_rows: isize,
     i: usize,
-    j: usize,
     last: __m256i,
 ) -> [[__m256; V]; R] {
     let mut acc = [[_mm256_setzero_ps(); V]; R];
@@ -151,7 +185,7 @@ unsafe fn reduce<const R: usize, const V: usize, const RAGGED: bool>(
     unsafe {
         let a = o.a.offset(i as isize * o.a_rows);
         for p in 0..o.k {
-            let row = b.offset(p as isize * b_rows).add(j);
+            let row = b.offset(p as isize * b_rows);
             let bv: [__m256; V] = std::array::from_fn(|v| {
                 let at = row.add(8 * v);
                 if RAGGED && v == V - 1 { _mm256_maskload_ps(at, last) } else { _mm256_loadu_ps(at) }
@@ -232,9 +266,9 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
         // Only the last vector can be ragged: deciding that once, outside the reduction,
         // keeps a compare and branch per load out of its loop (LLVM did not hoist it).
         let acc = if lanes[V - 1] == 8 {
-            reduce::<R, V, false>(o, b, b_rows, i, j, masks[V - 1])
+            reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1])
         } else {
-            reduce::<R, V, true>(o, b, b_rows, i, j, masks[V - 1])
+            reduce::<R, V, true>(o, b, b_rows, i, masks[V - 1])
         };
         // The block's column sums, added to row by row in order.
         let summed = G && !o.sums.is_null();

@@ -236,15 +236,17 @@ thread_local! {
     static PANEL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
-/// A block of any size whose right operand is given transposed (`δ·Wᵀ`), by the AVX-512
-/// kernel on row-major copies of 64 columns of B at a time (`avx512::on_panels`), and
-/// true; false (computing nothing) unless the chosen class is AVX-512 and the reduction
-/// at most [`PANEL_REDUCTION_MAX`]. For these blocks the library runs at half speed on
-/// the transposed view, and on a row-major copy (`crate::gemm`, `in_panels`) it packs
-/// what was just copied and applies the finish in a second pass over C: W3's 128×512×512
-/// `δ·W2ᵀ` took 244 µs a step against 273, and the 784-w-w-10 networks trained 3–11 %
-/// faster from width 512 to 4096 (docs/performance.md, *the twelfth measurement*).
-/// A row-major B was tried the same way and lost to the library (W3 4–5 % slower).
+/// A block of any size whose right operand is given transposed (`δ·Wᵀ`), by the vector
+/// kernel of the chosen class on row-major copies of a few of B's columns at a time
+/// (`avx512::on_panels`, 64 columns; `avx2::on_panels`, 16 or 24), and true; false
+/// (computing nothing) on the other classes or when the reduction is longer than
+/// [`PANEL_REDUCTION_MAX`]. The library runs such blocks at half speed on the transposed
+/// view with AVX-512, and applies the finish in a second pass over C, bound by its loads
+/// of C; before this, on AVX-512 it also packed a row-major copy nnc had just made of the
+/// operand. W3's 128×512×512 `δ·W2ᵀ` took 244 µs a step against 273 (AVX-512) and 364
+/// against 422 (AVX2), and the 784-w-w-10 networks trained 3–11 % faster from width 512
+/// to 4096 on AVX-512 (docs/performance.md, *the twelfth measurement*). A row-major B
+/// run the same way lost to the library (W3 4–5 % slower on AVX-512).
 ///
 /// # Safety
 /// As [`try_product`].
@@ -259,40 +261,46 @@ pub(crate) unsafe fn try_on_panels(o: &Operands) -> bool {
 /// As [`try_on_panels`], and the CPU must have the kernel's instructions.
 unsafe fn try_on_panels_with(kernel: Kernel, o: &Operands) -> bool {
     let transposed = o.b_rows == 1 && o.b_columns != 1;
-    if kernel != Kernel::Avx512 || !transposed || o.k > PANEL_REDUCTION_MAX || o.m == 0 || o.n == 0 {
+    let vector = matches!(kernel, Kernel::Avx2 | Kernel::Avx512);
+    if !vector || !transposed || o.k > PANEL_REDUCTION_MAX || o.m == 0 || o.n == 0 {
         return false;
     }
     PANEL.with(|panel| {
         let Ok(mut panel) = panel.try_borrow_mut() else { return false };
-        // SAFETY: forwarded from the caller, who guarantees AVX-512.
-        unsafe { on_panels(o, &mut panel) }
+        let layer = !o.bias.is_null() || o.relu;
+        let gradient = !o.mask.is_null() || !o.sums.is_null();
+        // SAFETY: forwarded from the caller, who guarantees the kernel's instructions.
+        unsafe {
+            match (layer, gradient) {
+                (false, false) => on_panels::<false, false>(kernel, o, &mut panel),
+                (true, false) => on_panels::<true, false>(kernel, o, &mut panel),
+                (false, true) => on_panels::<false, true>(kernel, o, &mut panel),
+                (true, true) => on_panels::<true, true>(kernel, o, &mut panel),
+            }
+        }
     })
 }
 
-/// [`avx512::on_panels`] with each finish compiled in only when it is asked for (as in
-/// [`product`]); true.
+/// The vector kernel's `on_panels` with the finish `F`, `G` (as in [`finishing`]); true.
 ///
 /// # Safety
-/// As [`try_on_panels`], whose conditions hold.
+/// As [`try_on_panels_with`], whose conditions hold.
 #[cfg(target_arch = "x86_64")]
-unsafe fn on_panels(o: &Operands, panel: &mut Vec<f32>) -> bool {
-    let layer = !o.bias.is_null() || o.relu;
-    let gradient = !o.mask.is_null() || !o.sums.is_null();
+unsafe fn on_panels<const F: bool, const G: bool>(kernel: Kernel, o: &Operands, panel: &mut Vec<f32>) -> bool {
     // SAFETY: forwarded from the caller.
     unsafe {
-        match (layer, gradient) {
-            (false, false) => avx512::on_panels::<false, false>(o, panel),
-            (true, false) => avx512::on_panels::<true, false>(o, panel),
-            (false, true) => avx512::on_panels::<false, true>(o, panel),
-            (true, true) => avx512::on_panels::<true, true>(o, panel),
+        if kernel == Kernel::Avx512 {
+            avx512::on_panels::<F, G>(o, panel);
+        } else {
+            avx2::on_panels::<F, G>(o, panel);
         }
     }
     true
 }
 
-/// No AVX-512 kernel off x86-64 ([`try_on_panels`] never gets here).
+/// No vector kernel off x86-64 ([`try_on_panels`] never gets here).
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn on_panels(_: &Operands, _: &mut Vec<f32>) -> bool {
+unsafe fn on_panels<const F: bool, const G: bool>(_: Kernel, _: &Operands, _: &mut Vec<f32>) -> bool {
     false
 }
 
@@ -323,16 +331,6 @@ unsafe fn copy_transposed(kernel: Kernel, b: *const f32, b_columns: isize, (n, k
             *x = unsafe { *first.offset(j as isize * b_columns) };
         }
     }
-}
-
-/// [`copy_transposed`] with the instructions of the class code is generated for: how a
-/// library product copies a right operand given transposed (`crate::gemm`).
-///
-/// # Safety
-/// As [`copy_transposed`].
-pub(crate) unsafe fn copy_right_transposed(b: *const f32, b_columns: isize, (n, k): (usize, usize), out: &mut [f32]) {
-    // SAFETY: forwarded from the caller; the chosen kernel runs on this CPU (`cpu::class`).
-    unsafe { copy_transposed(Kernel::chosen(), b, b_columns, (n, k), out) }
 }
 
 /// `C = A·B` for row-major `a` (m×k), `b` (k×n) and `c` (m×n) with `kernel`, for
@@ -592,33 +590,35 @@ mod tests {
         products_match(SHAPES, false, &format!("{kernel:?}"), &|o| unsafe { try_product_with(kernel, o) });
     }
 
-    /// The AVX-512 kernel on panels of a transposed right operand (`try_on_panels`): ragged
-    /// rows (not a multiple of 6), columns around the 64-column panels and their 16-lane
-    /// vectors, short and long reductions, both layouts of A, every write and finish.
-    #[cfg(target_arch = "x86_64")]
+    /// The vector kernels on panels of a transposed right operand (`try_on_panels`):
+    /// ragged rows (not a multiple of 4, 6 or 8), columns around the panels (16 and 24
+    /// for AVX2, 64 for AVX-512) and their vectors, short and long reductions, both
+    /// layouts of A, every write and finish.
     #[test]
     fn products_on_panels_match_a_reference() {
-        if host_class() < CpuClass::Avx512 {
-            nnc_testkit::skip("products on panels", "this CPU lacks AVX-512");
-            return;
-        }
         const SHAPES: &[(usize, usize, usize)] = &[
             (1, 1, 2),
             (7, 15, 3),
             (6, 16, 70),
             (13, 17, 5),
-            (5, 63, 9),
+            (9, 24, 8),
+            (10, 25, 6),
+            (5, 40, 9),
             (11, 64, 2),
             (8, 65, 33),
             (19, 130, 7),
             (3, 200, 300),
         ];
-        // SAFETY (of the call): `products_match` gives operands inside its buffers.
-        products_match(SHAPES, true, "panels", &|o| unsafe { super::try_on_panels_with(Kernel::Avx512, o) });
+        for kernel in runnable().into_iter().filter(|k| matches!(k, Kernel::Avx2 | Kernel::Avx512)) {
+            // SAFETY (of the call): `products_match` gives operands inside its buffers; the
+            // kernel runs here (`runnable`).
+            let run = |o: &Operands| unsafe { super::try_on_panels_with(kernel, o) };
+            products_match(SHAPES, true, &format!("{kernel:?} on panels"), &run);
+        }
     }
 
     /// Refused: a reduction whose panel would pass 1 MB, a right operand not given
-    /// transposed; C is left as it was.
+    /// transposed, a kernel without vectors; C is left as it was.
     #[test]
     fn panels_refuse_long_reductions_and_plain_operands() {
         let (m, n, k) = (2, 3, super::PANEL_REDUCTION_MAX + 1);
@@ -630,11 +630,18 @@ mod tests {
             bias: std::ptr::null(), relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(),
         };
         let plain = Operands { k: 4, b_rows: n as isize, b_columns: 1, ..transposed };
-        // SAFETY: the strides describe matrices inside `a`, `b` and `c`; the kernel is
-        // refused before its instructions would run.
-        assert!(!unsafe { super::try_on_panels_with(Kernel::Avx512, &transposed) });
-        // SAFETY: as above.
-        assert!(!unsafe { super::try_on_panels_with(Kernel::Avx512, &plain) });
+        let short = Operands { k: 4, b_columns: 4, ..transposed };
+        for kernel in [Kernel::Avx2, Kernel::Avx512] {
+            // SAFETY: the strides describe matrices inside `a`, `b` and `c`; the kernel is
+            // refused before its instructions would run.
+            assert!(!unsafe { super::try_on_panels_with(kernel, &transposed) });
+            // SAFETY: as above.
+            assert!(!unsafe { super::try_on_panels_with(kernel, &plain) });
+        }
+        for kernel in [Kernel::Sse2, Kernel::Portable] {
+            // SAFETY: as above; these kernels take no panels.
+            assert!(!unsafe { super::try_on_panels_with(kernel, &short) });
+        }
         assert!(c.iter().all(|&x| x == 7.0));
     }
 
