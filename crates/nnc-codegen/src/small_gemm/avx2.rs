@@ -48,10 +48,11 @@ unsafe fn block<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_row
 ///
 /// # Safety
 /// As [`product`]; `o.b` is B given transposed: column j of B is the row of `k` elements
-/// at `o.b + j·b_columns`; AVX2 and FMA must be present.
+/// at `o.b + j·b_columns`; `panel` holds at least k · 24 elements; AVX2 and FMA must be
+/// present.
 #[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel: &mut Vec<f32>) {
-    panel.resize(o.k * 24, 0.0);
+pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel: &mut [f32]) {
+    debug_assert!(panel.len() >= o.k * 24);
     let mut j = 0;
     while j < o.n {
         let left = o.n - j;

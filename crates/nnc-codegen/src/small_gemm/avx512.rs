@@ -160,10 +160,10 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
 ///
 /// # Safety
 /// As [`product`]; `o.b` is B given transposed: column j of B is the row of `k` elements
-/// at `o.b + j·b_columns`.
+/// at `o.b + j·b_columns`; `panel` holds at least k · 64 elements.
 #[target_feature(enable = "avx512f")]
-pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel: &mut Vec<f32>) {
-    panel.resize(o.k * 64, 0.0);
+pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel: &mut [f32]) {
+    debug_assert!(panel.len() >= o.k * 64);
     let mut j = 0;
     while j < o.n {
         let width = (o.n - j).min(64);

@@ -231,8 +231,12 @@ unsafe fn try_product_with(kernel: Kernel, o: &Operands) -> bool {
 /// most 1 MB, half the L2 of the cores it was measured on.
 const PANEL_REDUCTION_MAX: usize = 4096;
 
+/// The widest panel: the AVX-512 kernel's column blocks (AVX2's are at most 24).
+const PANEL_COLUMNS: usize = 64;
+
 thread_local! {
-    /// [`try_on_panels`]'s copy of 64 columns of B (kept: allocated once per thread).
+    /// [`try_on_panels`]'s copy of a few columns of B (kept, and only ever grown: one
+    /// allocation per thread, and no refill when a step's products differ in reduction).
     static PANEL: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
 }
 
@@ -267,15 +271,18 @@ unsafe fn try_on_panels_with(kernel: Kernel, o: &Operands) -> bool {
     }
     PANEL.with(|panel| {
         let Ok(mut panel) = panel.try_borrow_mut() else { return false };
+        if panel.len() < o.k * PANEL_COLUMNS {
+            panel.resize(o.k * PANEL_COLUMNS, 0.0);
+        }
         let layer = !o.bias.is_null() || o.relu;
         let gradient = !o.mask.is_null() || !o.sums.is_null();
         // SAFETY: forwarded from the caller, who guarantees the kernel's instructions.
         unsafe {
             match (layer, gradient) {
-                (false, false) => on_panels::<false, false>(kernel, o, &mut panel),
-                (true, false) => on_panels::<true, false>(kernel, o, &mut panel),
-                (false, true) => on_panels::<false, true>(kernel, o, &mut panel),
-                (true, true) => on_panels::<true, true>(kernel, o, &mut panel),
+                (false, false) => on_panels::<false, false>(kernel, o, &mut panel[..]),
+                (true, false) => on_panels::<true, false>(kernel, o, &mut panel[..]),
+                (false, true) => on_panels::<false, true>(kernel, o, &mut panel[..]),
+                (true, true) => on_panels::<true, true>(kernel, o, &mut panel[..]),
             }
         }
     })
@@ -284,9 +291,10 @@ unsafe fn try_on_panels_with(kernel: Kernel, o: &Operands) -> bool {
 /// The vector kernel's `on_panels` with the finish `F`, `G` (as in [`finishing`]); true.
 ///
 /// # Safety
-/// As [`try_on_panels_with`], whose conditions hold.
+/// As [`try_on_panels_with`], whose conditions hold; `panel` holds at least
+/// k · [`PANEL_COLUMNS`] elements.
 #[cfg(target_arch = "x86_64")]
-unsafe fn on_panels<const F: bool, const G: bool>(kernel: Kernel, o: &Operands, panel: &mut Vec<f32>) -> bool {
+unsafe fn on_panels<const F: bool, const G: bool>(kernel: Kernel, o: &Operands, panel: &mut [f32]) -> bool {
     // SAFETY: forwarded from the caller.
     unsafe {
         if kernel == Kernel::Avx512 {
@@ -300,7 +308,7 @@ unsafe fn on_panels<const F: bool, const G: bool>(kernel: Kernel, o: &Operands, 
 
 /// No vector kernel off x86-64 ([`try_on_panels`] never gets here).
 #[cfg(not(target_arch = "x86_64"))]
-unsafe fn on_panels<const F: bool, const G: bool>(_: Kernel, _: &Operands, _: &mut Vec<f32>) -> bool {
+unsafe fn on_panels<const F: bool, const G: bool>(_: Kernel, _: &Operands, _: &mut [f32]) -> bool {
     false
 }
 
