@@ -24,7 +24,7 @@
 //! on one thread.
 
 use crate::small_gemm::{Operands, try_on_panels, try_product};
-use std::cell::UnsafeCell;
+use std::cell::{RefCell, UnsafeCell};
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
 use std::thread::{self, Thread};
@@ -117,6 +117,14 @@ impl Job {
     }
 }
 
+impl Product {
+    /// Whether the product is only `C = alpha·C + beta·A·B`: no bias, ReLU, mask, sums or
+    /// softmax, each of which needs the whole reduction first.
+    fn has_no_finish(&self) -> bool {
+        self.bias.is_null() && !self.relu && self.mask.is_null() && self.sums.is_null() && self.softmax.is_none()
+    }
+}
+
 impl Block {
     /// # Safety
     /// The product's pointers must cover the matrices their strides describe.
@@ -204,6 +212,7 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
     b_columns: i64,
     c: *mut f32,
     threads: i64,
+    halves: i64,
     read: i64,
     alpha: f32,
     beta: f32,
@@ -240,8 +249,14 @@ pub(crate) unsafe extern "C" fn nnc_gemm(
         unsafe { std::slice::from_raw_parts_mut(sums, product.n) }.fill(0.0);
     }
     let whole = Block { product, rows: (0, product.m), columns: (0, product.n) };
+    let threads = threads.max(1) as usize;
     // SAFETY: the caller guarantees the matrices.
-    if let Err(message) = unsafe { run_product(whole, threads.max(1) as usize) } {
+    let outcome = if threads > 1 && halves != 0 && product.k >= 2 && product.has_no_finish() {
+        unsafe { run_in_halves(whole) }
+    } else {
+        unsafe { run_product(whole, threads) }
+    };
+    if let Err(message) = outcome {
         // Generated code cannot unwind, and a product left half done must not be used.
         eprintln!("nnc: internal error: a matrix product failed: {message}; please report this bug");
         std::process::abort();
@@ -258,6 +273,46 @@ unsafe fn run_product(whole: Block, threads: usize) -> Result<(), String> {
     let jobs = blocks.map(Job::Product);
     // SAFETY: the caller guarantees the matrices; the blocks write disjoint parts of C.
     unsafe { run_parts(&jobs[..count]) }
+}
+
+/// Runs a product on two threads that each sum half of its reduction, the first into C
+/// (with C's `alpha` and the product's `beta`) and the second into a scratch matrix this
+/// thread keeps, then adds `beta` times the scratch to C. Each thread then reads only its
+/// own half of a batch whose rows the two threads copied half each (`nnc_kernels`'
+/// fuser asks for this only when C is smaller than that copy).
+///
+/// # Safety
+/// As [`nnc_gemm`]; the product has no finish (`Product::has_no_finish`).
+unsafe fn run_in_halves(whole: Block) -> Result<(), String> {
+    thread_local! {
+        /// Grown once to the largest C, then kept: a training step allocates nothing.
+        static SECOND_HALF: RefCell<Vec<f32>> = const { RefCell::new(Vec::new()) };
+    }
+    let p = whole.product;
+    let half = p.k / 2;
+    SECOND_HALF.with(|scratch| {
+        let mut scratch = scratch.borrow_mut();
+        if scratch.len() < p.m * p.n {
+            scratch.resize(p.m * p.n, 0.0);
+        }
+        // SAFETY: the first `half` columns of A and rows of B, and the rest, lie inside
+        // the caller's operands; the scratch holds an m × n matrix.
+        let (a, b) = unsafe { (p.a.offset(half as isize * p.a_columns), p.b.offset(half as isize * p.b_rows)) };
+        let first = Block { product: Product { k: half, ..p }, ..whole };
+        #[rustfmt::skip]
+        let second = Block {
+            product: Product { k: p.k - half, a, b, c: scratch.as_mut_ptr(), read: false, alpha: 0.0, beta: 1.0, ..p },
+            ..whole
+        };
+        // SAFETY: the two blocks write C and the scratch, which do not overlap.
+        unsafe { run_parts(&[Job::Product(first), Job::Product(second)]) }?;
+        // SAFETY: the caller guarantees C, m × n with row stride n.
+        let c = unsafe { std::slice::from_raw_parts_mut(p.c, p.m * p.n) };
+        for (c, second) in c.iter_mut().zip(scratch.iter()) {
+            *c += p.beta * second;
+        }
+        Ok(())
+    })
 }
 
 /// Runs a compiled loop kernel over `0..count` of its first axis in two halves, the
@@ -506,7 +561,7 @@ pub(crate) mod tests {
     /// size), with and without reading C, with and without a bias row and ReLU or a mask
     /// and column sums, or a bias and the rows' softmax, on one thread and two (the sums
     /// split by columns even when the product has more rows, the softmax by rows even when
-    /// it has more columns).
+    /// it has more columns), and on two threads summing halves of the reduction.
     #[test]
     fn products_match_a_reference_in_every_layout() {
         let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
@@ -526,7 +581,11 @@ pub(crate) mod tests {
                     (false, 0.0, 1.0, 1, None, false, mask), (false, 0.0, 1.0, 2, None, false, mask),
                     (false, 0.0, 1.0, 2, bias, true, mask), (false, 0.0, 1.0, 2, bias, false, None),
                 ];
-                for (read, alpha, beta, threads, bias, relu, mask) in variants {
+                // Asking for halves of the reduction changes only the products without a finish.
+                let with_halves = variants.iter().filter(|v| v.3 == 2).map(|&v| (v, 1));
+                for ((read, alpha, beta, threads, bias, relu, mask), halves) in
+                    variants.map(|v| (v, 0)).into_iter().chain(with_halves)
+                {
                     let mut c: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
                     // The sums come with the mask (as a ReLU layer's gradient has them); they
                     // start as a marker the product must overwrite.
@@ -551,6 +610,7 @@ pub(crate) mod tests {
                             b_strides.1 as i64,
                             c.as_mut_ptr(),
                             threads,
+                            halves,
                             i64::from(read),
                             alpha,
                             beta,

@@ -138,7 +138,7 @@ pub(crate) struct HelperIds {
 
 pub(crate) fn declare_helpers(module: &mut JITModule) -> Result<HelperIds, CodegenError> {
     let mut gemm = module.make_signature();
-    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 12));
+    gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 13));
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::F32), 2));
     gemm.params.extend(std::iter::repeat_n(AbiParam::new(types::I64), 7));
     let mut oob = module.make_signature();

@@ -90,6 +90,13 @@ pub enum Unit<'a> {
     TrainLoop { name: &'a str, step: &'a Program, tail: Option<&'a Program>, shape: LoopShape },
 }
 
+/// The fewest points of a loop kernel that code generated for a hot program (one run every
+/// step) or a cold one splits between the threads; the fuser needs it to know which copies
+/// of the batch's rows both cores make.
+pub fn split_loop_points(hot: bool) -> usize {
+    if hot { parallel::MIN_POINTS } else { parallel::MIN_POINTS_COLD }
+}
+
 /// JIT-compiles `units` for the host CPU, after checking each: its kernel programs verify
 /// (`nnc_kernels::verify_with`) and a training loop's shape fits its step programs. A unit
 /// that fails is a compiler bug, reported as an error, never compiled.
@@ -355,10 +362,7 @@ impl parallel::LoopFunctions for Spawner<'_> {
     }
 
     fn min_points(&self) -> usize {
-        match self.tier {
-            Tier::Hot => parallel::MIN_POINTS,
-            Tier::Cold => parallel::MIN_POINTS_COLD,
-        }
+        split_loop_points(self.tier == Tier::Hot)
     }
 }
 

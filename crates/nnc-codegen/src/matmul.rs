@@ -32,7 +32,7 @@ const CHAINS: usize = 4;
 pub(crate) fn emit_matmul(e: &mut Emitter, program: &Program, mm: &Matmul) {
     match mm.strategy {
         Strategy::Tiled => emit_tiled(e, program, mm),
-        Strategy::Library { threads } => emit_library(e, program, mm, threads),
+        Strategy::Library { threads, halves } => emit_library(e, program, mm, (threads, halves)),
     }
 }
 
@@ -294,9 +294,10 @@ fn dot(e: &mut Emitter, product: &Oriented, totals: &Totals, i: Ix, j: Ix) {
     epilogue(e, product, totals, &[i, j], 1, total, 0);
 }
 
-/// `acc = A·B` by the GEMM library on `threads` threads, then the epilogue over it; or,
-/// for an update in place, `into = alpha·into + beta·A·B` with no epilogue.
-fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize) {
+/// `acc = A·B` by the GEMM library on `threads` threads (summing `halves` of the
+/// reduction), then the epilogue over it; or, for an update in place,
+/// `into = alpha·into + beta·A·B` with no epilogue.
+fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, (threads, halves): (usize, bool)) {
     // The last element each operand reaches (no product is emitted for an empty one).
     let last = |view: &View, rows: usize, columns: usize| {
         view.offset
@@ -327,6 +328,7 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
         mm.b.strides[0] as i64,
         mm.b.strides[1] as i64,
         threads as i64,
+        i64::from(halves),
         read,
     ];
     let n: Vec<Value> = numbers.iter().map(|&x| e.iconst(x)).collect();
@@ -361,8 +363,8 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, threads: usize)
     };
     #[rustfmt::skip]
     let arguments = [
-        n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], alpha, beta, bias, relu, mask, sums, max, exps,
-        total,
+        n[0], n[1], n[2], a, n[3], n[4], b, n[5], n[6], c, n[7], n[8], n[9], alpha, beta, bias, relu, mask, sums, max,
+        exps, total,
     ];
     e.b.ins().call(e.helpers.gemm, &arguments);
     // The epilogue runs over the stored product; a product finished in registers has none,

@@ -16,7 +16,7 @@ use crate::emit::{Emitter, Helpers, Place};
 use crate::loops::emit_loop_part;
 use cranelift::prelude::*;
 use cranelift_codegen::ir::{FuncRef, MemFlagsData};
-use nnc_kernels::{Body, BufferId, Node, Program};
+use nnc_kernels::{Body, BufferId, Node, Program, first_axis_parts_disjoint};
 
 /// Loop kernels of fewer points stay on one thread in code that runs every step. Each
 /// split kernel is a function of its own, and Cranelift's cost per function is what sets
@@ -131,14 +131,8 @@ pub(crate) fn split(dims: &[usize], body: &Body, min_points: usize) -> Option<(V
         [n] => halves(*n, body)?,
         _ => (dims.to_vec(), body.clone()),
     };
-    let disjoint = body.stores.iter().all(|store| parts_disjoint(&dims, &store.view.strides));
+    let disjoint = body.stores.iter().all(|store| first_axis_parts_disjoint(&dims, &store.view.strides));
     (dims[0] >= 2 && disjoint).then_some((dims, body))
-}
-
-/// Whether points that differ along the first axis never store to the same element.
-fn parts_disjoint(dims: &[usize], strides: &[isize]) -> bool {
-    let span: isize = strides[1..].iter().zip(&dims[1..]).map(|(s, &d)| s.abs() * (d as isize - 1)).sum();
-    strides[0].abs() > span
 }
 
 /// A one-axis kernel of `n` points as `[2, n / 2]`, when each half keeps whole vectors and

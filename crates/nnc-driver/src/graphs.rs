@@ -74,8 +74,12 @@ fn map_graphs<T: Send>(graphs: &[(Role, Graph)], f: impl Fn(&Role, &Graph) -> T 
 /// which keeps compile times down at no measurable cost in training time.
 pub fn lower(role: &Role, graph: &Graph) -> Program {
     let rows: &[u32] = if matches!(role, Role::Step | Role::TailStep) { &[0, 1] } else { &[] };
-    let mut options = nnc_kernels::Options::default();
-    if !matches!(role, Role::Step) {
+    let hot = matches!(role, Role::Step);
+    let mut options = nnc_kernels::Options {
+        split_loop_points: nnc_codegen::split_loop_points(hot),
+        ..nnc_kernels::Options::default()
+    };
+    if !hot {
         options.library_macs = options.library_macs.min(RARE_LIBRARY_MACS);
     }
     nnc_kernels::lower(graph, rows, &options)

@@ -34,11 +34,14 @@ pub struct Options {
     /// Products of at least this many multiply-adds run on `threads` threads.
     pub parallel_macs: usize,
     pub threads: usize,
+    /// The code generator splits loop kernels of at least this many points between the
+    /// threads (`threads.rs` puts the products that read their halves on both threads).
+    pub split_loop_points: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { library_macs: 16384, parallel_macs: 1 << 21, threads: 2 }
+        Options { library_macs: 16384, parallel_macs: 1 << 21, threads: 2, split_loop_points: usize::MAX }
     }
 }
 
@@ -389,7 +392,7 @@ impl<'g> Fuser<'g> {
         let macs = m * n * k;
         let strategy = if macs >= self.options.library_macs {
             let threads = if macs >= self.options.parallel_macs { self.options.threads.max(1) } else { 1 };
-            Strategy::Library { threads }
+            Strategy::Library { threads, halves: false }
         } else {
             Strategy::Tiled
         };
@@ -799,7 +802,7 @@ impl<'g> Fuser<'g> {
     }
 
     fn finish(self) -> Program {
-        let graph = self.graph;
+        let (graph, options) = (self.graph, self.options);
         let origin = |v: &ValueId| graph.inst(*v).origin.label.to_string();
         let kernels = self
             .drafts
@@ -845,6 +848,7 @@ impl<'g> Fuser<'g> {
         crate::finish::finish_in_registers(&mut program);
         crate::softmax::softmax_in_registers(&mut program);
         crate::plan::give_library_products_an_accumulator(&mut program);
+        crate::threads::follow_the_rows(&mut program, options.split_loop_points, options.threads);
         crate::plan::place_arena(&mut program);
         program
     }

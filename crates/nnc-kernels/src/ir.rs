@@ -200,14 +200,35 @@ pub struct Body {
     pub stores: Vec<Store>,
 }
 
+/// Whether points of a loop kernel over `dims` that differ along the first axis never
+/// store to the same element through `strides`: the kernel's halves along that axis may
+/// then run on two threads.
+pub fn first_axis_parts_disjoint(dims: &[usize], strides: &[isize]) -> bool {
+    let span: isize = strides[1..].iter().zip(&dims[1..]).map(|(s, &d)| s.abs() * (d as isize - 1)).sum();
+    strides[0].abs() > span
+}
+
 /// How a matrix product is computed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Strategy {
     /// Register tiles of generated code, the epilogue applied to the accumulators.
     Tiled,
     /// A call into a rustc-compiled GEMM (on `threads` threads) writing the product to
-    /// `acc`; the epilogue then runs as a loop over it.
-    Library { threads: usize },
+    /// `acc`; the epilogue then runs as a loop over it. With `halves`, each thread sums
+    /// its half of the reduction and the second half is then added to the first (else
+    /// the threads take blocks of C).
+    Library { threads: usize, halves: bool },
+}
+
+impl std::fmt::Display for Strategy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match *self {
+            Strategy::Tiled => write!(f, "tiled"),
+            Strategy::Library { threads: 1, .. } => write!(f, "library"),
+            Strategy::Library { threads, halves: false } => write!(f, "library, {threads} threads"),
+            Strategy::Library { threads, halves: true } => write!(f, "library, {threads} threads, halves of the sum"),
+        }
+    }
 }
 
 /// `C[m, n] = Σ_k A[m, k] · B[k, n]`, then the epilogue at every `(i, j)` with
@@ -313,12 +334,7 @@ impl Kernel {
         let what = match &self.kind {
             KernelKind::Loop { dims, .. } => format!("loop {dims:?}"),
             KernelKind::Matmul(mm) => {
-                let how = match mm.strategy {
-                    Strategy::Tiled => "tiled".to_string(),
-                    Strategy::Library { threads: 1 } => "library".to_string(),
-                    Strategy::Library { threads } => format!("library, {threads} threads"),
-                };
-                format!("matmul {}x{}x{} {how}", mm.m, mm.n, mm.k)
+                format!("matmul {}x{}x{} {}", mm.m, mm.n, mm.k, mm.strategy)
             }
         };
         if self.origins.is_empty() { what } else { format!("{what}: {}", self.origins.join(", ")) }

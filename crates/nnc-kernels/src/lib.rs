@@ -17,6 +17,7 @@ mod plan;
 mod print;
 mod rows_reduced;
 mod softmax;
+mod threads;
 mod verify;
 
 pub use fuse::{Options, fuse};
@@ -47,6 +48,9 @@ pub enum Pattern {
     LibraryMatmul,
     /// A product split over several threads.
     ThreadedMatmul,
+    /// A product whose threads each sum half of its reduction (the rows of a batch each
+    /// core copied).
+    ReductionHalves,
     /// A product read through a transposed view.
     TransposedOperand,
     /// Elementwise work (bias, activation, loss terms, derivatives) applied to a product's
@@ -73,10 +77,11 @@ pub enum Pattern {
 }
 
 impl Pattern {
-    pub const ALL: [Pattern; 14] = [
+    pub const ALL: [Pattern; 15] = [
         Pattern::TiledMatmul,
         Pattern::LibraryMatmul,
         Pattern::ThreadedMatmul,
+        Pattern::ReductionHalves,
         Pattern::TransposedOperand,
         Pattern::Epilogue,
         Pattern::EpilogueReduction,
@@ -113,8 +118,11 @@ pub fn patterns(program: &Program) -> BTreeSet<Pattern> {
                     Strategy::Tiled => Pattern::TiledMatmul,
                     Strategy::Library { .. } => Pattern::LibraryMatmul,
                 });
-                if matches!(mm.strategy, Strategy::Library { threads } if threads > 1) {
+                if matches!(mm.strategy, Strategy::Library { threads, .. } if threads > 1) {
                     found.insert(Pattern::ThreadedMatmul);
+                }
+                if matches!(mm.strategy, Strategy::Library { halves: true, .. }) {
+                    found.insert(Pattern::ReductionHalves);
                 }
                 if mm.a.strides.last() != Some(&1) || mm.b.strides.last() != Some(&1) {
                     found.insert(Pattern::TransposedOperand);

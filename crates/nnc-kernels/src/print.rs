@@ -69,11 +69,7 @@ fn print_kernel(index: usize, kernel: &Kernel, lines: Option<&LineIndex>) -> Str
     let mut out = match &kernel.kind {
         KernelKind::Loop { dims, .. } => format!("k{index} loop {dims:?}{origins}  ({})\n", covers.join(" ")),
         KernelKind::Matmul(mm) => {
-            let strategy = match mm.strategy {
-                Strategy::Tiled => "tiled".to_string(),
-                Strategy::Library { threads: 1 } => "library".to_string(),
-                Strategy::Library { threads } => format!("library, {threads} threads"),
-            };
+            let strategy = mm.strategy;
             let mut head =
                 format!("k{index} matmul {}x{}x{} {strategy}{origins}  ({})\n", mm.m, mm.n, mm.k, covers.join(" "));
             let _ = writeln!(head, "  a = {}  b = {}", view_text(&mm.a, &["i", "p"]), view_text(&mm.b, &["p", "j"]));

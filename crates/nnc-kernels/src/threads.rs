@@ -1,0 +1,237 @@
+//! Products follow their data between the two cores.
+//!
+//! The code generator runs a large loop kernel as two halves of its first axis, one per
+//! core (`nnc_codegen`'s `parallel.rs`), and the GEMM helper splits a product on two
+//! threads into two blocks of rows when it can (`gemm.rs`'s `split`). Either way each
+//! core's half of the result is left in that core's cache. A product that then reads it
+//! on one thread fetches the other half from the other core, which on the machines
+//! measured costs more than handing half of the product to that core: a network of
+//! width 16 on 784 inputs spent a quarter of its step copying the batch's rows and
+//! reading them back across the cores.
+//!
+//! So a library product that reads such a buffer along its rows (the `m` axis) or its
+//! reduction (`k`, as a weight gradient `Xᵀ·δ` reads the batch) runs on both threads,
+//! whatever its size. Along the reduction, each thread sums its own half of the rows and
+//! the halves are added (`Strategy::Library { halves }`) when the second half's sum,
+//! which the first thread then fetches, is smaller than the half of the operand a split
+//! of C would make each thread fetch; and when the product has no finish in registers,
+//! which needs the whole sum.
+
+use crate::ir::*;
+use std::collections::HashMap;
+
+/// The rows of a buffer the two threads wrote half each: as many as the first axis of
+/// the kernel that wrote them, this far apart.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Halves {
+    count: usize,
+    stride: isize,
+}
+
+pub(crate) fn follow_the_rows(program: &mut Program, split_loop_points: usize, threads: usize) {
+    if threads < 2 {
+        return;
+    }
+    let mut halves: HashMap<BufferId, Halves> = HashMap::new();
+    for kernel in &mut program.kernels {
+        let written = kernel.writes();
+        let split_rows = match &mut kernel.kind {
+            KernelKind::Loop { dims, body } => loop_halves(dims, body, split_loop_points),
+            KernelKind::Matmul(mm) => {
+                follow(mm, &halves, threads, split_loop_points);
+                product_halves(mm)
+            }
+        };
+        for buffer in written {
+            match split_rows.filter(|(into, _)| *into == buffer) {
+                Some((_, rows)) => halves.insert(buffer, rows),
+                None => halves.remove(&buffer),
+            };
+        }
+    }
+}
+
+/// The buffer whose rows a loop kernel writes half on each thread, when the code
+/// generator splits it (as `nnc_codegen`'s `parallel::split` does) and it stores one
+/// buffer along its first axis.
+fn loop_halves(dims: &[usize], body: &Body, split_loop_points: usize) -> Option<(BufferId, Halves)> {
+    let split = dims.len() >= 2
+        && dims[0] >= 2
+        && dims.iter().product::<usize>() >= split_loop_points
+        && body.stores.iter().all(|store| first_axis_parts_disjoint(dims, &store.view.strides));
+    match body.stores.as_slice() {
+        [store] if split => Some((store.view.buffer, Halves { count: dims[0], stride: store.view.strides[0] })),
+        _ => None,
+    }
+}
+
+/// The buffer whose rows a product on two threads writes half each: its output, when the
+/// GEMM helper splits it by rows (`gemm.rs`'s `split`: more rows than columns, or a
+/// softmax, and no column sums) rather than by columns or halves of the sum.
+fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
+    let Strategy::Library { threads, halves: false } = mm.strategy else { return None };
+    let finish = mm.finish.as_deref();
+    let softmax = finish.is_some_and(|f| f.softmax.is_some());
+    let by_rows = threads > 1 && (mm.m >= mm.n || softmax) && finish.is_none_or(|f| f.sums.is_none());
+    let into = mm.accumulate.map(|a| a.into).or(mm.acc)?;
+    by_rows.then_some((into, Halves { count: mm.m, stride: mm.n as isize }))
+}
+
+/// Puts `mm` on both threads when it reads rows the two threads wrote half each, along
+/// its rows (then split by rows, as they were written) or its reduction, and they are at
+/// least as many elements as a loop kernel the code generator splits: fetching fewer
+/// from the other core costs less than handing it half of the product.
+fn follow(mm: &mut Matmul, halves: &HashMap<BufferId, Halves>, threads: usize, split_loop_points: usize) {
+    let Strategy::Library { threads: now, .. } = mm.strategy else { return };
+    let along = |view: &View, axis: usize, count: usize| {
+        halves.get(&view.buffer).is_some_and(|h| {
+            h.count == count && view.strides[axis] == h.stride && h.count * h.stride.unsigned_abs() >= split_loop_points
+        })
+    };
+    let finish = mm.finish.as_deref();
+    let softmax = finish.is_some_and(|f| f.softmax.is_some());
+    let split_by_rows = (mm.m >= mm.n || softmax) && finish.is_none_or(|f| f.sums.is_none());
+    let rows = along(&mm.a, 0, mm.m) && split_by_rows;
+    // The operand's other side: what a split of C would make each thread fetch half of.
+    let (a_sum, b_sum) = (along(&mm.a, 1, mm.k), along(&mm.b, 0, mm.k));
+    let other = if a_sum { mm.m } else { mm.n };
+    let halves = (a_sum || b_sum) && finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
+    if rows || a_sum || b_sum {
+        mm.strategy = Strategy::Library { threads: threads.max(now), halves };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SPLIT: usize = 1 << 15;
+
+    fn view(buffer: u32, strides: Vec<isize>, gather: Option<usize>) -> View {
+        View { buffer: BufferId(buffer), offset: 0, strides, gather }
+    }
+
+    fn kernel(kind: KernelKind) -> Kernel {
+        Kernel { kind, covers: Vec::new(), origins: Vec::new(), spans: Vec::new() }
+    }
+
+    /// A copy of `rows` gathered rows of `features` from buffer 0 into buffer 1.
+    fn copy(rows: usize, features: usize) -> Kernel {
+        let row = vec![features as isize, 1];
+        let body = Body {
+            nodes: vec![Node::Load(view(0, row.clone(), Some(0)))],
+            stores: vec![Store { view: view(1, row, None), value: NodeId(0), combine: Combine::Write }],
+        };
+        kernel(KernelKind::Loop { dims: vec![rows, features], body })
+    }
+
+    /// `into = A·B` on `threads` threads, finished by a bias when `bias`.
+    fn product((m, n, k): (usize, usize, usize), a: View, b: View, into: u32, threads: usize, bias: bool) -> Kernel {
+        let finish = Finish {
+            bias: bias.then(|| view(9, vec![0, 1], None)),
+            relu: false,
+            mask: None,
+            sums: None,
+            softmax: None,
+        };
+        kernel(KernelKind::Matmul(Matmul {
+            m,
+            n,
+            k,
+            a,
+            b,
+            epilogue: Body::default(),
+            strategy: Strategy::Library { threads, halves: false },
+            acc: Some(BufferId(into)),
+            accumulate: None,
+            finish: Some(Box::new(finish)).filter(|_| bias),
+        }))
+    }
+
+    fn strategies(kernels: Vec<Kernel>) -> Vec<Strategy> {
+        let mut program = Program {
+            name: String::new(),
+            buffers: Vec::new(),
+            kernels,
+            arena_len: 0,
+            row_inputs: vec![0],
+            input_lens: Vec::new(),
+            param_lens: Vec::new(),
+            outputs: Vec::new(),
+            notes: Vec::new(),
+        };
+        follow_the_rows(&mut program, SPLIT, 2);
+        let strategy = |k: &Kernel| match &k.kind {
+            KernelKind::Matmul(mm) => Some(mm.strategy),
+            KernelKind::Loop { .. } => None,
+        };
+        program.kernels.iter().filter_map(strategy).collect()
+    }
+
+    const ONE: Strategy = Strategy::Library { threads: 1, halves: false };
+    const TWO: Strategy = Strategy::Library { threads: 2, halves: false };
+    const HALVES: Strategy = Strategy::Library { threads: 2, halves: true };
+
+    #[test]
+    fn products_reading_a_copy_both_threads_made_run_on_both() {
+        // 128 rows of 784 (the copy is split): the forward product by rows, the weight
+        // gradient `Xᵀ·δ` in halves of its sum, however small.
+        let kernels = vec![
+            copy(128, 784),
+            product((128, 16, 784), view(1, vec![784, 1], None), view(2, vec![16, 1], None), 3, 1, true),
+            product((784, 16, 128), view(1, vec![1, 784], None), view(4, vec![16, 1], None), 5, 1, false),
+            product((784, 1, 128), view(1, vec![1, 784], None), view(4, vec![1, 1], None), 6, 1, false),
+        ];
+        assert_eq!(strategies(kernels), [TWO, HALVES, HALVES]);
+    }
+
+    #[test]
+    fn a_copy_one_thread_made_changes_nothing() {
+        // 32 rows of 784: 25,088 points, made by one thread.
+        let kernels = vec![
+            copy(32, 784),
+            product((32, 64, 784), view(1, vec![784, 1], None), view(2, vec![64, 1], None), 3, 1, true),
+            product((784, 64, 32), view(1, vec![1, 784], None), view(4, vec![64, 1], None), 5, 1, false),
+        ];
+        assert_eq!(strategies(kernels), [ONE, ONE]);
+    }
+
+    #[test]
+    fn halves_only_when_the_second_sum_is_smaller_than_half_the_operand_and_unfinished() {
+        let kernels = vec![
+            copy(64, 784),
+            // C is 784 × 32, half the copy: split by blocks of C.
+            product((784, 32, 64), view(1, vec![1, 784], None), view(4, vec![32, 1], None), 5, 1, false),
+            // A finish needs the whole sum.
+            product((784, 8, 64), view(1, vec![1, 784], None), view(4, vec![8, 1], None), 6, 1, true),
+            product((784, 8, 64), view(1, vec![1, 784], None), view(4, vec![8, 1], None), 7, 1, false),
+        ];
+        assert_eq!(strategies(kernels), [TWO, TWO, HALVES]);
+    }
+
+    #[test]
+    fn a_product_by_rows_leads_the_next_when_its_output_is_large() {
+        let kernels = vec![
+            copy(512, 784),
+            // 512 × 64 = 32,768 results, by rows: the next product follows them.
+            product((512, 64, 784), view(1, vec![784, 1], None), view(2, vec![64, 1], None), 3, 1, true),
+            product((512, 10, 64), view(3, vec![64, 1], None), view(4, vec![10, 1], None), 5, 1, true),
+            // 512 × 10 results are too few to follow.
+            product((512, 10, 10), view(5, vec![10, 1], None), view(6, vec![10, 1], None), 7, 1, true),
+        ];
+        assert_eq!(strategies(kernels), [TWO, TWO, ONE]);
+    }
+
+    #[test]
+    fn rows_rewritten_by_one_thread_are_not_followed() {
+        let mut rewrite = copy(8, 16);
+        let KernelKind::Loop { body, .. } = &mut rewrite.kind else { unreachable!() };
+        body.stores[0].view = view(1, vec![784, 1], None);
+        let kernels = vec![
+            copy(128, 784),
+            rewrite,
+            product((128, 16, 784), view(1, vec![784, 1], None), view(2, vec![16, 1], None), 3, 1, true),
+        ];
+        assert_eq!(strategies(kernels), [ONE]);
+    }
+}
