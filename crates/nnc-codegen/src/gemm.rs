@@ -8,7 +8,9 @@
 //! row-major copies of a few of its columns at a time
 //! ([`crate::small_gemm::try_on_panels`]). A
 //! product is split along its larger side (rows, or columns), so
-//! each thread packs only its share of the operand it splits. Each thread computes its
+//! each thread packs only its share of the operand it splits, or, when the compiler asks
+//! for it, into halves of its reduction summed apart and then added ([`run_in_halves`]:
+//! each thread reads only the rows of a batch it copied itself). Each thread computes its
 //! block in the same order every time, so results are the same from run to run for a
 //! fixed thread count, and the same whether or not the helper is free: when another
 //! caller holds it, this thread computes the same blocks in turn.
@@ -190,7 +192,8 @@ impl Block {
 }
 
 /// Called by generated code: `C = A·B`, or `C = alpha·C + beta·A·B` when `read` is 1,
-/// with the given strides on up to `threads` threads; then `bias` (a row of `n`, or
+/// with the given strides on up to `threads` threads (each summing half of the reduction
+/// when `halves` is 1 and nothing below follows); then `bias` (a row of `n`, or
 /// null) added to every row, a ReLU applied when `relu` is 1, each element multiplied by
 /// `mask[i, j] > 0` (a matrix laid out as C, or null), and the columns summed into `sums`
 /// (`n` values, or null); then, when `max` is not null, each row's softmax (maximum into
