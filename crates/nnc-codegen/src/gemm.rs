@@ -376,7 +376,8 @@ static BUSY: AtomicBool = AtomicBool::new(false);
 /// `parts` (at most [`MAX_THREADS`]) blocks along the product's larger side (its columns
 /// when it sums them, so that each sum has one writer adding rows in order; its rows when
 /// it has a softmax, which needs whole rows), and how many there are: an array, so that a
-/// product allocates nothing here.
+/// product allocates nothing here. `nnc_kernels`' `threads.rs` predicts which products
+/// this splits by rows: the two rules change together.
 fn split(whole: Block, parts: usize) -> ([Block; MAX_THREADS], usize) {
     let parts = parts.clamp(1, MAX_THREADS);
     let (m, n) = (whole.product.m, whole.product.n);

@@ -65,16 +65,21 @@ fn loop_halves(dims: &[usize], body: &Body, split_loop_points: usize) -> Option<
     }
 }
 
-/// The buffer whose rows a product on two threads writes half each: its output, when the
-/// GEMM helper splits it by rows (`gemm.rs`'s `split`: more rows than columns, or a
-/// softmax, and no column sums) rather than by columns or halves of the sum.
-fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
-    let Strategy::Library { threads, halves: false } = mm.strategy else { return None };
+/// Whether the GEMM helper splits `mm` on two threads by rows rather than by columns, as
+/// `gemm.rs`'s `split` decides: more rows than columns, or a softmax (whole rows), and no
+/// column sums (one writer for each).
+fn splits_by_rows(mm: &Matmul) -> bool {
     let finish = mm.finish.as_deref();
     let softmax = finish.is_some_and(|f| f.softmax.is_some());
-    let by_rows = threads > 1 && (mm.m >= mm.n || softmax) && finish.is_none_or(|f| f.sums.is_none());
+    (mm.m >= mm.n || softmax) && finish.is_none_or(|f| f.sums.is_none())
+}
+
+/// The buffer whose rows a product on two threads writes half each: its output, when it
+/// is split by rows rather than by columns or halves of the sum.
+fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
+    let Strategy::Library { threads, halves: false } = mm.strategy else { return None };
     let into = mm.accumulate.map(|a| a.into).or(mm.acc)?;
-    by_rows.then_some((into, Halves { count: mm.m, stride: mm.n as isize }))
+    (threads > 1 && splits_by_rows(mm)).then_some((into, Halves { count: mm.m, stride: mm.n as isize }))
 }
 
 /// Puts `mm` on both threads when it reads rows the two threads wrote half each, along
@@ -88,14 +93,11 @@ fn follow(mm: &mut Matmul, halves: &HashMap<BufferId, Halves>, threads: usize, s
             h.count == count && view.strides[axis] == h.stride && h.count * h.stride.unsigned_abs() >= split_loop_points
         })
     };
-    let finish = mm.finish.as_deref();
-    let softmax = finish.is_some_and(|f| f.softmax.is_some());
-    let split_by_rows = (mm.m >= mm.n || softmax) && finish.is_none_or(|f| f.sums.is_none());
-    let rows = along(&mm.a, 0, mm.m) && split_by_rows;
+    let rows = along(&mm.a, 0, mm.m) && splits_by_rows(mm);
     // The operand's other side: what a split of C would make each thread fetch half of.
     let (a_sum, b_sum) = (along(&mm.a, 1, mm.k), along(&mm.b, 0, mm.k));
     let other = if a_sum { mm.m } else { mm.n };
-    let halves = (a_sum || b_sum) && finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
+    let halves = (a_sum || b_sum) && mm.finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
     if rows || a_sum || b_sum {
         mm.strategy = Strategy::Library { threads: threads.max(now), halves };
     }
