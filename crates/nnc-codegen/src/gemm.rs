@@ -514,7 +514,7 @@ fn spawn(index: usize) -> Option<&'static Worker> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    use super::{BUSY, Block, Product, nnc_gemm, pool, run_product};
+    use super::{BUSY, Block, Product, nnc_gemm, pool, run_in_halves, run_product};
     use std::sync::Mutex;
     use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -742,6 +742,42 @@ pub(crate) mod tests {
     }
 
     /// A product of `m` rows into `c` (A all ones, B all twos), on two threads.
+    /// A weight gradient's update `W = W - 0.5·Xᵀ·δ` in halves of its sum (small enough for
+    /// Miri): the reference's numbers, and the same bits whether the helper sums the second
+    /// half or, when another caller holds it, this thread does.
+    #[test]
+    fn halves_of_a_sum_match_a_reference_with_the_helper_free_or_busy() {
+        let _turn = PRODUCTS.lock().unwrap_or_else(|p| p.into_inner());
+        let (m, n, k) = (6, 5, 9);
+        let x: Vec<f32> = (0..k * m).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
+        let delta: Vec<f32> = (0..k * n).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
+        let w: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32).collect();
+        let want = reference(m, n, k, &x, (1, m), &delta, (n, 1), &w, true, 1.0, -0.5, (None, false, None));
+        let run = |c: &mut Vec<f32>| {
+            #[rustfmt::skip]
+            let product = Product {
+                read: true, alpha: 1.0, beta: -0.5, m, n, k, a: x.as_ptr(), a_rows: 1, a_columns: m as isize,
+                b: delta.as_ptr(), b_rows: n as isize, b_columns: 1, c: c.as_mut_ptr(), bias: std::ptr::null(),
+                relu: false, mask: std::ptr::null(), sums: std::ptr::null_mut(), softmax: None,
+            };
+            // SAFETY: the pointers cover the matrices the strides describe.
+            unsafe { run_in_halves(Block { product, rows: (0, m), columns: (0, n) }) }
+        };
+        let mut free = w.clone();
+        assert_eq!(run(&mut free), Ok(()));
+        while BUSY.compare_exchange(false, true, Ordering::Acquire, Ordering::Relaxed).is_err() {
+            std::thread::yield_now();
+        }
+        let mut held = w.clone();
+        let outcome = run(&mut held);
+        BUSY.store(false, Ordering::Release);
+        assert_eq!(outcome, Ok(()));
+        for ((got, other), want) in free.iter().zip(&held).zip(&want) {
+            assert!((got - want).abs() <= 1e-5 * (1.0 + want.abs()), "{got} vs {want}");
+            assert_eq!(got.to_bits(), other.to_bits(), "the helper's being busy changed a result");
+        }
+    }
+
     fn product_of(c: &mut [f32], m: usize, panics: bool) -> Result<(), String> {
         let (k, n) = (8, 96);
         let (a, b) = (vec![1.0f32; m * k], vec![2.0f32; k * n]);
