@@ -10,7 +10,7 @@ use std::path::Path;
 /// A CSV file as text: one header, then rows of exactly as many cells. Every cell's text
 /// lies in one string per part of the table, found by where each cell ends: a million
 /// rows of eleven cells take the file's text and 44 MB of offsets, not a million small
-/// allocations. A file read as two halves is a table of two parts, joined without
+/// allocations (and neither, when they are numbers parsed as they are read). A file read as two halves is a table of two parts, joined without
 /// copying their text.
 pub(crate) struct Table {
     pub header: Vec<String>,
@@ -45,8 +45,13 @@ impl<'t> RowCells<'t> {
 struct Part {
     /// The table's row this part starts with.
     first_row: usize,
+    /// How many rows it holds.
+    rows: usize,
     text: String,
-    /// Where each cell's text ends in `text`, row by row.
+    /// Where each cell's text ends in `text`, row by row; empty while no cell of the part
+    /// kept any text (a file of numbers read with [`Table::parsing`]: 44 MB of zeros for
+    /// a million rows of eleven, written and faulted in for nothing), and filled in when
+    /// the first one does.
     ends: Vec<u32>,
     /// The cells as numbers, when the table parses its cells as they are read (see
     /// [`Table::parsing`]).
@@ -74,7 +79,21 @@ impl Part {
             dropped: vec![false; like.numbers.len()],
             scratch: String::new(),
         });
-        Part { first_row, text: String::new(), ends: Vec::new(), parsed }
+        Part { first_row, rows: 0, text: String::new(), ends: Vec::new(), parsed }
+    }
+
+    /// The offsets of every row so far: the zeros of rows that kept no text.
+    fn fill_ends(&mut self, width: usize) {
+        if self.ends.len() < self.rows * width {
+            debug_assert!(self.text.is_empty() && self.ends.is_empty(), "only rows of no text go without");
+            self.ends.resize(self.rows * width, 0);
+        }
+    }
+
+    /// Row `row`'s offsets (none for a row of a part that has kept no text: its cells are
+    /// empty).
+    fn row_ends(&self, row: usize, width: usize) -> &[u32] {
+        self.ends.get(row * width..(row + 1) * width).unwrap_or(&[])
     }
 
     /// Whether some cells of this part keep no text when they are numbers.
@@ -82,12 +101,9 @@ impl Part {
         self.parsed.as_ref().is_some_and(|parsed| parsed.numbers_only.contains(&true))
     }
 
-    fn rows(&self, width: usize) -> usize {
-        self.ends.len() / width.max(1)
-    }
-
     /// Appends a row's cells; `false` (nothing added) when the text would pass 4 GiB.
     fn push_cells<'a>(&mut self, cells: impl IntoIterator<Item = &'a str>, width: usize) -> bool {
+        self.fill_ends(width);
         let (text_len, ends_len) = (self.text.len(), self.ends.len());
         for cell in cells {
             self.text.push_str(cell);
@@ -99,6 +115,7 @@ impl Part {
             self.ends.push(end);
         }
         debug_assert_eq!(self.ends.len() - ends_len, width, "a row of the header's width");
+        self.rows += 1;
         self.parse_last_row(ends_len);
         true
     }
@@ -110,9 +127,11 @@ impl Part {
         if u32::try_from(base + text.len()).is_err() {
             return false;
         }
+        self.fill_ends(places.len());
         let first = self.ends.len();
         self.text.push_str(text);
         self.ends.extend(places.iter().map(|&(_, end)| (base + end) as u32));
+        self.rows += 1;
         self.parse_last_row(first);
         true
     }
@@ -121,13 +140,15 @@ impl Part {
     /// keeping the text of a cell that is one only outside the `numbers_only` columns;
     /// `false` (nothing added) when the text could pass 4 GiB.
     fn push_parsed(&mut self, text: &str, places: &[(usize, usize)]) -> bool {
-        let Part { text: kept, ends, parsed: Some(parsed), .. } = self else { return false };
-        if u32::try_from(kept.len() + text.len()).is_err() || places.len() != parsed.numbers.len() {
+        let width = places.len();
+        let Part { text: kept, ends, parsed: Some(parsed), rows, .. } = self else { return false };
+        if u32::try_from(kept.len() + text.len()).is_err() || width != parsed.numbers.len() {
             return false;
         }
         parsed.scratch.clear();
         parsed.scratch.push_str(text);
         parsed.scratch.push_str("        ");
+        let first = ends.len();
         for (column, &(start, end)) in places.iter().enumerate() {
             let value = crate::typing::number_at(&parsed.scratch, start, end);
             parsed.numbers[column].push(value.unwrap_or(f32::NAN));
@@ -139,6 +160,14 @@ impl Part {
             // Below 4 GiB: checked above.
             ends.push(kept.len() as u32);
         }
+        if kept.is_empty() && first == 0 {
+            // No cell of the part has kept text yet: no offsets either.
+            ends.clear();
+        } else if first < *rows * width {
+            // The first row to keep text: the rows before it get their zeros.
+            ends.splice(0..0, std::iter::repeat_n(0, *rows * width));
+        }
+        *rows += 1;
         true
     }
 
@@ -190,9 +219,8 @@ impl Table {
     /// would copy them), once: `None` when the table was not read with
     /// [`Table::parsing`], or they were taken before.
     pub fn take_numbers(&mut self, column: usize) -> Option<Vec<Vec<f32>>> {
-        let width = self.header.len();
         let complete = |part: &Part| part.parsed.as_ref().and_then(|p| p.numbers.get(column)).map(Vec::len);
-        if !self.parts.iter().all(|part| complete(part) == Some(part.rows(width))) || self.rows() == 0 {
+        if !self.parts.iter().all(|part| complete(part) == Some(part.rows)) || self.rows() == 0 {
             return None;
         }
         let take = |part: &mut Part| part.parsed.as_mut().map(|p| std::mem::take(&mut p.numbers[column]));
@@ -206,6 +234,7 @@ impl Table {
     pub fn cell(&self, row: usize, column: usize) -> &str {
         let Some(part) = self.parts.iter().rev().find(|part| part.first_row <= row) else { return "" };
         let index = (row - part.first_row) * self.header.len() + column;
+        // A part that has kept no text has no offsets: its cells are empty.
         let start = if index == 0 { 0 } else { part.ends.get(index - 1).map_or(0, |&e| e as usize) };
         let end = part.ends.get(index).map_or(start, |&e| e as usize);
         part.text.get(start..end).unwrap_or("")
@@ -264,7 +293,7 @@ impl Table {
         if part.push_cells(cells.clone(), width) {
             return true;
         }
-        if part.ends.is_empty() {
+        if part.rows == 0 {
             return false;
         }
         let mut fresh = Part::new(rows, part.parsed.as_ref());
@@ -278,7 +307,7 @@ impl Table {
     pub fn append(&mut self, rest: Table, lines_before: u64) {
         debug_assert_eq!(rest.header.len(), self.header.len(), "tables of one width");
         let rows = self.rows();
-        let parts = rest.parts.into_iter().filter(|part| !part.ends.is_empty());
+        let parts = rest.parts.into_iter().filter(|part| part.rows > 0);
         self.parts.extend(parts.map(|part| Part { first_row: rows + part.first_row, ..part }));
         self.lines.extend(rest.lines.iter().map(|&line| line + lines_before));
     }
@@ -286,14 +315,19 @@ impl Table {
     /// Each row's cells, row after row: the cheap way to read a whole table (no search
     /// for the row's part, no index arithmetic per cell).
     pub fn row_cells(&self) -> impl Iterator<Item = RowCells<'_>> {
-        let width = self.header.len().max(1);
-        let rows = self.parts.iter().flat_map(move |part| {
-            let starts = std::iter::once(0).chain(part.ends.chunks_exact(width).map(move |ends| ends[width - 1]));
-            starts.zip(part.ends.chunks_exact(width)).map(|(start, ends)| RowCells { text: &part.text, start, ends })
+        let width = self.header.len();
+        // A row of a part that kept no text has no offsets, and empty cells.
+        let rows = self.parts.iter().filter(move |_| width > 0).flat_map(move |part| {
+            (0..part.rows).map(move |row| {
+                let before = row.checked_sub(1).map(|before| part.row_ends(before, width));
+                let start = before.and_then(|ends| ends.last().copied()).unwrap_or(0);
+                RowCells { text: &part.text, start, ends: part.row_ends(row, width) }
+            })
         });
-        // A table of no columns has rows of no cells (and no offsets to count them by).
+        // A table of no columns has rows of no cells (a projection onto none keeps only
+        // the lines).
         let empty = RowCells { text: "", start: 0, ends: &[] };
-        rows.chain(std::iter::repeat_n(empty, if self.header.is_empty() { self.rows() } else { 0 }))
+        rows.chain(std::iter::repeat_n(empty, if width == 0 { self.rows() } else { 0 }))
     }
 
     /// Each row's cells, in order.
@@ -992,6 +1026,28 @@ mod tests {
         assert_eq!(by_rows[4], ["", "y"]);
         let none = t.project(&[]);
         assert_eq!(none.row_cells().count(), 6);
+    }
+
+    /// A table of numbers parsed as it is read keeps no offsets until a cell keeps text
+    /// (here `none`, in a column of numbers, then a row pushed cell by cell): every cell
+    /// still reads as before, by `cell` and by `row_cells`, and the numbers are all there.
+    #[test]
+    fn rows_that_kept_no_text_read_as_empty_cells_before_and_after_one_that_did() {
+        let mut t = Table::parsing(vec!["a".into(), "b".into()], vec![true, true]);
+        let rows = ["1,2", "3,4", "none,5", "6,7"];
+        for (line, text) in rows.iter().enumerate() {
+            let comma = text.find(',').unwrap_or(0);
+            assert!(t.push_record(text, &[(0, comma), (comma + 1, text.len())], line as u64 + 2));
+        }
+        assert!(t.push_row(["8", "x"], 6));
+        let want = [["", ""], ["", ""], ["none", ""], ["", ""], ["8", "x"]];
+        assert_eq!(t.records().collect::<Vec<_>>(), want);
+        let by_rows: Vec<Vec<&str>> = t.row_cells().map(|row| (0..2).map(|c| row.cell(c)).collect()).collect();
+        assert_eq!(by_rows, want);
+        let a = t.take_numbers(0).expect("parsed as read");
+        let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&a.concat()), bits(&[1.0, 3.0, f32::NAN, 6.0, 8.0]));
+        assert!(t.text_dropped(0) && t.text_dropped(1));
     }
 
     #[test]
