@@ -281,8 +281,8 @@ unsafe fn run_product(whole: Block, threads: usize) -> Result<(), String> {
 /// Runs a product on two threads that each sum half of its reduction, the first into C
 /// (with C's `alpha` and the product's `beta`) and the second into a scratch matrix this
 /// thread keeps, then adds `beta` times the scratch to C. Each thread then reads only its
-/// own half of a batch whose rows the two threads copied half each (`nnc_kernels`'
-/// fuser asks for this only when C is smaller than that copy).
+/// own half of a batch whose rows the two threads wrote half each (`nnc_kernels`'
+/// `threads.rs` asks for this only when C is under half that operand).
 ///
 /// # Safety
 /// As [`nnc_gemm`]; the product has no finish (`Product::has_no_finish`).
