@@ -16,13 +16,17 @@ use std::arch::x86_64::*;
 pub(super) unsafe fn product<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_rows: isize) {
     let mut j = 0;
     while j < o.n {
-        let left = o.n - j;
-        // 17–24 columns as one 4 × 3 block; wider as blocks of 16 (6 × 2).
-        let width = if left <= 24 { left } else { 16 };
+        let width = block_width(o.n - j);
         // SAFETY: forwarded from the caller; column j lies in B.
         unsafe { block::<F, G>(o, b.add(j), b_rows, j, width) };
         j += width;
     }
+}
+
+/// The next column block's width with `left` columns to go: 17–24 columns as one 4 × 3
+/// block, wider as blocks of 16 (6 × 2). At most 24: `on_panels`' panel holds that many.
+fn block_width(left: usize) -> usize {
+    if left <= 24 { left } else { 16 }
 }
 
 /// Every row of C's columns `j..j + width` (at most 24), whose B columns start at `b`.
@@ -55,8 +59,7 @@ pub(super) unsafe fn on_panels<const F: bool, const G: bool>(o: &Operands, panel
     debug_assert!(panel.len() >= o.k * 24);
     let mut j = 0;
     while j < o.n {
-        let left = o.n - j;
-        let width = if left <= 24 { left } else { 16 };
+        let width = block_width(o.n - j);
         // SAFETY: columns j..j + width of B lie in the caller's matrix, and the panel holds
         // k rows of width.
         unsafe {
