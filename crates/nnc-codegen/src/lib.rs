@@ -91,8 +91,8 @@ pub enum Unit<'a> {
 }
 
 /// The fewest points of a loop kernel that code generated for a hot program (one run every
-/// step) or a cold one splits between the threads; the fuser needs it to know which copies
-/// of the batch's rows both cores make.
+/// step) or a cold one splits between the threads; the kernel planner (`nnc_kernels`'
+/// `threads.rs`) needs it to know which buffers the two cores write half each.
 pub fn split_loop_points(hot: bool) -> usize {
     if hot { parallel::MIN_POINTS } else { parallel::MIN_POINTS_COLD }
 }
