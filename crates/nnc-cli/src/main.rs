@@ -13,7 +13,8 @@ const EXIT_CODES: &str = "Exit codes:
     1  a diagnostic: the program, its data or a weight file has an error, training
        diverged, or a check failed (gradcheck, fmt --check); with --json the diagnostics
        are printed as {\"diagnostics\": [...]}
-    2  bad command-line usage, or the program file cannot be read
+    2  bad command-line usage, an NNC_* variable nnc cannot use (docs/cli.md),
+       or the program file cannot be read
   130  run interrupted with Ctrl-C (the report and --save cover the epochs done)
 
 The schema of every --json output is in docs/cli.md.";
@@ -345,9 +346,21 @@ fn overrides(training: Training, profile: bool, max_memory: Option<u64>) -> Over
         epochs: training.epochs,
         seed: training.seed,
         learning_rate: training.lr,
-        memory_limit: max_memory.or_else(output::memory_limit),
+        // `main` has refused a limit that is not a size.
+        memory_limit: max_memory.or_else(|| output::memory_limit().ok().flatten()),
         profile,
     }
+}
+
+/// Exit code 2 with `message`, as text on standard error or as a JSON diagnostic.
+fn usage_error(message: &str, file: &std::path::Path, json: bool) -> ExitCode {
+    if json {
+        let json = serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] });
+        let _ = output::stdout(&format!("{json}\n"));
+    } else {
+        eprintln!("error: {message}");
+    }
+    ExitCode::from(2)
 }
 
 fn main() -> ExitCode {
@@ -358,6 +371,12 @@ fn main() -> ExitCode {
         ColorArg::Never => ColorMode::Never,
     };
     let file = cli.command.file().clone();
+    if let Some(message) = nnc_cli::environment::error() {
+        return usage_error(&message, &file, cli.json);
+    }
+    if let Some(note) = nnc_cli::environment::note() {
+        eprintln!("note: {note}");
+    }
     let plain = overrides(Training::default(), false, cli.max_memory);
     // A program too large to read and check is refused before it is read.
     if let Ok(metadata) = std::fs::metadata(&file)
@@ -368,16 +387,7 @@ fn main() -> ExitCode {
     }
     let source = match std::fs::read_to_string(&file) {
         Ok(source) => source,
-        Err(err) => {
-            let message = format!("cannot read `{}`: {err}", file.display());
-            if cli.json {
-                let json = serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] });
-                let _ = output::stdout(&format!("{json}\n"));
-            } else {
-                eprintln!("error: {message}");
-            }
-            return ExitCode::from(2);
-        }
+        Err(err) => return usage_error(&format!("cannot read `{}`: {err}", file.display()), &file, cli.json),
     };
     let mut context = Context::new(&file, &source, cli.json, cli.quiet, plain);
     let result = match cli.command {

@@ -119,9 +119,10 @@ fn unicode_terminal() -> bool {
 }
 
 /// `NNC_MEMORY_LIMIT` (a size, as `--max-memory` takes it) caps what a run may allocate;
-/// unset, the machine's limits do.
-pub fn memory_limit() -> Option<u64> {
-    parse_size(&std::env::var("NNC_MEMORY_LIMIT").ok()?).ok()
+/// unset or blank, the machine's limits do. An error when it is not a size.
+pub fn memory_limit() -> Result<Option<u64>, String> {
+    let Some(text) = std::env::var("NNC_MEMORY_LIMIT").ok().filter(|v| !v.trim().is_empty()) else { return Ok(None) };
+    parse_size(&text).map(Some).map_err(|why| format!("NNC_MEMORY_LIMIT=`{text}`: {why}"))
 }
 
 /// `2G`, `512M`, `1.5GiB`, `100k` or a number of bytes (powers of 1024).

@@ -281,3 +281,33 @@ fn tracing_a_step_past_the_end_is_a_diagnostic() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("steps up to 1000000 can be traced"), "{stderr}");
 }
+
+/// A steering variable whose value nnc cannot use stops the command with exit code 2 and
+/// a message naming it, before anything runs, as text or as JSON: a misspelt `NNC_CPU`
+/// must not measure the host's path under another name. Blank values count as unset, and
+/// a class is named in any case.
+#[test]
+fn steering_variables_that_cannot_be_used_are_refused_before_running() {
+    let refused = [
+        ("NNC_CPU", "avx9"),
+        ("NNC_THREADS", "0"),
+        ("NNC_THREADS", "two"),
+        ("NNC_MEMORY_LIMIT", "lots"),
+        ("NNC_EVAL_ROWS", "-1"),
+    ];
+    for (name, value) in refused {
+        let output = nnc().args(["run", "examples/xor.nn", "--quiet"]).env(name, value).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}={value}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.starts_with(&format!("error: {name}=`{value}`")), "{stderr}");
+        assert!(output.stdout.is_empty(), "nothing ran");
+        let output = nnc().args(["check", "examples/xor.nn", "--json"]).env(name, value).output().unwrap();
+        assert_eq!(output.status.code(), Some(2), "{name}={value}");
+        let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert!(report["diagnostics"][0]["message"].as_str().unwrap().starts_with(name), "{report}");
+    }
+    for (name, value) in [("NNC_CPU", "AVX2"), ("NNC_CPU", " "), ("NNC_THREADS", "1"), ("NNC_MEMORY_LIMIT", "")] {
+        let output = nnc().args(["check", "examples/xor.nn"]).env(name, value).output().unwrap();
+        assert!(output.status.success(), "{name}={value}: {}", String::from_utf8_lossy(&output.stderr));
+    }
+}

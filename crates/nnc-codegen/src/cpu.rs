@@ -14,6 +14,10 @@
 //!   one-core machine). `NNC_THREADS=2` splits products over two threads even on one core,
 //!   which is how the split is tested anywhere.
 //!
+//! A value that is neither (a misspelt class, `NNC_THREADS=0`) is refused by the command
+//! line before it runs ([`requested_class`], [`requested_threads`]); here it counts as
+//! unset.
+//!
 //! Off x86-64 the class is always `generic` (an aarch64 NEON class would slot in here).
 
 use std::sync::OnceLock;
@@ -35,8 +39,10 @@ impl CpuClass {
         }
     }
 
+    /// A class by its name, in any case (`AVX2` is `avx2`).
     fn parse(text: &str) -> Option<CpuClass> {
-        [CpuClass::Generic, CpuClass::Avx2, CpuClass::Avx512].into_iter().find(|c| c.name() == text.trim())
+        let text = text.trim();
+        [CpuClass::Generic, CpuClass::Avx2, CpuClass::Avx512].into_iter().find(|c| c.name().eq_ignore_ascii_case(text))
     }
 }
 
@@ -63,19 +69,57 @@ pub fn host_class() -> CpuClass {
 pub fn class() -> CpuClass {
     static CLASS: OnceLock<CpuClass> = OnceLock::new();
     *CLASS.get_or_init(|| {
-        let requested = std::env::var("NNC_CPU").ok().and_then(|v| CpuClass::parse(&v));
+        let requested = requested_class().ok().flatten();
         requested.map_or(host_class(), |r| r.min(host_class()))
     })
+}
+
+/// The class `NNC_CPU` asks for: none when it is unset or empty, an error naming the
+/// classes when it is not one of them (the command line refuses to run then, so that a
+/// misspelt switch never measures the wrong path).
+pub fn requested_class() -> Result<Option<CpuClass>, String> {
+    let Some(text) = variable("NNC_CPU") else { return Ok(None) };
+    CpuClass::parse(&text)
+        .map(Some)
+        .ok_or_else(|| format!("NNC_CPU=`{text}` is not a class of CPU: use generic, avx2 or avx512"))
 }
 
 /// Threads for products and compiling: `NNC_THREADS` if set, else two (one on one core).
 pub fn threads() -> usize {
     static THREADS: OnceLock<usize> = OnceLock::new();
     *THREADS.get_or_init(|| {
-        let requested = std::env::var("NNC_THREADS").ok().and_then(|v| v.trim().parse::<usize>().ok());
+        let requested = requested_threads().ok().flatten();
         let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
         requested.unwrap_or(cores).clamp(1, crate::gemm::MAX_THREADS)
     })
+}
+
+/// The threads `NNC_THREADS` asks for: none when it is unset or empty, an error when it is
+/// not a whole number of at least one.
+pub fn requested_threads() -> Result<Option<usize>, String> {
+    let Some(text) = variable("NNC_THREADS") else { return Ok(None) };
+    match text.trim().parse::<usize>() {
+        Ok(threads) if threads >= 1 => Ok(Some(threads)),
+        _ => Err(format!("NNC_THREADS=`{text}` is not a number of threads: use 1 or 2")),
+    }
+}
+
+/// What the command line says before it runs when `NNC_CPU` asks for more than the host
+/// has (code is generated for the host's class then, and a measurement should say so).
+pub fn lowered_class_note() -> Option<String> {
+    let requested = requested_class().ok().flatten()?;
+    (requested > host_class()).then(|| {
+        format!(
+            "NNC_CPU={} asks for more than this CPU has: code is generated for {}",
+            requested.name(),
+            class().name()
+        )
+    })
+}
+
+/// An environment variable's value, unless it is unset or blank.
+fn variable(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|value| !value.trim().is_empty())
 }
 
 /// The best class the GEMM library for large products may use: it detects the host's
@@ -96,6 +140,16 @@ pub fn describe() -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn classes_are_named_in_any_case_and_nothing_else_is_one() {
+        assert_eq!(CpuClass::parse("avx2"), Some(CpuClass::Avx2));
+        assert_eq!(CpuClass::parse(" AVX512 "), Some(CpuClass::Avx512));
+        assert_eq!(CpuClass::parse("Generic"), Some(CpuClass::Generic));
+        for wrong in ["avx9", "avx-2", "sse2", "", "none"] {
+            assert_eq!(CpuClass::parse(wrong), None, "{wrong}");
+        }
+    }
 
     #[test]
     fn the_library_class_is_the_hosts_under_the_builds_ceiling() {

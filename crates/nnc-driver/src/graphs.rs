@@ -131,8 +131,18 @@ pub fn eval_chunk(job: &Job, rows: usize) -> usize {
     // Inputs, targets (at most the output's width) and each layer's output before and
     // after its activation, in f32.
     let per_row = 4 * (job.model.input.size() + 3 * layers).max(1);
-    let cap = std::env::var("NNC_EVAL_ROWS").ok().and_then(|v| v.trim().parse::<usize>().ok()).unwrap_or(usize::MAX);
+    let cap = requested_eval_rows().ok().flatten().unwrap_or(usize::MAX);
     rows.min(EVAL_BYTES / per_row).min(cap).max(1)
+}
+
+/// The rows per evaluation call `NNC_EVAL_ROWS` asks for: none when it is unset or blank,
+/// an error when it is not a whole number of at least one.
+pub fn requested_eval_rows() -> Result<Option<usize>, String> {
+    let Some(text) = std::env::var("NNC_EVAL_ROWS").ok().filter(|v| !v.trim().is_empty()) else { return Ok(None) };
+    match text.trim().parse::<usize>() {
+        Ok(rows) if rows >= 1 => Ok(Some(rows)),
+        _ => Err(format!("NNC_EVAL_ROWS=`{text}` is not a number of rows of at least 1")),
+    }
 }
 
 /// The graphs of one minimisation: the objective and the descent step.
