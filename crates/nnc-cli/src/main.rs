@@ -86,7 +86,7 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         load: Option<PathBuf>,
         /// Off a terminal, print a progress line every N epochs (default: the first and last epoch and at most two lines a second).
-        #[arg(long, value_name = "N")]
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
         log_every: Option<u64>,
     },
     /// Check a program and its data without training: everything `run` checks first.

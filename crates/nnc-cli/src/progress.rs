@@ -47,7 +47,7 @@ impl Display {
         } else if std::io::stderr().is_terminal() && log_every.is_none() {
             Mode::Bar
         } else {
-            Mode::Lines { every: log_every.map(|n| n.max(1)) }
+            Mode::Lines { every: log_every }
         };
         Display { mode, bar: RefCell::new(None), held: RefCell::new(Vec::new()), created: Instant::now() }
     }

@@ -276,6 +276,10 @@ fn off_a_terminal_progress_is_two_lines_a_second_or_per_log_every() {
     let lines: Vec<String> = String::from_utf8(output.stderr).unwrap().lines().map(str::to_string).collect();
     let epochs: Vec<&str> = lines.iter().map(|l| l.split_whitespace().nth(2).unwrap()).collect();
     assert_eq!(epochs, ["500/2000", "1000/2000", "1500/2000", "2000/2000"]);
+    // Every 0 epochs means nothing: refused as usage, not read as "every epoch".
+    let output = nnc().args(["run", "examples/xor.nn", "--log-every", "0"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8(output.stderr).unwrap().contains("--log-every"));
     let output = nnc().args(["run", "examples/xor.nn", "--quiet"]).output().unwrap();
     assert!(output.stderr.is_empty());
     // Validation loss and metric are in the line when there is a validation split.
