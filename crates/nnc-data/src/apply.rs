@@ -194,7 +194,11 @@ fn encode_table(
                 Err(CellProblem::NotANumber) => {
                     return Err(Diagnostic::error(
                         codes::ODD_VALUE,
-                        format!("line {line} of `{display}`: `{}` holds `{cell}`, not a number", encoding.column),
+                        format!(
+                            "line {line} of `{display}`: `{}` holds `{cell}`, {}",
+                            encoding.column,
+                            crate::typing::not_a_number_reason(cell)
+                        ),
                         span,
                         "the data the model was trained on",
                     )

@@ -110,6 +110,16 @@ pub(crate) fn number(cell: &str) -> Option<f32> {
     Some(value as f32)
 }
 
+/// Why a cell [`number`] refuses is not a number: what a diagnostic adds after the cell
+/// (a finite decimal beyond f32's range reads as a number to anyone but nnc).
+pub(crate) fn not_a_number_reason(cell: &str) -> &'static str {
+    match cell.trim().parse::<f64>() {
+        Ok(value) if value.is_finite() => "beyond ±3.4e38, the range of the 32-bit numbers nnc computes with",
+        Ok(_) => "not finite",
+        Err(_) => "not a number",
+    }
+}
+
 /// [`number`] of the cell `text[start..end]`, faster for a short decimal when the text goes
 /// on for 8 bytes past its point (a table's cells lie end to end, so all but its last
 /// few do): see [`short_decimal`].
@@ -371,6 +381,7 @@ impl<'a> Tally<'a> {
             .with_help(format!("leave `{name}` out of the features, or fill it in the file")));
         }
         let first = odd[0];
+        let cell = table.cell(first, column);
         let more = match odd.len() - 1 {
             0 => String::new(),
             n => format!(" (and {n} more)"),
@@ -378,16 +389,16 @@ impl<'a> Tally<'a> {
         Err(Diagnostic::error(
             codes::ODD_VALUE,
             format!(
-                "column `{name}` of `{}` holds numbers, but line {} has `{}`{more}",
+                "column `{name}` of `{}` holds numbers, but line {} has `{cell}` ({}){more}",
                 spec.path,
                 table.lines[first],
-                table.cell(first, column)
+                not_a_number_reason(cell)
             ),
             spec.path_span,
             format!("line {}, column {} (`{name}`)", table.lines[first], column + 1),
         )
         .with_note(format!(
-            "{numbers} of {} cells in `{name}` are numbers; a number must be finite (no `inf`)",
+            "{numbers} of {} cells in `{name}` are numbers; a number must be finite (no `inf`) and within ±3.4e38",
             table.rows()
         ))
         .with_help(format!(
@@ -459,7 +470,18 @@ pub(crate) fn shown(cell: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{number, number_at, plain_decimal};
+    use super::{not_a_number_reason, number, number_at, plain_decimal};
+
+    #[test]
+    fn a_refused_cell_says_whether_it_is_too_large_infinite_or_no_number() {
+        assert_eq!(number("1e39"), None);
+        assert!(not_a_number_reason("1e39").starts_with("beyond ±3.4e38"));
+        assert!(not_a_number_reason("-4e38").starts_with("beyond ±3.4e38"));
+        assert_eq!(not_a_number_reason("inf"), "not finite");
+        assert_eq!(not_a_number_reason("NaN"), "not finite");
+        assert_eq!(not_a_number_reason("none"), "not a number");
+        assert_eq!(not_a_number_reason("1,5"), "not a number");
+    }
 
     /// A cell's number read in place from a longer text gives what `number` gives for the
     /// cell alone, to the bit, whatever follows it: every length of whole part and
