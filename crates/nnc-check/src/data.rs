@@ -230,7 +230,7 @@ fn check_csv(block: &ast::DataBlock, settings: &[ast::Setting], errors: &mut Vec
             None
         }
     };
-    let categorical = s.take("categorical").map(|c| idents(c, s.errors)).unwrap_or_default();
+    let categorical = s.take("categorical").map(|c| column_refs(c, CATEGORICAL_HELP, s.errors)).unwrap_or_default();
     let normalize = match s.take("normalize") {
         Some(n) => s.ident_choice(
             n,
@@ -364,10 +364,18 @@ fn features(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Feat
     if setting.values.is_empty() {
         errors.push(
             Diagnostic::error(codes::VALUE_FORM, "`features` needs column names", span, "no columns")
-                .with_help("write `features a b c`, `features p0..p63` or `features all but label`"),
+                .with_help(FEATURES_HELP),
         );
         return None;
     }
+    Some(Features::Columns(column_refs(setting, FEATURES_HELP, errors), span))
+}
+
+const FEATURES_HELP: &str = "write `features a b c`, `features p0..p63` or `features all but label`";
+const CATEGORICAL_HELP: &str = "write `categorical a b c` or `categorical q1..q20`";
+
+/// A setting's column names and `a..b` ranges, in order; `help` says how to write them.
+fn column_refs(setting: &ast::Setting, help: &str, errors: &mut Vec<Diagnostic>) -> Vec<ColumnRef> {
     let mut columns = Vec::new();
     for value in &setting.values {
         match &value.kind {
@@ -380,11 +388,11 @@ fn features(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Feat
                     value.span,
                     "not a column",
                 )
-                .with_help("write `features a b c`, `features p0..p63` or `features all but label`"),
+                .with_help(help),
             ),
         }
     }
-    Some(Features::Columns(columns, span))
+    columns
 }
 
 fn target_value(setting: &ast::Setting, errors: &mut Vec<Diagnostic>) -> Option<Target> {

@@ -113,7 +113,7 @@ fn from_images(spec: &ImageSpec, base_dir: &Path, options: LoadOptions) -> Resul
         path_span: spec.path_span,
         features: None,
         target: Target::Columns(vec![class.clone()]),
-        categorical: vec![class],
+        categorical: vec![ColumnRef::Name(class)],
         normalize: Normalize::None,
         split: spec.split,
         window: None,

@@ -30,7 +30,9 @@ pub(crate) fn resolve_columns(spec: &CsvSpec, table: &Table) -> Result<(Vec<usiz
         Target::Columns(names) => names.iter().filter_map(|n| lookup(n).map(|c| (c, n.span))).collect(),
         Target::Features(_) | Target::Window => Vec::new(),
     };
-    for name in spec.categorical.iter().chain(spec.missing_values.per_column.iter().map(|(name, _)| name)) {
+    let reversed_categorical: Vec<Diagnostic> =
+        spec.categorical.iter().filter_map(|declared| pick(declared, &mut lookup).err()).collect();
+    for (name, _) in &spec.missing_values.per_column {
         lookup(name);
     }
     let target_columns: Vec<usize> = targets.iter().map(|(c, _)| *c).collect();
@@ -54,6 +56,7 @@ pub(crate) fn resolve_columns(spec: &CsvSpec, table: &Table) -> Result<(Vec<usiz
             picked
         }
     };
+    errors.extend(reversed_categorical);
     if errors.is_empty() {
         check_selection(spec, table, &features, &targets, &mut errors);
     }

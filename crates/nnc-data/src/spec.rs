@@ -84,7 +84,8 @@ pub struct CsvSpec {
     /// `None`: every column except the targets.
     pub features: Option<Features>,
     pub target: Target,
-    pub categorical: Vec<Name>,
+    /// Columns declared categorical: names and `a..b` ranges ([`CsvSpec::declares_categorical`]).
+    pub categorical: Vec<ColumnRef>,
     pub normalize: Normalize,
     pub split: Split,
     pub window: Option<Window>,
@@ -117,6 +118,27 @@ impl ColumnRef {
             ColumnRef::Name(name) => name.span,
             ColumnRef::Range(from, to) => from.span.to(to.span),
         }
+    }
+
+    /// Whether this names, or its range covers, column `column` of a file with `header`
+    /// (a range whose ends are not both in the file covers nothing: it is reported when
+    /// the columns are resolved).
+    pub fn covers(&self, header: &[String], column: usize) -> bool {
+        let position = |name: &Name| header.iter().position(|h| *h == name.name);
+        match self {
+            ColumnRef::Name(name) => header.get(column) == Some(&name.name),
+            ColumnRef::Range(from, to) => match (position(from), position(to)) {
+                (Some(a), Some(b)) => (a..=b).contains(&column),
+                _ => false,
+            },
+        }
+    }
+}
+
+impl CsvSpec {
+    /// Whether `categorical` names column `column` of a file with `header`.
+    pub fn declares_categorical(&self, header: &[String], column: usize) -> bool {
+        self.categorical.iter().any(|c| c.covers(header, column))
     }
 }
 

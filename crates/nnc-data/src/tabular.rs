@@ -107,7 +107,7 @@ pub(crate) fn numbers_only(spec: &CsvSpec, header: &[String]) -> Vec<bool> {
     let mut only = vec![false; header.len()];
     for column in features.into_iter().chain(targets) {
         let name = &header[column];
-        let declared = spec.categorical.iter().any(|c| &c.name == name);
+        let declared = spec.declares_categorical(header, column);
         let numeric_marker = spec.missing_values.markers_for(name).iter().any(|m| crate::typing::number(m).is_some());
         only[column] = !declared && !numeric_marker;
     }

@@ -272,7 +272,7 @@ pub(crate) fn parsed_type(
     pieces: Vec<Vec<f32>>,
 ) -> Result<ColumnType, Numbers> {
     let name = &table.header[column];
-    let declared = spec.categorical.iter().any(|c| &c.name == name);
+    let declared = spec.declares_categorical(&table.header, column);
     let numeric_marker = spec.missing_values.markers_for(name).iter().any(|m| number(m).is_some());
     let numbers = Numbers::from_pieces(pieces);
     let decided = !declared
@@ -297,7 +297,7 @@ pub(crate) fn column_types(
     table: &Table,
     columns: &[(usize, Option<&Numbers>)],
 ) -> Vec<Result<ColumnType, Diagnostic>> {
-    let is_categorical = |column: usize| spec.categorical.iter().any(|c| c.name == table.header[column]);
+    let is_categorical = |column: usize| spec.declares_categorical(&table.header, column);
     let mut tallies: Vec<Option<Tally>> =
         (columns.iter()).map(|&(c, parsed)| (!is_categorical(c)).then(|| Tally::new(spec, table, c, parsed))).collect();
     for (row, cells) in table.row_cells().enumerate() {

@@ -238,3 +238,20 @@ fn marker_looking_values_can_be_categories() {
     let errors = load_auto(CLEAN.as_bytes(), "\n  missing_values town(\"\")").err().unwrap();
     assert_eq!(errors[0].code, codes::UNKNOWN_COLUMN, "{}", errors[0].message);
 }
+
+/// `categorical` takes ranges as `features` does: `size..rooms` makes both numeric columns
+/// one-hot, a range that runs backwards is the same diagnostic, and a range end the file
+/// lacks is an unknown column.
+#[test]
+fn categorical_takes_ranges_of_columns() {
+    let checked = load_auto(CLEAN.as_bytes(), "\n  categorical size..rooms").unwrap();
+    let names = &checked.jobs[0].data.train.input_names;
+    for category in ["size=1.5", "size=4.0", "rooms=2", "rooms=5", "city=north"] {
+        assert!(names.contains(&category.to_string()), "{category} in {names:?}");
+    }
+    let errors = load_auto(CLEAN.as_bytes(), "\n  categorical rooms..size").err().unwrap();
+    assert_eq!(errors[0].code, codes::REVERSED_RANGE, "{}", errors[0].message);
+    let errors = load_auto(CLEAN.as_bytes(), "\n  categorical size..room").err().unwrap();
+    assert_eq!(errors[0].code, codes::UNKNOWN_COLUMN, "{}", errors[0].message);
+    assert_eq!(errors[0].help.as_deref(), Some("did you mean `rooms`?"));
+}
