@@ -311,3 +311,46 @@ fn steering_variables_that_cannot_be_used_are_refused_before_running() {
         assert!(output.status.success(), "{name}={value}: {}", String::from_utf8_lossy(&output.stderr));
     }
 }
+
+/// A CSV file of short categorical cells is small, but its one-hot encoding is not: a
+/// column of `categories` categories on `rows` rows, and a number.
+fn categorical_file(dir: &std::path::Path, rows: usize, categories: usize) -> PathBuf {
+    let cells: String = (0..rows).map(|row| format!("c{},{}\n", row * 7 % categories, row % 10)).collect();
+    std::fs::write(dir.join("codes.csv"), "code,y\n".to_string() + &cells).unwrap();
+    let source = format!(
+        "data d {{ file \"codes.csv\"; features code; target y; categorical code }}\n\
+         model m {{ input {}; dense 1 }}\ntrain m on d {{ loss mse; epochs 1 }}\n",
+        categories + 1
+    );
+    let path = dir.join("codes.nn");
+    std::fs::write(&path, source).unwrap();
+    path
+}
+
+/// The encoded data is refused when it does not fit, though the file did: 2,000 rows of
+/// 101 one-hot columns (808 KB) from a 14 KB file, under `--max-memory 500K`.
+#[test]
+fn encoded_data_larger_than_the_memory_left_is_a_diagnostic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = categorical_file(dir.path(), 2_000, 100);
+    let output = nnc().arg("check").arg(&path).args(["--max-memory", "500K"]).output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0309]: the data of `codes.csv` encoded for the model (2000 rows of 101 numbers)"));
+    assert!(stderr.contains("one number per category") && stderr.contains("raise `--max-memory`"), "{stderr}");
+    nnc().arg("check").arg(&path).args(["--max-memory", "20M"]).assert().success();
+}
+
+/// Under `ulimit -v`, 50,000 rows of 2,001 one-hot columns (400 MB, from a 0.6 MB file)
+/// are a diagnostic, never "memory allocation failed" and exit 134 (as they were).
+#[cfg(unix)]
+#[test]
+fn encoded_data_larger_than_ulimit_is_a_diagnostic_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = categorical_file(dir.path(), 50_000, 2_000);
+    let output = under_ulimit(400_000, &format!("run {} --quiet", path.display()));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0309]: the data of `codes.csv` encoded for the model"), "{stderr}");
+    assert!(stderr.contains("ulimit -v"), "{stderr}");
+}

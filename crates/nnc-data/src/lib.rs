@@ -122,7 +122,7 @@ fn from_images(spec: &ImageSpec, base_dir: &Path, options: LoadOptions) -> Resul
         missing_values: MissingValues { markers: Vec::new(), per_column: Vec::new() },
         insert_at: Span { start: spec.path_span.end, end: spec.path_span.end },
     };
-    tabular::prepare(&csv, folder, options.output_width, options.seed, None)
+    tabular::prepare(&csv, folder, options.output_width, options.seed, &options.room, None)
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
@@ -154,7 +154,7 @@ fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Pre
         Some(window) => window::prepare(spec, window, &table),
         None => {
             let read_again = || read::read(&file, base_dir, read::Cells::ALL_TEXT).map_err(|d| vec![d]);
-            tabular::prepare(spec, table, options.output_width, options.seed, Some(&read_again))
+            tabular::prepare(spec, table, options.output_width, options.seed, &options.room, Some(&read_again))
         }
     }
 }

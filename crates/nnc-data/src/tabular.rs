@@ -3,7 +3,7 @@
 
 use crate::dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task, largest_input};
 use crate::encode::{ColumnEncoding, Encoding, categories, fit_numeric, mean, natural_order};
-use crate::read::Table;
+use crate::read::{Room, Table};
 use crate::select::resolve_columns;
 use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
 use crate::split::{check_rows, split_rows};
@@ -37,6 +37,7 @@ pub(crate) fn prepare(
     mut table: Table,
     output_width: usize,
     seed: u64,
+    room: &Room,
     read_again: Option<&dyn Fn() -> Result<Table, Vec<Diagnostic>>>,
 ) -> Result<Prepared, Vec<Diagnostic>> {
     let split_seed = spec.split.seed.unwrap_or(seed);
@@ -71,7 +72,8 @@ pub(crate) fn prepare(
     let annotation = annotation_column(&table, &columns);
     let rows = table.rows();
     let text = TextColumns::keep(table, &columns, annotation);
-    let builder = Builder { spec, text: &text, columns: &columns, encodings: &encodings, target: &target, annotation };
+    let builder =
+        Builder { spec, room, text: &text, columns: &columns, encodings: &encodings, target: &target, annotation };
     let train = builder.build(&train_rows).map_err(|d| vec![d])?;
     let validation = (!val_rows.is_empty()).then(|| builder.build(&val_rows)).transpose().map_err(|d| vec![d])?;
     let test = (!test_rows.is_empty()).then(|| builder.build(&test_rows)).transpose().map_err(|d| vec![d])?;
@@ -393,6 +395,7 @@ impl<'a> Source<'a> {
 /// Encodes rows of the table with fitted encodings.
 struct Builder<'a> {
     spec: &'a CsvSpec,
+    room: &'a Room,
     text: &'a TextColumns,
     columns: &'a Columns,
     encodings: &'a [ColumnEncoding],
@@ -408,9 +411,13 @@ impl Builder<'_> {
                 Source::new(self.columns.features[index], self.columns.feature_type(index), encoding)
             })
             .collect();
-        let inputs = self.encode_all(rows, &features, input_names.len());
+        let inputs = self.encode_all(rows, &features, input_names.len())?;
         let (target_names, targets) = match self.target {
-            TargetEncoding::Features => (input_names.clone(), inputs.clone()),
+            TargetEncoding::Features => {
+                let mut copy = self.zeros(rows.len(), input_names.len())?;
+                copy.copy_from_slice(&inputs);
+                (input_names.clone(), copy)
+            }
             TargetEncoding::Columns(encodings) => {
                 let targets: Vec<Source> = (encodings.iter().enumerate())
                     .map(|(index, encoding)| {
@@ -418,7 +425,7 @@ impl Builder<'_> {
                     })
                     .collect();
                 let names: Vec<String> = encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
-                let out = self.encode_all(rows, &targets, names.len());
+                let out = self.encode_all(rows, &targets, names.len())?;
                 (names, out)
             }
             TargetEncoding::Classes { classes, binary, .. } => {
@@ -438,11 +445,46 @@ impl Builder<'_> {
     /// The `width` model columns of `sources` for each of `rows`, row after row: in two
     /// halves on two threads for many rows (rows are independent, and encoding them is a
     /// fifth of loading a million rows).
-    fn encode_all(&self, rows: &[usize], sources: &[Source], width: usize) -> Vec<f32> {
-        let mut out = vec![0.0; rows.len() * width];
+    fn encode_all(&self, rows: &[usize], sources: &[Source], width: usize) -> Result<Vec<f32>, Diagnostic> {
+        let mut out = self.zeros(rows.len(), width)?;
         let parallel = out.len() >= PARALLEL_CELLS;
         crate::fill_in_halves(rows, &mut out, parallel, |rows, out| self.encode_rows(rows, sources, out));
-        out
+        Ok(out)
+    }
+
+    /// `rows` rows of `width` zeros, or a diagnostic when they do not fit: more than the
+    /// room there was before the file was read, or more than can be allocated now (under
+    /// `ulimit -v` a failed allocation would abort the process). A file's size does not
+    /// bound its encoding: a cell of one letter is a column per category of its column.
+    fn zeros(&self, rows: usize, width: usize) -> Result<Vec<f32>, Diagnostic> {
+        let len = rows.checked_mul(width).filter(|&len| len <= isize::MAX as usize / 4);
+        let bytes = len.map_or(u64::MAX, |len| len as u64 * 4);
+        let fits = bytes <= self.room.bytes;
+        let mut out = Vec::new();
+        if let Some(len) = len
+            && fits
+            && out.try_reserve_exact(len).is_ok()
+        {
+            out.resize(len, 0.0);
+            return Ok(out);
+        }
+        let why = if fits {
+            format!("which could not be allocated once the file was read (before, there were {})", self.room.described)
+        } else {
+            format!("more than {}", self.room.described)
+        };
+        Err(Diagnostic::error(
+            codes::TOO_LARGE,
+            format!(
+                "the data of `{}` encoded for the model ({rows} rows of {width} numbers) needs {} MiB of memory, {why}",
+                self.spec.path,
+                bytes >> 20,
+            ),
+            self.spec.path_span,
+            "this file",
+        )
+        .with_note("each categorical column takes one number per category in every row")
+        .with_help(format!("use a sample of the file or fewer categories, or {}", self.room.remedy)))
     }
 
     /// Writes the model columns of `sources` for each of `rows` into `out`, row after row.
@@ -494,7 +536,8 @@ impl Builder<'_> {
 
     fn classes(&self, rows: &[usize], classes: &[String], binary: bool) -> Result<Vec<f32>, Diagnostic> {
         let column = self.columns.targets[0];
-        let mut out = Vec::with_capacity(rows.len() * classes.len());
+        let mut out = self.zeros(rows.len(), if binary { 1 } else { classes.len() })?;
+        out.clear();
         for &row in rows {
             let label = self.text.cell(row, column);
             let Some(class) = classes.iter().position(|c| c == label) else {

@@ -6,20 +6,18 @@
 //! the data already read) is no longer there to spend. The estimates:
 //! - a program's text: [`SOURCE_BYTES`] per byte, for reading, parsing and checking it
 //!   (inline tables included: 4 bytes a number and 24 a row, then the data);
-//! - a CSV file: [`CSV_BYTES`] per byte of the file, for reading, typing and encoding it
-//!   (measured: 6.3 on a 77 MB file of numbers);
+//! - a CSV file: `nnc_data::MEMORY_PER_BYTE` per byte of the file, checked by the reader
+//!   before it reads (and the encoded data when it is allocated);
 //! - a training run: [`need`], every buffer the run holds at once.
 
 use crate::limits::{Budget, budget, size};
 use crate::pipeline::JobPlan;
+use crate::report::SAMPLED_ROWS;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_runtime::Role;
 
 /// Bytes of memory reading, parsing and checking a program takes, per byte of its text.
 pub const SOURCE_BYTES: u64 = 16;
-
-/// Bytes of memory reading and preparing a CSV file takes, per byte of the file.
-pub const CSV_BYTES: u64 = 8;
 
 /// Bytes of one run's buffers, by what they are for: parameters and optimizer state, the
 /// training loop's scratch, the largest evaluation's scratch and outputs, the best
@@ -74,16 +72,19 @@ pub fn need(plan: &JobPlan) -> Need {
     Need { params, scratch, evaluation, early_stopping, report: report_bytes(plan) }
 }
 
-/// The report keeps, for every split, its inputs, targets, predictions and each hidden
-/// layer's activations, row by row.
+/// The report keeps, for every split, the targets and predictions of every row, and the
+/// inputs and each hidden layer's activations of its first [`SAMPLED_ROWS`] rows (of
+/// every row when the program saves a layer), as `run::evaluate_splits` collects them.
 fn report_bytes(plan: &JobPlan) -> u64 {
     let hidden: usize = plan.job.model.layers.iter().map(|l| l.output.size()).sum();
+    let sampled = if plan.job.train.save_layer.is_some() { usize::MAX } else { SAMPLED_ROWS };
     plan.data
         .splits()
         .iter()
         .map(|(_, split)| {
-            let width = split.n_inputs() + 2 * split.n_targets() + hidden;
-            floats(split.rows.saturating_mul(width))
+            let every_row = split.rows.saturating_mul(2 * split.n_targets());
+            let sampled_rows = split.rows.min(sampled).saturating_mul(split.n_inputs() + hidden);
+            floats(every_row.saturating_add(sampled_rows))
         })
         .fold(0, u64::saturating_add)
 }
