@@ -341,8 +341,9 @@ impl Command {
     }
 }
 
-fn overrides(training: Training, profile: bool, max_memory: Option<u64>) -> Overrides {
+fn overrides(training: Training, profile: bool, max_memory: Option<u64>, json_report: bool) -> Overrides {
     Overrides {
+        json_report,
         epochs: training.epochs,
         seed: training.seed,
         learning_rate: training.lr,
@@ -377,7 +378,7 @@ fn main() -> ExitCode {
     if let Some(note) = nnc_cli::environment::note() {
         eprintln!("note: {note}");
     }
-    let plain = overrides(Training::default(), false, cli.max_memory);
+    let plain = overrides(Training::default(), false, cli.max_memory, false);
     // A program too large to read and check is refused before it is read.
     if let Ok(metadata) = std::fs::metadata(&file)
         && let Err(diagnostic) = nnc_driver::check_source(metadata.len() as usize, plain.memory_limit)
@@ -392,7 +393,7 @@ fn main() -> ExitCode {
     let mut context = Context::new(&file, &source, cli.json, cli.quiet, plain);
     let result = match cli.command {
         Command::Run { training, profile, save, load, log_every, .. } => {
-            context.overrides = overrides(training, profile, cli.max_memory);
+            context.overrides = overrides(training, profile, cli.max_memory, cli.json);
             context.log_every = log_every;
             verbs::run::run(&context, save.as_deref(), load.as_deref())
         }
@@ -401,7 +402,7 @@ fn main() -> ExitCode {
         Command::Trace { step, rows, .. } => verbs::trace::trace(&context, step, rows.as_deref()),
         Command::Gradcheck { .. } => verbs::gradcheck::gradcheck(&context),
         Command::Plot { training, out, png, .. } => {
-            context.overrides = overrides(training, false, cli.max_memory);
+            context.overrides = overrides(training, false, cli.max_memory, false);
             verbs::plot::plot(&context, &out, png)
         }
         Command::Sweep { lr, seeds, out, png, .. } => verbs::sweep::sweep(&context, &lr, seeds.as_deref(), &out, png),

@@ -37,7 +37,7 @@ pub enum ColorMode {
 pub fn finish(context: &Context, result: Result<Output, Vec<Diagnostic>>, color: ColorMode) -> ExitCode {
     match result {
         Ok(output) => {
-            let written = if context.json { stdout(&format!("{}\n", output.json)) } else { stdout(&output.text) };
+            let written = if context.json { stdout_json(&output.json) } else { stdout(&output.text) };
             if let Err(err) = written {
                 eprintln!("error: cannot write the output: {err}");
                 return ExitCode::from(1);
@@ -64,6 +64,21 @@ pub fn stdout(text: &str) -> std::io::Result<()> {
     use std::io::Write;
     let mut out = std::io::stdout().lock();
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        result => result,
+    }
+}
+
+/// Writes `value` and a newline to standard output as it is serialised (a run's report
+/// of a million predictions is tens of megabytes of text), as [`stdout`] does.
+pub fn stdout_json(value: &Value) -> std::io::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let written = serde_json::to_writer(&mut out, value)
+        .map_err(std::io::Error::from)
+        .and_then(|()| out.write_all(b"\n"))
+        .and_then(|()| out.flush());
+    match written {
         Err(err) if err.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
         result => result,
     }

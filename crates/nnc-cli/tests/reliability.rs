@@ -354,3 +354,27 @@ fn encoded_data_larger_than_ulimit_is_a_diagnostic_not_an_abort() {
     assert!(stderr.contains("error[E0309]: the data of `codes.csv` encoded for the model"), "{stderr}");
     assert!(stderr.contains("ulimit -v"), "{stderr}");
 }
+
+/// `--json` prints every prediction of the primary split, and its memory is counted
+/// before training: 200,000 rows fit `--max-memory 24M` as text, not as JSON (32 MB).
+#[test]
+fn a_json_report_too_large_for_the_memory_left_is_refused_before_training() {
+    let (dir, path) = program(
+        "rows.nn",
+        "data d { file \"rows.csv\"; target y }\nmodel m { input auto; dense 1 }\ntrain m on d { loss mse; epochs 1 }\n",
+    );
+    let rows: String = (0..200_000).map(|row| format!("{},{}\n", row % 7, row % 3)).collect();
+    std::fs::write(dir.path().join("rows.csv"), "x,y\n".to_string() + &rows).unwrap();
+    nnc().arg("run").arg(&path).args(["--max-memory", "24M", "--quiet"]).assert().success();
+    let output = nnc().arg("run").arg(&path).args(["--max-memory", "24M", "--json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let diagnostic = &report["diagnostics"][0];
+    assert!(
+        diagnostic["message"].as_str().unwrap().contains("more than the 24.0 MiB `--max-memory` allows"),
+        "{report}"
+    );
+    assert!(diagnostic["notes"][0].as_str().unwrap().contains("the report's rows and its JSON"), "{report}");
+    assert!(diagnostic["help"].as_str().unwrap().starts_with("run without `--json`"), "{report}");
+    nnc().arg("run").arg(&path).args(["--max-memory", "64M", "--json"]).assert().success();
+}

@@ -117,9 +117,28 @@ pub fn check_source(len: usize, requested: Option<u64>) -> Result<(), Diagnostic
     .with_note("a program's text is read, parsed and checked whole: put large tables in a CSV file"))
 }
 
-/// Refuses a run that needs more than the process may still allocate.
-pub(crate) fn check_memory(plan: &JobPlan, requested: Option<u64>) -> Result<(), Diagnostic> {
-    let need = need(plan);
+/// Bytes the JSON report takes per number of its predictions and targets, as values and
+/// then as text: measured 75 (a million one-value rows took 105 MB more with `--json`
+/// than without).
+const JSON_BYTES_PER_NUMBER: u64 = 80;
+
+/// The JSON report's predictions and targets: every row of the primary split (`test` when
+/// there is one, else the first).
+fn json_report_bytes(plan: &JobPlan) -> u64 {
+    let splits = plan.data.splits();
+    let primary = splits.iter().find(|(name, _)| *name == "test").or(splits.first());
+    primary.map_or(0, |(_, split)| {
+        let numbers = split.rows.saturating_mul(2 * split.n_targets()) as u64;
+        numbers.saturating_mul(JSON_BYTES_PER_NUMBER)
+    })
+}
+
+/// Refuses a run that needs more than the process may still allocate (with its report as
+/// JSON when `json_report`).
+pub(crate) fn check_memory(plan: &JobPlan, requested: Option<u64>, json_report: bool) -> Result<(), Diagnostic> {
+    let mut need = need(plan);
+    let json = if json_report { json_report_bytes(plan) } else { 0 };
+    need.report = need.report.saturating_add(json);
     let budget = budget(requested);
     if need.total() <= budget.bytes {
         return Ok(());
@@ -131,16 +150,21 @@ pub(crate) fn check_memory(plan: &JobPlan, requested: Option<u64>) -> Result<(),
         ("scratch for one step", need.scratch),
         ("evaluation", need.evaluation),
         ("the best epoch's weights (early stopping)", need.early_stopping),
-        ("the report's rows", need.report),
+        (if json_report { "the report's rows and its JSON" } else { "the report's rows" }, need.report),
     ];
     let listed: Vec<String> =
         parts.iter().filter(|(_, bytes)| *bytes > 0).map(|(what, bytes)| format!("{what} {}", size(*bytes))).collect();
-    Err(too_large(&format!("training `{}`", model.name), need.total(), budget, widest, "the largest layer")
-        .with_note(listed.join(", "))
-        .with_help(format!(
-            "use smaller layers, a smaller batch, or an optimizer with less state (sgd keeps none); or {}",
-            budget.remedy()
-        )))
+    let diagnostic =
+        too_large(&format!("training `{}`", model.name), need.total(), budget, widest, "the largest layer")
+            .with_note(listed.join(", "));
+    if need.total().saturating_sub(json) <= budget.bytes {
+        let text = "without `--json` (its report holds every prediction), or";
+        return Err(diagnostic.with_help(format!("run {text} {}", budget.remedy())));
+    }
+    Err(diagnostic.with_help(format!(
+        "use smaller layers, a smaller batch, or an optimizer with less state (sgd keeps none); or {}",
+        budget.remedy()
+    )))
 }
 
 /// Whether `bytes` more fit what the process may still allocate.

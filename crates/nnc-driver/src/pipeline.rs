@@ -26,6 +26,9 @@ pub struct Overrides {
     pub memory_limit: Option<u64>,
     /// Time every kernel of the training run.
     pub profile: bool,
+    /// The report will be printed as JSON, which holds every prediction of the primary
+    /// split: its memory is counted before training (`memory::check_memory`).
+    pub json_report: bool,
 }
 
 /// One `train` block: its settings (overrides applied), its data, its graphs.
@@ -110,7 +113,7 @@ pub fn check(source: &str, base_dir: &Path, overrides: Overrides) -> Result<Chec
     let mut errors = Vec::new();
     for mut job in checked.jobs {
         resolve(&mut job, overrides);
-        match plan_job(job, base_dir, overrides.memory_limit) {
+        match plan_job(job, base_dir, overrides) {
             Ok(plan) => jobs.push(plan),
             Err(found) => errors.extend(found),
         }
@@ -126,7 +129,8 @@ fn resolve(job: &mut Job, overrides: Overrides) {
     job.train.learning_rate = overrides.learning_rate.unwrap_or(job.train.learning_rate);
 }
 
-fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<JobPlan, Vec<Diagnostic>> {
+fn plan_job(mut job: Job, base_dir: &Path, overrides: Overrides) -> Result<JobPlan, Vec<Diagnostic>> {
+    let memory_limit = overrides.memory_limit;
     let started = Instant::now();
     let room = crate::limits::budget(memory_limit).room();
     // A metric loss's outputs are an embedding, not one per class: its classes are one-hot
@@ -144,7 +148,7 @@ fn plan_job(mut job: Job, base_dir: &Path, memory_limit: Option<u64>) -> Result<
     let seeded = programs.iter().any(|(_, p)| p.buffers.iter().any(|b| b.name == "seed"));
     let shape = LoopShape { rows, batch, x_width: data.train.n_inputs(), y_width: data.train.n_targets(), seeded };
     let plan = JobPlan { job, data, batch, graphs, programs, shape, load_ms, initial: None, memory_limit };
-    check_memory(&plan, memory_limit).map_err(|d| vec![d])?;
+    check_memory(&plan, memory_limit, overrides.json_report).map_err(|d| vec![d])?;
     Ok(plan)
 }
 

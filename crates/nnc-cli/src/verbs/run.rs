@@ -40,11 +40,13 @@ pub fn run(context: &Context, save: Option<&Path>, load: Option<&Path>) -> Resul
         None => Vec::new(),
     };
     let mut text = report::human_all(&run, &findings);
-    let mut json = report::json(&run, &findings);
+    // The JSON holds every prediction of the primary split: for a million rows it is
+    // hundreds of megabytes as `Value`s, which text output has no use for.
+    let mut json = if context.json { report::json(&run, &findings) } else { serde_json::Value::Null };
     for path in &saved {
         text.push_str(&format!("saved weights to {}\n", path.display()));
     }
-    if !saved.is_empty() {
+    if !saved.is_empty() && context.json {
         json["saved_weights"] = saved.iter().map(|p| p.display().to_string()).collect();
     }
     let mut output = Output::new(text, json);
