@@ -378,3 +378,34 @@ fn a_json_report_too_large_for_the_memory_left_is_refused_before_training() {
     assert!(diagnostic["help"].as_str().unwrap().starts_with("run without `--json`"), "{report}");
     nnc().arg("run").arg(&path).args(["--max-memory", "64M", "--json"]).assert().success();
 }
+
+/// `nnc predict` encodes its file the same way, and is refused the same way: weights
+/// trained on 2,000 rows of 2,000 categories, then 50,000 rows to predict (400 MB of
+/// one-hot inputs) under `ulimit -v`.
+#[cfg(unix)]
+#[test]
+fn predicting_encoded_rows_larger_than_ulimit_is_a_diagnostic_not_an_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = categorical_file(dir.path(), 2_000, 2_000);
+    let weights = dir.path().join("codes.nnw");
+    nnc().arg("run").arg(&path).arg("--quiet").arg("--save").arg(&weights).assert().success();
+    let small = std::fs::read_to_string(dir.path().join("codes.csv")).unwrap();
+    categorical_file(dir.path(), 50_000, 2_000);
+    let args = format!("predict {} --weights {} --input codes.csv", path.display(), weights.display());
+    let output = under_ulimit_in(dir.path(), 400_000, &args);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0309]: the data of `codes.csv` encoded for the model (50000 rows"), "{stderr}");
+    std::fs::write(dir.path().join("codes.csv"), small).unwrap();
+    let output = under_ulimit_in(dir.path(), 400_000, &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// `under_ulimit`, run in `dir`.
+#[cfg(unix)]
+fn under_ulimit_in(dir: &std::path::Path, kib: u64, args: &str) -> std::process::Output {
+    let script = format!("ulimit -v {kib} && exec \"$0\" {args}");
+    let mut command = std::process::Command::new("sh");
+    command.current_dir(dir).arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_nnc"));
+    command.output().unwrap()
+}

@@ -71,7 +71,7 @@ pub fn encode_file(
             read_rows(&file, Path::new(""), Cells(&numbers_only))?
         }
     };
-    encode_table(table, &display, preprocessing, missing, span, identities)
+    encode_table(table, &display, preprocessing, missing, (span, room), identities)
 }
 
 /// A folder of class folders, read as the training folder was (size, colour), checked to
@@ -126,7 +126,7 @@ fn encode_table(
     display: &str,
     preprocessing: &Preprocessing,
     missing: Missing,
-    span: Span,
+    (span, room): (Span, &Room),
     identities: bool,
 ) -> Result<Encoded, Diagnostic> {
     let display = display.to_string();
@@ -158,6 +158,8 @@ fn encode_table(
         .collect();
     let table = &table;
     let mut out = Encoded::default();
+    let width = preprocessing.features.iter().map(|f| f.encoding.width()).sum();
+    room.reserve_encoded(&mut out.inputs, (table.rows(), width), &display, span)?;
     let mut encoded = Vec::new();
     for row in 0..table.rows() {
         let line = table.lines[row];

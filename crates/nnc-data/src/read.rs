@@ -395,6 +395,45 @@ impl Room {
     pub fn unlimited() -> Room {
         Room { bytes: u64::MAX, described: "all memory".to_string(), remedy: String::new() }
     }
+
+    /// Reserves room in `out` for the `rows × width` numbers of `file`'s data encoded for
+    /// the model, or a diagnostic pointing at `span` when they are more than this room (as
+    /// it was before the file was read) or cannot be allocated now: under `ulimit -v` a
+    /// failed allocation would abort the process. A file's size does not bound its
+    /// encoding: a cell of one letter is a number per category of its column.
+    pub(crate) fn reserve_encoded(
+        &self,
+        out: &mut Vec<f32>,
+        (rows, width): (usize, usize),
+        file: &str,
+        span: Span,
+    ) -> Result<(), Diagnostic> {
+        let len = rows.checked_mul(width).filter(|&len| len <= isize::MAX as usize / 4);
+        let bytes = len.map_or(u64::MAX, |len| len as u64 * 4);
+        let fits = bytes <= self.bytes;
+        if let Some(len) = len
+            && fits
+            && out.try_reserve_exact(len).is_ok()
+        {
+            return Ok(());
+        }
+        let why = if fits {
+            format!("which could not be allocated once the file was read (before, there were {})", self.described)
+        } else {
+            format!("more than {}", self.described)
+        };
+        Err(Diagnostic::error(
+            codes::TOO_LARGE,
+            format!(
+                "the data of `{file}` encoded for the model ({rows} rows of {width} numbers) needs {} MiB of memory, {why}",
+                bytes >> 20,
+            ),
+            span,
+            "this file",
+        )
+        .with_note("each categorical column takes one number per category in every row")
+        .with_help(format!("use a sample of the file or fewer categories, or {}", self.remedy)))
+    }
 }
 
 /// Refuses a file whose reading would not fit the room, before reading it.

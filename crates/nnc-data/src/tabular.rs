@@ -457,34 +457,10 @@ impl Builder<'_> {
     /// `ulimit -v` a failed allocation would abort the process). A file's size does not
     /// bound its encoding: a cell of one letter is a column per category of its column.
     fn zeros(&self, rows: usize, width: usize) -> Result<Vec<f32>, Diagnostic> {
-        let len = rows.checked_mul(width).filter(|&len| len <= isize::MAX as usize / 4);
-        let bytes = len.map_or(u64::MAX, |len| len as u64 * 4);
-        let fits = bytes <= self.room.bytes;
         let mut out = Vec::new();
-        if let Some(len) = len
-            && fits
-            && out.try_reserve_exact(len).is_ok()
-        {
-            out.resize(len, 0.0);
-            return Ok(out);
-        }
-        let why = if fits {
-            format!("which could not be allocated once the file was read (before, there were {})", self.room.described)
-        } else {
-            format!("more than {}", self.room.described)
-        };
-        Err(Diagnostic::error(
-            codes::TOO_LARGE,
-            format!(
-                "the data of `{}` encoded for the model ({rows} rows of {width} numbers) needs {} MiB of memory, {why}",
-                self.spec.path,
-                bytes >> 20,
-            ),
-            self.spec.path_span,
-            "this file",
-        )
-        .with_note("each categorical column takes one number per category in every row")
-        .with_help(format!("use a sample of the file or fewer categories, or {}", self.room.remedy)))
+        self.room.reserve_encoded(&mut out, (rows, width), &self.spec.path, self.spec.path_span)?;
+        out.resize(rows * width, 0.0);
+        Ok(out)
     }
 
     /// Writes the model columns of `sources` for each of `rows` into `out`, row after row.
