@@ -9,9 +9,15 @@
 //! width 16 on 784 inputs spent a quarter of its step copying the batch's rows and
 //! reading them back across the cores.
 //!
-//! So a library product that reads such a buffer along its rows (the `m` axis) or its
-//! reduction (`k`, as a weight gradient `Xᵀ·δ` reads the batch) runs on both threads,
-//! whatever its size. Along the reduction, each thread sums its own half of the rows and
+//! A product the helper splits by columns leaves each core half of every row's columns
+//! the same way: W3's 128 × 512 hidden layers, whose 10-wide neighbours (the output
+//! product reading them along its reduction, `δ3·W3ᵀ` reading one as its ReLU mask,
+//! `hᵀ·δ3` reading it along its rows) ran on one thread and took 59 µs a step against
+//! 50 on both (`--profile`; W3 trains 2 % faster).
+//!
+//! So a library product that reads such a buffer along the axis it is split on (rows of
+//! A or of its mask, columns of B or of its mask) or along its reduction (`k`, as a
+//! weight gradient `Xᵀ·δ` reads the batch) runs on both threads, whatever its size. Along the reduction, each thread sums its own half of the rows and
 //! the halves are added (`Strategy::Library { halves }`) when the second half's sum,
 //! which the first thread then fetches, is smaller than the half of the operand a split
 //! of C would make each thread fetch; and when the product has no finish in registers,
@@ -20,12 +26,13 @@
 use crate::ir::*;
 use std::collections::HashMap;
 
-/// The rows of a buffer the two threads wrote half each: as many as the first axis of
-/// the kernel that wrote them, this far apart.
+/// The part of a buffer the two threads wrote half each: `count` rows (or columns) along
+/// the axis the writer was split on, `stride` apart, `elements` in all.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Halves {
     count: usize,
     stride: isize,
+    elements: usize,
 }
 
 pub(crate) fn follow_the_rows(program: &mut Program, split_loop_points: usize, threads: usize) {
@@ -55,12 +62,15 @@ pub(crate) fn follow_the_rows(program: &mut Program, split_loop_points: usize, t
 /// generator splits it (as `nnc_codegen`'s `parallel::split` does) and it stores one
 /// buffer along its first axis.
 fn loop_halves(dims: &[usize], body: &Body, split_loop_points: usize) -> Option<(BufferId, Halves)> {
+    let points = dims.iter().product::<usize>();
     let split = dims.len() >= 2
         && dims[0] >= 2
-        && dims.iter().product::<usize>() >= split_loop_points
+        && points >= split_loop_points
         && body.stores.iter().all(|store| first_axis_parts_disjoint(dims, &store.view.strides));
     match body.stores.as_slice() {
-        [store] if split => Some((store.view.buffer, Halves { count: dims[0], stride: store.view.strides[0] })),
+        [store] if split => {
+            Some((store.view.buffer, Halves { count: dims[0], stride: store.view.strides[0], elements: points }))
+        }
         _ => None,
     }
 }
@@ -74,31 +84,45 @@ fn splits_by_rows(mm: &Matmul) -> bool {
     (mm.m >= mm.n || softmax) && finish.is_none_or(|f| f.sums.is_none())
 }
 
-/// The buffer whose rows a product on two threads writes half each: its output, when it
-/// is split by rows rather than by columns or halves of the sum.
+/// The buffer a product on two threads writes half each: its output, by rows or by
+/// columns as `gemm.rs` splits it (not in halves of the sum, which one thread adds up).
 fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
     let Strategy::Library { threads, halves: false } = mm.strategy else { return None };
     let into = mm.accumulate.map(|a| a.into).or(mm.acc)?;
-    (threads > 1 && splits_by_rows(mm)).then_some((into, Halves { count: mm.m, stride: mm.n as isize }))
+    let elements = mm.m * mm.n;
+    let halves = if splits_by_rows(mm) {
+        Halves { count: mm.m, stride: mm.n as isize, elements }
+    } else {
+        Halves { count: mm.n, stride: 1, elements }
+    };
+    (threads > 1).then_some((into, halves))
 }
 
-/// Puts `mm` on both threads when it reads rows the two threads wrote half each, along
-/// its rows (then split by rows, as they were written) or its reduction, and they are at
-/// least as many elements as a loop kernel the code generator splits: fetching fewer
-/// from the other core costs less than handing it half of the product.
+/// Puts `mm` on both threads when it reads a buffer the two threads wrote half each, of
+/// at least as many elements as a loop kernel the code generator splits (fetching fewer
+/// from the other core costs less than handing it half of the product): along the axis
+/// `mm` is split on (rows of A or of the mask; columns of B or of the mask), so each
+/// thread reads the half it wrote, or along its reduction.
 fn follow(mm: &mut Matmul, halves: &HashMap<BufferId, Halves>, threads: usize, split_loop_points: usize) {
     let Strategy::Library { threads: now, .. } = mm.strategy else { return };
-    let along = |view: &View, axis: usize, count: usize| {
-        halves.get(&view.buffer).is_some_and(|h| {
-            h.count == count && view.strides[axis] == h.stride && h.count * h.stride.unsigned_abs() >= split_loop_points
+    let along = |view: Option<&View>, axis: usize, count: usize| {
+        view.is_some_and(|view| {
+            halves
+                .get(&view.buffer)
+                .is_some_and(|h| h.count == count && view.strides[axis] == h.stride && h.elements >= split_loop_points)
         })
     };
-    let rows = along(&mm.a, 0, mm.m) && splits_by_rows(mm);
+    let mask = mm.finish.as_deref().and_then(|f| f.mask.as_ref());
+    let split = if splits_by_rows(mm) {
+        along(Some(&mm.a), 0, mm.m) || along(mask, 0, mm.m)
+    } else {
+        along(Some(&mm.b), 1, mm.n) || along(mask, 1, mm.n)
+    };
     // The operand's other side: what a split of C would make each thread fetch half of.
-    let (a_sum, b_sum) = (along(&mm.a, 1, mm.k), along(&mm.b, 0, mm.k));
+    let (a_sum, b_sum) = (along(Some(&mm.a), 1, mm.k), along(Some(&mm.b), 0, mm.k));
     let other = if a_sum { mm.m } else { mm.n };
     let halves = (a_sum || b_sum) && mm.finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
-    if rows || a_sum || b_sum {
+    if split || a_sum || b_sum {
         mm.strategy = Strategy::Library { threads: threads.max(now), halves };
     }
 }
@@ -222,6 +246,46 @@ mod tests {
             product((512, 10, 10), view(5, vec![10, 1], None), view(6, vec![10, 1], None), 7, 1, true),
         ];
         assert_eq!(strategies(kernels), [TWO, TWO, ONE]);
+    }
+
+    /// `product`, its results kept where `mask` is above 0.
+    fn masked(kernel: Kernel, mask: View) -> Kernel {
+        let KernelKind::Matmul(mut mm) = kernel.kind else { unreachable!("a product") };
+        mm.finish = Some(Box::new(Finish { bias: None, relu: false, mask: Some(mask), sums: None, softmax: None }));
+        Kernel { kind: KernelKind::Matmul(mm), ..kernel }
+    }
+
+    #[test]
+    fn products_follow_the_columns_of_a_product_split_by_columns() {
+        // W3's layer of 512 on 128 rows is split by columns (buffer 3); its 10-wide
+        // neighbours read those columns: along the reduction (`h·W3`), as the mask of
+        // `δ·W3ᵀ` (split by columns too) and along the rows of `hᵀ·δ` (split by rows).
+        let kernels = vec![
+            product((128, 512, 784), view(1, vec![784, 1], None), view(2, vec![512, 1], None), 3, 2, true),
+            product((128, 10, 512), view(3, vec![512, 1], None), view(4, vec![10, 1], None), 5, 1, true),
+            masked(
+                product((128, 512, 10), view(6, vec![10, 1], None), view(4, vec![1, 10], None), 7, 1, false),
+                view(3, vec![512, 1], None),
+            ),
+            product((512, 10, 128), view(3, vec![1, 512], None), view(6, vec![10, 1], None), 8, 1, false),
+        ];
+        assert_eq!(strategies(kernels), [TWO, TWO, TWO, TWO]);
+    }
+
+    #[test]
+    fn columns_are_followed_only_along_the_axis_a_product_is_split_on() {
+        let kernels = vec![
+            product((128, 512, 784), view(1, vec![784, 1], None), view(2, vec![512, 1], None), 3, 2, true),
+            // C has more rows than columns: split by rows, each thread needs every column
+            // of B.
+            product((1024, 512, 128), view(6, vec![128, 1], None), view(3, vec![512, 1], None), 7, 1, false),
+            // Fewer rows than columns: split by columns, each thread reads its own of B.
+            product((64, 512, 128), view(6, vec![128, 1], None), view(3, vec![512, 1], None), 10, 1, false),
+            // 64 × 256 results by columns are too few to follow.
+            product((64, 256, 784), view(1, vec![784, 1], None), view(2, vec![256, 1], None), 8, 2, true),
+            product((64, 10, 256), view(8, vec![256, 1], None), view(4, vec![10, 1], None), 9, 1, true),
+        ];
+        assert_eq!(strategies(kernels), [TWO, ONE, TWO, TWO, ONE]);
     }
 
     #[test]
