@@ -9,6 +9,10 @@ pub(crate) struct Settings<'a, 'e> {
     pub errors: &'e mut Vec<Diagnostic>,
 }
 
+/// The largest count a setting takes: far beyond any run (10^15 one-microsecond epochs
+/// are 30 years), and exact in the f64 the parser reads numbers as.
+const MAX_COUNT: f64 = 1e15;
+
 impl<'a, 'e> Settings<'a, 'e> {
     /// Reports unknown and repeated keys right away.
     pub fn new(settings: &'a [ast::Setting], known: &[&str], errors: &'e mut Vec<Diagnostic>) -> Self {
@@ -39,19 +43,20 @@ impl<'a, 'e> Settings<'a, 'e> {
         self.settings.iter().find(|s| s.key.name == key).copied()
     }
 
-    /// A whole number at least `min`.
+    /// A whole number at least `min` and at most [`MAX_COUNT`].
     pub fn count(&mut self, setting: &ast::Setting, min: u64) -> Option<u64> {
         let value = single_value(setting, self.errors)?;
         let number = expect_number(value, self.errors)?;
-        if number.fract() != 0.0 || number < min as f64 || number > 1e15 {
+        let name = &setting.key.name;
+        if number.fract() != 0.0 || number < min as f64 || number > MAX_COUNT {
+            let message = if number > MAX_COUNT {
+                format!("`{name}` must be at most 10^15, got {number}")
+            } else {
+                format!("`{name}` must be a whole number >= {min}, got {number}")
+            };
             self.errors.push(
-                Diagnostic::error(
-                    codes::VALUE_RANGE,
-                    format!("`{}` must be a whole number >= {min}, got {number}", setting.key.name),
-                    value.span,
-                    "invalid value",
-                )
-                .with_help(format!("write `{} N` with a whole number N >= {min}", setting.key.name)),
+                Diagnostic::error(codes::VALUE_RANGE, message, value.span, "invalid value")
+                    .with_help(format!("write `{name} N` with a whole number N from {min} to 10^15")),
             );
             return None;
         }
