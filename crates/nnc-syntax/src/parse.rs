@@ -458,7 +458,7 @@ fn rule_words(rule: Rule) -> &'static str {
         Rule::primary => "a number, a name or `(`",
         Rule::ident_char => "a letter, digit or `_`",
         Rule::EOI => "end of file",
-        Rule::program | Rule::WHITESPACE | Rule::COMMENT | Rule::string_inner => "more input",
+        Rule::program | Rule::WHITESPACE | Rule::COMMENT | Rule::string_inner | Rule::BOM => "more input",
     }
 }
 

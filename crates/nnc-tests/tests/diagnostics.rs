@@ -143,3 +143,19 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     files
 }
+
+/// A program saved with a UTF-8 byte-order mark (Windows editors write one) parses as
+/// without it, and its diagnostics still point at the right bytes of the text as read.
+#[test]
+fn a_byte_order_mark_before_the_program_is_not_a_syntax_error() {
+    let program =
+        "data d { a -> y; 0 -> 1; 1 -> 0 }\nmodel m { input 1; dense 1 }\ntrain m on d { loss mse; epochs 2 }\n";
+    let dir = tempfile::tempdir().unwrap();
+    let marked = format!("\u{feff}{program}");
+    assert!(nnc_driver::check(&marked, dir.path(), Overrides::default()).is_ok());
+    let wrong = marked.replace("epochs 2", "bogus 2");
+    let errors = check_errors(&wrong, dir.path());
+    assert_eq!(codes_of(&errors), ["E0205"]);
+    let span = errors[0].primary.span;
+    assert_eq!(&wrong[span.start as usize..span.end as usize], "bogus");
+}
