@@ -5,7 +5,7 @@
 
 use crate::dataset::Preprocessing;
 use crate::dataset::TargetEncoding;
-use crate::encode::CellProblem;
+use crate::encode::{CellProblem, Slots};
 use crate::read::{Cells, FileRef, Room, Table, read_rows};
 use crate::spec::{ImageSpec, Missing};
 use crate::typing::Numbers;
@@ -161,11 +161,13 @@ fn encode_table(
     let width = preprocessing.features.iter().map(|f| f.encoding.width()).sum();
     room.reserve_encoded(&mut out.inputs, (table.rows(), width), &display, span)?;
     let mut encoded = Vec::new();
+    let slots: Vec<Slots> = preprocessing.features.iter().map(Slots::of).collect();
     for row in 0..table.rows() {
         let line = table.lines[row];
         encoded.clear();
         let mut problem = None;
-        for ((encoding, &column), parsed) in preprocessing.features.iter().zip(&columns).zip(&parsed) {
+        let features = preprocessing.features.iter().zip(&slots);
+        for (((encoding, slots), &column), parsed) in features.zip(&columns).zip(&parsed) {
             if let (crate::Encoding::Numeric { .. }, Some(value)) =
                 (&encoding.encoding, parsed.as_ref().and_then(|n| n.get(row)))
             {
@@ -175,13 +177,13 @@ fn encode_table(
                 }
             }
             let cell = table.cell(row, column);
-            if encoding.is_unseen_category(cell) {
+            if encoding.is_unseen_category(slots, cell) {
                 out.notes.push((
                     line,
                     format!("`{}` = `{cell}` was not seen in training: encoded as <unknown>", encoding.column),
                 ));
             }
-            match encoding.encode(cell, &mut encoded) {
+            match encoding.encode(slots, cell, &mut encoded) {
                 Ok(()) => {}
                 Err(CellProblem::Missing) => {
                     let categorical = matches!(encoding.encoding, crate::Encoding::OneHot { .. });

@@ -4,6 +4,7 @@
 //! can apply exactly the same preprocessing to new rows.
 
 use crate::spec::{Normalize, default_markers, is_marker};
+use std::collections::HashMap;
 
 /// How one source column becomes one or more model columns.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
@@ -26,9 +27,52 @@ pub struct ColumnEncoding {
     pub missing: Vec<String>,
 }
 
+/// Where each category of a one-hot encoding goes, for encoding many cells: a hash lookup
+/// once a column has more than [`Slots::LINEAR`] categories, instead of comparing each cell
+/// with every category (a column of 2,000 codes compared each of a million cells with a
+/// thousand of them, on average).
+#[derive(Default)]
+pub struct Slots<'a> {
+    categories: &'a [String],
+    hashed: HashMap<&'a str, usize>,
+}
+
+impl<'a> Slots<'a> {
+    /// Categories up to which comparing them in turn is as fast as hashing the cell.
+    const LINEAR: usize = 16;
+
+    pub fn of(encoding: &'a ColumnEncoding) -> Slots<'a> {
+        match &encoding.encoding {
+            Encoding::OneHot { categories, .. } => Slots::over(categories),
+            Encoding::Numeric { .. } => Slots::default(),
+        }
+    }
+
+    /// The slots of `categories`, in order.
+    pub fn over(categories: &'a [String]) -> Slots<'a> {
+        let hashed = if categories.len() > Self::LINEAR {
+            // The first of equal categories wins, as a search in order finds it.
+            categories.iter().enumerate().rev().map(|(slot, c)| (c.as_str(), slot)).collect()
+        } else {
+            HashMap::new()
+        };
+        Slots { categories, hashed }
+    }
+
+    /// The slot of `cell`, if it is one of the categories.
+    pub fn get(&self, cell: &str) -> Option<usize> {
+        if self.categories.len() > Self::LINEAR {
+            self.hashed.get(cell).copied()
+        } else {
+            self.categories.iter().position(|c| c == cell)
+        }
+    }
+}
+
 impl ColumnEncoding {
-    /// Encodes one raw text cell, appending its model columns to `out`.
-    pub fn encode(&self, cell: &str, out: &mut Vec<f32>) -> Result<(), CellProblem> {
+    /// Encodes one raw text cell, appending its model columns to `out`; `slots` are this
+    /// encoding's ([`Slots::of`]).
+    pub fn encode(&self, slots: &Slots, cell: &str, out: &mut Vec<f32>) -> Result<(), CellProblem> {
         let missing = is_marker(&self.missing, cell);
         match &self.encoding {
             Encoding::Numeric { .. } => {
@@ -42,7 +86,7 @@ impl ColumnEncoding {
             }
             Encoding::OneHot { categories, fill } => {
                 let category = if missing { fill.as_deref().ok_or(CellProblem::Missing)? } else { cell };
-                let slot = categories.iter().position(|c| c == category).unwrap_or(categories.len());
+                let slot = slots.get(category).unwrap_or(categories.len());
                 out.extend((0..=categories.len()).map(|i| f32::from(u8::from(i == slot))));
                 Ok(())
             }
@@ -50,12 +94,10 @@ impl ColumnEncoding {
     }
 
     /// Whether `cell` is a category this column did not see in training (a missing cell
-    /// is not one).
-    pub fn is_unseen_category(&self, cell: &str) -> bool {
+    /// is not one); `slots` are this encoding's.
+    pub fn is_unseen_category(&self, slots: &Slots, cell: &str) -> bool {
         match &self.encoding {
-            Encoding::OneHot { categories, .. } => {
-                !is_marker(&self.missing, cell) && !categories.iter().any(|c| c == cell)
-            }
+            Encoding::OneHot { .. } => !is_marker(&self.missing, cell) && slots.get(cell).is_none(),
             Encoding::Numeric { .. } => false,
         }
     }
@@ -184,7 +226,24 @@ pub(crate) fn natural_order(a: &str, b: &str) -> std::cmp::Ordering {
 
 #[cfg(test)]
 mod tests {
-    use super::{ColumnEncoding, Encoding, fit_numeric, mean};
+    use super::{ColumnEncoding, Encoding, Slots, fit_numeric, mean};
+
+    /// Hashed and searched slots agree: every category's own slot, the first of two equal
+    /// ones, and none for a cell that is not a category, on both sides of `LINEAR`.
+    #[test]
+    fn slots_are_the_categories_positions_hashed_or_not() {
+        for count in [1, 2, Slots::LINEAR, Slots::LINEAR + 1, 300] {
+            let mut categories: Vec<String> = (0..count).map(|i| format!("c{i}")).collect();
+            categories.push("c0".to_string());
+            let slots = Slots::over(&categories);
+            for (slot, category) in categories.iter().enumerate().take(count) {
+                assert_eq!(slots.get(category), Some(slot), "{count} categories");
+            }
+            assert_eq!(slots.get("c0"), Some(0));
+            assert_eq!(slots.get("none"), None);
+            assert_eq!(slots.get(""), None);
+        }
+    }
     use crate::spec::Normalize;
 
     /// A cell is encoded for prediction as the same number it was typed as for training,
@@ -203,7 +262,7 @@ mod tests {
             missing: Vec::new(),
         };
         let mut out = Vec::new();
-        assert!(encoding.encode(cell, &mut out).is_ok());
+        assert!(encoding.encode(&Slots::of(&encoding), cell, &mut out).is_ok());
         assert_eq!(out, [typed]);
     }
 

@@ -2,7 +2,7 @@
 //! encodings on the training part, encode every part.
 
 use crate::dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task, largest_input};
-use crate::encode::{ColumnEncoding, Encoding, categories, fit_numeric, mean, natural_order};
+use crate::encode::{ColumnEncoding, Encoding, Slots, categories, fit_numeric, mean, natural_order};
 use crate::read::{Room, Table};
 use crate::select::resolve_columns;
 use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
@@ -378,16 +378,21 @@ impl TextColumns {
 #[derive(Clone, Copy)]
 enum Source<'a> {
     Number { values: &'a Numbers, offset: f32, scale: f32, fill: Option<f32> },
-    Cell { column: usize, column_type: &'a ColumnType, encoding: &'a ColumnEncoding },
+    Cell { column: usize, column_type: &'a ColumnType, encoding: &'a ColumnEncoding, slots: &'a Slots<'a> },
 }
 
 impl<'a> Source<'a> {
-    fn new(column: usize, column_type: &'a ColumnType, encoding: &'a ColumnEncoding) -> Source<'a> {
+    fn new(
+        column: usize,
+        column_type: &'a ColumnType,
+        encoding: &'a ColumnEncoding,
+        slots: &'a Slots<'a>,
+    ) -> Source<'a> {
         match (column_type, &encoding.encoding) {
             (ColumnType::Numeric(values), &Encoding::Numeric { offset, scale, fill }) => {
                 Source::Number { values, offset, scale, fill }
             }
-            _ => Source::Cell { column, column_type, encoding },
+            _ => Source::Cell { column, column_type, encoding, slots },
         }
     }
 }
@@ -406,9 +411,10 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn build(&self, rows: &[usize]) -> Result<Dataset, Diagnostic> {
         let input_names: Vec<String> = self.encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
-        let features: Vec<Source> = (self.encodings.iter().enumerate())
-            .map(|(index, encoding)| {
-                Source::new(self.columns.features[index], self.columns.feature_type(index), encoding)
+        let feature_slots: Vec<Slots> = self.encodings.iter().map(Slots::of).collect();
+        let features: Vec<Source> = (self.encodings.iter().zip(&feature_slots).enumerate())
+            .map(|(index, (encoding, slots))| {
+                Source::new(self.columns.features[index], self.columns.feature_type(index), encoding, slots)
             })
             .collect();
         let inputs = self.encode_all(rows, &features, input_names.len())?;
@@ -419,9 +425,10 @@ impl Builder<'_> {
                 (input_names.clone(), copy)
             }
             TargetEncoding::Columns(encodings) => {
-                let targets: Vec<Source> = (encodings.iter().enumerate())
-                    .map(|(index, encoding)| {
-                        Source::new(self.columns.targets[index], self.columns.target_type(index), encoding)
+                let target_slots: Vec<Slots> = encodings.iter().map(Slots::of).collect();
+                let targets: Vec<Source> = (encodings.iter().zip(&target_slots).enumerate())
+                    .map(|(index, (encoding, slots))| {
+                        Source::new(self.columns.targets[index], self.columns.target_type(index), encoding, slots)
                     })
                     .collect();
                 let names: Vec<String> = encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
@@ -485,9 +492,9 @@ impl Builder<'_> {
                             *slot = value.map_or(0.0, |v| (v - offset) / scale);
                         }
                     }
-                    Source::Cell { column, column_type, encoding } => {
+                    Source::Cell { column, column_type, encoding, slots: categories } => {
                         cell.clear();
-                        self.encode(column, column_type, encoding, row, &mut cell);
+                        self.encode((column, column_type), (encoding, categories), row, &mut cell);
                         slots.by_ref().zip(&cell).for_each(|(slot, &value)| *slot = value);
                     }
                 }
@@ -498,15 +505,14 @@ impl Builder<'_> {
     /// Missing cells reaching here have a fill (`missing mean`) or were dropped.
     fn encode(
         &self,
-        column: usize,
-        column_type: &ColumnType,
-        encoding: &ColumnEncoding,
+        (column, column_type): (usize, &ColumnType),
+        (encoding, slots): (&ColumnEncoding, &Slots),
         row: usize,
         out: &mut Vec<f32>,
     ) {
         let encoded = match column_type {
             ColumnType::Numeric(values) => encoding.encoding.encode_number(values.get(row), out),
-            ColumnType::Categorical => encoding.encode(self.text.cell(row, column), out),
+            ColumnType::Categorical => encoding.encode(slots, self.text.cell(row, column), out),
         };
         debug_assert!(encoded.is_ok(), "row {row} of column {column} was checked for missing values");
         if encoded.is_err() {
@@ -518,9 +524,10 @@ impl Builder<'_> {
         let column = self.columns.targets[0];
         let mut out = self.zeros(rows.len(), if binary { 1 } else { classes.len() })?;
         out.clear();
+        let slots = Slots::over(classes);
         for &row in rows {
             let label = self.text.cell(row, column);
-            let Some(class) = classes.iter().position(|c| c == label) else {
+            let Some(class) = slots.get(label) else {
                 return Err(Diagnostic::error(
                     codes::UNSEEN_CLASS,
                     format!(
