@@ -133,8 +133,7 @@ fn program(name: &str, source: &str) -> (tempfile::TempDir, PathBuf) {
 /// Runs `nnc ARGS` under `ulimit -v KIB` (a shell sets it for the child alone).
 #[cfg(unix)]
 fn under_ulimit(kib: u64, args: &str) -> std::process::Output {
-    let script = format!("ulimit -v {kib} && exec \"$0\" {args}");
-    std::process::Command::new("sh").arg("-c").arg(script).arg(env!("CARGO_BIN_EXE_nnc")).output().unwrap()
+    under_ulimit_in(std::path::Path::new("."), kib, args)
 }
 
 const WIDE: &str = "data d { a b -> y; 0 1 -> 1; 1 0 -> 0 }
