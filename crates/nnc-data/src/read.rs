@@ -432,7 +432,10 @@ impl Room {
             "this file",
         )
         .with_note("each categorical column takes one number per category in every row")
-        .with_help(format!("use a sample of the file or fewer categories, or {}", self.remedy)))
+        .with_help(match self.remedy.as_str() {
+            "" => "use a sample of the file or fewer categories".to_string(),
+            remedy => format!("use a sample of the file or fewer categories, or {remedy}"),
+        }))
     }
 }
 
