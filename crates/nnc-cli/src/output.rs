@@ -136,7 +136,7 @@ fn unicode_terminal() -> bool {
 /// `NNC_MEMORY_LIMIT` (a size, as `--max-memory` takes it) caps what a run may allocate;
 /// unset or blank, the machine's limits do. An error when it is not a size.
 pub fn memory_limit() -> Result<Option<u64>, String> {
-    let Some(text) = std::env::var("NNC_MEMORY_LIMIT").ok().filter(|v| !v.trim().is_empty()) else { return Ok(None) };
+    let Some(text) = nnc_driver::env_variable("NNC_MEMORY_LIMIT") else { return Ok(None) };
     parse_size(&text).map(Some).map_err(|why| format!("NNC_MEMORY_LIMIT=`{text}`: {why}"))
 }
 

@@ -97,11 +97,7 @@ pub fn threads() -> usize {
 /// The threads `NNC_THREADS` asks for: none when it is unset or empty, an error when it is
 /// not a whole number of at least one.
 pub fn requested_threads() -> Result<Option<usize>, String> {
-    let Some(text) = variable("NNC_THREADS") else { return Ok(None) };
-    match text.trim().parse::<usize>() {
-        Ok(threads) if threads >= 1 => Ok(Some(threads)),
-        _ => Err(format!("NNC_THREADS=`{text}` is not a number of threads: use 1 or 2")),
-    }
+    count_variable("NNC_THREADS")
 }
 
 /// What the command line says before it runs when `NNC_CPU` asks for more than the host
@@ -117,9 +113,20 @@ pub fn lowered_class_note() -> Option<String> {
     })
 }
 
-/// An environment variable's value, unless it is unset or blank.
-fn variable(name: &str) -> Option<String> {
+/// An environment variable's value, unless it is unset or blank (nnc's `NNC_*` variables
+/// count a blank value as unset).
+pub fn variable(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|value| !value.trim().is_empty())
+}
+
+/// A count an environment variable gives: none when it is unset or blank, an error naming
+/// it when it is not a whole number of at least one.
+pub fn count_variable(name: &str) -> Result<Option<usize>, String> {
+    let Some(text) = variable(name) else { return Ok(None) };
+    match text.trim().parse::<usize>() {
+        Ok(count) if count >= 1 => Ok(Some(count)),
+        _ => Err(format!("{name}=`{text}` is not a whole number of at least 1")),
+    }
 }
 
 /// The best class the GEMM library for large products may use: it detects the host's

@@ -10,8 +10,8 @@ use std::path::Path;
 /// A CSV file as text: one header, then rows of exactly as many cells. Every cell's text
 /// lies in one string per part of the table, found by where each cell ends: a million
 /// rows of eleven cells take the file's text and 44 MB of offsets, not a million small
-/// allocations (and neither, when they are numbers parsed as they are read). A file read as two halves is a table of two parts, joined without
-/// copying their text.
+/// allocations (and neither, when they are numbers parsed as they are read). A file read
+/// as two halves is a table of two parts, joined without copying their text.
 pub(crate) struct Table {
     pub header: Vec<String>,
     /// At least one; rows are added to the last.

@@ -138,11 +138,7 @@ pub fn eval_chunk(job: &Job, rows: usize) -> usize {
 /// The rows per evaluation call `NNC_EVAL_ROWS` asks for: none when it is unset or blank,
 /// an error when it is not a whole number of at least one.
 pub fn requested_eval_rows() -> Result<Option<usize>, String> {
-    let Some(text) = std::env::var("NNC_EVAL_ROWS").ok().filter(|v| !v.trim().is_empty()) else { return Ok(None) };
-    match text.trim().parse::<usize>() {
-        Ok(rows) if rows >= 1 => Ok(Some(rows)),
-        _ => Err(format!("NNC_EVAL_ROWS=`{text}` is not a number of rows of at least 1")),
-    }
+    nnc_codegen::cpu::count_variable("NNC_EVAL_ROWS")
 }
 
 /// The graphs of one minimisation: the objective and the descent step.

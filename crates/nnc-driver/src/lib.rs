@@ -33,7 +33,7 @@ pub use init::initial_params;
 pub use memory::{Need, check_source};
 pub use nnc_codegen::Options as CodegenOptions;
 pub use nnc_codegen::cpu::describe as describe_cpu;
-pub use nnc_codegen::cpu::{lowered_class_note, requested_class, requested_threads};
+pub use nnc_codegen::cpu::{lowered_class_note, requested_class, requested_threads, variable as env_variable};
 pub use nnc_runtime::{MAX_POINTS, Point, sampling_stride};
 pub use nnc_syntax::format;
 pub use output::{remove_partial_files, write_atomically};

@@ -848,7 +848,7 @@ impl<'g> Fuser<'g> {
         crate::finish::finish_in_registers(&mut program);
         crate::softmax::softmax_in_registers(&mut program);
         crate::plan::give_library_products_an_accumulator(&mut program);
-        crate::threads::follow_the_rows(&mut program, options.split_loop_points, options.threads);
+        crate::threads::follow_the_data(&mut program, options.split_loop_points, options.threads);
         crate::plan::place_arena(&mut program);
         program
     }

@@ -1,4 +1,4 @@
-//! Products follow their data between the two cores.
+//! Products follow their data between the two cores (`follow_the_data`).
 //!
 //! The code generator runs a large loop kernel as two halves of its first axis, one per
 //! core (`nnc_codegen`'s `parallel.rs`), and the GEMM helper splits a product on two
@@ -17,11 +17,12 @@
 //!
 //! So a library product that reads such a buffer along the axis it is split on (rows of
 //! A or of its mask, columns of B or of its mask) or along its reduction (`k`, as a
-//! weight gradient `Xᵀ·δ` reads the batch) runs on both threads, whatever its size. Along the reduction, each thread sums its own half of the rows and
-//! the halves are added (`Strategy::Library { halves }`) when the second half's sum,
-//! which the first thread then fetches, is smaller than the half of the operand a split
-//! of C would make each thread fetch; and when the product has no finish in registers,
-//! which needs the whole sum.
+//! weight gradient `Xᵀ·δ` reads the batch) runs on both threads, whatever its size.
+//! Along the reduction, each thread sums its own half of the rows and the halves are
+//! added (`Strategy::Library { halves }`) when the second half's sum, which the first
+//! thread then fetches, is smaller than the half of the operand a split of C would make
+//! each thread fetch; and when the product has no finish in registers, which needs the
+//! whole sum.
 
 use crate::ir::*;
 use std::collections::HashMap;
@@ -35,7 +36,7 @@ struct Halves {
     elements: usize,
 }
 
-pub(crate) fn follow_the_rows(program: &mut Program, split_loop_points: usize, threads: usize) {
+pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, threads: usize) {
     if threads < 2 {
         return;
     }
@@ -186,7 +187,7 @@ mod tests {
             outputs: Vec::new(),
             notes: Vec::new(),
         };
-        follow_the_rows(&mut program, SPLIT, 2);
+        follow_the_data(&mut program, SPLIT, 2);
         let strategy = |k: &Kernel| match &k.kind {
             KernelKind::Matmul(mm) => Some(mm.strategy),
             KernelKind::Loop { .. } => None,
