@@ -36,7 +36,7 @@ pub use nnc_codegen::cpu::describe as describe_cpu;
 pub use nnc_codegen::cpu::{lowered_class_note, requested_class, requested_threads, variable as env_variable};
 pub use nnc_runtime::{MAX_POINTS, Point, sampling_stride};
 pub use nnc_syntax::format;
-pub use output::{remove_partial_files, write_atomically};
+pub use output::{AtomicFile, remove_partial_files, write_atomically};
 pub use pace::Pace;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{
