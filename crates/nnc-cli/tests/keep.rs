@@ -238,6 +238,173 @@ fn predict_reports_unusable_rows_by_line() {
     assert_eq!(output.status.code(), Some(1));
 }
 
+/// `nnc predict FILE` for the house-price weights in `weights`, over `csv` written to
+/// `dir/new.csv`, its parts `part_rows` rows (through `NNC_EVAL_ROWS`) or as planned.
+fn predict_homes(
+    dir: &Path,
+    weights: &Path,
+    csv: &str,
+    part_rows: Option<usize>,
+    extra: &[&str],
+) -> std::process::Output {
+    let input = dir.join("new.csv");
+    std::fs::write(&input, csv).unwrap();
+    let mut command = nnc();
+    command.args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"]);
+    command.arg(&input).args(extra);
+    if let Some(rows) = part_rows {
+        command.env("NNC_EVAL_ROWS", rows.to_string());
+    }
+    command.output().unwrap()
+}
+
+/// The first `rows` rows of the Sacramento homes, with every seventh city one never seen
+/// in training and, when `bad_line` is given, the baths of that line missing.
+fn homes_rows(rows: usize, bad_line: Option<usize>) -> String {
+    let text = std::fs::read_to_string(root().join("examples/data/sacramento_homes.csv")).unwrap();
+    let mut lines: Vec<String> = text.lines().take(rows + 1).map(str::to_string).collect();
+    for (index, line) in lines.iter_mut().enumerate().skip(1) {
+        let mut cells: Vec<&str> = line.split(',').collect();
+        if index % 7 == 0 {
+            cells[0] = "ATLANTIS";
+        }
+        if bad_line == Some(index + 1) {
+            cells[3] = "";
+        }
+        *line = cells.join(",");
+    }
+    lines.join("\n") + "\n"
+}
+
+/// A file is predicted a part at a time (`NNC_EVAL_ROWS` makes parts of a few rows):
+/// every row's line, values and notes are those of the file predicted as one part, on
+/// standard output, in a file and as JSON.
+#[test]
+fn predicting_in_parts_gives_what_one_part_gives() {
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "2"]);
+    let csv = homes_rows(60, None);
+    let whole = predict_homes(dir.path(), &weights, &csv, None, &[]);
+    assert!(whole.status.success(), "{}", String::from_utf8_lossy(&whole.stderr));
+    assert_eq!(String::from_utf8_lossy(&whole.stdout).lines().count(), 61);
+    assert_eq!(String::from_utf8_lossy(&whole.stderr).matches("ATLANTIS").count(), 8);
+    // Kernels compiled for other numbers of rows may round the last bit differently.
+    let same = |a: &[u8], b: &[u8], what: &str| {
+        let (a, b) = (String::from_utf8_lossy(a), String::from_utf8_lossy(b));
+        assert_eq!(a.lines().count(), b.lines().count(), "{what}");
+        for (a, b) in a.lines().zip(b.lines()).skip(1) {
+            let (line_a, value_a) = a.split_once(',').unwrap();
+            let (line_b, value_b) = b.split_once(',').unwrap();
+            let (x, y): (f64, f64) = (value_a.parse().unwrap(), value_b.parse().unwrap());
+            assert!(line_a == line_b && (x - y).abs() <= 1e-5 * y.abs(), "{what}: {a} against {b}");
+        }
+    };
+    for rows in [1, 7, 59] {
+        let parts = predict_homes(dir.path(), &weights, &csv, Some(rows), &[]);
+        same(&parts.stdout, &whole.stdout, &format!("parts of {rows} rows"));
+        assert_eq!(parts.stderr, whole.stderr, "parts of {rows} rows");
+    }
+    let json = |rows| {
+        let output = predict_homes(dir.path(), &weights, &csv, rows, &["--json"]);
+        let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+        (report["rows"].as_array().unwrap().len(), report["notes"].clone())
+    };
+    assert_eq!(json(Some(7)), (60, json(None).1));
+    let out = dir.path().join("out/predictions.csv");
+    let written = predict_homes(dir.path(), &weights, &csv, Some(7), &["--out", out.to_str().unwrap()]);
+    assert!(written.status.success());
+    same(&std::fs::read(&out).unwrap(), &whole.stdout, "--out");
+}
+
+/// A bad row in a later part stops predicting: standard output has the predictions of
+/// the parts before it, and the diagnostic says so; `--out` leaves no file at all, and
+/// no temporary one.
+#[test]
+fn a_bad_row_in_a_later_part_stops_predicting_and_says_what_was_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
+    let csv = homes_rows(60, Some(40));
+    let output = predict_homes(dir.path(), &weights, &csv, Some(10), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("error[E0411]") && stderr.contains("line 40"), "{stderr}");
+    assert!(stderr.contains("the 30 predictions before it were written to standard output"), "{stderr}");
+    assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 31);
+    let folder = dir.path().join("out");
+    std::fs::create_dir(&folder).unwrap();
+    let out = folder.join("predictions.csv");
+    let output = predict_homes(dir.path(), &weights, &csv, Some(10), &["--out", out.to_str().unwrap()]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(!String::from_utf8(output.stderr).unwrap().contains("were written"));
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "nothing left in the folder");
+    // In the first part, nothing is written: not even the header.
+    let output = predict_homes(dir.path(), &weights, &homes_rows(60, Some(5)), Some(10), &[]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+}
+
+/// Ctrl-C while predicting into `--out` stops at the next part, leaves no file (a file
+/// of some of the rows would pass for all of them) and no temporary one, and exits 130.
+/// The input is a named pipe, so the rows arrive only after the press.
+#[cfg(unix)]
+#[test]
+fn an_interrupted_predict_leaves_no_file() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
+    let input = dir.path().join("rows.csv");
+    assert!(std::process::Command::new("mkfifo").arg(&input).status().unwrap().success());
+    let folder = dir.path().join("out");
+    std::fs::create_dir(&folder).unwrap();
+    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"])
+        .arg(&input)
+        .arg("--out")
+        .arg(folder.join("predictions.csv"))
+        .current_dir(root())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Opening the pipe waits for nnc to open it, after it created its temporary file.
+    let mut pipe = std::fs::OpenOptions::new().write(true).open(&input).unwrap();
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 1, "the temporary file");
+    let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+    assert!(sent.success());
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    pipe.write_all(homes_rows(60, None).as_bytes()).unwrap();
+    drop(pipe);
+    let output = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(130), "{stderr}");
+    assert!(stderr.contains("interrupted (Ctrl-C) after 0 predictions") && stderr.contains("was not written"));
+    assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "nothing left in the folder");
+}
+
+/// `nnc predict … | head`: the reader stops, and so does nnc, quietly, at its next part.
+#[test]
+fn predicting_into_a_closed_pipe_stops_quietly() {
+    use std::io::Read;
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
+    let input = dir.path().join("new.csv");
+    let rows = homes_rows(900, None);
+    let (header, body) = rows.split_once('\n').unwrap();
+    std::fs::write(&input, format!("{header}\n{}", body.repeat(100))).unwrap();
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"])
+        .arg(&input)
+        .current_dir(root())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 16];
+    child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then dropped: closed
+    assert!(child.wait().unwrap().success());
+}
+
 /// A reader that stops early (`nnc predict … | head`) ends nnc quietly, without a panic.
 #[test]
 fn a_closed_pipe_is_not_a_crash() {

@@ -354,16 +354,22 @@ fn encoded_data_larger_than_ulimit_is_a_diagnostic_not_an_abort() {
     assert!(stderr.contains("ulimit -v"), "{stderr}");
 }
 
-/// `--json` prints every prediction of the primary split, and its memory is counted
-/// before training: 200,000 rows fit `--max-memory 24M` as text, not as JSON (32 MB).
-#[test]
-fn a_json_report_too_large_for_the_memory_left_is_refused_before_training() {
+/// A program of one dense layer on a file of 200,000 rows of `x,y`, in a new folder.
+fn two_hundred_thousand_rows() -> (tempfile::TempDir, PathBuf) {
     let (dir, path) = program(
         "rows.nn",
         "data d { file \"rows.csv\"; target y }\nmodel m { input auto; dense 1 }\ntrain m on d { loss mse; epochs 1 }\n",
     );
     let rows: String = (0..200_000).map(|row| format!("{},{}\n", row % 7, row % 3)).collect();
     std::fs::write(dir.path().join("rows.csv"), "x,y\n".to_string() + &rows).unwrap();
+    (dir, path)
+}
+
+/// `--json` prints every prediction of the primary split, and its memory is counted
+/// before training: 200,000 rows fit `--max-memory 24M` as text, not as JSON (32 MB).
+#[test]
+fn a_json_report_too_large_for_the_memory_left_is_refused_before_training() {
+    let (_dir, path) = two_hundred_thousand_rows();
     nnc().arg("run").arg(&path).args(["--max-memory", "24M", "--quiet"]).assert().success();
     let output = nnc().arg("run").arg(&path).args(["--max-memory", "24M", "--json"]).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
@@ -378,26 +384,60 @@ fn a_json_report_too_large_for_the_memory_left_is_refused_before_training() {
     nnc().arg("run").arg(&path).args(["--max-memory", "64M", "--json"]).assert().success();
 }
 
-/// `nnc predict` encodes its file the same way, and is refused the same way: weights
-/// trained on 2,000 rows of 2,000 categories, then 50,000 rows to predict (400 MB of
-/// one-hot inputs) under `ulimit -v`.
+/// `nnc predict` writes its CSV a part at a time, but `--json` holds every row: 200,000
+/// rows (about 50 MB as JSON) are predicted under `--max-memory 24M` as CSV, and refused
+/// as JSON with a diagnostic that says so, before memory runs out.
+#[test]
+fn predictions_as_json_larger_than_the_memory_left_are_refused() {
+    let (dir, path) = two_hundred_thousand_rows();
+    let weights = dir.path().join("rows.nnw");
+    nnc().arg("run").arg(&path).arg("--quiet").arg("--save").arg(&weights).assert().success();
+    let predict = |extra: &[&str]| {
+        let mut command = nnc();
+        command.arg("predict").arg(&path).arg("--weights").arg(&weights).arg("--input");
+        command.arg(dir.path().join("rows.csv")).args(["--max-memory", "24M"]).args(extra).output().unwrap()
+    };
+    let csv = predict(&[]);
+    assert!(csv.status.success(), "{}", String::from_utf8_lossy(&csv.stderr));
+    assert_eq!(String::from_utf8_lossy(&csv.stdout).lines().count(), 200_001);
+    let output = predict(&["--json"]);
+    assert_eq!(output.status.code(), Some(1));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let diagnostic = &report["diagnostics"][0];
+    let message = diagnostic["message"].as_str().unwrap();
+    assert!(message.starts_with("the JSON of the predictions of "), "{report}");
+    assert!(message.contains("more than the 24.0 MiB `--max-memory` allows"), "{report}");
+    assert!(diagnostic["help"].as_str().unwrap().starts_with("predict without `--json`"), "{report}");
+    assert!(!report.to_string().contains("written to standard output"), "{report}");
+}
+
+/// `nnc predict` reads, encodes and predicts its file a part at a time, so a file whose
+/// encoded rows are more than the memory left is predicted all the same: weights trained
+/// on 2,000 rows of 2,000 categories, then 50,000 rows (400 MB of one-hot inputs, refused
+/// as a whole before parts) under `ulimit -v 400000`. Row `i + 2000` repeats row `i`, so
+/// every part's predictions must be those of the small file.
 #[cfg(unix)]
 #[test]
-fn predicting_encoded_rows_larger_than_ulimit_is_a_diagnostic_not_an_abort() {
+fn predicting_encoded_rows_larger_than_ulimit_goes_a_part_at_a_time() {
     let dir = tempfile::tempdir().unwrap();
     let path = categorical_file(dir.path(), 2_000, 2_000);
     let weights = dir.path().join("codes.nnw");
     nnc().arg("run").arg(&path).arg("--quiet").arg("--save").arg(&weights).assert().success();
-    let small = std::fs::read_to_string(dir.path().join("codes.csv")).unwrap();
-    categorical_file(dir.path(), 50_000, 2_000);
     let args = format!("predict {} --weights {} --input codes.csv", path.display(), weights.display());
-    let output = under_ulimit_in(dir.path(), 400_000, &args);
-    let stderr = String::from_utf8_lossy(&output.stderr);
-    assert_eq!(output.status.code(), Some(1), "{stderr}");
-    assert!(stderr.contains("error[E0309]: the data of `codes.csv` encoded for the model (50000 rows"), "{stderr}");
-    std::fs::write(dir.path().join("codes.csv"), small).unwrap();
-    let output = under_ulimit_in(dir.path(), 400_000, &args);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let small = under_ulimit_in(dir.path(), 400_000, &args);
+    assert!(small.status.success(), "{}", String::from_utf8_lossy(&small.stderr));
+    categorical_file(dir.path(), 50_000, 2_000);
+    let large = under_ulimit_in(dir.path(), 400_000, &args);
+    assert!(large.status.success(), "{}", String::from_utf8_lossy(&large.stderr));
+    let values = |output: &[u8]| -> Vec<String> {
+        let text = String::from_utf8_lossy(output);
+        text.lines().skip(1).map(|line| line.split_once(',').unwrap().1.to_string()).collect()
+    };
+    let (small, large) = (values(&small.stdout), values(&large.stdout));
+    assert_eq!((small.len(), large.len()), (2_000, 50_000));
+    for (row, value) in large.iter().enumerate() {
+        assert_eq!(value, &small[row % 2_000], "row {row}");
+    }
 }
 
 /// `under_ulimit`, run in `dir`.

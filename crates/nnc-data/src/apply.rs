@@ -6,7 +6,7 @@
 use crate::dataset::Preprocessing;
 use crate::dataset::TargetEncoding;
 use crate::encode::{CellProblem, Slots};
-use crate::read::{Cells, FileRef, Room, Table, read_rows};
+use crate::read::{Cells, FileRef, PartSize, Room, Table, read_parts, read_rows};
 use crate::spec::{ImageSpec, Missing};
 use crate::typing::Numbers;
 use nnc_diagnostics::{Diagnostic, Span, codes};
@@ -29,63 +29,113 @@ pub struct Encoded {
     pub identities: Option<Vec<String>>,
 }
 
-/// Reads `path` (relative to the working directory) and encodes every row: a CSV file,
-/// or, when the model was trained on an image folder (`images`), a folder of class
-/// folders read the same way. Diagnostics point at `span` (the program's data block) and
-/// name the file and line. Each row's identity is kept only when `identities` asks (a
-/// million rows' identities are 56 MB of small strings that predicting never reads).
-pub fn encode_file(
-    path: &Path,
-    preprocessing: &Preprocessing,
-    missing: Missing,
-    images: Option<&ImageSpec>,
-    span: Span,
-    room: &Room,
-    identities: bool,
-) -> Result<Encoded, Diagnostic> {
-    let display = path.display().to_string();
-    if preprocessing.window.is_some() {
+/// New rows to encode as a model's training data was: a file (relative to the working
+/// directory) and what the model was trained with. Diagnostics point at `span` (the
+/// program's data block) and name the file and line.
+pub struct NewRows<'a> {
+    pub path: &'a Path,
+    pub preprocessing: &'a Preprocessing,
+    pub missing: Missing,
+    /// The image folder settings of a model trained on images: `path` may be a folder of
+    /// class folders, read the same way.
+    pub images: Option<&'a ImageSpec>,
+    pub span: Span,
+    /// The memory reading the file whole may take.
+    pub room: &'a Room,
+}
+
+impl NewRows<'_> {
+    /// Every row, encoded. Each row's identity is kept only when `identities` asks (a
+    /// million rows' identities are 56 MB of small strings that predicting never reads).
+    pub fn encode(&self, identities: bool) -> Result<Encoded, Diagnostic> {
+        let display = self.path.display().to_string();
+        let table = match source_kind(self)? {
+            Some(spec) => read_folder(spec, self)?,
+            None => {
+                let identity = identities.then(|| identity_name(self.preprocessing)).flatten();
+                let numbers_only = |header: &[String]| numbers_only(self.preprocessing, identity, header);
+                let file = FileRef { path: &display, path_span: self.span, room: self.room };
+                read_rows(&file, Path::new(""), Cells(&numbers_only))?
+            }
+        };
+        encode_table(table, &display, self, identities)
+    }
+
+    /// [`NewRows::encode`] a part at a time, for a file of any length: each part of at
+    /// most `size` is read and encoded on a thread of its own while `each` takes the one
+    /// before (`false` from it stops the reading), so memory is bounded by a few parts,
+    /// not by the file. Rows' identities are not read. A folder of images is one part.
+    pub fn encode_in_parts(
+        &self,
+        size: PartSize,
+        each: &mut dyn FnMut(Encoded) -> Result<bool, Diagnostic>,
+    ) -> Result<(), Diagnostic> {
+        let display = self.path.display().to_string();
+        if let Some(spec) = source_kind(self)? {
+            return each(encode_table(read_folder(spec, self)?, &display, self, false)?).map(|_| ());
+        }
+        let numbers_only = |header: &[String]| numbers_only(self.preprocessing, None, header);
+        let file = &FileRef { path: &display, path_span: self.span, room: self.room };
+        let encode = |table| encode_table(table, &display, self, false);
+        std::thread::scope(|scope| {
+            let (parts, received) = std::sync::mpsc::sync_channel::<Result<Encoded, Diagnostic>>(1);
+            let reader = move || {
+                let mut send = |table| Ok(parts.send(Ok(encode(table)?)).is_ok());
+                if let Err(diagnostic) = read_parts(file, Path::new(""), size, Cells(&numbers_only), &mut send) {
+                    // Nobody is left to tell when the taker has stopped.
+                    let _ = parts.send(Err(diagnostic));
+                }
+            };
+            let spawned = std::thread::Builder::new().name("nnc-read".to_string()).spawn_scoped(scope, reader);
+            if spawned.is_err() {
+                // No second thread (a process limit): the same parts, read between takes.
+                let mut read_and_take = |table| each(encode(table)?);
+                return read_parts(file, Path::new(""), size, Cells(&numbers_only), &mut read_and_take);
+            }
+            // Dropping `received` on the way out stops the reader at its next part.
+            for part in received {
+                if !each(part?)? {
+                    break;
+                }
+            }
+            Ok(())
+        })
+    }
+}
+
+/// The image folder settings when the rows are a folder of class folders, `None` when
+/// they are a CSV file, or why they cannot be read for this model at all.
+fn source_kind<'a>(rows: &NewRows<'a>) -> Result<Option<&'a ImageSpec>, Diagnostic> {
+    let display = rows.path.display().to_string();
+    if rows.preprocessing.window.is_some() {
         return Err(Diagnostic::error(
             codes::INPUT_COLUMNS,
             format!("`{display}`: predicting a time series from new rows is not supported yet"),
-            span,
+            rows.span,
             "this data is a windowed series",
         )
         .with_help("evaluate on the program's own split with `nnc eval` instead"));
     }
-    let table = match images {
-        Some(spec) if path.is_dir() => read_folder(spec, path, preprocessing, span, room)?,
-        _ if path.is_dir() => {
-            return Err(Diagnostic::error(
-                codes::INPUT_COLUMNS,
-                format!("`{display}` is a folder, but the model was trained on a CSV file"),
-                span,
-                "the data the model was trained on",
-            )
-            .with_help("give a CSV file with the training data's feature columns"));
-        }
-        _ => {
-            let identity = identities.then(|| identity_name(preprocessing)).flatten();
-            let numbers_only = |header: &[String]| numbers_only(preprocessing, identity, header);
-            let file = FileRef { path: &display, path_span: span, room };
-            read_rows(&file, Path::new(""), Cells(&numbers_only))?
-        }
-    };
-    encode_table(table, &display, preprocessing, missing, (span, room), identities)
+    match rows.images {
+        Some(spec) if rows.path.is_dir() => Ok(Some(spec)),
+        _ if rows.path.is_dir() => Err(Diagnostic::error(
+            codes::INPUT_COLUMNS,
+            format!("`{display}` is a folder, but the model was trained on a CSV file"),
+            rows.span,
+            "the data the model was trained on",
+        )
+        .with_help("give a CSV file with the training data's feature columns")),
+        _ => Ok(None),
+    }
 }
 
 /// A folder of class folders, read as the training folder was (size, colour), checked to
 /// give the trained number of pixels.
-fn read_folder(
-    spec: &ImageSpec,
-    path: &Path,
-    preprocessing: &Preprocessing,
-    span: Span,
-    room: &Room,
-) -> Result<Table, Diagnostic> {
-    let spec = ImageSpec { path: path.display().to_string(), path_span: span, ..spec.clone() };
-    let table = crate::images::read(&spec, Path::new(""), room)?;
-    let (found, trained) = (table.header.len() - 1, preprocessing.features.len());
+fn read_folder(spec: &ImageSpec, rows: &NewRows) -> Result<Table, Diagnostic> {
+    let span = rows.span;
+    let spec = ImageSpec { path: rows.path.display().to_string(), path_span: span, ..spec.clone() };
+    let table = crate::images::read(&spec, Path::new(""), rows.room)?;
+    let (found, trained) = (table.header.len() - 1, rows.preprocessing.features.len());
     if found != trained {
         return Err(Diagnostic::error(
             codes::IMAGE_FOLDER,
@@ -121,14 +171,8 @@ fn numbers_only(preprocessing: &Preprocessing, identity: Option<&str>, header: &
     header.iter().map(|name| numeric(name) && identity != Some(name.as_str())).collect()
 }
 
-fn encode_table(
-    mut table: Table,
-    display: &str,
-    preprocessing: &Preprocessing,
-    missing: Missing,
-    (span, room): (Span, &Room),
-    identities: bool,
-) -> Result<Encoded, Diagnostic> {
+fn encode_table(mut table: Table, display: &str, rows: &NewRows, identities: bool) -> Result<Encoded, Diagnostic> {
+    let NewRows { preprocessing, missing, span, room, .. } = *rows;
     let display = display.to_string();
     let identity_column = identities
         .then(|| identity_name(preprocessing))
@@ -240,7 +284,7 @@ fn encode_table(
 
 #[cfg(test)]
 mod tests {
-    use super::encode_file;
+    use super::NewRows;
     use crate::dataset::{Preprocessing, TargetEncoding};
     use crate::encode::{ColumnEncoding, Encoding};
     use crate::read::Room;
@@ -279,9 +323,16 @@ mod tests {
                 ),
             )
             .expect("a temporary file");
-            let encoded =
-                encode_file(&path, &preprocessing, Missing::Drop, None, Span::default(), &Room::unlimited(), false)
-                    .expect("encoded");
+            let encoded = NewRows {
+                path: &path,
+                preprocessing: &preprocessing,
+                missing: Missing::Drop,
+                images: None,
+                span: Span::default(),
+                room: &Room::unlimited(),
+            }
+            .encode(false)
+            .expect("encoded");
             // x: the marker takes the fill 5, `-999.0` is a number; y: `NA` drops the row.
             let expected = [(5.0 - 1.0) / 2.0, 0.25, 1.0, 0.75, (-999.0 - 1.0) / 2.0, 3.0];
             assert_eq!(encoded.rows, 3 * repeat);

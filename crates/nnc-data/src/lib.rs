@@ -68,11 +68,11 @@ fn xorshift(state: &mut u64) -> u64 {
     *state
 }
 
-pub use apply::{Encoded, encode_file};
+pub use apply::{Encoded, NewRows};
 pub use dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task};
 pub use encode::{CellProblem, ColumnEncoding, Encoding};
 pub use images::as_csv as image_folder_csv;
-pub use read::{MEMORY_PER_BYTE, Room};
+pub use read::{MEMORY_PER_BYTE, PartSize, Room};
 pub use rows::Rows;
 pub use spec::{
     Color, ColumnRef, CsvSpec, DEFAULT_MISSING_VALUES, DataSpec, Features, ImageSpec, Missing, MissingValues, Name,

@@ -655,6 +655,52 @@ fn read_stream<R: std::io::Read>(
     size: u64,
     kind: Cells,
 ) -> Result<Table, Diagnostic> {
+    let mut whole = None;
+    read_stream_parts(spec, source, (PartSize::WHOLE, size), kind, &mut |table| {
+        whole = Some(table);
+        Ok(true)
+    })?;
+    whole.ok_or_else(|| unreadable(spec, "no table was read".to_string()))
+}
+
+/// How much of a file [`read_parts`] reads into each part: at most `rows` rows, and the
+/// row that takes a part past `bytes` of the file ends it.
+#[derive(Clone, Copy, Debug)]
+pub struct PartSize {
+    pub rows: usize,
+    pub bytes: u64,
+}
+
+impl PartSize {
+    /// The whole file as one part.
+    pub const WHOLE: PartSize = PartSize { rows: usize::MAX, bytes: u64::MAX };
+}
+
+/// Reads a CSV file as consecutive tables of at most `size`, each handed to `each` as
+/// it is read (`false` from it stops the reading): what predicting a file of any length
+/// needs, where [`read_rows`] holds it whole. Lines are numbered in the whole file, and
+/// a file of no rows is one empty table. The file's size is not checked against the room
+/// left: what a part holds is bounded by `size`.
+pub(crate) fn read_parts(
+    spec: &FileRef,
+    base_dir: &Path,
+    size: PartSize,
+    kind: Cells,
+    each: &mut dyn FnMut(Table) -> Result<bool, Diagnostic>,
+) -> Result<(), Diagnostic> {
+    let file = std::fs::File::open(base_dir.join(spec.path)).map_err(|e| unreadable(spec, e.to_string()))?;
+    let reserve = file.metadata().map_or(0, |m| m.len()).min(size.bytes);
+    read_stream_parts(spec, &mut LineEnds::new(file), (size, reserve), kind, each)
+}
+
+/// [`read_parts`] of `source`, reserving `reserve` bytes of text in each part.
+fn read_stream_parts<R: std::io::Read>(
+    spec: &FileRef,
+    source: &mut LineEnds<R>,
+    (size, reserve): (PartSize, u64),
+    kind: Cells,
+    each: &mut dyn FnMut(Table) -> Result<bool, Diagnostic>,
+) -> Result<(), Diagnostic> {
     let unreadable = |e: simd_csv::Error| unreadable(spec, e.to_string());
     // simd-csv finds separators 16 bytes at a time (SSE2 on every x86-64, NEON on ARM):
     // the `csv` crate's byte-at-a-time reader was a fifth of loading a large file.
@@ -690,7 +736,8 @@ fn read_stream<R: std::io::Read>(
     let mut table = kind.table(header, None);
     // The cells' text takes about the file's bytes; reserving it avoids copying it as the
     // table grows.
-    table.reserve(size);
+    table.reserve(reserve);
+    let mut part_start = reader.position();
     while more {
         let header = &table.header;
         let end = reader.position();
@@ -713,9 +760,18 @@ fn read_stream<R: std::io::Read>(
         if !table.push_record(text, &places, line) {
             return Err(too_large_text(spec));
         }
+        let end = reader.position();
         more = reader.read_byte_record(&mut record).map_err(unreadable)?;
+        if more && (table.rows() >= size.rows || end - part_start >= size.bytes) {
+            let next = kind.table(table.header.clone(), None);
+            if !each(std::mem::replace(&mut table, next))? {
+                return Ok(());
+            }
+            table.reserve(reserve);
+            part_start = end;
+        }
     }
-    Ok(table)
+    each(table).map(|_| ())
 }
 
 /// A record as text, with the place of each of its cells in it, trimmed (of Unicode
@@ -861,7 +917,9 @@ fn check_unique_header(spec: &FileRef, header: &[String]) -> Result<(), Diagnost
 
 #[cfg(test)]
 mod tests {
-    use super::{Cells, FileRef, Room, Table, read_halves, read_rows, read_rows_from, split_point};
+    use super::{
+        Cells, FileRef, PartSize, Room, Table, read_halves, read_parts, read_rows, read_rows_from, split_point,
+    };
     use nnc_diagnostics::Span;
 
     /// The rows of a file with these bytes, and the line each starts on.
@@ -1013,6 +1071,56 @@ mod tests {
             let [whole, halves] = both_ways(&bytes);
             assert_eq!(whole, halves, "{:?}", String::from_utf8_lossy(&bytes));
         }
+    }
+
+    /// Read a part at a time, any file gives the rows, lines and diagnostics of its whole
+    /// read, in parts of at most the rows asked for (a part ends early after passing the
+    /// bytes asked for), none of them empty unless it is the only one.
+    #[test]
+    fn parts_read_as_the_whole_file_does() {
+        let pieces: [&[u8]; 9] = [b"1", b",", b"\n", b"\r\n", b"\n\n", b"\"a\nb\"", b"\"", b"\xFF", b"\xEF\xBB\xBF"];
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let room = Room::unlimited();
+        let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+        let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
+        let mut next = || crate::xorshift(&mut state);
+        let mut read_in_parts = 0;
+        for _ in 0..600 {
+            let mut bytes = b"a,b\n".to_vec();
+            for _ in 0..(next() % 40) {
+                if next() % 5 == 0 {
+                    bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+                } else {
+                    bytes.extend_from_slice(format!("{},{}\n", next() % 100, next() % 7).as_bytes());
+                }
+            }
+            std::fs::write(folder.path().join("d.csv"), &bytes).expect("a temporary file");
+            let records = |table: &Table| -> Vec<Vec<String>> {
+                table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
+            };
+            let whole = read_rows(&file, folder.path(), Cells::ALL_TEXT).map(|t| (records(&t), t.lines));
+            let size = PartSize { rows: 1 + (next() % 4) as usize, bytes: next() % 30 };
+            let (mut cells, mut lines, mut sizes) = (Vec::new(), Vec::new(), Vec::new());
+            let mut each = |table: Table| {
+                sizes.push(table.rows());
+                cells.extend(records(&table));
+                lines.extend(table.lines);
+                Ok(true)
+            };
+            let parts = read_parts(&file, folder.path(), size, Cells::ALL_TEXT, &mut each);
+            let shown = String::from_utf8_lossy(&bytes);
+            match (whole, parts) {
+                (Ok(whole), Ok(())) => {
+                    read_in_parts += usize::from(sizes.len() > 2);
+                    assert_eq!(whole, (cells, lines), "{shown:?}");
+                    assert!(sizes.iter().all(|&rows| rows <= size.rows), "{sizes:?}: {shown:?}");
+                    assert!(sizes.len() == 1 || sizes.iter().all(|&rows| rows > 0), "{sizes:?}: {shown:?}");
+                }
+                (Err(whole), Err(parts)) => assert_eq!(whole.message, parts.message, "{shown:?}"),
+                (whole, parts) => panic!("{shown:?}: whole {:?}, parts {:?}", whole.is_ok(), parts.is_ok()),
+            }
+        }
+        assert!(read_in_parts > 100, "only {read_in_parts} files were read in more than two parts");
     }
 
     /// A file with no quote before its middle is read as two halves (the property above

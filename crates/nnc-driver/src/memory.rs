@@ -133,6 +133,20 @@ fn json_report_bytes(plan: &JobPlan) -> u64 {
     })
 }
 
+/// Refuses to hold the predictions of `rows` rows of `width` numbers as JSON (`nnc
+/// predict --json` lists every row; its CSV is written a part at a time) when they do not
+/// fit `budget`, what the process could allocate before predicting.
+pub fn check_json_predictions(rows: usize, width: usize, budget: Budget, span: Span) -> Result<(), Diagnostic> {
+    let bytes = (rows as u64).saturating_mul(width as u64).saturating_mul(JSON_BYTES_PER_NUMBER);
+    if bytes <= budget.bytes {
+        return Ok(());
+    }
+    let remedy = budget.remedy();
+    Err(too_large(&format!("the JSON of the predictions of {rows} rows"), bytes, budget, span, "this job")
+        .with_note("`--json` holds every prediction until the end, to print them as one value")
+        .with_help(format!("predict without `--json`: the CSV is written a part at a time; or {remedy}")))
+}
+
 /// Refuses a run that needs more than the process may still allocate (with its report as
 /// JSON when `json_report`).
 pub(crate) fn check_memory(plan: &JobPlan, requested: Option<u64>, json_report: bool) -> Result<(), Diagnostic> {

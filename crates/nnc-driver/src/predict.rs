@@ -7,7 +7,7 @@ use crate::stages::internal;
 use crate::weights::Weights;
 use nnc_check::Job;
 use nnc_data::{Encoded, Missing, Source, TargetEncoding};
-use nnc_diagnostics::{Diagnostic, codes};
+use nnc_diagnostics::{Diagnostic, Span, codes};
 
 /// The program's `train` blocks, checked without reading any data.
 pub fn jobs_of(source: &str, memory_limit: Option<u64>) -> Result<Vec<Job>, Vec<Diagnostic>> {
@@ -96,15 +96,22 @@ pub fn images_of(job: &Job) -> Option<&nnc_data::ImageSpec> {
     }
 }
 
-/// One prediction per encoded row: the column names, and each row's numbers, from which
-/// its text is made when it is written (a million rows' cells are never all held as text).
-pub struct Predictions {
-    pub columns: Vec<String>,
+/// Rows of a file encoded and predicted at a time: as many as the planner gives an
+/// evaluation call, at most 65,536, and those in at most 8 MiB of the file; so predicting
+/// takes the memory of a few parts, whatever the length of the file.
+pub fn part_size(job: &Job) -> nnc_data::PartSize {
+    nnc_data::PartSize { rows: crate::graphs::eval_chunk(job, 1 << 16), bytes: 8 << 20 }
+}
+
+/// Predictions of a part of a file: one per encoded row, kept as numbers, from which each
+/// row's text is made when it is written (a million rows' cells are never all held as
+/// text).
+pub struct Predictions<'p> {
     lines: Vec<u64>,
     /// Probabilities or values as numbers (what the text shows), `width` a row.
     pub values: Vec<f32>,
     width: usize,
-    kind: Kind,
+    kind: &'p Kind,
 }
 
 /// How a row's numbers read as text.
@@ -119,7 +126,7 @@ enum Kind {
     Values { binary: bool },
 }
 
-impl Predictions {
+impl Predictions<'_> {
     pub fn len(&self) -> usize {
         self.lines.len()
     }
@@ -133,12 +140,12 @@ impl Predictions {
         self.values.get(row * self.width..(row + 1) * self.width).unwrap_or_default()
     }
 
-    /// Row `row` as text: its line, then what `columns` names.
+    /// Row `row` as text: its line, then what the predictor's `columns` name.
     pub fn row(&self, row: usize) -> Vec<String> {
         let numbers = self.numbers(row);
         let number = |v: &f32| format!("{v}");
         let mut cells = vec![self.lines[row].to_string()];
-        match &self.kind {
+        match self.kind {
             Kind::Embedding => {}
             Kind::Binary(classes) => {
                 cells.push(classes[usize::from(numbers.first().is_some_and(|&p| p >= 0.5))].clone())
@@ -163,64 +170,83 @@ impl Predictions {
     }
 }
 
-/// Runs the compiled forward pass of `job` over `encoded` and describes the results.
-pub fn predict(
-    job: &Job,
-    params: &[Vec<f32>],
-    weights: &Weights,
-    encoded: &Encoded,
-) -> Result<Predictions, Diagnostic> {
-    let mut values = forward(job, params, &encoded.inputs, encoded.rows)?;
-    let width = output_width(job).max(1);
-    let metadata = &weights.metadata;
-    let mut columns = vec!["line".to_string()];
-    let kind = match &metadata.preprocessing.target {
-        // A metric loss's output is an embedding, not scores of its classes.
-        _ if job.train.loss.metric().is_some() => {
-            columns.extend((1..=width).map(|i| format!("e{i}")));
-            Kind::Embedding
-        }
-        TargetEncoding::Classes { classes, binary: true, .. } => {
-            columns.extend(["predicted".to_string(), format!("p({})", classes[1])]);
-            Kind::Binary(classes.clone())
-        }
-        TargetEncoding::Classes { classes, .. } => {
-            columns.push("predicted".to_string());
-            columns.extend(classes.iter().map(|c| format!("p({c})")));
-            Kind::Classes(classes.clone())
-        }
-        TargetEncoding::Columns(_) | TargetEncoding::Features => {
-            // A 0/1 target given as numbers (an inline table) is a binary task all the same.
-            let binary = metadata.task == "binary";
-            if binary {
-                columns.push("predicted".to_string());
+/// A saved model's predictions in its targets' terms, a part of a file at a time: the
+/// forward pass is compiled once, for as many rows as the first part has (at most what
+/// the planner gives an evaluation call), and run over every part.
+pub struct Predictor<'m> {
+    job: &'m Job,
+    params: &'m [Vec<f32>],
+    /// The output's column names: `line`, then the prediction's.
+    pub columns: Vec<String>,
+    kind: Kind,
+    width: usize,
+    /// `(offset, scale)` per output, from the model's numbers to the targets' units.
+    scale: Option<Vec<(f32, f32)>>,
+    forward: Option<Forward<'m>>,
+}
+
+impl<'m> Predictor<'m> {
+    pub fn new(job: &'m Job, params: &'m [Vec<f32>], weights: &Weights) -> Predictor<'m> {
+        let width = output_width(job).max(1);
+        let metadata = &weights.metadata;
+        let mut columns = vec!["line".to_string()];
+        let mut scale = None;
+        let kind = match &metadata.preprocessing.target {
+            // A metric loss's output is an embedding, not scores of its classes.
+            _ if job.train.loss.metric().is_some() => {
+                columns.extend((1..=width).map(|i| format!("e{i}")));
+                Kind::Embedding
             }
-            columns.extend(metadata.target_names.iter().cloned());
-            let scale = metadata.preprocessing.target_scale(width);
-            for row in values.chunks_mut(width) {
-                for (v, (offset, s)) in row.iter_mut().zip(&scale) {
+            TargetEncoding::Classes { classes, binary: true, .. } => {
+                columns.extend(["predicted".to_string(), format!("p({})", classes[1])]);
+                Kind::Binary(classes.clone())
+            }
+            TargetEncoding::Classes { classes, .. } => {
+                columns.push("predicted".to_string());
+                columns.extend(classes.iter().map(|c| format!("p({c})")));
+                Kind::Classes(classes.clone())
+            }
+            TargetEncoding::Columns(_) | TargetEncoding::Features => {
+                // A 0/1 target given as numbers (an inline table) is a binary task all the same.
+                let binary = metadata.task == "binary";
+                if binary {
+                    columns.push("predicted".to_string());
+                }
+                columns.extend(metadata.target_names.iter().cloned());
+                scale = Some(metadata.preprocessing.target_scale(width));
+                Kind::Values { binary }
+            }
+        };
+        Predictor { job, params, columns, kind, width, scale, forward: None }
+    }
+
+    /// The predictions of `encoded`'s rows.
+    pub fn predict(&mut self, encoded: &Encoded) -> Result<Predictions<'_>, Diagnostic> {
+        let mut values = Vec::new();
+        if encoded.rows > 0 {
+            let forward = match &mut self.forward {
+                Some(forward) => forward,
+                empty => {
+                    let batch = crate::graphs::eval_chunk(self.job, encoded.rows);
+                    empty.insert(Forward::compile(self.job, self.params, "prediction", self.width, batch)?)
+                }
+            };
+            forward.run(&encoded.inputs, &mut values)?;
+        }
+        if let Some(scale) = &self.scale {
+            for row in values.chunks_mut(self.width) {
+                for (v, (offset, s)) in row.iter_mut().zip(scale) {
                     *v = *v * s + offset;
                 }
             }
-            Kind::Values { binary }
         }
-    };
-    Ok(Predictions { columns, lines: encoded.lines.clone(), values, width, kind })
-}
-
-/// Rows per call of the compiled forward pass: new files can be any length, and one graph
-/// sized to a whole file would need scratch in proportion to it.
-const BATCH_ROWS: usize = 4096;
-
-/// The model's `prediction` output over `rows` rows, by compiled code.
-fn forward(job: &Job, params: &[Vec<f32>], inputs: &[f32], rows: usize) -> Result<Vec<f32>, Diagnostic> {
-    forward_to(job, params, inputs, rows, "prediction", output_width(job))
+        Ok(Predictions { lines: encoded.lines.clone(), values, width: self.width, kind: &self.kind })
+    }
 }
 
 /// Output `output` (`prediction` or a hidden layer's name, `width` numbers a row) of the
-/// evaluation forward pass over `rows` rows: one compiled function that computes only what
-/// that output needs (the graph's other outputs are dropped before the passes, so dead
-/// code elimination stops the pass at the layer), run in batches of at most `BATCH_ROWS`.
+/// evaluation forward pass over `rows` rows, in calls of as many rows as the planner
+/// gives an evaluation call (see [`Forward`]).
 pub fn forward_to(
     job: &Job,
     params: &[Vec<f32>],
@@ -229,45 +255,111 @@ pub fn forward_to(
     output: &str,
     width_out: usize,
 ) -> Result<Vec<f32>, Diagnostic> {
-    if rows == 0 {
-        return Ok(Vec::new());
-    }
-    let batch = rows.min(BATCH_ROWS);
-    let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch, nnc_lower::Mode::Eval);
-    let mut graph = lowered.graph;
-    graph.outputs.retain(|(name, _)| name == output);
-    if graph.outputs.is_empty() {
-        return Err(internal(format!("the forward pass has no output `{output}`"), job.span));
-    }
-    let input_lens: Vec<usize> = graph.inputs.iter().map(|decl| decl.shape.numel()).collect();
-    let graph = nnc_opt::optimize(&graph);
-    let program = crate::graphs::lower(&nnc_runtime::Role::Eval("predict"), &graph);
-    let unit = nnc_codegen::Unit::Program { name: "predict", program: &program, hot: false };
-    let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).map_err(|e| internal(e, job.span))?;
-    let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
-    let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-    let mut scratch = vec![0.0; kernel.arena_len()];
-    let width_in = (inputs.len() / rows).max(1);
-    // The targets are an input of the graph the loss would read; nothing reads them here.
-    let targets = vec![0.0f32; input_lens.get(1).copied().unwrap_or(0)];
-    let mut chunk_inputs = vec![0.0f32; batch * width_in];
-    let params: Vec<&[f32]> = params.iter().map(Vec::as_slice).collect();
-    let mut results = Vec::with_capacity(rows * width_out);
-    for chunk in inputs.chunks(batch * width_in) {
-        // The last chunk is padded with zero rows whose outputs are dropped.
-        chunk_inputs[..chunk.len()].copy_from_slice(chunk);
-        chunk_inputs[chunk.len()..].fill(0.0);
-        let frame_inputs: [&[f32]; 2] = [&chunk_inputs, &targets];
-        kernel.call(nnc_codegen::Frame {
-            inputs: &frame_inputs,
-            params: nnc_codegen::Params::Read(&params),
-            outputs: &mut outputs,
-            scratch: &mut scratch,
-        });
-        let produced = outputs.first().map_or(&[][..], Vec::as_slice);
-        results.extend_from_slice(&produced[..chunk.len() / width_in * width_out]);
+    let mut results = Vec::new();
+    if rows > 0 {
+        let batch = crate::graphs::eval_chunk(job, rows);
+        Forward::compile(job, params, output, width_out, batch)?.run(inputs, &mut results)?;
     }
     Ok(results)
+}
+
+/// One output of the evaluation forward pass, compiled for `batch` rows a call: the
+/// graph's other outputs are dropped before the passes, so dead code elimination stops
+/// the pass at the layer. It runs over any number of rows, `batch` at a time.
+pub struct Forward<'p> {
+    compiled: nnc_codegen::Compiled,
+    params: Vec<&'p [f32]>,
+    /// The job's, for diagnostics.
+    span: Span,
+    batch: usize,
+    width_in: usize,
+    width_out: usize,
+    /// One call's rows, the last call's padded with zero rows whose outputs are dropped.
+    inputs: Vec<f32>,
+    /// The targets are an input of the graph the loss would read; nothing reads them here.
+    targets: Vec<f32>,
+    outputs: Vec<Vec<f32>>,
+    scratch: Vec<f32>,
+}
+
+impl<'p> Forward<'p> {
+    pub fn compile(
+        job: &Job,
+        params: &'p [Vec<f32>],
+        output: &str,
+        width_out: usize,
+        batch: usize,
+    ) -> Result<Forward<'p>, Diagnostic> {
+        let batch = batch.max(1);
+        let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch, nnc_lower::Mode::Eval);
+        let mut graph = lowered.graph;
+        graph.outputs.retain(|(name, _)| name == output);
+        if graph.outputs.is_empty() {
+            return Err(internal(format!("the forward pass has no output `{output}`"), job.span));
+        }
+        let input_lens: Vec<usize> = graph.inputs.iter().map(|decl| decl.shape.numel()).collect();
+        let graph = nnc_opt::optimize(&graph);
+        let program = crate::graphs::lower(&nnc_runtime::Role::Eval("predict"), &graph);
+        let unit = nnc_codegen::Unit::Program { name: "predict", program: &program, hot: false };
+        let compiled =
+            nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).map_err(|e| internal(e, job.span))?;
+        let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
+        let outputs = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+        let scratch = vec![0.0; kernel.arena_len()];
+        let width_in = (input_lens.first().copied().unwrap_or(0) / batch).max(1);
+        Ok(Forward {
+            params: params.iter().map(Vec::as_slice).collect(),
+            span: job.span,
+            batch,
+            width_in,
+            width_out,
+            inputs: vec![0.0; batch * width_in],
+            targets: vec![0.0; input_lens.get(1).copied().unwrap_or(0)],
+            outputs,
+            scratch,
+            compiled,
+        })
+    }
+
+    /// Appends the output of every row of `inputs` (`width_in` numbers a row) to
+    /// `results`, or says that they do not fit in memory.
+    pub fn run(&mut self, inputs: &[f32], results: &mut Vec<f32>) -> Result<(), Diagnostic> {
+        let rows = inputs.len() / self.width_in;
+        reserve_outputs(results, rows, self.width_out, self.span)?;
+        let kernel = self.compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", self.span))?;
+        for chunk in inputs.chunks(self.batch * self.width_in) {
+            self.inputs[..chunk.len()].copy_from_slice(chunk);
+            self.inputs[chunk.len()..].fill(0.0);
+            let frame_inputs: [&[f32]; 2] = [&self.inputs, &self.targets];
+            kernel.call(nnc_codegen::Frame {
+                inputs: &frame_inputs,
+                params: nnc_codegen::Params::Read(&self.params),
+                outputs: &mut self.outputs,
+                scratch: &mut self.scratch,
+            });
+            let produced = self.outputs.first().map_or(&[][..], Vec::as_slice);
+            results.extend_from_slice(&produced[..chunk.len() / self.width_in * self.width_out]);
+        }
+        Ok(())
+    }
+}
+
+/// Room for `rows × width` more outputs in `results`, reserved fallibly: a failed
+/// allocation under `ulimit -v` would abort the process.
+fn reserve_outputs(results: &mut Vec<f32>, rows: usize, width: usize, span: Span) -> Result<(), Diagnostic> {
+    let len = rows.saturating_mul(width);
+    results.try_reserve(len).map_err(|_| {
+        Diagnostic::error(
+            codes::TOO_LARGE,
+            format!(
+                "the outputs of {rows} rows of {width} numbers need {} MiB of memory, which could not be allocated",
+                len.saturating_mul(4) >> 20
+            ),
+            span,
+            "this job",
+        )
+        .with_help("use fewer rows, or a process with more memory")
+    })
 }
 
 /// The outputs per row of a settled model (`job_for` settles it).

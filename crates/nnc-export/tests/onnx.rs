@@ -40,7 +40,8 @@ fn agrees_at(example: &str) -> Vec<u8> {
         lines: (0..data.rows as u64).collect(),
         ..Encoded::default()
     };
-    let predicted = nnc_driver::predict::predict(&job, &params, &weights, &encoded).unwrap();
+    let mut predictor = nnc_driver::predict::Predictor::new(&job, &params, &weights);
+    let predicted = predictor.predict(&encoded).unwrap();
     let exported = nnc_export::onnx::export(&job, &weights, &params);
     // The file takes numeric columns as they are in the data: undo the normalisation.
     let mut affine = Vec::new();

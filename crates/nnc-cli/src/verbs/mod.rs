@@ -71,13 +71,46 @@ pub fn encode_rows(
     path: &Path,
     identities: bool,
 ) -> Result<nnc_data::Encoded, Vec<Diagnostic>> {
-    use nnc_driver::predict::{images_of, missing_of};
     let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
-    let preprocessing = &model.weights.metadata.preprocessing;
-    let job = &model.job;
-    let encoded =
-        nnc_data::encode_file(path, preprocessing, missing_of(job), images_of(job), job.data.span, &room, identities)
-            .map_err(|d| vec![d])?;
+    let encoded = new_rows(model, path, &room).encode(identities).map_err(|d| vec![d])?;
+    tell_left_out(context, path, &encoded);
+    Ok(encoded)
+}
+
+/// [`encode_rows`] a part at a time (see `nnc_data::NewRows::encode_in_parts`), each
+/// handed to `each` (`false` from it stops) after what was left out of it is told: for a
+/// file of any length. Rows' identities are not read.
+pub fn encode_rows_in_parts(
+    context: &Context,
+    model: &SavedModel,
+    path: &Path,
+    each: &mut dyn FnMut(nnc_data::Encoded) -> Result<bool, Diagnostic>,
+) -> Result<(), Vec<Diagnostic>> {
+    let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
+    let mut tell_and_take = |encoded: nnc_data::Encoded| {
+        tell_left_out(context, path, &encoded);
+        each(encoded)
+    };
+    let size = nnc_driver::predict::part_size(&model.job);
+    new_rows(model, path, &room).encode_in_parts(size, &mut tell_and_take).map_err(|d| vec![d])
+}
+
+/// The rows of `path` as the saved model's training data was read.
+fn new_rows<'a>(model: &'a SavedModel, path: &'a Path, room: &'a nnc_data::Room) -> nnc_data::NewRows<'a> {
+    use nnc_driver::predict::{images_of, missing_of};
+    nnc_data::NewRows {
+        path,
+        preprocessing: &model.weights.metadata.preprocessing,
+        missing: missing_of(&model.job),
+        images: images_of(&model.job),
+        span: model.job.data.span,
+        room,
+    }
+}
+
+/// Tells on standard error (unless the output is JSON, which lists them) which rows of
+/// `path` were left out, or encoded with a caveat.
+fn tell_left_out(context: &Context, path: &Path, encoded: &nnc_data::Encoded) {
     if !context.json {
         for (line, reason) in &encoded.skipped {
             crate::output::stderr(&format!("note: line {line} of `{}` left out: {reason}\n", path.display()));
@@ -86,7 +119,6 @@ pub fn encode_rows(
             crate::output::stderr(&format!("note: line {line} of `{}`: {note}\n", path.display()));
         }
     }
-    Ok(encoded)
 }
 
 /// The name of rows' identity column: the training target's class column (`identity`
