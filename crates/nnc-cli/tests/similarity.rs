@@ -57,6 +57,31 @@ fn embed_similar_and_cluster_on_the_digits() {
     assert_eq!(embedded["identities"][0], "7");
     let hidden = json(&["embed", PROGRAM, "--weights", &weights, "--layer", "conv2d1", "--input", &data("probe_7to9")]);
     assert_eq!(hidden["width"], 8 * 8 * 16);
+    // A part at a time (parts of 10 rows here), the same rows, lines and identities, and
+    // the same embeddings but for the last bit (kernels for other numbers of rows).
+    let args = ["embed", PROGRAM, "--weights", &weights, "--input", &data("probe_7to9"), "--json"];
+    let output = nnc().args(args).env("NNC_EVAL_ROWS", "10").output().unwrap();
+    let parts: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!((&parts["lines"], &parts["identities"]), (&embedded["lines"], &embedded["identities"]));
+    let numbers = |report: &Value| -> Vec<f64> {
+        let rows = report["embeddings"].as_array().unwrap().iter();
+        rows.flat_map(|row| row.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect::<Vec<_>>()).collect()
+    };
+    let (whole, in_parts) = (numbers(&embedded), numbers(&parts));
+    assert_eq!(whole.len(), 267 * 64);
+    assert!(whole.iter().zip(&in_parts).all(|(a, b)| (a - b).abs() < 1e-5), "embeddings differ");
+    let csv = |rows: Option<&str>| {
+        let mut command = nnc();
+        command.args(["embed", PROGRAM, "--weights", &weights, "--input", &data("probe_7to9")]);
+        if let Some(rows) = rows {
+            command.env("NNC_EVAL_ROWS", rows);
+        }
+        let text = String::from_utf8(command.output().unwrap().stdout).unwrap();
+        text.lines().map(|line| line.split(',').take(2).collect::<Vec<_>>().join(",")).collect::<Vec<_>>()
+    };
+    let lines = csv(None);
+    assert_eq!((lines.len(), lines[0].as_str()), (268, "line,label"));
+    assert_eq!(csv(Some("7")), lines, "each row's line and identity, in order");
 
     // predict: a metric-loss model predicts its embedding (columns e1..e64), not classes.
     let predicted = json(&["predict", PROGRAM, "--weights", &weights, "--input", &data("probe_7to9")]);

@@ -64,19 +64,21 @@ impl NewRows<'_> {
     /// [`NewRows::encode`] a part at a time, for a file of any length: each part of at
     /// most `size` is read and encoded on a thread of its own while `each` takes the one
     /// before (`false` from it stops the reading), so memory is bounded by a few parts,
-    /// not by the file. Rows' identities are not read. A folder of images is one part.
+    /// not by the file. A folder of images is one part.
     pub fn encode_in_parts(
         &self,
         size: PartSize,
+        identities: bool,
         each: &mut dyn FnMut(Encoded) -> Result<bool, Diagnostic>,
     ) -> Result<(), Diagnostic> {
         let display = self.path.display().to_string();
         if let Some(spec) = source_kind(self)? {
-            return each(encode_table(read_folder(spec, self)?, &display, self, false)?).map(|_| ());
+            return each(encode_table(read_folder(spec, self)?, &display, self, identities)?).map(|_| ());
         }
-        let numbers_only = |header: &[String]| numbers_only(self.preprocessing, None, header);
+        let identity = identities.then(|| identity_name(self.preprocessing)).flatten();
+        let numbers_only = |header: &[String]| numbers_only(self.preprocessing, identity, header);
         let file = &FileRef { path: &display, path_span: self.span, room: self.room };
-        let encode = |table| encode_table(table, &display, self, false);
+        let encode = |table| encode_table(table, &display, self, identities);
         std::thread::scope(|scope| {
             let (parts, received) = std::sync::mpsc::sync_channel::<Result<Encoded, Diagnostic>>(1);
             let reader = move || {

@@ -2,7 +2,7 @@
 //! compiled as one function. What `nnc embed` writes, and what `nnc similar` and `nnc
 //! cluster` compare.
 
-use crate::predict::forward_to;
+use crate::predict::Forward;
 use crate::similar::Embeddings;
 use nnc_check::Job;
 use nnc_diagnostics::{Diagnostic, codes, did_you_mean};
@@ -46,7 +46,30 @@ pub fn embed(
     rows: usize,
     layer: Option<&str>,
 ) -> Result<(String, Embeddings), Diagnostic> {
-    let (name, output, width) = embedding_layer(job, layer)?;
-    let values = forward_to(job, params, inputs, rows, &output, width)?;
-    Ok((name, Embeddings { values, width }))
+    let mut embedder = Embedder::new(job, params, layer)?;
+    let values = if rows > 0 { embedder.embed(inputs)? } else { Vec::new() };
+    Ok((embedder.layer, Embeddings { values, width: embedder.width }))
+}
+
+/// A layer's activations (see [`embedding_layer`]) a part of a file at a time, by one
+/// forward pass compiled at the first part.
+pub struct Embedder<'p> {
+    /// The layer's name, and its width.
+    pub layer: String,
+    pub width: usize,
+    forward: Forward<'p>,
+}
+
+impl<'p> Embedder<'p> {
+    pub fn new(job: &'p Job, params: &'p [Vec<f32>], layer: Option<&str>) -> Result<Embedder<'p>, Diagnostic> {
+        let (layer, output, width) = embedding_layer(job, layer)?;
+        Ok(Embedder { layer, width, forward: Forward::new(job, params, &output, width) })
+    }
+
+    /// The activations of the rows of `inputs`, `width` a row.
+    pub fn embed(&mut self, inputs: &[f32]) -> Result<Vec<f32>, Diagnostic> {
+        let mut values = Vec::new();
+        self.forward.run(inputs, &mut values)?;
+        Ok(values)
+    }
 }

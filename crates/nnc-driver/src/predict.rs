@@ -126,7 +126,7 @@ enum Kind {
     Values { binary: bool },
 }
 
-impl Predictions<'_> {
+impl<'p> Predictions<'p> {
     pub fn len(&self) -> usize {
         self.lines.len()
     }
@@ -140,27 +140,33 @@ impl Predictions<'_> {
         self.values.get(row * self.width..(row + 1) * self.width).unwrap_or_default()
     }
 
-    /// Row `row` as text: its line, then what the predictor's `columns` name.
-    pub fn row(&self, row: usize) -> Vec<String> {
+    /// Row `row`'s line in the file.
+    pub fn line(&self, row: usize) -> u64 {
+        self.lines.get(row).copied().unwrap_or(0)
+    }
+
+    /// What row `row` is predicted to be, before its numbers: the likeliest class, or the
+    /// 0/1 a binary value rounds to (none for values and embeddings).
+    pub fn label(&self, row: usize) -> Option<&'p str> {
         let numbers = self.numbers(row);
-        let number = |v: &f32| format!("{v}");
-        let mut cells = vec![self.lines[row].to_string()];
+        let class = |classes: &'p [String], index: usize| Some(classes.get(index).map_or("", String::as_str));
         match self.kind {
-            Kind::Embedding => {}
-            Kind::Binary(classes) => {
-                cells.push(classes[usize::from(numbers.first().is_some_and(|&p| p >= 0.5))].clone())
-            }
+            Kind::Embedding | Kind::Values { binary: false } => None,
+            Kind::Binary(classes) => class(classes, usize::from(numbers.first().is_some_and(|&p| p >= 0.5))),
             Kind::Classes(classes) => {
                 let best =
                     numbers.iter().enumerate().fold((0, f32::MIN), |b, (i, &p)| if p > b.1 { (i, p) } else { b });
-                cells.push(classes.get(best.0).cloned().unwrap_or_default());
+                class(classes, best.0)
             }
-            Kind::Values { binary: true } => {
-                cells.push(u8::from(numbers.first().is_some_and(|&v| v >= 0.5)).to_string())
-            }
-            Kind::Values { binary: false } => {}
+            Kind::Values { binary: true } => Some(if numbers.first().is_some_and(|&v| v >= 0.5) { "1" } else { "0" }),
         }
-        cells.extend(numbers.iter().map(number));
+    }
+
+    /// Row `row` as text: its line, then what the predictor's `columns` name.
+    pub fn row(&self, row: usize) -> Vec<String> {
+        let mut cells = vec![self.line(row).to_string()];
+        cells.extend(self.label(row).map(str::to_string));
+        cells.extend(self.numbers(row).iter().map(f32::to_string));
         cells
     }
 
@@ -174,15 +180,13 @@ impl Predictions<'_> {
 /// forward pass is compiled once, for as many rows as the first part has (at most what
 /// the planner gives an evaluation call), and run over every part.
 pub struct Predictor<'m> {
-    job: &'m Job,
-    params: &'m [Vec<f32>],
     /// The output's column names: `line`, then the prediction's.
     pub columns: Vec<String>,
     kind: Kind,
     width: usize,
     /// `(offset, scale)` per output, from the model's numbers to the targets' units.
     scale: Option<Vec<(f32, f32)>>,
-    forward: Option<Forward<'m>>,
+    forward: Forward<'m>,
 }
 
 impl<'m> Predictor<'m> {
@@ -217,22 +221,14 @@ impl<'m> Predictor<'m> {
                 Kind::Values { binary }
             }
         };
-        Predictor { job, params, columns, kind, width, scale, forward: None }
+        let forward = Forward::new(job, params, "prediction", width);
+        Predictor { columns, kind, width, scale, forward }
     }
 
     /// The predictions of `encoded`'s rows.
     pub fn predict(&mut self, encoded: &Encoded) -> Result<Predictions<'_>, Diagnostic> {
         let mut values = Vec::new();
-        if encoded.rows > 0 {
-            let forward = match &mut self.forward {
-                Some(forward) => forward,
-                empty => {
-                    let batch = crate::graphs::eval_chunk(self.job, encoded.rows);
-                    empty.insert(Forward::compile(self.job, self.params, "prediction", self.width, batch)?)
-                }
-            };
-            forward.run(&encoded.inputs, &mut values)?;
-        }
+        self.forward.run(&encoded.inputs, &mut values)?;
         if let Some(scale) = &self.scale {
             for row in values.chunks_mut(self.width) {
                 for (v, (offset, s)) in row.iter_mut().zip(scale) {
@@ -244,29 +240,43 @@ impl<'m> Predictor<'m> {
     }
 }
 
-/// Output `output` (`prediction` or a hidden layer's name, `width` numbers a row) of the
-/// evaluation forward pass over `rows` rows, in calls of as many rows as the planner
-/// gives an evaluation call (see [`Forward`]).
-pub fn forward_to(
-    job: &Job,
-    params: &[Vec<f32>],
-    inputs: &[f32],
-    rows: usize,
-    output: &str,
+/// One output of the evaluation forward pass: the graph's other outputs are dropped
+/// before the passes, so dead code elimination stops the pass at the layer. It is
+/// compiled at its first rows, for as many as the planner gives an evaluation call (at
+/// most those rows), and runs over any number of rows after, that many at a time.
+pub struct Forward<'p> {
+    job: &'p Job,
+    params: &'p [Vec<f32>],
+    output: String,
     width_out: usize,
-) -> Result<Vec<f32>, Diagnostic> {
-    let mut results = Vec::new();
-    if rows > 0 {
-        let batch = crate::graphs::eval_chunk(job, rows);
-        Forward::compile(job, params, output, width_out, batch)?.run(inputs, &mut results)?;
-    }
-    Ok(results)
+    compiled: Option<CompiledForward<'p>>,
 }
 
-/// One output of the evaluation forward pass, compiled for `batch` rows a call: the
-/// graph's other outputs are dropped before the passes, so dead code elimination stops
-/// the pass at the layer. It runs over any number of rows, `batch` at a time.
-pub struct Forward<'p> {
+impl<'p> Forward<'p> {
+    pub fn new(job: &'p Job, params: &'p [Vec<f32>], output: &str, width_out: usize) -> Forward<'p> {
+        Forward { job, params, output: output.to_string(), width_out, compiled: None }
+    }
+
+    /// Appends the output of every row of `inputs` to `results`, or says that they do
+    /// not fit in memory.
+    pub fn run(&mut self, inputs: &[f32], results: &mut Vec<f32>) -> Result<(), Diagnostic> {
+        if inputs.is_empty() {
+            return Ok(());
+        }
+        let compiled = match &mut self.compiled {
+            Some(compiled) => compiled,
+            empty => {
+                let width_in = self.job.model.input.size().max(1);
+                let batch = crate::graphs::eval_chunk(self.job, inputs.len() / width_in);
+                empty.insert(CompiledForward::compile(self.job, self.params, &self.output, self.width_out, batch)?)
+            }
+        };
+        compiled.run(inputs, results)
+    }
+}
+
+/// [`Forward`] compiled for `batch` rows a call.
+struct CompiledForward<'p> {
     compiled: nnc_codegen::Compiled,
     params: Vec<&'p [f32]>,
     /// The job's, for diagnostics.
@@ -282,14 +292,14 @@ pub struct Forward<'p> {
     scratch: Vec<f32>,
 }
 
-impl<'p> Forward<'p> {
-    pub fn compile(
+impl<'p> CompiledForward<'p> {
+    fn compile(
         job: &Job,
         params: &'p [Vec<f32>],
         output: &str,
         width_out: usize,
         batch: usize,
-    ) -> Result<Forward<'p>, Diagnostic> {
+    ) -> Result<CompiledForward<'p>, Diagnostic> {
         let batch = batch.max(1);
         let lowered = nnc_lower::lower_forward(&job.model, job.train.loss, None, batch, nnc_lower::Mode::Eval);
         let mut graph = lowered.graph;
@@ -307,7 +317,7 @@ impl<'p> Forward<'p> {
         let outputs = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
         let scratch = vec![0.0; kernel.arena_len()];
         let width_in = (input_lens.first().copied().unwrap_or(0) / batch).max(1);
-        Ok(Forward {
+        Ok(CompiledForward {
             params: params.iter().map(Vec::as_slice).collect(),
             span: job.span,
             batch,

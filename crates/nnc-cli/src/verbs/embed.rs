@@ -1,8 +1,12 @@
-//! `nnc embed`: a layer's activations for new rows, as CSV.
+//! `nnc embed`: a layer's activations for new rows, as CSV. The file is read, encoded,
+//! embedded and written a part at a time, so a file of any length takes the memory of a
+//! few parts.
 
-use super::{Context, csv_text, encode_rows, saved_model, write};
+use super::parts::PartWriter;
+use super::{Context, encode_rows_in_parts, saved_model};
 use crate::output::Output;
 use nnc_diagnostics::Diagnostic;
+use nnc_driver::embed::Embedder;
 use serde_json::json;
 use std::path::Path;
 
@@ -14,40 +18,62 @@ pub fn embed(
     out: Option<&Path>,
 ) -> Result<Output, Vec<Diagnostic>> {
     let model = saved_model(context, weights_path)?;
-    let encoded = encode_rows(context, &model, input, true)?;
-    let (layer, embeddings) = nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, layer)
-        .map_err(|d| vec![d])?;
+    let mut embedder = Embedder::new(&model.job, &model.params, layer).map_err(|d| vec![d])?;
+    let mut writer = PartWriter::open(context, out, model.job.span, "rows")?;
     let identity = super::identity_column(&model.weights.metadata.preprocessing);
-    let mut header = vec!["line".to_string()];
-    header.extend(encoded.identities.as_ref().map(|_| identity.clone()));
-    header.extend((0..embeddings.width).map(|i| format!("{layer}_{i}")));
-    let rows = embeddings.values.chunks(embeddings.width.max(1)).enumerate().map(|(i, row)| {
-        let mut cells = vec![encoded.lines[i].to_string()];
-        cells.extend(encoded.identities.as_ref().map(|ids| ids[i].clone()));
-        cells.extend(row.iter().map(f32::to_string));
-        cells
-    });
-    let csv_text = csv_text(std::iter::once(header).chain(rows));
-    let text = match out {
-        Some(path) => {
-            write(path, csv_text.as_bytes())?;
-            format!(
-                "wrote the {}-number embeddings of `{layer}` for {} rows to {}\n",
-                embeddings.width,
-                encoded.rows,
-                path.display()
-            )
+    let width = embedder.width;
+    // What JSON lists, only when it is asked for.
+    let (mut lines, mut identities, mut embeddings) = (Vec::new(), None::<Vec<String>>, Vec::new());
+    let mut take = |encoded: nnc_data::Encoded| {
+        let mut header = vec!["line".to_string()];
+        header.extend(encoded.identities.as_ref().map(|_| identity.clone()));
+        header.extend((0..width).map(|i| format!("{}_{i}", embedder.layer)));
+        if !writer.start_part(&header, encoded.rows, header.len())? {
+            return Ok(false);
         }
-        None => csv_text,
+        writer.note_left_out(&encoded);
+        let values = embedder.embed(&encoded.inputs)?;
+        for (row, numbers) in values.chunks(width.max(1)).enumerate() {
+            let line = encoded.lines[row].to_string();
+            let texts: &[&str] = match &encoded.identities {
+                Some(identities) => &[&line, &identities[row]],
+                None => &[&line],
+            };
+            if !writer.write_row(texts, numbers)? {
+                return Ok(false);
+            }
+        }
+        if context.json {
+            lines.extend_from_slice(&encoded.lines);
+            if let Some(part) = encoded.identities {
+                identities.get_or_insert_with(Vec::new).extend(part);
+            }
+            embeddings.extend(values.chunks(width.max(1)).map(<[f32]>::to_vec));
+        }
+        Ok(true)
+    };
+    let encoded = encode_rows_in_parts(context, &model, (input, true), &mut take);
+    encoded.map_err(|diagnostics| writer.said_what_was_written(diagnostics))?;
+    let written = writer.finish()?;
+    let layer = embedder.layer;
+    let text = match out {
+        Some(path) if !written.interrupted => format!(
+            "wrote the {width}-number embeddings of `{layer}` for {} rows to {}\n",
+            written.rows,
+            path.display()
+        ),
+        // Written as they were made, or not at all.
+        _ => String::new(),
     };
     let json = json!({
         "model": model.job.model.name,
         "layer": layer,
-        "width": embeddings.width,
-        "lines": encoded.lines,
-        "identities": encoded.identities,
-        "embeddings": embeddings.values.chunks(embeddings.width.max(1)).collect::<Vec<_>>(),
-        "skipped": encoded.skipped.iter().map(|(line, why)| json!({ "line": line, "reason": why })).collect::<Vec<_>>(),
+        "width": width,
+        "lines": lines,
+        "identities": identities,
+        "embeddings": embeddings,
+        "skipped": written.skipped,
+        "interrupted": written.interrupted,
     });
-    Ok(Output::new(text, json))
+    Ok(Output { text, json, exit: written.exit() })
 }

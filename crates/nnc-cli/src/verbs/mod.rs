@@ -10,6 +10,7 @@ pub mod export;
 pub mod fmt;
 pub mod gradcheck;
 pub mod ir;
+pub mod parts;
 pub mod plot;
 pub mod predict;
 pub mod run;
@@ -79,11 +80,11 @@ pub fn encode_rows(
 
 /// [`encode_rows`] a part at a time (see `nnc_data::NewRows::encode_in_parts`), each
 /// handed to `each` (`false` from it stops) after what was left out of it is told: for a
-/// file of any length. Rows' identities are not read.
+/// file of any length.
 pub fn encode_rows_in_parts(
     context: &Context,
     model: &SavedModel,
-    path: &Path,
+    (path, identities): (&Path, bool),
     each: &mut dyn FnMut(nnc_data::Encoded) -> Result<bool, Diagnostic>,
 ) -> Result<(), Vec<Diagnostic>> {
     let room = nnc_driver::limits::budget(context.overrides.memory_limit).room();
@@ -92,7 +93,7 @@ pub fn encode_rows_in_parts(
         each(encoded)
     };
     let size = nnc_driver::predict::part_size(&model.job);
-    new_rows(model, path, &room).encode_in_parts(size, &mut tell_and_take).map_err(|d| vec![d])
+    new_rows(model, path, &room).encode_in_parts(size, identities, &mut tell_and_take).map_err(|d| vec![d])
 }
 
 /// The rows of `path` as the saved model's training data was read.
