@@ -4,10 +4,11 @@
 //! cluster as CSV and the clusters drawn in two dimensions. A range of k (`--k 2..10`)
 //! gives a table and the elbow and silhouette plots instead.
 
-use super::{Context, csv_text, encode_rows, file_error, saved_model, write, write_plot};
+use super::{Context, csv_text, encode_rows_in_parts, file_error, saved_model, write, write_plot};
 use crate::output::Output;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_driver::cluster::{Plane, Settings, adjusted_rand_index, contingency, kmeans, silhouette};
+use nnc_driver::embed::Embedder;
 use nnc_driver::similar::identity_ids;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -198,17 +199,26 @@ fn embedded(context: &Context, weights: &Path, request: &Request<'_>) -> Result<
             ));
         }
     };
-    let encoded = encode_rows(context, &model, &path, true)?;
-    let (layer, embeddings) =
-        nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, request.layer)
-            .map_err(|d| vec![d])?;
+    // A part at a time: only the embeddings are kept, not every row's inputs.
+    let mut embedder = Embedder::new(&model.job, &model.params, request.layer).map_err(|d| vec![d])?;
+    let (mut values, mut lines, mut identities) = (Vec::new(), Vec::new(), None::<Vec<String>>);
+    let mut take = |encoded: nnc_data::Encoded| {
+        values.extend(embedder.embed(&encoded.inputs)?);
+        lines.extend_from_slice(&encoded.lines);
+        if let Some(part) = encoded.identities {
+            identities.get_or_insert_with(Vec::new).extend(part);
+        }
+        Ok(true)
+    };
+    encode_rows_in_parts(context, &model, (&path, true), &mut take)?;
+    let (layer, width) = (embedder.layer, embedder.width);
     let column = super::identity_column(&model.weights.metadata.preprocessing);
     Ok(Points {
-        values: embeddings.values,
-        width: embeddings.width,
-        what: format!("the {}-number embeddings of layer `{layer}` ({})", embeddings.width, path.display()),
-        lines: encoded.lines,
-        labels: encoded.identities.map(|ids| (column, ids)),
+        values,
+        width,
+        what: format!("the {width}-number embeddings of layer `{layer}` ({})", path.display()),
+        lines,
+        labels: identities.map(|ids| (column, ids)),
     })
 }
 
