@@ -381,6 +381,27 @@ fn an_interrupted_predict_leaves_no_file() {
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "nothing left in the folder");
 }
 
+/// Standard output on a full disk is a diagnostic naming it, not a panic or a silent
+/// success.
+#[cfg(target_os = "linux")]
+#[test]
+fn predicting_onto_a_full_disk_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
+    let input = dir.path().join("new.csv");
+    std::fs::write(&input, homes_rows(60, None)).unwrap();
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
+        .args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"])
+        .arg(&input)
+        .current_dir(root())
+        .stdout(std::fs::File::create("/dev/full").unwrap())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error[E0418]: cannot write standard output"), "{stderr}");
+}
+
 /// `nnc predict … | head`: the reader stops, and so does nnc, quietly, at its next part.
 #[test]
 fn predicting_into_a_closed_pipe_stops_quietly() {

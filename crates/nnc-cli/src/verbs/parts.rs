@@ -164,8 +164,11 @@ impl Written {
     }
 
     fn failed(&self, error: impl std::fmt::Display, out: Option<&Path>) -> Vec<Diagnostic> {
-        let place = out.map_or_else(|| "standard output".to_string(), |path| format!("`{}`", path.display()));
-        file_error(codes::WRITE_FAILED, format!("cannot write {place}: {error}"), "check the folder can be written")
+        let (place, help) = match out {
+            Some(path) => (format!("`{}`", path.display()), "check the folder can be written"),
+            None => ("standard output".to_string(), "check where standard output goes (a full disk, a closed file)"),
+        };
+        file_error(codes::WRITE_FAILED, format!("cannot write {place}: {error}"), help)
     }
 
     /// The exit code: 130 after Ctrl-C.
