@@ -162,7 +162,8 @@ enum Command {
         /// The weight file (`nnc run --save`).
         #[arg(long, value_name = "PATH")]
         weights: PathBuf,
-        /// A CSV file with the program's feature columns (other columns are ignored).
+        /// A CSV file with the program's feature columns (other columns are ignored);
+        /// `-` reads standard input.
         #[arg(long, value_name = "CSV")]
         input: PathBuf,
         /// Write the predictions here instead of to standard output.
@@ -197,8 +198,8 @@ enum Command {
         /// model trained with a metric loss, else the last hidden layer.
         #[arg(long, value_name = "NAME")]
         layer: Option<String>,
-        /// The rows: a CSV file with the program's feature columns, or a folder of class
-        /// folders for a model trained on images.
+        /// The rows: a CSV file with the program's feature columns (`-`: standard input),
+        /// or a folder of class folders for a model trained on images.
         #[arg(long, value_name = "CSV|DIR")]
         input: PathBuf,
         /// Write the embeddings here instead of to standard output.
@@ -218,7 +219,7 @@ enum Command {
         /// a database saved with --save-database (.safetensors).
         #[arg(long, value_name = "CSV|DIR|FILE")]
         database: PathBuf,
-        /// The rows to match, in the same form (identities optional).
+        /// The rows to match, in the same form (identities optional; `-`: standard input).
         #[arg(long, value_name = "CSV|DIR")]
         query: PathBuf,
         /// The layer whose activations are compared (default as for `embed`).
@@ -258,7 +259,8 @@ enum Command {
         /// The layer (with --weights; default as for `embed`).
         #[arg(long, value_name = "NAME", requires = "weights")]
         layer: Option<String>,
-        /// Rows to cluster (with --weights; default: the program's data file).
+        /// Rows to cluster (with --weights; default: the program's data file; `-`:
+        /// standard input).
         #[arg(long, value_name = "CSV|DIR", requires = "weights")]
         input: Option<PathBuf>,
         /// Seeds k-means++ (each restart its own seed from it).

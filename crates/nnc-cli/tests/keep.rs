@@ -381,6 +381,26 @@ fn an_interrupted_predict_leaves_no_file() {
     assert_eq!(std::fs::read_dir(&folder).unwrap().count(), 0, "nothing left in the folder");
 }
 
+/// `--input -` reads standard input, a part at a time like a file: the same
+/// predictions. A file that is not there says where command-line paths are taken from.
+#[test]
+fn predict_reads_standard_input_for_a_dash() {
+    let dir = tempfile::tempdir().unwrap();
+    let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
+    let csv = homes_rows(60, None);
+    let from_file = predict_homes(dir.path(), &weights, &csv, Some(7), &[]);
+    let args = ["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input", "-"];
+    let from_stdin = nnc().args(args).env("NNC_EVAL_ROWS", "7").write_stdin(csv).output().unwrap();
+    assert!(from_stdin.status.success(), "{}", String::from_utf8_lossy(&from_stdin.stderr));
+    assert_eq!(from_stdin.stdout, from_file.stdout);
+    let mut missing = args;
+    missing[5] = "no/such.csv";
+    let output = nnc().args(missing).output().unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr.contains("relative to the working directory (`-` reads standard input)"), "{stderr}");
+}
+
 /// Standard output on a full disk is a diagnostic naming it, not a panic or a silent
 /// success.
 #[cfg(target_os = "linux")]

@@ -54,7 +54,7 @@ impl NewRows<'_> {
             None => {
                 let identity = identities.then(|| identity_name(self.preprocessing)).flatten();
                 let numbers_only = |header: &[String]| numbers_only(self.preprocessing, identity, header);
-                let file = FileRef { path: &display, path_span: self.span, room: self.room };
+                let file = FileRef { path: &display, path_span: self.span, room: self.room, from_command_line: true };
                 read_rows(&file, Path::new(""), Cells(&numbers_only))?
             }
         };
@@ -77,7 +77,7 @@ impl NewRows<'_> {
         }
         let identity = identities.then(|| identity_name(self.preprocessing)).flatten();
         let numbers_only = |header: &[String]| numbers_only(self.preprocessing, identity, header);
-        let file = &FileRef { path: &display, path_span: self.span, room: self.room };
+        let file = &FileRef { path: &display, path_span: self.span, room: self.room, from_command_line: true };
         let encode = |table| encode_table(table, &display, self, identities);
         std::thread::scope(|scope| {
             let (parts, received) = std::sync::mpsc::sync_channel::<Result<Encoded, Diagnostic>>(1);

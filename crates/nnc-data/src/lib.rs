@@ -126,7 +126,8 @@ fn from_images(spec: &ImageSpec, base_dir: &Path, options: LoadOptions) -> Resul
 }
 
 fn from_csv(spec: &CsvSpec, base_dir: &Path, options: LoadOptions) -> Result<Prepared, Vec<Diagnostic>> {
-    let file = read::FileRef { path: &spec.path, path_span: spec.path_span, room: &options.room };
+    let file =
+        read::FileRef { path: &spec.path, path_span: spec.path_span, room: &options.room, from_command_line: false };
     // A filter compares a column's text, and a window's series is typed from its text:
     // only other data leaves out the text of numbers (see `tabular::numbers_only`).
     let numbers_only = |header: &[String]| match (&spec.filter, &spec.window) {

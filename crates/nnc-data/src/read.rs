@@ -371,6 +371,9 @@ pub(crate) struct FileRef<'a> {
     pub path: &'a str,
     pub path_span: Span,
     pub room: &'a Room,
+    /// Named on the command line (relative to the working directory, `-` for standard
+    /// input), not in the program (relative to its folder).
+    pub from_command_line: bool,
 }
 
 /// Bytes of memory reading and preparing a CSV file takes, per byte of the file: its
@@ -514,6 +517,9 @@ impl Cells<'_> {
 /// its start, whole, as smaller files are: the same rows, lines and diagnostics either
 /// way, a damaged file read twice.
 fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64, kind: Cells) -> Result<Table, Diagnostic> {
+    if spec.from_command_line && spec.path == "-" {
+        return read_stream(spec, &mut LineEnds::new(std::io::stdin()), 0, kind);
+    }
     let path = base_dir.join(spec.path);
     check_size(spec, &path)?;
     // Read as a stream: the file's bytes are never all in memory beside its cells.
@@ -530,13 +536,18 @@ fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64, kind: Cells
 }
 
 fn unreadable(spec: &FileRef, note: String) -> Diagnostic {
+    let help = if spec.from_command_line {
+        "paths on the command line are relative to the working directory (`-` reads standard input)"
+    } else {
+        "paths are relative to the folder of the .nn file"
+    };
     Diagnostic::error(
         codes::UNREADABLE_FILE,
         format!("cannot read data file `{}`", spec.path),
         spec.path_span,
         "while reading this file",
     )
-    .with_help("paths are relative to the folder of the .nn file")
+    .with_help(help)
     .with_note(note)
 }
 
@@ -676,9 +687,10 @@ impl PartSize {
     pub const WHOLE: PartSize = PartSize { rows: usize::MAX, bytes: u64::MAX };
 }
 
-/// Reads a CSV file as consecutive tables of at most `size`, each handed to `each` as
-/// it is read (`false` from it stops the reading): what predicting a file of any length
-/// needs, where [`read_rows`] holds it whole. Lines are numbered in the whole file, and
+/// Reads a CSV file (standard input for `-` on the command line) as consecutive tables
+/// of at most `size`, each handed to `each` as it is read (`false` from it stops the
+/// reading): what predicting a file of any length needs, where [`read_rows`] holds it
+/// whole. Lines are numbered in the whole file, and
 /// a file of no rows is one empty table. The file's size is not checked against the room
 /// left: what a part holds is bounded by `size`.
 pub(crate) fn read_parts(
@@ -688,6 +700,10 @@ pub(crate) fn read_parts(
     kind: Cells,
     each: &mut dyn FnMut(Table) -> Result<bool, Diagnostic>,
 ) -> Result<(), Diagnostic> {
+    if spec.from_command_line && spec.path == "-" {
+        let reserve = size.bytes.min(1 << 20);
+        return read_stream_parts(spec, &mut LineEnds::new(std::io::stdin()), (size, reserve), kind, each);
+    }
     let file = std::fs::File::open(base_dir.join(spec.path)).map_err(|e| unreadable(spec, e.to_string()))?;
     let reserve = file.metadata().map_or(0, |m| m.len()).min(size.bytes);
     read_stream_parts(spec, &mut LineEnds::new(file), (size, reserve), kind, each)
@@ -927,7 +943,8 @@ mod tests {
         let folder = tempfile::tempdir().expect("a temporary folder");
         std::fs::write(folder.path().join("d.csv"), bytes).expect("a temporary file");
         let room = Room::unlimited();
-        let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+        let file =
+            FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room, from_command_line: false };
         let table = read_rows(&file, folder.path(), Cells::ALL_TEXT).unwrap_or_else(|d| panic!("{d:?}"));
         let cells = table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect();
         (cells, table.lines)
@@ -963,7 +980,8 @@ mod tests {
             let folder = tempfile::tempdir().expect("a temporary folder");
             std::fs::write(folder.path().join("d.csv"), &bytes).expect("a temporary file");
             let room = Room::unlimited();
-            let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+            let file =
+                FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room, from_command_line: false };
             if let Ok(table) = read_rows(&file, folder.path(), Cells::ALL_TEXT) {
                 assert!(table.lines.windows(2).all(|pair| pair[0] < pair[1]), "{bytes:?}: {:?}", table.lines);
             }
@@ -994,7 +1012,8 @@ mod tests {
         let folder = tempfile::tempdir().expect("a temporary folder");
         std::fs::write(folder.path().join("d.csv"), bytes).expect("a temporary file");
         let room = Room::unlimited();
-        let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+        let file =
+            FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room, from_command_line: false };
         [u64::MAX, 0].map(|halves_from| {
             let read = |kind| {
                 read_rows_from(&file, folder.path(), halves_from, kind).map(|table| {
@@ -1081,7 +1100,8 @@ mod tests {
         let pieces: [&[u8]; 9] = [b"1", b",", b"\n", b"\r\n", b"\n\n", b"\"a\nb\"", b"\"", b"\xFF", b"\xEF\xBB\xBF"];
         let folder = tempfile::tempdir().expect("a temporary folder");
         let room = Room::unlimited();
-        let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+        let file =
+            FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room, from_command_line: false };
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         let mut next = || crate::xorshift(&mut state);
         let mut read_in_parts = 0;
@@ -1133,7 +1153,8 @@ mod tests {
             let path = folder.path().join("d.csv");
             std::fs::write(&path, bytes).expect("a temporary file");
             let room = Room::unlimited();
-            let file = FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room };
+            let file =
+                FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room, from_command_line: false };
             let opened = std::fs::File::open(&path).expect("the file");
             let split = split_point(&opened, bytes.len() as u64).expect("a line end past the middle");
             read_halves(&file, &path, bytes.len() as u64, split, Cells::ALL_TEXT)
