@@ -328,7 +328,10 @@ fn a_bad_row_in_a_later_part_stops_predicting_and_says_what_was_written() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert!(stderr.contains("error[E0411]") && stderr.contains("line 40"), "{stderr}");
-    assert!(stderr.contains("the 30 predictions before it were written to standard output"), "{stderr}");
+    assert!(
+        stderr.contains("the first 30 predictions, of the parts of the file before this one, were written"),
+        "{stderr}"
+    );
     assert_eq!(String::from_utf8(output.stdout).unwrap().lines().count(), 31);
     let folder = dir.path().join("out");
     std::fs::create_dir(&folder).unwrap();

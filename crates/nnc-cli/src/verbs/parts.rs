@@ -120,7 +120,10 @@ impl<'a> PartWriter<'a> {
     /// Adds to an error part way through which rows standard output already has.
     pub fn said_what_was_written(&self, mut diagnostics: Vec<Diagnostic>) -> Vec<Diagnostic> {
         if let (Some(first), 1.., None, false) = (diagnostics.first_mut(), self.written.rows, self.out, self.json) {
-            let note = format!("the {} {} before it were written to standard output", self.written.rows, self.noun);
+            let (rows, noun) = (self.written.rows, self.noun);
+            let note = format!(
+                "the first {rows} {noun}, of the parts of the file before this one, were written to standard output"
+            );
             *first = first.clone().with_note(note);
         }
         diagnostics
