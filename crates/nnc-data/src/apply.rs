@@ -71,6 +71,18 @@ impl NewRows<'_> {
         identities: bool,
         each: &mut dyn FnMut(Encoded) -> Result<bool, Diagnostic>,
     ) -> Result<(), Diagnostic> {
+        self.encode_parts(size, identities, true, each)
+    }
+
+    /// [`NewRows::encode_in_parts`], reading on a second thread when `on_a_thread` (and
+    /// one can be started), else between `each`'s takes.
+    fn encode_parts(
+        &self,
+        size: PartSize,
+        identities: bool,
+        on_a_thread: bool,
+        each: &mut dyn FnMut(Encoded) -> Result<bool, Diagnostic>,
+    ) -> Result<(), Diagnostic> {
         let display = self.path.display().to_string();
         if let Some(spec) = source_kind(self)? {
             return each(encode_table(read_folder(spec, self)?, &display, self, identities)?).map(|_| ());
@@ -79,6 +91,13 @@ impl NewRows<'_> {
         let numbers_only = |header: &[String]| numbers_only(self.preprocessing, identity, header);
         let file = &FileRef { path: &display, path_span: self.span, room: self.room, from_command_line: true };
         let encode = |table| encode_table(table, &display, self, identities);
+        let read_here = |each: &mut dyn FnMut(Encoded) -> Result<bool, Diagnostic>| {
+            let mut read_and_take = |table| each(encode(table)?);
+            read_parts(file, Path::new(""), size, Cells(&numbers_only), &mut read_and_take)
+        };
+        if !on_a_thread {
+            return read_here(each);
+        }
         std::thread::scope(|scope| {
             let (parts, received) = std::sync::mpsc::sync_channel::<Result<Encoded, Diagnostic>>(1);
             let reader = move || {
@@ -91,8 +110,7 @@ impl NewRows<'_> {
             let spawned = std::thread::Builder::new().name("nnc-read".to_string()).spawn_scoped(scope, reader);
             if spawned.is_err() {
                 // No second thread (a process limit): the same parts, read between takes.
-                let mut read_and_take = |table| each(encode(table)?);
-                return read_parts(file, Path::new(""), size, Cells(&numbers_only), &mut read_and_take);
+                return read_here(each);
             }
             // Dropping `received` on the way out stops the reader at its next part.
             for part in received {
@@ -292,6 +310,78 @@ mod tests {
     use crate::read::Room;
     use crate::spec::Missing;
     use nnc_diagnostics::Span;
+
+    /// A file encoded a part at a time, on a second thread or not, is the file encoded
+    /// whole, part after part: inputs, lines, rows left out and noted, identities; parts
+    /// of as few as one row, with quoted line ends, CRLF, a marker, an unseen category
+    /// and a row left out among them.
+    #[test]
+    fn parts_are_the_whole_file_encoded() {
+        let preprocessing = Preprocessing {
+            features: vec![
+                ColumnEncoding {
+                    column: "x".to_string(),
+                    encoding: Encoding::Numeric { offset: 1.0, scale: 2.0, fill: None },
+                    missing: vec!["NA".to_string()],
+                },
+                ColumnEncoding {
+                    column: "c".to_string(),
+                    encoding: Encoding::OneHot { categories: vec!["a".to_string(), "b".to_string()], fill: None },
+                    missing: vec![String::new()],
+                },
+            ],
+            target: TargetEncoding::Classes { column: "id".to_string(), classes: Vec::new(), binary: false },
+            window: None,
+        };
+        let folder = tempfile::tempdir().expect("a temporary folder");
+        let path = folder.path().join("new.csv");
+        let mut text = "id,c,x\r\n".to_string();
+        for row in 0..40 {
+            let c = ["a", "b", "\"b\"", "zz"][row % 4];
+            let x = if row % 9 == 4 { "NA".to_string() } else { format!("{}.5", row) };
+            let id = if row % 5 == 0 { "\"two\nlines\"".to_string() } else { format!("p{row}") };
+            text.push_str(&format!("{id},{c},{x}\r\n"));
+        }
+        std::fs::write(&path, text).expect("a temporary file");
+        let room = Room::unlimited();
+        let rows = NewRows {
+            path: &path,
+            preprocessing: &preprocessing,
+            missing: Missing::Drop,
+            images: None,
+            span: Span::default(),
+            room: &room,
+        };
+        let whole = rows.encode(true).expect("encoded whole");
+        assert_eq!((whole.rows, whole.skipped.len(), whole.notes.len()), (36, 4, 9));
+        for (part_rows, on_a_thread) in [(1, true), (3, false), (7, true), (100, false)] {
+            let size = crate::PartSize { rows: part_rows, bytes: u64::MAX };
+            let mut joined = super::Encoded { identities: Some(Vec::new()), ..super::Encoded::default() };
+            let mut parts = 0;
+            rows.encode_parts(size, true, on_a_thread, &mut |part| {
+                parts += 1;
+                joined.inputs.extend(part.inputs);
+                joined.rows += part.rows;
+                joined.lines.extend(part.lines);
+                joined.skipped.extend(part.skipped);
+                joined.notes.extend(part.notes);
+                joined.identities.as_mut().expect("kept").extend(part.identities.expect("asked for"));
+                Ok(true)
+            })
+            .expect("encoded in parts");
+            assert_eq!(joined, whole, "parts of {part_rows} rows");
+            assert_eq!(parts, 40_usize.div_ceil(part_rows));
+        }
+        // `false` stops after the first part.
+        let mut taken = 0;
+        let size = crate::PartSize { rows: 4, bytes: u64::MAX };
+        rows.encode_in_parts(size, false, &mut |_| {
+            taken += 1;
+            Ok(false)
+        })
+        .expect("stopped");
+        assert_eq!(taken, 1);
+    }
 
     /// Prediction reads numeric features as numbers, keeping no text for them, and still
     /// sees a marker that reads as a number (`-999`) as missing, and other markers too,
