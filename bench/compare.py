@@ -3,11 +3,11 @@
 eager on the benchmark workloads, in one run, with the issue's targets as ratios (the
 CNN workloads, W5, against JAX jit and PyTorch eager only).
 
-usage: python3 bench/compare.py [--repeat N] [--only w1_xor8,w2_digits] [--sweep] [--cpu avx2]
+usage: python3 bench/compare.py [--repeat N] [--only w1_xor8,w2_digits] [--sweep] [--cpu avx2] [--kmeans]
 
-Sets up its own Python (target/bench-venv, with numpy, JAX and matplotlib from PyPI;
-PyTorch is used when that Python can import it) unless NNC_BENCH_PYTHON names one that
-already has numpy and JAX. Builds nnc in release mode, writes the data into target/bench,
+Sets up its own Python (target/bench-venv, with numpy, JAX, matplotlib and scikit-learn
+from PyPI; PyTorch is used when that Python can import it) unless NNC_BENCH_PYTHON names
+one that already has numpy and JAX. Builds nnc in release mode, writes the data into target/bench,
 runs every system REPEAT times in fresh processes and reports medians. --sweep adds the
 width sweep (784-w-w-10, batch 128) against JAX and writes its table and plot. --cpu avx2
 runs every system as on a CPU with AVX2 and FMA but no AVX-512 (see AVX2_MACHINE).
@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 WORK = os.path.join(ROOT, "target", "bench")
 VENV = os.path.join(ROOT, "target", "bench-venv")
-PACKAGES = ["numpy", "jax", "matplotlib"]
+PACKAGES = ["numpy", "jax", "matplotlib", "scikit-learn"]
 
 # (workload, peer the target is measured against, nnc ÷ peer must be at most this)
 TARGETS = [("w1_xor8", "jax-scan", 1 / 20), ("w2_digits", "jax-jit", 1 / 3),
