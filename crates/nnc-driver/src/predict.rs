@@ -169,11 +169,6 @@ impl<'p> Predictions<'p> {
         cells.extend(self.numbers(row).iter().map(f32::to_string));
         cells
     }
-
-    /// Every row as text, in order.
-    pub fn rows(&self) -> impl Iterator<Item = Vec<String>> + '_ {
-        (0..self.len()).map(|row| self.row(row))
-    }
 }
 
 /// A saved model's predictions in its targets' terms, a part of a file at a time: the

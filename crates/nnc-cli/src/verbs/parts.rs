@@ -44,9 +44,9 @@ pub struct Written {
 
 impl<'a> PartWriter<'a> {
     /// Opens `out` (standard output without it, nowhere with `--json`); diagnostics of
-    /// the JSON's size point at `span`, and messages call the rows `noun`. Ctrl-C is caught before the file is created, so
-    /// that no press finds it unguarded: the first stops at the next part, a second ends
-    /// nnc and removes the file.
+    /// the JSON's size point at `span`, and messages call the rows `noun`. Ctrl-C is
+    /// caught before the file is created, so that no press finds it unguarded: the first
+    /// stops at the next part, a second ends nnc and removes the file.
     pub fn open(
         context: &Context,
         out: Option<&'a Path>,
