@@ -440,6 +440,34 @@ fn predicting_encoded_rows_larger_than_ulimit_goes_a_part_at_a_time() {
     }
 }
 
+/// `nnc similar` of 20,000 queries against 20,000 rows with identities: 400 million
+/// pairs, whose scores (1.6 GB, copied again to be split and sorted, and again for the
+/// raw features) aborted under `ulimit -v 1000000`. The verification figures now count
+/// the pairs of the first queries, at most `MAX_PAIRS` (16,777,216) of them, and say
+/// so; top-1 accuracy still counts every query.
+#[cfg(unix)]
+#[test]
+fn similar_over_many_pairs_scores_a_bounded_number_of_them() {
+    let (dir, path) = program(
+        "codes.nn",
+        "data d { file \"codes.csv\"; features x; target id; categorical id }\n\
+         model m { input 1; dense 4 }\ntrain m on d { loss softmax_ce; epochs 1 }\n",
+    );
+    let rows: String = (0..20_000).map(|row| format!("{},c{}\n", row % 4, row % 4)).collect();
+    std::fs::write(dir.path().join("codes.csv"), "x,id\n".to_string() + &rows).unwrap();
+    nnc().arg("run").arg(&path).args(["--quiet", "--save"]).arg(dir.path().join("m.nnw")).assert().success();
+    let args = format!("similar {} --weights m.nnw --database codes.csv --query codes.csv --json", path.display());
+    let output = under_ulimit_in(dir.path(), 1_000_000, &args);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let scored = report["verification_queries"].as_u64().unwrap();
+    assert_eq!(scored, 16_777_216 / 20_000);
+    let pairs = report["genuine_pairs"].as_u64().unwrap() + report["impostor_pairs"].as_u64().unwrap();
+    assert_eq!(pairs, scored * 20_000);
+    assert_eq!(report["queries"], 20_000);
+    assert_eq!(report["matches"].as_array().unwrap().len(), 20_000);
+}
+
 /// `under_ulimit`, run in `dir`.
 #[cfg(unix)]
 fn under_ulimit_in(dir: &std::path::Path, kib: u64, args: &str) -> std::process::Output {

@@ -83,14 +83,28 @@ pub struct Search {
 const QUERY_BLOCK: usize = 1024;
 const DATABASE_BLOCK: usize = 4096;
 
+/// The most query-database pairs whose scores the verification figures (ROC AUC, equal
+/// error rate, false accept and reject rates) are computed over: 64 MiB of scores, and
+/// as much again for each copy the figures make. Every pair counted for 50,000 queries
+/// against as many rows was 10 GB, allocated at once (an abort under `ulimit -v`).
+pub const MAX_PAIRS: usize = 1 << 24;
+
+/// How many of `queries` queries (the first) have their pairs with `database` rows
+/// scored for the verification figures: all of them, or as many as [`MAX_PAIRS`] allows
+/// (at least one).
+pub fn scored_queries(queries: usize, database: usize) -> usize {
+    queries.min((MAX_PAIRS / database.max(1)).max(1))
+}
+
 /// Compares every query with every database row by `measure`; keeps each query's `top`
-/// best, and every pair's score when `keep_scores`.
+/// best, and every pair's score of the first `scored` queries (`scored_queries` bounds
+/// them).
 pub fn search(
     queries: &Embeddings,
     database: &Embeddings,
     measure: Measure,
     top: usize,
-    keep_scores: bool,
+    scored: usize,
 ) -> Result<Search, String> {
     let (queries, database) = match measure {
         Measure::Cosine => (queries.normalized(), database.normalized()),
@@ -102,7 +116,8 @@ pub fn search(
     let (query_lengths, database_lengths) =
         (squared_lengths(&queries.values, width), squared_lengths(&database.values, width));
     let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(top + 1); n_queries];
-    let mut scores = keep_scores.then(|| vec![0.0f32; n_queries * n_database]);
+    let scored = scored.min(n_queries);
+    let mut scores = (scored > 0).then(|| vec![0.0f32; scored * n_database]);
     products.for_each_block(&queries.values, &database.values, |i, j, block| {
         for r in 0..block.rows {
             let q = i + r;
@@ -114,7 +129,7 @@ pub fn search(
                     // −|q − d|, from |q|² + |d|² − 2 q·d (never below 0 after rounding).
                     Measure::Euclidean => -(query_lengths[q] + database_lengths[d] - 2.0 * dot).max(0.0).sqrt(),
                 };
-                if let Some(scores) = scores.as_mut() {
+                if let Some(scores) = scores.as_mut().filter(|_| q < scored) {
                     scores[q * n_database + d] = score;
                 }
                 keep_best(kept, top, score, d);
@@ -307,7 +322,7 @@ pub fn within(
     let rows = embeddings.rows().min(MAX_WITHIN);
     let sample = Embeddings { values: embeddings.values[..rows * embeddings.width].to_vec(), width: embeddings.width };
     let identities = &identities[..rows];
-    let found = search(&sample, &sample, measure, 2, true)?;
+    let found = search(&sample, &sample, measure, 2, rows)?;
     let scores = found.scores.unwrap_or_default();
     let nearest_other: Vec<Vec<Match>> = found
         .best
@@ -362,13 +377,34 @@ mod tests {
     fn search_finds_the_nearest_rows_by_either_measure() {
         let database = Embeddings { values: vec![1.0, 0.0, 0.0, 1.0, 3.0, 3.1], width: 2 };
         let queries = Embeddings { values: vec![0.9, 0.1, 2.9, 3.0], width: 2 };
-        let cosine = search(&queries, &database, Measure::Cosine, 2, true).unwrap();
+        let cosine = search(&queries, &database, Measure::Cosine, 2, usize::MAX).unwrap();
         assert_eq!(cosine.best[0][0].row, 0);
         assert!((cosine.best[0][0].value - 0.9 / (0.82f32).sqrt()).abs() < 1e-5);
         assert_eq!(cosine.best[1][0].row, 2);
-        let euclidean = search(&queries, &database, Measure::Euclidean, 3, false).unwrap();
+        let euclidean = search(&queries, &database, Measure::Euclidean, 3, 0).unwrap();
         assert_eq!(euclidean.best[1].iter().map(|m| m.row).collect::<Vec<_>>(), [2, 1, 0]);
         assert!((euclidean.best[1][0].value - (0.01f32 + 0.01).sqrt()).abs() < 1e-4);
+    }
+
+    /// Scores are kept for the first `scored` queries only, the same as a full search's
+    /// first rows, while every query still gets its best matches; `scored_queries`
+    /// keeps at most `MAX_PAIRS` pairs, and at least one query.
+    #[test]
+    fn scores_are_kept_for_the_first_queries_only() {
+        let database = Embeddings { values: vec![1.0, 0.0, 0.0, 1.0, 3.0, 3.1], width: 2 };
+        let queries = Embeddings { values: vec![0.9, 0.1, 2.9, 3.0, 0.0, 2.0], width: 2 };
+        let all = search(&queries, &database, Measure::Cosine, 1, usize::MAX).unwrap();
+        let first = search(&queries, &database, Measure::Cosine, 1, 2).unwrap();
+        let scores = first.scores.unwrap();
+        assert_eq!(scores.len(), 2 * 3);
+        assert_eq!(scores[..], all.scores.unwrap()[..6]);
+        assert_eq!(first.best.len(), 3);
+        assert_eq!(first.best[2][0].row, 1);
+        assert!(search(&queries, &database, Measure::Cosine, 1, 0).unwrap().scores.is_none());
+        assert_eq!(scored_queries(50_000, 50_000), 335);
+        assert_eq!(scored_queries(10, 10), 10);
+        assert_eq!(scored_queries(5, usize::MAX), 1);
+        assert_eq!(scored_queries(5, 0), 5);
     }
 
     #[test]

@@ -6,7 +6,9 @@
 use super::{Context, SavedModel, encode_rows, file_error, saved_model, write, write_plot};
 use crate::output::Output;
 use nnc_diagnostics::{Diagnostic, Span, codes};
-use nnc_driver::similar::{Database, Embeddings, Measure, Pairs, Search, identity_ids, search, top1_accuracy};
+use nnc_driver::similar::{
+    Database, Embeddings, Measure, Pairs, Search, identity_ids, scored_queries, search, top1_accuracy,
+};
 use serde_json::{Value, json};
 use std::fmt::Write as _;
 use std::path::Path;
@@ -43,7 +45,7 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
             .map_err(|d| vec![d])?;
     let internal = |e: String| file_error(codes::INTERNAL, e, "report this bug");
     let found =
-        search(&query_embeddings, &database.embeddings, request.measure, request.top, queries.identities.is_some())
+        search(&query_embeddings, &database.embeddings, request.measure, request.top, scored(&queries, &database))
             .map_err(internal)?;
     let (threshold, source) = threshold(request, &database)?;
     let mut text = String::new();
@@ -91,7 +93,8 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         });
         let baseline = baseline.transpose().map_err(internal)?.flatten();
         let top1 = top1_accuracy(&found.best, &ids[1], &ids[0]);
-        text.push_str(&verification(&mut report, &pairs, top1, baseline, request.measure, threshold, queries.rows));
+        let counts = (scored(&queries, &database), queries.rows);
+        text.push_str(&verification(&mut report, &pairs, top1, baseline, request.measure, threshold, counts));
         if let Some(folder) = request.plot {
             let measure = match request.measure {
                 Measure::Cosine => "cosine similarity",
@@ -200,6 +203,15 @@ fn no_identities(model: &SavedModel, path: &Path) -> Diagnostic {
     ))
 }
 
+/// The queries whose pairs the verification figures count: none without identities,
+/// else the first that [`nnc_driver::similar::MAX_PAIRS`] allows.
+fn scored(queries: &nnc_data::Encoded, database: &Database) -> usize {
+    match queries.identities {
+        Some(_) => scored_queries(queries.rows, database.embeddings.rows()),
+        None => 0,
+    }
+}
+
 /// The threshold given, else the equal-error threshold over the database's own pairs.
 fn threshold(request: &Request<'_>, database: &Database) -> Result<(f32, &'static str), Vec<Diagnostic>> {
     if let Some(t) = request.threshold {
@@ -211,7 +223,7 @@ fn threshold(request: &Request<'_>, database: &Database) -> Result<(f32, &'stati
         width: database.embeddings.width,
     };
     let ids = identity_ids(&[&database.identities[..rows]]);
-    let found = search(&sample, &sample, request.measure, 0, true)
+    let found = search(&sample, &sample, request.measure, 0, rows)
         .map_err(|e| file_error(codes::INTERNAL, e, "report this bug"))?;
     let pairs = Pairs::within(found.scores.as_deref().unwrap_or_default(), &ids[0]);
     match pairs.verification(request.measure) {
@@ -307,7 +319,8 @@ fn baseline(
     let width = database.1;
     let raw_database = Embeddings { values: database.0.clone(), width };
     let raw_queries = Embeddings { values: queries.inputs.clone(), width };
-    let found = search(&raw_queries, &raw_database, measure, 1, true)?;
+    let scored = scored_queries(raw_queries.rows(), raw_database.rows());
+    let found = search(&raw_queries, &raw_database, measure, 1, scored)?;
     let pairs = Pairs::split(found.scores.as_deref().unwrap_or_default(), &ids[1], &ids[0]);
     let top1 = top1_accuracy(&found.best, &ids[1], &ids[0]);
     Ok(pairs.verification(measure).map(|v| (v.roc_auc, top1)))
@@ -321,7 +334,7 @@ fn verification(
     baseline: Option<(f64, f64)>,
     measure: Measure,
     threshold: f32,
-    queries: usize,
+    (scored, queries): (usize, usize),
 ) -> String {
     let mut text = String::new();
     let right = (top1 * queries as f64).round();
@@ -333,13 +346,18 @@ fn verification(
     report["top1_accuracy"] = json!(top1);
     if let Some(v) = pairs.verification(measure) {
         let (far, frr) = pairs.rates_at(measure.score(threshold));
-        let _ = writeln!(
-            text,
-            "verification over {} query-database pairs ({} genuine, {} impostor):",
-            v.genuine_pairs + v.impostor_pairs,
-            v.genuine_pairs,
-            v.impostor_pairs
-        );
+        let (pairs, genuine, impostor) = (v.genuine_pairs + v.impostor_pairs, v.genuine_pairs, v.impostor_pairs);
+        let _ = if scored < queries {
+            let most = nnc_driver::similar::MAX_PAIRS;
+            writeln!(
+                text,
+                "verification over the {pairs} pairs of the first {scored} of {queries} queries ({genuine} genuine, \
+                 {impostor} impostor; at most {most} pairs are scored):"
+            )
+        } else {
+            writeln!(text, "verification over {pairs} query-database pairs ({genuine} genuine, {impostor} impostor):")
+        };
+        report["verification_queries"] = json!(scored);
         let _ = writeln!(text, "  ROC AUC {:.4}{}", v.roc_auc, raw(baseline.map(|b| b.0), false));
         let _ =
             writeln!(text, "  equal error rate {:.2}% at threshold {}", v.equal_error_rate * 100.0, v.eer_threshold);
