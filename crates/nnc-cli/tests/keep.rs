@@ -258,6 +258,15 @@ fn predict_homes(
     command.output().unwrap()
 }
 
+/// `nnc predict` of the house-price program with `weights` on `input`, as a process to
+/// set up further (standard streams, `--out`) and start.
+fn predict_process(weights: &Path, input: &Path) -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"));
+    command.args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"]);
+    command.arg(input).current_dir(root());
+    command
+}
+
 /// The first `rows` rows of the Sacramento homes, with every seventh city one never seen
 /// in training and, when `bad_line` is given, the baths of that line missing.
 fn homes_rows(rows: usize, bad_line: Option<usize>) -> String {
@@ -359,12 +368,9 @@ fn an_interrupted_predict_leaves_no_file() {
     assert!(std::process::Command::new("mkfifo").arg(&input).status().unwrap().success());
     let folder = dir.path().join("out");
     std::fs::create_dir(&folder).unwrap();
-    let child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
-        .args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"])
-        .arg(&input)
+    let child = predict_process(&weights, &input)
         .arg("--out")
         .arg(folder.join("predictions.csv"))
-        .current_dir(root())
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::piped())
         .spawn()
@@ -413,13 +419,8 @@ fn predicting_onto_a_full_disk_says_so() {
     let (weights, _) = train_and_save("house_price.nn", dir.path(), &["--epochs", "1"]);
     let input = dir.path().join("new.csv");
     std::fs::write(&input, homes_rows(60, None)).unwrap();
-    let output = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
-        .args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"])
-        .arg(&input)
-        .current_dir(root())
-        .stdout(std::fs::File::create("/dev/full").unwrap())
-        .output()
-        .unwrap();
+    let output =
+        predict_process(&weights, &input).stdout(std::fs::File::create("/dev/full").unwrap()).output().unwrap();
     let stderr = String::from_utf8(output.stderr).unwrap();
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error[E0418]: cannot write standard output"), "{stderr}");
@@ -436,14 +437,7 @@ fn predicting_into_a_closed_pipe_stops_quietly() {
     let rows = homes_rows(900, None);
     let (header, body) = rows.split_once('\n').unwrap();
     std::fs::write(&input, format!("{header}\n{}", body.repeat(100))).unwrap();
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_nnc"))
-        .args(["predict", "examples/house_price.nn", "--weights", weights.to_str().unwrap(), "--input"])
-        .arg(&input)
-        .current_dir(root())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
+    let mut child = predict_process(&weights, &input).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().unwrap();
     let mut first = [0u8; 16];
     child.stdout.take().unwrap().read_exact(&mut first).unwrap(); // then dropped: closed
     assert!(child.wait().unwrap().success());

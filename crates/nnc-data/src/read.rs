@@ -1061,6 +1061,21 @@ mod tests {
         })
     }
 
+    /// A header `a,b` and up to 39 rows of two numbers, one in `damaged` of them replaced
+    /// by one of `pieces` (quotes, line ends, broken UTF-8, …).
+    fn damaged_file(state: &mut u64, pieces: &[&[u8]], damaged: u64) -> Vec<u8> {
+        let mut next = || crate::xorshift(state);
+        let mut bytes = b"a,b\n".to_vec();
+        for _ in 0..(next() % 40) {
+            if next() % damaged == 0 {
+                bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
+            } else {
+                bytes.extend_from_slice(format!("{},{}\n", next() % 100, next() % 7).as_bytes());
+            }
+        }
+        bytes
+    }
+
     /// Rows, lines and diagnostics are the same however the file is split: quotes (with
     /// line ends inside) before or after the middle, blank lines, CRLF, a byte-order mark,
     /// rows of the wrong width and broken UTF-8 on either side.
@@ -1076,17 +1091,8 @@ mod tests {
             assert_eq!(whole, halves, "{text:?}");
         }
         let mut state: u64 = 0x2545_F491_4F6C_DD1D;
-        let mut next = || crate::xorshift(&mut state);
         for _ in 0..600 {
-            let mut bytes = b"a,b\n".to_vec();
-            for _ in 0..(next() % 40) {
-                // Mostly well-formed rows, with a damaged piece now and then.
-                if next() % 4 == 0 {
-                    bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
-                } else {
-                    bytes.extend_from_slice(format!("{},{}\n", next() % 100, next() % 7).as_bytes());
-                }
-            }
+            let bytes = damaged_file(&mut state, &pieces, 4);
             let [whole, halves] = both_ways(&bytes);
             assert_eq!(whole, halves, "{:?}", String::from_utf8_lossy(&bytes));
         }
@@ -1103,17 +1109,10 @@ mod tests {
         let file =
             FileRef { path: "d.csv", path_span: Span { start: 0, end: 0 }, room: &room, from_command_line: false };
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
-        let mut next = || crate::xorshift(&mut state);
         let mut read_in_parts = 0;
         for _ in 0..600 {
-            let mut bytes = b"a,b\n".to_vec();
-            for _ in 0..(next() % 40) {
-                if next() % 5 == 0 {
-                    bytes.extend_from_slice(pieces[(next() % pieces.len() as u64) as usize]);
-                } else {
-                    bytes.extend_from_slice(format!("{},{}\n", next() % 100, next() % 7).as_bytes());
-                }
-            }
+            let bytes = damaged_file(&mut state, &pieces, 5);
+            let mut next = || crate::xorshift(&mut state);
             std::fs::write(folder.path().join("d.csv"), &bytes).expect("a temporary file");
             let records = |table: &Table| -> Vec<Vec<String>> {
                 table.records().map(|row| row.iter().map(|c| c.to_string()).collect()).collect()
