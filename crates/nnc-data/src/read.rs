@@ -376,6 +376,13 @@ pub(crate) struct FileRef<'a> {
     pub from_command_line: bool,
 }
 
+impl FileRef<'_> {
+    /// `-` on the command line: standard input.
+    fn is_standard_input(&self) -> bool {
+        self.from_command_line && self.path == "-"
+    }
+}
+
 /// Bytes of memory reading and preparing a CSV file takes, per byte of the file: its
 /// cells' text and offsets while they are typed, and the numbers (measured on a 100 MB
 /// file of a million rows of numbers: 1.3 for `nnc run`, which keeps no text for them,
@@ -517,7 +524,7 @@ impl Cells<'_> {
 /// its start, whole, as smaller files are: the same rows, lines and diagnostics either
 /// way, a damaged file read twice.
 fn read_rows_from(spec: &FileRef, base_dir: &Path, halves_from: u64, kind: Cells) -> Result<Table, Diagnostic> {
-    if spec.from_command_line && spec.path == "-" {
+    if spec.is_standard_input() {
         return read_stream(spec, &mut LineEnds::new(std::io::stdin()), 0, kind);
     }
     let path = base_dir.join(spec.path);
@@ -690,9 +697,9 @@ impl PartSize {
 /// Reads a CSV file (standard input for `-` on the command line) as consecutive tables
 /// of at most `size`, each handed to `each` as it is read (`false` from it stops the
 /// reading): what predicting a file of any length needs, where [`read_rows`] holds it
-/// whole. Lines are numbered in the whole file, and
-/// a file of no rows is one empty table. The file's size is not checked against the room
-/// left: what a part holds is bounded by `size`.
+/// whole. Lines are numbered in the whole file, and a file of no rows is one empty
+/// table. The file's size is not checked against the room left: what a part holds is
+/// bounded by `size`.
 pub(crate) fn read_parts(
     spec: &FileRef,
     base_dir: &Path,
@@ -700,7 +707,7 @@ pub(crate) fn read_parts(
     kind: Cells,
     each: &mut dyn FnMut(Table) -> Result<bool, Diagnostic>,
 ) -> Result<(), Diagnostic> {
-    if spec.from_command_line && spec.path == "-" {
+    if spec.is_standard_input() {
         let reserve = size.bytes.min(1 << 20);
         return read_stream_parts(spec, &mut LineEnds::new(std::io::stdin()), (size, reserve), kind, each);
     }
@@ -776,7 +783,6 @@ fn read_stream_parts<R: std::io::Read>(
         if !table.push_record(text, &places, line) {
             return Err(too_large_text(spec));
         }
-        let end = reader.position();
         more = reader.read_byte_record(&mut record).map_err(unreadable)?;
         if more && (table.rows() >= size.rows || end - part_start >= size.bytes) {
             let next = kind.table(table.header.clone(), None);

@@ -107,7 +107,8 @@ pub fn part_size(job: &Job) -> nnc_data::PartSize {
 /// row's text is made when it is written (a million rows' cells are never all held as
 /// text).
 pub struct Predictions<'p> {
-    lines: Vec<u64>,
+    /// The part's lines, as it was encoded.
+    lines: &'p [u64],
     /// Probabilities or values as numbers (what the text shows), `width` a row.
     pub values: Vec<f32>,
     width: usize,
@@ -221,7 +222,7 @@ impl<'m> Predictor<'m> {
     }
 
     /// The predictions of `encoded`'s rows.
-    pub fn predict(&mut self, encoded: &Encoded) -> Result<Predictions<'_>, Diagnostic> {
+    pub fn predict<'a>(&'a mut self, encoded: &'a Encoded) -> Result<Predictions<'a>, Diagnostic> {
         let mut values = Vec::new();
         self.forward.run(&encoded.inputs, &mut values)?;
         if let Some(scale) = &self.scale {
@@ -231,7 +232,7 @@ impl<'m> Predictor<'m> {
                 }
             }
         }
-        Ok(Predictions { lines: encoded.lines.clone(), values, width: self.width, kind: &self.kind })
+        Ok(Predictions { lines: &encoded.lines, values, width: self.width, kind: &self.kind })
     }
 }
 

@@ -8,6 +8,7 @@ use crate::output::Output;
 use nnc_diagnostics::Diagnostic;
 use nnc_driver::embed::Embedder;
 use serde_json::json;
+use std::fmt::Write as _;
 use std::path::Path;
 
 pub fn embed(
@@ -24,6 +25,8 @@ pub fn embed(
     let width = embedder.width;
     // What JSON lists, only when it is asked for.
     let (mut lines, mut identities, mut embeddings) = (Vec::new(), None::<Vec<String>>, Vec::new());
+    // A row's line as text, reused (a `String` a row is a million allocations).
+    let mut line = String::new();
     let mut take = |encoded: nnc_data::Encoded| {
         let mut header = vec!["line".to_string()];
         header.extend(encoded.identities.as_ref().map(|_| identity.clone()));
@@ -34,7 +37,8 @@ pub fn embed(
         writer.note_left_out(&encoded);
         let values = embedder.embed(&encoded.inputs)?;
         for (row, numbers) in values.chunks(width.max(1)).enumerate() {
-            let line = encoded.lines[row].to_string();
+            line.clear();
+            let _ = write!(line, "{}", encoded.lines[row]);
             let texts: &[&str] = match &encoded.identities {
                 Some(identities) => &[&line, &identities[row]],
                 None => &[&line],

@@ -7,6 +7,7 @@ use crate::output::Output;
 use nnc_diagnostics::Diagnostic;
 use nnc_driver::predict::Predictor;
 use serde_json::{Value, json};
+use std::fmt::Write as _;
 use std::path::Path;
 
 pub fn predict(
@@ -20,6 +21,8 @@ pub fn predict(
     let mut predictor = Predictor::new(&model.job, &model.params, &model.weights);
     // The rows as JSON values only when JSON is asked for: they take several times the text.
     let mut rows: Vec<Value> = Vec::new();
+    // A row's line as text, reused (a `String` a row is a million allocations).
+    let mut line = String::new();
     let mut take = |encoded: nnc_data::Encoded| {
         if !writer.start_part(&predictor.columns, encoded.rows, predictor.columns.len())? {
             return Ok(false);
@@ -27,7 +30,8 @@ pub fn predict(
         writer.note_left_out(&encoded);
         let predictions = predictor.predict(&encoded)?;
         for row in 0..predictions.len() {
-            let line = predictions.line(row).to_string();
+            line.clear();
+            let _ = write!(line, "{}", predictions.line(row));
             let texts: &[&str] = match predictions.label(row) {
                 Some(label) => &[&line, label],
                 None => &[&line],
