@@ -468,6 +468,58 @@ fn similar_over_many_pairs_scores_a_bounded_number_of_them() {
     assert_eq!(report["matches"].as_array().unwrap().len(), 20_000);
 }
 
+/// `nnc similar` reads its queries a part at a time, so queries whose encoded rows are
+/// more than the memory left are answered all the same: 50,000 queries of a 2,000-category
+/// column (400 MB of one-hot inputs, embedded whole before parts) against the 2,000 rows
+/// the weights were trained on, under `ulimit -v 400000`. Query `i + 2000` repeats query
+/// `i`, so the shown matches and both top-1 accuracies are those of the first 2,000
+/// (the binary before refused the queries with E0309; read in parts but scoring
+/// 16,777,216 pairs whatever the memory left, they aborted it). With `--json`, every
+/// query's matches are held, and refused when they do not fit.
+#[cfg(unix)]
+#[test]
+fn similar_answers_queries_larger_than_ulimit_a_part_at_a_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codes.nn");
+    let source = "data d { file \"codes.csv\"; features code; target id; categorical code id }\n\
+                  model m { input 2001; dense 10 }\ntrain m on d { loss softmax_ce; epochs 3 }\n";
+    std::fs::write(&path, source).unwrap();
+    let rows = |n: usize| -> String {
+        let cells: String = (0..n).map(|row| format!("c{},k{}\n", row * 7 % 2_000, row % 10)).collect();
+        "code,id\n".to_string() + &cells
+    };
+    std::fs::write(dir.path().join("codes.csv"), rows(2_000)).unwrap();
+    std::fs::write(dir.path().join("queries.csv"), rows(50_000)).unwrap();
+    nnc().arg("run").arg(&path).args(["--quiet", "--save"]).arg(dir.path().join("m.nnw")).assert().success();
+    let args =
+        |queries: &str| format!("similar {} --weights m.nnw --database codes.csv --query {queries}", path.display());
+    let small = under_ulimit_in(dir.path(), 400_000, &args("codes.csv"));
+    assert!(small.status.success(), "{}", String::from_utf8_lossy(&small.stderr));
+    let large = under_ulimit_in(dir.path(), 400_000, &args("queries.csv"));
+    assert!(large.status.success(), "{}", String::from_utf8_lossy(&large.stderr));
+    let (small, large) = (String::from_utf8(small.stdout).unwrap(), String::from_utf8(large.stdout).unwrap());
+    assert!(large.contains("queries: 50000 rows"), "{large}");
+    let shown =
+        |text: &str| text.lines().filter(|line| line.starts_with("  line ")).map(str::to_string).collect::<Vec<_>>();
+    assert_eq!((shown(&large), shown(&small).len()), (shown(&small), 10));
+    let accuracy = |text: &str| {
+        let line = text.lines().find(|line| line.starts_with("identification:")).unwrap().to_string();
+        line.split_once(" (").map(|(share, rest)| (share.to_string(), rest.split_once(")").unwrap().1.to_string()))
+    };
+    assert_eq!(accuracy(&large), accuracy(&small), "{large}");
+    // Fewer pairs than `MAX_PAIRS` are scored: as many as half the memory left holds.
+    assert!(large.contains("of 50000 queries") && large.contains("pairs are scored in the memory left"), "{large}");
+    let refused = nnc()
+        .current_dir(dir.path())
+        .args(args("queries.csv").split(' '))
+        .args(["--json", "--max-memory", "100M"])
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_slice(&refused.stdout).unwrap();
+    let message = report["diagnostics"][0]["message"].as_str().unwrap_or_default();
+    assert!(message.starts_with("the JSON of the matches of "), "{report}");
+}
+
 /// `under_ulimit`, run in `dir`.
 #[cfg(unix)]
 fn under_ulimit_in(dir: &std::path::Path, kib: u64, args: &str) -> std::process::Output {

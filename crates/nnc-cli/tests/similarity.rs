@@ -109,6 +109,24 @@ fn embed_similar_and_cluster_on_the_digits() {
         matches[0]["best"].as_array().unwrap().iter().map(|m| m["similarity"].as_f64().unwrap()).collect();
     assert!(similarities.windows(2).all(|w| w[0] >= w[1]), "best first: {similarities:?}");
 
+    // The gallery and the queries a part at a time (parts of 7 rows): the same answers,
+    // the figures the same but for the last bit (kernels for other numbers of rows).
+    let output = nnc().args(&with_database).arg("--json").env("NNC_EVAL_ROWS", "7").output().unwrap();
+    let parts: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let close = |a: &Value, b: &Value| (a.as_f64().unwrap() - b.as_f64().unwrap()).abs() < 1e-4;
+    for key in ["roc_auc", "eer_threshold", "false_accept_rate", "false_reject_rate", "top1_accuracy", "threshold"] {
+        assert!(close(&parts[key], &report[key]), "{key}: {} against {}", parts[key], report[key]);
+    }
+    assert!(close(&parts["baseline"]["roc_auc"], &report["baseline"]["roc_auc"]));
+    for (part, whole) in parts["matches"].as_array().unwrap().iter().zip(matches) {
+        assert_eq!((&part["line"], &part["identity"]), (&whole["line"], &whole["identity"]));
+        for (a, b) in part["best"].as_array().unwrap().iter().zip(whole["best"].as_array().unwrap()) {
+            assert_eq!(a["line"], b["line"], "query {}", whole["line"]);
+            assert!(close(&a["similarity"], &b["similarity"]));
+        }
+    }
+    assert_eq!(parts["matches"].as_array().unwrap().len(), 267);
+
     // The saved database answers the same, without embedding the gallery again.
     let mut from_saved = args.to_vec();
     from_saved.extend(["--database", &saved]);
@@ -192,6 +210,10 @@ fn what_a_user_gets_wrong_is_a_diagnostic() {
     };
     let run = |args: Vec<String>, code: &str| fails_with(&args.iter().map(String::as_str).collect::<Vec<_>>(), code);
     run(with(&[], unlabelled.to_str().unwrap()), "E0504");
+    let empty = dir.path().join("empty.csv");
+    std::fs::write(&empty, text.lines().next().unwrap().to_string() + "\n").unwrap();
+    let stderr = run(with(&["--threshold", "0.5"], empty.to_str().unwrap()), "E0427");
+    assert!(stderr.contains("has no rows"), "{stderr}");
     run(with(&["--threshold", "1.5"], &data("gallery_7to9")), "E0506");
     let stderr = run(with(&["--layer", "dense9"], &data("gallery_7to9")), "E0206");
     assert!(stderr.contains("dense4"), "names the layers: {stderr}");

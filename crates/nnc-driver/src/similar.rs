@@ -53,14 +53,19 @@ impl Embeddings {
     /// Each row divided by its length (a zero row stays zero): cosine similarity is then
     /// a dot product.
     pub fn normalized(&self) -> Embeddings {
-        let mut values = self.values.clone();
-        for row in values.chunks_mut(self.width.max(1)) {
+        let mut copy = self.clone();
+        copy.normalize();
+        copy
+    }
+
+    /// [`Embeddings::normalized`] in place.
+    pub fn normalize(&mut self) {
+        for row in self.values.chunks_mut(self.width.max(1)) {
             let length = row.iter().map(|v| v * v).sum::<f32>().sqrt();
             if length > 0.0 {
                 row.iter_mut().for_each(|v| *v /= length);
             }
         }
-        Embeddings { values, width: self.width }
     }
 }
 
@@ -89,11 +94,21 @@ const DATABASE_BLOCK: usize = 4096;
 /// against as many rows was 10 GB, allocated at once (an abort under `ulimit -v`).
 pub const MAX_PAIRS: usize = 1 << 24;
 
+/// Bytes a scored pair holds when the figures are computed: its score and the sort's
+/// copy of it, for the embeddings and again for the raw features.
+const BYTES_PER_SCORED_PAIR: u64 = 16;
+
+/// The most pairs to score when `room` bytes are left: [`MAX_PAIRS`], or as many as half
+/// of the room holds (the rest is for the database, the parts and the kernels).
+pub fn most_pairs(room: u64) -> usize {
+    usize::try_from(room / 2 / BYTES_PER_SCORED_PAIR).unwrap_or(usize::MAX).min(MAX_PAIRS)
+}
+
 /// How many of `queries` queries (the first) have their pairs with `database` rows
-/// scored for the verification figures: all of them, or as many as [`MAX_PAIRS`] allows
+/// scored for the verification figures: all of them, or as many as `pairs` pairs allow
 /// (at least one).
-pub fn scored_queries(queries: usize, database: usize) -> usize {
-    queries.min((MAX_PAIRS / database.max(1)).max(1))
+pub fn scored_queries(queries: usize, database: usize, pairs: usize) -> usize {
+    queries.min((pairs / database.max(1)).max(1))
 }
 
 /// Compares every query with every database row by `measure`; keeps each query's `top`
@@ -106,41 +121,90 @@ pub fn search(
     top: usize,
     scored: usize,
 ) -> Result<Search, String> {
-    let (queries, database) = match measure {
-        Measure::Cosine => (queries.normalized(), database.normalized()),
-        Measure::Euclidean => (queries.clone(), database.clone()),
-    };
-    let width = queries.width;
-    let (n_queries, n_database) = (queries.rows(), database.rows());
-    let products = Products::new(n_queries.min(QUERY_BLOCK), n_database.min(DATABASE_BLOCK), width)?;
-    let (query_lengths, database_lengths) =
-        (squared_lengths(&queries.values, width), squared_lengths(&database.values, width));
-    let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(top + 1); n_queries];
-    let scored = scored.min(n_queries);
-    let mut scores = (scored > 0).then(|| vec![0.0f32; scored * n_database]);
-    products.for_each_block(&queries.values, &database.values, |i, j, block| {
-        for r in 0..block.rows {
-            let q = i + r;
-            let kept = &mut best[q];
-            for (c, &dot) in block.row(r).iter().enumerate() {
-                let d = j + c;
-                let score = match measure {
-                    Measure::Cosine => dot,
-                    // −|q − d|, from |q|² + |d|² − 2 q·d (never below 0 after rounding).
-                    Measure::Euclidean => -(query_lengths[q] + database_lengths[d] - 2.0 * dot).max(0.0).sqrt(),
-                };
-                if let Some(scores) = scores.as_mut().filter(|_| q < scored) {
-                    scores[q * n_database + d] = score;
-                }
-                keep_best(kept, top, score, d);
-            }
+    let mut searcher = Searcher::new(database.clone(), measure, top);
+    let mut scores = Vec::new();
+    let best = searcher.search(queries.clone(), scored, &mut scores)?;
+    Ok(Search { best, scores: (scored.min(queries.rows()) > 0).then_some(scores) })
+}
+
+/// The database side of a search, prepared once (its rows, of length 1 for cosine, and
+/// their squared lengths), for queries that may come a part of a file at a time. The
+/// product kernel is compiled at the first queries, for blocks of their number of rows.
+pub struct Searcher {
+    database: Embeddings,
+    lengths: Vec<f32>,
+    measure: Measure,
+    top: usize,
+    products: Option<Products>,
+}
+
+impl Searcher {
+    pub fn new(mut database: Embeddings, measure: Measure, top: usize) -> Searcher {
+        if measure == Measure::Cosine {
+            database.normalize();
         }
-    });
-    let best = best
-        .into_iter()
-        .map(|kept| kept.into_iter().map(|(score, row)| Match { row, value: measure.value(score) }).collect())
-        .collect();
-    Ok(Search { best, scores })
+        let lengths = squared_lengths(&database.values, database.width);
+        Searcher { database, lengths, measure, top, products: None }
+    }
+
+    pub fn database_rows(&self) -> usize {
+        self.database.rows()
+    }
+
+    /// Each query's best `top` database rows, best first; appends to `scores` the score
+    /// of each of the first `scored` queries with every database row (`scores[q * rows + d]`
+    /// for this call's queries).
+    pub fn search(
+        &mut self,
+        mut queries: Embeddings,
+        scored: usize,
+        scores: &mut Vec<f32>,
+    ) -> Result<Vec<Vec<Match>>, String> {
+        if self.measure == Measure::Cosine {
+            queries.normalize();
+        }
+        let (n_queries, n_database) = (queries.rows(), self.database.rows());
+        if self.products.is_none() {
+            let rows = n_queries.min(QUERY_BLOCK);
+            self.products = Some(Products::new(rows, n_database.min(DATABASE_BLOCK), self.database.width)?);
+        }
+        let Some(products) = &self.products else { return Err("the product kernel was not compiled".into()) };
+        let query_lengths = squared_lengths(&queries.values, queries.width);
+        let (measure, top, database_lengths) = (self.measure, self.top, &self.lengths);
+        let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(top + 1); n_queries];
+        let scored = scored.min(n_queries);
+        let first = scores.len();
+        // Reserved fallibly: the caller bounds the pairs by the memory left, and an
+        // estimate that falls short must not abort.
+        scores
+            .try_reserve_exact(scored * n_database)
+            .map_err(|_| format!("no memory for the scores of {} more pairs", scored * n_database))?;
+        scores.resize(first + scored * n_database, 0.0);
+        let scores = &mut scores[first..];
+        products.for_each_block(&queries.values, &self.database.values, |i, j, block| {
+            for r in 0..block.rows {
+                let q = i + r;
+                let kept = &mut best[q];
+                for (c, &dot) in block.row(r).iter().enumerate() {
+                    let d = j + c;
+                    let score = match measure {
+                        Measure::Cosine => dot,
+                        // −|q − d|, from |q|² + |d|² − 2 q·d (never below 0 after rounding).
+                        Measure::Euclidean => -(query_lengths[q] + database_lengths[d] - 2.0 * dot).max(0.0).sqrt(),
+                    };
+                    if q < scored {
+                        scores[q * n_database + d] = score;
+                    }
+                    keep_best(kept, top, score, d);
+                }
+            }
+        });
+        let measure = self.measure;
+        Ok(best
+            .into_iter()
+            .map(|kept| kept.into_iter().map(|(score, row)| Match { row, value: measure.value(score) }).collect())
+            .collect())
+    }
 }
 
 /// Inserts `(score, row)` into `kept` (best first, at most `top`); ties keep the earlier row.
@@ -174,14 +238,24 @@ pub struct Pairs {
 }
 
 impl Pairs {
-    /// Splits `scores[q * identities_b.len() + d]` by whether identities agree.
-    pub fn split(scores: &[f32], identities_a: &[u32], identities_b: &[u32]) -> Pairs {
-        let (mut genuine, mut impostor) = (Vec::new(), Vec::with_capacity(scores.len()));
-        for (q, row) in scores.chunks(identities_b.len().max(1)).enumerate() {
-            for (&score, &id) in row.iter().zip(identities_b) {
-                if id == identities_a[q] { genuine.push(score) } else { impostor.push(score) }
+    /// Splits `scores[q * identities_b.len() + d]` by whether identities agree. The
+    /// impostor pairs (most of them) stay in `scores`' memory: no copy of millions of them.
+    pub fn split(mut scores: Vec<f32>, identities_a: &[u32], identities_b: &[u32]) -> Pairs {
+        let (mut genuine, mut impostors) = (Vec::new(), 0);
+        let width = identities_b.len().max(1);
+        for (q, &id_a) in identities_a.iter().enumerate().take(scores.len() / width) {
+            for (d, &id_b) in identities_b.iter().enumerate() {
+                let score = scores[q * width + d];
+                if id_a == id_b {
+                    genuine.push(score);
+                } else {
+                    scores[impostors] = score;
+                    impostors += 1;
+                }
             }
         }
+        scores.truncate(impostors);
+        let impostor = scores;
         // The two sorts are independent: one on each core.
         let (genuine, impostor) = std::thread::scope(|scope| {
             let genuine = scope.spawn(move || sorted(genuine));
@@ -388,7 +462,8 @@ mod tests {
 
     /// Scores are kept for the first `scored` queries only, the same as a full search's
     /// first rows, while every query still gets its best matches; `scored_queries`
-    /// keeps at most `MAX_PAIRS` pairs, and at least one query.
+    /// keeps at most the pairs given (`MAX_PAIRS`, or fewer when the memory left is less
+    /// than 32 bytes a pair), and at least one query.
     #[test]
     fn scores_are_kept_for_the_first_queries_only() {
         let database = Embeddings { values: vec![1.0, 0.0, 0.0, 1.0, 3.0, 3.1], width: 2 };
@@ -401,10 +476,37 @@ mod tests {
         assert_eq!(first.best.len(), 3);
         assert_eq!(first.best[2][0].row, 1);
         assert!(search(&queries, &database, Measure::Cosine, 1, 0).unwrap().scores.is_none());
-        assert_eq!(scored_queries(50_000, 50_000), 335);
-        assert_eq!(scored_queries(10, 10), 10);
-        assert_eq!(scored_queries(5, usize::MAX), 1);
-        assert_eq!(scored_queries(5, 0), 5);
+        assert_eq!(scored_queries(50_000, 50_000, MAX_PAIRS), 335);
+        assert_eq!(scored_queries(10, 10, MAX_PAIRS), 10);
+        assert_eq!(scored_queries(5, usize::MAX, MAX_PAIRS), 1);
+        assert_eq!(scored_queries(5, 0, MAX_PAIRS), 5);
+        assert_eq!(scored_queries(50_000, 50_000, most_pairs(320_000_000)), 200);
+        assert_eq!(most_pairs(u64::MAX), MAX_PAIRS);
+    }
+
+    /// Queries searched a part at a time (as `nnc similar` reads them) get the matches
+    /// and scores of one search over all of them, by both measures: each part's scores
+    /// follow the last's, and the kernel compiled for the first part's rows serves later
+    /// parts of other sizes.
+    #[test]
+    fn queries_in_parts_are_answered_as_all_at_once() {
+        let wave = |n: usize, f: f32| (0..n).map(|i| (i as f32 * f).sin()).collect::<Vec<f32>>();
+        let database = Embeddings { values: wave(40 * 3, 0.73), width: 3 };
+        let queries = Embeddings { values: wave(23 * 3, 1.37), width: 3 };
+        for measure in [Measure::Cosine, Measure::Euclidean] {
+            let whole = search(&queries, &database, measure, 4, 17).unwrap();
+            for part in [1, 5, 9] {
+                let (mut searcher, mut scores, mut best) =
+                    (Searcher::new(database.clone(), measure, 4), Vec::new(), Vec::new());
+                for (index, rows) in queries.values.chunks(part * 3).enumerate() {
+                    let scored = 17usize.saturating_sub(index * part);
+                    let rows = Embeddings { values: rows.to_vec(), width: 3 };
+                    best.extend(searcher.search(rows, scored, &mut scores).unwrap());
+                }
+                assert_eq!(best, whole.best, "{measure:?}, parts of {part}");
+                assert_eq!(Some(&scores), whole.scores.as_ref(), "{measure:?}, parts of {part}");
+            }
+        }
     }
 
     #[test]
@@ -415,7 +517,7 @@ mod tests {
 
     #[test]
     fn pairs_split_by_identity() {
-        let p = Pairs::split(&[0.9, 0.1, 0.2, 0.8], &[0, 1], &[0, 1]);
+        let p = Pairs::split(vec![0.9, 0.1, 0.2, 0.8], &[0, 1], &[0, 1]);
         assert_eq!((p.genuine, p.impostor), (vec![0.8, 0.9], vec![0.1, 0.2]));
         let ids = identity_ids(&[&["a".to_string(), "b".to_string()], &["b".to_string()]]);
         assert_eq!(ids, vec![vec![0, 1], vec![1]]);

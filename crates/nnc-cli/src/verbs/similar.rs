@@ -3,13 +3,15 @@
 //! the verification and identification figures, beside the same figures on the raw
 //! (preprocessed) features.
 
-use super::{Context, SavedModel, encode_rows, file_error, saved_model, write, write_plot};
+use super::{Context, SavedModel, encode_rows_in_parts, file_error, saved_model, write, write_plot};
 use crate::output::Output;
 use nnc_diagnostics::{Diagnostic, Span, codes};
+use nnc_driver::embed::Embedder;
 use nnc_driver::similar::{
-    Database, Embeddings, Measure, Pairs, Search, identity_ids, scored_queries, search, top1_accuracy,
+    Database, Embeddings, Match, Measure, Pairs, Searcher, identity_ids, most_pairs, scored_queries, search,
 };
 use serde_json::{Value, json};
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::path::Path;
 
@@ -39,15 +41,8 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
     let (layer, _, _) = nnc_driver::embed::embedding_layer(&model.job, request.layer).map_err(|d| vec![d])?;
     check_threshold(request)?;
     let (database, database_inputs) = database(context, &model, request, &layer)?;
-    let queries = encode_rows(context, &model, request.query, true)?;
-    let (_, query_embeddings) =
-        nnc_driver::embed::embed(&model.job, &model.params, &queries.inputs, queries.rows, Some(&layer))
-            .map_err(|d| vec![d])?;
-    let internal = |e: String| file_error(codes::INTERNAL, e, "report this bug");
-    let found =
-        search(&query_embeddings, &database.embeddings, request.measure, request.top, scored(&queries, &database))
-            .map_err(internal)?;
     let (threshold, source) = threshold(request, &database)?;
+    let mut answers = answer(context, &model, request, &layer, &database, database_inputs)?;
     let mut text = String::new();
     let mut report = json!({
         "model": model.job.model.name,
@@ -56,7 +51,7 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         "threshold": threshold,
         "threshold_from": source,
         "database": { "rows": database.embeddings.rows(), "identities": distinct(&database.identities) },
-        "queries": queries.rows,
+        "queries": answers.queries,
     });
     let _ = writeln!(
         text,
@@ -73,27 +68,28 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         "database: {} rows of {} identities; queries: {} rows",
         database.embeddings.rows(),
         distinct(&database.identities),
-        queries.rows
+        answers.queries
     );
-    let matches = matches_json(&found, &database, &queries, request.measure, threshold);
-    text.push_str(&matches_text(&matches, request.measure));
+    let matches = matches_json(&answers.kept, &database, request.measure, threshold);
+    text.push_str(&matches_text(&matches, answers.queries, request.measure));
     report["matches"] = Value::Array(matches);
-    if let Some(identities) = &queries.identities {
-        let ids = identity_ids(&[&database.identities, identities]);
-        // The raw features' figures are computed on a second core meanwhile: each side
-        // sorts millions of pair scores.
+    if let Some(ids) = &answers.ids {
+        // The raw features' pairs are split and sorted on a second core meanwhile.
+        let (scores, raw_scores) = (
+            std::mem::take(&mut answers.embedded.scores),
+            answers.raw.as_mut().map(|raw| std::mem::take(&mut raw.scores)),
+        );
         let (pairs, baseline) = std::thread::scope(|scope| {
-            let raw = database_inputs.map(|inputs| {
-                let (queries, ids) = (&queries, &ids);
-                scope.spawn(move || baseline(&inputs, queries, ids, request.measure))
+            let raw = raw_scores.map(|scores| {
+                scope.spawn(|| Pairs::split(scores, &ids.scored, &ids.database).verification(request.measure))
             });
-            let pairs = Pairs::split(found.scores.as_deref().unwrap_or_default(), &ids[1], &ids[0]);
-            let baseline = raw.map(|thread| thread.join().unwrap_or_else(|_| Err("the baseline failed".into())));
-            (pairs, baseline)
+            let pairs = Pairs::split(scores, &ids.scored, &ids.database);
+            (pairs, raw.and_then(|thread| thread.join().ok().flatten()))
         });
-        let baseline = baseline.transpose().map_err(internal)?.flatten();
-        let top1 = top1_accuracy(&found.best, &ids[1], &ids[0]);
-        let counts = (scored(&queries, &database), queries.rows);
+        let top1 = |tally: &Tally| tally.right as f64 / answers.queries.max(1) as f64;
+        let baseline = baseline.zip(answers.raw.as_ref()).map(|(v, raw)| (v.roc_auc, top1(raw)));
+        let counts = (ids.scored.len(), answers.queries, answers.most_pairs);
+        let top1 = top1(&answers.embedded);
         text.push_str(&verification(&mut report, &pairs, top1, baseline, request.measure, threshold, counts));
         if let Some(folder) = request.plot {
             let measure = match request.measure {
@@ -114,6 +110,167 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         let _ = writeln!(text, "wrote the database's {} embeddings to {}", database.embeddings.rows(), path.display());
     }
     Ok(Output::new(text, report))
+}
+
+fn internal(message: String) -> Vec<Diagnostic> {
+    vec![internal_error(message)]
+}
+
+fn internal_error(message: String) -> Diagnostic {
+    Diagnostic::error(codes::INTERNAL, message, Span::new(0, 0), "for this program").with_help("report this bug")
+}
+
+/// One query's answer: its file line, identity and best matches.
+struct Answer {
+    line: u64,
+    identity: Option<String>,
+    best: Vec<Match>,
+}
+
+/// What the parts of the query file add up to.
+struct Answers {
+    queries: usize,
+    /// The most pairs scored for the verification figures (see `most_pairs`).
+    most_pairs: usize,
+    /// The answers the output shows: the first [`SHOWN`], or every query's for `--json`.
+    kept: Vec<Answer>,
+    /// When the queries carry identities: the identities as numbers.
+    ids: Option<Ids>,
+    embedded: Tally,
+    /// The same search on the raw (preprocessed) features: the baseline the embedding is
+    /// compared against (not for a saved database, which keeps no features).
+    raw: Option<Tally>,
+}
+
+impl Answers {
+    /// Answers one part's queries by their `embeddings` (and their raw features, for the
+    /// baseline), scoring their pairs while fewer than `most_scored` queries are, and
+    /// keeping `keep` of their answers.
+    fn add(
+        &mut self,
+        part: nnc_data::Encoded,
+        embeddings: Embeddings,
+        database: &[String],
+        (most_scored, keep): (usize, usize),
+    ) -> Result<(), Diagnostic> {
+        let part_ids = part.identities.as_ref().map(|names| {
+            let ids = self.ids.get_or_insert_with(|| Ids::new(database));
+            names.iter().map(|name| ids.number(name)).collect::<Vec<u32>>()
+        });
+        let scored = match &part_ids {
+            Some(_) => most_scored.saturating_sub(self.queries).min(part.rows),
+            None => 0,
+        };
+        let identities = part_ids.as_deref().zip(self.ids.as_ref().map(|ids| &ids.database[..]));
+        let best = self.embedded.search(embeddings, scored, identities)?;
+        if let Some(raw) = self.raw.as_mut() {
+            let width = part.inputs.len() / part.rows.max(1);
+            raw.search(Embeddings { values: part.inputs, width }, scored, identities)?;
+        }
+        if let (Some(ids), Some(part_ids)) = (self.ids.as_mut(), &part_ids) {
+            ids.scored.extend_from_slice(&part_ids[..scored]);
+        }
+        for (row, best) in best.into_iter().enumerate().take(keep) {
+            let identity = part.identities.as_ref().map(|names| names[row].clone());
+            self.kept.push(Answer { line: part.lines[row], identity, best });
+        }
+        self.queries += part.rows;
+        Ok(())
+    }
+}
+
+/// Identities as numbers, in order of first appearance: the database's, then new ones
+/// from the queries.
+struct Ids {
+    numbers: HashMap<String, u32>,
+    database: Vec<u32>,
+    /// The identities of the queries whose pairs are scored (the first ones).
+    scored: Vec<u32>,
+}
+
+impl Ids {
+    fn new(database: &[String]) -> Ids {
+        let mut ids = Ids { numbers: HashMap::new(), database: Vec::new(), scored: Vec::new() };
+        ids.database = database.iter().map(|name| ids.number(name)).collect();
+        ids
+    }
+
+    fn number(&mut self, name: &str) -> u32 {
+        let next = self.numbers.len() as u32;
+        *self.numbers.entry(name.to_string()).or_insert(next)
+    }
+}
+
+/// One search's running totals: every scored pair's score, and the queries whose best
+/// match has their identity.
+struct Tally {
+    searcher: Searcher,
+    scores: Vec<f32>,
+    right: usize,
+}
+
+impl Tally {
+    fn new(database: Embeddings, measure: Measure, top: usize) -> Tally {
+        Tally { searcher: Searcher::new(database, measure, top), scores: Vec::new(), right: 0 }
+    }
+
+    /// Searches for `queries`, scoring the first `scored`; counts the right answers among
+    /// them when their identities are known.
+    fn search(
+        &mut self,
+        queries: Embeddings,
+        scored: usize,
+        identities: Option<(&[u32], &[u32])>,
+    ) -> Result<Vec<Vec<Match>>, Diagnostic> {
+        let best = self.searcher.search(queries, scored, &mut self.scores).map_err(internal_error)?;
+        if let Some((queries, database)) = identities {
+            let right = |(best, id): (&Vec<Match>, &u32)| best.first().is_some_and(|m| database[m.row] == *id);
+            self.right += best.iter().zip(queries).filter(|&answer| right(answer)).count();
+        }
+        Ok(best)
+    }
+}
+
+/// Embeds and searches the query file a part at a time: memory is bounded by the
+/// database and a part, whatever the number of queries (with `--json`, every query's
+/// matches are kept too, and refused before they pass the memory left).
+fn answer(
+    context: &Context,
+    model: &SavedModel,
+    request: &Request<'_>,
+    layer: &str,
+    database: &Database,
+    database_inputs: Option<RawRows>,
+) -> Result<Answers, Vec<Diagnostic>> {
+    let mut embedder = Embedder::new(&model.job, &model.params, Some(layer)).map_err(|d| vec![d])?;
+    let (measure, top) = (request.measure, request.top);
+    let mut answers = Answers {
+        queries: 0,
+        most_pairs: 0,
+        kept: Vec::new(),
+        ids: None,
+        embedded: Tally::new(database.embeddings.clone(), measure, top),
+        raw: None,
+    };
+    let mut raw_database = database_inputs;
+    let budget = nnc_driver::limits::budget(context.overrides.memory_limit);
+    answers.most_pairs = most_pairs(budget.bytes);
+    let most_scored = scored_queries(usize::MAX, database.embeddings.rows(), answers.most_pairs);
+    let mut take = |part: nnc_data::Encoded| {
+        if context.json {
+            let queries = answers.queries + part.rows;
+            nnc_driver::memory::check_json_matches(queries, top, budget, model.job.span)?;
+        }
+        let embeddings = Embeddings { values: embedder.embed(&part.inputs)?, width: embedder.width };
+        if let Some((inputs, width)) = raw_database.take().filter(|_| part.identities.is_some()) {
+            answers.raw = Some(Tally::new(Embeddings { values: inputs, width }, measure, 1));
+        }
+        let keep = if context.json { part.rows } else { SHOWN.saturating_sub(answers.kept.len()) };
+        answers.add(part, embeddings, &database.identities, (most_scored, keep))?;
+        Ok(true)
+    };
+    encode_rows_in_parts(context, model, (request.query, true), &mut take)?;
+    Ok(answers)
 }
 
 /// A cosine threshold is a similarity in [−1, 1]; a Euclidean one a distance, at least 0.
@@ -172,22 +329,35 @@ fn database(
         }
         return Ok((saved, None));
     }
-    let encoded = encode_rows(context, model, path, true)?;
-    let Some(identities) = encoded.identities.clone() else {
-        return Err(vec![no_identities(model, path)]);
-    };
-    let (_, embeddings) =
-        nnc_driver::embed::embed(&model.job, &model.params, &encoded.inputs, encoded.rows, Some(layer))
-            .map_err(|d| vec![d])?;
-    let width = encoded.inputs.len() / encoded.rows.max(1);
-    let database = Database {
+    // A part at a time: the embeddings and the encoded inputs (for the baseline) are kept,
+    // not every part's text.
+    let mut embedder = Embedder::new(&model.job, &model.params, Some(layer)).map_err(|d| vec![d])?;
+    let mut database = Database {
         model: model.job.model.name.clone(),
         layer: layer.to_string(),
-        embeddings,
-        identities,
-        lines: encoded.lines,
+        embeddings: Embeddings { values: Vec::new(), width: embedder.width },
+        identities: Vec::new(),
+        lines: Vec::new(),
     };
-    Ok((database, Some((encoded.inputs, width))))
+    let (mut inputs, mut width) = (Vec::new(), 0);
+    let mut take = |part: nnc_data::Encoded| {
+        let Some(identities) = part.identities else { return Err(no_identities(model, path)) };
+        database.embeddings.values.extend(embedder.embed(&part.inputs)?);
+        database.identities.extend(identities);
+        database.lines.extend_from_slice(&part.lines);
+        width = part.inputs.len() / part.rows.max(1);
+        inputs.extend_from_slice(&part.inputs);
+        Ok(true)
+    };
+    encode_rows_in_parts(context, model, (path, true), &mut take)?;
+    if database.lines.is_empty() {
+        return Err(file_error(
+            codes::EMPTY_FILE,
+            format!("the database `{}` has no rows: no query could match", path.display()),
+            "give the rows of known identities to match the queries against",
+        ));
+    }
+    Ok((database, Some((inputs, width))))
 }
 
 fn no_identities(model: &SavedModel, path: &Path) -> Diagnostic {
@@ -201,15 +371,6 @@ fn no_identities(model: &SavedModel, path: &Path) -> Diagnostic {
     .with_help(format!(
         "give each database row its identity in a `{column}` column (or a folder of class folders for images)"
     ))
-}
-
-/// The queries whose pairs the verification figures count: none without identities,
-/// else the first that [`nnc_driver::similar::MAX_PAIRS`] allows.
-fn scored(queries: &nnc_data::Encoded, database: &Database) -> usize {
-    match queries.identities {
-        Some(_) => scored_queries(queries.rows, database.embeddings.rows()),
-        None => 0,
-    }
 }
 
 /// The threshold given, else the equal-error threshold over the database's own pairs.
@@ -245,31 +406,23 @@ fn distinct(identities: &[String]) -> usize {
 }
 
 /// Each query's line, identity, verdict and best matches.
-fn matches_json(
-    found: &Search,
-    database: &Database,
-    queries: &nnc_data::Encoded,
-    measure: Measure,
-    threshold: f32,
-) -> Vec<Value> {
+fn matches_json(answers: &[Answer], database: &Database, measure: Measure, threshold: f32) -> Vec<Value> {
     let key = match measure {
         Measure::Cosine => "similarity",
         Measure::Euclidean => "distance",
     };
-    found
-        .best
+    answers
         .iter()
-        .enumerate()
-        .map(|(q, best)| {
-            let accepted = best.first().is_some_and(|m| match measure {
+        .map(|answer| {
+            let accepted = answer.best.first().is_some_and(|m| match measure {
                 Measure::Cosine => m.value >= threshold,
                 Measure::Euclidean => m.value <= threshold,
             });
             json!({
-                "line": queries.lines[q],
-                "identity": queries.identities.as_ref().map(|ids| ids[q].clone()),
+                "line": answer.line,
+                "identity": answer.identity,
                 "verdict": if accepted { "match" } else { "no match" },
-                "best": best.iter().map(|m| json!({
+                "best": answer.best.iter().map(|m| json!({
                     "line": database.lines[m.row],
                     "identity": database.identities[m.row],
                     key: m.value,
@@ -279,7 +432,7 @@ fn matches_json(
         .collect()
 }
 
-fn matches_text(matches: &[Value], measure: Measure) -> String {
+fn matches_text(matches: &[Value], queries: usize, measure: Measure) -> String {
     let key = if measure == Measure::Cosine { "similarity" } else { "distance" };
     let mut text = String::from("  query  identity  verdict   best matches (identity: line, value)\n");
     for m in matches.iter().take(SHOWN) {
@@ -298,32 +451,14 @@ fn matches_text(matches: &[Value], measure: Measure) -> String {
             best.join(", ")
         );
     }
-    if matches.len() > SHOWN {
-        let _ = writeln!(text, "  ... {} more queries (use --json for all)", matches.len() - SHOWN);
+    if queries > SHOWN {
+        let _ = writeln!(text, "  ... {} more queries (use --json for all)", queries - SHOWN);
     }
     text
 }
 
 fn text_of(value: &Value) -> String {
     value.as_str().map_or_else(|| if value.is_null() { "-".to_string() } else { value.to_string() }, str::to_string)
-}
-
-/// ROC AUC and top-1 accuracy of the raw (preprocessed) features: what the embedding is
-/// compared against.
-fn baseline(
-    database: &RawRows,
-    queries: &nnc_data::Encoded,
-    ids: &[Vec<u32>],
-    measure: Measure,
-) -> Result<Option<(f64, f64)>, String> {
-    let width = database.1;
-    let raw_database = Embeddings { values: database.0.clone(), width };
-    let raw_queries = Embeddings { values: queries.inputs.clone(), width };
-    let scored = scored_queries(raw_queries.rows(), raw_database.rows());
-    let found = search(&raw_queries, &raw_database, measure, 1, scored)?;
-    let pairs = Pairs::split(found.scores.as_deref().unwrap_or_default(), &ids[1], &ids[0]);
-    let top1 = top1_accuracy(&found.best, &ids[1], &ids[0]);
-    Ok(pairs.verification(measure).map(|v| (v.roc_auc, top1)))
 }
 
 /// The verification and identification figures, into the report and as text.
@@ -334,7 +469,7 @@ fn verification(
     baseline: Option<(f64, f64)>,
     measure: Measure,
     threshold: f32,
-    (scored, queries): (usize, usize),
+    (scored, queries, most): (usize, usize, usize),
 ) -> String {
     let mut text = String::new();
     let right = (top1 * queries as f64).round();
@@ -348,11 +483,11 @@ fn verification(
         let (far, frr) = pairs.rates_at(measure.score(threshold));
         let (pairs, genuine, impostor) = (v.genuine_pairs + v.impostor_pairs, v.genuine_pairs, v.impostor_pairs);
         let _ = if scored < queries {
-            let most = nnc_driver::similar::MAX_PAIRS;
+            let why = if most < nnc_driver::similar::MAX_PAIRS { " in the memory left" } else { "" };
             writeln!(
                 text,
                 "verification over the {pairs} pairs of the first {scored} of {queries} queries ({genuine} genuine, \
-                 {impostor} impostor; at most {most} pairs are scored):"
+                 {impostor} impostor; at most {most} pairs are scored{why}):"
             )
         } else {
             writeln!(text, "verification over {pairs} query-database pairs ({genuine} genuine, {impostor} impostor):")
