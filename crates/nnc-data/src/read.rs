@@ -67,8 +67,6 @@ struct Parsed {
     numbers_only: Vec<bool>,
     /// The columns that have a cell whose text was not kept.
     dropped: Vec<bool>,
-    /// A row's text with room after its last cell, for [`crate::typing::number_at`].
-    scratch: String,
 }
 
 impl Part {
@@ -77,7 +75,6 @@ impl Part {
             numbers: vec![Vec::new(); like.numbers.len()],
             numbers_only: like.numbers_only.clone(),
             dropped: vec![false; like.numbers.len()],
-            scratch: String::new(),
         });
         Part { first_row, rows: 0, text: String::new(), ends: Vec::new(), parsed }
     }
@@ -145,12 +142,9 @@ impl Part {
         if u32::try_from(kept.len() + text.len()).is_err() || width != parsed.numbers.len() {
             return false;
         }
-        parsed.scratch.clear();
-        parsed.scratch.push_str(text);
-        parsed.scratch.push_str("        ");
         let first = ends.len();
         for (column, &(start, end)) in places.iter().enumerate() {
-            let value = crate::typing::number_at(&parsed.scratch, start, end);
+            let value = crate::typing::number_at(text, start, end);
             parsed.numbers[column].push(value.unwrap_or(f32::NAN));
             if value.is_some() && parsed.numbers_only.get(column) == Some(&true) {
                 parsed.dropped[column] = true;
@@ -176,15 +170,10 @@ impl Part {
     fn parse_last_row(&mut self, first: usize) {
         let Some(numbers) = self.parsed.as_mut().map(|parsed| &mut parsed.numbers) else { return };
         let mut start = first.checked_sub(1).map_or(0, |i| self.ends[i] as usize);
-        // `number_at` is fastest with 8 bytes of text after a cell: the row's last cells
-        // get them from padding, taken off again below.
-        let length = self.text.len();
-        self.text.push_str("        ");
         for (column, &end) in numbers.iter_mut().zip(&self.ends[first..]) {
             column.push(crate::typing::number_at(&self.text, start, end as usize).unwrap_or(f32::NAN));
             start = end as usize;
         }
-        self.text.truncate(length);
     }
 }
 
