@@ -51,11 +51,23 @@ impl Products {
         let mut packed = Vec::with_capacity(self.rows_a * self.rows_b);
         for i in (0..rows_a).step_by(self.rows_a) {
             let taken_a = (rows_a - i).min(self.rows_a);
-            fill(&mut block_a, &a[i * width..(i + taken_a) * width]);
+            let rows = &a[i * width..(i + taken_a) * width];
+            // A whole block is read where it lies; only a last, shorter one is copied and
+            // padded (copying every block of the database for every block of queries
+            // was a tenth of a large search).
+            let whole_a = taken_a == self.rows_a;
+            if !whole_a {
+                fill(&mut block_a, rows);
+            }
+            let operand_a: &[f32] = if whole_a { rows } else { &block_a };
             for j in (0..rows_b).step_by(self.rows_b) {
                 let taken_b = (rows_b - j).min(self.rows_b);
-                fill(&mut block_b, &b[j * width..(j + taken_b) * width]);
-                let inputs: [&[f32]; 2] = [&block_a, &block_b];
+                let rows = &b[j * width..(j + taken_b) * width];
+                let whole_b = taken_b == self.rows_b;
+                if !whole_b {
+                    fill(&mut block_b, rows);
+                }
+                let inputs: [&[f32]; 2] = [operand_a, if whole_b { rows } else { &block_b }];
                 kernel.call(Frame {
                     inputs: &inputs,
                     params: Params::Read(&[]),
