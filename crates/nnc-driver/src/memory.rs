@@ -138,13 +138,12 @@ fn json_report_bytes(plan: &JobPlan) -> u64 {
 /// fit `budget`, what the process could allocate before predicting.
 pub fn check_json_predictions(rows: usize, width: usize, budget: Budget, span: Span) -> Result<(), Diagnostic> {
     let bytes = (rows as u64).saturating_mul(width as u64).saturating_mul(JSON_BYTES_PER_NUMBER);
-    if bytes <= budget.bytes {
-        return Ok(());
-    }
-    let remedy = budget.remedy();
-    Err(too_large(&format!("the JSON of the predictions of {rows} rows"), bytes, budget, span, "this job")
-        .with_note("`--json` holds every prediction until the end, to print them as one value")
-        .with_help(format!("predict without `--json`: the CSV is written a part at a time; or {remedy}")))
+    let held = JsonHeld {
+        what: format!("the JSON of the predictions of {rows} rows"),
+        every: "prediction",
+        instead: "predict without `--json`: the CSV is written a part at a time",
+    };
+    held.check(bytes, budget, span)
 }
 
 /// Bytes the JSON report of `nnc similar` takes per match it lists (a query's own line,
@@ -156,15 +155,32 @@ const JSON_BYTES_PER_MATCH: u64 = 800;
 /// Refuses to hold every query's `top` matches as JSON (`nnc similar --json` lists them
 /// all; without it, only the first few are kept) when they do not fit `budget`.
 pub fn check_json_matches(queries: usize, top: usize, budget: Budget, span: Span) -> Result<(), Diagnostic> {
-    let matches = (queries as u64).saturating_mul(top as u64 + 1);
-    let bytes = matches.saturating_mul(JSON_BYTES_PER_MATCH);
-    if bytes <= budget.bytes {
-        return Ok(());
+    let bytes = (queries as u64).saturating_mul(top as u64 + 1).saturating_mul(JSON_BYTES_PER_MATCH);
+    let held = JsonHeld {
+        what: format!("the JSON of the matches of {queries} queries"),
+        every: "query's matches",
+        instead: "leave out `--json` (the text lists the first queries and every figure)",
+    };
+    held.check(bytes, budget, span)
+}
+
+/// What a verb's `--json` holds until the end, and what to do instead.
+struct JsonHeld {
+    what: String,
+    every: &'static str,
+    instead: &'static str,
+}
+
+impl JsonHeld {
+    fn check(self, bytes: u64, budget: Budget, span: Span) -> Result<(), Diagnostic> {
+        if bytes <= budget.bytes {
+            return Ok(());
+        }
+        let remedy = budget.remedy();
+        Err(too_large(&self.what, bytes, budget, span, "this job")
+            .with_note(format!("`--json` holds every {} until the end, to print them as one value", self.every))
+            .with_help(format!("{}; or {remedy}", self.instead)))
     }
-    let remedy = budget.remedy();
-    Err(too_large(&format!("the JSON of the matches of {queries} queries"), bytes, budget, span, "this job")
-        .with_note("`--json` holds every query's matches until the end, to print them as one value")
-        .with_help(format!("leave out `--json` (the text lists the first queries and every figure), or {remedy}")))
 }
 
 /// Refuses a run that needs more than the process may still allocate (with its report as
