@@ -214,6 +214,8 @@ fn what_a_user_gets_wrong_is_a_diagnostic() {
     std::fs::write(&empty, text.lines().next().unwrap().to_string() + "\n").unwrap();
     let stderr = run(with(&["--threshold", "0.5"], empty.to_str().unwrap()), "E0427");
     assert!(stderr.contains("has no rows"), "{stderr}");
+    let stdin_twice = ["similar", PROGRAM, "--weights", weights.as_str(), "--query", "-", "--database", "-"];
+    assert!(fails_with(&stdin_twice, "E0410").contains("both read standard input"));
     run(with(&["--threshold", "1.5"], &data("gallery_7to9")), "E0506");
     let stderr = run(with(&["--layer", "dense9"], &data("gallery_7to9")), "E0206");
     assert!(stderr.contains("dense4"), "names the layers: {stderr}");

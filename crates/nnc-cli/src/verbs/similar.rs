@@ -40,6 +40,13 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
     let model = saved_model(context, request.weights)?;
     let (layer, _, _) = nnc_driver::embed::embedding_layer(&model.job, request.layer).map_err(|d| vec![d])?;
     check_threshold(request)?;
+    if request.query == Path::new("-") && request.database == Path::new("-") {
+        return Err(file_error(
+            codes::UNREADABLE_FILE,
+            "--query and --database both read standard input: it holds one file".to_string(),
+            "give one of them as a file, e.g. --database gallery.csv --query -",
+        ));
+    }
     let (database, database_inputs) = database(context, &model, request, &layer)?;
     let (threshold, source) = threshold(request, &database)?;
     let mut answers = answer(context, &model, request, &layer, &database, database_inputs)?;
