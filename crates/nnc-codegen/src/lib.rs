@@ -114,7 +114,9 @@ fn build(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError>
     let workers = jit::Workers::new(isas);
     let built = std::thread::scope(|scope| {
         if jit::Workers::threads() > 1 {
-            scope.spawn(|| workers.serve());
+            // Without a helper (no thread can be started: under `ulimit -v` its stack may
+            // not fit), `close` below compiles the whole queue on this thread.
+            let _ = std::thread::Builder::new().spawn_scoped(scope, || workers.serve());
         }
         // A panic while building must still release the helper, or the scope would wait
         // for it forever.

@@ -30,10 +30,11 @@ fn in_halves<T: Sync, R: Send>(items: &[T], parallel: bool, work: impl Fn(&[T]) 
     }
     let (first, second) = items.split_at(items.len() / 2);
     std::thread::scope(|scope| {
-        let helper = scope.spawn(|| work(second));
+        let helper = std::thread::Builder::new().spawn_scoped(scope, || work(second));
         let mut done = work(first);
-        // A panic on the helper would be a bug in `work`: its half is done here instead.
-        done.extend(helper.join().unwrap_or_else(|_| work(second)));
+        // A panic on the helper would be a bug in `work`, and no helper at all (no thread
+        // can be started under `ulimit -v`) a limit: either way its half is done here.
+        done.extend(helper.ok().and_then(|helper| helper.join().ok()).unwrap_or_else(|| work(second)));
         done
     })
 }
@@ -49,11 +50,12 @@ fn fill_in_halves<T: Sync, V: Send>(items: &[T], out: &mut [V], parallel: bool, 
     let (first, second) = items.split_at(items.len() / 2);
     let (first_out, second_out) = out.split_at_mut(first.len() * per_item);
     let helper_failed = std::thread::scope(|scope| {
-        let helper = scope.spawn(|| work(second, &mut *second_out));
+        let helper = std::thread::Builder::new().spawn_scoped(scope, || work(second, &mut *second_out));
         work(first, first_out);
-        helper.join().is_err()
+        helper.map_or(true, |helper| helper.join().is_err())
     });
-    // A panic on the helper would be a bug in `work`: its half is done here instead.
+    // A panic on the helper would be a bug in `work`, and no helper at all (no thread can
+    // be started under `ulimit -v`) a limit: either way its half is done here.
     if helper_failed {
         work(second, second_out);
     }

@@ -46,7 +46,8 @@ pub(crate) fn prepare(
     // 17 ms of a million) is drawn on a second thread while the columns are typed.
     let all_rows = (spec.missing == Missing::Error).then(|| table.rows());
     let (columns, usable, parts) = std::thread::scope(|scope| {
-        let early = all_rows.map(|n| scope.spawn(move || split(n)));
+        // (Unless no thread can be started: then it is drawn below, as when rows are left out.)
+        let early = all_rows.and_then(|n| std::thread::Builder::new().spawn_scoped(scope, move || split(n)).ok());
         let mut columns = typed_columns(spec, &mut table)?;
         if let Some(read_again) = read_again
             && text_needed(&table, &columns)

@@ -57,16 +57,16 @@ pub fn kmeans(rows: &[f32], width: usize, settings: &Settings) -> Result<Cluster
     let k = settings.k.clamp(1, n.max(1));
     let lengths = squared_lengths(rows, width);
     let candidates = 2 + (k as f64).ln() as usize;
-    let to_centres = Products::new(n.min(BLOCK), k, width)?;
-    let to_candidates = Products::new(n.min(BLOCK), candidates, width)?;
+    let mut to_centres = Products::new(n.min(BLOCK), k, width)?;
+    let mut to_candidates = Products::new(n.min(BLOCK), candidates, width)?;
     let tolerance = settings.tolerance * mean_variance(rows, width);
     let mut best: Option<Clustering> = None;
     let (mut total_iterations, mut lloyd_seconds) = (0, 0.0);
     for restart in 0..settings.restarts.max(1) {
         let mut rng = ChaCha8Rng::seed_from_u64(settings.seed.wrapping_mul(1_000_003).wrapping_add(restart as u64));
-        let centroids = seed_centres(rows, width, &lengths, k, candidates, &to_candidates, &mut rng);
+        let centroids = seed_centres(rows, width, &lengths, k, candidates, &mut to_candidates, &mut rng);
         let started = std::time::Instant::now();
-        let run = lloyd(rows, width, &lengths, centroids, &to_centres, settings.max_iterations, tolerance);
+        let run = lloyd(rows, width, &lengths, centroids, &mut to_centres, settings.max_iterations, tolerance);
         lloyd_seconds += started.elapsed().as_secs_f64();
         total_iterations += run.iterations;
         if best.as_ref().is_none_or(|b| run.inertia < b.inertia) {
@@ -84,7 +84,7 @@ fn assign(
     width: usize,
     lengths: &[f32],
     centres: &[f32],
-    products: &Products,
+    products: &mut Products,
     nearest: &mut [(usize, f32)],
 ) {
     let centre_lengths = squared_lengths(centres, width);
@@ -110,7 +110,7 @@ fn seed_centres(
     lengths: &[f32],
     k: usize,
     candidates: usize,
-    products: &Products,
+    products: &mut Products,
     rng: &mut ChaCha8Rng,
 ) -> Vec<f32> {
     let n = lengths.len();
@@ -170,7 +170,7 @@ fn lloyd(
     width: usize,
     lengths: &[f32],
     mut centres: Vec<f32>,
-    products: &Products,
+    products: &mut Products,
     max_iterations: usize,
     tolerance: f64,
 ) -> Clustering {
@@ -249,7 +249,7 @@ pub fn silhouette(rows: &[f32], width: usize, assignments: &[usize], k: usize) -
         return Ok(None);
     }
     let lengths = squared_lengths(rows, width);
-    let products = Products::new(n.min(1024), n.min(BLOCK), width)?;
+    let mut products = Products::new(n.min(1024), n.min(BLOCK), width)?;
     let mut sums = vec![0.0f64; n * k];
     products.for_each_block(rows, rows, |i, j, block| {
         for r in 0..block.rows {

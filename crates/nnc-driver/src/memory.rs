@@ -117,6 +117,27 @@ pub fn check_source(len: usize, requested: Option<u64>) -> Result<(), Diagnostic
     .with_note("a program's text is read, parsed and checked whole: put large tables in a CSV file"))
 }
 
+/// Whether `bytes`, and some room after them, can be allocated now (see [`zeros`]).
+pub(crate) fn can_allocate(bytes: usize) -> bool {
+    const ROOM_AFTER: usize = 8 << 20;
+    let mut probe = Vec::<u8>::new();
+    probe.try_reserve_exact(bytes.saturating_add(ROOM_AFTER)).is_ok()
+}
+
+/// `len` zeros, or `None` when they, and some room after them, cannot be had: a buffer
+/// that takes the very last of the address space (`ulimit -v`) leaves the next small
+/// allocation, anywhere, to abort the process. The room is probed with one allocation of
+/// both, given back at once.
+pub(crate) fn zeros(len: usize) -> Option<Vec<f32>> {
+    if !can_allocate(len.checked_mul(4)?) {
+        return None;
+    }
+    let mut buffer = Vec::new();
+    buffer.try_reserve_exact(len).ok()?;
+    buffer.resize(len, 0.0);
+    Some(buffer)
+}
+
 /// Bytes the JSON report takes per number of its predictions and targets, as values and
 /// then as text: measured 75 (a million one-value rows took 105 MB more with `--json`
 /// than without).

@@ -310,8 +310,9 @@ impl<'p> CompiledForward<'p> {
         let compiled =
             nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).map_err(|e| internal(e, job.span))?;
         let kernel = compiled.kernel("predict").ok_or_else(|| internal("no compiled forward pass", job.span))?;
-        let outputs = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-        let scratch = vec![0.0; kernel.arena_len()];
+        let buffer = |len: usize| zeros(len, batch, job.span);
+        let outputs = kernel.outputs().map(|(_, len)| buffer(len)).collect::<Result<_, _>>()?;
+        let scratch = buffer(kernel.arena_len())?;
         let width_in = (input_lens.first().copied().unwrap_or(0) / batch).max(1);
         Ok(CompiledForward {
             params: params.iter().map(Vec::as_slice).collect(),
@@ -319,8 +320,8 @@ impl<'p> CompiledForward<'p> {
             batch,
             width_in,
             width_out,
-            inputs: vec![0.0; batch * width_in],
-            targets: vec![0.0; input_lens.get(1).copied().unwrap_or(0)],
+            inputs: buffer(batch * width_in)?,
+            targets: buffer(input_lens.get(1).copied().unwrap_or(0))?,
             outputs,
             scratch,
             compiled,
@@ -348,6 +349,24 @@ impl<'p> CompiledForward<'p> {
         }
         Ok(())
     }
+}
+
+/// `len` zeros, one of the buffers of a forward pass over `batch` rows, allocated
+/// fallibly: a batch's inputs and activations are tens of megabytes for a wide one-hot
+/// input, and a failed allocation under `ulimit -v` would abort the process.
+fn zeros(len: usize, batch: usize, span: Span) -> Result<Vec<f32>, Diagnostic> {
+    crate::memory::zeros(len).ok_or_else(|| {
+        Diagnostic::error(
+            codes::TOO_LARGE,
+            format!(
+                "a forward pass over {batch} rows needs a buffer of {}, which could not be allocated",
+                crate::limits::size((len as u64).saturating_mul(4))
+            ),
+            span,
+            "this job",
+        )
+        .with_help("use a process with more memory, or `NNC_EVAL_ROWS` for fewer rows a pass")
+    })
 }
 
 /// Room for `rows × width` more outputs in `results`, reserved fallibly: a failed

@@ -8,12 +8,40 @@ use nnc_codegen::{Compiled, Frame, Params, Unit};
 use nnc_ir::{Graph, Op, Origin, Shape};
 use nnc_runtime::Role;
 
-/// A compiled `A Bᵀ` for blocks of `rows_a × width` and `rows_b × width`.
+/// A compiled `A Bᵀ` for blocks of `rows_a × width` and `rows_b × width`, with the
+/// buffers its calls use (allocated once, fallibly: a block of products is megabytes).
 pub struct Products {
     compiled: Compiled,
     rows_a: usize,
     rows_b: usize,
     width: usize,
+    outputs: Vec<Vec<f32>>,
+    scratch: Vec<f32>,
+    /// The last, shorter blocks of `a` and `b`, padded with zero rows.
+    block_a: Vec<f32>,
+    block_b: Vec<f32>,
+}
+
+/// Why a product cannot be had: its buffers do not fit in memory (a diagnostic the user
+/// can act on), or it did not compile (a bug).
+#[derive(Debug)]
+pub enum ProductsError {
+    NoMemory(String),
+    Compile(String),
+}
+
+impl std::fmt::Display for ProductsError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            ProductsError::NoMemory(message) | ProductsError::Compile(message) => f.write_str(message),
+        }
+    }
+}
+
+impl From<ProductsError> for String {
+    fn from(error: ProductsError) -> String {
+        error.to_string()
+    }
 }
 
 /// The kernel's name in its compiled unit.
@@ -22,7 +50,7 @@ const NAME: &str = "products";
 impl Products {
     /// Compiles the product for blocks of at most `rows_a` and `rows_b` rows of `width`
     /// numbers (0 counts as 1).
-    pub fn new(rows_a: usize, rows_b: usize, width: usize) -> Result<Products, String> {
+    pub fn new(rows_a: usize, rows_b: usize, width: usize) -> Result<Products, ProductsError> {
         let (rows_a, rows_b, width) = (rows_a.max(1), rows_b.max(1), width.max(1));
         let mut graph = Graph::new(NAME);
         let origin = Origin::default();
@@ -34,73 +62,72 @@ impl Products {
         let graph = nnc_opt::optimize(&graph);
         let program = crate::graphs::lower(&Role::Eval(NAME), &graph);
         let unit = Unit::Program { name: NAME, program: &program, hot: true };
-        let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default()).map_err(|e| e.to_string())?;
-        Ok(Products { compiled, rows_a, rows_b, width })
+        let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default())
+            .map_err(|e| ProductsError::Compile(e.to_string()))?;
+        let kernel = compiled.kernel(NAME).ok_or_else(|| ProductsError::Compile("no product kernel".into()))?;
+        let zeros = |len: usize| {
+            crate::memory::zeros(len).ok_or_else(|| {
+                let size = crate::limits::size((len as u64).saturating_mul(4));
+                ProductsError::NoMemory(format!("a block of {rows_a} × {rows_b} products needs a buffer of {size}"))
+            })
+        };
+        let outputs = kernel.outputs().map(|(_, len)| zeros(len)).collect::<Result<_, _>>()?;
+        let scratch = zeros(kernel.arena_len())?;
+        let (block_a, block_b) = (zeros(rows_a * width)?, zeros(rows_b * width)?);
+        Ok(Products { compiled, rows_a, rows_b, width, outputs, scratch, block_a, block_b })
     }
 
     /// Calls `visit(i, j, block)` for every pair of blocks of `a` and `b` (rows of
     /// `width`, row-major), where `block[r * block_cols + c]` is row `i + r` of `a` dotted
     /// with row `j + c` of `b`; `block_cols` is the number of rows of that block of `b`.
-    pub fn for_each_block(&self, a: &[f32], b: &[f32], mut visit: impl FnMut(usize, usize, &Block<'_>)) {
-        let kernel = self.compiled.kernel(NAME).expect("internal error: the product kernel was compiled");
-        let width = self.width;
-        let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-        let mut scratch = vec![0.0; kernel.arena_len()];
-        let (mut block_a, mut block_b) = (vec![0.0f32; self.rows_a * width], vec![0.0f32; self.rows_b * width]);
+    pub fn for_each_block(&mut self, a: &[f32], b: &[f32], mut visit: impl FnMut(usize, usize, &Block<'_>)) {
+        let Some(kernel) = self.compiled.kernel(NAME) else { return };
+        let (width, block_rows_a, block_rows_b) = (self.width, self.rows_a, self.rows_b);
         let (rows_a, rows_b) = (a.len() / width, b.len() / width);
-        let mut packed = Vec::with_capacity(self.rows_a * self.rows_b);
-        for i in (0..rows_a).step_by(self.rows_a) {
-            let taken_a = (rows_a - i).min(self.rows_a);
+        for i in (0..rows_a).step_by(block_rows_a) {
+            let taken_a = (rows_a - i).min(block_rows_a);
             let rows = &a[i * width..(i + taken_a) * width];
             // A whole block is read where it lies; only a last, shorter one is copied and
             // padded (copying every block of the database for every block of queries
             // was a tenth of a large search).
-            let whole_a = taken_a == self.rows_a;
+            let whole_a = taken_a == block_rows_a;
             if !whole_a {
-                fill(&mut block_a, rows);
+                fill(&mut self.block_a, rows);
             }
-            let operand_a: &[f32] = if whole_a { rows } else { &block_a };
-            for j in (0..rows_b).step_by(self.rows_b) {
-                let taken_b = (rows_b - j).min(self.rows_b);
+            let operand_a: &[f32] = if whole_a { rows } else { &self.block_a };
+            for j in (0..rows_b).step_by(block_rows_b) {
+                let taken_b = (rows_b - j).min(block_rows_b);
                 let rows = &b[j * width..(j + taken_b) * width];
-                let whole_b = taken_b == self.rows_b;
+                let whole_b = taken_b == block_rows_b;
                 if !whole_b {
-                    fill(&mut block_b, rows);
+                    fill(&mut self.block_b, rows);
                 }
-                let inputs: [&[f32]; 2] = [operand_a, if whole_b { rows } else { &block_b }];
+                let inputs: [&[f32]; 2] = [operand_a, if whole_b { rows } else { &self.block_b }];
                 kernel.call(Frame {
                     inputs: &inputs,
                     params: Params::Read(&[]),
-                    outputs: &mut outputs,
-                    scratch: &mut scratch,
+                    outputs: &mut self.outputs,
+                    scratch: &mut self.scratch,
                 });
-                let full = &outputs[0];
                 // Only the rows and columns of real rows (the last blocks are padded).
-                let values = if taken_b == self.rows_b {
-                    &full[..taken_a * self.rows_b]
-                } else {
-                    packed.clear();
-                    for r in 0..taken_a {
-                        packed.extend_from_slice(&full[r * self.rows_b..r * self.rows_b + taken_b]);
-                    }
-                    &packed[..]
-                };
-                visit(i, j, &Block { values, rows: taken_a, cols: taken_b });
+                let values = &self.outputs[0][..taken_a * block_rows_b];
+                visit(i, j, &Block { values, rows: taken_a, cols: taken_b, stride: block_rows_b });
             }
         }
     }
 }
 
-/// One block of products: `rows × cols`, row-major.
+/// One block of products: `rows × cols`, row-major, rows `stride` apart.
 pub struct Block<'a> {
     pub values: &'a [f32],
     pub rows: usize,
     pub cols: usize,
+    pub stride: usize,
 }
 
 impl Block<'_> {
     pub fn row(&self, r: usize) -> &[f32] {
-        &self.values[r * self.cols..(r + 1) * self.cols]
+        &self.values[r * self.stride..r * self.stride + self.cols]
     }
 }
 
@@ -125,7 +152,7 @@ mod tests {
         let a: Vec<f32> = (0..7 * width).map(|i| (i as f32 * 0.37).sin()).collect();
         let b: Vec<f32> = (0..5 * width).map(|i| (i as f32 * 0.91).cos()).collect();
         // Blocks that do not divide the rows: padding on both sides.
-        let products = Products::new(3, 2, width).unwrap();
+        let mut products = Products::new(3, 2, width).unwrap();
         let mut seen = vec![0u32; 7 * 5];
         products.for_each_block(&a, &b, |i, j, block| {
             for r in 0..block.rows {

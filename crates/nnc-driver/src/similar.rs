@@ -5,7 +5,7 @@
 //! verification figures over every query-database pair: ROC AUC, the equal-error-rate
 //! threshold, the false accept and reject rates at the threshold, and top-1 accuracy.
 
-use crate::products::{Products, squared_lengths};
+use crate::products::{Products, ProductsError, squared_lengths};
 
 /// How two embeddings are compared.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -159,7 +159,7 @@ impl Searcher {
         mut queries: Embeddings,
         scored: usize,
         scores: &mut Vec<f32>,
-    ) -> Result<Vec<Vec<Match>>, String> {
+    ) -> Result<Vec<Vec<Match>>, ProductsError> {
         if self.measure == Measure::Cosine {
             queries.normalize();
         }
@@ -168,7 +168,9 @@ impl Searcher {
             let rows = n_queries.min(QUERY_BLOCK);
             self.products = Some(Products::new(rows, n_database.min(DATABASE_BLOCK), self.database.width)?);
         }
-        let Some(products) = &self.products else { return Err("the product kernel was not compiled".into()) };
+        let Some(products) = self.products.as_mut() else {
+            return Err(ProductsError::Compile("the product kernel was not compiled".into()));
+        };
         let query_lengths = squared_lengths(&queries.values, queries.width);
         let (measure, top, database_lengths) = (self.measure, self.top, &self.lengths);
         let mut best: Vec<Vec<(f32, usize)>> = vec![Vec::with_capacity(top + 1); n_queries];
@@ -176,9 +178,10 @@ impl Searcher {
         let first = scores.len();
         // Reserved fallibly: the caller bounds the pairs by the memory left, and an
         // estimate that falls short must not abort.
+        let pairs = scored * n_database;
         scores
-            .try_reserve_exact(scored * n_database)
-            .map_err(|_| format!("no memory for the scores of {} more pairs", scored * n_database))?;
+            .try_reserve_exact(pairs)
+            .map_err(|_| ProductsError::NoMemory(format!("the scores of {pairs} more pairs could not be allocated")))?;
         scores.resize(first + scored * n_database, 0.0);
         let scores = &mut scores[first..];
         // One block row's scores at a time (distances computed in a loop of their own,
@@ -287,13 +290,17 @@ impl Pairs {
             }
         }
         scores.truncate(impostors);
-        let impostor = scores;
-        // The two sorts are independent: one on each core.
-        let (genuine, impostor) = std::thread::scope(|scope| {
-            let genuine = scope.spawn(move || sorted(genuine));
-            let impostor = sorted(impostor);
-            (genuine.join().unwrap_or_default(), impostor)
+        let mut impostor = scores;
+        // The two sorts are independent: one on each core, unless no thread can be
+        // started (under `ulimit -v`), or the helper failed (a bug): then here.
+        let sorted_by_helper = std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new().spawn_scoped(scope, || sort(&mut genuine));
+            sort(&mut impostor);
+            helper.is_ok_and(|helper| helper.join().is_ok())
         });
+        if !sorted_by_helper {
+            sort(&mut genuine);
+        }
         Pairs { genuine, impostor }
     }
 
@@ -307,7 +314,9 @@ impl Pairs {
                 if identities[i] == identities[j] { genuine.push(score) } else { impostor.push(score) }
             }
         }
-        Pairs { genuine: sorted(genuine), impostor: sorted(impostor) }
+        sort(&mut genuine);
+        sort(&mut impostor);
+        Pairs { genuine, impostor }
     }
 
     /// ROC AUC and the equal error rate, or `None` without both kinds of pairs.
@@ -386,12 +395,18 @@ impl Pairs {
     }
 }
 
-/// Scores in ascending order, by a radix sort (`radsort` orders floats by their bits, as
+/// Sorts scores ascending, by a radix sort (`radsort` orders floats by their bits, as
 /// `f32::total_cmp`): the ten million pair scores of a large database sort in a few
-/// passes over memory, several times faster than a comparison sort.
-fn sorted(mut scores: Vec<f32>) -> Vec<f32> {
-    radsort::sort(&mut scores);
-    scores
+/// passes over memory, several times faster than a comparison sort. The radix sort needs
+/// a second buffer as large, which it allocates infallibly: when that (twice over, for
+/// the sorts running beside this one) cannot be had, the scores are sorted in place, in
+/// the same order.
+fn sort(scores: &mut [f32]) {
+    if crate::memory::can_allocate(scores.len().saturating_mul(2 * 4)) {
+        radsort::sort(scores);
+    } else {
+        scores.sort_unstable_by(f32::total_cmp);
+    }
 }
 
 /// Identities as small numbers, in order of first appearance over `lists`.
@@ -578,7 +593,29 @@ mod tests {
     #[test]
     fn scores_sort_as_floats_do() {
         let scores = vec![0.5, -1.0, 0.0, 2.0, -3.5, 1e-30, -1e-30];
-        assert_eq!(sorted(scores), [-3.5, -1.0, -1e-30, 0.0, 1e-30, 0.5, 2.0]);
+        let mut scores = scores;
+        sort(&mut scores);
+        assert_eq!(scores, [-3.5, -1.0, -1e-30, 0.0, 1e-30, 0.5, 2.0]);
+        // The radix sort and the in-place sort (without room for the radix sort's second
+        // buffer) give the same order, signed zeros included.
+        let mut state = 3u32;
+        let mut many: Vec<f32> = (0..10_000)
+            .map(|i| {
+                state = state.wrapping_mul(1_664_525).wrapping_add(1_013_904_223);
+                match i % 4 {
+                    0 => 0.0,
+                    1 => -0.0,
+                    _ => f32::from_bits(state >> 2) - 1.0,
+                }
+            })
+            .collect();
+        let mut in_place = many.clone();
+        in_place.sort_unstable_by(f32::total_cmp);
+        radsort::sort(&mut many);
+        assert_eq!(
+            many.iter().map(|v| v.to_bits()).collect::<Vec<_>>(),
+            in_place.iter().map(|v| v.to_bits()).collect::<Vec<_>>()
+        );
     }
 
     #[test]

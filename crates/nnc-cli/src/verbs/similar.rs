@@ -7,6 +7,7 @@ use super::{Context, SavedModel, encode_rows_in_parts, file_error, saved_model, 
 use crate::output::Output;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_driver::embed::Embedder;
+use nnc_driver::products::ProductsError;
 use nnc_driver::similar::{
     Database, Embeddings, Match, Measure, Pairs, Searcher, identity_ids, most_pairs, scored_queries, search,
 };
@@ -47,7 +48,7 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
             "give one of them as a file, e.g. --database gallery.csv --query -",
         ));
     }
-    let (database, database_inputs) = database(context, &model, request, &layer)?;
+    let (database, database_inputs, baseline_left_out) = database(context, &model, request, &layer)?;
     let (threshold, source) = threshold(request, &database)?;
     let mut answers = answer(context, &model, request, &layer, &database, database_inputs)?;
     let mut text = String::new();
@@ -86,18 +87,27 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
             std::mem::take(&mut answers.embedded.scores),
             answers.raw.as_mut().map(|raw| std::mem::take(&mut raw.scores)),
         );
-        let (pairs, baseline) = std::thread::scope(|scope| {
-            let raw = raw_scores.map(|scores| {
-                scope.spawn(|| Pairs::split(scores, &ids.scored, &ids.database).verification(request.measure))
-            });
+        // (Here too when no thread can be started, as under `ulimit -v`.)
+        let mut raw_scores = raw_scores;
+        let raw_figures =
+            |scores: Vec<f32>| Pairs::split(scores, &ids.scored, &ids.database).verification(request.measure);
+        let (pairs, mut baseline) = std::thread::scope(|scope| {
+            let helper = std::thread::Builder::new().spawn_scoped(scope, || raw_scores.take().and_then(raw_figures));
             let pairs = Pairs::split(scores, &ids.scored, &ids.database);
-            (pairs, raw.and_then(|thread| thread.join().ok().flatten()))
+            (pairs, helper.ok().and_then(|helper| helper.join().ok().flatten()))
         });
+        if let Some(scores) = raw_scores.take() {
+            baseline = raw_figures(scores);
+        }
         let top1 = |tally: &Tally| tally.right as f64 / answers.queries.max(1) as f64;
         let baseline = baseline.zip(answers.raw.as_ref()).map(|(v, raw)| (v.roc_auc, top1(raw)));
         let counts = (ids.scored.len(), answers.queries, answers.most_pairs);
         let top1 = top1(&answers.embedded);
         text.push_str(&verification(&mut report, &pairs, top1, baseline, request.measure, threshold, counts));
+        if let Some(note) = &baseline_left_out {
+            let _ = writeln!(text, "note: {note}");
+            report["baseline_left_out"] = json!(note);
+        }
         if let Some(folder) = request.plot {
             let measure = match request.measure {
                 Measure::Cosine => "cosine similarity",
@@ -229,7 +239,13 @@ impl Tally {
         scored: usize,
         identities: Option<(&[u32], &[u32])>,
     ) -> Result<Vec<Vec<Match>>, Diagnostic> {
-        let best = self.searcher.search(queries, scored, &mut self.scores).map_err(internal_error)?;
+        let best = self.searcher.search(queries, scored, &mut self.scores).map_err(|error| match error {
+            ProductsError::NoMemory(message) => {
+                Diagnostic::error(codes::TOO_LARGE, message, Span::new(0, 0), "for this program")
+                    .with_help("use a smaller database, or a process with more memory")
+            }
+            ProductsError::Compile(message) => internal_error(message),
+        })?;
         if let Some((queries, database)) = identities {
             let right = |(best, id): (&Vec<Match>, &u32)| best.first().is_some_and(|m| database[m.row] == *id);
             self.right += best.iter().zip(queries).filter(|&answer| right(answer)).count();
@@ -251,16 +267,30 @@ fn answer(
 ) -> Result<Answers, Vec<Diagnostic>> {
     let mut embedder = Embedder::new(&model.job, &model.params, Some(layer)).map_err(|d| vec![d])?;
     let (measure, top) = (request.measure, request.top);
+    let budget = nnc_driver::limits::budget(context.overrides.memory_limit);
+    // The searcher's copy of the embeddings (of length 1 for cosine), made fallibly.
+    let (values, width) = (&database.embeddings.values, database.embeddings.width);
+    let mut copy = Vec::new();
+    if copy.try_reserve_exact(values.len()).is_err() {
+        let what = format!("a copy of the database's {} embeddings to search", database.lines.len());
+        return Err(vec![nnc_driver::memory::too_large(
+            &what,
+            values.len() as u64 * 4,
+            budget,
+            model.job.span,
+            "this job",
+        )]);
+    }
+    copy.extend_from_slice(values);
     let mut answers = Answers {
         queries: 0,
         most_pairs: 0,
         kept: Vec::new(),
         ids: None,
-        embedded: Tally::new(database.embeddings.clone(), measure, top),
+        embedded: Tally::new(Embeddings { values: copy, width }, measure, top),
         raw: None,
     };
     let mut raw_database = database_inputs;
-    let budget = nnc_driver::limits::budget(context.overrides.memory_limit);
     answers.most_pairs = most_pairs(budget.bytes);
     let most_scored = scored_queries(usize::MAX, database.embeddings.rows(), answers.most_pairs);
     let mut take = |part: nnc_data::Encoded| {
@@ -305,13 +335,14 @@ fn check_threshold(request: &Request<'_>) -> Result<(), Vec<Diagnostic>> {
 type RawRows = (Vec<f32>, usize);
 
 /// The database's embeddings and identities (and its encoded inputs, for the raw-feature
-/// baseline): read back from a saved database, or embedded from its rows.
+/// baseline, or why they were left out): read back from a saved database, or embedded
+/// from its rows.
 fn database(
     context: &Context,
     model: &SavedModel,
     request: &Request<'_>,
     layer: &str,
-) -> Result<(Database, Option<RawRows>), Vec<Diagnostic>> {
+) -> Result<(Database, Option<RawRows>, Option<String>), Vec<Diagnostic>> {
     let path = request.database;
     if path.extension().is_some_and(|e| e == "safetensors") {
         let saved = Database::read(path).map_err(|e| {
@@ -334,10 +365,11 @@ fn database(
                 "save the database again with these weights and layer",
             ));
         }
-        return Ok((saved, None));
+        return Ok((saved, None, None));
     }
     // A part at a time: the embeddings and the encoded inputs (for the baseline) are kept,
-    // not every part's text.
+    // not every part's text. Both grow fallibly: the embeddings are refused (E0309) when
+    // they do not fit, the inputs, which only the baseline needs, left out.
     let mut embedder = Embedder::new(&model.job, &model.params, Some(layer)).map_err(|d| vec![d])?;
     let mut database = Database {
         model: model.job.model.name.clone(),
@@ -346,14 +378,35 @@ fn database(
         identities: Vec::new(),
         lines: Vec::new(),
     };
-    let (mut inputs, mut width) = (Vec::new(), 0);
+    let budget = nnc_driver::limits::budget(context.overrides.memory_limit);
+    let (mut inputs, mut width, mut left_out) = (Some(Vec::new()), 0, None);
     let mut take = |part: nnc_data::Encoded| {
         let Some(identities) = part.identities else { return Err(no_identities(model, path)) };
-        database.embeddings.values.extend(embedder.embed(&part.inputs)?);
+        let embeddings = embedder.embed(&part.inputs)?;
+        let values = &mut database.embeddings.values;
+        if values.try_reserve(embeddings.len()).is_err() {
+            let (rows, bytes) = (database.lines.len() + part.rows, (values.len() + embeddings.len()) as u64 * 4);
+            let what = format!("the embeddings of the database's first {rows} rows");
+            return Err(nnc_driver::memory::too_large(&what, bytes, budget, model.job.span, "this job"));
+        }
+        values.extend_from_slice(&embeddings);
         database.identities.extend(identities);
         database.lines.extend_from_slice(&part.lines);
         width = part.inputs.len() / part.rows.max(1);
-        inputs.extend_from_slice(&part.inputs);
+        if let Some(kept) = inputs.as_mut() {
+            let bytes = (kept.len() + part.inputs.len()) as u64 * 4;
+            if bytes > budget.bytes / 2 || kept.try_reserve(part.inputs.len()).is_err() {
+                inputs = None;
+                left_out = Some(format!(
+                    "the raw features' baseline is left out: the database's encoded inputs pass {} of memory, \
+                     more than half of {}",
+                    nnc_driver::limits::size(bytes),
+                    budget.describe()
+                ));
+            } else {
+                kept.extend_from_slice(&part.inputs);
+            }
+        }
         Ok(true)
     };
     encode_rows_in_parts(context, model, (path, true), &mut take)?;
@@ -364,7 +417,7 @@ fn database(
             "give the rows of known identities to match the queries against",
         ));
     }
-    Ok((database, Some((inputs, width))))
+    Ok((database, inputs.map(|inputs| (inputs, width)), left_out))
 }
 
 fn no_identities(model: &SavedModel, path: &Path) -> Diagnostic {
