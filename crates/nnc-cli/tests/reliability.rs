@@ -521,10 +521,13 @@ fn similar_answers_queries_larger_than_ulimit_a_part_at_a_time() {
 }
 
 /// Wide rows (2,001 one-hot inputs) to predict and match, under address-space limits from
-/// far too small to enough: every run ends with its result or a diagnostic, never with
-/// "memory allocation failed" and exit 134. `nnc predict` aborted at 120, 200 and 240 MB
-/// (a forward pass's 33 MB batch buffer, allocated infallibly), and `nnc similar` once its
-/// database went in parts (the database's encoded inputs, kept for the baseline).
+/// far too small to enough: no buffer of a megabyte or more is allocated infallibly, so
+/// every run ends with its result or E0309, unless, right at the limit, a small
+/// allocation somewhere fails (a few bytes for a new thread's destructor list in glibc
+/// was seen once in CI): that is the only abort allowed. `nnc predict` aborted at 120,
+/// 200 and 240 MB (a forward pass's 33 MB batch buffer, allocated infallibly), and
+/// `nnc similar` once its database went in parts (the database's encoded inputs, kept for
+/// the baseline; its product buffers; the radix sort's second buffer).
 #[cfg(unix)]
 #[test]
 fn predict_and_similar_under_any_limit_end_in_a_result_or_a_diagnostic() {
@@ -551,20 +554,31 @@ fn predict_and_similar_under_any_limit_end_in_a_result_or_a_diagnostic() {
         for (verb, args) in verbs.iter().enumerate() {
             let output = under_ulimit_in(dir.path(), kib, args);
             let stderr = String::from_utf8_lossy(&output.stderr);
-            assert!(
-                matches!(output.status.code(), Some(0 | 1)),
-                "{args} under {kib} KiB: {:?}: {stderr}",
-                output.status
-            );
-            assert!(!stderr.contains("memory allocation"), "{args} under {kib} KiB: {stderr}");
-            if output.status.code() == Some(1) {
-                assert!(stderr.contains("E0309"), "{args} under {kib} KiB: {stderr}");
+            let context = format!("{args} under {kib} KiB: {:?}: {stderr}", output.status);
+            match output.status.code() {
+                Some(0) => answered[verb] = true,
+                Some(1) => assert!(stderr.contains("E0309"), "{context}"),
+                _ => assert!(small_allocation_failed(&stderr), "{context}"),
             }
-            answered[verb] |= output.status.success();
         }
     }
     // The limits reach from refused to answered for each.
     assert_eq!(answered, [true; 3]);
+}
+
+/// Whether `stderr` tells of an abort for want of a few bytes, under a kilobyte: Rust's
+/// "memory allocation of N bytes failed", or glibc's own fatal errors for lack of memory.
+#[cfg(unix)]
+fn small_allocation_failed(stderr: &str) -> bool {
+    let rust = stderr
+        .lines()
+        .filter_map(|line| line.strip_prefix("memory allocation of "))
+        .map(|rest| rest.split_whitespace().next().and_then(|bytes| bytes.parse::<u64>().ok()).unwrap_or(u64::MAX));
+    let mut sizes = rust.peekable();
+    match sizes.peek() {
+        Some(_) => sizes.all(|bytes| bytes < 1024),
+        None => stderr.contains("Fatal glibc error") && stderr.contains("out of memory"),
+    }
 }
 
 /// `under_ulimit`, run in `dir`.
