@@ -122,6 +122,12 @@ pub(crate) fn not_a_number_reason(cell: &str) -> &'static str {
     }
 }
 
+/// The short decimal `text[start..end]` (see [`short_decimal`]), or `None` for any other
+/// cell, which [`number_at`] would then parse the long way.
+pub(crate) fn short_number(text: &[u8], start: usize, end: usize) -> Option<f32> {
+    short_decimal(text, start, end)
+}
+
 /// [`number`] of the cell `text[start..end]`, faster for a short decimal: see
 /// [`short_decimal`].
 #[inline]
