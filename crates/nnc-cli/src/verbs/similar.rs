@@ -81,45 +81,8 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
     let matches = matches_json(&answers.kept, &database, request.measure, threshold);
     text.push_str(&matches_text(&matches, answers.queries, request.measure));
     report["matches"] = Value::Array(matches);
-    if let Some(ids) = &answers.ids {
-        // The raw features' pairs are split and sorted on a second core meanwhile.
-        let (scores, raw_scores) = (
-            std::mem::take(&mut answers.embedded.scores),
-            answers.raw.as_mut().map(|raw| std::mem::take(&mut raw.scores)),
-        );
-        // (Here too when no thread can be started, as under `ulimit -v`.)
-        let mut raw_scores = raw_scores;
-        let raw_figures =
-            |scores: Vec<f32>| Pairs::split(scores, &ids.scored, &ids.database).verification(request.measure);
-        let (pairs, mut baseline) = std::thread::scope(|scope| {
-            let helper = std::thread::Builder::new().spawn_scoped(scope, || raw_scores.take().and_then(raw_figures));
-            let pairs = Pairs::split(scores, &ids.scored, &ids.database);
-            (pairs, helper.ok().and_then(|helper| helper.join().ok().flatten()))
-        });
-        if let Some(scores) = raw_scores.take() {
-            baseline = raw_figures(scores);
-        }
-        let top1 = |tally: &Tally| tally.right as f64 / answers.queries.max(1) as f64;
-        let baseline = baseline.zip(answers.raw.as_ref()).map(|(v, raw)| (v.roc_auc, top1(raw)));
-        let counts = (ids.scored.len(), answers.queries, answers.most_pairs);
-        let top1 = top1(&answers.embedded);
-        text.push_str(&verification(&mut report, &pairs, top1, baseline, request.measure, threshold, counts));
-        if let Some(note) = &baseline_left_out {
-            let _ = writeln!(text, "note: {note}");
-            report["baseline_left_out"] = json!(note);
-        }
-        if let Some(folder) = request.plot {
-            let measure = match request.measure {
-                Measure::Cosine => "cosine similarity",
-                Measure::Euclidean => "Euclidean distance",
-            };
-            let (genuine, impostor): (Vec<f32>, Vec<f32>) = (
-                pairs.genuine.iter().map(|&s| request.measure.value(s)).collect(),
-                pairs.impostor.iter().map(|&s| request.measure.value(s)).collect(),
-            );
-            let plot = nnc_inspect::plots::similarity_histograms(&genuine, &impostor, threshold, measure);
-            text.push_str(&write_plot(folder, "similar-histograms", &plot, request.png)?);
-        }
+    if answers.ids.is_some() {
+        text.push_str(&figures(&mut answers, request, threshold, baseline_left_out.as_deref(), &mut report)?);
     }
     if let Some(path) = request.save_database {
         let bytes = database.to_bytes().map_err(internal)?;
@@ -127,6 +90,53 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         let _ = writeln!(text, "wrote the database's {} embeddings to {}", database.embeddings.rows(), path.display());
     }
     Ok(Output::new(text, report))
+}
+
+/// The verification and identification figures of queries with identities, of the
+/// embeddings and of the raw features, into the report and as text; and their histograms
+/// when `--plot` asks.
+fn figures(
+    answers: &mut Answers,
+    request: &Request<'_>,
+    threshold: f32,
+    baseline_left_out: Option<&str>,
+    report: &mut Value,
+) -> Result<String, Vec<Diagnostic>> {
+    let Some(ids) = &answers.ids else { return Ok(String::new()) };
+    let scores = std::mem::take(&mut answers.embedded.scores);
+    let mut raw_scores = answers.raw.as_mut().map(|raw| std::mem::take(&mut raw.scores));
+    // The raw features' pairs are split and sorted on a second core meanwhile (here too
+    // when no thread can be started, as under `ulimit -v`).
+    let raw_figures = |scores: Vec<f32>| Pairs::split(scores, &ids.scored, &ids.database).verification(request.measure);
+    let (pairs, mut baseline) = std::thread::scope(|scope| {
+        let helper = std::thread::Builder::new().spawn_scoped(scope, || raw_scores.take().and_then(raw_figures));
+        let pairs = Pairs::split(scores, &ids.scored, &ids.database);
+        (pairs, helper.ok().and_then(|helper| helper.join().ok().flatten()))
+    });
+    if let Some(scores) = raw_scores.take() {
+        baseline = raw_figures(scores);
+    }
+    let top1 = |tally: &Tally| tally.right as f64 / answers.queries.max(1) as f64;
+    let baseline = baseline.zip(answers.raw.as_ref()).map(|(v, raw)| (v.roc_auc, top1(raw)));
+    let counts = (ids.scored.len(), answers.queries, answers.most_pairs);
+    let mut text = verification(report, &pairs, top1(&answers.embedded), baseline, request.measure, threshold, counts);
+    if let Some(note) = baseline_left_out {
+        let _ = writeln!(text, "note: {note}");
+        report["baseline_left_out"] = json!(note);
+    }
+    if let Some(folder) = request.plot {
+        let measure = match request.measure {
+            Measure::Cosine => "cosine similarity",
+            Measure::Euclidean => "Euclidean distance",
+        };
+        let (genuine, impostor): (Vec<f32>, Vec<f32>) = (
+            pairs.genuine.iter().map(|&s| request.measure.value(s)).collect(),
+            pairs.impostor.iter().map(|&s| request.measure.value(s)).collect(),
+        );
+        let plot = nnc_inspect::plots::similarity_histograms(&genuine, &impostor, threshold, measure);
+        text.push_str(&write_plot(folder, "similar-histograms", &plot, request.png)?);
+    }
+    Ok(text)
 }
 
 fn internal(message: String) -> Vec<Diagnostic> {
