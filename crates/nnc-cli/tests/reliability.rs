@@ -479,18 +479,7 @@ fn similar_over_many_pairs_scores_a_bounded_number_of_them() {
 #[cfg(unix)]
 #[test]
 fn similar_answers_queries_larger_than_ulimit_a_part_at_a_time() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("codes.nn");
-    let source = "data d { file \"codes.csv\"; features code; target id; categorical code id }\n\
-                  model m { input 2001; dense 10 }\ntrain m on d { loss softmax_ce; epochs 3 }\n";
-    std::fs::write(&path, source).unwrap();
-    let rows = |n: usize| -> String {
-        let cells: String = (0..n).map(|row| format!("c{},k{}\n", row * 7 % 2_000, row % 10)).collect();
-        "code,id\n".to_string() + &cells
-    };
-    std::fs::write(dir.path().join("codes.csv"), rows(2_000)).unwrap();
-    std::fs::write(dir.path().join("queries.csv"), rows(50_000)).unwrap();
-    nnc().arg("run").arg(&path).args(["--quiet", "--save"]).arg(dir.path().join("m.nnw")).assert().success();
+    let (dir, path) = identities_of_codes(3, ("queries.csv", 50_000));
     let args =
         |queries: &str| format!("similar {} --weights m.nnw --database codes.csv --query {queries}", path.display());
     let small = under_ulimit_in(dir.path(), 400_000, &args("codes.csv"));
@@ -521,7 +510,7 @@ fn similar_answers_queries_larger_than_ulimit_a_part_at_a_time() {
 }
 
 /// Wide rows (2,001 one-hot inputs) to predict and match, under address-space limits from
-/// far too small to enough: no buffer of a megabyte or more is allocated infallibly, so
+/// far too small to enough: no buffer of a kilobyte or more is allocated infallibly, so
 /// every run ends with its result or E0309, unless, right at the limit, a small
 /// allocation somewhere fails (a few bytes for a new thread's destructor list in glibc
 /// was seen once in CI): that is the only abort allowed. `nnc predict` aborted at 120,
@@ -531,18 +520,7 @@ fn similar_answers_queries_larger_than_ulimit_a_part_at_a_time() {
 #[cfg(unix)]
 #[test]
 fn predict_and_similar_under_any_limit_end_in_a_result_or_a_diagnostic() {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("codes.nn");
-    let source = "data d { file \"codes.csv\"; features code; target id; categorical code id }\n\
-                  model m { input 2001; dense 10 }\ntrain m on d { loss softmax_ce; epochs 1 }\n";
-    std::fs::write(&path, source).unwrap();
-    let rows = |n: usize| -> String {
-        let cells: String = (0..n).map(|row| format!("c{},k{}\n", row * 7 % 2_000, row % 10)).collect();
-        "code,id\n".to_string() + &cells
-    };
-    std::fs::write(dir.path().join("codes.csv"), rows(2_000)).unwrap();
-    std::fs::write(dir.path().join("many.csv"), rows(20_000)).unwrap();
-    nnc().arg("run").arg(&path).args(["--quiet", "--save"]).arg(dir.path().join("m.nnw")).assert().success();
+    let (dir, path) = identities_of_codes(1, ("many.csv", 20_000));
     let program = path.display().to_string();
     let verbs = [
         format!("predict {program} --weights m.nnw --input many.csv"),
@@ -564,6 +542,28 @@ fn predict_and_similar_under_any_limit_end_in_a_result_or_a_diagnostic() {
     }
     // The limits reach from refused to answered for each.
     assert_eq!(answered, [true; 3]);
+}
+
+/// A model of identities `k0`–`k9` over one column of 2,000 categories (2,001 one-hot
+/// inputs), trained for `epochs` on `codes.csv` (2,000 rows) and saved as `m.nnw`, and
+/// `more` rows of the same kind: row `i + 2000` repeats row `i`. The folder and program.
+#[cfg(unix)]
+fn identities_of_codes(epochs: u32, (more, rows): (&str, usize)) -> (tempfile::TempDir, PathBuf) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("codes.nn");
+    let source = format!(
+        "data d {{ file \"codes.csv\"; features code; target id; categorical code id }}\n\
+         model m {{ input 2001; dense 10 }}\ntrain m on d {{ loss softmax_ce; epochs {epochs} }}\n"
+    );
+    std::fs::write(&path, source).unwrap();
+    let table = |n: usize| -> String {
+        let cells: String = (0..n).map(|row| format!("c{},k{}\n", row * 7 % 2_000, row % 10)).collect();
+        "code,id\n".to_string() + &cells
+    };
+    std::fs::write(dir.path().join("codes.csv"), table(2_000)).unwrap();
+    std::fs::write(dir.path().join(more), table(rows)).unwrap();
+    nnc().arg("run").arg(&path).args(["--quiet", "--save"]).arg(dir.path().join("m.nnw")).assert().success();
+    (dir, path)
 }
 
 /// Whether `stderr` tells of an abort for want of a few bytes, under a kilobyte: Rust's
