@@ -78,31 +78,18 @@ impl Products {
     }
 
     /// Calls `visit(i, j, block)` for every pair of blocks of `a` and `b` (rows of
-    /// `width`, row-major), where `block[r * block_cols + c]` is row `i + r` of `a` dotted
-    /// with row `j + c` of `b`; `block_cols` is the number of rows of that block of `b`.
+    /// `width`, row-major), where `block.row(r)[c]` is row `i + r` of `a` dotted with row
+    /// `j + c` of `b`.
     pub fn for_each_block(&mut self, a: &[f32], b: &[f32], mut visit: impl FnMut(usize, usize, &Block<'_>)) {
         let Some(kernel) = self.compiled.kernel(NAME) else { return };
         let (width, block_rows_a, block_rows_b) = (self.width, self.rows_a, self.rows_b);
         let (rows_a, rows_b) = (a.len() / width, b.len() / width);
         for i in (0..rows_a).step_by(block_rows_a) {
             let taken_a = (rows_a - i).min(block_rows_a);
-            let rows = &a[i * width..(i + taken_a) * width];
-            // A whole block is read where it lies; only a last, shorter one is copied and
-            // padded (copying every block of the database for every block of queries
-            // was a tenth of a large search).
-            let whole_a = taken_a == block_rows_a;
-            if !whole_a {
-                fill(&mut self.block_a, rows);
-            }
-            let operand_a: &[f32] = if whole_a { rows } else { &self.block_a };
+            let operand_a = block_of(&a[i * width..(i + taken_a) * width], &mut self.block_a);
             for j in (0..rows_b).step_by(block_rows_b) {
                 let taken_b = (rows_b - j).min(block_rows_b);
-                let rows = &b[j * width..(j + taken_b) * width];
-                let whole_b = taken_b == block_rows_b;
-                if !whole_b {
-                    fill(&mut self.block_b, rows);
-                }
-                let inputs: [&[f32]; 2] = [operand_a, if whole_b { rows } else { &self.block_b }];
+                let inputs = [operand_a, block_of(&b[j * width..(j + taken_b) * width], &mut self.block_b)];
                 kernel.call(Frame {
                     inputs: &inputs,
                     params: Params::Read(&[]),
@@ -129,6 +116,17 @@ impl Block<'_> {
     pub fn row(&self, r: usize) -> &[f32] {
         &self.values[r * self.stride..r * self.stride + self.cols]
     }
+}
+
+/// `rows` where they lie when they fill a block, else copied into the front of `padded`
+/// and followed by zero rows: copying every block of the database for every block of
+/// queries was a tenth of a large search.
+fn block_of<'a>(rows: &'a [f32], padded: &'a mut [f32]) -> &'a [f32] {
+    if rows.len() == padded.len() {
+        return rows;
+    }
+    fill(padded, rows);
+    padded
 }
 
 /// Copies `rows` into the front of `block` and zeroes the rest (padding rows).

@@ -147,10 +147,6 @@ impl Searcher {
         Searcher { database, lengths, measure, top, products: None }
     }
 
-    pub fn database_rows(&self) -> usize {
-        self.database.rows()
-    }
-
     /// Each query's best `top` database rows, best first; appends to `scores` the score
     /// of each of the first `scored` queries with every database row (`scores[q * rows + d]`
     /// for this call's queries).

@@ -48,9 +48,11 @@ pub fn similar(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
             "give one of them as a file, e.g. --database gallery.csv --query -",
         ));
     }
-    let (database, database_inputs, baseline_left_out) = database(context, &model, request, &layer)?;
+    // One forward pass to the layer, compiled once, embeds the database and the queries.
+    let mut embedder = Embedder::new(&model.job, &model.params, Some(&layer)).map_err(|d| vec![d])?;
+    let (database, database_inputs, baseline_left_out) = database(context, &model, request, &mut embedder)?;
     let (threshold, source) = threshold(request, &database)?;
-    let mut answers = answer(context, &model, request, &layer, &database, database_inputs)?;
+    let mut answers = answer(context, &model, request, &mut embedder, &database, database_inputs)?;
     let mut text = String::new();
     let mut report = json!({
         "model": model.job.model.name,
@@ -271,11 +273,10 @@ fn answer(
     context: &Context,
     model: &SavedModel,
     request: &Request<'_>,
-    layer: &str,
+    embedder: &mut Embedder<'_>,
     database: &Database,
     database_inputs: Option<RawRows>,
 ) -> Result<Answers, Vec<Diagnostic>> {
-    let mut embedder = Embedder::new(&model.job, &model.params, Some(layer)).map_err(|d| vec![d])?;
     let (measure, top) = (request.measure, request.top);
     let budget = nnc_driver::limits::budget(context.overrides.memory_limit);
     // The searcher's copy of the embeddings (of length 1 for cosine), made fallibly.
@@ -351,9 +352,9 @@ fn database(
     context: &Context,
     model: &SavedModel,
     request: &Request<'_>,
-    layer: &str,
+    embedder: &mut Embedder<'_>,
 ) -> Result<(Database, Option<RawRows>, Option<String>), Vec<Diagnostic>> {
-    let path = request.database;
+    let (path, layer) = (request.database, embedder.layer.clone());
     if path.extension().is_some_and(|e| e == "safetensors") {
         let saved = Database::read(path).map_err(|e| {
             file_error(
@@ -380,10 +381,9 @@ fn database(
     // A part at a time: the embeddings and the encoded inputs (for the baseline) are kept,
     // not every part's text. Both grow fallibly: the embeddings are refused (E0309) when
     // they do not fit, the inputs, which only the baseline needs, left out.
-    let mut embedder = Embedder::new(&model.job, &model.params, Some(layer)).map_err(|d| vec![d])?;
     let mut database = Database {
         model: model.job.model.name.clone(),
-        layer: layer.to_string(),
+        layer,
         embeddings: Embeddings { values: Vec::new(), width: embedder.width },
         identities: Vec::new(),
         lines: Vec::new(),
