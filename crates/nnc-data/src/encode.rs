@@ -71,13 +71,24 @@ impl ColumnEncoding {
                 };
                 self.encoding.encode_number(value, out)
             }
-            Encoding::OneHot { categories, fill } => {
-                let category = if missing { fill.as_deref().ok_or(CellProblem::Missing)? } else { cell };
-                let slot = slots.get(category).unwrap_or(categories.len());
+            Encoding::OneHot { categories, .. } => {
+                let slot = self.one_hot_slot(slots, cell)?;
                 out.extend((0..=categories.len()).map(|i| f32::from(u8::from(i == slot))));
                 Ok(())
             }
         }
+    }
+
+    /// The model column a one-hot encoding sets to 1 for `cell` (the last, `<unknown>`, for
+    /// a category not seen in training); `slots` are this encoding's. A numeric encoding
+    /// sets none: `NotANumber`.
+    pub fn one_hot_slot(&self, slots: &Slots, cell: &str) -> Result<usize, CellProblem> {
+        let Encoding::OneHot { categories, fill } = &self.encoding else { return Err(CellProblem::NotANumber) };
+        let category = match is_marker(&self.missing, cell) {
+            true => fill.as_deref().ok_or(CellProblem::Missing)?,
+            false => cell,
+        };
+        Ok(slots.get(category).unwrap_or(categories.len()))
     }
 
     /// Whether `cell` is a category this column did not see in training (a missing cell
@@ -181,21 +192,15 @@ fn sum_and_count(values: impl Iterator<Item = f64>) -> (f64, usize) {
     values.fold((-0.0, 0), |(sum, n), v| (sum + v, n + 1))
 }
 
-/// The sorted distinct categories of `cells` (those in `missing` left out) and the most
-/// frequent one (the first in sort order on ties).
+/// The sorted distinct categories of `counted` (distinct cells, each with how many times
+/// it occurs; those in `missing` left out) and the most frequent one (the first in sort
+/// order on ties).
 pub(crate) fn categories<'a>(
-    cells: impl Iterator<Item = &'a str>,
+    counted: impl Iterator<Item = (&'a str, usize)>,
     missing: &[String],
 ) -> (Vec<String>, Option<String>) {
-    let mut seen: Vec<&str> = cells.filter(|c| !is_marker(missing, c)).collect();
-    seen.sort_unstable();
-    let mut counts: Vec<(&str, usize)> = Vec::new();
-    for cell in seen {
-        match counts.last_mut() {
-            Some((last, count)) if *last == cell => *count += 1,
-            _ => counts.push((cell, 1)),
-        }
-    }
+    let mut counts: Vec<(&str, usize)> = counted.filter(|&(cell, n)| n > 0 && !is_marker(missing, cell)).collect();
+    counts.sort_unstable_by(|a, b| a.0.cmp(b.0));
     let most = counts.iter().fold(None, |best: Option<(&str, usize)>, &(c, n)| match best {
         Some((_, m)) if m >= n => best,
         _ => Some((c, n)),

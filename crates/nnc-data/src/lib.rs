@@ -9,6 +9,7 @@
 //! `nnc check` and `nnc run` both load data through here.
 
 mod apply;
+mod coded;
 mod dataset;
 mod encode;
 mod images;

@@ -69,8 +69,14 @@ struct Parsed {
     dropped: Vec<bool>,
     /// Whether every column is one of `numbers_only` (see [`Part::push_numbers`]).
     all_numbers_only: bool,
+    /// Whether some are, and as many flags as columns (see [`push_mixed`]).
+    some_numbers_only: bool,
+    /// Whether the last row [`push_mixed`] added kept text.
+    text_last: bool,
     /// A row's numbers, parsed before any is pushed.
     row: Vec<f32>,
+    /// Which of them keep no text ([`push_mixed`]).
+    row_dropped: Vec<bool>,
 }
 
 impl Part {
@@ -81,7 +87,10 @@ impl Part {
             dropped: vec![false; like.numbers.len()],
             all_numbers_only: like.numbers_only.len() == like.numbers.len()
                 && like.numbers_only.iter().all(|&only| only),
+            some_numbers_only: like.numbers_only.len() == like.numbers.len() && like.numbers_only.contains(&true),
+            text_last: false,
             row: Vec::new(),
+            row_dropped: Vec::new(),
         });
         Part { first_row, rows: 0, text: String::new(), ends: Vec::new(), parsed }
     }
@@ -172,37 +181,21 @@ impl Part {
         true
     }
 
-    /// Appends a row of a table whose columns all keep no text for numbers, when each of
-    /// its cells is a short decimal ([`crate::typing::short_number`]), straight from the
-    /// record's bytes: such cells are ASCII, so the row needs no UTF-8 check, no places
-    /// and no text (together a fifth of reading a million rows of numbers). `false`
-    /// (nothing added) for any other row, which then goes the long way.
+    /// Appends a row straight from the record's bytes, when its cells need no trimming
+    /// (most rows): [`push_short_numbers`] for a row of short decimals in a table whose
+    /// columns all keep no text for numbers, else [`push_mixed`]. `false` (nothing added)
+    /// for any other row, which then goes the long way.
     fn push_numbers(&mut self, record: &simd_csv::ByteRecord) -> bool {
         let Part { ends, parsed: Some(parsed), rows, text, .. } = self else { return false };
-        if !parsed.all_numbers_only || record.len() != parsed.numbers.len() {
+        if record.len() != parsed.numbers.len() {
             return false;
         }
-        let bytes = record.as_slice();
-        let base = bytes.as_ptr() as usize;
-        parsed.row.clear();
-        for cell in record.iter() {
-            // Every cell is a piece of the record's bytes (simd-csv's `ByteRecord`).
-            let Some(start) = (cell.as_ptr() as usize).checked_sub(base) else { return false };
-            match crate::typing::short_number(bytes, start, start + cell.len()) {
-                Some(value) => parsed.row.push(value),
-                None => return false,
-            }
+        // A row is most likely like the one before: when that kept text (a column of
+        // text no one declared), the shorter path is not tried first.
+        if parsed.all_numbers_only && !parsed.text_last && push_short_numbers(record, parsed, (text, ends), rows) {
+            return true;
         }
-        for ((column, &value), dropped) in parsed.numbers.iter_mut().zip(&parsed.row).zip(&mut parsed.dropped) {
-            column.push(value);
-            *dropped = true;
-        }
-        if !ends.is_empty() {
-            // A part that has kept text has offsets for every row: these cells are empty.
-            ends.extend(std::iter::repeat_n(text.len() as u32, parsed.row.len()));
-        }
-        *rows += 1;
-        true
+        parsed.some_numbers_only && push_mixed(record, parsed, (text, ends), rows)
     }
 
     /// Parses the cells of the row whose offsets start at `ends[first]`, while they are
@@ -214,6 +207,114 @@ impl Part {
             column.push(crate::typing::number_at(&self.text, start, end as usize).unwrap_or(f32::NAN));
             start = end as usize;
         }
+    }
+}
+
+/// [`Part::push_numbers`] of a row of a table whose columns all keep no text for numbers,
+/// when each of its cells is a short decimal ([`crate::typing::short_number`]): such
+/// cells are ASCII, so the row needs no UTF-8 check, no places and no text (together a
+/// fifth of reading a million rows of numbers).
+fn push_short_numbers(
+    record: &simd_csv::ByteRecord,
+    parsed: &mut Parsed,
+    (text, ends): (&mut String, &mut Vec<u32>),
+    rows: &mut usize,
+) -> bool {
+    let bytes = record.as_slice();
+    let base = bytes.as_ptr() as usize;
+    parsed.row.clear();
+    for cell in record.iter() {
+        // Every cell is a piece of the record's bytes (simd-csv's `ByteRecord`).
+        let Some(start) = (cell.as_ptr() as usize).checked_sub(base) else { return false };
+        match crate::typing::short_number(bytes, start, start + cell.len()) {
+            Some(value) => parsed.row.push(value),
+            None => return false,
+        }
+    }
+    for ((column, &value), dropped) in parsed.numbers.iter_mut().zip(&parsed.row).zip(&mut parsed.dropped) {
+        column.push(value);
+        *dropped = true;
+    }
+    if !ends.is_empty() {
+        // A part that has kept text has offsets for every row: these cells are empty.
+        ends.extend(std::iter::repeat_n(text.len() as u32, parsed.row.len()));
+    }
+    *rows += 1;
+    true
+}
+
+/// [`Part::push_numbers`] of a row with text in it (a category, a label, a marker), as
+/// [`Part::push_parsed`] adds it, when every cell needs no trimming and is UTF-8 on its
+/// own, so that it is the piece of text [`cells`] would place. A cell of a
+/// `numbers_only` column that is a short decimal is read from the record's bytes. Rows
+/// no longer go the long way because of one text cell: the record's UTF-8 check, the
+/// places of its cells and each number parsed from text were most of reading a million
+/// rows with two text columns.
+fn push_mixed(
+    record: &simd_csv::ByteRecord,
+    parsed: &mut Parsed,
+    (text, ends): (&mut String, &mut Vec<u32>),
+    rows: &mut usize,
+) -> bool {
+    let bytes = record.as_slice();
+    let base = bytes.as_ptr() as usize;
+    if u32::try_from(text.len() + bytes.len()).is_err() {
+        return false;
+    }
+    let (text_len, first) = (text.len(), ends.len());
+    parsed.row.clear();
+    parsed.row_dropped.clear();
+    for (cell, &only) in record.iter().zip(&parsed.numbers_only) {
+        let start = (cell.as_ptr() as usize).checked_sub(base);
+        let short =
+            start.filter(|_| only).and_then(|start| crate::typing::short_number(bytes, start, start + cell.len()));
+        // A short decimal of a numbers-only column needs no look at its text.
+        let value = match short {
+            Some(value) => Some((value, true)),
+            None => kept_cell(cell).map(|kept| match crate::typing::number_at(kept, 0, kept.len()) {
+                Some(value) if only => (value, true),
+                value => {
+                    text.push_str(kept);
+                    (value.unwrap_or(f32::NAN), false)
+                }
+            }),
+        };
+        let Some((value, dropped)) = value else {
+            text.truncate(text_len);
+            ends.truncate(first);
+            return false;
+        };
+        parsed.row.push(value);
+        parsed.row_dropped.push(dropped);
+        // Below 4 GiB: checked above.
+        ends.push(text.len() as u32);
+    }
+    let width = parsed.row.len();
+    for (((column, &value), dropped), &row_dropped) in
+        parsed.numbers.iter_mut().zip(&parsed.row).zip(&mut parsed.dropped).zip(&parsed.row_dropped)
+    {
+        column.push(value);
+        *dropped |= row_dropped;
+    }
+    parsed.text_last = text.len() > text_len;
+    if text.is_empty() && first == 0 {
+        // No cell of the part has kept text yet: no offsets either.
+        ends.clear();
+    } else if first < *rows * width {
+        // The first row to keep text: the rows before it get their zeros.
+        ends.splice(0..0, std::iter::repeat_n(0, *rows * width));
+    }
+    *rows += 1;
+    true
+}
+
+/// A cell kept as text, as [`cells`] would place it, when it needs no trimming and is
+/// UTF-8 on its own; `None` otherwise.
+fn kept_cell(cell: &[u8]) -> Option<&str> {
+    match (cell.first(), cell.last()) {
+        (None, _) => Some(""),
+        (Some(first), Some(last)) if plain(first) && plain(last) => std::str::from_utf8(cell).ok(),
+        _ => None,
     }
 }
 
@@ -355,37 +456,18 @@ impl Table {
     pub fn row_cells(&self) -> impl Iterator<Item = RowCells<'_>> {
         let width = self.header.len();
         // A row of a part that kept no text has no offsets, and empty cells.
-        let rows = self.parts.iter().filter(move |_| width > 0).flat_map(move |part| {
+        self.parts.iter().flat_map(move |part| {
             (0..part.rows).map(move |row| {
                 let before = row.checked_sub(1).map(|before| part.row_ends(before, width));
                 let start = before.and_then(|ends| ends.last().copied()).unwrap_or(0);
                 RowCells { text: &part.text, start, ends: part.row_ends(row, width) }
             })
-        });
-        // A table of no columns has rows of no cells (a projection onto none keeps only
-        // the lines).
-        let empty = RowCells { text: "", start: 0, ends: &[] };
-        rows.chain(std::iter::repeat_n(empty, if width == 0 { self.rows() } else { 0 }))
+        })
     }
 
     /// Each row's cells, in order.
     pub fn records(&self) -> impl Iterator<Item = Vec<&str>> + '_ {
         (0..self.rows()).map(|row| (0..self.header.len()).map(|column| self.cell(row, column)).collect())
-    }
-
-    /// A table of only `columns` (in that order), with the same rows and lines: what is
-    /// left once the numeric columns are numbers.
-    pub fn project(self, columns: &[usize]) -> Table {
-        let header = columns.iter().map(|&c| self.header[c].clone()).collect();
-        let mut kept = Table::new(header);
-        if !columns.is_empty() {
-            for cells in self.row_cells() {
-                // Fewer cells than a row had: they fit.
-                kept.push_cells(columns.iter().map(|&c| cells.cell(c)));
-            }
-        }
-        kept.lines = self.lines;
-        kept
     }
 
     /// Keeps only the rows for which `keep` holds.
@@ -1077,7 +1159,8 @@ mod tests {
                 (cells, numbers, dropped, table.lines)
             };
             let parsed = read(Cells::ALL_TEXT).map(numbers_of);
-            // The first column keeps the text of its numbers, the others not.
+            // The first column keeps the text of its numbers, the others not: rows whose
+            // other cells are short decimals take `push_mixed`, the others the long way.
             let first_kept = |header: &[String]| (0..header.len()).map(|column| column > 0).collect();
             let numbers_only = read(Cells(&first_kept)).map(numbers_of);
             // No column keeps the text of its numbers: rows of short decimals take
@@ -1136,8 +1219,21 @@ mod tests {
     /// rows of the wrong width and broken UTF-8 on either side.
     #[test]
     fn halves_read_as_the_whole_file_does() {
-        let pieces: [&[u8]; 12] =
-            [b"1", b"2.5", b",", b"\n", b"\r\n", b"\n\n", b"\"a\nb\"", b"\"", b"x", b" ", b"\xFF", b"\xEF\xBB\xBF"];
+        let pieces: [&[u8]; 13] = [
+            b"1",
+            b"2.5",
+            b"1e3",
+            b",",
+            b"\n",
+            b"\r\n",
+            b"\n\n",
+            b"\"a\nb\"",
+            b"\"",
+            b"x",
+            b" ",
+            b"\xFF",
+            b"\xEF\xBB\xBF",
+        ];
         // Headers longer than the rest of the file: the first half is the header alone.
         let unnamed = format!("{}\n1,2\n", ",".repeat(40));
         let long = format!("{},b\n1,2\n3,4\n", "a".repeat(40));
@@ -1239,7 +1335,7 @@ mod tests {
         assert_eq!(t.cell(7, 0), "", "outside the table");
     }
 
-    /// `row_cells` gives what `cell` gives, across parts and on a table of no columns.
+    /// `row_cells` gives what `cell` gives, across parts.
     #[test]
     fn rows_of_cells_are_the_cells() {
         let mut t = table();
@@ -1249,8 +1345,6 @@ mod tests {
         let by_rows: Vec<Vec<&str>> = t.row_cells().map(|row| (0..2).map(|c| row.cell(c)).collect()).collect();
         assert_eq!(by_rows, t.records().collect::<Vec<_>>());
         assert_eq!(by_rows[4], ["", "y"]);
-        let none = t.project(&[]);
-        assert_eq!(none.row_cells().count(), 6);
     }
 
     /// A table of numbers parsed as it is read keeps no offsets until a cell keeps text
@@ -1273,16 +1367,6 @@ mod tests {
         let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
         assert_eq!(bits(&a.concat()), bits(&[1.0, 3.0, f32::NAN, 6.0, 8.0]));
         assert!(t.text_dropped(0) && t.text_dropped(1));
-    }
-
-    #[test]
-    fn a_projection_keeps_its_columns_rows_and_lines() {
-        let projected = table().project(&[1, 0]);
-        assert_eq!(projected.header, ["b", "a"]);
-        assert_eq!(projected.records().collect::<Vec<_>>(), [vec!["x", "1"], vec!["y", ""], vec!["", "3"]]);
-        assert_eq!(projected.lines, table().lines);
-        let none = table().project(&[]);
-        assert_eq!((none.rows(), none.records().next()), (3, Some(vec![])));
     }
 
     #[test]

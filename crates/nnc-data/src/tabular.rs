@@ -1,13 +1,14 @@
 //! A CSV file of independent rows: select, type, handle missing values, split, fit the
 //! encodings on the training part, encode every part.
 
+use crate::coded::{Coded, TextColumns};
 use crate::dataset::{Dataset, Prepared, Preprocessing, SplitOrder, TargetEncoding, Task, largest_input};
 use crate::encode::{ColumnEncoding, Encoding, Slots, categories, fit_numeric, mean, natural_order};
 use crate::read::{Room, Table};
 use crate::select::resolve_columns;
 use crate::spec::{CsvSpec, Features, Missing, Normalize, Target};
 use crate::split::{check_rows, split_rows};
-use crate::typing::{ColumnType, Numbers, column_types, first_missing, parsed_type};
+use crate::typing::{ColumnType, Numbers, column_types, missing_value, parsed_type};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 
 /// The used columns of a file with their types.
@@ -30,6 +31,12 @@ impl Columns {
     fn target_type(&self, index: usize) -> &ColumnType {
         &self.types[self.features.len() + index]
     }
+
+    /// The columns encoding reads as text: the categorical ones, and the annotation.
+    fn text(&self, annotation: Option<usize>) -> Vec<usize> {
+        let categorical = self.used().into_iter().zip(&self.types).filter(|(_, t)| **t == ColumnType::Categorical);
+        categorical.map(|(column, _)| column).chain(annotation).collect()
+    }
 }
 
 pub(crate) fn prepare(
@@ -45,7 +52,7 @@ pub(crate) fn prepare(
     // Under `missing error` every row is used, so the split (a shuffle of all the rows:
     // 17 ms of a million) is drawn on a second thread while the columns are typed.
     let all_rows = (spec.missing == Missing::Error).then(|| table.rows());
-    let (columns, usable, parts) = std::thread::scope(|scope| {
+    let (columns, text, usable, parts) = std::thread::scope(|scope| {
         // (Unless no thread can be started: then it is drawn below, as when rows are left out.)
         let early = all_rows.and_then(|n| std::thread::Builder::new().spawn_scoped(scope, move || split(n)).ok());
         let mut columns = typed_columns(spec, &mut table)?;
@@ -57,22 +64,26 @@ pub(crate) fn prepare(
             table = read_again()?;
             columns = typed_columns(spec, &mut table)?;
         }
-        check_columns(spec, &table, &columns)?;
-        let usable = usable_rows(spec, &table, &columns);
+        let annotation = annotation_column(&table, &columns);
+        let text = TextColumns::keep(&table, &columns.text(annotation));
+        check_columns(spec, &table, &text, &columns)?;
+        // The rest of the file's text goes before the encoded copies are made (for a
+        // million rows of numbers, 133 MB less at the peak).
+        drop(std::mem::replace(&mut table, Table::new(Vec::new())));
+        let usable = usable_rows(spec, &text, &columns);
         check_rows(&spec.split, usable.len()).map_err(|d| vec![d])?;
         let parts = match early {
             Some(early) if all_rows == Some(usable.len()) => early.join().unwrap_or_else(|_| split(usable.len())),
             _ => split(usable.len()),
         };
-        Ok::<_, Vec<Diagnostic>>((columns, usable, parts))
+        Ok::<_, Vec<Diagnostic>>(((columns, annotation), text, usable, parts))
     })?;
     let [train_rows, val_rows, test_rows]: [Vec<usize>; 3] =
         parts.map(|part| part.iter().map(|&i| usable[i]).collect());
-    let encodings = fit_features(spec, &table, &columns, &train_rows);
-    let target = fit_target(spec, &table, &columns, &train_rows, output_width);
-    let annotation = annotation_column(&table, &columns);
-    let rows = table.rows();
-    let text = TextColumns::keep(table, &columns, annotation);
+    let (columns, annotation) = columns;
+    let encodings = fit_features(spec, &text, &columns, &train_rows);
+    let target = fit_target(spec, &text, &columns, &train_rows, output_width);
+    let rows = text.rows();
     let builder =
         Builder { spec, room, text: &text, columns: &columns, encodings: &encodings, target: &target, annotation };
     let train = builder.build(&train_rows).map_err(|d| vec![d])?;
@@ -143,19 +154,40 @@ fn typed_columns(spec: &CsvSpec, table: &mut Table) -> Result<Columns, Vec<Diagn
 }
 
 /// A class target alone, and no missing value under `missing error`.
-fn check_columns(spec: &CsvSpec, table: &Table, columns: &Columns) -> Result<(), Vec<Diagnostic>> {
-    check_class_target(spec, table, columns).map_err(|d| vec![d])?;
-    first_missing(spec, table, &columns.used(), &columns.types).map_err(|d| vec![d])
+fn check_columns(spec: &CsvSpec, table: &Table, text: &TextColumns, columns: &Columns) -> Result<(), Vec<Diagnostic>> {
+    check_class_target(spec, text, columns).map_err(|d| vec![d])?;
+    first_missing(spec, table, text, columns).map_err(|d| vec![d])
+}
+
+/// No missing value under `missing error`: each column's first missing row, then the
+/// first of those. A numeric column found its own when it was typed, and a categorical
+/// one tests each distinct cell once.
+fn first_missing(spec: &CsvSpec, table: &Table, text: &TextColumns, columns: &Columns) -> Result<(), Diagnostic> {
+    if spec.missing != Missing::Error {
+        return Ok(());
+    }
+    let used = columns.used();
+    let first_of_column = |(&column, column_type): (&usize, &ColumnType)| match column_type {
+        ColumnType::Numeric(values) => values.first_missing(),
+        ColumnType::Categorical => text
+            .column(column)
+            .and_then(|coded| coded.first_row(|cell| spec.missing_values.is_missing(&text.header[column], cell))),
+    };
+    let firsts: Vec<Option<usize>> = used.iter().zip(&columns.types).map(first_of_column).collect();
+    // The cell is read from the table: a numeric column's missing cell kept its text.
+    missing_value(spec, (&table.header, &table.lines), (&used, &columns.types), &firsts, |row, column| {
+        table.cell(row, column)
+    })
 }
 
 /// A class column is the one target: its classes become the outputs.
-fn check_class_target(spec: &CsvSpec, table: &Table, columns: &Columns) -> Result<(), Diagnostic> {
+fn check_class_target(spec: &CsvSpec, text: &TextColumns, columns: &Columns) -> Result<(), Diagnostic> {
     if columns.targets.len() < 2 {
         return Ok(());
     }
     let categorical = (0..columns.targets.len()).find(|&i| *columns.target_type(i) == ColumnType::Categorical);
     let Some(index) = categorical else { return Ok(()) };
-    let name = &table.header[columns.targets[index]];
+    let name = &text.header[columns.targets[index]];
     let span = match &spec.target {
         Target::Columns(names) => names.iter().find(|n| &n.name == name).map_or(spec.path_span, |n| n.span),
         Target::Features(_) | Target::Window => spec.path_span,
@@ -189,31 +221,36 @@ fn target_span(spec: &CsvSpec) -> Span {
 
 /// Rows to keep: all of them, except rows with a missing value under `missing drop` and
 /// rows with a missing target under `missing mean`.
-fn usable_rows(spec: &CsvSpec, table: &Table, columns: &Columns) -> Vec<usize> {
+fn usable_rows(spec: &CsvSpec, text: &TextColumns, columns: &Columns) -> Vec<usize> {
     let checked: Vec<(usize, &ColumnType)> = match spec.missing {
-        Missing::Error => return (0..table.rows()).collect(),
+        Missing::Error => return (0..text.rows()).collect(),
         Missing::Drop => columns.used().into_iter().zip(&columns.types).collect(),
         Missing::Mean => columns.targets.iter().copied().zip(&columns.types[columns.features.len()..]).collect(),
     };
-    (0..table.rows())
+    // Which distinct cells of each categorical column are missing.
+    let missing: Vec<Option<(&Coded, Vec<bool>)>> = (checked.iter())
+        .map(|&(column, _)| {
+            let coded = text.column(column)?;
+            Some((coded, coded.per_value(|cell| spec.missing_values.is_missing(&text.header[column], cell))))
+        })
+        .collect();
+    (0..text.rows())
         .filter(|&row| {
-            checked.iter().all(|(column, column_type)| match column_type {
-                ColumnType::Numeric(values) => values.get(row).is_some(),
-                ColumnType::Categorical => {
-                    !spec.missing_values.is_missing(&table.header[*column], table.cell(row, *column))
-                }
+            checked.iter().zip(&missing).all(|((_, column_type), missing)| match (column_type, missing) {
+                (ColumnType::Numeric(values), _) => values.get(row).is_some(),
+                (ColumnType::Categorical, Some((coded, missing))) => !missing[coded.code(row)],
+                (ColumnType::Categorical, None) => true,
             })
         })
         .collect()
 }
 
 /// The features' encodings, fitted on the training rows (on two threads for many rows).
-fn fit_features(spec: &CsvSpec, table: &Table, columns: &Columns, train_rows: &[usize]) -> Vec<ColumnEncoding> {
+fn fit_features(spec: &CsvSpec, text: &TextColumns, columns: &Columns, train_rows: &[usize]) -> Vec<ColumnEncoding> {
     let indices: Vec<usize> = (0..columns.features.len()).collect();
     let parallel = train_rows.len() * indices.len() >= PARALLEL_CELLS;
     crate::in_halves(&indices, parallel, |indices| {
-        let fit =
-            |&index: &usize| fitted(spec, table, columns.features[index], columns.feature_type(index), train_rows);
+        let fit = |&index: &usize| fitted(spec, text, columns.features[index], columns.feature_type(index), train_rows);
         indices.iter().map(fit).collect()
     })
 }
@@ -256,20 +293,26 @@ fn types_from_text(
 }
 
 /// Work on fewer cells than this is not worth a second thread.
-const PARALLEL_CELLS: usize = 1 << 16;
+pub(crate) const PARALLEL_CELLS: usize = 1 << 16;
 
-fn fitted(spec: &CsvSpec, table: &Table, column: usize, column_type: &ColumnType, rows: &[usize]) -> ColumnEncoding {
-    let name = &table.header[column];
+fn fitted(
+    spec: &CsvSpec,
+    text: &TextColumns,
+    column: usize,
+    column_type: &ColumnType,
+    rows: &[usize],
+) -> ColumnEncoding {
+    let name = &text.header[column];
     ColumnEncoding {
         column: name.clone(),
-        encoding: fit_column(spec, table, column, column_type, rows, spec.normalize),
+        encoding: fit_column(spec, text, column, column_type, rows, spec.normalize),
         missing: spec.missing_values.markers_for(name).to_vec(),
     }
 }
 
 fn fit_column(
     spec: &CsvSpec,
-    table: &Table,
+    text: &TextColumns,
     column: usize,
     column_type: &ColumnType,
     rows: &[usize],
@@ -285,16 +328,22 @@ fn fit_column(
             Encoding::Numeric { offset, scale, fill: if impute { mean(present) } else { None } }
         }
         ColumnType::Categorical => {
-            let markers = spec.missing_values.markers_for(&table.header[column]);
-            let (categories, most) = categories(rows.iter().map(|&r| table.cell(r, column)), markers);
+            let markers = spec.missing_values.markers_for(&text.header[column]);
+            let (categories, most) = categories(counts(text, column, rows), markers);
             Encoding::OneHot { categories, fill: if impute { most } else { None } }
         }
     }
 }
 
+/// Each distinct cell of a kept text column with how many of `rows` hold it.
+fn counts<'t>(text: &'t TextColumns, column: usize, rows: &[usize]) -> impl Iterator<Item = (&'t str, usize)> {
+    debug_assert!(text.column(column).is_some(), "column {column} was kept as text");
+    text.column(column).into_iter().flat_map(|coded| coded.counts(rows))
+}
+
 fn fit_target(
     spec: &CsvSpec,
-    table: &Table,
+    text: &TextColumns,
     columns: &Columns,
     train_rows: &[usize],
     output_width: usize,
@@ -304,17 +353,17 @@ fn fit_target(
     }
     match columns.targets.as_slice() {
         [column] if *columns.target_type(0) == ColumnType::Categorical => {
-            let markers = spec.missing_values.markers_for(&table.header[*column]);
-            let mut classes = categories(train_rows.iter().map(|&r| table.cell(r, *column)), markers).0;
+            let markers = spec.missing_values.markers_for(&text.header[*column]);
+            let mut classes = categories(counts(text, *column, train_rows), markers).0;
             classes.sort_by(|a, b| natural_order(a, b));
             let binary = classes.len() == 2 && output_width == 1;
-            TargetEncoding::Classes { column: table.header[*column].clone(), classes, binary }
+            TargetEncoding::Classes { column: text.header[*column].clone(), classes, binary }
         }
         targets => TargetEncoding::Columns(
             targets
                 .iter()
                 .enumerate()
-                .map(|(index, &column)| fitted(spec, table, column, columns.target_type(index), train_rows))
+                .map(|(index, &column)| fitted(spec, text, column, columns.target_type(index), train_rows))
                 .collect(),
         ),
     }
@@ -339,62 +388,27 @@ fn annotation_column(table: &Table, columns: &Columns) -> Option<usize> {
     })
 }
 
-/// The cells encoding still reads as text (categorical columns, the annotation), once
-/// the numeric columns are numbers: the rest of the file's text is dropped before the
-/// encoded copies are made (for a million rows of numbers, 133 MB less at the peak).
-struct TextColumns {
-    table: Table,
-    /// Source column → column of `table`.
-    index: Vec<Option<usize>>,
-}
-
-impl TextColumns {
-    fn keep(table: Table, columns: &Columns, annotation: Option<usize>) -> TextColumns {
-        let categorical =
-            columns.used().into_iter().zip(&columns.types).filter(|(_, t)| **t == ColumnType::Categorical);
-        let kept: Vec<usize> = categorical.map(|(c, _)| c).chain(annotation).collect();
-        debug_assert!(kept.iter().all(|&c| !table.text_dropped(c)), "the text kept was read whole");
-        let mut index = vec![None; table.header.len()];
-        for (new, &old) in kept.iter().enumerate() {
-            index[old] = Some(new);
-        }
-        TextColumns { table: table.project(&kept), index }
-    }
-
-    /// The cell of a kept source column.
-    fn cell(&self, row: usize, column: usize) -> &str {
-        debug_assert!(self.index[column].is_some(), "column {column} was kept as text");
-        self.index[column].map_or("", |c| self.table.cell(row, c))
-    }
-
-    fn line(&self, row: usize) -> u64 {
-        self.table.lines[row]
-    }
-}
-
 /// Where one source column's model columns come from: a numeric column's value, encoded
-/// in place (most columns, and most of encoding a large file, where going through
-/// [`Builder::encode`] for each cell matched on the column's type and encoding each
-/// time), or the cell through [`Builder::encode`].
-#[derive(Clone, Copy)]
+/// in place (most columns, and most of encoding a large file), or a categorical column's
+/// one-hot slot, found once for each distinct cell (`None` where its cell could not be
+/// encoded, which rows reaching here were checked not to have).
 enum Source<'a> {
     Number { values: &'a Numbers, offset: f32, scale: f32, fill: Option<f32> },
-    Cell { column: usize, column_type: &'a ColumnType, encoding: &'a ColumnEncoding, slots: &'a Slots<'a> },
+    OneHot { coded: Option<&'a Coded>, slots: Vec<Option<usize>>, width: usize },
 }
 
 impl<'a> Source<'a> {
-    fn new(
-        column: usize,
-        column_type: &'a ColumnType,
-        encoding: &'a ColumnEncoding,
-        slots: &'a Slots<'a>,
-    ) -> Source<'a> {
-        match (column_type, &encoding.encoding) {
-            (ColumnType::Numeric(values), &Encoding::Numeric { offset, scale, fill }) => {
-                Source::Number { values, offset, scale, fill }
-            }
-            _ => Source::Cell { column, column_type, encoding, slots },
+    fn new(column: usize, column_type: &'a ColumnType, encoding: &ColumnEncoding, text: &'a TextColumns) -> Source<'a> {
+        if let (ColumnType::Numeric(values), &Encoding::Numeric { offset, scale, fill }) =
+            (column_type, &encoding.encoding)
+        {
+            return Source::Number { values, offset, scale, fill };
         }
+        debug_assert!(*column_type == ColumnType::Categorical, "a numeric column has a numeric encoding");
+        let coded = text.column(column);
+        let categories = Slots::of(encoding);
+        let slots = coded.map_or_else(Vec::new, |c| c.per_value(|cell| encoding.one_hot_slot(&categories, cell).ok()));
+        Source::OneHot { coded, slots, width: encoding.encoding.width() }
     }
 }
 
@@ -412,10 +426,9 @@ struct Builder<'a> {
 impl Builder<'_> {
     fn build(&self, rows: &[usize]) -> Result<Dataset, Diagnostic> {
         let input_names: Vec<String> = self.encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
-        let feature_slots: Vec<Slots> = self.encodings.iter().map(Slots::of).collect();
-        let features: Vec<Source> = (self.encodings.iter().zip(&feature_slots).enumerate())
-            .map(|(index, (encoding, slots))| {
-                Source::new(self.columns.features[index], self.columns.feature_type(index), encoding, slots)
+        let features: Vec<Source> = (self.encodings.iter().enumerate())
+            .map(|(index, encoding)| {
+                Source::new(self.columns.features[index], self.columns.feature_type(index), encoding, self.text)
             })
             .collect();
         let inputs = self.encode_all(rows, &features, input_names.len())?;
@@ -426,10 +439,9 @@ impl Builder<'_> {
                 (input_names.clone(), copy)
             }
             TargetEncoding::Columns(encodings) => {
-                let target_slots: Vec<Slots> = encodings.iter().map(Slots::of).collect();
-                let targets: Vec<Source> = (encodings.iter().zip(&target_slots).enumerate())
-                    .map(|(index, (encoding, slots))| {
-                        Source::new(self.columns.targets[index], self.columns.target_type(index), encoding, slots)
+                let targets: Vec<Source> = (encodings.iter().enumerate())
+                    .map(|(index, encoding)| {
+                        Source::new(self.columns.targets[index], self.columns.target_type(index), encoding, self.text)
                     })
                     .collect();
                 let names: Vec<String> = encodings.iter().flat_map(|c| c.encoding.names(&c.column)).collect();
@@ -443,10 +455,10 @@ impl Builder<'_> {
         };
         let annotation = self.annotation.map(|column| {
             let values = rows.iter().map(|&row| self.text.cell(row, column).to_string()).collect();
-            let name = self.text.index[column].map_or_else(String::new, |c| self.text.table.header[c].clone());
+            let name = self.text.header[column].clone();
             (name, values)
         });
-        let lines = rows.iter().map(|&row| self.text.line(row)).collect();
+        let lines = rows.iter().map(|&row| self.text.lines[row]).collect();
         Ok(Dataset { input_names, target_names, inputs, targets, rows: rows.len(), annotation, lines })
     }
 
@@ -481,43 +493,26 @@ impl Builder<'_> {
             return;
         }
         let width = out.len() / rows.len();
-        let mut cell = Vec::new();
         for (&row, row_out) in rows.iter().zip(out.chunks_exact_mut(width)) {
-            let mut slots = row_out.iter_mut();
+            let mut out = row_out.iter_mut();
             for source in sources {
-                match *source {
-                    Source::Number { values, offset, scale, fill } => {
+                match source {
+                    &Source::Number { values, offset, scale, fill } => {
                         let value = values.get(row).or(fill);
                         debug_assert!(value.is_some(), "row {row} was checked for missing values");
-                        if let Some(slot) = slots.next() {
+                        if let Some(slot) = out.next() {
                             *slot = value.map_or(0.0, |v| (v - offset) / scale);
                         }
                     }
-                    Source::Cell { column, column_type, encoding, slots: categories } => {
-                        cell.clear();
-                        self.encode((column, column_type), (encoding, categories), row, &mut cell);
-                        slots.by_ref().zip(&cell).for_each(|(slot, &value)| *slot = value);
+                    Source::OneHot { coded, slots, width } => {
+                        let slot = coded.and_then(|coded| slots[coded.code(row)]);
+                        debug_assert!(slot.is_some(), "row {row} was checked for missing values");
+                        for (i, value) in out.by_ref().take(*width).enumerate() {
+                            *value = f32::from(u8::from(Some(i) == slot));
+                        }
                     }
                 }
             }
-        }
-    }
-
-    /// Missing cells reaching here have a fill (`missing mean`) or were dropped.
-    fn encode(
-        &self,
-        (column, column_type): (usize, &ColumnType),
-        (encoding, slots): (&ColumnEncoding, &Slots),
-        row: usize,
-        out: &mut Vec<f32>,
-    ) {
-        let encoded = match column_type {
-            ColumnType::Numeric(values) => encoding.encoding.encode_number(values.get(row), out),
-            ColumnType::Categorical => encoding.encode(slots, self.text.cell(row, column), out),
-        };
-        debug_assert!(encoded.is_ok(), "row {row} of column {column} was checked for missing values");
-        if encoded.is_err() {
-            out.extend(std::iter::repeat_n(0.0, encoding.encoding.width()));
         }
     }
 
@@ -526,15 +521,17 @@ impl Builder<'_> {
         let mut out = self.zeros(rows.len(), if binary { 1 } else { classes.len() })?;
         out.clear();
         let slots = Slots::over(classes);
+        // Each distinct label's class, found once.
+        let coded = self.text.column(column);
+        let class_of = coded.map_or_else(Vec::new, |coded| coded.per_value(|label| slots.get(label)));
         for &row in rows {
-            let label = self.text.cell(row, column);
-            let Some(class) = slots.get(label) else {
+            let Some(class) = coded.and_then(|coded| class_of[coded.code(row)]) else {
+                let label = self.text.cell(row, column);
                 return Err(Diagnostic::error(
                     codes::UNSEEN_CLASS,
                     format!(
                         "class `{label}` (line {} of `{}`) does not occur in the training split",
-                        self.text.line(row),
-                        self.spec.path
+                        self.text.lines[row], self.spec.path
                     ),
                     target_span(self.spec),
                     "target column",

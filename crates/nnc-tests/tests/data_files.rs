@@ -255,3 +255,28 @@ fn categorical_takes_ranges_of_columns() {
     assert_eq!(errors[0].code, codes::UNKNOWN_COLUMN, "{}", errors[0].message);
     assert_eq!(errors[0].help.as_deref(), Some("did you mean `rooms`?"));
 }
+
+/// A column of text with missing-value markers among its cells is categorical, its
+/// markers missing; a column of markers alone has no values. (Both are decided from the
+/// numbers the reader parsed when the column has none.)
+#[test]
+fn text_with_markers_is_categorical_and_markers_alone_have_no_values() {
+    let with_city = |cells: [&str; 6]| {
+        let mut lines: Vec<String> = CLEAN.lines().map(str::to_string).collect();
+        for (line, cell) in lines[1..].iter_mut().zip(cells) {
+            let mut row: Vec<&str> = line.split(',').collect();
+            row[2] = cell;
+            *line = row.join(",");
+        }
+        lines.join("\n") + "\n"
+    };
+    let text = with_city(["NA", "south", "north", "", "east", "north"]);
+    let checked = load(text.as_bytes(), "\n  missing drop").unwrap();
+    let (names, _, _) = inputs_of(&checked);
+    assert_eq!(names, ["size", "rooms", "city=east", "city=north", "city=south", "city=<unknown>"]);
+    assert_eq!(checked.jobs[0].data.dropped_rows, 2);
+    let markers = with_city(["NA", "", "?", "NA", "", "nan"]);
+    let errors = load(markers.as_bytes(), "\n  missing drop").err().unwrap();
+    assert_eq!(errors[0].code, codes::MISSING_VALUE, "{}", errors[0].message);
+    assert!(errors[0].message.contains("every cell is missing"), "{}", errors[0].message);
+}
