@@ -77,9 +77,10 @@ impl Numbers {
         self.first_missing
     }
 
-    /// Whether some cell is a number.
+    /// Whether some cell is a number, looked for a block at a time (as in [`first_nan`]).
     fn any_number(&self) -> bool {
-        self.first.iter().chain(&self.rest).any(|v| !v.is_nan())
+        let blocks = self.first.chunks(256).chain(self.rest.chunks(256));
+        blocks.into_iter().any(|block| block.iter().fold(false, |any, v| any | !v.is_nan()))
     }
 
     /// Every value, `None` where missing.
@@ -329,7 +330,9 @@ pub(crate) fn column_types(
     let mut tallies: Vec<Option<Tally>> = (columns.iter())
         .map(|&(c, parsed)| (!is_categorical(c, parsed)).then(|| Tally::new(spec, table, c, parsed)))
         .collect();
-    for (row, cells) in table.row_cells().enumerate() {
+    // (Columns of text need no tally: then the rows need not be read at all.)
+    let rows = if tallies.iter().any(Option::is_some) { table.rows() } else { 0 };
+    for (row, cells) in table.row_cells().take(rows).enumerate() {
         for (tally, &(column, _)) in tallies.iter_mut().zip(columns) {
             if let Some(tally) = tally {
                 tally.add(row, cells.cell(column));
