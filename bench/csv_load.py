@@ -4,11 +4,13 @@
 usage: NNC_BENCH_PYTHON=<python with numpy and pandas> python3 bench/csv_load.py [--repeat N] [--nnc PATH]
 
 Files (written into target/bench once): W3's data (wide.csv, 2,560 rows x 785 columns,
-15 MB) and a generated file of 1,000,000 rows x 10 features and a target (100 MB). nnc's
-figure is `timings_ms.load` of `nnc run --json` on a one-epoch program over the file:
-reading, typing every column, splitting, fitting and encoding. pandas' is read_csv alone
-(float32 columns), in this Python process, run between nnc's runs. Medians of REPEAT.
-See docs/performance.md.
+15 MB), a generated file of 1,000,000 rows x 10 features and a target (100 MB), and the
+same with two text columns, a category feature (whose values include `none`) and a class
+label (105 MB). nnc's figure is `timings_ms.load` of `nnc run --json` on a one-epoch
+program over the file: reading, typing every column, splitting, fitting and encoding
+(one-hot for the text columns). pandas' is read_csv alone (float32 columns, `category`
+for text ones, its fastest way to read them), in this Python process, run between nnc's
+runs. Medians of REPEAT. See docs/performance.md.
 """
 import argparse
 import json
@@ -30,6 +32,16 @@ MILLION_NN = """data big {
 }
 model net { input 10; dense 32 relu; dense 1 }
 train net on big { loss mse; optimizer adam(lr = 0.001); epochs 1; batch 256; seed 0 }
+"""
+
+MIXED_NN = """data mixed {
+  file "data/mixed.csv"
+  features x0..x9 color
+  target label
+  split 0.8 0.1 0.1
+}
+model net { input 15; dense 32 relu; dense 3 }
+train net on mixed { loss softmax_ce; optimizer adam(lr = 0.001); epochs 1; batch 256; seed 0 }
 """
 
 
@@ -63,8 +75,30 @@ def write_files():
                    comments="")
     with open(os.path.join(WORK, "million.nn"), "w") as f:
         f.write(MILLION_NN)
-    return [("W3 data (wide.csv)", "w3_wide.nn", os.path.join(WORK, "data", "wide.csv")),
-            ("1,000,000 rows", "million.nn", million)]
+    mixed = os.path.join(WORK, "data", "mixed.csv")
+    if not os.path.exists(mixed):
+        write_mixed(mixed)
+    with open(os.path.join(WORK, "mixed.nn"), "w") as f:
+        f.write(MIXED_NN)
+    numbers = "float32"
+    categories = {**{f"x{i}": "float32" for i in range(10)}, "color": "category", "label": "category"}
+    return [("W3 data (wide.csv)", "w3_wide.nn", os.path.join(WORK, "data", "wide.csv"), numbers),
+            ("1,000,000 rows", "million.nn", million, numbers),
+            ("1,000,000 rows, two text columns", "mixed.nn", mixed, categories)]
+
+
+def write_mixed(path):
+    """A million rows of 10 numbers, a colour (`none` one of them) and a class from both."""
+    import numpy as np
+    import pandas as pd
+    rng = np.random.default_rng(2)
+    x = rng.normal(size=(1_000_000, 10)).astype(np.float32)
+    color = rng.integers(0, 4, size=1_000_000)
+    level = (x[:, 0] + x[:, 1] > 0).astype(int) + (color == 1)
+    frame = pd.DataFrame(x, columns=[f"x{i}" for i in range(10)])
+    frame["color"] = np.array(["none", "red", "green", "blue"])[color]
+    frame["label"] = np.array(["low", "mid", "high"])[level]
+    frame.to_csv(path, index=False, float_format="%.6f")
 
 
 def nnc_load_ms(nnc, program):
@@ -73,10 +107,10 @@ def nnc_load_ms(nnc, program):
     return json.loads(out)["timings_ms"]["load"]
 
 
-def pandas_ms(path):
+def pandas_ms(path, dtype):
     import pandas as pd
     start = time.perf_counter()
-    pd.read_csv(path, dtype="float32")
+    pd.read_csv(path, dtype=dtype)
     return (time.perf_counter() - start) * 1000
 
 
@@ -93,11 +127,11 @@ def main():
     nnc = os.path.abspath(nnc)
     print("| file | MB | nnc load ms (median, range) | pandas read_csv ms (median, range) | nnc ÷ pandas |")
     print("|---|---|---|---|---|")
-    for name, program, path in write_files():
+    for name, program, path, dtype in write_files():
         ours, theirs = [], []
         for _ in range(args.repeat):
             ours.append(nnc_load_ms(nnc, program))
-            theirs.append(pandas_ms(path))
+            theirs.append(pandas_ms(path, dtype))
         a, b = statistics.median(ours), statistics.median(theirs)
         size = os.path.getsize(path) / 1e6
         print(f"| {name} | {size:.0f} | {a:.0f} ({min(ours):.0f}–{max(ours):.0f}) | {b:.0f} ({min(theirs):.0f}–"
