@@ -28,8 +28,9 @@ impl Coded {
             let code = *seen.entry(cell).or_insert_with(|| {
                 coded.text.push_str(cell);
                 coded.ends.push(coded.text.len());
-                // A table has fewer than 2³² rows (its lines are counted in a `Vec`), and so
-                // fewer distinct cells.
+                // A table of 2³² rows would need 32 GiB for its lines alone, and could
+                // not have been read into memory that was checked first.
+                debug_assert!(coded.ends.len() <= u32::MAX as usize, "fewer distinct cells than 2³²");
                 (coded.ends.len() - 1) as u32
             });
             coded.codes.push(code);
