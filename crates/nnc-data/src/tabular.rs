@@ -516,37 +516,43 @@ impl Builder<'_> {
         }
     }
 
+    /// Each row's class, one-hot (or 0 or 1 for a binary one), on two threads for many
+    /// rows; the first row whose class the training split lacks is a diagnostic.
     fn classes(&self, rows: &[usize], classes: &[String], binary: bool) -> Result<Vec<f32>, Diagnostic> {
         let column = self.columns.targets[0];
-        let mut out = self.zeros(rows.len(), if binary { 1 } else { classes.len() })?;
-        out.clear();
         let slots = Slots::over(classes);
         // Each distinct label's class, found once.
         let coded = self.text.column(column);
         let class_of = coded.map_or_else(Vec::new, |coded| coded.per_value(|label| slots.get(label)));
-        for &row in rows {
-            let Some(class) = coded.and_then(|coded| class_of[coded.code(row)]) else {
-                let label = self.text.cell(row, column);
-                return Err(Diagnostic::error(
-                    codes::UNSEEN_CLASS,
-                    format!(
-                        "class `{label}` (line {} of `{}`) does not occur in the training split",
-                        self.text.lines[row], self.spec.path
-                    ),
-                    target_span(self.spec),
-                    "target column",
-                )
-                .with_note(format!("training classes: {}", classes.join(", ")))
-                .with_help(
-                    "use a larger training fraction or another split seed, so every class is seen in training",
-                ));
-            };
-            if binary {
-                out.push(class as f32);
-            } else {
-                out.extend((0..classes.len()).map(|i| f32::from(u8::from(i == class))));
-            }
+        let class = |row: usize| coded.and_then(|coded| class_of[coded.code(row)]);
+        if let Some(&row) = rows.iter().find(|&&row| class(row).is_none()) {
+            let label = self.text.cell(row, column);
+            return Err(Diagnostic::error(
+                codes::UNSEEN_CLASS,
+                format!(
+                    "class `{label}` (line {} of `{}`) does not occur in the training split",
+                    self.text.lines[row], self.spec.path
+                ),
+                target_span(self.spec),
+                "target column",
+            )
+            .with_note(format!("training classes: {}", classes.join(", ")))
+            .with_help("use a larger training fraction or another split seed, so every class is seen in training"));
         }
+        let width = if binary { 1 } else { classes.len() };
+        // Zeros: only each row's class is written.
+        let mut out = self.zeros(rows.len(), width)?;
+        let parallel = out.len() >= PARALLEL_CELLS;
+        crate::fill_in_halves(rows, &mut out, parallel, |rows, out| {
+            for (&row, out) in rows.iter().zip(out.chunks_exact_mut(width)) {
+                let class = class(row).unwrap_or(0);
+                match (binary, out.get_mut(class)) {
+                    (true, _) => out[0] = class as f32,
+                    (false, Some(slot)) => *slot = 1.0,
+                    (false, None) => {}
+                }
+            }
+        });
         Ok(out)
     }
 }

@@ -280,3 +280,35 @@ fn text_with_markers_is_categorical_and_markers_alone_have_no_values() {
     assert_eq!(errors[0].code, codes::MISSING_VALUE, "{}", errors[0].message);
     assert!(errors[0].message.contains("every cell is missing"), "{}", errors[0].message);
 }
+
+/// A class that only validation or test rows hold is E0414, naming the class and its
+/// line, whichever split it falls in; a split that trains on it loads.
+#[test]
+fn a_class_missing_from_training_names_its_line() {
+    let mut text = String::from("size,rooms,city,price\n");
+    for row in 0..20 {
+        let class = if row == 10 {
+            "c"
+        } else if row % 2 == 0 {
+            "a"
+        } else {
+            "b"
+        };
+        text.push_str(&format!("{},{},north,{class}\n", row % 7, row % 3));
+    }
+    let (mut refused, mut loaded) = (0, 0);
+    for seed in 0..12 {
+        let dir = folder_with(text.as_bytes());
+        let program = program(&format!("\n  split 0.5 0.25 0.25 seed {seed}"));
+        let program = program.replace("input 6; dense 1", "input 4; dense 3");
+        match nnc_driver::check(&program, dir.path(), Overrides::default()) {
+            Err(errors) => {
+                assert_eq!(errors[0].code, codes::UNSEEN_CLASS, "{}", errors[0].message);
+                assert!(errors[0].message.contains("class `c` (line 12 of `data.csv`)"), "{}", errors[0].message);
+                refused += 1;
+            }
+            Ok(_) => loaded += 1,
+        }
+    }
+    assert!(refused > 0 && loaded > 0, "refused {refused}, loaded {loaded}");
+}
