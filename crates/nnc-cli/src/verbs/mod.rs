@@ -10,6 +10,7 @@ pub mod export;
 pub mod fmt;
 pub mod gradcheck;
 pub mod ir;
+pub mod number;
 pub mod parts;
 pub mod plot;
 pub mod predict;

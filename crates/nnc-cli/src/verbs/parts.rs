@@ -25,6 +25,7 @@ pub struct PartWriter<'a> {
     noun: &'static str,
     /// The text of one number, reused.
     number: String,
+    digits: ryu::Buffer,
     written: Written,
 }
 
@@ -63,6 +64,7 @@ impl<'a> PartWriter<'a> {
             interrupt,
             noun,
             number: String::new(),
+            digits: ryu::Buffer::new(),
             written: Written::default(),
         })
     }
@@ -92,12 +94,10 @@ impl<'a> PartWriter<'a> {
     /// number is formatted into one kept buffer (a `String` per number was a third of
     /// embedding a million rows, in `malloc` and `free`).
     pub fn write_row(&mut self, texts: &[&str], numbers: &[f32]) -> Result<bool, Diagnostic> {
-        use std::fmt::Write as _;
         let mut written = texts.iter().try_for_each(|text| self.csv.write_field(text));
-        for number in numbers {
+        for &number in numbers {
             self.number.clear();
-            // Writing into a `String` cannot fail.
-            let _ = write!(self.number, "{number}");
+            super::number::push_shortest(&mut self.number, number, &mut self.digits);
             written = written.and_then(|()| self.csv.write_field(&self.number));
         }
         if let Err(e) = written.and_then(|()| self.csv.write_record(None::<&[u8]>)) {
