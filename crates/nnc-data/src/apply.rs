@@ -185,7 +185,7 @@ fn numbers_only(preprocessing: &Preprocessing, identity: Option<&str>, header: &
         preprocessing.features.iter().any(|feature| {
             &feature.column == name
                 && matches!(feature.encoding, crate::Encoding::Numeric { .. })
-                && !feature.missing.iter().any(|m| crate::typing::number(m).is_some())
+                && !crate::typing::numeric_marker(&feature.missing)
         })
     };
     header.iter().map(|name| numeric(name) && identity != Some(name.as_str())).collect()

@@ -120,7 +120,7 @@ pub(crate) fn numbers_only(spec: &CsvSpec, header: &[String]) -> Vec<bool> {
     for column in features.into_iter().chain(targets) {
         let name = &header[column];
         let declared = spec.declares_categorical(header, column);
-        let numeric_marker = spec.missing_values.markers_for(name).iter().any(|m| crate::typing::number(m).is_some());
+        let numeric_marker = crate::typing::numeric_marker(spec.missing_values.markers_for(name));
         only[column] = !declared && !numeric_marker;
     }
     only

@@ -79,8 +79,8 @@ impl Numbers {
 
     /// Whether some cell is a number, looked for a block at a time (as in [`first_nan`]).
     fn any_number(&self) -> bool {
-        let blocks = self.first.chunks(256).chain(self.rest.chunks(256));
-        blocks.into_iter().any(|block| block.iter().fold(false, |any, v| any | !v.is_nan()))
+        let mut blocks = self.first.chunks(256).chain(self.rest.chunks(256));
+        blocks.any(|block| block.iter().fold(false, |any, v| any | !v.is_nan()))
     }
 
     /// Every value, `None` where missing.
@@ -109,6 +109,12 @@ impl FromIterator<Option<f32>> for Numbers {
     fn from_iter<I: IntoIterator<Item = Option<f32>>>(values: I) -> Numbers {
         Numbers::new(values.into_iter().map(|v| v.unwrap_or(f32::NAN)).collect())
     }
+}
+
+/// Whether one of `markers` reads as a number (`-999`): then a column's cells must be
+/// compared with the markers as text before they are read as numbers.
+pub(crate) fn numeric_marker(markers: &[String]) -> bool {
+    markers.iter().any(|m| number(m).is_some())
 }
 
 /// A finite number that fits an f32.
@@ -300,7 +306,7 @@ pub(crate) fn parsed_type(
 ) -> Result<ColumnType, Numbers> {
     let name = &table.header[column];
     let declared = spec.declares_categorical(&table.header, column);
-    let numeric_marker = spec.missing_values.markers_for(name).iter().any(|m| number(m).is_some());
+    let numeric_marker = numeric_marker(spec.missing_values.markers_for(name));
     let numbers = Numbers::from_pieces(pieces);
     let decided = !declared
         && !numeric_marker
@@ -355,7 +361,7 @@ pub(crate) fn column_types(
 /// loading them).
 fn text_only(spec: &CsvSpec, table: &Table, column: usize, parsed: Option<&Numbers>) -> bool {
     let markers = spec.missing_values.markers_for(&table.header[column]);
-    let numeric_marker = markers.iter().any(|m| number(m).is_some());
+    let numeric_marker = numeric_marker(markers);
     let no_numbers = parsed.is_some_and(|numbers| numbers.len() == table.rows() && !numbers.any_number());
     no_numbers && !numeric_marker && (0..table.rows()).any(|row| !is_marker(markers, table.cell(row, column)))
 }
@@ -377,7 +383,7 @@ struct Tally<'a> {
 impl<'a> Tally<'a> {
     fn new(spec: &'a CsvSpec, table: &Table, column: usize, parsed: Option<&'a Numbers>) -> Tally<'a> {
         let markers = spec.missing_values.markers_for(&table.header[column]);
-        let numeric_marker = markers.iter().any(|m| number(m).is_some());
+        let numeric_marker = numeric_marker(markers);
         // A numeric marker is compared with the cell's text, which is then kept.
         let parsed = parsed.filter(|numbers| !numeric_marker && numbers.len() == table.rows());
         let values = Vec::with_capacity(table.rows());

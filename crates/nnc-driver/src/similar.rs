@@ -287,16 +287,13 @@ impl Pairs {
         }
         scores.truncate(impostors);
         let mut impostor = scores;
-        // The two sorts are independent: one on each core, unless no thread can be
-        // started (under `ulimit -v`), or the helper failed (a bug): then here.
-        let sorted_by_helper = std::thread::scope(|scope| {
-            let helper = std::thread::Builder::new().spawn_scoped(scope, || sort(&mut genuine));
-            sort(&mut impostor);
-            helper.is_ok_and(|helper| helper.join().is_ok())
-        });
-        if !sorted_by_helper {
-            sort(&mut genuine);
-        }
+        // One after the other, on this thread: a helper's first allocation made glibc
+        // reserve an arena of 64 MB of address space while this thread's sort was
+        // allocating the buffer `sort` had just found room for, which then failed under
+        // `ulimit -v` (an abort, 3 runs in 20 at 320 MB); and a query has one genuine
+        // pair among thousands of impostors, so the second core saved little.
+        sort(&mut genuine);
+        sort(&mut impostor);
         Pairs { genuine, impostor }
     }
 
