@@ -12,7 +12,7 @@
 //! stops at AVX2, as on a CPU without AVX-512, which is what the AVX2 kernel competes with.
 
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use nnc_codegen::{ProductKernel, multiply, multiply_any_size, multiply_left_transposed};
+use nnc_codegen::{ProductKernel, multiply, multiply_any_size, multiply_input_gradient, multiply_left_transposed};
 use std::hint::black_box;
 
 /// (m, n, k): W2's forward products and the weight gradient's, a 16-wide sweep layer's.
@@ -58,6 +58,42 @@ fn gradients(c: &mut Criterion) {
             });
             group.bench_function(format!("{m}x{n}x{k}/{kernel:?}/rows"), |bench| {
                 bench.iter(|| multiply(kernel, (m, n, k), black_box(&a), black_box(&b), &mut out))
+            });
+        }
+    }
+    group.finish();
+}
+
+/// (m, n, k): input gradients `δ·Wᵀ · (h > 0)` with their column sums, through a narrow
+/// layer into a ReLU layer: W2's (10 classes into 128 units) and W3's (into 512).
+const INPUT_GRADIENTS: [(usize, usize, usize); 2] = [(32, 128, 10), (128, 512, 10)];
+
+/// Each vector kernel on the input gradients, B given transposed (`Wᵀ`), the mask and the
+/// sums in the kernel's finish.
+fn input_gradients(c: &mut Criterion) {
+    let mut group = c.benchmark_group("input_gradient");
+    for (m, n, k) in INPUT_GRADIENTS {
+        let (delta, w, mut out) = operands(m, n, k);
+        let mask: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32 - 1.0).collect();
+        let mut sums = vec![0.0; n];
+        group.throughput(Throughput::Elements((m * n * k) as u64));
+        for kernel in [ProductKernel::Avx512, ProductKernel::Avx2] {
+            if !multiply_input_gradient(kernel, (m, n, k), &delta, &w, &mask, &mut out, &mut sums) {
+                eprintln!("skipped: {kernel:?} on {m}x{n}x{k} (not on this CPU)");
+                continue;
+            }
+            group.bench_function(format!("{m}x{n}x{k}/{kernel:?}"), |bench| {
+                bench.iter(|| {
+                    multiply_input_gradient(
+                        kernel,
+                        (m, n, k),
+                        black_box(&delta),
+                        black_box(&w),
+                        &mask,
+                        &mut out,
+                        &mut sums,
+                    )
+                })
             });
         }
     }
@@ -111,6 +147,6 @@ criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).warm_up_time(std::time::Duration::from_millis(300))
         .measurement_time(std::time::Duration::from_secs(1));
-    targets = products, gradients, crossover
+    targets = products, gradients, input_gradients, crossover
 }
 criterion_main!(benches);

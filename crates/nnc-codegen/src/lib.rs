@@ -34,7 +34,9 @@ mod validate;
 pub use boundary::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun, Params, TrainLoop};
 pub use nnc_kernels::seed_value;
 pub use profile::{KernelTime, take_profile};
-pub use small_gemm::{Kernel as ProductKernel, multiply, multiply_any_size, multiply_left_transposed};
+pub use small_gemm::{
+    Kernel as ProductKernel, multiply, multiply_any_size, multiply_input_gradient, multiply_left_transposed,
+};
 pub use train_loop::{INTERRUPTED, LoopContext, LoopShape};
 
 use cranelift::prelude::*;

@@ -367,6 +367,35 @@ pub fn multiply_left_transposed(
     row_major(kernel, dims, a, b, c).map(transposed).is_some_and(|o| unsafe { try_product_with(kernel, &o) })
 }
 
+/// A ReLU layer's input gradient `C = (δ·Wᵀ) · (mask > 0)`, with C's column sums added to
+/// `sums` (its bias gradient), for row-major `delta` (m×k), `w` (n×k: B given transposed),
+/// `mask` and `c` (m×n) with `kernel`: for benchmarks and tests outside this crate. False,
+/// computing nothing, when the sizes do not match or the CPU lacks the kernel's
+/// instructions.
+#[allow(clippy::too_many_arguments)]
+pub fn multiply_input_gradient(
+    kernel: Kernel,
+    (m, n, k): (usize, usize, usize),
+    delta: &[f32],
+    w: &[f32],
+    mask: &[f32],
+    c: &mut [f32],
+    sums: &mut [f32],
+) -> bool {
+    if mask.len() != m * n || sums.len() != n {
+        return false;
+    }
+    // `w` has the k·n elements of B either way.
+    let Some(plain) = row_major(kernel, (m, n, k), delta, w, c) else { return false };
+    #[rustfmt::skip]
+    let o = Operands {
+        b_rows: 1, b_columns: k as isize, mask: mask.as_ptr(), sums: sums.as_mut_ptr(), ..plain
+    };
+    // SAFETY: the sizes were checked: B's element (p, j) is w[j·k + p], and the mask and
+    // sums are laid out as C and its row; `row_major` checked the kernel's instructions.
+    unsafe { try_product_with(kernel, &o) || try_on_panels_with(kernel, &o) }
+}
+
 /// [`multiply`] at any size: for measuring where [`Kernel::max_macs`] belongs against the
 /// library (`cargo bench -p nnc-bench --bench products`, the `crossover` group).
 pub fn multiply_any_size(kernel: Kernel, dims: (usize, usize, usize), a: &[f32], b: &[f32], c: &mut [f32]) -> bool {
@@ -533,7 +562,7 @@ unsafe fn finishing<const F: bool, const G: bool>(kernel: Kernel, o: &Operands, 
 
 #[cfg(test)]
 mod tests {
-    use super::{Kernel, Operands, SMALL_MAX_MACS, try_product, try_product_with};
+    use super::{Kernel, Operands, SMALL_MAX_MACS, multiply_input_gradient, try_product, try_product_with};
     use crate::cpu::{CpuClass, host_class};
 
     /// The kernels this CPU can run; the ones it cannot are reported as skipped.
@@ -739,6 +768,32 @@ mod tests {
                     } else {
                         assert!(sums.iter().take(n).all(|&s| s == 0.5), "{case}: sums written when not asked");
                     }
+                }
+            }
+        }
+    }
+
+    /// The benchmarks' entry for an input gradient computes `(δ·Wᵀ) · (mask > 0)` and adds
+    /// its column sums, on W2's shape and a ragged one, against an f64 reference.
+    #[test]
+    fn the_input_gradient_entry_matches_a_reference() {
+        for kernel in runnable().into_iter().filter(|k| matches!(k, Kernel::Avx2 | Kernel::Avx512)) {
+            for (m, n, k) in [(32, 128, 10), (7, 21, 3)] {
+                let delta: Vec<f32> = (0..m * k).map(|i| ((i * 7 % 11) as f32 - 5.0) / 8.0).collect();
+                let w: Vec<f32> = (0..n * k).map(|i| ((i * 5 % 13) as f32 - 6.0) / 8.0).collect();
+                let mask: Vec<f32> = (0..m * n).map(|i| (i % 3) as f32 - 1.0).collect();
+                let (mut c, mut sums) = (vec![0.0; m * n], vec![0.25; n]);
+                assert!(multiply_input_gradient(kernel, (m, n, k), &delta, &w, &mask, &mut c, &mut sums));
+                let want = |i: usize, j: usize| {
+                    let dot: f64 = (0..k).map(|p| f64::from(delta[i * k + p]) * f64::from(w[j * k + p])).sum();
+                    if mask[i * n + j] > 0.0 { dot } else { 0.0 }
+                };
+                for (e, got) in c.iter().enumerate() {
+                    assert!((f64::from(*got) - want(e / n, e % n)).abs() < 1e-5, "{kernel:?} {m}x{n}x{k} element {e}");
+                }
+                for (j, got) in sums.iter().enumerate() {
+                    let column: f64 = 0.25 + (0..m).map(|i| want(i, j)).sum::<f64>();
+                    assert!((f64::from(*got) - column).abs() < 1e-4, "{kernel:?} {m}x{n}x{k} sum {j}");
                 }
             }
         }
