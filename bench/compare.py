@@ -111,11 +111,6 @@ def run_nnc(nnc, program, extra=()):
     return json.loads(out), peak_kib
 
 
-def nnc_measure(nnc, program, steps, repeat, epochs=None):
-    extra = ["--epochs", str(epochs)] if epochs else []
-    return nnc_summary([run_nnc(nnc, program, extra) for _ in range(repeat)], steps)
-
-
 def nnc_summary(runs, steps):
     """Medians over `runs` of `run_nnc`'s (report, peak) pairs."""
     med = lambda key: statistics.median(r["timings_ms"][key] for r, _ in runs)  # noqa: E731
@@ -366,10 +361,18 @@ def width_sweep(nnc, wl, data, repeat, suffix):
             f.write(wl.sweep_program(width, epochs))
         # nnc's first epoch (cold caches, first touch of its buffers) is left out as the
         # peers' is: the time of a one-epoch run comes off the whole run's.
-        whole = nnc_measure(nnc, program, 20 * epochs, repeat)["us_per_step"] * 20 * epochs
-        first = nnc_measure(nnc, program, 20, repeat, epochs=1)["us_per_step"] * 20
+        # In rounds, as the main table (`in_rounds`): nnc's two runs, then JAX's.
+        wholes, firsts, jaxes = [], [], []
+        for _ in range(repeat):
+            wholes.append(run_nnc(nnc, program))
+            firsts.append(run_nnc(nnc, program, ["--epochs", "1"]))
+            jaxes.append(peer_once(["jax-jit", "--width", str(width), str(epochs), data]))
+        whole = nnc_summary(wholes, 20 * epochs)["us_per_step"] * 20 * epochs
+        first = nnc_summary(firsts, 20)["us_per_step"] * 20
         ours = (whole - first) / (20 * (epochs - 1))
-        jax = peer(["jax-jit", "--width", str(width), str(epochs), data], repeat)
+        if None in jaxes:
+            sys.exit("the width sweep needs JAX")
+        jax = statistics.median(jaxes)
         table.append((width, ours, jax, flops))
         print(f"| {width} | {fmt(ours)} | {flops / ours / 1e3:.1f} | {fmt(jax)} | {flops / jax / 1e3:.1f} | "
               f"{ours / jax:.2f} |", flush=True)
@@ -377,7 +380,11 @@ def width_sweep(nnc, wl, data, repeat, suffix):
 
 
 def plot_sweep(table, path):
-    import matplotlib
+    try:
+        import matplotlib
+    except ImportError:  # a NNC_BENCH_PYTHON with numpy and JAX only: the table above stands
+        print(f"no plot at {path}: matplotlib is not installed in this Python")
+        return
     matplotlib.use("svg")
     import matplotlib.pyplot as plt
 
