@@ -120,17 +120,6 @@ def nnc_summary(runs, steps):
             "loss": report["final_loss"], "memory": report["memory_bytes"], "cpu": report.get("cpu", "?")}
 
 
-def peer(args, repeat):
-    """Median of `repeat` runs of peers.py args, or None when the framework is missing."""
-    results = []
-    for _ in range(repeat):
-        us = peer_once(args)
-        if us is None:
-            return None
-        results.append(us)
-    return statistics.median(results)
-
-
 def peer_once(args):
     """µs per step of one run of peers.py args, or None when the framework is missing."""
     proc = subprocess.run([sys.executable, os.path.join(HERE, "peers.py"), *args],

@@ -231,19 +231,9 @@ pub(super) unsafe fn finish_vector<const F: bool, const G: bool>(
         if o.read {
             out = _mm256_fmadd_ps(load(at, lanes, mask), _mm256_set1_ps(o.alpha), out);
         }
-        if F && !o.bias.is_null() {
-            out = _mm256_add_ps(out, load(o.bias.add(j), lanes, mask));
-        }
-        if F && o.relu {
-            // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
-            out = _mm256_max_ps(out, _mm256_setzero_ps());
-        }
-        if G && !o.mask.is_null() {
-            // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
-            let m = load(o.mask.add(i * o.ldc + j), lanes, mask);
-            let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(m, _mm256_setzero_ps());
-            out = _mm256_mul_ps(out, _mm256_and_ps(keep, _mm256_set1_ps(1.0)));
-        }
+        let bias = (F && !o.bias.is_null()).then(|| load(o.bias.add(j), lanes, mask));
+        let keep = (G && !o.mask.is_null()).then(|| load(o.mask.add(i * o.ldc + j), lanes, mask));
+        out = finished(out, bias, F && o.relu, keep);
         if G && !o.sums.is_null() {
             *sums = _mm256_add_ps(*sums, out);
         }
@@ -251,8 +241,28 @@ pub(super) unsafe fn finish_vector<const F: bool, const G: bool>(
     }
 }
 
+/// `out` with the bias added, then the ReLU applied, then multiplied by `mask > 0`, each
+/// when given: the finish of one vector, as the interpreter computes it.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+fn finished(mut out: __m256, bias: Option<__m256>, relu: bool, mask: Option<__m256>) -> __m256 {
+    if let Some(bias) = bias {
+        out = _mm256_add_ps(out, bias);
+    }
+    if relu {
+        // `out > 0 ? out : 0`, as the interpreter's max (a NaN gives 0).
+        out = _mm256_max_ps(out, _mm256_setzero_ps());
+    }
+    if let Some(mask) = mask {
+        // `out · (m > 0)`, as the interpreter's `mul` of a `cmp_gt` (NaN > 0 is false).
+        let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(mask, _mm256_setzero_ps());
+        out = _mm256_mul_ps(out, _mm256_and_ps(keep, _mm256_set1_ps(1.0)));
+    }
+    out
+}
+
 /// [`finish_vector`] for a tile of whole vectors stored as they are (C not read, β = 1),
-/// as most products are: the same operations on the same values, without the lane and
+/// as most products are: the same [`finished`] on the same values, without the lane and
 /// read checks and the multiplication by β. On short reductions the finish is a large part
 /// of a tile: W2's input gradient `δ2·W2ᵀ` (k = 10) ran 36 instructions a stored vector
 /// under callgrind through [`finish_vector`], whose loop LLVM kept with the accumulators on
@@ -279,18 +289,8 @@ unsafe fn finish_whole<const R: usize, const V: usize, const F: bool, const G: b
         for (r, acc) in acc.iter().enumerate() {
             let at = (i + r) * o.ldc + j;
             for v in 0..V {
-                let mut out = acc[v];
-                if bias {
-                    out = _mm256_add_ps(out, biases[v]);
-                }
-                if relu {
-                    out = _mm256_max_ps(out, _mm256_setzero_ps());
-                }
-                if mask {
-                    let m = _mm256_loadu_ps(o.mask.add(at + 8 * v));
-                    let keep = _mm256_cmp_ps::<_CMP_GT_OQ>(m, _mm256_setzero_ps());
-                    out = _mm256_mul_ps(out, _mm256_and_ps(keep, _mm256_set1_ps(1.0)));
-                }
+                let keep = mask.then(|| _mm256_loadu_ps(o.mask.add(at + 8 * v)));
+                let out = finished(acc[v], bias.then_some(biases[v]), relu, keep);
                 if summed {
                     sums[v] = _mm256_add_ps(sums[v], out);
                 }
