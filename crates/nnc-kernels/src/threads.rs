@@ -28,12 +28,48 @@ use crate::ir::*;
 use std::collections::HashMap;
 
 /// The part of a buffer the two threads wrote half each: `count` rows (or columns) along
-/// the axis the writer was split on, `stride` apart, `elements` in all.
+/// the axis the writer was split on, `stride` apart from element `offset`, `elements` in
+/// all.
 #[derive(Clone, Copy, PartialEq, Eq)]
 struct Halves {
     count: usize,
     stride: isize,
+    offset: usize,
     elements: usize,
+}
+
+impl Halves {
+    /// Whether each thread wrote one contiguous range, the first `count / 2` rows of
+    /// `stride` elements and the rest: the rows are dense and lie in order, so a reader
+    /// that splits the same elements at the same place on any axis reads its own half.
+    fn are_ranges(&self) -> bool {
+        self.stride > 0 && self.stride as usize * self.count == self.elements
+    }
+
+    /// Where the second thread's range starts, relative to `offset`.
+    fn boundary(&self) -> usize {
+        self.stride.unsigned_abs() * (self.count / 2)
+    }
+
+    /// Whether `view`, split into halves along `axis` (`count` long; its other axis
+    /// `other` long), gives each thread the elements it wrote: along the same rows
+    /// (`count` and `stride` alike), or, when the halves are ranges, at the same boundary
+    /// with each step along `axis` holding the whole other axis (W5's im2col matrix,
+    /// written by images of 16 rows and read by its weight gradient a row at a time).
+    fn read_by(&self, view: &View, axis: usize, count: usize, other: usize) -> bool {
+        let (Some(&stride), Some(&across)) = (view.strides.get(axis), view.strides.get(1 - axis)) else { return false };
+        if count == self.count && stride == self.stride {
+            return true;
+        }
+        let across = across.unsigned_abs() * other.saturating_sub(1);
+        let Ok(step) = usize::try_from(stride) else { return false };
+        self.are_ranges()
+            && view.gather.is_none()
+            && view.offset == self.offset
+            && across < step
+            && step * count == self.elements
+            && step * (count / 2) == self.boundary()
+    }
 }
 
 pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, threads: usize) {
@@ -70,7 +106,8 @@ fn loop_halves(dims: &[usize], body: &Body, split_loop_points: usize) -> Option<
         && body.stores.iter().all(|store| first_axis_parts_disjoint(dims, &store.view.strides));
     match body.stores.as_slice() {
         [store] if split => {
-            Some((store.view.buffer, Halves { count: dims[0], stride: store.view.strides[0], elements: points }))
+            let (stride, offset) = (store.view.strides[0], store.view.offset);
+            Some((store.view.buffer, Halves { count: dims[0], stride, offset, elements: points }))
         }
         _ => None,
     }
@@ -92,9 +129,9 @@ fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
     let into = mm.accumulate.map(|a| a.into).or(mm.acc)?;
     let elements = mm.m * mm.n;
     let halves = if splits_by_rows(mm) {
-        Halves { count: mm.m, stride: mm.n as isize, elements }
+        Halves { count: mm.m, stride: mm.n as isize, offset: 0, elements }
     } else {
-        Halves { count: mm.n, stride: 1, elements }
+        Halves { count: mm.n, stride: 1, offset: 0, elements }
     };
     (threads > 1).then_some((into, halves))
 }
@@ -106,21 +143,23 @@ fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
 /// thread reads the half it wrote, or along its reduction.
 fn follow(mm: &mut Matmul, halves: &HashMap<BufferId, Halves>, threads: usize, split_loop_points: usize) {
     let Strategy::Library { threads: now, .. } = mm.strategy else { return };
-    let along = |view: Option<&View>, axis: usize, count: usize| {
+    // Whether `view` (`count` long along `axis`, `other` along the other) is read in the
+    // halves the threads wrote.
+    let along = |view: Option<&View>, axis: usize, count: usize, other: usize| {
         view.is_some_and(|view| {
             halves
                 .get(&view.buffer)
-                .is_some_and(|h| h.count == count && view.strides[axis] == h.stride && h.elements >= split_loop_points)
+                .is_some_and(|h| h.elements >= split_loop_points && h.read_by(view, axis, count, other))
         })
     };
     let mask = mm.finish.as_deref().and_then(|f| f.mask.as_ref());
     let split = if splits_by_rows(mm) {
-        along(Some(&mm.a), 0, mm.m) || along(mask, 0, mm.m)
+        along(Some(&mm.a), 0, mm.m, mm.k) || along(mask, 0, mm.m, mm.n)
     } else {
-        along(Some(&mm.b), 1, mm.n) || along(mask, 1, mm.n)
+        along(Some(&mm.b), 1, mm.n, mm.k) || along(mask, 1, mm.n, mm.m)
     };
     // The operand's other side: what a split of C would make each thread fetch half of.
-    let (a_sum, b_sum) = (along(Some(&mm.a), 1, mm.k), along(Some(&mm.b), 0, mm.k));
+    let (a_sum, b_sum) = (along(Some(&mm.a), 1, mm.k, mm.m), along(Some(&mm.b), 0, mm.k, mm.n));
     let other = if a_sum { mm.m } else { mm.n };
     let halves = (a_sum || b_sum) && mm.finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
     if split || a_sum || b_sum {
@@ -287,6 +326,48 @@ mod tests {
             product((64, 10, 256), view(8, vec![256, 1], None), view(4, vec![10, 1], None), 9, 1, true),
         ];
         assert_eq!(strategies(kernels), [TWO, ONE, TWO, TWO, ONE]);
+    }
+
+    /// W5's im2col: `images` images of 16 windows into rows of `row` values of buffer 1
+    /// from `offset` (the loop split by images, each half a contiguous range of rows when
+    /// all of each row is `written`).
+    fn windows(images: usize, offset: usize, row: usize, written: usize) -> Kernel {
+        let dims = vec![images, 16, written];
+        let load = view(0, vec![(16 * row) as isize, row as isize, 1], None);
+        let store = View { offset, ..view(1, vec![(16 * row) as isize, row as isize, 1], None) };
+        let body = Body {
+            nodes: vec![Node::Load(load)],
+            stores: vec![Store { view: store, value: NodeId(0), combine: Combine::Write }],
+        };
+        kernel(KernelKind::Loop { dims, body })
+    }
+
+    #[test]
+    fn a_reduction_over_the_rows_of_ranges_written_by_images_is_summed_in_halves() {
+        // The weight gradient `colsᵀ·δ` (144 × 32, k = 512 rows of the 32 images' windows)
+        // reads a row of 144 at each step of its sum: the first 256 rows are the ones the
+        // first thread wrote (16 images of 16 windows).
+        let kernels = vec![
+            windows(32, 0, 144, 144),
+            product((144, 32, 512), view(1, vec![1, 144], None), view(2, vec![32, 1], None), 3, 2, false),
+        ];
+        assert_eq!(strategies(kernels), [HALVES]);
+    }
+
+    #[test]
+    fn ranges_are_not_followed_where_a_step_of_the_sum_crosses_them() {
+        let kernels = vec![
+            // A row of 144 starting 8 elements into the ranges: each half's boundary moves.
+            windows(32, 8, 144, 144),
+            product((144, 32, 512), view(1, vec![1, 144], None), view(2, vec![32, 1], None), 3, 1, false),
+            // Rows of 72 whose steps of the sum read 144 values: they cross the boundary.
+            windows(32, 0, 72, 72),
+            product((144, 32, 256), view(1, vec![1, 72], None), view(2, vec![32, 1], None), 4, 1, false),
+            // Half of each row written (64 of 128): not ranges of whole rows.
+            windows(32, 0, 128, 64),
+            product((128, 32, 512), view(1, vec![1, 128], None), view(2, vec![32, 1], None), 5, 1, false),
+        ];
+        assert_eq!(strategies(kernels), [ONE, ONE, ONE]);
     }
 
     #[test]
