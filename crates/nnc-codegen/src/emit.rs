@@ -345,11 +345,12 @@ impl Emitter<'_, '_, '_> {
         self.b.ins().store(flags, value, address, offset);
     }
 
-    /// `a + b` or `max(a, b)`.
+    /// `a + b`, or for a maximum `b > a ? b : a`: the interpreter's reduction, which keeps
+    /// the running maximum `a` when the new value `b` is NaN or a zero of either sign.
     pub fn combine(&mut self, combine: Combine, a: Value, b: Value, lanes: usize) -> Value {
         match combine {
             Combine::Sum | Combine::Add => self.b.ins().fadd(a, b),
-            Combine::Max => math::max(self.b, a, b, lanes),
+            Combine::Max => math::max(self.b, b, a, lanes),
             Combine::Write => b,
         }
     }

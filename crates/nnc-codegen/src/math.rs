@@ -58,17 +58,26 @@ fn choose(b: &mut FunctionBuilder, cond: Value, x: Value, y: Value, lanes: usize
     }
 }
 
-/// `a > b ? a : b`, as the interpreter computes it (a NaN in `a` gives `b`).
+/// `a > b ? a : b`, as the interpreter computes it (a NaN in `a` gives `b`). Written as
+/// `b < a`: on four lanes Cranelift then lowers the select to one `maxps`, whose result is
+/// exactly that (its second operand when either is NaN or both are zeros), instead of a
+/// compare and a blend.
 pub(crate) fn max(b: &mut FunctionBuilder, x: Value, y: Value, lanes: usize) -> Value {
-    let greater = b.ins().fcmp(FloatCC::GreaterThan, x, y);
+    let greater = b.ins().fcmp(FloatCC::LessThan, y, x);
     choose(b, greater, x, y, lanes)
 }
 
 /// `1.0` where `a > b`, else `0.0`.
 pub(crate) fn greater(b: &mut FunctionBuilder, x: Value, y: Value, lanes: usize) -> Value {
     let greater = b.ins().fcmp(FloatCC::GreaterThan, x, y);
-    let (one, zero) = (constant(b, 1.0, lanes), constant(b, 0.0, lanes));
-    choose(b, greater, one, zero, lanes)
+    let one = constant(b, 1.0, lanes);
+    if lanes == 1 {
+        let zero = constant(b, 0.0, lanes);
+        return b.ins().select(greater, one, zero);
+    }
+    // The lanes' all-ones or all-zeros masks select 1.0 by themselves: one `andps`.
+    let mask = from_bits(b, greater, lanes);
+    b.ins().band(mask, one)
 }
 
 /// Horner's rule with fused multiply-adds: `c[0]·xⁿ + ... + c[n]`.

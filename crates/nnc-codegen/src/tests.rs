@@ -170,3 +170,75 @@ fn the_bounds_checks_guard_a_split_kernel_too() {
     let (_, reports, _) = elementwise(256, true, Some(256 * 256 - 3));
     assert!(reports > 0);
 }
+
+/// `x` of `shape` reduced over `axes` (a sum, or with `max` a maximum), compiled: the
+/// output.
+fn reduced(shape: &[usize], axes: &[usize], max: bool, x: &[f32]) -> Vec<f32> {
+    let mut graph = Graph::new("reduced");
+    let input = graph.add_input("x", Shape(shape.to_vec()), Origin::default());
+    let op = if max { Op::ReduceMax { axes: axes.to_vec() } } else { Op::ReduceSum { axes: axes.to_vec() } };
+    let y = graph.push(op, vec![input], Origin::default());
+    graph.outputs.push(("y".to_string(), y));
+    let program = nnc_kernels::lower(&graph, &[], &nnc_kernels::Options::default());
+    let compiled = build(&[Unit::Program { name: "reduced", program: &program, hot: true }], Options::default())
+        .expect("it compiles");
+    let kernel = compiled.kernel("reduced").expect("compiled under its name");
+    let kept: usize = shape.iter().enumerate().filter(|(a, _)| !axes.contains(a)).map(|(_, &d)| d).product();
+    let mut outputs = vec![vec![0.0f32; kept]];
+    let mut scratch = vec![0.0f32; kernel.arena_len()];
+    let inputs: [&[f32]; 1] = [x];
+    kernel.call(Frame {
+        inputs: &inputs,
+        params: Params::Update(&mut []),
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
+    outputs.remove(0)
+}
+
+/// The same reduction as the interpreter computes it (`nnc_ir`'s `interp.rs`): in row-major
+/// order, each output element combined with its points in the order the loops visit them.
+fn reduced_in_order(shape: &[usize], axes: &[usize], max: bool, x: &[f32]) -> Vec<f32> {
+    let kept: Vec<usize> = (0..shape.len()).filter(|a| !axes.contains(a)).collect();
+    let len: usize = kept.iter().map(|&a| shape[a]).product();
+    let mut out = vec![if max { f32::NEG_INFINITY } else { 0.0 }; len];
+    for (flat, &value) in x.iter().enumerate() {
+        let (mut rest, mut index) = (flat, vec![0; shape.len()]);
+        for a in (0..shape.len()).rev() {
+            index[a] = rest % shape[a];
+            rest /= shape[a];
+        }
+        let at = kept.iter().fold(0, |at, &a| at * shape[a] + index[a]);
+        out[at] = if max { if value > out[at] { value } else { out[at] } } else { out[at] + value };
+    }
+    out
+}
+
+#[test]
+fn reductions_over_outer_axes_match_the_loops_bit_for_bit() {
+    // A pool's window (2 × 2, 3 × 3), a bias gradient's rows (37: a loop), a single
+    // point; innermost axes of whole vectors, a scalar rest, both, and too wide to keep
+    // in registers (33).
+    for (outer, reduce) in
+        [(vec![5, 2, 2], vec![1, 2]), (vec![3, 3, 3], vec![1, 2]), (vec![37], vec![0]), (vec![4, 1], vec![1])]
+    {
+        for inner in [2, 3, 4, 6, 16, 33] {
+            let shape: Vec<usize> = outer.iter().copied().chain([inner]).collect();
+            let len: usize = shape.iter().product();
+            // NaNs and zeros of both signs, which a maximum must treat as the interpreter does.
+            let value = |i: usize| match i % 17 {
+                5 => f32::NAN,
+                3 => -0.0,
+                11 => 0.0,
+                _ => ((i * 7919) % 101) as f32 / 37.0 - 1.3,
+            };
+            let x: Vec<f32> = (0..len).map(value).collect();
+            for max in [false, true] {
+                let compiled = reduced(&shape, &reduce, max, &x);
+                let expected = reduced_in_order(&shape, &reduce, max, &x);
+                let bits = |v: &[f32]| v.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+                assert_eq!(bits(&compiled), bits(&expected), "{shape:?} over {reduce:?}, max: {max}");
+            }
+        }
+    }
+}
