@@ -21,8 +21,9 @@
 //! Along the reduction, each thread sums its own half of the rows and the halves are
 //! added (`Strategy::Library { halves }`) when the second half's sum, which the first
 //! thread then fetches, is smaller than the half of the operand a split of C would make
-//! each thread fetch; and when the product has no finish in registers, which needs the
-//! whole sum.
+//! each thread fetch; when the product has no finish in registers, which needs the
+//! whole sum; and when it has at least `HALVES_MIN_MACS` multiply-adds (a smaller one
+//! that would be summed in halves stays as its size puts it).
 
 use crate::ir::*;
 use std::collections::HashMap;
@@ -136,6 +137,14 @@ fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
     (threads > 1).then_some((into, halves))
 }
 
+/// The fewest multiply-adds a product sums in halves (below, it stays as its size puts
+/// it: the hand-off costs more than fetching the other core's rows). W5's first-convolution gradient (9 × 16 over 2,048 rows, 295 K) took
+/// 12–14 µs summed in halves against 6.9–7.6 on one thread (`--profile`), and W5 trained
+/// 205 against 216 ms with it on one thread (31 interleaved runs, medians); the products
+/// measured faster in halves have 1.6 M (the width-16 sweep network's `Xᵀ·δ`) and 2.4 M
+/// (W5's second-convolution gradient).
+const HALVES_MIN_MACS: usize = 1 << 20;
+
 /// Puts `mm` on both threads when it reads a buffer the two threads wrote half each, of
 /// at least as many elements as a loop kernel the code generator splits (fetching fewer
 /// from the other core costs less than handing it half of the product): along the axis
@@ -161,8 +170,11 @@ fn follow(mm: &mut Matmul, halves: &HashMap<BufferId, Halves>, threads: usize, s
     // The operand's other side: what a split of C would make each thread fetch half of.
     let (a_sum, b_sum) = (along(Some(&mm.a), 1, mm.k, mm.m), along(Some(&mm.b), 0, mm.k, mm.n));
     let other = if a_sum { mm.m } else { mm.n };
-    let halves = (a_sum || b_sum) && mm.finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
-    if split || a_sum || b_sum {
+    let wants_halves = (a_sum || b_sum) && mm.finish.is_none() && 2 * mm.m * mm.n < mm.k * other;
+    // A product too small to sum in halves stays as its size puts it.
+    let small = mm.m * mm.n * mm.k < HALVES_MIN_MACS;
+    let halves = wants_halves && !small;
+    if split || ((a_sum || b_sum) && !(wants_halves && small)) {
         mm.strategy = Strategy::Library { threads: threads.max(now), halves };
     }
 }
@@ -240,15 +252,15 @@ mod tests {
 
     #[test]
     fn products_reading_a_copy_both_threads_made_run_on_both() {
-        // 128 rows of 784 (the copy is split): the forward product by rows, the weight
-        // gradient `Xᵀ·δ` in halves of its sum, however small.
+        // 128 rows of 784 (the copy is split): the forward product by rows, however small;
+        // the weight gradient `Xᵀ·δ` in halves of its sum, unless it is too small for them.
         let kernels = vec![
             copy(128, 784),
             product((128, 16, 784), view(1, vec![784, 1], None), view(2, vec![16, 1], None), 3, 1, true),
             product((784, 16, 128), view(1, vec![1, 784], None), view(4, vec![16, 1], None), 5, 1, false),
             product((784, 1, 128), view(1, vec![1, 784], None), view(4, vec![1, 1], None), 6, 1, false),
         ];
-        assert_eq!(strategies(kernels), [TWO, HALVES, HALVES]);
+        assert_eq!(strategies(kernels), [TWO, HALVES, ONE]);
     }
 
     #[test]
@@ -269,8 +281,8 @@ mod tests {
             // C is 784 × 32, half the copy: split by blocks of C.
             product((784, 32, 64), view(1, vec![1, 784], None), view(4, vec![32, 1], None), 5, 1, false),
             // A finish needs the whole sum.
-            product((784, 8, 64), view(1, vec![1, 784], None), view(4, vec![8, 1], None), 6, 1, true),
-            product((784, 8, 64), view(1, vec![1, 784], None), view(4, vec![8, 1], None), 7, 1, false),
+            product((784, 24, 64), view(1, vec![1, 784], None), view(4, vec![24, 1], None), 6, 1, true),
+            product((784, 24, 64), view(1, vec![1, 784], None), view(4, vec![24, 1], None), 7, 1, false),
         ];
         assert_eq!(strategies(kernels), [TWO, TWO, HALVES]);
     }

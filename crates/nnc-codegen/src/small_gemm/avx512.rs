@@ -39,8 +39,11 @@ unsafe fn block<const F: bool, const G: bool>(o: &Operands, b: *const f32, b_row
     }
 }
 
-/// Every row of one column block, `R` (at most 8) rows at a time, then the remaining rows
-/// as one smaller block.
+/// Every row of one column block, `R` rows at a time; the last full block and the rows left
+/// after it as one taller tile when it fits the registers ([`tallest`]), else as two of
+/// nearly equal height. A tile of one or two rows has too few accumulators to hide the
+/// FMA's latency: W5's first-convolution gradient (9 × 16 over 1,024 rows a thread) took
+/// as long for its ninth row as for the other eight.
 ///
 /// # Safety
 /// As [`product`]; columns `j..j + width` lie in C.
@@ -53,23 +56,67 @@ unsafe fn rows<const R: usize, const V: usize, const F: bool, const G: bool>(
     width: usize,
 ) {
     let masks: [__mmask16; V] = std::array::from_fn(|v| lane_mask(width.saturating_sub(16 * v)));
-    let mut i = 0;
-    while i + R <= o.m {
-        // SAFETY: rows i..i + R lie in A and C.
-        unsafe { tile::<R, V, F, G>(o, b, b_rows, i, j, &masks) };
-        i += R;
+    let full = if !o.m.is_multiple_of(R) && o.m > R { o.m / R - 1 } else { o.m / R };
+    for block in 0..full {
+        // SAFETY: rows block·R..(block + 1)·R lie in A and C.
+        unsafe { tile::<R, V, F, G>(o, b, b_rows, block * R, j, &masks) };
     }
-    // SAFETY: rows i..m lie in A and C; fewer than R (at most 8) remain.
+    let i = full * R;
+    let left = o.m - i;
+    let (first, second) = if left > tallest(V) { (left.div_ceil(2), left / 2) } else { (left, 0) };
+    for (start, count) in [(i, first), (i + first, second)] {
+        // SAFETY: rows start..start + count lie in A and C; count is at most tallest(V).
+        unsafe { short_tile::<V, F, G>(o, b, b_rows, start, count, j, &masks) };
+    }
+}
+
+/// The most rows a tile of `vectors` vectors keeps in the 32 `zmm` registers, beside B's
+/// vectors and A's broadcast.
+const fn tallest(vectors: usize) -> usize {
+    match vectors {
+        1 => 16,
+        2 => 12,
+        3 => 8,
+        _ => 6,
+    }
+}
+
+/// Rows `i..i + count` of one column block (`count` at most [`tallest`]`(V)`), as one tile.
+///
+/// # Safety
+/// As [`tile`].
+#[target_feature(enable = "avx512f")]
+unsafe fn short_tile<const V: usize, const F: bool, const G: bool>(
+    o: &Operands,
+    b: *const f32,
+    b_rows: isize,
+    i: usize,
+    count: usize,
+    j: usize,
+    masks: &[__mmask16; V],
+) {
+    debug_assert!(count <= tallest(V));
+    // SAFETY: forwarded from the caller.
     unsafe {
-        match o.m - i {
+        match count {
             0 => {}
-            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, &masks),
-            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, &masks),
-            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, &masks),
-            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, &masks),
-            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, &masks),
-            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, &masks),
-            _ => tile::<7, V, F, G>(o, b, b_rows, i, j, &masks),
+            1 => tile::<1, V, F, G>(o, b, b_rows, i, j, masks),
+            2 => tile::<2, V, F, G>(o, b, b_rows, i, j, masks),
+            3 => tile::<3, V, F, G>(o, b, b_rows, i, j, masks),
+            4 => tile::<4, V, F, G>(o, b, b_rows, i, j, masks),
+            5 => tile::<5, V, F, G>(o, b, b_rows, i, j, masks),
+            6 => tile::<6, V, F, G>(o, b, b_rows, i, j, masks),
+            7 if V <= 3 => tile::<7, V, F, G>(o, b, b_rows, i, j, masks),
+            8 if V <= 3 => tile::<8, V, F, G>(o, b, b_rows, i, j, masks),
+            9 if V <= 2 => tile::<9, V, F, G>(o, b, b_rows, i, j, masks),
+            10 if V <= 2 => tile::<10, V, F, G>(o, b, b_rows, i, j, masks),
+            11 if V <= 2 => tile::<11, V, F, G>(o, b, b_rows, i, j, masks),
+            12 if V <= 2 => tile::<12, V, F, G>(o, b, b_rows, i, j, masks),
+            13 if V == 1 => tile::<13, V, F, G>(o, b, b_rows, i, j, masks),
+            14 if V == 1 => tile::<14, V, F, G>(o, b, b_rows, i, j, masks),
+            15 if V == 1 => tile::<15, V, F, G>(o, b, b_rows, i, j, masks),
+            16 if V == 1 => tile::<16, V, F, G>(o, b, b_rows, i, j, masks),
+            _ => unreachable!("internal error: a tile of {count} rows of {V} vectors"),
         }
     }
 }

@@ -622,6 +622,16 @@ mod tests {
             (7, 9, 70),
             (13, 19, 64),
             (5, 11, 67),
+            // The last full block and the rest as one taller tile, or as two (AVX-512, of one
+            // vector: 15 rows as one tile, 16 + 9 and 8 + 9; of two: 8 + 12; of three: 6 + 8
+            // and 12 + 6 + 5; of four: 6 + 4 + 3).
+            (15, 16, 5),
+            (25, 16, 3),
+            (17, 12, 4),
+            (20, 32, 3),
+            (14, 48, 2),
+            (13, 64, 2),
+            (23, 40, 3),
         ];
         // SAFETY (of the call): `products_match` gives operands inside its buffers.
         products_match(SHAPES, false, &format!("{kernel:?}"), &|o| unsafe { try_product_with(kernel, o) });
