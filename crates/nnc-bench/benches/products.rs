@@ -36,9 +36,10 @@ fn products(c: &mut Criterion) {
     group.finish();
 }
 
-/// (m, n, k): weight gradients of narrow layers, `Xᵀ·δ`: W2's output layer, W3's, and a
-/// one-output regression's.
-const GRADIENTS: [(usize, usize, usize); 3] = [(128, 10, 32), (512, 10, 128), (64, 1, 32)];
+/// (m, n, k): weight gradients of narrow layers, `Xᵀ·δ`: W2's output layer, W3's, a
+/// one-output regression's, and W5's first convolution (3 × 3 windows of one channel into
+/// 16 filters over 2,048 window positions: 9 rows, the last full tile's and the rest's).
+const GRADIENTS: [(usize, usize, usize); 4] = [(128, 10, 32), (512, 10, 128), (64, 1, 32), (9, 16, 2048)];
 
 /// Each kernel on the products with A given transposed (AVX-512 and AVX2 take them in
 /// `avx2_narrow.rs`, with vectors down C's columns), beside the same kernel with A
