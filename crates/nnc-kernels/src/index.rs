@@ -102,6 +102,12 @@ impl IndexMap {
         }
         let mut rows = vec![vec![0; self.loop_rank]; source.rank()];
         let mut offsets = vec![0; source.rank()];
+        // A first axis of one on both sides (a batch of one row) is the same axis: it keeps
+        // its loop axis, so that data rows read through the reshape are still gathered.
+        if source.dims().first() == Some(&1) && target.dims().first() == Some(&1) {
+            rows[0] = self.rows[0].clone();
+            offsets[0] = self.offsets[0];
+        }
         for (&(source_axis, _), &(target_axis, _)) in from.iter().zip(&to) {
             rows[source_axis] = self.rows[target_axis].clone();
             offsets[source_axis] = self.offsets[target_axis];
@@ -162,6 +168,18 @@ mod tests {
         let at_source = at_reshape.through_reshape(&Shape(vec![4]), &Shape(vec![4, 1])).expect("a unit axis reshapes");
         assert_eq!(at_source.strides(&Shape(vec![4])), vec![1, 0]);
         assert!(at_reshape.through_reshape(&Shape(vec![2, 2]), &Shape(vec![4, 1])).is_none());
+    }
+
+    #[test]
+    fn a_batch_of_one_row_keeps_its_axis_through_a_reshape() {
+        // A batch [1, 5] read as a series [1, 5, 1] at (i, j, c): row i is still loop axis 0,
+        // so that a data input's row is gathered (not always the data's first row).
+        let at_source = IndexMap::identity(3).through_reshape(&Shape(vec![1, 5]), &Shape(vec![1, 5, 1])).unwrap();
+        assert_eq!(at_source.sole_axis(0), Some(0));
+        assert_eq!(at_source.strides(&Shape(vec![1, 5])), vec![5, 1, 0]);
+        // A larger batch, as before.
+        let larger = IndexMap::identity(3).through_reshape(&Shape(vec![4, 5]), &Shape(vec![4, 5, 1])).unwrap();
+        assert_eq!(larger.sole_axis(0), Some(0));
     }
 
     #[test]

@@ -95,6 +95,7 @@ fn the_training_loop_matches_its_standalone_steps() {
         "examples/digits_cnn.nn",
         "tests/golden/ok/tanh-two-outputs.nn",
         "tests/golden/ok/rows-split.nn",
+        "tests/golden/ok/batch-of-one-row.nn",
     ] {
         let path = root.join(example);
         let source = std::fs::read_to_string(&path).unwrap();
