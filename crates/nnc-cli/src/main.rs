@@ -59,6 +59,9 @@ struct Training {
     /// Use this learning rate instead of the program's.
     #[arg(long)]
     lr: Option<f32>,
+    /// Train on batches of this many rows instead of the program's.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    batch: Option<u64>,
 }
 
 /// How `nnc similar` compares embeddings.
@@ -349,6 +352,7 @@ fn overrides(training: Training, profile: bool, max_memory: Option<u64>, json_re
         epochs: training.epochs,
         seed: training.seed,
         learning_rate: training.lr,
+        batch: training.batch.map(|b| usize::try_from(b).unwrap_or(usize::MAX)),
         // `main` has refused a limit that is not a size.
         memory_limit: max_memory.or_else(|| output::memory_limit().ok().flatten()),
         profile,

@@ -462,6 +462,7 @@ fn job_json(r: &JobReport) -> Value {
         "early_stop": r.early_stop.map(|(stopped, best)| json!({"stopped_after_epoch": stopped, "best_epoch": best})),
         "epochs": r.epochs,
         "seed": r.seed,
+        "batch": r.batch,
         "learning_rate": shortest(r.learning_rate),
         "preprocessing": r.preprocessing,
         "naive_mae": r.naive_mae.as_ref().map(|n| n.iter().map(|(s, v)| (s.clone(), json!(v))).collect::<Map<_, _>>()),

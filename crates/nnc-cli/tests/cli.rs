@@ -39,6 +39,23 @@ fn json_report_has_the_documented_fields() {
     assert!(cpu.contains(" thread") && cpu.contains(", library "), "cpu: {cpu}");
 }
 
+/// `--batch` sets the rows per step (at most the training rows); zero is a usage error.
+#[test]
+fn the_batch_asked_for_is_the_one_trained() {
+    let batch = |value: &str| {
+        let output = nnc()
+            .args(["run", "examples/iris.nn", "--json", "--quiet", "--epochs", "2", "--batch", value])
+            .output()
+            .unwrap();
+        let json: Option<serde_json::Value> = serde_json::from_slice(&output.stdout).ok();
+        (output.status.code(), json.map(|j| j["batch"].clone()))
+    };
+    assert_eq!(batch("1"), (Some(0), Some(serde_json::json!(1))));
+    assert_eq!(batch("7"), (Some(0), Some(serde_json::json!(7))));
+    assert_eq!(batch("100000"), (Some(0), Some(serde_json::json!(104))));
+    assert_eq!(batch("0").0, Some(2));
+}
+
 #[test]
 fn the_cpu_class_asked_for_is_the_one_reported() {
     let output =

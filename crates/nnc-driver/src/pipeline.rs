@@ -22,6 +22,8 @@ pub struct Overrides {
     pub epochs: Option<u64>,
     pub seed: Option<u64>,
     pub learning_rate: Option<f32>,
+    /// Rows per training step instead of the program's `batch` (at most the training rows).
+    pub batch: Option<usize>,
     /// Bytes a run may allocate; the machine's available memory when `None`.
     pub memory_limit: Option<u64>,
     /// Time every kernel of the training run.
@@ -127,6 +129,7 @@ fn resolve(job: &mut Job, overrides: Overrides) {
     job.train.epochs = overrides.epochs.unwrap_or(job.train.epochs);
     job.train.seed = overrides.seed.unwrap_or(job.train.seed);
     job.train.learning_rate = overrides.learning_rate.unwrap_or(job.train.learning_rate);
+    job.train.batch = overrides.batch.or(job.train.batch);
 }
 
 fn plan_job(mut job: Job, base_dir: &Path, overrides: Overrides) -> Result<JobPlan, Vec<Diagnostic>> {

@@ -100,70 +100,100 @@ fn the_training_loop_matches_its_standalone_steps() {
         let path = root.join(example);
         let source = std::fs::read_to_string(&path).unwrap();
         let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
-        let plan = &checked.jobs[0];
-        let compiled = compile_job(plan, Functions::All, nnc_codegen::Options::default()).unwrap();
-        let shape = plan.shape;
-        let (x, y) = (&plan.data.train.inputs, &plan.data.train.targets);
-        let lens = plan.program(&Role::Step).unwrap().param_lens.clone();
-        let initial = params_for(plan, &lens);
-        // Three epochs: rows in reverse, then rotated by one each epoch (one batch of every
-        // row is never shuffled: file order); rates 0.01 and up.
-        let shuffled = shape.batch < shape.rows;
-        let order = |epoch: usize| -> Vec<u32> {
-            let row = |i: usize| if shuffled { (shape.rows - 1 - i + epoch) % shape.rows } else { i };
-            (0..shape.rows).map(|i| row(i) as u32).collect()
-        };
-        let rate = |step: usize| 0.01 + 0.001 * step as f32;
-        let seed = |step: usize| nnc_ir::seed_value(step as u32 * 7 + 1);
-        // Each step's rate, and its seed when a layer draws random numbers.
-        let table = |epoch: usize| -> Vec<f32> {
-            let step = |s: usize| epoch * shape.steps() + s;
-            let per_step =
-                |s: usize| if shape.seeded { vec![rate(step(s)), seed(step(s))] } else { vec![rate(step(s))] };
-            (0..shape.steps()).flat_map(per_step).collect()
-        };
-        let mut looped = initial.clone();
-        let (perm, lr) = (order(0), table(0));
-        let mut losses = Vec::new();
-        let mut on_epoch = |end: EpochEnd<'_>| {
-            losses.push(end.loss_sum);
-            let next = end.epoch as usize + 1;
-            end.perm.copy_from_slice(&order(next));
-            end.lr.copy_from_slice(&table(next));
-            true
-        };
-        let interrupt = AtomicU32::new(0);
-        let train = compiled.train_loop(&Role::TrainLoop.name()).unwrap();
-        train.run(LoopRun {
-            x,
-            y,
-            params: &mut looped,
-            epochs: 3,
-            perm,
-            lr,
-            interrupt: &interrupt,
-            on_epoch: &mut on_epoch,
-        });
-        assert_eq!(losses.len(), 3);
-        let mut stepped = initial.clone();
-        for (epoch, &looped_loss) in losses.iter().enumerate() {
-            let rows = order(epoch);
-            let mut loss_sum = 0.0f64;
-            for (s, chunk) in rows.chunks(shape.batch).enumerate() {
-                let gather = |data: &[f32], width: usize| -> Vec<f32> {
-                    chunk.iter().flat_map(|&r| data[r as usize * width..(r as usize + 1) * width].to_vec()).collect()
-                };
-                let (bx, by) = (gather(x, shape.x_width), gather(y, shape.y_width));
-                let role = if chunk.len() == shape.batch { Role::Step } else { Role::TailStep };
-                let batch = DataView { inputs: &bx, targets: &by, rows: chunk.len() };
-                let at = epoch * shape.steps() + s;
-                let loss = nnc_runtime::step_once(&compiled, &role, batch, (rate(at), seed(at)), &mut stepped);
-                loss_sum += f64::from(loss) * chunk.len() as f64;
-            }
-            assert_eq!(looped_loss, loss_sum, "{example}: epoch {epoch} loss");
-        }
-        assert_eq!(looped, stepped, "{example}: parameters after three epochs");
+        assert_loop_matches_steps(example, &checked.jobs[0]);
     }
+}
+
+/// A step of one row is where a length-one axis can vanish from an index and a data row
+/// be read off its loop (fixed in `IndexMap::through_reshape`): every training program
+/// planned with a last batch of one row, its loop against its steps, and with batches of
+/// one row, compiled (the fuser's and the emitter's invariants are asserted in debug).
+#[test]
+fn batches_of_one_row_train_as_their_steps_say() {
+    let mut tails = 0;
+    for path in programs() {
+        let source = std::fs::read_to_string(&path).unwrap();
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let dir = path.parent().unwrap();
+        let planned = nnc_driver::check(&source, dir, Overrides::default()).unwrap();
+        for (index, plan) in planned.jobs.iter().enumerate() {
+            let rows = plan.shape.rows;
+            let one = Overrides { batch: Some(1), ..Overrides::default() };
+            let checked = nnc_driver::check(&source, dir, one).unwrap();
+            compile_job(&checked.jobs[index], Functions::All, nnc_codegen::Options::default()).unwrap();
+            if rows >= 3 {
+                let tail = Overrides { batch: Some(rows - 1), ..Overrides::default() };
+                let checked = nnc_driver::check(&source, dir, tail).unwrap();
+                assert_loop_matches_steps(&format!("{name} (batch {})", rows - 1), &checked.jobs[index]);
+                tails += 1;
+            }
+        }
+    }
+    assert!(tails >= 25, "only {tails} programs trained with a last batch of one row");
+}
+
+fn assert_loop_matches_steps(example: &str, plan: &nnc_driver::JobPlan) {
+    let compiled = compile_job(plan, Functions::All, nnc_codegen::Options::default()).unwrap();
+    let shape = plan.shape;
+    let (x, y) = (&plan.data.train.inputs, &plan.data.train.targets);
+    let lens = plan.program(&Role::Step).unwrap().param_lens.clone();
+    let initial = params_for(plan, &lens);
+    // Three epochs: rows in reverse, then rotated by one each epoch (one batch of every
+    // row is never shuffled: file order); rates 0.01 and up.
+    let shuffled = shape.batch < shape.rows;
+    let order = |epoch: usize| -> Vec<u32> {
+        let row = |i: usize| if shuffled { (shape.rows - 1 - i + epoch) % shape.rows } else { i };
+        (0..shape.rows).map(|i| row(i) as u32).collect()
+    };
+    let rate = |step: usize| 0.01 + 0.001 * step as f32;
+    let seed = |step: usize| nnc_ir::seed_value(step as u32 * 7 + 1);
+    // Each step's rate, and its seed when a layer draws random numbers.
+    let table = |epoch: usize| -> Vec<f32> {
+        let step = |s: usize| epoch * shape.steps() + s;
+        let per_step = |s: usize| if shape.seeded { vec![rate(step(s)), seed(step(s))] } else { vec![rate(step(s))] };
+        (0..shape.steps()).flat_map(per_step).collect()
+    };
+    let mut looped = initial.clone();
+    let (perm, lr) = (order(0), table(0));
+    let mut losses = Vec::new();
+    let mut on_epoch = |end: EpochEnd<'_>| {
+        losses.push(end.loss_sum);
+        let next = end.epoch as usize + 1;
+        end.perm.copy_from_slice(&order(next));
+        end.lr.copy_from_slice(&table(next));
+        true
+    };
+    let interrupt = AtomicU32::new(0);
+    let train = compiled.train_loop(&Role::TrainLoop.name()).unwrap();
+    train.run(LoopRun {
+        x,
+        y,
+        params: &mut looped,
+        epochs: 3,
+        perm,
+        lr,
+        interrupt: &interrupt,
+        on_epoch: &mut on_epoch,
+    });
+    assert_eq!(losses.len(), 3);
+    let mut stepped = initial.clone();
+    for (epoch, &looped_loss) in losses.iter().enumerate() {
+        let rows = order(epoch);
+        let mut loss_sum = 0.0f64;
+        for (s, chunk) in rows.chunks(shape.batch).enumerate() {
+            let gather = |data: &[f32], width: usize| -> Vec<f32> {
+                chunk.iter().flat_map(|&r| data[r as usize * width..(r as usize + 1) * width].to_vec()).collect()
+            };
+            let (bx, by) = (gather(x, shape.x_width), gather(y, shape.y_width));
+            let role = if chunk.len() == shape.batch { Role::Step } else { Role::TailStep };
+            let batch = DataView { inputs: &bx, targets: &by, rows: chunk.len() };
+            let at = epoch * shape.steps() + s;
+            let loss = nnc_runtime::step_once(&compiled, &role, batch, (rate(at), seed(at)), &mut stepped);
+            loss_sum += f64::from(loss) * chunk.len() as f64;
+        }
+        assert_eq!(looped_loss, loss_sum, "{example}: epoch {epoch} loss");
+    }
+    assert_eq!(looped, stepped, "{example}: parameters after three epochs");
 }
 
 /// `op` compiled over `xs` (vector and scalar code both run: the length is not a multiple
