@@ -83,7 +83,7 @@ fn usage_errors_exit_with_two() {
 #[test]
 fn check_and_ir_stages_succeed_on_the_example() {
     nnc().args(["check", "examples/xor.nn"]).assert().success();
-    for stage in ["ast", "ir", "grad", "opt", "clif"] {
+    for stage in ["ast", "ir", "grad", "opt", "kernels", "clif", "asm"] {
         let output = nnc().args(["ir", "examples/xor.nn", "--stage", stage]).output().unwrap();
         assert!(output.status.success(), "stage {stage}");
         assert!(!output.stdout.is_empty(), "stage {stage}");

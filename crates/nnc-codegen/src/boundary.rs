@@ -49,6 +49,7 @@ pub struct Compiled {
     module: Option<JITModule>,
     kernels: Vec<(String, Kernel)>,
     loops: Vec<(String, TrainLoop)>,
+    asm: String,
 }
 
 impl Drop for Compiled {
@@ -66,8 +67,9 @@ pub(crate) fn link(
     module: JITModule,
     units: &[Unit<'_>],
     entries: Vec<(FuncId, String)>,
+    asm: String,
 ) -> Result<Compiled, CodegenError> {
-    let mut compiled = Compiled { module: None, kernels: Vec::new(), loops: Vec::new() };
+    let mut compiled = Compiled { module: None, kernels: Vec::new(), loops: Vec::new(), asm };
     for (unit, (id, clif)) in units.iter().zip(entries) {
         let code = module.get_finalized_function(id);
         match unit {
@@ -124,6 +126,12 @@ impl Compiled {
         let kernels = self.kernels.iter().map(|(_, k)| k.clif.as_str());
         let loops = self.loops.iter().map(|(_, l)| l.clif.as_str());
         kernels.chain(loops).collect::<Vec<_>>().join("\n")
+    }
+
+    /// The machine code of every function as Cranelift lists it, in compilation order
+    /// (when compiled with [`Options::asm`](crate::Options::asm)).
+    pub fn asm(&self) -> &str {
+        &self.asm
     }
 }
 

@@ -12,6 +12,7 @@
 //! quickly, with no optimisation and single-pass register allocation: half the compile
 //! time, and a quarter slower to run.
 
+use crate::cpu::CpuClass;
 use crate::{CodegenError, err, gemm, profile};
 use cranelift::prelude::*;
 use cranelift_codegen::Context;
@@ -32,8 +33,8 @@ pub(crate) enum Tier {
     Cold,
 }
 
-/// The host ISA configured for a tier.
-fn host_isa(tier: Tier) -> Result<OwnedTargetIsa, CodegenError> {
+/// The host ISA configured for a tier, without the features above `class`.
+fn host_isa(tier: Tier, class: CpuClass) -> Result<OwnedTargetIsa, CodegenError> {
     let mut flags = settings::builder();
     // cranelift-jit needs non-PIC code and absolute libcalls.
     // Cranelift's own IR verifier runs in debug builds (where the tests run); it would add
@@ -56,15 +57,14 @@ fn host_isa(tier: Tier) -> Result<OwnedTargetIsa, CodegenError> {
     // cranelift-native enables the host's features (AVX, FMA), without which vector
     // and fma instructions become libcalls; those above the chosen class are turned off.
     let mut isa = cranelift_native::builder().map_err(|e| err("host ISA")(&e))?;
-    for feature in features_above(crate::cpu::class()) {
+    for feature in features_above(class) {
         isa.set(feature, "false").map_err(|e| err("ISA feature")(&e))?;
     }
     isa.finish(settings::Flags::new(flags)).map_err(|e| err("host ISA")(&e))
 }
 
 /// Cranelift's x86-64 features a CPU of `class` may lack.
-fn features_above(class: crate::cpu::CpuClass) -> &'static [&'static str] {
-    use crate::cpu::CpuClass;
+fn features_above(class: CpuClass) -> &'static [&'static str] {
     const AVX512: &[&str] = &["has_avx512bitalg", "has_avx512dq", "has_avx512f", "has_avx512vbmi", "has_avx512vl"];
     const AVX2_AND_UP: &[&str] = &[
         "has_avx512bitalg",
@@ -92,10 +92,11 @@ extern "C" fn fused_multiply_add(a: f32, b: f32, c: f32) -> f32 {
     a.mul_add(b, c)
 }
 
-/// A JIT module for the host, and the ISA of each tier (shared with the compiling
-/// threads; the module only links what they compile).
-pub(crate) fn new_module() -> Result<(JITModule, [OwnedTargetIsa; 2]), CodegenError> {
-    let (isa, cold) = (host_isa(Tier::Hot)?, host_isa(Tier::Cold)?);
+/// A JIT module for the host, generating code for `class` (at most the host's), and the
+/// ISA of each tier (shared with the compiling threads; the module only links what they
+/// compile).
+pub(crate) fn new_module(class: CpuClass) -> Result<(JITModule, [OwnedTargetIsa; 2]), CodegenError> {
+    let (isa, cold) = (host_isa(Tier::Hot, class)?, host_isa(Tier::Cold, class)?);
     let mut builder = JITBuilder::with_isa(isa.clone(), cranelift_module::default_libcall_names());
     builder.symbol("nnc_gemm", gemm::nnc_gemm as *const u8);
     builder.symbol("nnc_parallel_loop", gemm::nnc_parallel_loop as *const u8);
@@ -175,6 +176,8 @@ struct Machine {
     bytes: Vec<u8>,
     alignment: u64,
     relocs: Vec<ModuleReloc>,
+    /// Cranelift's listing of the machine code, when asked for (stage `asm`).
+    asm: Option<String>,
 }
 
 /// Functions waiting to be compiled, and what came of those compiled.
@@ -192,11 +195,13 @@ pub(crate) struct Workers {
     queue: Mutex<Queue>,
     ready: Condvar,
     submitted: AtomicUsize,
+    /// Keep each function's machine-code listing.
+    asm: bool,
 }
 
 impl Workers {
-    pub fn new(isas: [OwnedTargetIsa; 2]) -> Workers {
-        Workers { isas, queue: Mutex::default(), ready: Condvar::new(), submitted: AtomicUsize::new(0) }
+    pub fn new(isas: [OwnedTargetIsa; 2], asm: bool) -> Workers {
+        Workers { isas, queue: Mutex::default(), ready: Condvar::new(), submitted: AtomicUsize::new(0), asm }
     }
 
     /// How many threads should serve the queue: two where there are two cores.
@@ -229,7 +234,7 @@ impl Workers {
             drop(queue);
             let index = pending.index;
             let isa = &self.isas[usize::from(pending.tier == Tier::Cold)];
-            let machine = compile_one(&**isa, pending);
+            let machine = compile_one(&**isa, pending, self.asm);
             let mut queue = self.lock();
             if queue.done.len() <= index {
                 queue.done.resize_with(index + 1, || None);
@@ -246,25 +251,31 @@ impl Workers {
         self.serve();
     }
 
-    pub fn define_all(self, module: &mut JITModule) -> Result<(), CodegenError> {
+    /// Defines every compiled function in `module`; returns their machine-code listings
+    /// in the order they were submitted (empty unless the workers keep them).
+    pub fn define_all(self, module: &mut JITModule) -> Result<String, CodegenError> {
         let queue = self.queue.into_inner().unwrap_or_else(|p| p.into_inner());
+        let mut listings = String::new();
         for machine in queue.done {
             let machine = machine.ok_or_else(|| CodegenError("a function was not compiled".into()))??;
             module
                 .define_function_bytes(machine.id, machine.alignment, &machine.bytes, &machine.relocs)
                 .map_err(|e| err(&machine.name)(&format!("{e:?}")))?;
+            if let Some(asm) = machine.asm {
+                listings.push_str(&format!("; {} ({} bytes)\n{asm}\n", machine.name, machine.bytes.len()));
+            }
         }
-        Ok(())
+        Ok(listings)
     }
 }
 
 /// Compiles one function; a panic inside Cranelift becomes an error, so that the other
 /// thread is never left waiting for this one.
-fn compile_one(isa: &dyn TargetIsa, pending: Pending) -> Result<Machine, CodegenError> {
+fn compile_one(isa: &dyn TargetIsa, pending: Pending, asm: bool) -> Result<Machine, CodegenError> {
     let name = pending.name.clone();
-    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile_caught(isa, pending))).unwrap_or_else(|panic| {
-        Err(CodegenError(format!("internal error compiling {name}: {}", panic_message(&*panic))))
-    })
+    std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| compile_caught(isa, pending, asm))).unwrap_or_else(
+        |panic| Err(CodegenError(format!("internal error compiling {name}: {}", panic_message(&*panic)))),
+    )
 }
 
 /// The message of a caught panic.
@@ -276,13 +287,15 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     }
 }
 
-fn compile_caught(isa: &dyn TargetIsa, pending: Pending) -> Result<Machine, CodegenError> {
+fn compile_caught(isa: &dyn TargetIsa, pending: Pending, asm: bool) -> Result<Machine, CodegenError> {
     let Pending { id, name, mut context, .. } = pending;
+    context.set_disasm(asm);
     context.compile(isa, &mut ControlPlane::default()).map_err(|e| err(&name)(&format!("{:?}", e.inner)))?;
     let code = context.compiled_code().ok_or_else(|| CodegenError(format!("{name}: no code")))?;
     let alignment =
         u64::from(code.buffer.alignment).max(u64::from(isa.function_alignment().minimum)).max(isa.symbol_alignment());
     let bytes = code.code_buffer().to_vec();
     let relocs = code.buffer.relocs().iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
-    Ok(Machine { id, name, bytes, alignment, relocs })
+    let asm = code.vcode.clone();
+    Ok(Machine { id, name, bytes, alignment, relocs, asm })
 }

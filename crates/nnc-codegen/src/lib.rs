@@ -75,11 +75,16 @@ pub struct Options {
     /// Keep each function's CLIF text (stage `clif`); writing it costs a fifth of a
     /// small program's compile time.
     pub clif: bool,
+    /// Keep each function's machine code as Cranelift lists it (stage `asm`).
+    pub asm: bool,
+    /// Generate code for this class instead of [`cpu::class`]'s (never above the host's):
+    /// the `asm` goldens pin one class whatever the machine.
+    pub class: Option<cpu::CpuClass>,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { checked: cfg!(debug_assertions), profile: false, clif: false }
+        Options { checked: cfg!(debug_assertions), profile: false, clif: false, asm: false, class: None }
     }
 }
 
@@ -111,9 +116,10 @@ pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, Codegen
 
 /// Compiles units `compile` has checked.
 fn build(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError> {
-    let (mut module, isas) = jit::new_module()?;
+    let class = options.class.map_or_else(cpu::class, |class| class.min(cpu::host_class()));
+    let (mut module, isas) = jit::new_module(class)?;
     let ids = jit::declare_helpers(&mut module)?;
-    let workers = jit::Workers::new(isas);
+    let workers = jit::Workers::new(isas, options.asm);
     let built = std::thread::scope(|scope| {
         if jit::Workers::threads() > 1 {
             // Without a helper (no thread can be started: under `ulimit -v` its stack may
@@ -136,12 +142,12 @@ fn build(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError>
         built
     });
     let entries = built.map_err(|panic| CodegenError(format!("internal error: {}", jit::panic_message(&*panic))))??;
-    workers.define_all(&mut module)?;
+    let asm = workers.define_all(&mut module)?;
     // Linking asserts inside Cranelift; one failing must be an error, not a crash.
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| module.finalize_definitions()))
         .map_err(|panic| CodegenError(format!("internal error linking: {}", jit::panic_message(&*panic))))?
         .map_err(|e| err("finalize")(&e))?;
-    let compiled = boundary::link(module, units, entries)?;
+    let compiled = boundary::link(module, units, entries, asm)?;
     if options.profile {
         // Unit `u` ticks as `2u` (its program, or a loop's full step) and `2u + 1` (a
         // loop's last, smaller step).

@@ -46,4 +46,4 @@ pub use run::{
     DescentListener, Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded,
     train_variant,
 };
-pub use stages::{Stage, stage_text};
+pub use stages::{Stage, stage_text, stage_text_for};

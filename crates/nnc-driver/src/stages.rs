@@ -20,10 +20,13 @@ pub enum Stage {
     Kernels,
     /// The Cranelift IR of each compiled function.
     Clif,
+    /// The machine code of each compiled function, as Cranelift lists it.
+    Asm,
 }
 
 impl Stage {
-    pub const ALL: [Stage; 6] = [Stage::Ast, Stage::Ir, Stage::Grad, Stage::Opt, Stage::Kernels, Stage::Clif];
+    pub const ALL: [Stage; 7] =
+        [Stage::Ast, Stage::Ir, Stage::Grad, Stage::Opt, Stage::Kernels, Stage::Clif, Stage::Asm];
 
     pub fn name(self) -> &'static str {
         match self {
@@ -33,6 +36,7 @@ impl Stage {
             Stage::Opt => "opt",
             Stage::Kernels => "kernels",
             Stage::Clif => "clif",
+            Stage::Asm => "asm",
         }
     }
 
@@ -43,8 +47,19 @@ impl Stage {
 
 /// The text of one stage for every block of the program. The syntax tree needs only
 /// parsing; later stages check the program and read its data (graphs depend on the number
-/// of rows).
+/// of rows). Machine code is for the class of CPU `NNC_CPU` or the host gives.
 pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String, Vec<Diagnostic>> {
+    stage_text_for(source, base_dir, stage, None)
+}
+
+/// [`stage_text`] with machine code for `class` (at most the host's).
+pub fn stage_text_for(
+    source: &str,
+    base_dir: &Path,
+    stage: Stage,
+    class: Option<nnc_codegen::cpu::CpuClass>,
+) -> Result<String, Vec<Diagnostic>> {
+    let asm = nnc_codegen::Options { asm: true, class, ..nnc_codegen::Options::default() };
     if stage == Stage::Ast {
         return Ok(nnc_syntax::print_program(&nnc_syntax::parse(source)?));
     }
@@ -66,6 +81,7 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
                 }
             }
             Stage::Clif => out.push_str(&compile_minimization(plan, clif_options()).map_err(|d| vec![d])?.clif()),
+            Stage::Asm => out.push_str(compile_minimization(plan, asm).map_err(|d| vec![d])?.asm()),
         }
     }
     for plan in &checked.jobs {
@@ -87,6 +103,7 @@ pub fn stage_text(source: &str, base_dir: &Path, stage: Stage) -> Result<String,
             Stage::Clif => {
                 out.push_str(&compile_job(plan, Functions::All, clif_options()).map_err(|d| vec![d])?.clif())
             }
+            Stage::Asm => out.push_str(compile_job(plan, Functions::All, asm).map_err(|d| vec![d])?.asm()),
         }
     }
     Ok(out)
