@@ -242,3 +242,48 @@ fn reductions_over_outer_axes_match_the_loops_bit_for_bit() {
         }
     }
 }
+
+/// `y = exp(x)` and the column sums of `y` over 512 rows of 64, the rows split between
+/// the threads with a partial sum on each (`parallel::summed_in_halves`): the sums match
+/// f64's over the same values, and the bounds checks see every access within its buffer
+/// (the partials' rows on the caller's stack included).
+#[test]
+fn column_sums_split_between_threads_add_their_halves() {
+    let _serial = SERIAL.lock().unwrap_or_else(|p| p.into_inner());
+    let (rows, columns) = (512, 64);
+    let mut graph = Graph::new("sums");
+    let x = graph.add_input("x", Shape(vec![rows, columns]), Origin::default());
+    let y = graph.push(Op::Exp, vec![x], Origin::default());
+    let sums = graph.push(Op::ReduceSum { axes: vec![0] }, vec![y], Origin::default());
+    graph.outputs.push(("y".to_string(), y));
+    graph.outputs.push(("sums".to_string(), sums));
+    let program = nnc_kernels::lower(&graph, &[], &nnc_kernels::Options::default());
+    let halved = program.kernels.iter().any(|k| match &k.kind {
+        nnc_kernels::KernelKind::Loop { dims, body } => {
+            crate::parallel::split(dims, body, crate::parallel::MIN_POINTS, &program.buffers)
+                .is_some_and(|split| !split.partials.is_empty())
+        }
+        _ => false,
+    });
+    assert!(halved, "a loop summing its first axis in halves:\n{}", nnc_kernels::print_program(&program));
+    let options = Options { checked: true, ..Options::default() };
+    let compiled = build(&[Unit::Program { name: "sums", program: &program, hot: true }], options).expect("compiles");
+    let kernel = compiled.kernel("sums").expect("compiled under its name");
+    let x: Vec<f32> = (0..rows * columns).map(|i| ((i * 7919) % 1000) as f32 / 250.0 - 2.0).collect();
+    let mut outputs = vec![vec![0.0f32; rows * columns], vec![0.0f32; columns]];
+    let mut scratch = vec![0.0f32; kernel.arena_len()];
+    let inputs: [&[f32]; 1] = [&x];
+    let before = OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst);
+    kernel.call(Frame {
+        inputs: &inputs,
+        params: Params::Update(&mut []),
+        outputs: &mut outputs,
+        scratch: &mut scratch,
+    });
+    assert_eq!(OUT_OF_BOUNDS_SEEN.load(Ordering::SeqCst), before, "accesses out of bounds");
+    for j in 0..columns {
+        let exact: f64 = (0..rows).map(|i| f64::from(outputs[0][i * columns + j])).sum();
+        let got = f64::from(outputs[1][j]);
+        assert!((got - exact).abs() <= 1e-5 * exact.abs(), "column {j}: {got}, expected {exact}");
+    }
+}

@@ -340,6 +340,23 @@ impl Kernel {
         if self.origins.is_empty() { what } else { format!("{what}: {}", self.origins.join(", ")) }
     }
 
+    /// Takes on the graph values and source constructs of `other`, whose work this kernel
+    /// now does (a pass folded it in).
+    pub fn absorb(&mut self, other: Kernel) {
+        for covered in other.covers {
+            if !self.covers.contains(&covered) {
+                self.covers.push(covered);
+            }
+        }
+        self.covers.sort_unstable();
+        for (origin, span) in other.origins.into_iter().zip(other.spans) {
+            if !self.origins.contains(&origin) {
+                self.origins.push(origin);
+                self.spans.push(span);
+            }
+        }
+    }
+
     /// Floating-point operations of one run: `2mnk` for a product, plus one per body node
     /// and point.
     pub fn flops(&self) -> u64 {

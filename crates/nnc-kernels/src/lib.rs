@@ -2,9 +2,9 @@
 //! matrix products over index maps, scheduled, with a buffer plan.
 //!
 //! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: small products
-//! over the rows summed by the kernel producing their operand, merged loop axes, updates
-//! inside the GEMM, finishes in registers, softmax rows in the GEMM, the buffer plan),
-//! then the verifier; [`print_program`] is stage `kernels`; [`patterns`] names the fusion
+//! over the rows summed by the kernel producing their operand, merged loop axes, sums
+//! folded into the loop that writes what they sum, updates inside the GEMM, finishes in
+//! registers, softmax rows in the GEMM, the buffer plan), then the verifier; [`print_program`] is stage `kernels`; [`patterns`] names the fusion
 //! patterns a program uses, so tests can check that each is exercised.
 
 mod accumulate;
@@ -17,6 +17,7 @@ mod plan;
 mod print;
 mod rows_reduced;
 mod softmax;
+mod sum_in_writer;
 mod threads;
 mod verify;
 

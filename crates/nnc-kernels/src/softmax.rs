@@ -128,18 +128,7 @@ fn rewrite(program: &mut Program, index: usize, found: Found) {
     mm.acc = Some(found.z);
     mm.finish =
         Some(Box::new(Finish { bias: found.bias, relu: false, mask: None, sums: None, softmax: Some(found.softmax) }));
-    for covered in looped.covers {
-        if !kernel.covers.contains(&covered) {
-            kernel.covers.push(covered);
-        }
-    }
-    kernel.covers.sort_unstable();
-    for (origin, span) in looped.origins.into_iter().zip(looped.spans) {
-        if !kernel.origins.contains(&origin) {
-            kernel.origins.push(origin);
-            kernel.spans.push(span);
-        }
-    }
+    kernel.absorb(looped);
 }
 
 /// Whether `id` reaches an `Acc` node other than through `through`.

@@ -98,14 +98,20 @@ pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, t
 
 /// The buffer whose rows a loop kernel writes half on each thread, when the code
 /// generator splits it (as `nnc_codegen`'s `parallel::split` does) and it stores one
-/// buffer along its first axis.
+/// buffer along its first axis, besides any sums over that axis (each thread sums its
+/// half into a partial of its own; the caller adds them up).
 fn loop_halves(dims: &[usize], body: &Body, split_loop_points: usize) -> Option<(BufferId, Halves)> {
     let points = dims.iter().product::<usize>();
-    let split = dims.len() >= 2
-        && dims[0] >= 2
-        && points >= split_loop_points
-        && body.stores.iter().all(|store| first_axis_parts_disjoint(dims, &store.view.strides));
-    match body.stores.as_slice() {
+    if dims.len() < 2 || dims[0] < 2 || points < split_loop_points {
+        return None;
+    }
+    let disjoint = |store: &&Store| first_axis_parts_disjoint(dims, &store.view.strides);
+    let summed = |store: &Store| store.combine == Combine::Sum && store.view.strides[0] == 0;
+    let gathered = body.nodes.iter().any(|node| matches!(node, Node::Load(view) if view.gather.is_some()));
+    let halved_sums = !gathered && dims[0] >= 4 && dims[0].is_multiple_of(2);
+    let split = body.stores.iter().all(|store| disjoint(&store) || (halved_sums && summed(store)));
+    let written: Vec<&Store> = body.stores.iter().filter(disjoint).collect();
+    match written.as_slice() {
         [store] if split => {
             let (stride, offset) = (store.view.strides[0], store.view.offset);
             Some((store.view.buffer, Halves { count: dims[0], stride, offset, elements: points }))
@@ -261,6 +267,25 @@ mod tests {
             product((784, 1, 128), view(1, vec![1, 784], None), view(4, vec![1, 1], None), 6, 1, false),
         ];
         assert_eq!(strategies(kernels), [TWO, HALVES, ONE]);
+    }
+
+    #[test]
+    fn a_loop_that_also_sums_its_rows_still_leaves_them_in_halves() {
+        // `δ` written by a split loop that sums its columns as it goes (each thread into
+        // a partial of its own): the product reading `δ` by rows follows it.
+        let row = vec![784, 1];
+        let body = Body {
+            nodes: vec![Node::Load(view(0, row.clone(), None))],
+            stores: vec![
+                Store { view: view(1, row, None), value: NodeId(0), combine: Combine::Write },
+                Store { view: view(7, vec![0, 1], None), value: NodeId(0), combine: Combine::Sum },
+            ],
+        };
+        let kernels = vec![
+            kernel(KernelKind::Loop { dims: vec![128, 784], body }),
+            product((128, 16, 784), view(1, vec![784, 1], None), view(2, vec![16, 1], None), 3, 1, true),
+        ];
+        assert_eq!(strategies(kernels), [TWO]);
     }
 
     #[test]
