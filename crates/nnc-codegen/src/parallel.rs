@@ -259,6 +259,15 @@ fn summed_in_halves(dims: &[usize], body: &Body, buffers: &[Buffer]) -> Option<S
         return None;
     }
     let half = dims[0] / 2;
+    let body = first_axis_in_two(body, half, &partials);
+    let dims = [&[2, half], &dims[1..]].concat();
+    Some(Split { dims, body, partials })
+}
+
+/// `body` over `[2, half, …]` instead of `[2·half, …]`: each first stride `s` of a load,
+/// random node or store becomes `[half·s, s]`, except that a store into a partial's
+/// target goes to its scratch, a row for each half.
+fn first_axis_in_two(body: &Body, half: usize, partials: &[Partial]) -> Body {
     let two = |strides: &mut Vec<isize>| strides.insert(0, strides[0] * half as isize);
     let mut body = body.clone();
     for node in &mut body.nodes {
@@ -269,7 +278,7 @@ fn summed_in_halves(dims: &[usize], body: &Body, buffers: &[Buffer]) -> Option<S
         }
     }
     for store in &mut body.stores {
-        match target(store.view.buffer) {
+        match partials.iter().find(|p| p.target == store.view.buffer) {
             Some(partial) => {
                 store.view.buffer = partial.scratch;
                 store.view.strides.insert(0, partial.row() as isize);
@@ -277,8 +286,7 @@ fn summed_in_halves(dims: &[usize], body: &Body, buffers: &[Buffer]) -> Option<S
             None => two(&mut store.view.strides),
         }
     }
-    let dims = [&[2, half], &dims[1..]].concat();
-    Some(Split { dims, body, partials })
+    body
 }
 
 /// A one-axis kernel of `n` points as `[2, n / 2]`, when each half keeps whole vectors and
@@ -288,20 +296,7 @@ fn halves(n: usize, body: &Body) -> Option<(Vec<usize>, Body)> {
     if !n.is_multiple_of(8) || gathered {
         return None;
     }
-    let half = n / 2;
-    let two = |strides: &mut Vec<isize>| *strides = vec![strides[0] * half as isize, strides[0]];
-    let mut body = body.clone();
-    for node in &mut body.nodes {
-        match node {
-            Node::Load(view) => two(&mut view.strides),
-            Node::Random { strides, .. } => two(strides),
-            _ => {}
-        }
-    }
-    for store in &mut body.stores {
-        two(&mut store.view.strides);
-    }
-    Some((vec![2, half], body))
+    Some((vec![2, n / 2], first_axis_in_two(body, n / 2, &[])))
 }
 
 /// The buffers a body reads or writes, each once.

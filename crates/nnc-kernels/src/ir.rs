@@ -418,7 +418,7 @@ impl Kernel {
 }
 
 /// A graph lowered to kernels.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Program {
     pub name: String,
     pub buffers: Vec<Buffer>,

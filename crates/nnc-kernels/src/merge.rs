@@ -86,22 +86,13 @@ mod tests {
     }
 
     fn merged(dims: Vec<usize>, body: Body) -> (Vec<usize>, Body) {
-        let mut program = Program {
-            name: String::new(),
-            buffers: Vec::new(),
-            kernels: vec![Kernel {
-                kind: KernelKind::Loop { dims, body },
-                covers: Vec::new(),
-                origins: Vec::new(),
-                spans: Vec::new(),
-            }],
-            arena_len: 0,
-            row_inputs: Vec::new(),
-            input_lens: Vec::new(),
-            param_lens: Vec::new(),
-            outputs: Vec::new(),
-            notes: Vec::new(),
+        let kernel = Kernel {
+            kind: KernelKind::Loop { dims, body },
+            covers: Vec::new(),
+            origins: Vec::new(),
+            spans: Vec::new(),
         };
+        let mut program = Program { kernels: vec![kernel], ..Program::default() };
         merge_loop_axes(&mut program);
         match program.kernels.remove(0).kind {
             KernelKind::Loop { dims, body } => (dims, body),

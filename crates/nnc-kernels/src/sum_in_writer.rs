@@ -153,17 +153,7 @@ mod tests {
         let writer =
             lp(dims, vec![Node::Load(view(0, writer_strides.clone()))], vec![store(1, writer_strides, Combine::Write)]);
         let sum = lp(vec![2048, 16], vec![Node::Load(view(1, vec![16, 1]))], vec![store(2, vec![0, 1], Combine::Sum)]);
-        Program {
-            name: String::new(),
-            buffers: Vec::new(),
-            kernels: vec![writer, sum],
-            arena_len: 0,
-            row_inputs: Vec::new(),
-            input_lens: Vec::new(),
-            param_lens: Vec::new(),
-            outputs: Vec::new(),
-            notes: Vec::new(),
-        }
+        Program { kernels: vec![writer, sum], ..Program::default() }
     }
 
     #[test]

@@ -233,17 +233,7 @@ mod tests {
     }
 
     fn strategies(kernels: Vec<Kernel>) -> Vec<Strategy> {
-        let mut program = Program {
-            name: String::new(),
-            buffers: Vec::new(),
-            kernels,
-            arena_len: 0,
-            row_inputs: vec![0],
-            input_lens: Vec::new(),
-            param_lens: Vec::new(),
-            outputs: Vec::new(),
-            notes: Vec::new(),
-        };
+        let mut program = Program { kernels, row_inputs: vec![0], ..Program::default() };
         follow_the_data(&mut program, SPLIT, 2);
         let strategy = |k: &Kernel| match &k.kind {
             KernelKind::Matmul(mm) => Some(mm.strategy),
