@@ -843,8 +843,8 @@ impl<'g> Fuser<'g> {
             notes: self.notes,
         };
         crate::rows_reduced::reduce_in_producer(&mut program);
-        crate::merge::merge_loop_axes(&mut program);
         crate::sum_in_writer::sum_where_written(&mut program);
+        crate::merge::merge_loop_axes(&mut program);
         crate::accumulate::accumulate_in_place(&mut program);
         crate::finish::finish_in_registers(&mut program);
         crate::softmax::softmax_in_registers(&mut program);

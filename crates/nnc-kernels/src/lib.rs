@@ -2,8 +2,8 @@
 //! matrix products over index maps, scheduled, with a buffer plan.
 //!
 //! [`lower`] runs [`fuse`](fuse::fuse) (which ends with the kernel passes: small products
-//! over the rows summed by the kernel producing their operand, merged loop axes, sums
-//! folded into the loop that writes what they sum, updates inside the GEMM, finishes in
+//! over the rows summed by the kernel producing their operand, sums folded into the loop
+//! that writes what they sum, merged loop axes, updates inside the GEMM, finishes in
 //! registers, softmax rows in the GEMM, the buffer plan), then the verifier; [`print_program`] is stage `kernels`; [`patterns`] names the fusion
 //! patterns a program uses, so tests can check that each is exercised.
 

@@ -15,6 +15,10 @@
 //! the same offset, through a view whose every axis moves exactly one digit of `e` in the
 //! summing loop's mixed radix, without carrying into the next. Each loop index of the
 //! summing kernel is then a sum of the writer's, so the store's view is affine in them.
+//!
+//! It runs before `merge.rs`: a writer that walks its buffer contiguously (a ReLU
+//! derivative over `[rows, 8]`) would otherwise be one axis of `rows · 8` points, which
+//! moves both digits of the summing loop `[rows, 8]` and does not fold.
 
 use crate::ir::*;
 
