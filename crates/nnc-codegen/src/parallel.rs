@@ -1,7 +1,6 @@
 //! Loop kernels split between two threads. A large loop kernel is compiled as a function
-//! of its own, `(env, start, end)`, that runs points `start..end` of its first axis (at
-//! the tier of the function it belongs to: a step's kernels optimised, an evaluation's
-//! quickly); the caller writes the addresses of the buffers the kernel touches into `env`
+//! of its own, `(env, start, end)`, that runs points `start..end` of its first axis
+//! (optimised, even in an evaluation, which is otherwise compiled quickly); the caller writes the addresses of the buffers the kernel touches into `env`
 //! (a stack slot) and calls `nnc_parallel_loop`, which runs the second half on the helper
 //! thread that computes products' halves, and the first half itself.
 //!
