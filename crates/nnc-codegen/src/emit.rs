@@ -6,7 +6,7 @@
 use crate::math;
 use cranelift::prelude::*;
 use cranelift_codegen::ir::{BlockArg, FuncRef, MemFlagsData};
-use nnc_kernels::{Binary, Body, BufferId, Combine, Node, Program, Store, Unary, View};
+use nnc_kernels::{Binary, Body, BufferId, Combine, Node, Store, Unary, View};
 
 /// Host functions generated code calls.
 #[derive(Clone, Copy)]
@@ -381,14 +381,16 @@ impl Emitter<'_, '_, '_> {
         }
     }
 
-    /// Sets every reduction target of `body` to its identity before the kernel runs.
-    pub fn init_reductions(&mut self, program: &Program, body: &Body) {
+    /// Sets every reduction target of `body` to its identity before the kernel runs, all
+    /// of its place (a program's buffer, or a split kernel's partial sums past them).
+    pub fn init_reductions(&mut self, body: &Body) {
         let mut done: Vec<BufferId> = Vec::new();
         for store in &body.stores {
             let Some(identity) = store.combine.initial() else { continue };
             if !done.contains(&store.view.buffer) {
                 done.push(store.view.buffer);
-                self.fill(store.view.buffer, program.buffer(store.view.buffer).len, identity);
+                let len = self.places[store.view.buffer.index()].len;
+                self.fill(store.view.buffer, len, identity);
             }
         }
     }

@@ -5,12 +5,12 @@
 
 use crate::emit::{Emitter, Ix, UNROLL, inner_invariant};
 use cranelift::prelude::*;
-use nnc_kernels::{Body, Combine, Node, Program, Store, Unary, View};
+use nnc_kernels::{Body, Combine, Node, Store, Unary, View};
 
 /// Emits a loop kernel. `acc` is the product a library matmul's epilogue reads for
 /// `Node::Acc`.
-pub(crate) fn emit_loop(e: &mut Emitter, program: &Program, dims: &[usize], body: &Body, acc: Option<&View>) {
-    e.init_reductions(program, body);
+pub(crate) fn emit_loop(e: &mut Emitter, dims: &[usize], body: &Body, acc: Option<&View>) {
+    e.init_reductions(body);
     let Some((&inner, outer)) = dims.split_last() else {
         let mut values = vec![None; body.nodes.len()];
         let acc = acc.map(|view| e.load(view, &[], 1));

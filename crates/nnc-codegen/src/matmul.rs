@@ -17,7 +17,7 @@
 use crate::emit::{Emitter, Ix};
 use crate::loops::emit_loop;
 use cranelift::prelude::*;
-use nnc_kernels::{Body, Combine, Matmul, Node, Program, Store, Strategy, View};
+use nnc_kernels::{Body, Combine, Matmul, Node, Store, Strategy, View};
 
 /// Rows per register tile.
 const TILE_ROWS: usize = 4;
@@ -29,10 +29,10 @@ const UNROLL_TILES: usize = 2;
 /// the latency of each addition behind the others.
 const CHAINS: usize = 4;
 
-pub(crate) fn emit_matmul(e: &mut Emitter, program: &Program, mm: &Matmul) {
+pub(crate) fn emit_matmul(e: &mut Emitter, mm: &Matmul) {
     match mm.strategy {
-        Strategy::Tiled => emit_tiled(e, program, mm),
-        Strategy::Library { threads, halves } => emit_library(e, program, mm, (threads, halves)),
+        Strategy::Tiled => emit_tiled(e, mm),
+        Strategy::Library { threads, halves } => emit_library(e, mm, (threads, halves)),
     }
 }
 
@@ -163,8 +163,8 @@ impl Totals {
     }
 }
 
-fn emit_tiled(e: &mut Emitter, program: &Program, mm: &Matmul) {
-    e.init_reductions(program, &mm.epilogue);
+fn emit_tiled(e: &mut Emitter, mm: &Matmul) {
+    e.init_reductions(&mm.epilogue);
     let product = Oriented::new(mm);
     let totals = Totals::declare(e, &product.epilogue);
     if product.m < 4 && product.n < 4 && product.k >= 8 {
@@ -297,7 +297,7 @@ fn dot(e: &mut Emitter, product: &Oriented, totals: &Totals, i: Ix, j: Ix) {
 /// `acc = A·B` by the GEMM library on `threads` threads (summing `halves` of the
 /// reduction), then the epilogue over it; or, for an update in place,
 /// `into = alpha·into + beta·A·B` with no epilogue.
-fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, (threads, halves): (usize, bool)) {
+fn emit_library(e: &mut Emitter, mm: &Matmul, (threads, halves): (usize, bool)) {
     // The last element each operand reaches (no product is emitted for an empty one).
     let last = |view: &View, rows: usize, columns: usize| {
         view.offset
@@ -372,7 +372,7 @@ fn emit_library(e: &mut Emitter, program: &Program, mm: &Matmul, (threads, halve
     let epilogue_left = mm.finish.is_none() || !mm.epilogue.stores.is_empty();
     if let (Some(acc), None, true) = (mm.acc, mm.accumulate, epilogue_left) {
         let view = View { buffer: acc, offset: 0, strides: vec![mm.n as isize, 1], gather: None };
-        emit_loop(e, program, &[mm.m, mm.n], &mm.epilogue, Some(&view));
+        emit_loop(e, &[mm.m, mm.n], &mm.epilogue, Some(&view));
     }
 }
 

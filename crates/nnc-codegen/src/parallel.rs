@@ -82,7 +82,7 @@ pub(crate) fn emit_split(e: &mut Emitter, program: &Program, dims: &[usize], bod
         e.places.truncate(kept);
         return false;
     };
-    init_targets(e, &split.body);
+    e.init_reductions(&split.body);
     let size = u32::try_from(8 * (buffers.len() + 1)).unwrap_or(u32::MAX);
     let slot = e.b.create_sized_stack_slot(StackSlotData::new(StackSlotKind::ExplicitSlot, size, 3));
     let rows = e.rows.unwrap_or_else(|| e.b.ins().iconst(types::I64, 0));
@@ -96,7 +96,7 @@ pub(crate) fn emit_split(e: &mut Emitter, program: &Program, dims: &[usize], bod
     let count = e.iconst(split.dims[0] as i64);
     e.b.ins().call(helper, &[address, env, count]);
     for partial in &split.partials {
-        add_halves(e, program, partial);
+        add_halves(e, partial);
     }
     e.places.truncate(kept);
     true
@@ -123,28 +123,14 @@ fn add_partial_places(e: &mut Emitter, partials: &[Partial]) {
     }
 }
 
-/// Sets every buffer the split kernel reduces into to its identity, as the inline kernel
-/// would (`Emitter::init_reductions`, for buffers that may lie past the program's).
-fn init_targets(e: &mut Emitter, body: &Body) {
-    let mut done: Vec<BufferId> = Vec::new();
-    for store in &body.stores {
-        let Some(identity) = store.combine.initial() else { continue };
-        if !done.contains(&store.view.buffer) {
-            done.push(store.view.buffer);
-            let len = e.places[store.view.buffer.index()].len;
-            e.fill(store.view.buffer, len, identity);
-        }
-    }
-}
-
 /// Writes the sum of a partial's two rows into its buffer: the first thread's half of the
 /// first axis, then the second's.
-fn add_halves(e: &mut Emitter, program: &Program, partial: &Partial) {
+fn add_halves(e: &mut Emitter, partial: &Partial) {
     let row = |offset: usize| Node::Load(View { buffer: partial.scratch, offset, strides: vec![1], gather: None });
     let nodes = vec![row(0), row(partial.row()), Node::Binary(Binary::Add, NodeId(0), NodeId(1))];
     let view = View { buffer: partial.target, offset: 0, strides: vec![1], gather: None };
     let body = Body { nodes, stores: vec![Store { view, value: NodeId(2), combine: Combine::Write }] };
-    emit_loop(e, program, &[partial.len], &body, None);
+    emit_loop(e, &[partial.len], &body, None);
 }
 
 /// The body of a split kernel's function: `(env, start, end)`, points `start..end` of its

@@ -13,10 +13,10 @@ pub(crate) fn emit_program(e: &mut Emitter, program: &Program) {
         match &kernel.kind {
             KernelKind::Loop { dims, body } => {
                 if !crate::parallel::emit_split(e, program, dims, body) {
-                    emit_loop(e, program, dims, body, None);
+                    emit_loop(e, dims, body, None);
                 }
             }
-            KernelKind::Matmul(mm) => emit_matmul(e, program, mm),
+            KernelKind::Matmul(mm) => emit_matmul(e, mm),
         }
     }
     tick(e, -1);
