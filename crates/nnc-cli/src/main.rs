@@ -360,6 +360,18 @@ fn overrides(training: Training, profile: bool, max_memory: Option<u64>, json_re
 }
 
 /// Exit code 2 with `message`, as text on standard error or as a JSON diagnostic.
+/// The first line of a program refused as too large to read (at most 200 bytes of it), for
+/// the diagnostic's snippet: the rest is never read.
+fn first_line(file: &std::path::Path) -> String {
+    use std::io::Read;
+    let mut head = Vec::new();
+    if let Ok(opened) = std::fs::File::open(file) {
+        let _ = opened.take(200).read_to_end(&mut head);
+    }
+    let text = String::from_utf8_lossy(&head);
+    text.lines().next().unwrap_or_default().to_string()
+}
+
 fn usage_error(message: &str, file: &std::path::Path, json: bool) -> ExitCode {
     if json {
         let json = serde_json::json!({ "diagnostics": [{ "code": null, "message": message, "file": file.display().to_string() }] });
@@ -389,7 +401,8 @@ fn main() -> ExitCode {
     if let Ok(metadata) = std::fs::metadata(&file)
         && let Err(diagnostic) = nnc_driver::check_source(metadata.len() as usize, plain.memory_limit)
     {
-        let context = Context::new(&file, "", cli.json, cli.quiet, plain);
+        let first_line = first_line(&file);
+        let context = Context::new(&file, &first_line, cli.json, cli.quiet, plain);
         return output::finish(&context, Err(vec![diagnostic]), color);
     }
     let source = match std::fs::read_to_string(&file) {

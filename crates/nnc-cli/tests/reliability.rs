@@ -171,6 +171,8 @@ fn max_memory_refuses_programs_tables_and_files_that_would_not_fit() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert_eq!(output.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("error[E0309]") && stderr.contains("the program (214.9 KiB)"), "{stderr}");
+    // The snippet shows the program's first line, the only part read.
+    assert!(stderr.contains("1 │ data d {\n  │ ^ this program"), "{stderr}");
     nnc().arg("run").arg(&table).args(["--max-memory", "20M", "--quiet"]).assert().success();
 
     let (dir, csv_program) = program(
