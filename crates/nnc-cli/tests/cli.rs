@@ -90,6 +90,30 @@ fn check_and_ir_stages_succeed_on_the_example() {
     }
 }
 
+/// A run too short to repay optimising its step compiles it quickly (xor: 2,000 steps of
+/// about a thousand operations), a longer one optimises it (the same network for 20,000
+/// epochs), and the listing says which; the standalone step is optimised either way.
+#[test]
+fn a_short_run_compiles_its_step_quickly_and_says_so() {
+    let temp = tempfile::tempdir().unwrap();
+    let xor = std::fs::read_to_string(common::root().join("examples/xor.nn")).unwrap();
+    assert!(xor.contains("epochs 2000\n"), "the example's settings changed");
+    let header = |epochs: &str| {
+        let path = temp.path().join(format!("xor{epochs}.nn"));
+        std::fs::write(&path, xor.replace("epochs 2000\n", &format!("epochs {epochs}\n"))).unwrap();
+        let output = nnc().args(["ir", "--stage", "asm"]).arg(&path).output().unwrap();
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let listing = String::from_utf8_lossy(&output.stdout).into_owned();
+        let named = |name: &str| listing.lines().find(|l| l.starts_with(&format!("; {name} ("))).map(str::to_string);
+        (named("train.0.step").expect("the loop's step"), named("step.1").expect("the standalone step"))
+    };
+    let (short, standalone) = header("2000");
+    assert!(short.ends_with(", not optimised)"), "{short}");
+    assert!(!standalone.contains("not optimised"), "{standalone}");
+    let (long, _) = header("20000");
+    assert!(!long.contains("not optimised"), "{long}");
+}
+
 /// Arbitrary bytes never make the compiler panic: they are diagnostics or success.
 #[test]
 fn garbage_input_is_a_diagnostic_not_a_panic() {

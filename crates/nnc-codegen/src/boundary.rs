@@ -94,7 +94,7 @@ pub(crate) fn link(
                 };
                 compiled.kernels.push((name.to_string(), kernel));
             }
-            Unit::TrainLoop { name, step, tail, shape } => {
+            Unit::TrainLoop { name, step, tail, shape, .. } => {
                 // SAFETY: compiled from a function of signature `fn(i64) -> i32`, which is
                 // `LoopEntry`.
                 let entry = unsafe { std::mem::transmute::<*const u8, LoopEntry>(code) };

@@ -178,6 +178,7 @@ struct Machine {
     relocs: Vec<ModuleReloc>,
     /// Cranelift's listing of the machine code, when asked for (stage `asm`).
     asm: Option<String>,
+    tier: Tier,
 }
 
 /// Functions waiting to be compiled, and what came of those compiled.
@@ -262,7 +263,8 @@ impl Workers {
                 .define_function_bytes(machine.id, machine.alignment, &machine.bytes, &machine.relocs)
                 .map_err(|e| err(&machine.name)(&format!("{e:?}")))?;
             if let Some(asm) = machine.asm {
-                listings.push_str(&format!("; {} ({} bytes)\n{asm}\n", machine.name, machine.bytes.len()));
+                let quick = if machine.tier == Tier::Cold { ", not optimised" } else { "" };
+                listings.push_str(&format!("; {} ({} bytes{quick})\n{asm}\n", machine.name, machine.bytes.len()));
             }
         }
         Ok(listings)
@@ -288,7 +290,7 @@ pub(crate) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
 }
 
 fn compile_caught(isa: &dyn TargetIsa, pending: Pending, asm: bool) -> Result<Machine, CodegenError> {
-    let Pending { id, name, mut context, .. } = pending;
+    let Pending { id, name, mut context, tier, .. } = pending;
     context.set_disasm(asm);
     context.compile(isa, &mut ControlPlane::default()).map_err(|e| err(&name)(&format!("{:?}", e.inner)))?;
     let code = context.compiled_code().ok_or_else(|| CodegenError(format!("{name}: no code")))?;
@@ -297,5 +299,5 @@ fn compile_caught(isa: &dyn TargetIsa, pending: Pending, asm: bool) -> Result<Ma
     let bytes = code.code_buffer().to_vec();
     let relocs = code.buffer.relocs().iter().map(|r| ModuleReloc::from_mach_reloc(r, &context.func, id)).collect();
     let asm = code.vcode.clone();
-    Ok(Machine { id, name, bytes, alignment, relocs, asm })
+    Ok(Machine { id, name, bytes, alignment, relocs, asm, tier })
 }

@@ -93,8 +93,10 @@ pub enum Unit<'a> {
     /// A kernel program, called through a slot table; `hot` when it runs every step
     /// (else it is compiled quickly rather than well).
     Program { name: &'a str, program: &'a Program, hot: bool },
-    /// A whole training run: `step` for full batches, `tail` for the last, smaller one.
-    TrainLoop { name: &'a str, step: &'a Program, tail: Option<&'a Program>, shape: LoopShape },
+    /// A whole training run: `step` for full batches, `tail` for the last, smaller one;
+    /// `quick_step` when the run is too short to repay optimising the step (it is then
+    /// compiled quickly, as the tail is).
+    TrainLoop { name: &'a str, step: &'a Program, tail: Option<&'a Program>, shape: LoopShape, quick_step: bool },
 }
 
 /// The fewest points of a loop kernel that code generated for a hot program (one run every
@@ -191,16 +193,18 @@ impl Builder<'_> {
                 clif.push_str(&spawned);
                 Ok((id, clif))
             }
-            Unit::TrainLoop { name, step, tail, shape } => {
+            Unit::TrainLoop { name, step, tail, shape, quick_step } => {
                 let (workers, ids) = (self.workers, self.ids);
                 let step_name = format!("{name}.{index}.step");
                 let mut spawned = String::new();
-                let (step_id, mut clif) =
-                    self.function(&step_name, 3, false, Tier::Hot, 2 * index, |b, h, module| {
-                        let text = options.clif.then_some(&mut spawned);
-                        let mut spawner = Spawner::new(module, workers, ids, &step_name, Tier::Hot, text);
-                        train_loop::emit_step(b, h, step, *shape, shape.batch, checked, Some(&mut spawner))
-                    })?;
+                // Its split loops, which no short run has, stay optimised: the kernel
+                // planner placed them for a step's threshold.
+                let tier = if *quick_step { Tier::Cold } else { Tier::Hot };
+                let (step_id, mut clif) = self.function(&step_name, 3, false, tier, 2 * index, |b, h, module| {
+                    let text = options.clif.then_some(&mut spawned);
+                    let mut spawner = Spawner::new(module, workers, ids, &step_name, Tier::Hot, text);
+                    train_loop::emit_step(b, h, step, *shape, shape.batch, checked, Some(&mut spawner))
+                })?;
                 clif.push_str(&spawned);
                 let tail = match tail {
                     Some(tail) => {

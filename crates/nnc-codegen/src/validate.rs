@@ -9,7 +9,7 @@ use nnc_kernels::{DataBound, Program, Storage, verify_with};
 pub(crate) fn unit(unit: &Unit<'_>) -> Result<(), CodegenError> {
     match unit {
         Unit::Program { name, program, .. } => verified(name, program, None),
-        Unit::TrainLoop { name, step, tail, shape } => {
+        Unit::TrainLoop { name, step, tail, shape, .. } => {
             fits_shape(name, step, *shape, shape.batch)?;
             match (tail, shape.tail_rows()) {
                 (Some(tail), rows) if rows > 0 => {

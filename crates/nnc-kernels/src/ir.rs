@@ -368,6 +368,18 @@ impl Kernel {
         }
     }
 
+    /// Floating-point operations of one run in generated code: [`Kernel::flops`] but for
+    /// a product computed by a library call (its epilogue is generated code).
+    pub fn generated_flops(&self) -> u64 {
+        match &self.kind {
+            KernelKind::Matmul(mm) if mm.strategy != Strategy::Tiled => {
+                let points = (mm.m * mm.n) as u64;
+                points * mm.epilogue.nodes.len() as u64
+            }
+            _ => self.flops(),
+        }
+    }
+
     /// The iteration space: the loop dims, or `[m, n]` for a product's epilogue.
     pub fn dims(&self) -> Vec<usize> {
         match &self.kind {
@@ -437,6 +449,12 @@ pub struct Program {
 }
 
 impl Program {
+    /// Floating-point operations of one run in generated code (the products a library call
+    /// computes are not): what optimising the program's code could speed up.
+    pub fn generated_flops(&self) -> u64 {
+        self.kernels.iter().map(Kernel::generated_flops).fold(0, u64::saturating_add)
+    }
+
     pub fn buffer(&self, id: BufferId) -> &Buffer {
         &self.buffers[id.index()]
     }

@@ -35,13 +35,17 @@ fn program_refused(program: &Program) -> String {
 }
 
 fn loop_refused(step: &Program, tail: Option<&Program>, shape: LoopShape) -> String {
-    refused(&[Unit::TrainLoop { name: "train", step, tail, shape }])
+    refused(&[Unit::TrainLoop { name: "train", step, tail, shape, quick_step: false }])
 }
 
 #[test]
 fn the_examples_compile() {
     let (step, tail, shape) = plan("iris.nn");
-    compile(&[Unit::TrainLoop { name: "train", step: &step, tail: tail.as_ref(), shape }], Options::default()).unwrap();
+    compile(
+        &[Unit::TrainLoop { name: "train", step: &step, tail: tail.as_ref(), shape, quick_step: false }],
+        Options::default(),
+    )
+    .unwrap();
 }
 
 /// The reproduction: a buffer enlarged after lowering.
@@ -152,8 +156,11 @@ fn a_gather_past_the_data_set_is_refused() {
 fn compiled_functions_call_each_other_at_any_distance() {
     let (step, tail, shape) = plan("iris.nn");
     let options = Options { clif: true, ..Options::default() };
-    let compiled =
-        compile(&[Unit::TrainLoop { name: "train", step: &step, tail: tail.as_ref(), shape }], options).unwrap();
+    let compiled = compile(
+        &[Unit::TrainLoop { name: "train", step: &step, tail: tail.as_ref(), shape, quick_step: false }],
+        options,
+    )
+    .unwrap();
     let clif = compiled.clif();
     assert!(clif.contains("call fn"), "the loop calls its steps");
     assert!(!clif.contains("colocated"), "no call needs its callee within 2 GiB:\n{clif}");
