@@ -197,8 +197,8 @@ impl Builder<'_> {
                 let (workers, ids) = (self.workers, self.ids);
                 let step_name = format!("{name}.{index}.step");
                 let mut spawned = String::new();
-                // Its split loops, which no short run has, stay optimised: the kernel
-                // planner placed them for a step's threshold.
+                // Its split loops stay optimised and split at a step's threshold, for which
+                // the kernel planner placed them (the spawner is given the step's tier).
                 let tier = if *quick_step { Tier::Cold } else { Tier::Hot };
                 let (step_id, mut clif) = self.function(&step_name, 3, false, tier, 2 * index, |b, h, module| {
                     let text = options.clif.then_some(&mut spawned);

@@ -104,6 +104,23 @@ fn the_training_loop_matches_its_standalone_steps() {
     }
 }
 
+/// A run short enough to have its step compiled quickly (`QUICK_STEP_WORK` in the driver)
+/// whose step still splits loops between the threads (a 1×1 convolution over batches of
+/// 512 images: 32,768 points): its loop, the quick step calling the optimised functions of
+/// its split loops, against its optimised standalone steps, to the bit.
+#[test]
+fn a_quick_step_with_split_loops_matches_its_standalone_steps() {
+    let source = "data digits {\n  file \"data/digits.csv\"\n  features p0..p63\n  target label\n  categorical label\n  normalize minmax\n}\nmodel cnn {\n  input 8x8x1\n  conv2d 1 relu (kernel = 1)\n  dense 10\n}\ntrain cnn on digits { loss softmax_ce; optimizer sgd(lr = 0.05); epochs 2; batch 512; seed 0 }\n";
+    let checked = nnc_driver::check(source, &repo_root().join("examples"), Overrides::default()).unwrap();
+    let plan = &checked.jobs[0];
+    let asm = nnc_codegen::Options { asm: true, ..nnc_codegen::Options::default() };
+    let listing = compile_job(plan, Functions::Run, asm).unwrap().asm().to_string();
+    let quick = listing.lines().any(|l| l.starts_with("; train.0.step (") && l.ends_with(", not optimised)"));
+    let split = listing.lines().any(|l| l.starts_with("; train.0.step.k") && !l.contains("not optimised"));
+    assert!(quick && split, "the premise: a quick step with optimised split loops\n{listing}");
+    assert_loop_matches_steps("a quick step with split loops", plan);
+}
+
 /// A step of one row is where a length-one axis can vanish from an index and a data row
 /// be read off its loop (fixed in `IndexMap::through_reshape`): every training program
 /// planned with a last batch of one row, its loop against its steps, and with batches of
