@@ -360,23 +360,27 @@ impl Kernel {
     /// Floating-point operations of one run: `2mnk` for a product, plus one per body node
     /// and point.
     pub fn flops(&self) -> u64 {
-        let points: u64 = self.dims().iter().map(|&d| d as u64).product();
-        let body = points * self.body().nodes.len() as u64;
-        match &self.kind {
-            KernelKind::Matmul(mm) => 2 * (mm.m * mm.n * mm.k) as u64 + body,
-            KernelKind::Loop { .. } => body,
-        }
+        self.body_flops() + self.product_flops()
     }
 
     /// Floating-point operations of one run in generated code: [`Kernel::flops`] but for
     /// a product computed by a library call (its epilogue is generated code).
     pub fn generated_flops(&self) -> u64 {
+        let tiled = matches!(&self.kind, KernelKind::Matmul(mm) if mm.strategy == Strategy::Tiled);
+        self.body_flops() + if tiled { self.product_flops() } else { 0 }
+    }
+
+    /// One operation per body node and point (a product's epilogue over `[m, n]`).
+    fn body_flops(&self) -> u64 {
+        let points: u64 = self.dims().iter().map(|&d| d as u64).product();
+        points * self.body().nodes.len() as u64
+    }
+
+    /// `2mnk` for a product, 0 for a loop.
+    fn product_flops(&self) -> u64 {
         match &self.kind {
-            KernelKind::Matmul(mm) if mm.strategy != Strategy::Tiled => {
-                let points = (mm.m * mm.n) as u64;
-                points * mm.epilogue.nodes.len() as u64
-            }
-            _ => self.flops(),
+            KernelKind::Matmul(mm) => 2 * (mm.m * mm.n * mm.k) as u64,
+            KernelKind::Loop { .. } => 0,
         }
     }
 
