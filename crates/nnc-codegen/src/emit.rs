@@ -7,6 +7,7 @@ use crate::math;
 use cranelift::prelude::*;
 use cranelift_codegen::ir::{BlockArg, FuncRef, MemFlagsData};
 use nnc_kernels::{Binary, Body, BufferId, Combine, Node, Store, Unary, View};
+use std::collections::HashMap;
 
 /// Host functions generated code calls.
 #[derive(Clone, Copy)]
@@ -42,6 +43,36 @@ pub(crate) struct Emitter<'a, 'b, 's> {
     /// Builds the functions of loop kernels split between threads (`None`: every kernel
     /// is emitted inline, as in the loop around the steps).
     pub split: Option<&'s mut dyn crate::parallel::LoopFunctions>,
+    /// Constants, addresses and read-only loads already emitted in the current block.
+    pub reuse: Reuse,
+}
+
+/// A value the emitter may reuse rather than compute again.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub(crate) enum Expr {
+    Int(i64),
+    Int32(i32, usize),
+    /// An f32's bits, on one lane or splat to four.
+    Float(u32, usize),
+    Mul(Value, i64),
+    Shl(Value, i64),
+    AddImm(Value, i64),
+    Add(Value, Value),
+    Splat(Value),
+    /// A load of a buffer no kernel of the function writes: address, offset, lanes.
+    Load(Value, i32, usize),
+}
+
+/// Values computed in the block being emitted, by what they compute. An unrolled register
+/// tile repeats the same constants, element offsets and addresses for every accumulator,
+/// which costs compile time in every tier (the optimiser merges them only after building
+/// and checking each) and run time in the quick one (which does not merge them). A value
+/// is reused only in the block that computed it, where it always dominates its new uses:
+/// the map empties whenever the builder has moved on to another block.
+#[derive(Default)]
+pub(crate) struct Reuse {
+    block: Option<Block>,
+    values: HashMap<Expr, Value>,
 }
 
 /// A loop index: a runtime value (in a loop) plus a constant (unrolled, or an offset).
@@ -69,13 +100,69 @@ pub(crate) struct Element {
 }
 
 impl Emitter<'_, '_, '_> {
+    /// `expr`'s value if the current block has computed it, else `make`'s, remembered.
+    fn reused(&mut self, expr: Expr, make: impl FnOnce(&mut Self) -> Value) -> Value {
+        let block = self.b.current_block();
+        if self.reuse.block != block {
+            self.reuse = Reuse { block, values: HashMap::new() };
+        }
+        if let Some(&value) = self.reuse.values.get(&expr) {
+            return value;
+        }
+        let value = make(self);
+        self.reuse.values.insert(expr, value);
+        value
+    }
+
     pub fn iconst(&mut self, n: i64) -> Value {
-        self.b.ins().iconst(types::I64, n)
+        self.reused(Expr::Int(n), |e| e.b.ins().iconst(types::I64, n))
     }
 
     pub fn fconst(&mut self, x: f32, lanes: usize) -> Value {
-        let scalar = self.b.ins().f32const(x);
-        if lanes == 1 { scalar } else { self.b.ins().splat(types::F32X4, scalar) }
+        let lanes = lanes.min(4);
+        self.reused(Expr::Float(x.to_bits(), lanes), |e| {
+            let scalar = e.b.ins().f32const(x);
+            if lanes == 1 { scalar } else { e.b.ins().splat(types::F32X4, scalar) }
+        })
+    }
+
+    /// An i32 constant, on one lane or splat to four (bit patterns for `math`).
+    pub fn int32_const(&mut self, x: i32, lanes: usize) -> Value {
+        let lanes = lanes.min(4);
+        self.reused(Expr::Int32(x, lanes), |e| {
+            let scalar = e.b.ins().iconst(types::I32, i64::from(x));
+            if lanes == 1 { scalar } else { e.b.ins().splat(types::I32X4, scalar) }
+        })
+    }
+
+    /// `x` on four lanes.
+    pub fn splat(&mut self, x: Value) -> Value {
+        self.reused(Expr::Splat(x), |e| e.b.ins().splat(types::F32X4, x))
+    }
+
+    fn mul_imm(&mut self, x: Value, n: i64) -> Value {
+        self.reused(Expr::Mul(x, n), |e| {
+            let n = e.iconst(n);
+            e.b.ins().imul(x, n)
+        })
+    }
+
+    fn shl_imm(&mut self, x: Value, n: i64) -> Value {
+        self.reused(Expr::Shl(x, n), |e| {
+            let n = e.iconst(n);
+            e.b.ins().ishl(x, n)
+        })
+    }
+
+    fn add_imm(&mut self, x: Value, n: i64) -> Value {
+        self.reused(Expr::AddImm(x, n), |e| {
+            let n = e.iconst(n);
+            e.b.ins().iadd(x, n)
+        })
+    }
+
+    fn add(&mut self, x: Value, y: Value) -> Value {
+        self.reused(Expr::Add(x, y), |e| e.b.ins().iadd(x, y))
     }
 
     /// `for i in (0..count).step_by(step)`: unrolled when at most `unroll` iterations,
@@ -157,9 +244,9 @@ impl Emitter<'_, '_, '_> {
             let i = if view.gather == Some(axis) { Ix { var: Some(self.row(i)), add: 0 } } else { i };
             element.add += stride as i64 * i.add;
             if let Some(var) = i.var {
-                let term = if stride == 1 { var } else { self.b.ins().imul_imm_s(var, stride as i64) };
+                let term = if stride == 1 { var } else { self.mul_imm(var, stride as i64) };
                 element.var = Some(match element.var {
-                    Some(sum) => self.b.ins().iadd(sum, term),
+                    Some(sum) => self.add(sum, term),
                     None => term,
                 });
             }
@@ -175,8 +262,8 @@ impl Emitter<'_, '_, '_> {
         }
         let address = match i.var {
             Some(var) => {
-                let offset = self.b.ins().ishl_imm_s(var, 2);
-                self.b.ins().iadd(table, offset)
+                let offset = self.shl_imm(var, 2);
+                self.add(table, offset)
             }
             None => table,
         };
@@ -205,7 +292,7 @@ impl Emitter<'_, '_, '_> {
     pub fn value(&mut self, i: Ix) -> Value {
         match i.var {
             Some(var) if i.add == 0 => var,
-            Some(var) => self.b.ins().iadd_imm_s(var, i.add),
+            Some(var) => self.add_imm(var, i.add),
             None => self.iconst(i.add),
         }
     }
@@ -214,7 +301,7 @@ impl Emitter<'_, '_, '_> {
     fn split_offset(&mut self, address: Value, bytes: i64) -> (Value, i32) {
         match i32::try_from(bytes) {
             Ok(offset) => (address, offset),
-            Err(_) => (self.b.ins().iadd_imm_s(address, bytes), 0),
+            Err(_) => (self.add_imm(address, bytes), 0),
         }
     }
 
@@ -228,7 +315,7 @@ impl Emitter<'_, '_, '_> {
     fn address(&mut self, buffer: BufferId, element: Element, lanes: usize) -> (Value, i32) {
         if self.checked {
             let full = match element.var {
-                Some(var) => self.b.ins().iadd_imm_s(var, element.add),
+                Some(var) => self.add_imm(var, element.add),
                 None => self.iconst(element.add),
             };
             self.check(buffer, full, lanes);
@@ -236,8 +323,8 @@ impl Emitter<'_, '_, '_> {
         let base = self.places[buffer.index()].base;
         let address = match element.var {
             Some(var) => {
-                let bytes = self.b.ins().ishl_imm_s(var, 2);
-                self.b.ins().iadd(base, bytes)
+                let bytes = self.shl_imm(var, 2);
+                self.add(base, bytes)
             }
             None => base,
         };
@@ -292,17 +379,16 @@ impl Emitter<'_, '_, '_> {
         let inner_stride = inner.map_or(0, |a| view.strides[a]);
         // Without a row table (one batch of every row), gathered rows are consecutive.
         let gathered_inner = self.rows.is_some() && inner.is_some() && view.gather == inner;
-        let flags = self.flags(view.buffer);
         if lanes == 1 || (inner_stride == 0 && !gathered_inner) {
             let element = self.element(view, index);
             let (address, offset) = self.address(view.buffer, element, 1);
-            let x = self.b.ins().load(types::F32, flags, address, offset);
-            return if lanes == 1 { x } else { self.b.ins().splat(types::F32X4, x) };
+            let x = self.load_at(view.buffer, (address, offset), 1);
+            return if lanes == 1 { x } else { self.splat(x) };
         }
         if inner_stride == 1 && !gathered_inner {
             let element = self.element(view, index);
             let (address, offset) = self.address(view.buffer, element, 4);
-            return self.b.ins().load(types::F32X4, flags, address, offset);
+            return self.load_at(view.buffer, (address, offset), 4);
         }
         // Any other stride: four scalar loads.
         let mut vector = self.fconst(0.0, 4);
@@ -312,6 +398,16 @@ impl Emitter<'_, '_, '_> {
             vector = self.b.ins().insertlane(vector, x, lane);
         }
         vector
+    }
+
+    /// One f32 or four at an address; a buffer no kernel writes is loaded once a block.
+    fn load_at(&mut self, buffer: BufferId, (address, offset): (Value, i32), lanes: usize) -> Value {
+        let ty = if lanes == 1 { types::F32 } else { types::F32X4 };
+        let flags = self.flags(buffer);
+        if self.places[buffer.index()].written {
+            return self.b.ins().load(ty, flags, address, offset);
+        }
+        self.reused(Expr::Load(address, offset, lanes), |e| e.b.ins().load(ty, flags, address, offset))
     }
 
     /// Stores `x` (`lanes` wide) through a view at `index`, combining as the store says.
@@ -350,7 +446,7 @@ impl Emitter<'_, '_, '_> {
     pub fn combine(&mut self, combine: Combine, a: Value, b: Value, lanes: usize) -> Value {
         match combine {
             Combine::Sum | Combine::Add => self.b.ins().fadd(a, b),
-            Combine::Max => math::max(self.b, b, a, lanes),
+            Combine::Max => math::max(self, b, a, lanes),
             Combine::Write => b,
         }
     }
@@ -434,7 +530,7 @@ impl Emitter<'_, '_, '_> {
     /// A node's value at `lanes`, splatting a hoisted scalar.
     pub fn operand(&mut self, values: &[Option<(Value, usize)>], node: nnc_kernels::NodeId, lanes: usize) -> Value {
         let (value, width) = values[node.0 as usize].expect("internal error: a node used before it is defined");
-        if width == lanes { value } else { self.b.ins().splat(types::F32X4, value) }
+        if width == lanes { value } else { self.splat(value) }
     }
 
     /// A node's value on one lane (lane 0 of a vector: the node is the same on all).
@@ -461,7 +557,7 @@ impl Emitter<'_, '_, '_> {
                 Some(var) => e.b.ins().iadd_imm_s(var, element.add + lane * inner),
                 None => e.iconst(element.add + lane * inner),
             };
-            math::random(e.b, seed, at, salt)
+            math::random(e, seed, at, salt)
         };
         if lanes == 1 {
             return draw(self, 0);
@@ -478,10 +574,10 @@ impl Emitter<'_, '_, '_> {
         match op {
             Unary::Neg => self.b.ins().fneg(a),
             Unary::Sqrt => self.b.ins().sqrt(a),
-            Unary::Exp => math::exp(self.b, a, lanes),
-            Unary::Log => math::log(self.b, a, lanes),
-            Unary::Log1p => math::log1p(self.b, a, lanes),
-            Unary::Tanh => math::tanh(self.b, a, lanes),
+            Unary::Exp => math::exp(self, a, lanes),
+            Unary::Log => math::log(self, a, lanes),
+            Unary::Log1p => math::log1p(self, a, lanes),
+            Unary::Tanh => math::tanh(self, a, lanes),
         }
     }
 
@@ -491,8 +587,8 @@ impl Emitter<'_, '_, '_> {
             Binary::Sub => self.b.ins().fsub(a, b),
             Binary::Mul => self.b.ins().fmul(a, b),
             Binary::Div => self.b.ins().fdiv(a, b),
-            Binary::Max => math::max(self.b, a, b, lanes),
-            Binary::CmpGt => math::greater(self.b, a, b, lanes),
+            Binary::Max => math::max(self, a, b, lanes),
+            Binary::CmpGt => math::greater(self, a, b, lanes),
         }
     }
 }

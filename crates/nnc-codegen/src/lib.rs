@@ -418,8 +418,17 @@ fn emit_program_function(
             Place { base, len: buffer.len, written: written[index] }
         })
         .collect();
-    let mut e =
-        Emitter { b, helpers, places, rows: None, checked: options.checked, kernel: 0, known_rows: Vec::new(), split };
+    let mut e = Emitter {
+        b,
+        helpers,
+        places,
+        rows: None,
+        checked: options.checked,
+        kernel: 0,
+        known_rows: Vec::new(),
+        split,
+        reuse: Default::default(),
+    };
     program::emit_program(&mut e, program);
     e.b.ins().return_(&[]);
 }

@@ -157,6 +157,7 @@ pub(crate) fn emit_kernel_function(b: &mut FunctionBuilder, helpers: Helpers, sp
         kernel: spec.kernel,
         known_rows: Vec::new(),
         split: None,
+        reuse: Default::default(),
     };
     emit_loop_part(&mut e, spec.dims, spec.body, start, end);
     e.b.ins().return_(&[]);

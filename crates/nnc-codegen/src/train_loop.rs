@@ -161,6 +161,7 @@ pub(crate) fn emit_train_loop(
             kernel: 0,
             known_rows: Vec::new(),
             split: None,
+            reuse: Default::default(),
         };
         e.counted(shape.full_steps(), 1, 1, &mut |e, s| {
             let s = e.value(s);
@@ -202,8 +203,17 @@ pub(crate) fn emit_step(
     b.seal_block(entry);
     let (context, first_row, step) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
     let fields = step_fields(b, context, program.param_lens.len());
-    let mut e =
-        Emitter { b, helpers, places: Vec::new(), rows: None, checked, kernel: 0, known_rows: Vec::new(), split };
+    let mut e = Emitter {
+        b,
+        helpers,
+        places: Vec::new(),
+        rows: None,
+        checked,
+        kernel: 0,
+        known_rows: Vec::new(),
+        split,
+        reuse: Default::default(),
+    };
     run_step(&mut e, &fields, program, first_row, step, shape, rows);
     e.b.ins().return_(&[]);
 }
