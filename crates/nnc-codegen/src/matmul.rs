@@ -23,8 +23,13 @@ use nnc_kernels::{Body, Combine, Matmul, Node, Store, Strategy, View};
 const TILE_ROWS: usize = 4;
 /// Reduction steps fully unrolled up to this length.
 const UNROLL_K: usize = 8;
-/// Row and column tiles unrolled up to this many each.
-const UNROLL_TILES: usize = 2;
+/// Row and column tiles unrolled up to this many each: none, since a copy of a tile
+/// repeats its epilogue for each accumulator (an Adam update is 22 operations), and such
+/// copies were most of a small network's step and of its compile time, while the loop
+/// they saved costs a few instructions a tile. Looped, `examples/iris.nn` compiles in
+/// 201 M instructions instead of 321 M, and trains as fast (`docs/performance.md`,
+/// *Compile tiers*).
+const UNROLL_TILES: usize = 1;
 /// Independent accumulators of a dot product, or of a total over the product, to hide
 /// the latency of each addition behind the others.
 const CHAINS: usize = 4;
