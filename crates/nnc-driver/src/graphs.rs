@@ -4,7 +4,7 @@
 //! block. Each is kept at every stage `nnc ir` can show.
 
 use nnc_autodiff::{Optimizer, append_updates, differentiate, training_step};
-use nnc_check::Job;
+use nnc_check::{Job, LayerKind};
 use nnc_ir::{Graph, Op, Origin, assert_valid};
 use nnc_kernels::Program;
 use nnc_lower::{Minimization, Mode, lower_forward};
@@ -123,10 +123,33 @@ pub fn build(job: &Job, batch: usize, train_rows: usize, splits: &[(&'static str
 /// about 16 MB and stay whole; a million rows of a small model take a few chunks).
 pub const EVAL_BYTES: usize = 32 << 20;
 
+/// Rows per evaluation call of a model with convolutions or pooling. Their window copies,
+/// pools and activations are loops bound by memory over tens of kilobytes a row (W5's
+/// second convolution copies 9 KB of windows a row, 113 KB at 28×28), which stay in the
+/// cores' caches for this many rows and not for hundreds: evaluating W5 at 28×28's 2,048
+/// training rows took 299 ms in calls of 117 rows (the memory bound) and 231 in calls of
+/// 64, W5's 1,797 rows 28 ms in one call and 19 in calls of 64, `examples/digits_cnn.nn`'s
+/// 34 and 23 (`docs/performance.md`, *Memory*). Dense networks keep the memory bound:
+/// W3's products need their rows (35 ms whole, 43 in calls of 64).
+pub const WINDOW_EVAL_ROWS: usize = 64;
+
 /// Rows per call of the evaluation of a split of `rows` rows: all of them when their
-/// activations fit [`EVAL_BYTES`], else as many as fit (at least one). `NNC_EVAL_ROWS`
-/// caps it, so that tests can evaluate small splits in chunks.
+/// activations fit [`EVAL_BYTES`], else as many as fit (at least one), and at most
+/// [`WINDOW_EVAL_ROWS`] for a model with windows (unless its loss is a metric loss). `NNC_EVAL_ROWS` caps it, so that tests
+/// can evaluate small splits in chunks.
 pub fn eval_chunk(job: &Job, rows: usize) -> usize {
+    let windows =
+        job.model.layers.iter().any(|layer| matches!(layer.kind, LayerKind::Conv { .. } | LayerKind::Pool { .. }));
+    // A metric loss mines its pairs over the whole call, so its calls stay as large as
+    // memory allows.
+    let window_rows = if windows && job.train.loss.metric().is_none() { WINDOW_EVAL_ROWS } else { usize::MAX };
+    part_rows(job, rows).min(window_rows)
+}
+
+/// Rows of a split that one part of an evaluation or prediction may hold: all of them when
+/// their activations fit [`EVAL_BYTES`], else as many as fit (at least one), at most
+/// `NNC_EVAL_ROWS`.
+pub fn part_rows(job: &Job, rows: usize) -> usize {
     let layers: usize = job.model.layers.iter().map(|layer| layer.output.size()).sum();
     // Inputs, targets (at most the output's width) and each layer's output before and
     // after its activation, in f32.
@@ -169,4 +192,35 @@ pub fn descent_graphs(minimization: &Minimization) -> DescentGraphs {
     assert_valid(&step, "autodiff");
     let step_opt = optimize(&step);
     DescentGraphs { objective: minimization.graph.clone(), step, step_opt }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    /// The first job of an example, checked with its data.
+    fn example_job(name: &str) -> Job {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let source = std::fs::read_to_string(examples.join(name)).unwrap();
+        let checked =
+            crate::check(&source, &examples, crate::Overrides::default()).unwrap_or_else(|_| panic!("{name}"));
+        checked.jobs.into_iter().next().unwrap().job
+    }
+
+    #[test]
+    fn models_with_windows_evaluate_a_few_rows_a_call_unless_their_loss_mines_pairs() {
+        // Unless a test run caps every chunk for its own sake.
+        if requested_eval_rows().ok().flatten().is_some() {
+            return;
+        }
+        assert_eq!(eval_chunk(&example_job("digits_cnn.nn"), 1_797), WINDOW_EVAL_ROWS);
+        assert_eq!(eval_chunk(&example_job("digits_cnn.nn"), 10), 10);
+        // A triplet loss over convolutions (within the memory bound), and a dense network:
+        // the whole split.
+        assert_eq!(eval_chunk(&example_job("digits_identify.nn"), 1_000), 1_000);
+        assert_eq!(eval_chunk(&example_job("digits.nn"), 1_797), 1_797);
+        // Parts of a file to predict are not capped by the call's rows.
+        assert!(part_rows(&example_job("digits_cnn.nn"), 1 << 16) > WINDOW_EVAL_ROWS);
+    }
 }

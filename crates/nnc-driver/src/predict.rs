@@ -96,11 +96,11 @@ pub fn images_of(job: &Job) -> Option<&nnc_data::ImageSpec> {
     }
 }
 
-/// Rows of a file encoded and predicted at a time: as many as the planner gives an
-/// evaluation call, at most 65,536, and those in at most 8 MiB of the file; so predicting
+/// Rows of a file encoded and predicted at a time: as many as the planner lets an
+/// evaluation hold, at most 65,536, and those in at most 8 MiB of the file; so predicting
 /// takes the memory of a few parts, whatever the length of the file.
 pub fn part_size(job: &Job) -> nnc_data::PartSize {
-    nnc_data::PartSize { rows: crate::graphs::eval_chunk(job, 1 << 16), bytes: 8 << 20 }
+    nnc_data::PartSize { rows: crate::graphs::part_rows(job, 1 << 16), bytes: 8 << 20 }
 }
 
 /// Predictions of a part of a file: one per encoded row, kept as numbers, from which each
