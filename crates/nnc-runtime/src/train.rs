@@ -398,6 +398,7 @@ pub fn evaluate(
     let y_width = data.targets.len() / data.rows.max(1);
     let chunk = (full.input_sizes().first().copied().unwrap_or(0) / x_width.max(1)).max(1);
     let mut results: Vec<(String, Vec<f32>)> = full.outputs().map(|(name, _)| (name.to_string(), Vec::new())).collect();
+    let mut buffers = EvalBuffers::default();
     let mut loss_sum = 0.0f64;
     let mut start = 0;
     while start < data.rows {
@@ -408,11 +409,12 @@ pub fn evaluate(
             targets: data.targets.get(start * y_width..(start + rows) * y_width).unwrap_or_default(),
             rows,
         };
-        for ((name, values), (_, result)) in run_eval(kernel, view, params).into_iter().zip(&mut results) {
+        run_eval(kernel, view, params, &mut buffers);
+        for ((name, _), (values, (_, result))) in kernel.outputs().zip(buffers.outputs.iter().zip(&mut results)) {
             if name == "loss" {
                 loss_sum += f64::from(values.first().copied().unwrap_or(0.0)) * rows.max(1) as f64;
             } else if name == "prediction" {
-                result.extend_from_slice(&values);
+                result.extend_from_slice(values);
             } else {
                 let width = values.len() / rows.max(1);
                 let kept = hidden_rows.saturating_sub(start).min(rows);
@@ -437,19 +439,33 @@ fn rest_of(role: &Role) -> Role {
     }
 }
 
-/// One call of an evaluation kernel on a chunk that fits it exactly.
-fn run_eval(kernel: &Kernel, data: DataView<'_>, params: &[impl AsRef<[f32]>]) -> Vec<(String, Vec<f32>)> {
-    let mut outputs: Vec<Vec<f32>> = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
-    let mut scratch = vec![0.0; kernel.arena_len()];
+/// An evaluation's scratch and outputs, kept from call to call. A fresh zeroed arena and
+/// fresh outputs for every call were faulted in and zeroed again each time: 15 MB a call
+/// of 64 rows for W5 at 28×28, most of its evaluation's time. A program does not read what
+/// a call before it left in them (the training loop and `predict` reuse theirs too).
+#[derive(Default)]
+struct EvalBuffers {
+    scratch: Vec<f32>,
+    outputs: Vec<Vec<f32>>,
+}
+
+/// One call of an evaluation kernel on a chunk that fits it exactly; its outputs are left
+/// in `buffers.outputs`, in the kernel's order.
+fn run_eval(kernel: &Kernel, data: DataView<'_>, params: &[impl AsRef<[f32]>], buffers: &mut EvalBuffers) {
+    if buffers.scratch.len() < kernel.arena_len() {
+        buffers.scratch.resize(kernel.arena_len(), 0.0);
+    }
+    if !buffers.outputs.iter().map(Vec::len).eq(kernel.outputs().map(|(_, len)| len)) {
+        buffers.outputs = kernel.outputs().map(|(_, len)| vec![0.0; len]).collect();
+    }
     let forward: Vec<&[f32]> = params[..kernel.param_sizes().len()].iter().map(AsRef::as_ref).collect();
     let inputs: [&[f32]; 2] = [data.inputs, data.targets];
     kernel.call(Frame {
         inputs: &inputs,
         params: Params::Read(&forward),
-        outputs: &mut outputs,
-        scratch: &mut scratch,
+        outputs: &mut buffers.outputs,
+        scratch: &mut buffers.scratch,
     });
-    kernel.outputs().map(|(name, _)| name.to_string()).zip(outputs).collect()
 }
 
 /// Runs the `Step` (or `TailStep`) kernel once on one batch: the standalone step the
