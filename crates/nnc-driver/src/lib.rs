@@ -40,7 +40,8 @@ pub use output::{AtomicFile, remove_partial_files, write_atomically};
 pub use pace::Pace;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{
-    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_ROWS, SplitReport, Timings,
+    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_BYTES, SAMPLED_ROWS, SplitReport,
+    Timings, sampled_rows,
 };
 pub use run::{
     DescentListener, Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded,

@@ -12,7 +12,7 @@
 
 use crate::limits::{Budget, budget, size};
 use crate::pipeline::JobPlan;
-use crate::report::SAMPLED_ROWS;
+use crate::report::sampled_rows;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_runtime::Role;
 
@@ -73,11 +73,11 @@ pub fn need(plan: &JobPlan) -> Need {
 }
 
 /// The report keeps, for every split, the targets and predictions of every row, and the
-/// inputs and each hidden layer's activations of its first [`SAMPLED_ROWS`] rows (of
-/// every row when the program saves a layer), as `run::evaluate_splits` collects them.
+/// inputs and each hidden layer's activations of its first [`sampled_rows`] rows, as
+/// `run::evaluate_splits` collects them.
 fn report_bytes(plan: &JobPlan) -> u64 {
     let hidden: usize = plan.job.model.layers.iter().map(|l| l.output.size()).sum();
-    let sampled = if plan.job.train.save_layer.is_some() { usize::MAX } else { SAMPLED_ROWS };
+    let sampled = sampled_rows(plan);
     plan.data
         .splits()
         .iter()

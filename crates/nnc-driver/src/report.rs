@@ -1,6 +1,7 @@
 //! What a run produced, as data: the CLI formats it as text or JSON.
 
 use crate::metrics::Scores;
+use crate::pipeline::JobPlan;
 use nnc_data::{Rows, SplitOrder};
 
 /// Wall-clock time of each phase, in milliseconds: `compile` is source to callable code
@@ -41,7 +42,7 @@ pub struct SplitReport {
     /// In the targets' original units.
     pub targets: Rows,
     pub predictions: Rows,
-    /// The first [`SAMPLED_ROWS`] rows' inputs (all of them when the split is smaller).
+    /// The first [`sampled_rows`] rows' inputs (all of them when the split is smaller).
     #[serde(skip)]
     pub inputs: Rows,
     /// Each hidden layer's activations for the rows of `inputs`, by layer name.
@@ -53,6 +54,26 @@ pub struct SplitReport {
 /// the plots and the diagnosis: enough to see every unit's behaviour, while a million
 /// rows' activations would take more memory than the data.
 pub const SAMPLED_ROWS: usize = 65_536;
+
+/// Bytes of inputs and hidden activations a report keeps of one split, at most: a 28×28
+/// CNN's are 94 KB a row, and keeping 2,048 rows' took longer than computing them.
+pub const SAMPLED_BYTES: usize = 32 << 20;
+
+/// Rows a report keeps of a split however wide its activations are: a diagnosis needs
+/// some rows to call a unit dead.
+const MIN_SAMPLED_ROWS: usize = 64;
+
+/// Rows of each split whose inputs and hidden activations `plan`'s report keeps: every
+/// row when the program saves a hidden layer (the file needs them all), else the first
+/// [`SAMPLED_ROWS`], fewer when their numbers would pass [`SAMPLED_BYTES`].
+pub fn sampled_rows(plan: &JobPlan) -> usize {
+    if plan.job.train.save_layer.is_some() {
+        return usize::MAX;
+    }
+    let hidden: usize = plan.job.model.layers.iter().map(|l| l.output.size()).sum();
+    let row_bytes = (plan.data.train.n_inputs() + hidden).saturating_mul(4).max(1);
+    (SAMPLED_BYTES / row_bytes).clamp(MIN_SAMPLED_ROWS, SAMPLED_ROWS)
+}
 
 /// A parameter's name, shape and row-major values.
 pub type NamedTensor = (String, Vec<usize>, Vec<f32>);

@@ -6,7 +6,7 @@ use crate::output::write_atomically;
 use crate::pace::{Pace, Pacer};
 use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{
-    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_ROWS, SplitReport, Timings,
+    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings, sampled_rows,
 };
 use nnc_check::Job;
 use nnc_codegen::Compiled;
@@ -281,10 +281,10 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
 
 /// Every split of `plan`'s data through the compiled evaluation at `params`: predictions
 /// in the targets' units, scores, and the inputs and hidden activations of the first
-/// [`SAMPLED_ROWS`] rows (of every row when the program saves a hidden layer).
+/// [`sampled_rows`] rows.
 pub fn evaluate_splits(plan: &JobPlan, compiled: &Compiled, params: &[Vec<f32>]) -> Vec<SplitReport> {
     let data = &plan.data;
-    let sampled = if plan.job.train.save_layer.is_some() { usize::MAX } else { SAMPLED_ROWS };
+    let sampled = sampled_rows(plan);
     data.splits()
         .iter()
         .map(|(name, split)| {

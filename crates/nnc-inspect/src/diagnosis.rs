@@ -177,10 +177,12 @@ fn dead_and_saturated(plan: &JobPlan, hidden: &[(String, Rows)], train_rows: usi
             Activation::Relu => {
                 let dead: Vec<usize> = (0..channels.min(units)).filter(|&c| channel(c).all(|v| v <= 0.0)).collect();
                 if !dead.is_empty() {
+                    let every =
+                        if rows.len() < train_rows { "every training row examined" } else { "every training row" };
                     findings.push(Finding {
                         kind: "dead_relu",
                         message: format!(
-                            "{} of the {} ReLU {units_word} of `{}` output 0 on every training row: they no longer learn",
+                            "{} of the {} ReLU {units_word} of `{}` output 0 on {every}: they no longer learn",
                             dead.len(),
                             channels.min(units),
                             layer.name

@@ -76,3 +76,34 @@ fn a_large_split_keeps_every_prediction_and_a_sample_of_activations() {
     assert_eq!(split.hidden[0].1.len(), nnc_driver::SAMPLED_ROWS);
     assert_eq!(split.hidden[0].1.row(0).len(), 3);
 }
+
+/// A CNN whose activations are 150 KB a row: the report keeps fewer rows' inputs and
+/// activations than `SAMPLED_ROWS`, as many as fit `SAMPLED_BYTES` (keeping 2,048 rows of
+/// a 28×28 CNN's took longer than computing them), yet predicts every row.
+#[test]
+fn wide_activations_are_kept_for_as_many_rows_as_fit_their_bytes() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let (rows, pixels) = (300, 24 * 24);
+    let header: Vec<String> = (0..pixels).map(|i| format!("p{i}")).collect();
+    let mut text = header.join(",") + ",label\n";
+    for row in 0..rows {
+        let values: Vec<String> = (0..pixels).map(|i| format!("{}", ((i * 7 + row * 3) % 11) as f32 / 10.0)).collect();
+        text += &format!("{},{}\n", values.join(","), row % 2);
+    }
+    std::fs::write(dir.join("images.csv"), text).unwrap();
+    let source = "data d { file \"images.csv\"; features p0..p575; target label; categorical label }\n\
+                  model m { input 24x24x1; conv2d 64 relu (kernel = 3, padding = same); maxpool; dense 2 }\n\
+                  train m on d { loss softmax_ce; optimizer sgd(lr = 0.01); epochs 1; batch 32 }\n";
+    let checked = nnc_driver::check(source, dir, Overrides::default()).unwrap();
+    let sampled = nnc_driver::sampled_rows(&checked.jobs[0]);
+    // Inputs 576, convolution 24·24·64, pool 12·12·64, dense 2: 46,658 numbers a row.
+    assert_eq!(sampled, nnc_driver::SAMPLED_BYTES / (46_658 * 4));
+    assert!(sampled < rows, "{sampled}");
+    let report = nnc_driver::run(source, dir, Overrides::default()).unwrap();
+    let split = report.jobs[0].splits.iter().find(|s| s.name == "train").unwrap();
+    assert_eq!(split.predictions.len(), split.rows);
+    assert_eq!(split.inputs.len(), sampled);
+    assert_eq!(split.hidden.len(), 2); // the convolution and the pool; the last layer predicts
+    assert!(split.hidden.iter().all(|(_, values)| values.len() == sampled));
+}
