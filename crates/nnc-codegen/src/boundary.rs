@@ -49,6 +49,8 @@ pub struct Compiled {
     module: Option<JITModule>,
     kernels: Vec<(String, Kernel)>,
     loops: Vec<(String, TrainLoop)>,
+    /// Names that call the kernel compiled under another name: `(name, of)`.
+    aliases: Vec<(String, String)>,
     asm: String,
 }
 
@@ -69,7 +71,7 @@ pub(crate) fn link(
     entries: Vec<(FuncId, String)>,
     asm: String,
 ) -> Result<Compiled, CodegenError> {
-    let mut compiled = Compiled { module: None, kernels: Vec::new(), loops: Vec::new(), asm };
+    let mut compiled = Compiled { module: None, kernels: Vec::new(), loops: Vec::new(), aliases: Vec::new(), asm };
     for (unit, (id, clif)) in units.iter().zip(entries) {
         let code = module.get_finalized_function(id);
         match unit {
@@ -110,9 +112,21 @@ pub(crate) fn link(
 }
 
 impl Compiled {
-    /// The kernel program compiled under `name`.
+    /// The kernel program compiled under `name`, or under the name it is an alias of.
     pub fn kernel(&self, name: &str) -> Option<&Kernel> {
+        let name = self.aliases.iter().find(|(alias, _)| alias == name).map_or(name, |(_, of)| of.as_str());
         self.kernels.iter().find(|(n, _)| n == name).map(|(_, k)| k)
+    }
+
+    /// Lets `name` call the kernel compiled under `of`, a program with the same code (a
+    /// second split evaluated in calls of as many rows as the first's). False, and nothing
+    /// changes, when no kernel is compiled under `of`.
+    pub fn alias(&mut self, name: &str, of: &str) -> bool {
+        let known = self.kernels.iter().any(|(n, _)| n == of);
+        if known {
+            self.aliases.push((name.to_string(), of.to_string()));
+        }
+        known
     }
 
     /// The training loop compiled under `name`.
@@ -123,9 +137,10 @@ impl Compiled {
     /// The CLIF text of every function, in compilation order (when compiled with
     /// [`Options::clif`](crate::Options::clif)).
     pub fn clif(&self) -> String {
-        let kernels = self.kernels.iter().map(|(_, k)| k.clif.as_str());
-        let loops = self.loops.iter().map(|(_, l)| l.clif.as_str());
-        kernels.chain(loops).collect::<Vec<_>>().join("\n")
+        let kernels = self.kernels.iter().map(|(_, k)| k.clif.clone());
+        let loops = self.loops.iter().map(|(_, l)| l.clif.clone());
+        let aliases = self.aliases.iter().map(|(name, of)| format!("; {name}: the code of {of}\n"));
+        kernels.chain(loops).chain(aliases).collect::<Vec<_>>().join("\n")
     }
 
     /// The machine code of every function as Cranelift lists it, in compilation order

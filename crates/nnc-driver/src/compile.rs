@@ -24,15 +24,37 @@ pub fn compile_job(plan: &JobPlan, functions: Functions, options: Options) -> Re
         let quick_step = run_work(plan, step) < QUICK_STEP_WORK;
         units.push(Unit::TrainLoop { name: &train, step, tail, shape: plan.shape, quick_step });
     }
-    for ((name, role), (_, program)) in names.iter().zip(&plan.programs) {
+    let mut aliases = Vec::new();
+    for (i, ((name, role), (_, program))) in names.iter().zip(&plan.programs).enumerate() {
         let standalone_step = matches!(role, Role::Step | Role::TailStep);
-        if !standalone_step || functions == Functions::All {
+        if let Some(of) = same_evaluation(plan, i, options).map(|j| &names[j].0) {
+            aliases.push((name, of));
+        } else if !standalone_step || functions == Functions::All {
             // Evaluations run at most once per epoch; standalone steps are what tests
             // compare and time.
             units.push(Unit::Program { name, program, hot: standalone_step });
         }
     }
-    nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.job.span))
+    let mut compiled = nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.job.span))?;
+    for (name, of) in aliases {
+        if !compiled.alias(name, of) {
+            return Err(internal(format!("no kernel {of} for {name}"), plan.job.span));
+        }
+    }
+    Ok(compiled)
+}
+
+/// An earlier evaluation program with the same code as program `i`, when `i` is an
+/// evaluation: splits evaluated in calls of the same rows (iris's validation and test
+/// splits of 23 rows; a CNN's splits in calls of 64) share one compiled function.
+/// Profiled runs compile each split's own, so that its time is its own.
+fn same_evaluation(plan: &JobPlan, i: usize, options: Options) -> Option<usize> {
+    let is_eval = |role: &Role| matches!(role, Role::Eval(_) | Role::EvalRest(_));
+    let (role, program) = &plan.programs[i];
+    if options.profile || !is_eval(role) {
+        return None;
+    }
+    plan.programs[..i].iter().position(|(earlier, other)| is_eval(earlier) && other.same_code(program))
 }
 
 /// A run whose steps do fewer floating-point operations in generated code than this, in
@@ -60,4 +82,47 @@ pub fn compile_minimization(plan: &MinimizePlan, options: Options) -> Result<Com
         .map(|(name, (_, program))| Unit::Program { name, program, hot: true })
         .collect();
     nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.minimization.span))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::path::Path;
+
+    fn example_plan(name: &str) -> JobPlan {
+        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let source = std::fs::read_to_string(examples.join(name)).unwrap();
+        let checked =
+            crate::check(&source, &examples, crate::Overrides::default()).unwrap_or_else(|_| panic!("{name}"));
+        checked.jobs.into_iter().next().unwrap()
+    }
+
+    /// Whether the splits `a` and `b` are evaluated by the same compiled function.
+    fn shared(compiled: &Compiled, a: &'static str, b: &'static str) -> bool {
+        let kernel = |split: &'static str| compiled.kernel(&Role::Eval(split).name()).unwrap();
+        std::ptr::eq(kernel(a), kernel(b))
+    }
+
+    #[test]
+    fn splits_evaluated_in_calls_of_the_same_rows_share_their_code_unless_profiled() {
+        // Unless a test run caps every chunk for its own sake (then more splits share).
+        if crate::graphs::requested_eval_rows().ok().flatten().is_some() {
+            return;
+        }
+        // iris: validation and test are 23 rows each, training 104.
+        let iris = example_plan("iris.nn");
+        let compiled = compile_job(&iris, Functions::Run, Options { clif: true, ..Options::default() }).unwrap();
+        assert!(shared(&compiled, "val", "test"));
+        assert!(!shared(&compiled, "train", "test"));
+        assert!(compiled.clif().contains("; eval.test: the code of eval.val\n"));
+        let profiled = Options { profile: true, ..Options::default() };
+        let compiled = compile_job(&iris, Functions::Run, profiled).unwrap();
+        assert!(!shared(&compiled, "val", "test"));
+        // A CNN's splits are evaluated 64 rows a call; their last rows differ (30 and 39).
+        let cnn = example_plan("digits_cnn.nn");
+        let compiled = compile_job(&cnn, Functions::Run, Options::default()).unwrap();
+        assert!(shared(&compiled, "train", "test"));
+        let rest = |split: &'static str| compiled.kernel(&Role::EvalRest(split).name()).unwrap();
+        assert!(!std::ptr::eq(rest("train"), rest("test")));
+    }
 }

@@ -453,6 +453,20 @@ pub struct Program {
 }
 
 impl Program {
+    /// Whether `other` compiles to the same code: everything but the name is equal.
+    pub fn same_code(&self, other: &Program) -> bool {
+        let Program { name: _, buffers, kernels, arena_len, row_inputs, input_lens, param_lens, outputs, notes } =
+            other;
+        self.buffers == *buffers
+            && self.kernels == *kernels
+            && self.arena_len == *arena_len
+            && self.row_inputs == *row_inputs
+            && self.input_lens == *input_lens
+            && self.param_lens == *param_lens
+            && self.outputs == *outputs
+            && self.notes == *notes
+    }
+
     /// Floating-point operations of one run in generated code (the products a library call
     /// computes are not): what optimising the program's code could speed up.
     pub fn generated_flops(&self) -> u64 {
