@@ -135,8 +135,8 @@ pub const WINDOW_EVAL_ROWS: usize = 64;
 
 /// Rows per call of the evaluation of a split of `rows` rows: all of them when their
 /// activations fit [`EVAL_BYTES`], else as many as fit (at least one), and at most
-/// [`WINDOW_EVAL_ROWS`] for a model with windows (unless its loss is a metric loss). `NNC_EVAL_ROWS` caps it, so that tests
-/// can evaluate small splits in chunks.
+/// [`WINDOW_EVAL_ROWS`] for a model with windows (unless its loss is a metric loss).
+/// `NNC_EVAL_ROWS` caps it, so that tests can evaluate small splits in chunks.
 pub fn eval_chunk(job: &Job, rows: usize) -> usize {
     let windows =
         job.model.layers.iter().any(|layer| matches!(layer.kind, LayerKind::Conv { .. } | LayerKind::Pool { .. }));
