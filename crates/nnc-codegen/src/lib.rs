@@ -80,11 +80,22 @@ pub struct Options {
     /// Generate code for this class instead of [`cpu::class`]'s (never above the host's):
     /// the `asm` goldens pin one class whatever the machine.
     pub class: Option<cpu::CpuClass>,
+    /// CLIF instructions a function of a training step may hold before the rest of the
+    /// step goes into another ([`PIECE_INSTS`]; 1 puts each kernel in a function of its
+    /// own, as a test does).
+    pub piece_insts: usize,
 }
 
 impl Default for Options {
     fn default() -> Options {
-        Options { checked: cfg!(debug_assertions), profile: false, clif: false, asm: false, class: None }
+        Options {
+            checked: cfg!(debug_assertions),
+            profile: false,
+            clif: false,
+            asm: false,
+            class: None,
+            piece_insts: PIECE_INSTS,
+        }
     }
 }
 
@@ -105,6 +116,15 @@ pub enum Unit<'a> {
 pub fn split_loop_points(hot: bool) -> usize {
     if hot { parallel::MIN_POINTS } else { parallel::MIN_POINTS_COLD }
 }
+
+/// CLIF instructions a function of a training step holds before the rest of the step
+/// goes into another (`Builder::step`), so that the two cores compile a large step at
+/// once: Cranelift's optimising compile of `examples/iris.nn`'s step, 1,835 instructions
+/// in one function, took 7.6 ms on one core while the other finished the rest in 5.
+/// In pieces of 1,000, code generation took 8–24 % less time for iris, `autoencoder.nn`
+/// and `house_price_embedding.nn` (`docs/performance.md`, *Compile tiers*); pieces of 400
+/// gained less (a step is whole kernels, and one kernel can outweigh the rest).
+pub const PIECE_INSTS: usize = 1000;
 
 /// JIT-compiles `units` for the host CPU, after checking each: its kernel programs verify
 /// (`nnc_kernels::verify_with`) and a training loop's shape fits its step programs. A unit
@@ -177,7 +197,6 @@ struct Builder<'m> {
 impl Builder<'_> {
     /// Builds the functions of `unit`: its entry point and its CLIF text.
     fn unit(&mut self, unit: &Unit<'_>, index: usize) -> Result<(FuncId, String), CodegenError> {
-        let checked = self.options.checked;
         let options = self.options;
         match unit {
             Unit::Program { name, program, hot } => {
@@ -194,56 +213,72 @@ impl Builder<'_> {
                 Ok((id, clif))
             }
             Unit::TrainLoop { name, step, tail, shape, quick_step } => {
-                let (workers, ids) = (self.workers, self.ids);
-                let step_name = format!("{name}.{index}.step");
-                let mut spawned = String::new();
-                // Its split loops stay optimised and split at a step's threshold, for which
-                // the kernel planner placed them (the spawner is given the step's tier).
+                // The step's split loops stay optimised and split at a step's threshold,
+                // for which the kernel planner placed them.
                 let tier = if *quick_step { Tier::Cold } else { Tier::Hot };
-                let (step_id, mut clif) = self.function(&step_name, 3, false, tier, 2 * index, |b, h, module| {
-                    let text = options.clif.then_some(&mut spawned);
-                    let mut spawner = Spawner::new(module, workers, ids, &step_name, Tier::Hot, text);
-                    train_loop::emit_step(b, h, step, *shape, shape.batch, checked, Some(&mut spawner))
-                })?;
-                clif.push_str(&spawned);
-                let tail = match tail {
+                let step_name = format!("{name}.{index}.step");
+                let (step_ids, mut clif) =
+                    self.step(&step_name, step, shape.batch, (tier, Tier::Hot), *shape, 2 * index)?;
+                let tail_ids = match tail {
                     Some(tail) => {
                         let name = format!("{name}.{index}.tail");
-                        let mut spawned = String::new();
-                        let (id, text) =
-                            self.function(&name, 3, false, Tier::Cold, 2 * index + 1, |b, h, module| {
-                                let text = options.clif.then_some(&mut spawned);
-                                let mut spawner = Spawner::new(module, workers, ids, &name, Tier::Cold, text);
-                                train_loop::emit_step(
-                                    b,
-                                    h,
-                                    tail,
-                                    *shape,
-                                    shape.tail_rows(),
-                                    checked,
-                                    Some(&mut spawner),
-                                )
-                            })?;
+                        let (ids, text) =
+                            self.step(&name, tail, shape.tail_rows(), (Tier::Cold, Tier::Cold), *shape, 2 * index + 1)?;
                         clif.push_str(&text);
-                        clif.push_str(&spawned);
-                        Some(id)
+                        ids
                     }
-                    None => None,
+                    None => Vec::new(),
                 };
                 let (id, text) =
                     self.function(&format!("{name}.{index}"), 1, true, Tier::Cold, 2 * index, |b, helpers, module| {
-                        let step = far_call(module, step_id, b);
-                        let tail = tail.map(|id| far_call(module, id, b));
+                        let step: Vec<_> = step_ids.iter().map(|&id| far_call(module, id, b)).collect();
+                        let tail: Vec<_> = tail_ids.iter().map(|&id| far_call(module, id, b)).collect();
                         let mut callback = module.make_signature();
                         callback.params.extend([types::I64, types::I64, types::F64].map(AbiParam::new));
                         callback.returns.push(AbiParam::new(types::I32));
                         let callback = b.import_signature(callback);
-                        train_loop::emit_train_loop(b, helpers, callback, step, tail, *shape);
+                        train_loop::emit_train_loop(b, helpers, callback, &step, &tail, *shape);
                     })?;
                 clif.push_str(&text);
                 Ok((id, clif))
             }
         }
+    }
+
+    /// Builds a training step of `rows` rows as functions of about [`PIECE_INSTS`] CLIF
+    /// instructions each, which the loop calls in turn: `name` for the first, `name.p1`,
+    /// `name.p2` … for the rest. The pieces of a large step are compiled on both cores at
+    /// once, while the next is built. `tiers`: the pieces', and their split loops'.
+    fn step(
+        &mut self,
+        name: &str,
+        program: &Program,
+        rows: usize,
+        (tier, loops_tier): (Tier, Tier),
+        shape: LoopShape,
+        profile_unit: usize,
+    ) -> Result<(Vec<FuncId>, String), CodegenError> {
+        let (options, workers, ids) = (self.options, self.workers, self.ids);
+        let (mut pieces, mut clif, mut first) = (Vec::new(), String::new(), 0);
+        while first < program.kernels.len() || pieces.is_empty() {
+            let piece_name = if pieces.is_empty() { name.to_string() } else { format!("{name}.p{}", pieces.len()) };
+            let piece = train_loop::StepPiece { program, rows, first, budget: options.piece_insts };
+            let mut spawned = String::new();
+            let mut next = first;
+            let (id, text) = self.function(&piece_name, 3, false, tier, profile_unit, |b, h, module| {
+                let text = options.clif.then_some(&mut spawned);
+                let mut spawner = Spawner::new(module, workers, ids, &piece_name, loops_tier, text);
+                next = train_loop::emit_step(b, h, piece, shape, options.checked, Some(&mut spawner));
+            })?;
+            clif.push_str(&text);
+            clif.push_str(&spawned);
+            pieces.push(id);
+            if next <= first {
+                break; // no kernels at all: one empty step
+            }
+            first = next;
+        }
+        Ok((pieces, clif))
     }
 
     /// Declares a function of `params` i64 parameters (returning an i32 when `returns`),

@@ -7,10 +7,18 @@ use cranelift::prelude::InstBuilder;
 use nnc_kernels::{KernelKind, Program};
 
 pub(crate) fn emit_program(e: &mut Emitter, program: &Program) {
-    for (index, kernel) in program.kernels.iter().enumerate() {
+    emit_kernels(e, program, 0, usize::MAX);
+}
+
+/// Emits `program`'s kernels from `first` on, until the function holds `budget` CLIF
+/// instructions (after one kernel at least) or every kernel is emitted; returns the index
+/// of the first kernel not emitted.
+pub(crate) fn emit_kernels(e: &mut Emitter, program: &Program, first: usize, budget: usize) -> usize {
+    let mut index = first;
+    while index < program.kernels.len() && (index == first || e.b.func.dfg.num_insts() < budget) {
         e.kernel = index;
         tick(e, index as i64);
-        match &kernel.kind {
+        match &program.kernels[index].kind {
             KernelKind::Loop { dims, body } => {
                 if !crate::parallel::emit_split(e, program, dims, body) {
                     emit_loop(e, dims, body, None);
@@ -18,8 +26,12 @@ pub(crate) fn emit_program(e: &mut Emitter, program: &Program) {
             }
             KernelKind::Matmul(mm) => emit_matmul(e, mm),
         }
+        index += 1;
     }
-    tick(e, -1);
+    if index == program.kernels.len() {
+        tick(e, -1);
+    }
+    index
 }
 
 /// Tells the profiler that kernel `kernel` starts (or, at -1, that the program ended).

@@ -4,7 +4,8 @@
 //! per epoch, through a callback that records the loss, validates, decides whether to go
 //! on, and writes the next epoch's row order and rates. The steps are functions of their
 //! own, not inlined, so that Cranelift compiles them in parallel; a call costs a few
-//! nanoseconds a step.
+//! nanoseconds a step. A large step is several functions (pieces, [`StepPiece`]) called
+//! in turn, for the same reason.
 //!
 //! ```text
 //! extern "C" fn(context: *const LoopContext) -> i32   // 0 done, else the callback's code
@@ -12,7 +13,7 @@
 //! ```
 
 use crate::emit::{Emitter, Helpers, Place};
-use crate::program::{emit_program, written};
+use crate::program::{emit_kernels, written};
 use cranelift::prelude::*;
 use cranelift_codegen::ir::{BlockArg, FuncRef, MemFlagsData, SigRef};
 use nnc_kernels::{Program, Storage};
@@ -115,8 +116,8 @@ pub(crate) fn emit_train_loop(
     b: &mut FunctionBuilder,
     helpers: Helpers,
     callback: SigRef,
-    step: FuncRef,
-    tail: Option<FuncRef>,
+    step: &[FuncRef],
+    tail: &[FuncRef],
     shape: LoopShape,
 ) {
     let entry = b.create_block();
@@ -141,8 +142,10 @@ pub(crate) fn emit_train_loop(
     let loss_sum = b.declare_var(types::F64);
     let nothing = b.ins().f64const(0.0);
     b.def_var(loss_sum, nothing);
-    let call_step = |b: &mut FunctionBuilder, function: FuncRef, first_row: Value, index: Value, rows: usize| {
-        b.ins().call(function, &[context, first_row, index]);
+    let call_step = |b: &mut FunctionBuilder, pieces: &[FuncRef], first_row: Value, index: Value, rows: usize| {
+        for &piece in pieces {
+            b.ins().call(piece, &[context, first_row, index]);
+        }
         let loss = b.ins().load(types::F32, MemFlagsData::trusted(), loss_slot, 0);
         let loss = b.ins().fpromote(types::F64, loss);
         let weight = b.ins().f64const(rows as f64);
@@ -169,7 +172,7 @@ pub(crate) fn emit_train_loop(
             call_step(e.b, step, first_row, s, shape.batch);
         });
     }
-    if let Some(tail) = tail {
+    if !tail.is_empty() {
         let first_row = b.ins().iconst(types::I64, (shape.full_steps() * shape.batch) as i64);
         let index = b.ins().iconst(types::I64, shape.full_steps() as i64);
         call_step(b, tail, first_row, index, shape.tail_rows());
@@ -191,18 +194,17 @@ pub(crate) fn emit_train_loop(
 pub(crate) fn emit_step(
     b: &mut FunctionBuilder,
     helpers: Helpers,
-    program: &Program,
+    step: StepPiece<'_>,
     shape: LoopShape,
-    rows: usize,
     checked: bool,
     split: Option<&mut dyn crate::parallel::LoopFunctions>,
-) {
+) -> usize {
     let entry = b.create_block();
     b.append_block_params_for_function_params(entry);
     b.switch_to_block(entry);
     b.seal_block(entry);
-    let (context, first_row, step) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
-    let fields = step_fields(b, context, program.param_lens.len());
+    let (context, first_row, index) = (b.block_params(entry)[0], b.block_params(entry)[1], b.block_params(entry)[2]);
+    let fields = step_fields(b, context, step.program.param_lens.len());
     let mut e = Emitter {
         b,
         helpers,
@@ -214,8 +216,21 @@ pub(crate) fn emit_step(
         split,
         reuse: Default::default(),
     };
-    run_step(&mut e, &fields, program, first_row, step, shape, rows);
+    let next = run_step(&mut e, &fields, step, first_row, index, shape);
     e.b.ins().return_(&[]);
+    next
+}
+
+/// The part of a step one function emits: `program`'s kernels from `first` on, until the
+/// function holds `budget` CLIF instructions. A large step is several such functions,
+/// which the two cores compile at once, called in turn by the loop.
+#[derive(Clone, Copy)]
+pub(crate) struct StepPiece<'a> {
+    pub program: &'a Program,
+    /// Rows of the step's batch.
+    pub rows: usize,
+    pub first: usize,
+    pub budget: usize,
 }
 
 /// One step: the program with data read through the rows from `first_row` of the row
@@ -223,12 +238,12 @@ pub(crate) fn emit_step(
 fn run_step(
     e: &mut Emitter,
     fields: &Fields,
-    program: &Program,
+    piece: StepPiece<'_>,
     first_row: Value,
     step: Value,
     shape: LoopShape,
-    rows: usize,
-) {
+) -> usize {
+    let (program, rows) = (piece.program, piece.rows);
     // One batch of every row is never shuffled: it reads the rows in order.
     e.rows = (shape.batch < shape.rows).then(|| {
         let offset = e.b.ins().ishl_imm_s(first_row, 2);
@@ -261,7 +276,7 @@ fn run_step(
         })
         .collect();
     debug_assert_eq!(program.input_lens[..2], [rows * shape.x_width, rows * shape.y_width]);
-    emit_program(e, program);
+    emit_kernels(e, program, piece.first, piece.budget)
 }
 
 /// Leaves the loop with [`INTERRUPTED`] when the interrupt flag is set.

@@ -104,6 +104,26 @@ fn the_training_loop_matches_its_standalone_steps() {
     }
 }
 
+/// A step in pieces (`nnc_codegen::PIECE_INSTS`), here one function per kernel, with split
+/// loops, a last smaller step, dropout's seeds and rows read through the order: the loop
+/// calling the pieces in turn against the standalone steps, to the bit.
+#[test]
+fn a_step_in_pieces_matches_its_standalone_steps() {
+    let root = repo_root();
+    let pieces = nnc_codegen::Options { piece_insts: 1, asm: true, ..nnc_codegen::Options::default() };
+    for example in ["examples/iris.nn", "examples/digits_cnn.nn", "tests/golden/ok/rows-split.nn"] {
+        let path = root.join(example);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
+        let plan = &checked.jobs[0];
+        let listing = compile_job(plan, Functions::Run, pieces).unwrap().asm().to_string();
+        let kernels = plan.program(&Role::Step).unwrap().kernels.len();
+        let last = format!("; train.0.step.p{} (", kernels - 1);
+        assert!(listing.lines().any(|l| l.starts_with(&last)), "{example}: the premise, {kernels} pieces\n{listing}");
+        assert_loop_matches_steps_with(example, plan, pieces);
+    }
+}
+
 /// A run short enough to have its step compiled quickly (`QUICK_STEP_WORK` in the driver)
 /// whose step still splits loops between the threads (a 1×1 convolution over batches of
 /// 512 images: 32,768 points): its loop, the quick step calling the optimised functions of
@@ -150,7 +170,12 @@ fn batches_of_one_row_train_as_their_steps_say() {
 }
 
 fn assert_loop_matches_steps(example: &str, plan: &nnc_driver::JobPlan) {
-    let compiled = compile_job(plan, Functions::All, nnc_codegen::Options::default()).unwrap();
+    assert_loop_matches_steps_with(example, plan, nnc_codegen::Options::default());
+}
+
+/// [`assert_loop_matches_steps`], with the functions compiled with `options`.
+fn assert_loop_matches_steps_with(example: &str, plan: &nnc_driver::JobPlan, options: nnc_codegen::Options) {
+    let compiled = compile_job(plan, Functions::All, options).unwrap();
     let shape = plan.shape;
     let (x, y) = (&plan.data.train.inputs, &plan.data.train.targets);
     let lens = plan.program(&Role::Step).unwrap().param_lens.clone();
