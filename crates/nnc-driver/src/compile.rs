@@ -85,11 +85,12 @@ pub fn compile_minimization(plan: &MinimizePlan, options: Options) -> Result<Com
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use std::path::Path;
 
-    fn example_plan(name: &str) -> JobPlan {
+    /// The first job of an example, checked with its data.
+    pub(crate) fn example_plan(name: &str) -> JobPlan {
         let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
         let source = std::fs::read_to_string(examples.join(name)).unwrap();
         let checked =

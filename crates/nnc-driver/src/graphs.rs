@@ -197,15 +197,9 @@ pub fn descent_graphs(minimization: &Minimization) -> DescentGraphs {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::path::Path;
 
-    /// The first job of an example, checked with its data.
     fn example_job(name: &str) -> Job {
-        let examples = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
-        let source = std::fs::read_to_string(examples.join(name)).unwrap();
-        let checked =
-            crate::check(&source, &examples, crate::Overrides::default()).unwrap_or_else(|_| panic!("{name}"));
-        checked.jobs.into_iter().next().unwrap().job
+        crate::compile::tests::example_plan(name).job
     }
 
     #[test]
