@@ -14,6 +14,7 @@
 //!   them through slices made from those same pointers, never through a reference that
 //!   would invalidate them (Rust's aliasing rules).
 
+use crate::denormals::FlushDenormals;
 use crate::train_loop::{INTERRUPTED, LoopContext, LoopShape};
 use crate::{CodegenError, Unit};
 use cranelift_jit::JITModule;
@@ -242,6 +243,7 @@ impl Kernel {
         }
         frame.outputs.iter_mut().for_each(|b| put(b.as_mut_ptr()));
         put(frame.scratch.as_mut_ptr());
+        let _flush = FlushDenormals::on();
         // SAFETY: every slot points to a live buffer of the size the program was compiled
         // for (checked above); the program's views stay inside them and write neither the
         // inputs nor, unless passed for update, the parameters (verified when it was
@@ -375,6 +377,9 @@ impl<'a, 'b> CallbackState<'a, 'b> {
 }
 
 unsafe extern "C" fn epoch_trampoline(user: *mut std::ffi::c_void, epoch: u64, loss_sum: f64) -> i32 {
+    // The callback is Rust (validation, progress, the next row order): it runs with the
+    // floating-point state the loop's caller had.
+    let _keep = FlushDenormals::paused();
     // SAFETY: `user` is the `CallbackState` that `TrainLoop::run` passed, alive and not
     // otherwise borrowed while the loop runs.
     let state = unsafe { &mut *(user as *mut CallbackState) };
@@ -446,6 +451,7 @@ impl TrainLoop {
             user: (&mut state as *mut CallbackState).cast(),
             interrupt: run.interrupt.as_ptr().cast_const(),
         };
+        let flush = FlushDenormals::on();
         // SAFETY: every pointer in the context covers the buffer the loop was compiled for
         // (checked above; the shape was checked against the step programs, and their views
         // verified against it, when the loop was compiled); the callback only rewrites row
@@ -453,6 +459,7 @@ impl TrainLoop {
         // otherwise) and learning rates in place, through the tables' own pointers; `self`
         // keeps the code alive.
         let code = unsafe { (self.entry)(&context) };
+        drop(flush);
         state.finish();
         match code {
             0 => LoopEnd::Done,

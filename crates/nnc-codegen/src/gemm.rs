@@ -472,6 +472,8 @@ impl Worker {
             // that will not finish, and this thread stays to serve the next product.
             let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                 if let Some(job) = job {
+                    // As on the calling thread, which runs the other half.
+                    let _flush = crate::denormals::FlushDenormals::on();
                     // SAFETY: the caller guarantees the job's memory and waits for DONE.
                     unsafe { job.run() };
                 }

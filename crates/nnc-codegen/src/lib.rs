@@ -17,6 +17,7 @@
 
 mod boundary;
 pub mod cpu;
+mod denormals;
 mod emit;
 mod gemm;
 mod jit;

@@ -248,6 +248,31 @@ fn compiled_unary(op: Op, xs: &[f32]) -> Vec<f32> {
     run_compiled(&graph, &[xs], &mut []).remove(0)
 }
 
+/// Generated code writes denormal results as 0 (`nnc_codegen`'s `denormals.rs`: they cost
+/// x86 cores a microcode assist each), computes with denormal inputs as they are, and
+/// leaves the caller's floating-point state as it found it.
+#[test]
+fn denormal_results_are_zero_in_generated_code_only() {
+    let tiny = f32::MIN_POSITIVE; // 2^-126, the smallest normal f32
+    let xs = [tiny, tiny / 8.0, 3.0, 1e-39]; // the second and last are denormal inputs
+    let mut graph = Graph::new("halves");
+    let x = graph.add_input("x", Shape(vec![xs.len()]), Origin::default());
+    let half = graph.add_input("half", Shape(vec![xs.len()]), Origin::default());
+    let y = graph.push(Op::Mul, vec![x, half], Origin::default());
+    let (logs, logged) = (graph.push(Op::Log, vec![x], Origin::default()), xs.map(|x| f64::from(x).ln()));
+    graph.outputs.push(("y".to_string(), y));
+    graph.outputs.push(("log".to_string(), logs));
+    let outputs = run_compiled(&graph, &[&xs, &[0.5; 4]], &mut []);
+    let flushed_by_cpu = cfg!(target_arch = "x86_64");
+    let expected_half = |x: f32| if flushed_by_cpu && (x / 2.0).abs() < tiny { 0.0 } else { x / 2.0 };
+    for (i, &x) in xs.iter().enumerate() {
+        assert_eq!(outputs[0][i], expected_half(x), "{x} / 2");
+        assert!((f64::from(outputs[1][i]) - logged[i]).abs() < 1e-4 * logged[i].abs().max(1.0), "log {x}");
+    }
+    // Rust after the call: denormals as ever.
+    assert!(std::hint::black_box(tiny) / std::hint::black_box(2.0f32) > 0.0);
+}
+
 /// Distance in units in the last place between two finite f32s of the same sign.
 fn ulps(a: f32, b: f32) -> u64 {
     let key = |x: f32| {
