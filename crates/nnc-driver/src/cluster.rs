@@ -7,7 +7,7 @@
 //! (`products.rs`): rows against centres, rows against candidate centres, and rows
 //! against rows for the silhouette.
 
-use crate::products::{Products, squared_lengths};
+use crate::products::{Products, ProductsError, squared_lengths};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -52,7 +52,7 @@ const BLOCK: usize = 4096;
 
 /// Clusters `rows` (`width` numbers each, row-major) into `settings.k` clusters.
 /// `settings.k` must be between 1 and the number of rows.
-pub fn kmeans(rows: &[f32], width: usize, settings: &Settings) -> Result<Clustering, String> {
+pub fn kmeans(rows: &[f32], width: usize, settings: &Settings) -> Result<Clustering, ProductsError> {
     let n = rows.len() / width.max(1);
     let k = settings.k.clamp(1, n.max(1));
     let lengths = squared_lengths(rows, width);
@@ -73,7 +73,7 @@ pub fn kmeans(rows: &[f32], width: usize, settings: &Settings) -> Result<Cluster
             best = Some(run);
         }
     }
-    let mut best = best.ok_or_else(|| "no run".to_string())?;
+    let mut best = best.ok_or_else(|| ProductsError::Bug("k-means made no run".to_string()))?;
     (best.total_iterations, best.lloyd_seconds) = (total_iterations, lloyd_seconds);
     Ok(best)
 }
@@ -240,7 +240,7 @@ fn mean_variance(rows: &[f32], width: usize) -> f64 {
 /// each row, (b − a) / max(a, b) with a its mean distance to its own cluster's other rows
 /// and b the least mean distance to another cluster's; 0 for a row alone in its cluster
 /// (scikit-learn's convention). `None` with fewer than two clusters.
-pub fn silhouette(rows: &[f32], width: usize, assignments: &[usize], k: usize) -> Result<Option<f64>, String> {
+pub fn silhouette(rows: &[f32], width: usize, assignments: &[usize], k: usize) -> Result<Option<f64>, ProductsError> {
     let n = assignments.len().min(MAX_SILHOUETTE);
     let (rows, assignments) = (&rows[..n * width], &assignments[..n]);
     let mut sizes = vec![0usize; k];

@@ -5,6 +5,7 @@
 //! block by block, so memory stays bounded by the blocks whatever the row counts.
 
 use nnc_codegen::{Compiled, Frame, Params, Unit};
+use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_ir::{Graph, Op, Origin, Shape};
 use nnc_runtime::Role;
 
@@ -22,18 +23,33 @@ pub struct Products {
     block_b: Vec<f32>,
 }
 
-/// Why a product cannot be had: its buffers do not fit in memory (a diagnostic the user
-/// can act on), or it did not compile (a bug).
+/// Why products cannot be had: their buffers do not fit in memory (a diagnostic the user
+/// can act on), or a bug (the kernel did not compile).
 #[derive(Debug)]
 pub enum ProductsError {
     NoMemory(String),
-    Compile(String),
+    Bug(String),
+}
+
+impl ProductsError {
+    /// What the user is told: how much memory was missing, with what to do, or a bug to
+    /// report.
+    pub fn diagnostic(self) -> Diagnostic {
+        let span = Span::new(0, 0);
+        match self {
+            ProductsError::NoMemory(message) => Diagnostic::error(codes::TOO_LARGE, message, span, "for this program")
+                .with_help("use fewer rows, or a process with more memory"),
+            ProductsError::Bug(message) => {
+                Diagnostic::error(codes::INTERNAL, message, span, "for this program").with_help("report this bug")
+            }
+        }
+    }
 }
 
 impl std::fmt::Display for ProductsError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            ProductsError::NoMemory(message) | ProductsError::Compile(message) => f.write_str(message),
+            ProductsError::NoMemory(message) | ProductsError::Bug(message) => f.write_str(message),
         }
     }
 }
@@ -63,8 +79,8 @@ impl Products {
         let program = crate::graphs::lower(&Role::Eval(NAME), &graph);
         let unit = Unit::Program { name: NAME, program: &program, hot: true };
         let compiled = nnc_codegen::compile(&[unit], nnc_codegen::Options::default())
-            .map_err(|e| ProductsError::Compile(e.to_string()))?;
-        let kernel = compiled.kernel(NAME).ok_or_else(|| ProductsError::Compile("no product kernel".into()))?;
+            .map_err(|e| ProductsError::Bug(e.to_string()))?;
+        let kernel = compiled.kernel(NAME).ok_or_else(|| ProductsError::Bug("no product kernel".into()))?;
         let zeros = |len: usize| {
             crate::memory::zeros(len).ok_or_else(|| {
                 let size = crate::limits::size((len as u64).saturating_mul(4));
@@ -143,6 +159,16 @@ pub fn squared_lengths(rows: &[f32], width: usize) -> Vec<f32> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Products that do not fit the memory left are the user's to change (`nnc similar`
+    /// calibrating its threshold under `ulimit -v` once called them a bug).
+    #[test]
+    fn missing_memory_is_a_limit_and_a_failed_compile_a_bug() {
+        let limit = ProductsError::NoMemory("a block needs 7.8 MiB".into()).diagnostic();
+        assert_eq!((limit.code, limit.message.as_str()), (codes::TOO_LARGE, "a block needs 7.8 MiB"));
+        assert!(!limit.help.as_deref().unwrap_or_default().contains("bug"));
+        assert_eq!(ProductsError::Bug("no kernel".into()).diagnostic().code, codes::INTERNAL);
+    }
 
     #[test]
     fn every_block_matches_the_dot_products_of_its_rows() {

@@ -120,7 +120,7 @@ pub fn search(
     measure: Measure,
     top: usize,
     scored: usize,
-) -> Result<Search, String> {
+) -> Result<Search, ProductsError> {
     let mut searcher = Searcher::new(database.clone(), measure, top);
     let mut scores = Vec::new();
     let best = searcher.search(queries.clone(), scored, &mut scores)?;
@@ -165,7 +165,7 @@ impl Searcher {
             self.products = Some(Products::new(rows, n_database.min(DATABASE_BLOCK), self.database.width)?);
         }
         let Some(products) = self.products.as_mut() else {
-            return Err(ProductsError::Compile("the product kernel was not compiled".into()));
+            return Err(ProductsError::Bug("the product kernel was not compiled".into()));
         };
         let query_lengths = squared_lengths(&queries.values, queries.width);
         let (measure, top, database_lengths) = (self.measure, self.top, &self.lengths);
@@ -432,7 +432,7 @@ pub fn within(
     embeddings: &Embeddings,
     identities: &[u32],
     measure: Measure,
-) -> Result<(f64, Option<Verification>), String> {
+) -> Result<(f64, Option<Verification>), ProductsError> {
     let rows = embeddings.rows().min(MAX_WITHIN);
     let sample = Embeddings { values: embeddings.values[..rows * embeddings.width].to_vec(), width: embeddings.width };
     let identities = &identities[..rows];

@@ -9,6 +9,7 @@ use crate::output::Output;
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_driver::cluster::{Plane, Settings, adjusted_rand_index, contingency, kmeans, silhouette};
 use nnc_driver::embed::Embedder;
+use nnc_driver::products::ProductsError;
 use nnc_driver::similar::identity_ids;
 use serde_json::{Value, json};
 use std::fmt::Write as _;
@@ -47,7 +48,7 @@ pub fn cluster(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
     if high > rows {
         return Err(k_error(format!("--k {high} asks for more clusters than the {rows} rows to cluster")));
     }
-    let internal = |e: String| file_error(codes::INTERNAL, e, "report this bug");
+    let products_error = |e: ProductsError| vec![e.diagnostic()];
     let mut text =
         format!("k-means on {rows} rows of {} ({} restarts, seed {})\n", points.what, request.restarts, request.seed);
     let settings = |k| Settings { restarts: request.restarts.max(1), ..Settings::new(k, request.seed) };
@@ -62,8 +63,8 @@ pub fn cluster(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         let mut table = Vec::new();
         let _ = writeln!(text, "   k      inertia  silhouette{}", if labels.is_some() { "     ARI" } else { "" });
         for k in low..=high {
-            let clustering = kmeans(&points.values, points.width, &settings(k)).map_err(internal)?;
-            let s = silhouette(&points.values, points.width, &clustering.assignments, k).map_err(internal)?;
+            let clustering = kmeans(&points.values, points.width, &settings(k)).map_err(products_error)?;
+            let s = silhouette(&points.values, points.width, &clustering.assignments, k).map_err(products_error)?;
             let ari = labels.as_ref().map(|(ids, classes)| {
                 adjusted_rand_index(&contingency(&clustering.assignments, k, ids, classes.len()))
             });
@@ -85,8 +86,8 @@ pub fn cluster(context: &Context, request: &Request<'_>) -> Result<Output, Vec<D
         return Ok(Output::new(text, json!({ "rows": rows.len(), "sweep": sweep })));
     }
     let k = low;
-    let clustering = kmeans(&points.values, points.width, &settings(k)).map_err(internal)?;
-    let s = silhouette(&points.values, points.width, &clustering.assignments, k).map_err(internal)?;
+    let clustering = kmeans(&points.values, points.width, &settings(k)).map_err(products_error)?;
+    let s = silhouette(&points.values, points.width, &clustering.assignments, k).map_err(products_error)?;
     let _ = writeln!(
         text,
         "k = {k}: inertia {:.4} (best of {} restarts; {} Lloyd iterations), silhouette {}",

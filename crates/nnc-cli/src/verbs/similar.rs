@@ -251,13 +251,7 @@ impl Tally {
         scored: usize,
         identities: Option<(&[u32], &[u32])>,
     ) -> Result<Vec<Vec<Match>>, Diagnostic> {
-        let best = self.searcher.search(queries, scored, &mut self.scores).map_err(|error| match error {
-            ProductsError::NoMemory(message) => {
-                Diagnostic::error(codes::TOO_LARGE, message, Span::new(0, 0), "for this program")
-                    .with_help("use a smaller database, or a process with more memory")
-            }
-            ProductsError::Compile(message) => internal_error(message),
-        })?;
+        let best = self.searcher.search(queries, scored, &mut self.scores).map_err(ProductsError::diagnostic)?;
         if let Some((queries, database)) = identities {
             let right = |(best, id): (&Vec<Match>, &u32)| best.first().is_some_and(|m| database[m.row] == *id);
             self.right += best.iter().zip(queries).filter(|&answer| right(answer)).count();
@@ -454,8 +448,9 @@ fn threshold(request: &Request<'_>, database: &Database) -> Result<(f32, &'stati
         width: database.embeddings.width,
     };
     let ids = identity_ids(&[&database.identities[..rows]]);
-    let found = search(&sample, &sample, request.measure, 0, rows)
-        .map_err(|e| file_error(codes::INTERNAL, e, "report this bug"))?;
+    // Under a memory limit the calibration's block may not fit: that is the user's to
+    // change, not a bug.
+    let found = search(&sample, &sample, request.measure, 0, rows).map_err(|e| vec![e.diagnostic()])?;
     let pairs = Pairs::within(found.scores.as_deref().unwrap_or_default(), &ids[0]);
     match pairs.verification(request.measure) {
         Some(v) => Ok((v.eer_threshold, "the equal error rate of the database's own pairs")),
