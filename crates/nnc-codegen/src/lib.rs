@@ -33,6 +33,7 @@ mod train_loop;
 mod validate;
 
 pub use boundary::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun, Params, TrainLoop};
+pub use denormals::cpu_flushes_denormals;
 pub use nnc_kernels::seed_value;
 pub use profile::{KernelTime, take_profile};
 pub use small_gemm::{
