@@ -39,6 +39,13 @@ impl CpuClass {
         }
     }
 
+    /// Whether code for this class may use fused multiply-adds. Baseline x86-64 has none:
+    /// Cranelift would call `fmaf` for every lane of every `fma` (see `Emitter::mul_add`).
+    /// Other architectures' baselines (aarch64's NEON) have them.
+    pub fn has_fma(self) -> bool {
+        !cfg!(target_arch = "x86_64") || self >= CpuClass::Avx2
+    }
+
     /// A class by its name, in any case (`AVX2` is `avx2`).
     fn parse(text: &str) -> Option<CpuClass> {
         let text = text.trim();

@@ -88,6 +88,13 @@ pub struct Options {
     pub piece_insts: usize,
 }
 
+impl Options {
+    /// Whether the code may use fused multiply-adds (the class `build` resolved).
+    fn fma(&self) -> bool {
+        self.class.unwrap_or_else(cpu::class).has_fma()
+    }
+}
+
 impl Default for Options {
     fn default() -> Options {
         Options {
@@ -141,6 +148,7 @@ pub fn compile(units: &[Unit<'_>], options: Options) -> Result<Compiled, Codegen
 /// Compiles units `compile` has checked.
 fn build(units: &[Unit<'_>], options: Options) -> Result<Compiled, CodegenError> {
     let class = options.class.map_or_else(cpu::class, |class| class.min(cpu::host_class()));
+    let options = Options { class: Some(class), ..options };
     let (mut module, isas) = jit::new_module(class)?;
     let ids = jit::declare_helpers(&mut module)?;
     let workers = jit::Workers::new(isas, options.asm);
@@ -270,7 +278,7 @@ impl Builder<'_> {
             let (id, text) = self.function(&piece_name, 3, false, tier, profile_unit, |b, h, module| {
                 let text = options.clif.then_some(&mut spawned);
                 let mut spawner = Spawner::new(module, workers, ids, &piece_name, loops_tier, text);
-                next = train_loop::emit_step(b, h, piece, shape, options.checked, Some(&mut spawner));
+                next = train_loop::emit_step(b, h, piece, shape, options.checked, options.fma(), Some(&mut spawner));
             })?;
             clif.push_str(&text);
             clif.push_str(&spawned);
@@ -461,6 +469,7 @@ fn emit_program_function(
         places,
         rows: None,
         checked: options.checked,
+        fma: options.fma(),
         kernel: 0,
         known_rows: Vec::new(),
         split,

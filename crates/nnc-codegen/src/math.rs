@@ -79,12 +79,12 @@ pub(crate) fn greater(em: &mut Emitter, x: Value, y: Value, lanes: usize) -> Val
     em.b.ins().band(mask, one)
 }
 
-/// Horner's rule with fused multiply-adds: `c[0]·xⁿ + ... + c[n]`.
+/// Horner's rule, `c[0]·xⁿ + ... + c[n]`, with multiply-adds (fused where the class has FMA).
 fn horner(em: &mut Emitter, x: Value, coefficients: &[f32], lanes: usize) -> Value {
     let mut acc = constant(em, coefficients[0], lanes);
     for &c in &coefficients[1..] {
         let c = constant(em, c, lanes);
-        acc = em.b.ins().fma(acc, x, c);
+        acc = em.mul_add(acc, x, c);
     }
     acc
 }
@@ -102,15 +102,15 @@ pub(crate) fn exp(em: &mut Emitter, x: Value, lanes: usize) -> Value {
     // n = round(x·log2 e), by adding and subtracting 1.5·2²³.
     let log2e = constant(em, std::f32::consts::LOG2_E, lanes);
     let magic = constant(em, MAGIC, lanes);
-    let t = em.b.ins().fma(clamped, log2e, magic);
+    let t = em.mul_add(clamped, log2e, magic);
     let n = em.b.ins().fsub(t, magic);
     let ln2_hi = constant(em, -0.693_145_75, lanes);
     let ln2_lo = constant(em, -1.428_606_8e-6, lanes);
-    let r = em.b.ins().fma(n, ln2_hi, clamped);
-    let r = em.b.ins().fma(n, ln2_lo, r);
+    let r = em.mul_add(n, ln2_hi, clamped);
+    let r = em.mul_add(n, ln2_lo, r);
     let p = horner(em, r, &[1.985_276_2e-4, 1.393_043_6e-3, 8.333_361e-3, 4.166_648_5e-2, 0.166_666_67, 0.5], lanes);
     let r2 = em.b.ins().fmul(r, r);
-    let e = em.b.ins().fma(p, r2, r);
+    let e = em.mul_add(p, r2, r);
     let one = constant(em, 1.0, lanes);
     let e = em.b.ins().fadd(e, one);
     // 2ⁿ: n sits in the low bits of t; add it to the exponent of e.
@@ -158,11 +158,11 @@ pub(crate) fn log(em: &mut Emitter, x: Value, lanes: usize) -> Value {
     let t2 = em.b.ins().fmul(t, t);
     let q = horner(em, t2, &[0.239_282_85, 0.285_182_12, 0.400_005_88, 0.666_666_7], lanes);
     let two = constant(em, 2.0, lanes);
-    let poly = em.b.ins().fma(t2, q, two);
+    let poly = em.mul_add(t2, q, two);
     let log_m = em.b.ins().fmul(t, poly);
     let e_float = em.b.ins().fcvt_from_sint(float_type(lanes), e);
     let ln2 = constant(em, std::f32::consts::LN_2, lanes);
-    let result = em.b.ins().fma(e_float, ln2, log_m);
+    let result = em.mul_add(e_float, ln2, log_m);
     let correction = constant(em, 23.0 * std::f32::consts::LN_2, lanes);
     let corrected = em.b.ins().fsub(result, correction);
     let result = choose(em, subnormal, corrected, result, lanes);

@@ -246,7 +246,7 @@ fn tile(e: &mut Emitter, product: &Oriented, totals: &Totals, i0: Ix, rows: usiz
             for (v, &b) in b.iter().enumerate() {
                 let variable = accumulators[r * width + v];
                 let acc = e.b.use_var(variable);
-                let sum = e.b.ins().fma(a, b, acc);
+                let sum = e.mul_add(a, b, acc);
                 e.b.def_var(variable, sum);
             }
         }
@@ -280,7 +280,7 @@ fn dot(e: &mut Emitter, product: &Oriented, totals: &Totals, i: Ix, j: Ix) {
             let x = e.load(&product.a, &[i, p], 4);
             let y = e.load(&b, &[j, p], 4);
             let acc = e.b.use_var(variable);
-            let sum = e.b.ins().fma(x, y, acc);
+            let sum = e.mul_add(x, y, acc);
             e.b.def_var(variable, sum);
         }
     });
@@ -294,7 +294,7 @@ fn dot(e: &mut Emitter, product: &Oriented, totals: &Totals, i: Ix, j: Ix) {
         let p = Ix::constant(p);
         let x = e.load(&product.a, &[i, p], 1);
         let y = e.load(&b, &[j, p], 1);
-        total = e.b.ins().fma(x, y, total);
+        total = e.mul_add(x, y, total);
     }
     epilogue(e, product, totals, &[i, j], 1, total, 0);
 }

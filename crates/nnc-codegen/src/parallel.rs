@@ -59,6 +59,7 @@ pub(crate) struct LoopSpec<'a> {
     /// Whether it reads data rows through the row table.
     pub gathered: bool,
     pub checked: bool,
+    pub fma: bool,
 }
 
 /// Emits a loop kernel as a call that splits it between threads; `false` (emitting
@@ -77,6 +78,7 @@ pub(crate) fn emit_split(e: &mut Emitter, program: &Program, dims: &[usize], bod
         buffers: &buffers,
         gathered: e.rows.is_some(),
         checked: e.checked,
+        fma: e.fma,
     };
     let Some((kernel, helper)) = e.split.as_mut().and_then(|functions| functions.build(e.b, &spec)) else {
         e.places.truncate(kept);
@@ -154,6 +156,7 @@ pub(crate) fn emit_kernel_function(b: &mut FunctionBuilder, helpers: Helpers, sp
         places,
         rows,
         checked: spec.checked,
+        fma: spec.fma,
         kernel: spec.kernel,
         known_rows: Vec::new(),
         split: None,

@@ -141,6 +141,26 @@ fn a_quick_step_with_split_loops_matches_its_standalone_steps() {
     assert_loop_matches_steps("a quick step with split loops", plan);
 }
 
+/// Generated code for a CPU without FMA instructions (baseline x86-64) multiplies and
+/// adds: an `fma` there was a call to `fmaf` for every lane, and made register tiles and
+/// polynomials 10–20 × slower than the SSE2 product kernel. With FMA (and on aarch64) the
+/// tiles and `exp` are fused. The numbers without FMA are checked by the whole suite under
+/// `NNC_CPU=generic` (`.ci/run`).
+#[test]
+fn code_for_a_cpu_without_fma_has_no_fused_multiply_adds() {
+    use nnc_codegen::cpu::{CpuClass, host_class};
+    let path = repo_root().join("examples/autoencoder.nn"); // register tiles, tanh and sigmoid
+    let source = std::fs::read_to_string(&path).unwrap();
+    let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
+    for class in [CpuClass::Generic, CpuClass::Avx2, CpuClass::Avx512] {
+        let options = nnc_codegen::Options { class: Some(class), clif: true, ..nnc_codegen::Options::default() };
+        let clif = compile_job(&checked.jobs[0], Functions::All, options).unwrap().clif();
+        let fused = clif.lines().filter(|line| line.contains(" = fma ")).count();
+        let resolved = class.min(host_class());
+        assert_eq!(fused > 0, resolved.has_fma(), "{resolved:?}: {fused} fma instructions");
+    }
+}
+
 /// A step of one row is where a length-one axis can vanish from an index and a data row
 /// be read off its loop (fixed in `IndexMap::through_reshape`): every training program
 /// planned with a last batch of one row, its loop against its steps, and with batches of

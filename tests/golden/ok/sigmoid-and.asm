@@ -1193,7 +1193,7 @@ block122:
   call    *%r14
   jmp     label123
 
-; train.0 (480 bytes, not optimised)
+; train.0 (496 bytes, not optimised)
   pushq %rbp
   unwind PushFrameRegs { offset_upward_to_caller_sp: 16 }
   movq %rsp, %rbp
@@ -1210,22 +1210,22 @@ block122:
   movq %r15, 0xa0(%rsp)
   unwind SaveReg { clobber_offset: 32, reg: p15i }
 block0:
-  movq %rdi, <offset:1>+0x58(%rsp)
-  movq <offset:1>+0x58(%rsp), %rdx
+  movq %rdi, <offset:1>+0x50(%rsp)
+  movq <offset:1>+0x50(%rsp), %rdx
   movq 0x30(%rdx), %rsi
-  movq %rsi, <offset:1>+0x48(%rsp)
-  movq <offset:1>+0x58(%rsp), %rcx
+  movq %rsi, <offset:1>+0x58(%rsp)
+  movq <offset:1>+0x50(%rsp), %rcx
   movq 0x38(%rcx), %rdi
   movq %rdi, <offset:1>+0x68(%rsp)
-  movq <offset:1>+0x58(%rsp), %rbx
+  movq <offset:1>+0x50(%rsp), %rbx
   movq 0x40(%rbx), %r8
   movq %r8, <offset:1>+0x38(%rsp)
-  movq <offset:1>+0x58(%rsp), %r10
+  movq <offset:1>+0x50(%rsp), %r10
   movq 0x48(%r10), %r9
   movq %r9, <offset:1>+0x30(%rsp)
-  movq <offset:1>+0x58(%rsp), %r11
+  movq <offset:1>+0x50(%rsp), %r11
   movq 0x50(%r11), %rax
-  movq %rax, <offset:1>+0x50(%rsp)
+  movq %rax, <offset:1>+0x48(%rsp)
   uninit  %r12
   xorq %r12, %r12
   movq %r12, <offset:1>+0x70(%rsp)
@@ -1245,21 +1245,20 @@ block2:
   movq %r15, <offset:1>+(%rsp)
   jmp     label8
 block3:
-  movq <offset:1>+0x58(%rsp), %rdi
+  movq <offset:1>+0x58(%rsp), %rbx
+  movq <offset:1>+0x50(%rsp), %rdi
   uninit  %rdx
   xorq %rdx, %rdx
   imulq $0x0, (%rip), %rsi
   load_ext_name userextname2+0, %rcx
   call    *%rcx
-  movq <offset:1>+0x50(%rsp), %r8
-  movq <offset:1>+0x48(%rsp), %rdx
-  vmovss (%rdx), %xmm12
-  uninit  %xmm11
-  vxorpd %xmm11, %xmm11, %xmm13
-  vcvtss2sd %xmm12, %xmm13, %xmm15
-  movabsq $0x4010000000000000, %rbx
-  vmovq %rbx, %xmm14
-  vfmadd213sd (%rip), %xmm14, %xmm15
+  movq <offset:1>+0x48(%rsp), %r8
+  vmovss (%rbx), %xmm11
+  uninit  %xmm10
+  vxorpd %xmm10, %xmm10, %xmm12
+  vcvtss2sd %xmm11, %xmm12, %xmm13
+  vmulsd (%rip), %xmm13, %xmm14
+  vaddsd (%rip), %xmm14, %xmm15
   movdqu %xmm15, <offset:1>+0x20(%rsp)
   movl (%r8), %r10d
   movl $0x2, %r9d
