@@ -69,9 +69,9 @@ fn map_graphs<T: Send>(graphs: &[(Role, Graph)], f: impl Fn(&Role, &Graph) -> T 
 /// A graph lowered to kernels; a training step's data inputs are read by row.
 ///
 /// Only the full step runs at every step: the last, smaller step runs once per epoch and
-/// an evaluation at most once per epoch, so their products above a few thousand
-/// multiply-adds call the GEMM library rather than being compiled into register tiles,
-/// which keeps compile times down at no measurable cost in training time.
+/// an evaluation at most once per epoch, so their narrow products (`NARROW_SIDE`) above
+/// a few thousand multiply-adds call the GEMM library too rather than being compiled into
+/// register tiles, which keeps compile times down at no measurable cost in training time.
 pub fn lower(role: &Role, graph: &Graph) -> Program {
     let rows: &[u32] = if matches!(role, Role::Step | Role::TailStep) { &[0, 1] } else { &[] };
     let hot = matches!(role, Role::Step);
@@ -81,6 +81,7 @@ pub fn lower(role: &Role, graph: &Graph) -> Program {
     };
     if !hot {
         options.library_macs = options.library_macs.min(RARE_LIBRARY_MACS);
+        options.narrow_library_macs = options.narrow_library_macs.min(RARE_LIBRARY_MACS);
     }
     nnc_kernels::lower(graph, rows, &options)
 }

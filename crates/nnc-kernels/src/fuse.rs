@@ -28,9 +28,14 @@ use std::collections::HashMap;
 /// Choices the code generator's measurements make for the fuser.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Options {
-    /// Products of at least this many multiply-adds call the GEMM library; smaller ones
-    /// are register tiles of generated code.
+    /// Products of at least this many multiply-adds call the GEMM library (nnc's product
+    /// kernel for the CPU class, for all but the largest); smaller ones are register
+    /// tiles of generated code.
     pub library_macs: usize,
+    /// The same for a narrow product, one of whose sides is below [`NARROW_SIDE`]: its
+    /// vectors would be mostly empty lanes in the library's kernels, while the tiles put
+    /// a narrow side across their rows.
+    pub narrow_library_macs: usize,
     /// Products of at least this many multiply-adds run on `threads` threads.
     pub parallel_macs: usize,
     pub threads: usize,
@@ -41,9 +46,19 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Options {
-        Options { library_macs: 16384, parallel_macs: 1 << 21, threads: 2, split_loop_points: usize::MAX }
+        Options {
+            library_macs: 2048,
+            narrow_library_macs: 16384,
+            parallel_macs: 1 << 21,
+            threads: 2,
+            split_loop_points: usize::MAX,
+        }
     }
 }
+
+/// A product with a side (rows, columns or reduction) shorter than this is narrow
+/// ([`Options::narrow_library_macs`]).
+pub const NARROW_SIDE: usize = 4;
 
 /// Lowers `graph` to kernels. `row_inputs` are the inputs whose first axis is the
 /// batch's rows (gathered through a row table by the training loop).
@@ -390,7 +405,9 @@ impl<'g> Fuser<'g> {
         let mut a = self.operand_view(inst.args[0], [m, k]);
         let mut b = self.operand_view(inst.args[1], [k, n]);
         let macs = m * n * k;
-        let strategy = if macs >= self.options.library_macs {
+        let narrow = m.min(n).min(k) < NARROW_SIDE;
+        let library_macs = if narrow { self.options.narrow_library_macs } else { self.options.library_macs };
+        let strategy = if macs >= library_macs {
             let threads = if macs >= self.options.parallel_macs { self.options.threads.max(1) } else { 1 };
             Strategy::Library { threads, halves: false }
         } else {
