@@ -63,27 +63,46 @@ fn host_isa(tier: Tier, class: CpuClass) -> Result<OwnedTargetIsa, CodegenError>
     isa.finish(settings::Flags::new(flags)).map_err(|e| err("host ISA")(&e))
 }
 
-/// Cranelift's x86-64 features a CPU of `class` may lack.
+/// Cranelift's x86-64 features a CPU of `class` may lack. `generic` is the x86-64
+/// baseline itself (SSE2): a CPU of the first x86-64 generations (Core 2 before 2008,
+/// AMD K8 and K10, the early 64-bit Atoms) has none of these, and code that used SSE4.1
+/// there would stop on an illegal instruction. `avx2` is Haswell's set.
 fn features_above(class: CpuClass) -> &'static [&'static str] {
-    const AVX512: &[&str] = &["has_avx512bitalg", "has_avx512dq", "has_avx512f", "has_avx512vbmi", "has_avx512vl"];
-    const AVX2_AND_UP: &[&str] = &[
+    const AVX512: &[&str] = &[
         "has_avx512bitalg",
         "has_avx512dq",
         "has_avx512f",
         "has_avx512vbmi",
         "has_avx512vl",
+        "has_avx512vnni",
+        "has_avx_vnni",
+    ];
+    const SSE3_AND_UP: &[&str] = &[
+        "has_avx512bitalg",
+        "has_avx512dq",
+        "has_avx512f",
+        "has_avx512vbmi",
+        "has_avx512vl",
+        "has_avx512vnni",
+        "has_avx_vnni",
         "has_avx",
         "has_avx2",
         "has_fma",
         "has_bmi1",
         "has_bmi2",
         "has_lzcnt",
+        "has_popcnt",
+        "has_sse3",
+        "has_ssse3",
+        "has_sse41",
+        "has_sse42",
+        "has_cmpxchg16b",
     ];
     match class {
         _ if !cfg!(target_arch = "x86_64") => &[],
         CpuClass::Avx512 => &[],
         CpuClass::Avx2 => AVX512,
-        CpuClass::Generic => AVX2_AND_UP,
+        CpuClass::Generic => SSE3_AND_UP,
     }
 }
 

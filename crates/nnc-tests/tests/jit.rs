@@ -161,6 +161,84 @@ fn code_for_a_cpu_without_fma_has_no_fused_multiply_adds() {
     }
 }
 
+/// `NNC_CPU=generic` is the x86-64 baseline: its machine code uses no instruction past
+/// SSE2 (no SSE3, SSSE3, SSE4, POPCNT, LZCNT or VEX), which would stop a CPU of the first
+/// x86-64 generations on an illegal instruction. Cranelift's own lowerings for such CPUs
+/// are then what the suite tests under `NNC_CPU=generic`.
+#[test]
+#[cfg(target_arch = "x86_64")]
+fn code_for_baseline_x86_64_uses_nothing_past_sse2() {
+    // Prefixes of mnemonics (`pminsw` and `pmaxsw` are SSE2, `andnps` SSE).
+    const PAST_SSE2: &[&str] = &[
+        "insertps",
+        "extractps",
+        "blendps",
+        "blendvps",
+        "pblend",
+        "roundp",
+        "rounds",
+        "pmulld",
+        "pminsb",
+        "pminsd",
+        "pmaxsb",
+        "pmaxsd",
+        "pminuw",
+        "pminud",
+        "pmaxuw",
+        "pmaxud",
+        "ptest",
+        "pextrd",
+        "pextrq",
+        "pextrb",
+        "pinsrd",
+        "pinsrq",
+        "pinsrb",
+        "pmovzx",
+        "pmovsx",
+        "pcmpeqq",
+        "pcmpgtq",
+        "packusdw",
+        "dpps",
+        "pshufb",
+        "palignr",
+        "pabs",
+        "phadd",
+        "phsub",
+        "psign",
+        "haddp",
+        "hsubp",
+        "addsubp",
+        "movshdup",
+        "movsldup",
+        "movddup",
+        "lddqu",
+        "popcnt",
+        "lzcnt",
+        "tzcnt",
+        "andnl",
+        "andnq",
+        "v",
+    ];
+    let options = nnc_codegen::Options {
+        class: Some(nnc_codegen::cpu::CpuClass::Generic),
+        asm: true,
+        ..nnc_codegen::Options::default()
+    };
+    let mut mnemonics = BTreeSet::new();
+    for example in ["examples/autoencoder.nn", "examples/digits_cnn.nn", "examples/iris.nn"] {
+        let path = repo_root().join(example);
+        let source = std::fs::read_to_string(&path).unwrap();
+        let checked = nnc_driver::check(&source, path.parent().unwrap(), Overrides::default()).unwrap();
+        let listing = compile_job(&checked.jobs[0], Functions::All, options).unwrap().asm().to_string();
+        let instructions = listing.lines().filter(|line| line.starts_with("  ") && !line.trim().starts_with("unwind"));
+        mnemonics.extend(instructions.filter_map(|line| line.split_whitespace().next()).map(str::to_string));
+    }
+    assert!(mnemonics.contains("mulps") && mnemonics.contains("addps"), "the premise: vector code\n{mnemonics:?}");
+    let past: Vec<&String> =
+        mnemonics.iter().filter(|m| PAST_SSE2.iter().any(|prefix| m.starts_with(prefix))).collect();
+    assert!(past.is_empty(), "instructions past SSE2: {past:?}");
+}
+
 /// A step of one row is where a length-one axis can vanish from an index and a data row
 /// be read off its loop (fixed in `IndexMap::through_reshape`): every training program
 /// planned with a last batch of one row, its loop against its steps, and with batches of
