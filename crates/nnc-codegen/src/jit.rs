@@ -64,9 +64,9 @@ fn host_isa(tier: Tier, class: CpuClass) -> Result<OwnedTargetIsa, CodegenError>
 }
 
 /// Cranelift's x86-64 features a CPU of `class` may lack. `generic` is the x86-64
-/// baseline itself (SSE2): a CPU of the first x86-64 generations (Core 2 before 2008,
-/// AMD K8 and K10, the early 64-bit Atoms) has none of these, and code that used SSE4.1
-/// there would stop on an illegal instruction. `avx2` is Haswell's set.
+/// baseline itself (SSE2), which is what `cranelift_native` finds on a CPU of the first
+/// x86-64 generations (Core 2 before 2008, AMD K8 and K10, the early 64-bit Atoms), so
+/// that `NNC_CPU=generic` tests the code such a CPU gets. `avx2` is Haswell's set.
 fn features_above(class: CpuClass) -> &'static [&'static str] {
     const AVX512: &[&str] = &[
         "has_avx512bitalg",

@@ -162,9 +162,9 @@ fn code_for_a_cpu_without_fma_has_no_fused_multiply_adds() {
 }
 
 /// `NNC_CPU=generic` is the x86-64 baseline: its machine code uses no instruction past
-/// SSE2 (no SSE3, SSSE3, SSE4, POPCNT, LZCNT or VEX), which would stop a CPU of the first
-/// x86-64 generations on an illegal instruction. Cranelift's own lowerings for such CPUs
-/// are then what the suite tests under `NNC_CPU=generic`.
+/// SSE2 (no SSE3, SSSE3, SSE4, POPCNT, LZCNT or VEX), as on a CPU of the first x86-64
+/// generations, so that Cranelift's lowerings for such CPUs are what the suite tests under
+/// `NNC_CPU=generic` (`.ci/run` also runs a Core 2 under qemu).
 #[test]
 #[cfg(target_arch = "x86_64")]
 fn code_for_baseline_x86_64_uses_nothing_past_sse2() {
