@@ -67,7 +67,7 @@ fn host_isa(tier: Tier, class: CpuClass) -> Result<OwnedTargetIsa, CodegenError>
 /// baseline itself (SSE2), which is what `cranelift_native` finds on a CPU of the first
 /// x86-64 generations (Core 2 before 2008, AMD K8 and K10, the early 64-bit Atoms), so
 /// that `NNC_CPU=generic` tests the code such a CPU gets. `avx2` is Haswell's set.
-fn features_above(class: CpuClass) -> &'static [&'static str] {
+fn features_above(class: CpuClass) -> Vec<&'static str> {
     const AVX512: &[&str] = &[
         "has_avx512bitalg",
         "has_avx512dq",
@@ -77,32 +77,13 @@ fn features_above(class: CpuClass) -> &'static [&'static str] {
         "has_avx512vnni",
         "has_avx_vnni",
     ];
-    const SSE3_AND_UP: &[&str] = &[
-        "has_avx512bitalg",
-        "has_avx512dq",
-        "has_avx512f",
-        "has_avx512vbmi",
-        "has_avx512vl",
-        "has_avx512vnni",
-        "has_avx_vnni",
-        "has_avx",
-        "has_avx2",
-        "has_fma",
-        "has_bmi1",
-        "has_bmi2",
-        "has_lzcnt",
-        "has_popcnt",
-        "has_sse3",
-        "has_ssse3",
-        "has_sse41",
-        "has_sse42",
-        "has_cmpxchg16b",
-    ];
+    const AVX2: &[&str] = &["has_avx", "has_avx2", "has_fma", "has_bmi1", "has_bmi2", "has_lzcnt"];
+    const SSE3_TO_SSE42: &[&str] = &["has_popcnt", "has_sse3", "has_ssse3", "has_sse41", "has_sse42", "has_cmpxchg16b"];
     match class {
-        _ if !cfg!(target_arch = "x86_64") => &[],
-        CpuClass::Avx512 => &[],
-        CpuClass::Avx2 => AVX512,
-        CpuClass::Generic => SSE3_AND_UP,
+        _ if !cfg!(target_arch = "x86_64") => Vec::new(),
+        CpuClass::Avx512 => Vec::new(),
+        CpuClass::Avx2 => AVX512.to_vec(),
+        CpuClass::Generic => [AVX512, AVX2, SSE3_TO_SSE42].concat(),
     }
 }
 
