@@ -87,7 +87,7 @@ fn features_above(class: CpuClass) -> Vec<&'static str> {
     }
 }
 
-/// `a·b + c` rounded once, for generated code on CPUs without FMA instructions.
+/// `a·b + c` rounded once, should an `fma` reach code for a CPU without FMA instructions.
 extern "C" fn fused_multiply_add(a: f32, b: f32, c: f32) -> f32 {
     a.mul_add(b, c)
 }
@@ -102,8 +102,9 @@ pub(crate) fn new_module(class: CpuClass) -> Result<(JITModule, [OwnedTargetIsa;
     builder.symbol("nnc_parallel_loop", gemm::nnc_parallel_loop as *const u8);
     builder.symbol("nnc_out_of_bounds", out_of_bounds as *const u8);
     builder.symbol("nnc_profile_tick", profile::nnc_profile_tick as *const u8);
-    // Without FMA (`NNC_CPU=generic`), Cranelift calls `fmaf`; it is given here rather
-    // than looked up in the process, where a binary that never calls it has no libm copy.
+    // Generated code uses `fma` only where the class has FMA (`Emitter::mul_add`; a test
+    // checks the CLIF); without FMA Cranelift would call `fmaf`, given here rather than
+    // looked up in the process, where a binary that never calls it has no libm copy.
     builder.symbol("fmaf", fused_multiply_add as *const u8);
     Ok((JITModule::new(builder), [isa, cold]))
 }
