@@ -102,7 +102,7 @@ mod x86 {
                 }
                 if rest > 0 {
                     let e = exp8(_mm256_sub_ps(_mm256_maskload_ps(row.add(8 * full), mask), shift));
-                    _mm256_maskstore_ps(out.add(8 * full), mask, e);
+                    crate::small_gemm::store_first(out.add(8 * full), rest, e);
                     sum = _mm256_add_ps(sum, _mm256_and_ps(e, lanes));
                 }
                 let halves = _mm_add_ps(_mm256_castps256_ps128(sum), _mm256_extractf128_ps(sum, 1));

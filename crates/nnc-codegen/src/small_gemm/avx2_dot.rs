@@ -59,7 +59,7 @@ unsafe fn rows<const R: usize, const W: usize, const F: bool, const G: bool>(
             i += count;
         }
         if summed {
-            store(o.sums, W, mask, sums);
+            store(o.sums, W, sums);
         }
     }
 }

@@ -76,7 +76,7 @@ unsafe fn rows<const W: usize, const F: bool, const G: bool>(o: &Operands, j: us
             i += count;
         }
         if summed {
-            store(o.sums.add(j), W, mask, sums);
+            store(o.sums.add(j), W, sums);
         }
     }
 }

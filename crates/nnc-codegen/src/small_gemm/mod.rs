@@ -27,6 +27,9 @@ mod portable;
 #[cfg(target_arch = "x86_64")]
 mod sse2;
 
+#[cfg(target_arch = "x86_64")]
+pub(crate) use avx2::store_first;
+
 /// Blocks of products (the share of one thread) with at most this many multiply-adds (and
 /// whose transposed right operand fits [`SCRATCH_MAX`]) run here on AVX-512. Measured
 /// against `gemm` (medians of interleaved runs) on a Zen 5: W2 13.8 → 11.4 µs per step,
