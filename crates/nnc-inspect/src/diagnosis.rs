@@ -182,14 +182,15 @@ fn dead_and_saturated(plan: &JobPlan, hidden: &[(String, Rows)], train_rows: usi
                     findings.push(Finding {
                         kind: "dead_relu",
                         message: format!(
-                            "{} of the {} ReLU {units_word} of `{}` output 0 on {every}: they no longer learn",
+                            "{} of the {} ReLU {units_word} of `{}` output 0 on {every}: {}",
                             dead.len(),
                             channels.min(units),
-                            layer.name
+                            layer.name,
+                            if dead.len() == 1 { "it no longer learns" } else { "they no longer learn" }
                         ),
                         evidence: vec![format!(
-                            "dead {units_word}: {} (0 on all {} {when})",
-                            dead.iter().map(usize::to_string).collect::<Vec<_>>().join(", "),
+                            "dead: {} (0 on all {} {when})",
+                            numbered(units_word, &dead),
                             examined(rows.len(), train_rows)
                         )],
                         hint: "another seed, more units, a smaller learning rate, or `leaky_relu`".to_string(),
@@ -213,10 +214,7 @@ fn dead_and_saturated(plan: &JobPlan, hidden: &[(String, Rows)], train_rows: usi
                             layer.activation.name(),
                             layer.name
                         ),
-                        evidence: vec![format!(
-                            "saturated units: {}",
-                            saturated.iter().map(usize::to_string).collect::<Vec<_>>().join(", ")
-                        )],
+                        evidence: vec![format!("saturated: {}", numbered("units", &saturated))],
                         hint: "normalise the inputs (`normalize standard`), or use smaller initial weights or a smaller learning rate".to_string(),
                     });
                 }
@@ -225,6 +223,14 @@ fn dead_and_saturated(plan: &JobPlan, hidden: &[(String, Rows)], train_rows: usi
         }
     }
     findings
+}
+
+/// Which units (or filters) a finding names, counted from 0: `unit 90`, `units 0, 1`. A
+/// bare list after the plural read as a count: "dead units: 90" named the one unit 90.
+fn numbered(plural: &str, indices: &[usize]) -> String {
+    let word = if indices.len() == 1 { plural.strip_suffix('s').unwrap_or(plural) } else { plural };
+    let list: Vec<String> = indices.iter().map(usize::to_string).collect();
+    format!("{word} {}", list.join(", "))
 }
 
 /// Per-layer gradient sizes, on the first batch, at the initial parameters and at the
@@ -316,4 +322,16 @@ pub fn render(findings: &[Finding]) -> String {
         out.push_str(&format!("      what to do: {}\n", finding.hint));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::numbered;
+
+    #[test]
+    fn one_index_reads_as_one_unit_not_as_a_count() {
+        assert_eq!(numbered("units", &[90]), "unit 90");
+        assert_eq!(numbered("units", &[0, 1]), "units 0, 1");
+        assert_eq!(numbered("filters", &[3]), "filter 3");
+    }
 }
