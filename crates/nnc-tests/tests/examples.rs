@@ -107,16 +107,27 @@ fn the_digits_cnn_reaches_98_5_percent_and_beats_the_mlp() {
     assert!(cnn > mlp, "cnn {cnn}, mlp {mlp}");
 }
 
+/// Over seeds 1–4 (each its own split and initial weights), not on one seed: a single
+/// run's 359 test digits differ by a digit or two between CPU classes, whose sums are
+/// ordered differently, and with seed 1 the two networks tie on AVX2 (354 of 359 each)
+/// and the one without the skip wins by one digit under `generic`.
 #[test]
 fn the_residual_mlp_beats_the_same_layers_without_the_skip() {
-    let residual = metric(&run("digits_residual.nn"), "test", |s| s.accuracy);
     let dir = repo_root().join("examples");
     let source = std::fs::read_to_string(dir.join("digits_residual.nn")).unwrap();
     let plain_source = source.replace("  dense 64\n  add dense1 relu\n", "  dense 64 relu\n");
     assert_ne!(plain_source, source, "the residual block is where the test expects it");
-    let plain = nnc_driver::run(&plain_source, &dir, Overrides::default()).unwrap().jobs.pop().unwrap();
-    let plain = metric(&plain, "test", |s| s.accuracy);
-    assert!(residual >= 0.98 && residual > plain, "residual {residual}, without the skip {plain}");
+    let accuracy = |source: &str, seed: u64| {
+        let overrides = Overrides { seed: Some(seed), ..Overrides::default() };
+        let report = nnc_driver::run(source, &dir, overrides).unwrap().jobs.pop().unwrap();
+        metric(&report, "test", |s| s.accuracy)
+    };
+    let seeds = 1..=4;
+    let residual: Vec<f64> = seeds.clone().map(|seed| accuracy(&source, seed)).collect();
+    let plain: Vec<f64> = seeds.map(|seed| accuracy(&plain_source, seed)).collect();
+    let mean = |a: &[f64]| a.iter().sum::<f64>() / a.len() as f64;
+    assert!(residual[0] >= 0.98, "residual with the example's seed: {}", residual[0]);
+    assert!(mean(&residual) > mean(&plain), "residual {residual:?}, without the skip {plain:?}");
 }
 
 #[test]
