@@ -154,17 +154,6 @@ pub(super) unsafe fn load(at: *const f32, lanes: usize, mask: __m256i) -> __m256
     unsafe { if lanes == 8 { _mm256_loadu_ps(at) } else { _mm256_maskload_ps(at, mask) } }
 }
 
-/// Stores one vector of a row of C (or the sums): a plain store when all 8 lanes are in
-/// the block.
-///
-/// # Safety
-/// The first `lanes` elements from `at` must be writable.
-#[target_feature(enable = "avx2,fma")]
-pub(super) unsafe fn store(at: *mut f32, lanes: usize, value: __m256) {
-    // SAFETY: as in `load`.
-    unsafe { store_first(at, lanes, value) }
-}
-
 /// Stores the first `lanes` lanes of `value` (at most 8) at `at`, in plain stores of 4, 2
 /// and 1 lanes. `vmaskmovps` stores would take one instruction, but AMD's cores before
 /// Zen 4 run each as tens of micro-ops: on a Zen 1, W2's 10-wide weight gradient spent
@@ -263,7 +252,7 @@ pub(super) unsafe fn finish_vector<const F: bool, const G: bool>(
         if G && !o.sums.is_null() {
             *sums = _mm256_add_ps(*sums, out);
         }
-        store(at, lanes, out);
+        store_first(at, lanes, out);
     }
 }
 
@@ -368,7 +357,7 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
         }
         if summed {
             for v in 0..V {
-                store(o.sums.add(j + 8 * v), lanes[v], sums[v]);
+                store_first(o.sums.add(j + 8 * v), lanes[v], sums[v]);
             }
         }
     }
@@ -432,7 +421,7 @@ pub(super) unsafe fn copy_transposed(s: *const f32, s_rows: isize, (n, k): (usiz
             });
             for (c, row) in transpose(&corner).iter().take(columns).enumerate() {
                 // SAFETY: row p + c of `out` holds n elements; j..j + rows of them.
-                unsafe { store(out.as_mut_ptr().add((p + c) * n + j), rows, *row) };
+                unsafe { store_first(out.as_mut_ptr().add((p + c) * n + j), rows, *row) };
             }
         }
     }

@@ -8,7 +8,7 @@
 //! kernel's finish (`avx2::finish_vector`).
 
 use super::Operands;
-use super::avx2::{finish_vector, lane_mask, load, store};
+use super::avx2::{finish_vector, lane_mask, load, store_first};
 use std::arch::x86_64::*;
 
 /// Columns this kernel takes, at most.
@@ -59,7 +59,7 @@ unsafe fn rows<const R: usize, const W: usize, const F: bool, const G: bool>(
             i += count;
         }
         if summed {
-            store(o.sums, W, sums);
+            store_first(o.sums, W, sums);
         }
     }
 }

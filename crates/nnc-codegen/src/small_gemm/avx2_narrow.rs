@@ -8,7 +8,7 @@
 //! the row kernel's finish (`avx2::finish_vector`).
 
 use super::Operands;
-use super::avx2::{finish_vector, lane_mask, load, store, transpose};
+use super::avx2::{finish_vector, lane_mask, load, store_first, transpose};
 use std::arch::x86_64::*;
 
 /// Columns in one block, at most: 2 × 6 accumulators, A's two vectors and B's broadcast
@@ -76,7 +76,7 @@ unsafe fn rows<const W: usize, const F: bool, const G: bool>(o: &Operands, j: us
             i += count;
         }
         if summed {
-            store(o.sums.add(j), W, sums);
+            store_first(o.sums.add(j), W, sums);
         }
     }
 }
