@@ -8,7 +8,7 @@ W5 and "W3 against OpenBLAS on its own products").
     $NNC_BENCH_PYTHON bench/step_products.py [w3|w5] [--json]    (the peers' Python, with numpy)
 
 `--json` prints only {"us": the products' total, "flops": their work, "sgemm": the 2048³
-rate} (`bench/compare.py` reads it).
+rate, "products": how many} (`bench/compare.py` reads it).
 """
 import json
 import sys
@@ -89,7 +89,7 @@ def main():
         flops += 2 * m * n * k
         say(f"{name:28s} {layout}  {us:8.2f} µs  {2 * m * n * k / us / 1e3:6.1f} GFLOP/s")
     if quiet:
-        print(json.dumps({"us": total, "flops": flops, "sgemm": peak}))
+        print(json.dumps({"us": total, "flops": flops, "sgemm": peak, "products": len(STEPS[step])}))
         return
     one = np.ones((1, 1), dtype=np.float32)
     call = best_us(one, one, np.empty_like(one), 20000, 3)
