@@ -1,4 +1,5 @@
-//! Products follow their data between the two cores (`follow_the_data`).
+//! Products follow their data between the two cores, and lead it to a split loop that
+//! reads it next (`follow_the_data`).
 //!
 //! The code generator runs a large loop kernel as two halves of its first axis, one per
 //! core (`nnc_codegen`'s `parallel.rs`), and the GEMM helper splits a product on two
@@ -78,7 +79,11 @@ pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, t
         return;
     }
     let mut halves: HashMap<BufferId, Halves> = HashMap::new();
-    for kernel in &mut program.kernels {
+    // Outputs of products on one thread that no kernel has read yet: buffer → kernel.
+    let mut unread: HashMap<BufferId, usize> = HashMap::new();
+    for index in 0..program.kernels.len() {
+        lead(program, index, &mut unread, &mut halves, threads, split_loop_points);
+        let kernel = &mut program.kernels[index];
         let written = kernel.writes();
         let split_rows = match &mut kernel.kind {
             KernelKind::Loop { dims, body } => loop_halves(dims, body, split_loop_points),
@@ -92,8 +97,91 @@ pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, t
                 Some((_, rows)) => halves.insert(buffer, rows),
                 None => halves.remove(&buffer),
             };
+            unread.remove(&buffer);
+        }
+        if let KernelKind::Matmul(mm) = &kernel.kind
+            && let (Strategy::Library { threads: 1, .. }, Some(into)) = (mm.strategy, mm.acc)
+        {
+            unread.insert(into, index);
         }
     }
+}
+
+/// Puts a product on both threads, split by rows, when the first kernel to read its
+/// output is a loop kernel the code generator splits and each half of that loop reads
+/// only the rows the same thread would then write. Without this the product ran on one
+/// core and the loop fetched half of its output from that core's cache: W5's first
+/// convolution (2,048 × 16 × 9, 295 K multiply-adds, too few to be split by their
+/// number) took 25 µs a step on one thread, and its max pool, split, read it.
+fn lead(
+    program: &mut Program,
+    reader: usize,
+    unread: &mut HashMap<BufferId, usize>,
+    halves: &mut HashMap<BufferId, Halves>,
+    threads: usize,
+    split_loop_points: usize,
+) {
+    let read: Vec<(BufferId, bool)> = {
+        let kernel = &program.kernels[reader];
+        let split = match &kernel.kind {
+            KernelKind::Loop { dims, body } => loop_splits(dims, body, split_loop_points).then_some((dims, body)),
+            KernelKind::Matmul(_) => None,
+        };
+        let mut read: Vec<(BufferId, bool)> = Vec::new();
+        for view in kernel.reads() {
+            let Some(&product) = unread.get(&view.buffer) else { continue };
+            let KernelKind::Matmul(mm) = &program.kernels[product].kind else { continue };
+            let boundary = mm.m.div_ceil(2) * mm.n;
+            let local = split.is_some_and(|(dims, _)| reads_in_halves(dims, view, boundary));
+            let fits = splits_by_rows(mm) && mm.m * mm.n >= split_loop_points;
+            match read.iter_mut().find(|(buffer, _)| *buffer == view.buffer) {
+                Some((_, both)) => *both &= local && fits,
+                None => read.push((view.buffer, local && fits)),
+            }
+        }
+        read
+    };
+    for (buffer, local) in read {
+        let Some(product) = unread.remove(&buffer) else { continue };
+        let KernelKind::Matmul(mm) = &mut program.kernels[product].kind else { continue };
+        if local && threads > 1 {
+            mm.strategy = Strategy::Library { threads, halves: false };
+            if let Some((into, rows)) = product_halves(mm) {
+                halves.insert(into, rows);
+            }
+        }
+    }
+}
+
+/// Whether a loop over `dims`, run in halves of its first axis (`count / 2` and the rest,
+/// as `nnc_codegen`'s `nnc_parallel_loop` does), reads `view` only before element
+/// `boundary` in its first half and only from it on in its second.
+fn reads_in_halves(dims: &[usize], view: &View, boundary: usize) -> bool {
+    let (Some(&count), Some(&first)) = (dims.first(), view.strides.first()) else { return false };
+    let half = count / 2;
+    if dims.len() < 2 || half == 0 || view.gather.is_some() || view.strides.iter().any(|&s| s < 0) {
+        return false;
+    }
+    let span: usize = view.strides[1..].iter().zip(&dims[1..]).map(|(&s, &d)| s.unsigned_abs() * (d - 1)).sum();
+    let first = first.unsigned_abs();
+    let last_of_first_half = view.offset + first * (half - 1) + span;
+    let start_of_second_half = view.offset + first * half;
+    last_of_first_half < boundary && start_of_second_half >= boundary
+}
+
+/// Whether the code generator splits a loop kernel over `dims` between the threads (as
+/// `nnc_codegen`'s `parallel::split` decides): large enough, and its halves along the
+/// first axis store to disjoint elements, or sum over that axis into partials.
+fn loop_splits(dims: &[usize], body: &Body, split_loop_points: usize) -> bool {
+    let points = dims.iter().product::<usize>();
+    if dims.len() < 2 || dims[0] < 2 || points < split_loop_points {
+        return false;
+    }
+    let disjoint = |store: &Store| first_axis_parts_disjoint(dims, &store.view.strides);
+    let summed = |store: &Store| store.combine == Combine::Sum && store.view.strides[0] == 0;
+    let gathered = body.nodes.iter().any(|node| matches!(node, Node::Load(view) if view.gather.is_some()));
+    let halved_sums = !gathered && dims[0] >= 4 && dims[0].is_multiple_of(2);
+    body.stores.iter().all(|store| disjoint(store) || (halved_sums && summed(store)))
 }
 
 /// The buffer whose rows a loop kernel writes half on each thread, when the code
@@ -101,18 +189,14 @@ pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, t
 /// buffer along its first axis, besides any sums over that axis (each thread sums its
 /// half into a partial of its own; the caller adds them up).
 fn loop_halves(dims: &[usize], body: &Body, split_loop_points: usize) -> Option<(BufferId, Halves)> {
-    let points = dims.iter().product::<usize>();
-    if dims.len() < 2 || dims[0] < 2 || points < split_loop_points {
+    if !loop_splits(dims, body, split_loop_points) {
         return None;
     }
+    let points = dims.iter().product::<usize>();
     let disjoint = |store: &&Store| first_axis_parts_disjoint(dims, &store.view.strides);
-    let summed = |store: &Store| store.combine == Combine::Sum && store.view.strides[0] == 0;
-    let gathered = body.nodes.iter().any(|node| matches!(node, Node::Load(view) if view.gather.is_some()));
-    let halved_sums = !gathered && dims[0] >= 4 && dims[0].is_multiple_of(2);
-    let split = body.stores.iter().all(|store| disjoint(&store) || (halved_sums && summed(store)));
     let written: Vec<&Store> = body.stores.iter().filter(disjoint).collect();
     match written.as_slice() {
-        [store] if split => {
+        [store] => {
             let (stride, offset) = (store.view.strides[0], store.view.offset);
             Some((store.view.buffer, Halves { count: dims[0], stride, offset, elements: points }))
         }
@@ -408,5 +492,92 @@ mod tests {
             product((128, 16, 784), view(1, vec![784, 1], None), view(2, vec![16, 1], None), 3, 1, true),
         ];
         assert_eq!(strategies(kernels), [ONE]);
+    }
+
+    /// W5's first convolution: `into = cols·W` (2,048 × 16 × 9) on one thread.
+    fn convolution(into: u32) -> Kernel {
+        kernel(KernelKind::Matmul(Matmul {
+            m: 2048,
+            n: 16,
+            k: 9,
+            a: view(1, vec![9, 1], None),
+            b: view(2, vec![16, 1], None),
+            epilogue: Body::default(),
+            strategy: Strategy::Library { threads: 1, halves: false },
+            acc: Some(BufferId(into)),
+            accumulate: None,
+            finish: None,
+        }))
+    }
+
+    /// A loop over `dims` that loads `from` through `strides` and sums into buffer 9, its
+    /// first axis kept (so the code generator splits it when it is large enough).
+    fn reader(from: u32, dims: Vec<usize>, strides: Vec<isize>) -> Kernel {
+        let mut out: Vec<isize> = vec![0; dims.len()];
+        out[0] = 1;
+        let body = Body {
+            nodes: vec![Node::Load(view(from, strides, None))],
+            stores: vec![Store { view: view(9, out, None), value: NodeId(0), combine: Combine::Sum }],
+        };
+        kernel(KernelKind::Loop { dims, body })
+    }
+
+    /// W5's first max pool over the convolution's output: [images·rows, columns, 2, 2,
+    /// channels] of 32 × 8 × 8 × 16, in halves of the images.
+    fn pool(from: u32, images: usize) -> Kernel {
+        reader(from, vec![images * 4, 4, 2, 2, 16], vec![256, 32, 128, 16, 1])
+    }
+
+    fn threads_of(kernels: Vec<Kernel>) -> Vec<usize> {
+        let mut program = Program { kernels, ..Program::default() };
+        follow_the_data(&mut program, SPLIT, 2);
+        let threads = |k: &Kernel| match &k.kind {
+            KernelKind::Matmul(Matmul { strategy: Strategy::Library { threads, .. }, .. }) => Some(*threads),
+            _ => None,
+        };
+        program.kernels.iter().filter_map(threads).collect()
+    }
+
+    #[test]
+    fn a_product_whose_first_reader_is_split_along_its_rows_runs_on_both_threads() {
+        assert_eq!(threads_of(vec![convolution(3), pool(3, 32)]), [2]);
+    }
+
+    #[test]
+    fn a_reader_that_crosses_the_rows_halves_leaves_the_product_on_one_thread() {
+        // Split along the channels: each half reads rows from both halves of the product.
+        let across = reader(3, vec![16, 2048], vec![1, 16]);
+        assert_eq!(threads_of(vec![convolution(3), across]), [1]);
+    }
+
+    #[test]
+    fn a_reader_too_small_to_be_split_leaves_the_product_on_one_thread() {
+        assert_eq!(threads_of(vec![convolution(3), reader(3, vec![2, 16], vec![16, 1])]), [1]);
+    }
+
+    #[test]
+    fn only_the_first_reader_decides() {
+        // A one-thread loop reads the output first: splitting the product would make it
+        // fetch half from the other core.
+        let first = reader(3, vec![1, 32768], vec![0, 1]);
+        assert_eq!(threads_of(vec![convolution(3), first, pool(3, 32)]), [1]);
+    }
+
+    #[test]
+    fn the_halves_of_a_product_split_so_are_followed_by_the_next_product() {
+        // A product reading the pool's input rows after the pool: it follows the halves.
+        let next = kernel(KernelKind::Matmul(Matmul {
+            m: 2048,
+            n: 4,
+            k: 16,
+            a: view(3, vec![16, 1], None),
+            b: view(4, vec![4, 1], None),
+            epilogue: Body::default(),
+            strategy: Strategy::Library { threads: 1, halves: false },
+            acc: Some(BufferId(5)),
+            accumulate: None,
+            finish: None,
+        }));
+        assert_eq!(threads_of(vec![convolution(3), pool(3, 32), next]), [2, 2]);
     }
 }
