@@ -496,18 +496,7 @@ mod tests {
 
     /// W5's first convolution: `into = cols·W` (2,048 × 16 × 9) on one thread.
     fn convolution(into: u32) -> Kernel {
-        kernel(KernelKind::Matmul(Matmul {
-            m: 2048,
-            n: 16,
-            k: 9,
-            a: view(1, vec![9, 1], None),
-            b: view(2, vec![16, 1], None),
-            epilogue: Body::default(),
-            strategy: Strategy::Library { threads: 1, halves: false },
-            acc: Some(BufferId(into)),
-            accumulate: None,
-            finish: None,
-        }))
+        product((2048, 16, 9), view(1, vec![9, 1], None), view(2, vec![16, 1], None), into, 1, false)
     }
 
     /// A loop over `dims` that loads `from` through `strides` and sums into buffer 9, its
@@ -528,31 +517,21 @@ mod tests {
         reader(from, vec![images * 4, 4, 2, 2, 16], vec![256, 32, 128, 16, 1])
     }
 
-    fn threads_of(kernels: Vec<Kernel>) -> Vec<usize> {
-        let mut program = Program { kernels, ..Program::default() };
-        follow_the_data(&mut program, SPLIT, 2);
-        let threads = |k: &Kernel| match &k.kind {
-            KernelKind::Matmul(Matmul { strategy: Strategy::Library { threads, .. }, .. }) => Some(*threads),
-            _ => None,
-        };
-        program.kernels.iter().filter_map(threads).collect()
-    }
-
     #[test]
     fn a_product_whose_first_reader_is_split_along_its_rows_runs_on_both_threads() {
-        assert_eq!(threads_of(vec![convolution(3), pool(3, 32)]), [2]);
+        assert_eq!(strategies(vec![convolution(3), pool(3, 32)]), [TWO]);
     }
 
     #[test]
     fn a_reader_that_crosses_the_rows_halves_leaves_the_product_on_one_thread() {
         // Split along the channels: each half reads rows from both halves of the product.
         let across = reader(3, vec![16, 2048], vec![1, 16]);
-        assert_eq!(threads_of(vec![convolution(3), across]), [1]);
+        assert_eq!(strategies(vec![convolution(3), across]), [ONE]);
     }
 
     #[test]
     fn a_reader_too_small_to_be_split_leaves_the_product_on_one_thread() {
-        assert_eq!(threads_of(vec![convolution(3), reader(3, vec![2, 16], vec![16, 1])]), [1]);
+        assert_eq!(strategies(vec![convolution(3), reader(3, vec![2, 16], vec![16, 1])]), [ONE]);
     }
 
     #[test]
@@ -560,24 +539,13 @@ mod tests {
         // A one-thread loop reads the output first: splitting the product would make it
         // fetch half from the other core.
         let first = reader(3, vec![1, 32768], vec![0, 1]);
-        assert_eq!(threads_of(vec![convolution(3), first, pool(3, 32)]), [1]);
+        assert_eq!(strategies(vec![convolution(3), first, pool(3, 32)]), [ONE]);
     }
 
     #[test]
     fn the_halves_of_a_product_split_so_are_followed_by_the_next_product() {
         // A product reading the pool's input rows after the pool: it follows the halves.
-        let next = kernel(KernelKind::Matmul(Matmul {
-            m: 2048,
-            n: 4,
-            k: 16,
-            a: view(3, vec![16, 1], None),
-            b: view(4, vec![4, 1], None),
-            epilogue: Body::default(),
-            strategy: Strategy::Library { threads: 1, halves: false },
-            acc: Some(BufferId(5)),
-            accumulate: None,
-            finish: None,
-        }));
-        assert_eq!(threads_of(vec![convolution(3), pool(3, 32), next]), [2, 2]);
+        let next = product((2048, 4, 16), view(3, vec![16, 1], None), view(4, vec![4, 1], None), 5, 1, false);
+        assert_eq!(strategies(vec![convolution(3), pool(3, 32), next]), [TWO, TWO]);
     }
 }
