@@ -109,7 +109,8 @@ pub(crate) fn follow_the_data(program: &mut Program, split_loop_points: usize, t
 
 /// Puts a product on both threads, split by rows, when the first kernel to read its
 /// output is a loop kernel the code generator splits and each half of that loop reads
-/// only the rows the same thread would then write. Without this the product ran on one
+/// only the rows the same thread would then write (and the product has no epilogue loop
+/// of its own). Without this the product ran on one
 /// core and the loop fetched half of its output from that core's cache: W5's first
 /// convolution (2,048 × 16 × 9, 295 K multiply-adds, too few to be split by their
 /// number) took 25 µs a step on one thread, and its max pool, split, read it.
@@ -133,7 +134,9 @@ fn lead(
             let KernelKind::Matmul(mm) = &program.kernels[product].kind else { continue };
             let boundary = mm.m.div_ceil(2) * mm.n;
             let local = split.is_some_and(|(dims, _)| reads_in_halves(dims, view, boundary));
-            let fits = splits_by_rows(mm) && mm.m * mm.n >= split_loop_points;
+            // An epilogue that stores runs over the whole product on the calling thread,
+            // which would then read the other core's half.
+            let fits = splits_by_rows(mm) && mm.m * mm.n >= split_loop_points && mm.epilogue.stores.is_empty();
             match read.iter_mut().find(|(buffer, _)| *buffer == view.buffer) {
                 Some((_, both)) => *both &= local && fits,
                 None => read.push((view.buffer, local && fits)),
