@@ -125,7 +125,7 @@ fn lead(
     let read: Vec<(BufferId, bool)> = {
         let kernel = &program.kernels[reader];
         let split = match &kernel.kind {
-            KernelKind::Loop { dims, body } => loop_splits(dims, body, split_loop_points).then_some((dims, body)),
+            KernelKind::Loop { dims, body } => loop_splits(dims, body, split_loop_points).then_some(dims),
             KernelKind::Matmul(_) => None,
         };
         let mut read: Vec<(BufferId, bool)> = Vec::new();
@@ -133,7 +133,7 @@ fn lead(
             let Some(&product) = unread.get(&view.buffer) else { continue };
             let KernelKind::Matmul(mm) = &program.kernels[product].kind else { continue };
             let boundary = mm.m.div_ceil(2) * mm.n;
-            let local = split.is_some_and(|(dims, _)| reads_in_halves(dims, view, boundary));
+            let local = split.is_some_and(|dims| reads_in_halves(dims, view, boundary));
             // An epilogue that stores runs over the whole product on the calling thread,
             // which would then read the other core's half.
             let fits = splits_by_rows(mm) && mm.m * mm.n >= split_loop_points && mm.epilogue.stores.is_empty();
@@ -147,7 +147,7 @@ fn lead(
     for (buffer, local) in read {
         let Some(product) = unread.remove(&buffer) else { continue };
         let KernelKind::Matmul(mm) = &mut program.kernels[product].kind else { continue };
-        if local && threads > 1 {
+        if local {
             mm.strategy = Strategy::Library { threads, halves: false };
             if let Some((into, rows)) = product_halves(mm) {
                 halves.insert(into, rows);
@@ -165,7 +165,8 @@ fn reads_in_halves(dims: &[usize], view: &View, boundary: usize) -> bool {
     if dims.len() < 2 || half == 0 || view.gather.is_some() || view.strides.iter().any(|&s| s < 0) {
         return false;
     }
-    let span: usize = view.strides[1..].iter().zip(&dims[1..]).map(|(&s, &d)| s.unsigned_abs() * (d - 1)).sum();
+    let span: usize =
+        view.strides[1..].iter().zip(&dims[1..]).map(|(&s, &d)| s.unsigned_abs() * d.saturating_sub(1)).sum();
     let first = first.unsigned_abs();
     let last_of_first_half = view.offset + first * (half - 1) + span;
     let start_of_second_half = view.offset + first * half;
