@@ -24,10 +24,14 @@ use nnc_kernels::{
 
 /// Loop kernels of fewer points stay on one thread in code that runs every step. Each
 /// split kernel is a function of its own, and Cranelift's cost per function is what sets
-/// this limit: W5 trained in 220, 198 ms and compiled in 9.8, 11.1 ms with limits of 2¹⁵
-/// and 2¹³ points (9.5 ms unsplit; medians of 12 interleaved runs), against a target of
-/// 10 ms.
-pub(crate) const MIN_POINTS: usize = 1 << 15;
+/// this limit: on a Xeon, W5 trained in 220, 198 ms and compiled in 9.8, 11.1 ms with
+/// limits of 2¹⁵ and 2¹³ points (9.5 ms unsplit; medians of 12 interleaved runs). On a
+/// Zen 1, 2¹⁴ took W5 from 393.5 to 373.4 ms and its compile from 10.0 to 10.8 ms (11
+/// interleaved runs): its first window copy, its two padded buffers' zeroing and the
+/// second pool's three kernels (16,384–18,432 points) then run on both cores, and a core
+/// no longer fetches the other's half of a buffer that both read. Below 2¹⁴ W5 gained
+/// nothing more (372.4 ms at 2¹³).
+pub(crate) const MIN_POINTS: usize = 1 << 14;
 
 /// The limit in code that runs at most once per epoch (evaluations, predictions, the last
 /// smaller step): only kernels large enough for the split to outweigh the compile time
