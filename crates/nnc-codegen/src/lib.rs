@@ -31,6 +31,7 @@ mod small_gemm;
 mod softmax;
 mod train_loop;
 mod validate;
+mod window;
 
 pub use boundary::{Compiled, EpochEnd, Frame, Kernel, LoopEnd, LoopRun, Params, TrainLoop};
 pub use denormals::cpu_flushes_denormals;

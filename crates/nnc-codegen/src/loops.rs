@@ -4,6 +4,7 @@
 //! meet memory once per outer iteration.
 
 use crate::emit::{Emitter, Ix, UNROLL, inner_invariant};
+use crate::window::{emit_windowed, window_axes};
 use cranelift::prelude::*;
 use nnc_kernels::{Body, Combine, Node, Store, Unary, View};
 
@@ -21,6 +22,12 @@ pub(crate) fn emit_loop(e: &mut Emitter, dims: &[usize], body: &Body, acc: Optio
         }
         return;
     };
+    if let (None, Some(window)) = (acc, window_axes(dims, body, 0)) {
+        let (outer, window) = outer.split_at(outer.len() - window);
+        let mut emit_outer = windowed_levels(body, window, inner);
+        e.nest(outer, OUTER_UNROLL, &mut Vec::new(), &mut emit_outer);
+        return;
+    }
     let mut emit_outer = outer_levels(body, acc, dims.len() - 1, inner);
     // Outer levels unroll only when short, so that long kernels stay loops.
     e.nest(outer, outer_unroll(inner), &mut Vec::new(), &mut emit_outer);
@@ -32,10 +39,29 @@ pub(crate) fn emit_loop(e: &mut Emitter, dims: &[usize], body: &Body, acc: Optio
 pub(crate) fn emit_loop_part(e: &mut Emitter, dims: &[usize], body: &Body, start: Value, end: Value) {
     debug_assert!(dims.len() >= 2, "internal error: a split kernel keeps an inner axis");
     let (&inner, outer) = dims.split_last().expect("at least two axes");
+    if let Some(window) = window_axes(dims, body, 1) {
+        let (outer, window) = outer.split_at(outer.len() - window);
+        let mut emit_outer = windowed_levels(body, window, inner);
+        e.range(start, end, &mut |e, first| {
+            e.nest(&outer[1..], OUTER_UNROLL, &mut vec![first], &mut emit_outer);
+        });
+        return;
+    }
     let mut emit_outer = outer_levels(body, None, dims.len() - 1, inner);
     e.range(start, end, &mut |e, first| {
         e.nest(&outer[1..], outer_unroll(inner), &mut vec![first], &mut emit_outer);
     });
+}
+
+/// The code of one outer index of a kernel that reduces over a window (`window.rs`).
+fn windowed_levels<'a>(body: &'a Body, window: &'a [usize], inner: usize) -> impl FnMut(&mut Emitter, &[Ix]) + 'a {
+    let gathered = gathered_axes(body);
+    move |e, outer_index| {
+        let rows: Vec<Ix> = gathered.iter().map(|&a| outer_index[a]).collect();
+        let known = e.remember_rows(&rows);
+        emit_windowed(e, body, outer_index, window, inner);
+        e.forget_rows(known);
+    }
 }
 
 /// The code of one outer index: the run along the innermost axis (`axis`, of `inner`
@@ -95,7 +121,7 @@ fn outer_unroll(inner: usize) -> usize {
 }
 
 /// Invariant nodes evaluated once, as scalars, at the start of the innermost axis.
-fn hoist(e: &mut Emitter, body: &Body, index: &[Ix], invariant: &[bool]) -> Vec<Option<(Value, usize)>> {
+pub(crate) fn hoist(e: &mut Emitter, body: &Body, index: &[Ix], invariant: &[bool]) -> Vec<Option<(Value, usize)>> {
     let mut values: Vec<Option<(Value, usize)>> = vec![None; body.nodes.len()];
     for (n, node) in body.nodes.iter().enumerate() {
         if !invariant[n] {

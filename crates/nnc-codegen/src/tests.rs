@@ -216,9 +216,9 @@ fn reduced_in_order(shape: &[usize], axes: &[usize], max: bool, x: &[f32]) -> Ve
 
 #[test]
 fn reductions_over_outer_axes_match_the_loops_bit_for_bit() {
-    // A pool's window (2 × 2, 3 × 3), a bias gradient's rows (37: a loop), a single
-    // point; innermost axes of whole vectors, a scalar rest, both, and too wide to keep
-    // in registers (33).
+    // A pool's window (2 × 2, 3 × 3: `window.rs` combines its points in registers), a
+    // bias gradient's rows (37: a loop), a single point; innermost axes of whole vectors,
+    // a scalar rest, both, and too wide to keep in registers (33).
     for (outer, reduce) in
         [(vec![5, 2, 2], vec![1, 2]), (vec![3, 3, 3], vec![1, 2]), (vec![37], vec![0]), (vec![4, 1], vec![1])]
     {
