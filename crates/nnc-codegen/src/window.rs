@@ -53,7 +53,7 @@ pub(crate) fn window_axes(dims: &[usize], body: &Body, first: usize) -> Option<u
 /// copies would grow the code more than they gain).
 fn safe(dims: &[usize], body: &Body, window: std::ops::Range<usize>) -> bool {
     let inner = window.end;
-    let reduced = |s: &Store| s.combine != Combine::Write && window.clone().all(|a| s.view.strides[a] == 0);
+    let reduced = |s: &Store| reduced_over(s, window.clone());
     let once = |s: &Store| {
         let axes = window.clone().chain([inner]).map(|a| (s.view.strides[a].unsigned_abs(), dims[a]));
         injective(axes)
@@ -73,6 +73,12 @@ fn safe(dims: &[usize], body: &Body, window: std::ops::Range<usize>) -> bool {
         _ => true,
     });
     stores_ok && distinct && reads_ok
+}
+
+/// Whether `store` combines every point of the window (its axes `window`) into one
+/// element.
+fn reduced_over(store: &Store, mut window: std::ops::Range<usize>) -> bool {
+    store.combine != Combine::Write && window.all(|a| store.view.strides[a] == 0)
 }
 
 /// Whether axes of `(stride, count)` reach distinct elements at all their points: sorted
@@ -103,7 +109,8 @@ pub(crate) fn emit_windowed(e: &mut Emitter, body: &Body, outer: &[Ix], window: 
             hoist(e, body, &start, &invariant)
         })
         .collect();
-    let run = Run { body, outer, points: &points, hoisted: &hoisted };
+    let reduced: Vec<bool> = body.stores.iter().map(|s| reduced_over(s, outer.len()..axis)).collect();
+    let run = Run { body, outer, points: &points, hoisted: &hoisted, reduced: &reduced };
     let vectors = inner / 4 * 4;
     // A loop over the vectors, not unrolled as `loops.rs` unrolls short rows: the window
     // already makes as many copies of the body as it has points.
@@ -132,6 +139,8 @@ struct Run<'a> {
     outer: &'a [Ix],
     points: &'a [Vec<Ix>],
     hoisted: &'a [Vec<Option<(Value, usize)>>],
+    /// Whether each store is reduced over the window (else it is stored at every point).
+    reduced: &'a [bool],
 }
 
 impl Run<'_> {
@@ -139,12 +148,9 @@ impl Run<'_> {
     fn at(&self, e: &mut Emitter, j: Ix, lanes: usize) {
         let index = |point: &[Ix]| -> Vec<Ix> { self.outer.iter().chain(point).copied().chain([j]).collect() };
         let first = index(&self.points[0]);
-        let window = first.len() - 1 - self.outer.len();
-        let reduced = |s: &Store| {
-            s.combine != Combine::Write && (self.outer.len()..self.outer.len() + window).all(|a| s.view.strides[a] == 0)
-        };
+        let stores = self.body.stores.iter().zip(self.reduced);
         let mut totals: Vec<Option<Value>> =
-            self.body.stores.iter().map(|s| reduced(s).then(|| e.load(&s.view, &first, lanes))).collect();
+            stores.map(|(s, &reduced)| reduced.then(|| e.load(&s.view, &first, lanes))).collect();
         for (point, hoisted) in self.points.iter().zip(self.hoisted) {
             let at = index(point);
             let mut values = hoisted.clone();
