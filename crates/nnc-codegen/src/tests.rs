@@ -216,12 +216,17 @@ fn reduced_in_order(shape: &[usize], axes: &[usize], max: bool, x: &[f32]) -> Ve
 
 #[test]
 fn reductions_over_outer_axes_match_the_loops_bit_for_bit() {
-    // A pool's window (2 × 2, 3 × 3: `window.rs` combines its points in registers), a
-    // bias gradient's rows (37: a loop), a single point; innermost axes of whole vectors,
-    // a scalar rest, both, and too wide to keep in registers (33).
-    for (outer, reduce) in
-        [(vec![5, 2, 2], vec![1, 2]), (vec![3, 3, 3], vec![1, 2]), (vec![37], vec![0]), (vec![4, 1], vec![1])]
-    {
+    // A pool's window (2 × 2, 3 × 3: `window.rs` combines its points in registers), the
+    // same over 1,024 images (split between the threads: `emit_loop_part` with a window),
+    // a bias gradient's rows (37: a loop), a single point; innermost axes of whole
+    // vectors, a scalar rest, both, and too wide to keep in registers (33).
+    for (outer, reduce) in [
+        (vec![5, 2, 2], vec![1, 2]),
+        (vec![3, 3, 3], vec![1, 2]),
+        (vec![1024, 2, 2], vec![1, 2]),
+        (vec![37], vec![0]),
+        (vec![4, 1], vec![1]),
+    ] {
         for inner in [2, 3, 4, 6, 16, 33] {
             let shape: Vec<usize> = outer.iter().copied().chain([inner]).collect();
             let len: usize = shape.iter().product();
