@@ -232,12 +232,16 @@ fn product_halves(mm: &Matmul) -> Option<(BufferId, Halves)> {
 }
 
 /// The fewest multiply-adds a product sums in halves (below, it stays as its size puts
-/// it: the hand-off costs more than fetching the other core's rows). W5's first-convolution gradient (9 × 16 over 2,048 rows, 295 K) took
-/// 12–14 µs summed in halves against 6.9–7.6 on one thread (`--profile`), and W5 trained
-/// 205 against 216 ms with it on one thread (31 interleaved runs, medians); the products
-/// measured faster in halves have 1.6 M (the width-16 sweep network's `Xᵀ·δ`) and 2.4 M
-/// (W5's second-convolution gradient).
-const HALVES_MIN_MACS: usize = 1 << 20;
+/// it: the hand-off costs more than fetching the other core's rows). On a Xeon, while
+/// W5's first window copy ran on one thread, its first-convolution gradient (9 × 16 over
+/// 2,048 rows, 295 K) took 12–14 µs summed in halves against 6.9–7.6 on one thread, and
+/// the limit was 2²⁰. Since loops from 2¹⁴ points are split (`parallel::MIN_POINTS`),
+/// both of that product's operands are written in halves; on a Zen 1, summed in halves
+/// it took W5's training to 0.93 of its time on one thread (15 paired runs, each run
+/// between two of the other binary, sd 0.036), `digits_cnn.nn` to 0.94 and `shapes.nn`
+/// (72 × 16 over 576 rows, 664 K) to 0.91. Below 2¹⁸, only `shapes.nn`'s 166 K first
+/// gradient changes, and its runs did not tell the two apart.
+const HALVES_MIN_MACS: usize = 1 << 18;
 
 /// Puts `mm` on both threads when it reads a buffer the two threads wrote half each, of
 /// at least as many elements as a loop kernel the code generator splits (fetching fewer
