@@ -31,8 +31,10 @@ pub fn compile_job(plan: &JobPlan, functions: Functions, options: Options) -> Re
             aliases.push((name, of));
         } else if !standalone_step || functions == Functions::All {
             // Evaluations run at most once per epoch; standalone steps are what tests
-            // compare and time.
-            units.push(Unit::Program { name, program, hot: standalone_step });
+            // compare and time. A standalone tail is compiled as the loop compiles its
+            // own (quickly, loops split at the cold limit): split at a step's limit, a
+            // sum over its rows could be added in halves where the loop's is not.
+            units.push(Unit::Program { name, program, hot: matches!(role, Role::Step) });
         }
     }
     let mut compiled = nnc_codegen::compile(&units, options).map_err(|e| internal(e, plan.job.span))?;
