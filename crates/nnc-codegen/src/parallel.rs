@@ -29,9 +29,12 @@ use nnc_kernels::{
 /// Zen 1, 2¹⁴ took W5 from 393.5 to 373.4 ms and its compile from 10.0 to 10.8 ms (11
 /// interleaved runs): its first window copy, its two padded buffers' zeroing and the
 /// second pool's three kernels (16,384–18,432 points) then run on both cores, and a core
-/// no longer fetches the other's half of a buffer that both read. Below 2¹⁴ W5 gained
-/// nothing more (372.4 ms at 2¹³).
-pub(crate) const MIN_POINTS: usize = 1 << 14;
+/// no longer fetches the other's half of a buffer that both read. With the first
+/// convolution's gradient in halves too (`threads.rs`), 2¹³ left W5 as it was (paired
+/// runs, ratio 1.01, sd 0.03) and trained `shapes.nn` in 0.84 of the time (sd 0.03): its
+/// pools and padded copies are 8,192–9,216 points, and the copies into and out of W5's
+/// padded buffers (8,192) now run where the halves they read and write were made.
+pub(crate) const MIN_POINTS: usize = 1 << 13;
 
 /// The limit in code that runs at most once per epoch (evaluations, predictions, the last
 /// smaller step): only kernels large enough for the split to outweigh the compile time
