@@ -51,6 +51,8 @@ def main():
     parser.add_argument("programs", nargs="+", help=".nn programs (run from their own folder)")
     parser.add_argument("--pairs", type=int, default=15, help="pairs per program (default 15)")
     args = parser.parse_args()
+    # Each program runs from its own folder (its data paths are relative to it).
+    args.old, args.new = os.path.abspath(args.old), os.path.abspath(args.new)
     for program in args.programs:
         print(program)
         ratios, losses = paired(args.old, args.new, program, args.pairs)
