@@ -22,7 +22,7 @@ pub(crate) fn emit_loop(e: &mut Emitter, dims: &[usize], body: &Body, acc: Optio
         }
         return;
     };
-    if let (None, Some(window)) = (acc, window_axes(dims, body, 0)) {
+    if let (None, Some(window)) = (acc, window_axes(dims, body)) {
         let (outer, window) = outer.split_at(outer.len() - window);
         let mut emit_outer = windowed_levels(body, window, inner);
         e.nest(outer, OUTER_UNROLL, &mut Vec::new(), &mut emit_outer);
@@ -39,7 +39,7 @@ pub(crate) fn emit_loop(e: &mut Emitter, dims: &[usize], body: &Body, acc: Optio
 pub(crate) fn emit_loop_part(e: &mut Emitter, dims: &[usize], body: &Body, start: Value, end: Value) {
     debug_assert!(dims.len() >= 2, "internal error: a split kernel keeps an inner axis");
     let (&inner, outer) = dims.split_last().expect("at least two axes");
-    if let Some(window) = window_axes(dims, body, 1) {
+    if let Some(window) = window_axes(dims, body) {
         let (outer, window) = outer.split_at(outer.len() - window);
         let mut emit_outer = windowed_levels(body, window, inner);
         e.range(start, end, &mut |e, first| {

@@ -22,9 +22,9 @@ const WINDOW_POINTS: usize = 9;
 /// How many axes just before the innermost one of a kernel over `dims` form a window its
 /// reductions run over in registers (see the module docs), counted from the innermost
 /// axis outwards; `None` when none do, or when doing so could change what the kernel
-/// computes. `first` is the first axis the window may start at (a split kernel's first
-/// axis is the threads' range).
-pub(crate) fn window_axes(dims: &[usize], body: &Body, first: usize) -> Option<usize> {
+/// computes. The first axis is never part of it: a split kernel's first axis is the
+/// threads' range.
+pub(crate) fn window_axes(dims: &[usize], body: &Body) -> Option<usize> {
     let inner = dims.len().checked_sub(1)?;
     let reducing = |s: &Store| s.combine != Combine::Write && s.view.strides[inner] == 1;
     let reduced: Vec<&Store> = body.stores.iter().filter(|s| reducing(s)).collect();
@@ -33,7 +33,7 @@ pub(crate) fn window_axes(dims: &[usize], body: &Body, first: usize) -> Option<u
     }
     let mut axes = 0;
     let mut points = 1;
-    for axis in (first.max(1)..inner).rev() {
+    for axis in (1..inner).rev() {
         let zero = reduced.iter().all(|s| s.view.strides[axis] == 0);
         if !zero || points * dims[axis] > WINDOW_POINTS {
             break;
@@ -197,8 +197,8 @@ mod tests {
 
     #[test]
     fn a_pool_reduces_over_its_two_window_axes() {
-        assert_eq!(window_axes(&DIMS, &body(&INPUT, &POOLED, 1, Combine::Max, None), 0), Some(2));
-        assert_eq!(window_axes(&DIMS, &body(&INPUT, &POOLED, 1, Combine::Sum, None), 0), Some(2));
+        assert_eq!(window_axes(&DIMS, &body(&INPUT, &POOLED, 1, Combine::Max, None)), Some(2));
+        assert_eq!(window_axes(&DIMS, &body(&INPUT, &POOLED, 1, Combine::Sum, None)), Some(2));
     }
 
     #[test]
@@ -206,36 +206,35 @@ mod tests {
         // [8, 4, 4, 16] summed over both middle axes: 16 points, so only the last is a window.
         let dims = [8, 4, 4, 16];
         let b = body(&[256, 64, 16, 1], &[16, 0, 0, 1], 1, Combine::Sum, None);
-        assert_eq!(window_axes(&dims, &b, 0), Some(1));
-        // A kernel of [2, 2, 16] split on its first axis keeps a one-axis window.
+        assert_eq!(window_axes(&dims, &b), Some(1));
+        // The first axis (a split kernel's range) is never part of the window.
         let b = body(&[32, 16, 1], &[0, 0, 1], 1, Combine::Sum, None);
-        assert_eq!(window_axes(&[2, 2, 16], &b, 0), Some(1));
-        assert_eq!(window_axes(&[2, 2, 16], &b, 1), Some(1));
-        assert_eq!(window_axes(&[2, 16], &body(&[16, 1], &[0, 1], 1, Combine::Sum, None), 1), None);
+        assert_eq!(window_axes(&[2, 2, 16], &b), Some(1));
+        assert_eq!(window_axes(&[2, 16], &body(&[16, 1], &[0, 1], 1, Combine::Sum, None)), None);
     }
 
     #[test]
     fn kernels_the_window_could_change_are_left_as_loops() {
-        let pool = |into: u32, unary| window_axes(&DIMS, &body(&INPUT, &POOLED, into, Combine::Max, unary), 0);
+        let pool = |into: u32, unary| window_axes(&DIMS, &body(&INPUT, &POOLED, into, Combine::Max, unary));
         // Reading the buffer it reduces into, and an inline exp.
         assert_eq!(pool(0, None), None);
         assert_eq!(pool(1, Some(Unary::Exp)), None);
         // Written, not reduced: nothing to keep in registers.
-        assert_eq!(window_axes(&DIMS, &body(&INPUT, &POOLED, 1, Combine::Write, None), 0), None);
+        assert_eq!(window_axes(&DIMS, &body(&INPUT, &POOLED, 1, Combine::Write, None)), None);
         // Windows summed back onto overlapping pixels (a col2im): no store is reduced.
         let scatter = body(&INPUT, &[64, 16, 16, 16, 1], 1, Combine::Sum, None);
-        assert_eq!(window_axes(&DIMS, &scatter, 0), None);
+        assert_eq!(window_axes(&DIMS, &scatter), None);
     }
 
     #[test]
     fn a_second_store_must_reach_each_element_once_per_window() {
         let mut b = body(&INPUT, &POOLED, 1, Combine::Max, None);
         b.stores.push(Store { view: view(2, &INPUT), value: NodeId(0), combine: Combine::Write });
-        assert_eq!(window_axes(&DIMS, &b, 0), Some(2));
+        assert_eq!(window_axes(&DIMS, &b), Some(2));
         b.stores[1].view = view(2, &[256, 32, 16, 16, 1]);
-        assert_eq!(window_axes(&DIMS, &b, 0), None, "two window points write the same element");
+        assert_eq!(window_axes(&DIMS, &b), None, "two window points write the same element");
         b.stores[1].view = view(1, &INPUT);
-        assert_eq!(window_axes(&DIMS, &b, 0), None, "two stores into one buffer");
+        assert_eq!(window_axes(&DIMS, &b), None, "two stores into one buffer");
     }
 
     #[test]
