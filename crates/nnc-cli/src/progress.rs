@@ -18,6 +18,8 @@ use std::time::{Duration, Instant};
 pub struct Display {
     mode: Mode,
     bar: RefCell<Option<(String, ProgressBar)>>,
+    /// Where a bar is drawn: standard error (a recorder in tests).
+    target: fn() -> ProgressDrawTarget,
     /// Default lines not written yet.
     held: RefCell<Vec<Progress>>,
     created: Instant,
@@ -49,7 +51,13 @@ impl Display {
         } else {
             Mode::Lines { every: log_every }
         };
-        Display { mode, bar: RefCell::new(None), held: RefCell::new(Vec::new()), created: Instant::now() }
+        Display {
+            mode,
+            bar: RefCell::new(None),
+            target: ProgressDrawTarget::stderr,
+            held: RefCell::new(Vec::new()),
+            created: Instant::now(),
+        }
     }
 
     /// Whether anything is shown: a silent display needs no news of epochs at all.
@@ -90,17 +98,23 @@ impl Display {
             if let Some((_, old)) = slot.take() {
                 old.finish_and_clear();
             }
-            let bar = ProgressBar::with_draw_target(Some(progress.epochs), ProgressDrawTarget::stderr());
-            let style = ProgressStyle::with_template("{prefix} [{bar:30}] epoch {pos}/{len} {msg} (eta {eta})")
+            let style = ProgressStyle::with_template("{prefix} [{bar:30}] {msg} (eta {eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
-            bar.set_style(style);
-            bar.set_prefix(progress.model.clone());
+            // Built whole before its first frame (the `with_` calls do not draw), so that no
+            // frame lacks the epoch.
+            let bar = ProgressBar::with_draw_target(Some(progress.epochs), (self.target)())
+                .with_style(style)
+                .with_prefix(progress.model.clone());
             *slot = Some((progress.model.clone(), bar));
         }
         if let Some((_, bar)) = slot.as_ref() {
+            // Each of these may draw the bar. The text (epoch, step, loss) is one message,
+            // set first, so that every frame's numbers belong to the same epoch; with the
+            // epoch drawn from the position, the frame between the two calls paired the
+            // new epoch with the last shown epoch's step and loss.
+            bar.set_message(epoch_status(progress));
             bar.set_position(progress.epoch);
-            bar.set_message(status(progress));
             if progress.epoch == progress.epochs {
                 bar.finish_and_clear();
             }
@@ -135,11 +149,108 @@ fn status(progress: &Progress) -> String {
     text
 }
 
+/// `epoch 12/2000 step 12 loss 0.2311 val ...`.
+fn epoch_status(progress: &Progress) -> String {
+    format!("epoch {}/{} {}", progress.epoch, progress.epochs, status(progress))
+}
+
 /// `mlp: epoch 12/2000 step 12 loss 0.2311 val ...`.
 fn line(progress: &Progress) -> String {
-    format!("{}: epoch {}/{} {}", progress.model, progress.epoch, progress.epochs, status(progress))
+    format!("{}: {}", progress.model, epoch_status(progress))
 }
 
 fn short(x: f32) -> String {
     if x != 0.0 && (x.abs() < 1e-3 || x.abs() >= 1e5) { format!("{x:.3e}") } else { format!("{x:.4}") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use indicatif::TermLike;
+    use std::sync::Mutex;
+
+    /// What the recorder below was asked to write.
+    static WRITTEN: Mutex<Vec<String>> = Mutex::new(Vec::new());
+
+    /// A terminal that keeps what is written to it.
+    #[derive(Debug)]
+    struct Recorder;
+
+    impl TermLike for Recorder {
+        fn width(&self) -> u16 {
+            100
+        }
+        fn move_cursor_up(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_down(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_right(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn move_cursor_left(&self, _: usize) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn write_line(&self, s: &str) -> std::io::Result<()> {
+            self.write_str(s)
+        }
+        fn write_str(&self, s: &str) -> std::io::Result<()> {
+            WRITTEN.lock().unwrap_or_else(|p| p.into_inner()).push(s.to_string());
+            Ok(())
+        }
+        fn clear_line(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+        fn flush(&self) -> std::io::Result<()> {
+            Ok(())
+        }
+    }
+
+    fn recorder() -> ProgressDrawTarget {
+        // A rate far above the display's own, so that the frames drawn are the bar's.
+        ProgressDrawTarget::term_like_with_hz(Box::new(Recorder), 200)
+    }
+
+    fn progress(epoch: u64) -> Progress {
+        Progress {
+            model: "cnn".into(),
+            epoch,
+            epochs: 30,
+            steps: 45 * epoch,
+            loss: 1.0 / epoch as f32,
+            val_loss: None,
+            val_metric: None,
+            params: None,
+            val_predictions: None,
+        }
+    }
+
+    #[test]
+    fn every_frame_of_the_bar_shows_one_epoch_with_its_own_step() {
+        let display = Display { target: recorder, ..Display::new(false, None) };
+        let display = Display { mode: Mode::Bar, ..display };
+        for epoch in 1..=30 {
+            display.epoch(&progress(epoch));
+            std::thread::sleep(Duration::from_millis(6));
+        }
+        display.finish();
+        let frames: Vec<String> = WRITTEN.lock().unwrap_or_else(|p| p.into_inner()).clone();
+        let bars: Vec<&String> = frames.iter().filter(|frame| frame.starts_with("cnn [")).collect();
+        assert!(bars.iter().all(|frame| frame.contains(" epoch ")), "a frame without its epoch: {frames:#?}");
+        let shown: Vec<(u64, u64)> = frames
+            .iter()
+            .filter_map(|frame| {
+                let words: Vec<&str> = frame.split_whitespace().collect();
+                let at = words.iter().position(|w| *w == "epoch")?;
+                let epoch = words.get(at + 1)?.split('/').next()?.parse().ok()?;
+                let step = words.get(at + 3)?.parse().ok()?;
+                Some((epoch, step))
+            })
+            .collect();
+        assert!(shown.len() >= 5, "{frames:#?}");
+        for (epoch, step) in shown {
+            assert_eq!(step, 45 * epoch, "a frame shows epoch {epoch} with another epoch's step: {frames:#?}");
+        }
+    }
 }
