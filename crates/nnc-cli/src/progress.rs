@@ -228,8 +228,7 @@ mod tests {
 
     #[test]
     fn every_frame_of_the_bar_shows_one_epoch_with_its_own_step() {
-        let display = Display { target: recorder, ..Display::new(false, None) };
-        let display = Display { mode: Mode::Bar, ..display };
+        let display = Display { mode: Mode::Bar, target: recorder, ..Display::new(false, None) };
         for epoch in 1..=30 {
             display.epoch(&progress(epoch));
             std::thread::sleep(Duration::from_millis(6));
