@@ -25,6 +25,7 @@ mod report;
 mod run;
 pub mod similar;
 mod stages;
+pub mod units;
 pub mod weights;
 
 pub use compile::{Functions, compile_job, compile_minimization};

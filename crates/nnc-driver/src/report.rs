@@ -2,6 +2,7 @@
 
 use crate::metrics::Scores;
 use crate::pipeline::JobPlan;
+use crate::units::UnitCounts;
 use nnc_data::{Rows, SplitOrder};
 
 /// Wall-clock time of each phase, in milliseconds: `compile` is source to callable code
@@ -48,6 +49,9 @@ pub struct SplitReport {
     /// Each hidden layer's activations for the rows of `inputs`, by layer name.
     #[serde(skip)]
     pub hidden: Vec<(String, Rows)>,
+    /// Each ReLU, sigmoid and tanh hidden layer's counts over every row of the split.
+    #[serde(skip)]
+    pub units: Vec<(String, UnitCounts)>,
 }
 
 /// Rows of a split whose inputs and hidden activations a report keeps, for the listing,

@@ -8,6 +8,7 @@ use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_
 use crate::report::{
     JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings, sampled_rows,
 };
+use crate::units::UnitTally;
 use nnc_check::Job;
 use nnc_codegen::Compiled;
 use nnc_data::{Dataset, Prepared, Rows, Task};
@@ -288,8 +289,13 @@ pub fn evaluate_splits(plan: &JobPlan, compiled: &Compiled, params: &[Vec<f32>])
     data.splits()
         .iter()
         .map(|(name, split)| {
-            let outputs = nnc_runtime::evaluate(compiled, &Role::Eval(name), view(split), params, sampled);
-            split_report(name, split, data, outputs, plan.job.train.loss.metric().is_some(), sampled)
+            let mut units = UnitTally::new(&plan.job.model.layers);
+            let observe = &mut |output: &str, values: &[f32]| units.observe(output, values);
+            let outputs =
+                nnc_runtime::evaluate_observed(compiled, &Role::Eval(name), view(split), params, sampled, observe);
+            let mut report = split_report(name, split, data, outputs, plan.job.train.loss.metric().is_some(), sampled);
+            report.units = units.finish();
+            report
         })
         .collect()
 }
@@ -444,6 +450,7 @@ fn split_report(
         predictions,
         inputs: Rows::new(data.inputs[..sampled * data.n_inputs()].to_vec(), data.n_inputs()),
         hidden,
+        units: Vec::new(),
     }
 }
 

@@ -1,11 +1,12 @@
 //! Training diagnosis: what `nnc run` noticed about how training went, each finding with
 //! its evidence and what to try. Computed from the run's own numbers: the loss curve, the
-//! hidden activations on the training rows, and the compiled gradients at the end.
+//! hidden units' counts over every training row, and the compiled gradients at the end.
 
 use crate::gradcheck::compiled_gradient_norms;
 use crate::names::param_name;
 use nnc_check::{Activation, Loss};
 use nnc_data::Rows;
+use nnc_driver::units::UnitCounts;
 use nnc_driver::{JobPlan, JobReport};
 
 #[derive(Clone, Debug, serde::Serialize)]
@@ -27,7 +28,7 @@ pub fn diagnose(plan: &JobPlan, report: &JobReport) -> Vec<Finding> {
     findings.extend(mean_plateau(plan, &curve));
     findings.extend(collapsed_embedding(plan, report));
     if let Some(train) = report.splits.iter().find(|s| s.name == "train") {
-        findings.extend(dead_and_saturated(plan, &train.hidden, train.rows, "after training"));
+        findings.extend(dead_and_saturated(plan, &train.units, train.rows, "after training"));
     }
     findings.extend(gradient_flow(plan, report));
     findings
@@ -42,7 +43,17 @@ pub fn diagnose_live(plan: &JobPlan, curve: &[(u64, f32)], hidden: Option<(&[(St
     findings.extend(diverging(plan, curve));
     findings.extend(mean_plateau(plan, curve));
     if let (Some((hidden, rows)), Some(&(epoch, _))) = (hidden, curve.last()) {
-        findings.extend(dead_and_saturated(plan, hidden, rows, &format!("at epoch {epoch}")));
+        let units: Vec<(String, UnitCounts)> = plan
+            .job
+            .model
+            .layers
+            .iter()
+            .filter_map(|layer| {
+                let (_, values) = hidden.iter().find(|(name, _)| name == &layer.name)?;
+                Some((layer.name.clone(), UnitCounts::of_rows(values, layer.activation)))
+            })
+            .collect();
+        findings.extend(dead_and_saturated(plan, &units, rows, &format!("at epoch {epoch}")));
     }
     findings
 }
@@ -159,57 +170,51 @@ fn examined(kept: usize, rows: usize) -> String {
 
 /// Hidden ReLU units that are 0 on every training row; sigmoid or tanh units pinned at
 /// their limits on nearly every row.
-/// `hidden`: each layer's activations on the first training rows (of `train_rows`), at
-/// the parameters `when` says.
-fn dead_and_saturated(plan: &JobPlan, hidden: &[(String, Rows)], train_rows: usize, when: &str) -> Vec<Finding> {
+/// `units`: each layer's counts over the training rows (all `train_rows` of them, or the
+/// first), at the parameters `when` says.
+fn dead_and_saturated(plan: &JobPlan, units: &[(String, UnitCounts)], train_rows: usize, when: &str) -> Vec<Finding> {
     let mut findings = Vec::new();
     for layer in &plan.job.model.layers {
-        let Some((_, rows)) = hidden.iter().find(|(name, _)| name == &layer.name) else { continue };
-        let units = if rows.is_empty() { 0 } else { rows.width };
-        let column = |u: usize| rows.iter().map(move |row| row[u]);
+        let Some((_, counts)) = units.iter().find(|(name, _)| name == &layer.name) else { continue };
+        let width = counts.alive.len();
         // A convolution's unit is a filter (a channel): it is dead when it is 0 at every
         // position of every row. Channels are the last axis, so channel c is every
-        // `channels`-th number from c.
-        let channels = layer.output.channels().clamp(1, units.max(1));
+        // `channels`-th column from c.
+        let channels = layer.output.channels().clamp(1, width.max(1));
         let units_word = if layer.output.dims().len() > 1 { "filters" } else { "units" };
-        let channel = |c: usize| (c..units).step_by(channels).flat_map(column);
+        let alive = |c: usize| (c..width).step_by(channels).any(|column| counts.alive[column]);
         match layer.activation {
             Activation::Relu => {
-                let dead: Vec<usize> = (0..channels.min(units)).filter(|&c| channel(c).all(|v| v <= 0.0)).collect();
+                let dead: Vec<usize> = (0..channels.min(width)).filter(|&c| !alive(c)).collect();
                 if !dead.is_empty() {
                     let every =
-                        if rows.len() < train_rows { "every training row examined" } else { "every training row" };
+                        if counts.rows < train_rows { "every training row examined" } else { "every training row" };
                     findings.push(Finding {
                         kind: "dead_relu",
                         message: format!(
                             "{} of the {} ReLU {units_word} of `{}` output 0 on {every}: {}",
                             dead.len(),
-                            channels.min(units),
+                            channels.min(width),
                             layer.name,
                             if dead.len() == 1 { "it no longer learns" } else { "they no longer learn" }
                         ),
                         evidence: vec![format!(
                             "dead: {} (0 on all {} {when})",
                             numbered(units_word, &dead),
-                            examined(rows.len(), train_rows)
+                            examined(counts.rows, train_rows)
                         )],
                         hint: "another seed, more units, a smaller learning rate, or `leaky_relu`".to_string(),
                     });
                 }
             }
             Activation::Sigmoid | Activation::Tanh => {
-                let (low, high) = if layer.activation == Activation::Tanh { (-0.99, 0.99) } else { (0.01, 0.99) };
-                let saturated: Vec<usize> = (0..units)
-                    .filter(|&u| {
-                        let pinned = column(u).filter(|&v| v <= low || v >= high).count();
-                        pinned as f64 >= 0.95 * rows.len() as f64
-                    })
-                    .collect();
+                let saturated: Vec<usize> =
+                    (0..width).filter(|&u| counts.pinned[u] as f64 >= 0.95 * counts.rows as f64).collect();
                 if !saturated.is_empty() && layer.name != plan.job.model.layers.last().map_or("", |l| l.name.as_str()) {
                     findings.push(Finding {
                         kind: "saturated",
                         message: format!(
-                            "{} of the {units} {} units of `{}` sit at their limits on at least 95% of the training rows, where their gradient is nearly 0",
+                            "{} of the {width} {} units of `{}` sit at their limits on at least 95% of the training rows, where their gradient is nearly 0",
                             saturated.len(),
                             layer.activation.name(),
                             layer.name

@@ -8,8 +8,8 @@ mod train;
 
 pub use descend::{Descent, DescentWatch, MAX_POINTS, Point, descend, sampling_stride};
 pub use train::{
-    Diverged, EpochProgress, NonFinite, ScheduledStep, TrainLoop, Training, evaluate, first_non_finite, schedule,
-    step_once, train,
+    Diverged, EpochProgress, NonFinite, ScheduledStep, TrainLoop, Training, evaluate, evaluate_observed,
+    first_non_finite, schedule, step_once, train,
 };
 
 /// What a compiled kernel is for; kernels are looked up by role, never by position.

@@ -393,6 +393,20 @@ pub fn evaluate(
     params: &[impl AsRef<[f32]>],
     hidden_rows: usize,
 ) -> Vec<(String, Vec<f32>)> {
+    evaluate_observed(compiled, role, data, params, hidden_rows, &mut |_, _| {})
+}
+
+/// [`evaluate`], handing every chunk's hidden outputs, of every row and not only the kept
+/// ones, to `observe` (the output's name and the chunk's rows of it, row-major) while
+/// they are in cache: how a report summarises each unit over a split it does not keep.
+pub fn evaluate_observed(
+    compiled: &Compiled,
+    role: &Role,
+    data: DataView<'_>,
+    params: &[impl AsRef<[f32]>],
+    hidden_rows: usize,
+    observe: &mut dyn FnMut(&str, &[f32]),
+) -> Vec<(String, Vec<f32>)> {
     let full = kernel(compiled, role);
     let x_width = data.inputs.len() / data.rows.max(1);
     let y_width = data.targets.len() / data.rows.max(1);
@@ -416,6 +430,7 @@ pub fn evaluate(
             } else if name == "prediction" {
                 result.extend_from_slice(values);
             } else {
+                observe(name, values);
                 let width = values.len() / rows.max(1);
                 let kept = hidden_rows.saturating_sub(start).min(rows);
                 result.extend_from_slice(&values[..kept * width]);

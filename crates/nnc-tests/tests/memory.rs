@@ -107,3 +107,45 @@ fn wide_activations_are_kept_for_as_many_rows_as_fit_their_bytes() {
     assert_eq!(split.hidden.len(), 2); // the convolution and the pool; the last layer predicts
     assert!(split.hidden.iter().all(|(_, values)| values.len() == sampled));
 }
+
+/// ReLU units that are 0 on every row the report keeps and above 0 on a later one are
+/// alive: the diagnosis counts every row as the evaluation runs. Each of the 30,000
+/// units is `relu(w·x)` with `w` never 0 and unchanged by training (the next layer's
+/// weights start at 0, so one step leaves the first layer as it was); `x` is 0 on the
+/// first 290 rows, past the 279 the report keeps, and ±1 on the last 10.
+#[test]
+fn units_that_wake_after_the_kept_rows_are_not_called_dead() {
+    let temp = tempfile::tempdir().unwrap();
+    let dir = temp.path();
+    let rows = 300;
+    let mut text = String::from("x,y\n");
+    for row in 0..rows {
+        let x = if row < 290 {
+            0.0
+        } else if row % 2 == 0 {
+            1.0
+        } else {
+            -1.0
+        };
+        text += &format!("{x},{}\n", row % 3);
+    }
+    std::fs::write(dir.join("late.csv"), text).unwrap();
+    let source = "data d { file \"late.csv\"; features x; target y }\n\
+                  model m { input 1; dense 30000 relu (bias_init = constant(0)); dense 1 (init = constant(0)) }\n\
+                  train m on d { loss mse; optimizer sgd(lr = 0.1); epochs 1; batch 300 }\n";
+    let checked = nnc_driver::check(source, dir, Overrides::default()).unwrap();
+    let plan = &checked.jobs[0];
+    let sampled = nnc_driver::sampled_rows(plan);
+    assert_eq!(sampled, nnc_driver::SAMPLED_BYTES / (30_002 * 4));
+    assert!(sampled < 290, "{sampled}");
+    let report = nnc_driver::run(source, dir, Overrides::default()).unwrap();
+    let split = report.jobs[0].splits.iter().find(|s| s.name == "train").unwrap();
+    let kept = &split.hidden[0].1;
+    assert_eq!(kept.len(), sampled);
+    assert!(kept.values.iter().all(|&v| v == 0.0), "every kept row is 0 in every unit");
+    let (layer, counts) = &split.units[0];
+    assert_eq!((layer.as_str(), counts.rows), ("dense1", rows));
+    assert!(counts.alive.iter().all(|&alive| alive), "each unit is above 0 on the rows of its sign's x");
+    let findings = nnc_inspect::diagnosis::diagnose(plan, &report.jobs[0]);
+    assert!(findings.iter().all(|f| f.kind != "dead_relu"), "{findings:?}");
+}
