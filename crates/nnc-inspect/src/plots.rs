@@ -347,11 +347,23 @@ fn hidden_plot(plan: &JobPlan, hidden: &[(String, Rows)], labels: &[String]) -> 
         })
         .collect();
     Some(Plot {
-        title: format!("hidden states of `{}` ({}) on the training rows", layer.name, layer.activation.name()),
+        title: format!(
+            "hidden states of `{}` ({}) on {}",
+            layer.name,
+            layer.activation.name(),
+            shown_rows(plan, rows.len())
+        ),
         x: Axis::fit(x_label, points.iter().map(|p| p.0)),
         y: Axis::fit(y_label, points.iter().map(|p| p.1)),
         layers,
     })
+}
+
+/// Which training rows a figure of `shown` rows shows: all of them, or the first (a report
+/// keeps the activations of its first rows only, a live figure of fewer).
+fn shown_rows(plan: &JobPlan, shown: usize) -> String {
+    let rows = plan.data.train.rows;
+    if shown < rows { format!("the first {shown} of {rows} training rows") } else { "the training rows".to_string() }
 }
 
 /// What to colour each training row by: its class, else a column of the file the model does

@@ -148,4 +148,9 @@ fn units_that_wake_after_the_kept_rows_are_not_called_dead() {
     assert!(counts.alive.iter().all(|&alive| alive), "each unit is above 0 on the rows of its sign's x");
     let findings = nnc_inspect::diagnosis::diagnose(plan, &report.jobs[0]);
     assert!(findings.iter().all(|f| f.kind != "dead_relu"), "{findings:?}");
+    // The figure of the hidden states shows the kept rows, and says so.
+    let figures = nnc_inspect::plots::job_figures(plan, &report.jobs[0], &[]);
+    let hidden = figures.iter().find(|f| f.name == "m-hidden").unwrap();
+    let shown = format!("on the first {sampled} of {rows} training rows");
+    assert!(hidden.plot.title.ends_with(&shown), "{}", hidden.plot.title);
 }
