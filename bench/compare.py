@@ -74,6 +74,10 @@ def ensure_python():
         print(f"setting up {VENV} ({', '.join(PACKAGES)})", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", VENV], check=True)
         subprocess.run([python, "-m", "pip", "install", "--quiet", *PACKAGES], check=True)
+    if os.environ.get("NNC_BENCH_REEXEC") == python:
+        # This is that Python already: running again would find them missing again, forever.
+        sys.exit(f"compare.py needs numpy and JAX, which {python} lacks: install them with {python} -m pip")
+    os.environ["NNC_BENCH_REEXEC"] = python
     os.execv(python, [python, *sys.argv])
 
 

@@ -56,6 +56,10 @@ def ensure_python():
     python = os.environ.get("NNC_BENCH_PYTHON")
     if not python:
         sys.exit("csv_load.py needs numpy and pandas: set NNC_BENCH_PYTHON to a Python that has them")
+    if os.environ.get("NNC_BENCH_REEXEC") == python:
+        # This is that Python already: running again would find them missing again, forever.
+        sys.exit(f"csv_load.py needs numpy and pandas, which {python} lacks: install them with {python} -m pip")
+    os.environ["NNC_BENCH_REEXEC"] = python
     os.execv(python, [python] + sys.argv)
 
 
