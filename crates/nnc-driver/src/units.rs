@@ -74,7 +74,9 @@ impl UnitCounts {
             self.all_alive = self.alive.iter().all(|&alive| alive);
         }
         if let Some((low, high)) = saturation_band(activation) {
-            // Counted in 32 bits, four lanes to an SSE2 compare, in blocks that keep them exact.
+            // Counted in 32 bits, four lanes to an SSE2 compare, in blocks that keep them exact:
+            // counting straight into u64 cost a million rows of 32 sigmoid units 6 ms more
+            // (242 against 236 ms of evaluation, medians of 9 interleaved runs, Zen 1).
             let mut block = vec![0u32; width];
             for values in values.chunks((u32::MAX as usize).saturating_mul(width)) {
                 block.fill(0);
