@@ -237,7 +237,8 @@ fn sampled_epochs(losses: &[f32]) -> Vec<(usize, f32)> {
 /// Inputs, hidden activations (small data only), target and prediction per row of the
 /// primary split.
 fn prediction_table(report: &JobReport) -> String {
-    const MAX_ROWS: usize = 20;
+    // A split this small keeps every hidden layer's activations of every row.
+    const MAX_ROWS: usize = nnc_driver::LISTED_ROWS;
     let split: &SplitReport = report.primary();
     let few_columns = report.input_names.len() <= 8;
     let show_hidden = split.rows <= MAX_ROWS;

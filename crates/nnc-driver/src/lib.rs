@@ -41,8 +41,8 @@ pub use output::{AtomicFile, remove_partial_files, write_atomically};
 pub use pace::Pace;
 pub use pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check};
 pub use report::{
-    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SAMPLED_BYTES, SAMPLED_ROWS, SplitReport,
-    Timings, sampled_rows,
+    JobReport, KernelProfile, LISTED_ROWS, MinimizeReport, NamedTensor, RunReport, SAMPLED_BYTES, SAMPLED_ROWS,
+    SplitReport, Timings, keeps_hidden, pictured_layer, sampled_rows,
 };
 pub use run::{
     DescentListener, Progress, Watch, evaluate_splits, run, run_checked, run_watched, schedule, train, train_recorded,

@@ -12,7 +12,7 @@
 
 use crate::limits::{Budget, budget, size};
 use crate::pipeline::JobPlan;
-use crate::report::sampled_rows;
+use crate::report::{keeps_hidden, sampled_rows};
 use nnc_diagnostics::{Diagnostic, Span, codes};
 use nnc_runtime::Role;
 
@@ -73,17 +73,19 @@ pub fn need(plan: &JobPlan) -> Need {
 }
 
 /// The report keeps, for every split, the targets and predictions of every row, and the
-/// inputs and each hidden layer's activations of its first [`sampled_rows`] rows, as
-/// `run::evaluate_splits` collects them.
+/// inputs and the kept hidden layers' activations ([`keeps_hidden`]) of its first
+/// [`sampled_rows`] rows, as `run::evaluate_splits` collects them.
 fn report_bytes(plan: &JobPlan) -> u64 {
-    let hidden: usize = plan.job.model.layers.iter().map(|l| l.output.size()).sum();
     let sampled = sampled_rows(plan);
+    let hidden = plan.job.model.layers.split_last().map_or(&[][..], |(_, hidden)| hidden);
     plan.data
         .splits()
         .iter()
-        .map(|(_, split)| {
+        .map(|(name, split)| {
+            let kept = hidden.iter().filter(|layer| keeps_hidden(plan, (name, split.rows), &layer.name));
+            let kept: usize = kept.map(|layer| layer.output.size()).sum();
             let every_row = split.rows.saturating_mul(2 * split.n_targets());
-            let sampled_rows = split.rows.min(sampled).saturating_mul(split.n_inputs() + hidden);
+            let sampled_rows = split.rows.min(sampled).saturating_mul(split.n_inputs() + kept);
             floats(every_row.saturating_add(sampled_rows))
         })
         .fold(0, u64::saturating_add)

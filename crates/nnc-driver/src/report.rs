@@ -55,27 +55,49 @@ pub struct SplitReport {
 }
 
 /// Rows of a split whose inputs and hidden activations a report keeps, for the listing,
-/// the plots and the diagnosis: enough to see every unit's behaviour, while a million
-/// rows' activations would take more memory than the data.
+/// the plots and the saved layer: enough to picture a layer, while a million rows'
+/// activations would take more memory than the data.
 pub const SAMPLED_ROWS: usize = 65_536;
 
 /// Bytes of inputs and hidden activations a report keeps of one split, at most: a 28×28
 /// CNN's are 94 KB a row, and keeping 2,048 rows' took longer than computing them.
 pub const SAMPLED_BYTES: usize = 32 << 20;
 
-/// Rows a report keeps of a split however wide its activations are: a diagnosis needs
-/// some rows to call a unit dead.
+/// Rows a report keeps however wide their activations are.
 const MIN_SAMPLED_ROWS: usize = 64;
 
-/// Rows of each split whose inputs and hidden activations `plan`'s report keeps: every
-/// row when the program saves a hidden layer (the file needs them all), else the first
-/// [`SAMPLED_ROWS`], fewer when their numbers would pass [`SAMPLED_BYTES`].
+/// Rows of a split small enough for `nnc run` to list every one of them with every hidden
+/// layer's activations (a larger split's listing shows its first rows without them).
+pub const LISTED_ROWS: usize = 20;
+
+/// The hidden layer the hidden-states figure pictures: the first with two units (the
+/// course's "hidden states h"), else the first.
+pub fn pictured_layer(model: &nnc_check::Model) -> Option<&nnc_check::Layer> {
+    let (_, hidden) = model.layers.split_last()?;
+    hidden.iter().find(|layer| layer.units() == Some(2)).or(hidden.first())
+}
+
+/// Whether `plan`'s report keeps hidden layer `layer`'s activations of split `split` (of
+/// `rows` rows): the pictured layer's of the training split, the saved layer's, and every
+/// layer's of a split it lists whole. The others are only counted as they pass
+/// ([`crate::units`]): keeping every layer's copied W5's activations at a third of its
+/// evaluation's time.
+pub fn keeps_hidden(plan: &JobPlan, (split, rows): (&str, usize), layer: &str) -> bool {
+    let pictured = split == "train" && pictured_layer(&plan.job.model).is_some_and(|l| l.name == layer);
+    let saved = plan.job.train.save_layer.as_ref().is_some_and(|(saved, _)| saved == layer);
+    rows <= LISTED_ROWS || pictured || saved
+}
+
+/// Rows of each split whose inputs and kept hidden activations ([`keeps_hidden`]) `plan`'s
+/// report keeps: every row when the program saves a hidden layer (the file needs them
+/// all), else the first [`SAMPLED_ROWS`], fewer when the inputs and the pictured layer
+/// would pass [`SAMPLED_BYTES`].
 pub fn sampled_rows(plan: &JobPlan) -> usize {
     if plan.job.train.save_layer.is_some() {
         return usize::MAX;
     }
-    let hidden: usize = plan.job.model.layers.iter().map(|l| l.output.size()).sum();
-    let row_bytes = (plan.data.train.n_inputs() + hidden).saturating_mul(4).max(1);
+    let pictured = pictured_layer(&plan.job.model).map_or(0, |layer| layer.output.size());
+    let row_bytes = (plan.data.train.n_inputs() + pictured).saturating_mul(4).max(1);
     (SAMPLED_BYTES / row_bytes).clamp(MIN_SAMPLED_ROWS, SAMPLED_ROWS)
 }
 

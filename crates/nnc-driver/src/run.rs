@@ -6,7 +6,7 @@ use crate::output::write_atomically;
 use crate::pace::{Pace, Pacer};
 use crate::pipeline::{Checked, JobPlan, MinimizePlan, Overrides, check, elapsed_ms};
 use crate::report::{
-    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings, sampled_rows,
+    JobReport, KernelProfile, MinimizeReport, NamedTensor, RunReport, SplitReport, Timings, keeps_hidden, sampled_rows,
 };
 use crate::units::UnitTally;
 use nnc_check::Job;
@@ -281,19 +281,22 @@ pub fn schedule(plan: &JobPlan, steps: u64) -> Vec<nnc_runtime::ScheduledStep> {
 }
 
 /// Every split of `plan`'s data through the compiled evaluation at `params`: predictions
-/// in the targets' units, scores, and the inputs and hidden activations of the first
-/// [`sampled_rows`] rows.
+/// in the targets' units, scores, and the inputs of the first [`sampled_rows`] rows with
+/// the hidden activations a report keeps of them ([`keeps_hidden`]).
 pub fn evaluate_splits(plan: &JobPlan, compiled: &Compiled, params: &[Vec<f32>]) -> Vec<SplitReport> {
     let data = &plan.data;
     let sampled = sampled_rows(plan);
     data.splits()
         .iter()
         .map(|(name, split)| {
+            let keeps = |layer: &str| keeps_hidden(plan, (name, split.rows), layer);
             let mut units = UnitTally::new(&plan.job.model.layers);
             let observe = &mut |output: &str, values: &[f32]| units.observe(output, values);
+            let kept_rows = &|layer: &str| if keeps(layer) { sampled } else { 0 };
             let outputs =
-                nnc_runtime::evaluate_observed(compiled, &Role::Eval(name), view(split), params, sampled, observe);
-            let mut report = split_report(name, split, data, outputs, plan.job.train.loss.metric().is_some(), sampled);
+                nnc_runtime::evaluate_observed(compiled, &Role::Eval(name), view(split), params, kept_rows, observe);
+            let embedding = plan.job.train.loss.metric().is_some();
+            let mut report = split_report(name, split, data, outputs, embedding, (sampled, &keeps));
             report.units = units.finish();
             report
         })
@@ -415,7 +418,7 @@ fn split_report(
     prepared: &Prepared,
     outputs: Vec<(String, Vec<f32>)>,
     embedding: bool,
-    sampled: usize,
+    (sampled, keeps): (usize, &dyn Fn(&str) -> bool),
 ) -> SplitReport {
     let sampled = sampled.min(data.rows);
     let rows_of = |flat: Vec<f32>, rows: usize| Rows::with_rows(flat, rows);
@@ -426,7 +429,8 @@ fn split_report(
         match output.as_str() {
             "prediction" => predictions = rows_of(values, data.rows),
             "loss" => loss = values[0],
-            _ => hidden.push((output, rows_of(values, sampled))),
+            _ if keeps(&output) => hidden.push((output, rows_of(values, sampled))),
+            _ => {}
         }
     }
     let targets = Rows::new(data.targets.clone(), data.n_targets());

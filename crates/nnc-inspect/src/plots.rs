@@ -318,12 +318,7 @@ pub fn live_hidden_space(plan: &JobPlan, hidden: &[(String, Rows)], rows: usize)
 /// The hidden-states figure of the rows whose activations `hidden` holds, coloured by
 /// `labels`.
 fn hidden_plot(plan: &JobPlan, hidden: &[(String, Rows)], labels: &[String]) -> Option<Plot> {
-    let model = &plan.job.model;
-    let layer = model
-        .layers
-        .iter()
-        .find(|l| l.units() == Some(2) && hidden.iter().any(|(n, _)| n == &l.name))
-        .or_else(|| model.layers.iter().find(|l| hidden.iter().any(|(n, _)| n == &l.name)))?;
+    let layer = nnc_driver::pictured_layer(&plan.job.model)?;
     let rows = &hidden.iter().find(|(n, _)| n == &layer.name)?.1;
     let (points, (x_label, y_label)) = if layer.units() == Some(2) {
         let points: Vec<(f64, f64)> = rows.iter().map(|r| (f64::from(r[0]), f64::from(r[1]))).collect();

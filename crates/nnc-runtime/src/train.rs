@@ -393,18 +393,19 @@ pub fn evaluate(
     params: &[impl AsRef<[f32]>],
     hidden_rows: usize,
 ) -> Vec<(String, Vec<f32>)> {
-    evaluate_observed(compiled, role, data, params, hidden_rows, &mut |_, _| {})
+    evaluate_observed(compiled, role, data, params, &|_| hidden_rows, &mut |_, _| {})
 }
 
-/// [`evaluate`], handing every chunk's hidden outputs, of every row and not only the kept
-/// ones, to `observe` (the output's name and the chunk's rows of it, row-major) while
-/// they are in cache: how a report summarises each unit over a split it does not keep.
+/// [`evaluate`] keeping the first `hidden_rows(name)` rows of each hidden output, and
+/// handing every chunk's hidden outputs, of every row and not only the kept ones, to
+/// `observe` (the output's name and the chunk's rows of it, row-major) while they are in
+/// cache: how a report summarises each unit over a split it does not keep.
 pub fn evaluate_observed(
     compiled: &Compiled,
     role: &Role,
     data: DataView<'_>,
     params: &[impl AsRef<[f32]>],
-    hidden_rows: usize,
+    hidden_rows: &dyn Fn(&str) -> usize,
     observe: &mut dyn FnMut(&str, &[f32]),
 ) -> Vec<(String, Vec<f32>)> {
     let full = kernel(compiled, role);
@@ -432,7 +433,7 @@ pub fn evaluate_observed(
             } else {
                 observe(name, values);
                 let width = values.len() / rows.max(1);
-                let kept = hidden_rows.saturating_sub(start).min(rows);
+                let kept = hidden_rows(name).saturating_sub(start).min(rows);
                 result.extend_from_slice(&values[..kept * width]);
             }
         }

@@ -77,9 +77,10 @@ fn a_large_split_keeps_every_prediction_and_a_sample_of_activations() {
     assert_eq!(split.hidden[0].1.row(0).len(), 3);
 }
 
-/// A CNN whose activations are 150 KB a row: the report keeps fewer rows' inputs and
-/// activations than `SAMPLED_ROWS`, as many as fit `SAMPLED_BYTES` (keeping 2,048 rows of
-/// a 28×28 CNN's took longer than computing them), yet predicts every row.
+/// A CNN whose activations are 150 KB a row: the report keeps the inputs and the pictured
+/// layer's activations (the convolution's, 147 KB) of fewer rows than `SAMPLED_ROWS`, as
+/// many as fit `SAMPLED_BYTES` (keeping 2,048 rows of a 28×28 CNN's took longer than
+/// computing them), and no other layer's, yet predicts every row.
 #[test]
 fn wide_activations_are_kept_for_as_many_rows_as_fit_their_bytes() {
     let temp = tempfile::tempdir().unwrap();
@@ -97,15 +98,16 @@ fn wide_activations_are_kept_for_as_many_rows_as_fit_their_bytes() {
                   train m on d { loss softmax_ce; optimizer sgd(lr = 0.01); epochs 1; batch 32 }\n";
     let checked = nnc_driver::check(source, dir, Overrides::default()).unwrap();
     let sampled = nnc_driver::sampled_rows(&checked.jobs[0]);
-    // Inputs 576, convolution 24·24·64, pool 12·12·64, dense 2: 46,658 numbers a row.
-    assert_eq!(sampled, nnc_driver::SAMPLED_BYTES / (46_658 * 4));
+    // Inputs 576 and the convolution's 24·24·64: 37,440 numbers a row.
+    assert_eq!(sampled, nnc_driver::SAMPLED_BYTES / (37_440 * 4));
     assert!(sampled < rows, "{sampled}");
     let report = nnc_driver::run(source, dir, Overrides::default()).unwrap();
     let split = report.jobs[0].splits.iter().find(|s| s.name == "train").unwrap();
     assert_eq!(split.predictions.len(), split.rows);
     assert_eq!(split.inputs.len(), sampled);
-    assert_eq!(split.hidden.len(), 2); // the convolution and the pool; the last layer predicts
-    assert!(split.hidden.iter().all(|(_, values)| values.len() == sampled));
+    let kept: Vec<_> = split.hidden.iter().map(|(name, values)| (name.as_str(), values.len(), values.width)).collect();
+    let convolution = &checked.jobs[0].job.model.layers[0].name;
+    assert_eq!(kept, [(convolution.as_str(), sampled, 24 * 24 * 64)]);
 }
 
 /// ReLU units that are 0 on every row the report keeps and above 0 on a later one are
@@ -153,4 +155,38 @@ fn units_that_wake_after_the_kept_rows_are_not_called_dead() {
     let hidden = figures.iter().find(|f| f.name == "m-hidden").unwrap();
     let shown = format!("on the first {sampled} of {rows} training rows");
     assert!(hidden.plot.title.ends_with(&shown), "{}", hidden.plot.title);
+}
+
+/// The report keeps the activations it shows: the pictured layer's (the first with two
+/// units) on the training split, and every layer's on a split small enough to be listed
+/// whole; the rest are only counted as they pass.
+#[test]
+fn a_report_keeps_the_pictured_layer_and_every_layer_of_a_listed_split() {
+    for (rows, listed) in [(400, false), (100, true)] {
+        let temp = tempfile::tempdir().unwrap();
+        let dir = temp.path();
+        let mut text = String::from("a,b,y\n");
+        for row in 0..rows {
+            let (a, b) = ((row % 7) as f32 / 7.0, (row % 5) as f32 / 5.0);
+            text += &format!("{a},{b},{}\n", a - b);
+        }
+        std::fs::write(dir.join("d.csv"), text).unwrap();
+        let source = "data d { file \"d.csv\"; features a b; target y; split 0.8 0.1 0.1 }\n\
+                      model m { input 2; dense 8 relu; dense 2 tanh; dense 1 }\n\
+                      train m on d { loss mse; optimizer sgd(lr = 0.1); epochs 1; batch 16 }\n";
+        let checked = nnc_driver::check(source, dir, Overrides::default()).unwrap();
+        let layers: Vec<&str> = checked.jobs[0].job.model.layers.iter().map(|l| l.name.as_str()).collect();
+        let report = nnc_driver::run(source, dir, Overrides::default()).unwrap();
+        assert_eq!(report.jobs[0].splits.len(), 3);
+        for split in &report.jobs[0].splits {
+            let kept: Vec<(&str, usize)> = split.hidden.iter().map(|(name, v)| (name.as_str(), v.width)).collect();
+            let expected = match split.name.as_str() {
+                "train" => vec![(layers[1], 2)],
+                _ if listed => vec![(layers[0], 8), (layers[1], 2)],
+                _ => vec![],
+            };
+            assert_eq!(kept, expected, "{rows} rows, {} split of {}", split.name, split.rows);
+            assert!(split.hidden.iter().all(|(_, v)| v.len() == split.rows), "every row of a small split");
+        }
+    }
 }
