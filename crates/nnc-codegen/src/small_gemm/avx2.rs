@@ -331,13 +331,6 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
 ) {
     // SAFETY: every address below is an element of A, B or C inside the caller's block.
     unsafe {
-        // Only the last vector can be ragged: deciding that once, outside the reduction,
-        // keeps a compare and branch per load out of its loop (LLVM did not hoist it).
-        let acc = if lanes[V - 1] == 8 {
-            reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1])
-        } else {
-            reduce::<R, V, true>(o, b, b_rows, i, masks[V - 1])
-        };
         // The block's column sums, added to row by row in order.
         let summed = G && !o.sums.is_null();
         let mut sums = [_mm256_setzero_ps(); V];
@@ -346,9 +339,20 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
                 sums[v] = load(o.sums.add(j + 8 * v), lanes[v], masks[v]);
             }
         }
+        // Only the last vector can be ragged: deciding that once, outside the reduction,
+        // keeps a compare and branch per load out of its loop (LLVM did not hoist it).
+        // A tile of whole vectors stored as they are is decided before its reduction, so
+        // that its accumulators go from the reduction to C in registers: decided after,
+        // both finishes shared them and LLVM kept them on the stack between the two.
         if lanes[V - 1] == 8 && !o.read && o.beta == 1.0 {
+            let acc = reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1]);
             finish_whole::<R, V, F, G>(o, &acc, i, j, &mut sums);
         } else {
+            let acc = if lanes[V - 1] == 8 {
+                reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1])
+            } else {
+                reduce::<R, V, true>(o, b, b_rows, i, masks[V - 1])
+            };
             for (r, acc) in acc.iter().enumerate() {
                 for v in 0..V {
                     finish_vector::<F, G>(o, acc[v], i + r, j + 8 * v, lanes[v], masks[v], &mut sums[v]);
