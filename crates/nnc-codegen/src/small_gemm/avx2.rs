@@ -276,29 +276,62 @@ fn finished(mut out: __m256, bias: Option<__m256>, relu: bool, mask: Option<__m2
     out
 }
 
-/// [`finish_vector`] for a tile of whole vectors stored as they are (C not read, β = 1),
-/// as most products are: the same [`finished`] on the same values, without the lane and
-/// read checks and the multiplication by β. On short reductions the finish is a large part
-/// of a tile: W2's input gradient `δ2·W2ᵀ` (k = 10) ran 36 instructions a stored vector
-/// under callgrind through [`finish_vector`], whose loop LLVM kept with the accumulators on
-/// the stack.
+/// Rows `i..i + R`, columns `j..` of C: the whole reduction in registers.
+///
+/// # Safety
+/// As [`rows`]. Masked-off lanes are neither read nor written.
+#[inline]
+#[target_feature(enable = "avx2,fma")]
+unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
+    o: &Operands,
+    b: *const f32,
+    b_rows: isize,
+    i: usize,
+    j: usize,
+    lanes: &[usize; V],
+    masks: &[__m256i; V],
+) {
+    // SAFETY: forwarded from the caller.
+    unsafe {
+        if lanes[V - 1] == 8 && !o.read && o.beta == 1.0 {
+            whole_tile::<R, V, F, G>(o, b, b_rows, i, j, masks);
+        } else {
+            any_tile::<R, V, F, G>(o, b, b_rows, i, j, lanes, masks);
+        }
+    }
+}
+
+/// [`tile`] of whole vectors stored as they are (C not read, β = 1), as most products
+/// are: the same [`finished`] on the same values as [`finish_vector`], without the lane
+/// and read checks and the multiplication by β, in one function with the reduction, so
+/// that the accumulators go from the reduction to C in registers. On short reductions
+/// the finish is a large part of a tile: W2's input gradient `δ2·W2ᵀ` (k = 10) ran 36
+/// instructions a stored vector under callgrind through [`finish_vector`]; with this
+/// finish in a function of its own, or deciding between the two finishes after the
+/// reduction, LLVM kept the accumulators on the stack (k = 10 products 6–12 % slower),
+/// and with that decision inside [`any_tile`] it slowed the other tiles (W2's weight
+/// gradient with its update, 13.9 → 14.8 µs).
 ///
 /// # Safety
 /// As [`tile`], with every lane of the tile's vectors inside C.
-#[inline]
 #[target_feature(enable = "avx2,fma")]
-unsafe fn finish_whole<const R: usize, const V: usize, const F: bool, const G: bool>(
+unsafe fn whole_tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
-    acc: &[[__m256; V]; R],
+    b: *const f32,
+    b_rows: isize,
     i: usize,
     j: usize,
-    sums: &mut [__m256; V],
+    masks: &[__m256i; V],
 ) {
     let (bias, relu) = (F && !o.bias.is_null(), F && o.relu);
     let (mask, summed) = (G && !o.mask.is_null(), G && !o.sums.is_null());
-    // SAFETY: as the caller guarantees: rows i..i + R, columns j..j + 8·V lie in C, and in
-    // the bias row and the mask when they are given.
+    // SAFETY: rows i..i + R, columns j..j + 8·V lie in C, and in the bias row, the mask
+    // and the sums when they are given, as the caller guarantees.
     unsafe {
+        // The block's column sums, added to row by row in order.
+        let mut sums: [__m256; V] =
+            std::array::from_fn(|v| if summed { _mm256_loadu_ps(o.sums.add(j + 8 * v)) } else { _mm256_setzero_ps() });
+        let acc = reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1]);
         let biases: [__m256; V] =
             std::array::from_fn(|v| if bias { _mm256_loadu_ps(o.bias.add(j + 8 * v)) } else { _mm256_setzero_ps() });
         for (r, acc) in acc.iter().enumerate() {
@@ -312,15 +345,20 @@ unsafe fn finish_whole<const R: usize, const V: usize, const F: bool, const G: b
                 _mm256_storeu_ps(o.c.add(at + 8 * v), out);
             }
         }
+        if summed {
+            for (v, sum) in sums.iter().enumerate() {
+                _mm256_storeu_ps(o.sums.add(j + 8 * v), *sum);
+            }
+        }
     }
 }
 
-/// Rows `i..i + R`, columns `j..` of C: the whole reduction in registers.
+/// [`tile`] for any tile: C read, scaled, or a ragged last vector.
 ///
 /// # Safety
-/// As [`rows`]. Masked-off lanes are neither read nor written.
+/// As [`tile`].
 #[target_feature(enable = "avx2,fma")]
-unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
+unsafe fn any_tile<const R: usize, const V: usize, const F: bool, const G: bool>(
     o: &Operands,
     b: *const f32,
     b_rows: isize,
@@ -331,6 +369,13 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
 ) {
     // SAFETY: every address below is an element of A, B or C inside the caller's block.
     unsafe {
+        // Only the last vector can be ragged: deciding that once, outside the reduction,
+        // keeps a compare and branch per load out of its loop (LLVM did not hoist it).
+        let acc = if lanes[V - 1] == 8 {
+            reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1])
+        } else {
+            reduce::<R, V, true>(o, b, b_rows, i, masks[V - 1])
+        };
         // The block's column sums, added to row by row in order.
         let summed = G && !o.sums.is_null();
         let mut sums = [_mm256_setzero_ps(); V];
@@ -339,24 +384,9 @@ unsafe fn tile<const R: usize, const V: usize, const F: bool, const G: bool>(
                 sums[v] = load(o.sums.add(j + 8 * v), lanes[v], masks[v]);
             }
         }
-        // Only the last vector can be ragged: deciding that once, outside the reduction,
-        // keeps a compare and branch per load out of its loop (LLVM did not hoist it).
-        // A tile of whole vectors stored as they are is decided before its reduction, so
-        // that its accumulators go from the reduction to C in registers: decided after,
-        // both finishes shared them and LLVM kept them on the stack between the two.
-        if lanes[V - 1] == 8 && !o.read && o.beta == 1.0 {
-            let acc = reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1]);
-            finish_whole::<R, V, F, G>(o, &acc, i, j, &mut sums);
-        } else {
-            let acc = if lanes[V - 1] == 8 {
-                reduce::<R, V, false>(o, b, b_rows, i, masks[V - 1])
-            } else {
-                reduce::<R, V, true>(o, b, b_rows, i, masks[V - 1])
-            };
-            for (r, acc) in acc.iter().enumerate() {
-                for v in 0..V {
-                    finish_vector::<F, G>(o, acc[v], i + r, j + 8 * v, lanes[v], masks[v], &mut sums[v]);
-                }
+        for (r, acc) in acc.iter().enumerate() {
+            for v in 0..V {
+                finish_vector::<F, G>(o, acc[v], i + r, j + 8 * v, lanes[v], masks[v], &mut sums[v]);
             }
         }
         if summed {
